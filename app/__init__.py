@@ -1,0 +1,1 @@
+"""Narrative Tracker: how a story's frames spread through the news."""

@@ -1,0 +1,120 @@
+"""Settings: defaults, then an optional TOML file, then environment variables.
+
+This is the only module that reads the environment. Everything else receives a
+``Settings`` object (or the individual values) as an argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_PATH = DATA_DIR / "sample" / "articles.jsonl"
+DEFAULT_DB = DATA_DIR / "narratives.duckdb"
+
+ENV_PREFIX = "NARRATIVES_"
+CONFIG_ENV = "NARRATIVES_CONFIG"
+DEFAULT_CONFIG_FILE = "narratives.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the pipeline, with its default.
+
+    ``model`` is ``"default"`` (the packaged all-MiniLM-L6-v2), a
+    sentence-transformers model name, or a local path to such a model.
+    """
+
+    db: Path = DEFAULT_DB
+    model: str = "default"
+    device: str = "auto"
+    batch_size: int = 64
+    max_seq_length: int = 256
+    # Segmentation.
+    min_passage_chars: int = 40
+    max_passage_chars: int = 1000
+    max_article_chars: int = 200_000
+    # Frame discovery.
+    frame_threshold: float = 0.55
+    min_frame_articles: int = 3
+    min_frame_outlets: int = 2
+    max_clusters: int = 5000
+    discovery_iterations: int = 3
+    frame_match_threshold: float = 0.85
+    label_phrases: int = 3
+    sample: Path = SAMPLE_PATH
+    extra: dict = field(default_factory=dict)
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+_CONVERTERS = {f.name: f.type for f in dataclasses.fields(Settings)}
+
+
+def _convert(name: str, value):
+    kind = _CONVERTERS[name]
+    if kind in ("Path", Path):
+        return Path(value).expanduser()
+    if kind in ("int", int):
+        return int(value)
+    if kind in ("float", float):
+        return float(value)
+    if kind in ("str", str):
+        return str(value)
+    return value
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_settings(config_file: str | os.PathLike | None = None, env=None, **overrides) -> Settings:
+    """Build settings from defaults, a TOML file, the environment and explicit overrides.
+
+    Later sources win: defaults < TOML < ``NARRATIVES_*`` environment < overrides.
+    Overrides whose value is ``None`` are ignored, so CLI options can be passed
+    straight through.
+    """
+    env = os.environ if env is None else env
+    values: dict = {}
+    path = config_file or env.get(CONFIG_ENV)
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        with path.open("rb") as fh:
+            try:
+                data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        section = data.get("narratives", data)
+        for key, value in section.items():
+            if key not in _CONVERTERS or key == "extra":
+                raise ConfigError(
+                    f"config file {path}: unknown setting {key!r}; known: {', '.join(sorted(_CONVERTERS))}"
+                )
+            values[key] = _convert(key, value)
+    for name in _CONVERTERS:
+        if name == "extra":
+            continue
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw not in (None, ""):
+            try:
+                values[name] = _convert(name, raw)
+            except ValueError as exc:
+                raise ConfigError(f"environment {ENV_PREFIX + name.upper()}={raw!r}: {exc}") from exc
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name not in _CONVERTERS:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _convert(name, value)
+    return Settings(**values)

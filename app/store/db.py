@@ -1,0 +1,162 @@
+"""Opening the one DuckDB file that holds the whole analysis.
+
+Readers and writers never share a file:
+
+* readers (the dashboard, ``narratives frames``/``export``) open the published
+  file read-only;
+* a writer (ingest, build) works on a private copy ``<db>.work`` under an
+  exclusive lock, commits stage by stage, and when it finishes swaps the copy
+  over the published file with one atomic ``os.replace``.
+
+So a reader sees the state before a write or the state after it, never half of
+one, and is never refused while a build runs. A crash leaves the published file
+untouched and the ``.work`` copy holding every committed chunk; the next writer
+resumes from it.
+
+Each open uses a fresh in-memory DuckDB instance with the file ATTACHed, so a
+file replaced on disk is really reopened (DuckDB caches instances per path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from app.store.schema import MIGRATIONS
+
+
+class StoreError(RuntimeError):
+    """A problem with the database file, phrased with the next step to take."""
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+class StoreMissing(StoreError):
+    pass
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection with ``path`` attached as the default catalog (``None``: in memory)."""
+    conn = duckdb.connect(":memory:")
+    if path is None:
+        return conn
+    path = Path(path)
+    mode = " (READ_ONLY)" if read_only else ""
+    try:
+        conn.execute(f"ATTACH '{_quote(str(path))}' AS narratives{mode}")
+    except duckdb.Error as exc:
+        conn.close()
+        if read_only and not path.exists():
+            raise StoreMissing(
+                f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
+            ) from exc
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    conn.execute("USE narratives")
+    return conn
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations; each together with its version row, in one transaction."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
+    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in MIGRATIONS:
+        if version in done:
+            continue
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(sql)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name]
+            )
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def file_version(path: str | os.PathLike) -> tuple[int, int] | None:
+    """Identity of the published file: changes whenever a writer swaps in a new state."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def _work_paths(path: Path) -> tuple[Path, Path, Path]:
+    return (
+        path.with_name(path.name + ".work"),
+        path.with_name(path.name + ".work.base"),
+        path.with_name(path.name + ".lock"),
+    )
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike):
+    """Yield a read-write connection on a private copy of ``path``; publish it on success.
+
+    Raises :class:`StoreBusy` when another writer holds the lock.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    work, base, lock = _work_paths(path)
+    with open(lock, "a+") as lock_fh:
+        try:
+            fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreBusy(
+                f"another ingest or build is writing {path}; wait for it to finish and try again"
+            ) from exc
+        current = json.dumps(file_version(path))
+        if work.exists() and (not base.exists() or base.read_text() != current):
+            # Left over from a different published state: it cannot be resumed.
+            _remove_work(work, base)
+        if not work.exists():
+            if path.exists():
+                shutil.copyfile(path, work)
+            base.write_text(current)
+        conn = connect(work)
+        try:
+            migrate(conn)
+            yield conn
+            conn.execute("CHECKPOINT")
+        finally:
+            conn.close()
+        # Only reached when the body succeeded: publish atomically.
+        with open(work, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(work, path)
+        base.unlink(missing_ok=True)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _remove_work(work: Path, base: Path) -> None:
+    for p in (work, work.with_name(work.name + ".wal"), base):
+        p.unlink(missing_ok=True)
+
+
+def has_pending_work(path: str | os.PathLike) -> bool:
+    """True when an interrupted writer left progress that the next build resumes."""
+    work, _, _ = _work_paths(Path(path))
+    return work.exists()

@@ -1,0 +1,147 @@
+"""Numbered migrations. Each runs in the same transaction as the row that records it."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "core tables",
+        """
+        CREATE TABLE outlets (
+            outlet_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            domain VARCHAR
+        );
+        CREATE TABLE articles (
+            article_id VARCHAR PRIMARY KEY,
+            url VARCHAR,
+            canonical_url VARCHAR UNIQUE,
+            outlet_id VARCHAR NOT NULL,
+            title VARCHAR,
+            text VARCHAR,
+            published_at TIMESTAMP NOT NULL,
+            language VARCHAR,
+            content_hash VARCHAR NOT NULL,
+            source_file VARCHAR,
+            record_no BIGINT,
+            ingested_at TIMESTAMP NOT NULL
+        );
+        CREATE SEQUENCE reject_ids;
+        CREATE TABLE rejects (
+            reject_id BIGINT PRIMARY KEY DEFAULT nextval('reject_ids'),
+            source_file VARCHAR,
+            record_no BIGINT,
+            raw VARCHAR,
+            reason VARCHAR NOT NULL,
+            rejected_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE passages (
+            passage_id VARCHAR PRIMARY KEY,
+            article_id VARCHAR NOT NULL,
+            seq INTEGER NOT NULL,
+            part VARCHAR NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            text VARCHAR NOT NULL,
+            text_hash VARCHAR NOT NULL
+        );
+        CREATE INDEX passages_article ON passages(article_id);
+        CREATE TABLE segmented_articles (
+            article_id VARCHAR PRIMARY KEY,
+            passages INTEGER NOT NULL
+        );
+        CREATE TABLE embeddings (
+            model VARCHAR NOT NULL,
+            text_hash VARCHAR NOT NULL,
+            vector FLOAT[] NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        );
+        CREATE SEQUENCE frame_ids;
+        CREATE TABLE frames (
+            frame_id INTEGER PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            user_label VARCHAR,
+            phrases VARCHAR[],
+            exemplar_passage_id VARCHAR,
+            centroid FLOAT[],
+            model VARCHAR,
+            status VARCHAR NOT NULL,
+            created_run BIGINT,
+            last_run BIGINT
+        );
+        CREATE TABLE passage_frames (
+            passage_id VARCHAR NOT NULL,
+            frame_id INTEGER NOT NULL,
+            score FLOAT NOT NULL,
+            PRIMARY KEY (passage_id, frame_id)
+        );
+        CREATE TABLE article_frames (
+            article_id VARCHAR NOT NULL,
+            frame_id INTEGER NOT NULL,
+            score FLOAT NOT NULL,
+            passages INTEGER NOT NULL,
+            PRIMARY KEY (article_id, frame_id)
+        );
+        CREATE SEQUENCE run_ids;
+        CREATE TABLE runs (
+            run_id BIGINT PRIMARY KEY DEFAULT nextval('run_ids'),
+            stage VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL,
+            parameters JSON,
+            counts JSON
+        );
+        """,
+    ),
+    (
+        2,
+        "public views",
+        """
+        CREATE VIEW frame_articles AS
+        SELECT af.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, af.score,
+               af.passages, a.title
+        FROM article_frames af
+        JOIN frames f USING (frame_id)
+        JOIN articles a USING (article_id)
+        JOIN outlets o USING (outlet_id)
+        WHERE f.status = 'active';
+
+        CREATE VIEW frame_timeline AS
+        SELECT frame_id, outlet, CAST(published_at AS DATE) AS day, count(*) AS articles
+        FROM frame_articles
+        GROUP BY ALL;
+
+        CREATE VIEW frame_passages AS
+        SELECT pf.frame_id, p.passage_id, p.article_id, p.part, p.start_char, p.end_char, p.text,
+               pf.score, a.url, o.name AS outlet, a.published_at, a.title
+        FROM passage_frames pf
+        JOIN frames f USING (frame_id)
+        JOIN passages p USING (passage_id)
+        JOIN articles a USING (article_id)
+        JOIN outlets o USING (outlet_id)
+        WHERE f.status = 'active';
+
+        CREATE VIEW frame_summary AS
+        WITH ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+            FROM frame_articles
+        ), agg AS (
+            SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
+                   min(published_at) AS first_seen, max(published_at) AS last_seen
+            FROM frame_articles GROUP BY frame_id
+        )
+        SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
+               coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
+               agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+               agg.last_seen, f.exemplar_passage_id
+        FROM frames f
+        LEFT JOIN agg USING (frame_id)
+        LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+        WHERE f.status = 'active';
+        """,
+    ),
+]
+
+PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages")

@@ -1,0 +1,423 @@
+"""Store: every read and write query of the application, inline and parameterised."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from app.store.db import StoreError, connect, migrate, writing
+from app.store.schema import PUBLIC_VIEWS
+
+EXPORTABLE = PUBLIC_VIEWS + ("rejects", "outlets")
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard and CLI narrow a view to. Dates are inclusive days (UTC)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    outlets: tuple[str, ...] = field(default_factory=tuple)
+
+    def where(self, date_col: str = "published_at", outlet_col: str = "outlet") -> tuple[str, list]:
+        clauses, params = ["TRUE"], []
+        if self.start is not None:
+            clauses.append(f"{date_col} >= ?")
+            params.append(dt.datetime.combine(self.start, dt.time()))
+        if self.end is not None:
+            clauses.append(f"{date_col} < ?")
+            params.append(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
+        if self.outlets:
+            clauses.append(f"{outlet_col} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(self.outlets))
+        return " AND ".join(clauses), params
+
+
+class Store:
+    def __init__(self, conn: duckdb.DuckDBPyConnection):
+        self.conn = conn
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def memory(cls) -> "Store":
+        conn = connect(None)
+        migrate(conn)
+        return cls(conn)
+
+    @classmethod
+    def open_read(cls, path: str | Path) -> "Store":
+        return cls(connect(path, read_only=True))
+
+    @classmethod
+    @contextlib.contextmanager
+    def write(cls, path: str | Path):
+        """A writable store on a private copy, published atomically when the block succeeds."""
+        with writing(path) as conn:
+            yield cls(conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def cursor(self) -> "Store":
+        """A store on a new cursor of the same database, for use from another thread."""
+        catalog = self._scalar("SELECT current_database()")
+        cur = self.conn.cursor()
+        cur.execute(f"USE {quote_ident(catalog)}")
+        return Store(cur)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _df(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        return self.conn.execute(sql, params or []).df()
+
+    def _row(self, sql: str, params: list | None = None) -> tuple | None:
+        # Fetch everything: DuckDB refuses new work while a result is unfinished.
+        rows = self.conn.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, params: list | None = None):
+        row = self._row(sql, params)
+        return None if row is None else row[0]
+
+    def _insert(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Bulk insert through Arrow; columns matched by name."""
+        data = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        if data.num_rows == 0:
+            return 0
+        self.conn.register("_incoming", data)
+        try:
+            cols = ", ".join(quote_ident(c) for c in data.column_names)
+            self.conn.execute(f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM _incoming")
+        finally:
+            self.conn.unregister("_incoming")
+        return data.num_rows
+
+    # -- runs ----------------------------------------------------------------
+    def start_run(self, stage: str, parameters: dict) -> int:
+        return self._scalar(
+            "INSERT INTO runs (stage, started_at, status, parameters) VALUES (?, now()::TIMESTAMP, 'running', ?) RETURNING run_id",
+            [stage, json.dumps(parameters, default=str)],
+        )
+
+    def finish_run(self, run_id: int, counts: dict, status: str = "done") -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished_at = now()::TIMESTAMP, status = ?, counts = ? WHERE run_id = ?",
+            [status, json.dumps(counts, default=str), run_id],
+        )
+
+    def last_run(self, stage: str) -> dict | None:
+        df = self._df(
+            "SELECT * FROM runs WHERE stage = ? AND status = 'done' ORDER BY run_id DESC LIMIT 1", [stage]
+        )
+        if df.empty:
+            return None
+        row = df.iloc[0].to_dict()
+        for key in ("parameters", "counts"):
+            row[key] = json.loads(row[key]) if row[key] else {}
+        return row
+
+    def runs(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM runs ORDER BY run_id")
+
+    # -- ingest --------------------------------------------------------------
+    def known_articles(self, canonical_urls: list[str]) -> dict[str, str]:
+        """canonical_url -> content_hash for the URLs already stored."""
+        if not canonical_urls:
+            return {}
+        rows = self.conn.execute(
+            "SELECT canonical_url, content_hash FROM articles WHERE canonical_url IN (SELECT unnest(?::VARCHAR[]))",
+            [list(canonical_urls)],
+        ).fetchall()
+        return dict(rows)
+
+    def known_article_ids(self, article_ids: list[str]) -> set[str]:
+        if not article_ids:
+            return set()
+        rows = self.conn.execute(
+            "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(article_ids)],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def add_outlets(self, outlets: pd.DataFrame) -> int:
+        if outlets.empty:
+            return 0
+        self.conn.register("_outlets", pa.Table.from_pandas(outlets, preserve_index=False))
+        try:
+            before = self._scalar("SELECT count(*) FROM outlets")
+            self.conn.execute(
+                """INSERT INTO outlets (outlet_id, name, domain)
+                   SELECT outlet_id, any_value(name), any_value(domain) FROM _outlets
+                   WHERE outlet_id NOT IN (SELECT outlet_id FROM outlets) GROUP BY outlet_id"""
+            )
+            return self._scalar("SELECT count(*) FROM outlets") - before
+        finally:
+            self.conn.unregister("_outlets")
+
+    def add_articles(self, articles: pd.DataFrame) -> int:
+        return self._insert("articles", articles)
+
+    def add_rejects(self, rejects: pd.DataFrame) -> int:
+        return self._insert("rejects", rejects)
+
+    def rejects(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM rejects ORDER BY reject_id")
+
+    # -- segment -------------------------------------------------------------
+    def articles_to_segment(self, limit: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT article_id, title, text FROM articles
+               WHERE article_id NOT IN (SELECT article_id FROM segmented_articles)
+               ORDER BY article_id LIMIT ?""",
+            [limit],
+        )
+
+    def count_articles_to_segment(self) -> int:
+        return self._scalar(
+            "SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM segmented_articles)"
+        )
+
+    def add_passages(self, passages: pd.DataFrame, segmented: pd.DataFrame) -> None:
+        with self.transaction():
+            self._insert("passages", passages)
+            self._insert("segmented_articles", segmented)
+
+    # -- embed ---------------------------------------------------------------
+    def count_texts_to_embed(self, model: str) -> int:
+        return self._scalar(
+            """SELECT count(DISTINCT text_hash) FROM passages
+               WHERE text_hash NOT IN (SELECT text_hash FROM embeddings WHERE model = ?)""",
+            [model],
+        )
+
+    def texts_to_embed(self, model: str, limit: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT text_hash, any_value(text) AS text FROM passages
+               WHERE text_hash NOT IN (SELECT text_hash FROM embeddings WHERE model = ?)
+               GROUP BY text_hash ORDER BY text_hash LIMIT ?""",
+            [model, limit],
+        )
+
+    def add_embeddings(self, model: str, text_hashes: list[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        offsets = pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32))
+        table = pa.table(
+            {
+                "model": pa.array([model] * len(text_hashes), type=pa.string()),
+                "text_hash": pa.array(text_hashes, type=pa.string()),
+                "vector": pa.ListArray.from_arrays(offsets, flat),
+            }
+        )
+        with self.transaction():
+            self._insert("embeddings", table)
+
+    def embedding_models(self) -> pd.DataFrame:
+        return self._df("SELECT model, count(*) AS vectors FROM embeddings GROUP BY model ORDER BY model")
+
+    # -- frames --------------------------------------------------------------
+    def passage_fingerprint(self, model: str) -> str:
+        row = self._row(
+            """SELECT count(*), coalesce(bit_xor(hash(p.passage_id || p.text_hash)), 0)
+               FROM passages p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?""",
+            [model],
+        )
+        return f"{row[0]}:{row[1]}"
+
+    def passage_vectors(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Every embedded passage with its article's outlet and date, in publication order."""
+        table = self.conn.sql(
+            """SELECT p.passage_id, p.article_id, p.text_hash, p.text, a.outlet_id, a.published_at, e.vector
+               FROM passages p
+               JOIN articles a USING (article_id)
+               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               ORDER BY a.published_at, p.passage_id""",
+            params=[model],
+        ).to_arrow_table()
+        vectors = _list_column_to_matrix(table.column("vector"))
+        meta = table.drop_columns(["vector"]).to_pandas()
+        return meta, vectors
+
+    def frames(self, include_inactive: bool = False) -> pd.DataFrame:
+        where = "" if include_inactive else "WHERE status = 'active'"
+        table = self.conn.sql(f"SELECT * FROM frames {where} ORDER BY frame_id").to_arrow_table()
+        df = table.drop_columns(["centroid"]).to_pandas()
+        df["centroid"] = list(_list_column_to_matrix(table.column("centroid"))) if len(df) else []
+        return df
+
+    def new_frame_ids(self, n: int) -> list[int]:
+        return [self._scalar("SELECT nextval('frame_ids')") for _ in range(n)]
+
+    def save_frames(
+        self,
+        frames: pd.DataFrame,
+        passage_frames: pd.DataFrame,
+        article_frames: pd.DataFrame,
+        retired: list[int],
+        run_id: int,
+        kind: str = "discovered",
+    ) -> None:
+        """Replace the assignments of ``kind`` frames in one transaction."""
+        with self.transaction():
+            ids = frames["frame_id"].astype(int).tolist()
+            self.conn.execute(
+                """DELETE FROM passage_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
+                [kind],
+            )
+            self.conn.execute(
+                """DELETE FROM article_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
+                [kind],
+            )
+            if retired:
+                self.conn.execute(
+                    "UPDATE frames SET status = 'retired', last_run = ? WHERE frame_id IN (SELECT unnest(?::INTEGER[]))",
+                    [run_id, retired],
+                )
+            existing = {
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT frame_id FROM frames WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [ids]
+                ).fetchall()
+            }
+            for row in frames.itertuples(index=False):
+                centroid = [float(x) for x in row.centroid]
+                if row.frame_id in existing:
+                    self.conn.execute(
+                        """UPDATE frames SET label = ?, phrases = ?, exemplar_passage_id = ?, centroid = ?,
+                           model = ?, status = 'active', last_run = ? WHERE frame_id = ?""",
+                        [row.label, list(row.phrases), row.exemplar_passage_id, centroid, row.model, run_id,
+                         int(row.frame_id)],
+                    )
+                else:
+                    self.conn.execute(
+                        """INSERT INTO frames (frame_id, kind, label, phrases, exemplar_passage_id, centroid, model,
+                           status, created_run, last_run) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)""",
+                        [int(row.frame_id), kind, row.label, list(row.phrases), row.exemplar_passage_id, centroid,
+                         row.model, run_id, run_id],
+                    )
+            self._insert("passage_frames", passage_frames)
+            self._insert("article_frames", article_frames)
+
+    # -- reading (dashboard, CLI) -------------------------------------------
+    def counts(self) -> dict:
+        row = self._row(
+            """SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM outlets),
+                      (SELECT count(*) FROM passages), (SELECT count(*) FROM rejects),
+                      (SELECT count(*) FROM frames WHERE status = 'active'),
+                      (SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM segmented_articles))"""
+        )
+        keys = ("articles", "outlets", "passages", "rejects", "frames", "unsegmented")
+        return dict(zip(keys, row))
+
+    def date_bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        lo, hi = self._row("SELECT min(published_at), max(published_at) FROM articles")
+        return (lo.date() if lo else None, hi.date() if hi else None)
+
+    def outlet_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM outlets ORDER BY name").fetchall()]
+
+    def frame_summary(self, filters: Filters = Filters()) -> pd.DataFrame:
+        """One row per active frame with articles in the filtered range, busiest first."""
+        where, params = filters.where()
+        return self._df(
+            f"""WITH fa AS (SELECT * FROM frame_articles WHERE {where}),
+               ranked AS (
+                   SELECT frame_id, outlet, article_id,
+                          row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+                   FROM fa),
+               agg AS (
+                   SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
+                          min(published_at) AS first_seen, max(published_at) AS last_seen
+                   FROM fa GROUP BY frame_id)
+               SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, agg.articles, agg.outlets,
+                      agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id, agg.last_seen
+               FROM frames f JOIN agg USING (frame_id)
+               JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+               WHERE f.status = 'active'
+               ORDER BY agg.articles DESC, f.frame_id""",
+            params,
+        )
+
+    def frame_weekly(self, filters: Filters = Filters()) -> pd.DataFrame:
+        where, params = filters.where()
+        return self._df(
+            f"""SELECT frame_id, date_trunc('week', published_at)::DATE AS week, count(*) AS articles
+                FROM frame_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
+            params,
+        )
+
+    def frame(self, frame_id: int) -> dict | None:
+        df = self._df(
+            """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.label AS generated_label, f.kind,
+                      f.phrases, f.status, f.exemplar_passage_id, p.text AS exemplar, p.article_id AS exemplar_article_id,
+                      a.url AS exemplar_url, o.name AS exemplar_outlet
+               FROM frames f
+               LEFT JOIN passages p ON p.passage_id = f.exemplar_passage_id
+               LEFT JOIN articles a ON a.article_id = p.article_id
+               LEFT JOIN outlets o ON o.outlet_id = a.outlet_id
+               WHERE f.frame_id = ?""",
+            [frame_id],
+        )
+        if df.empty:
+            return None
+        row = df.iloc[0].to_dict()
+        row["phrases"] = list(row["phrases"]) if row["phrases"] is not None else []
+        return row
+
+    def frame_timeline(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
+        where, params = filters.where(date_col="day")
+        return self._df(
+            f"""SELECT outlet, day, articles FROM frame_timeline
+                WHERE frame_id = ? AND {where} ORDER BY day, outlet""",
+            [frame_id, *params],
+        )
+
+    def frame_articles(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
+        where, params = filters.where()
+        return self._df(
+            f"""SELECT article_id, published_at, outlet, title, url, score, passages FROM frame_articles
+                WHERE frame_id = ? AND {where} ORDER BY published_at, article_id""",
+            [frame_id, *params],
+        )
+
+    def frame_passages(self, frame_id: int, filters: Filters = Filters(), limit: int = 500) -> pd.DataFrame:
+        where, params = filters.where()
+        return self._df(
+            f"""SELECT published_at, outlet, title, text, score, url, article_id, passage_id, start_char, end_char, part
+                FROM frame_passages WHERE frame_id = ? AND {where}
+                ORDER BY published_at, passage_id LIMIT ?""",
+            [frame_id, *params, limit],
+        )
+
+    def export(self, name: str) -> pa.Table:
+        if name not in EXPORTABLE:
+            raise StoreError(f"unknown view {name!r}; exportable: {', '.join(EXPORTABLE)}")
+        return self.conn.sql(f"SELECT * FROM {quote_ident(name)}").to_arrow_table()
+
+
+def _list_column_to_matrix(column: pa.ChunkedArray) -> np.ndarray:
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(column) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    return flat.reshape(len(column), -1)

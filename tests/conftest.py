@@ -1,0 +1,66 @@
+"""Shared fixtures: in-memory stores, the deterministic stand-in encoder, and a
+database built once per session from the bundled sample with the real model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.config import SAMPLE_PATH, load_settings
+from embeddings import HashingEncoder
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(env={}, db=tmp_path / "test.duckdb")
+
+
+@pytest.fixture
+def encoder():
+    return HashingEncoder(384)
+
+
+@pytest.fixture
+def memory_store():
+    from app.store import Store
+
+    store = Store.memory()
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The bundled sample, ingested and built with the real packaged model (built once)."""
+    from app.ingest import ingest_files
+    from app.pipeline import run_stages
+    from app.store import Store
+
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    s = load_settings(env={}, db=db)
+    with Store.write(db) as store:
+        ingest_files(store, [SAMPLE_PATH], s.max_article_chars)
+        run_stages(store, s)
+    return db
+
+
+@pytest.fixture
+def sample_db_copy(sample_db, tmp_path) -> Path:
+    dest = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_db, dest)
+    return dest
+
+
+def corpus_path(*parts: str) -> Path:
+    path = CORPORA.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI") == "true" and CORPORA.exists():
+            pytest.fail(f"{path} is missing from the corpora folder")
+        pytest.skip(f"{path} not present (the real corpora live in ../shared/corpora)")
+    return path
