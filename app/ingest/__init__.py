@@ -1,0 +1,168 @@
+"""Ingest article files into the store. Nothing is dropped silently: every
+unusable record is kept in ``rejects`` with its raw content and the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from app.ingest.normalize import ColumnMap, RecordProblem, normalise
+from app.ingest.readers import UnreadableFile, read_records
+from app.store import Store
+
+RAW_LIMIT = 20_000  # characters of a rejected record that are kept
+CHUNK = 2_000
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class FileReport:
+    path: str
+    ingested: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    error: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def ingested(self) -> int:
+        return sum(f.ingested for f in self.files)
+
+    @property
+    def already_present(self) -> int:
+        return sum(f.already_present for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def nothing_read(self) -> bool:
+        return all(f.error is not None for f in self.files) or not self.files
+
+
+def _raw_text(record: dict) -> str:
+    if set(record) == {"_raw"}:
+        return str(record["_raw"])[:RAW_LIMIT]
+    return json.dumps(record, default=str, ensure_ascii=False)[:RAW_LIMIT]
+
+
+def _reason_key(reason: str) -> str:
+    return reason.split(" (")[0].split(" '")[0][:60]
+
+
+def ingest_files(store: Store, paths: Iterable[str | Path], max_article_chars: int, progress: Progress | None = None) -> IngestReport:
+    report = IngestReport()
+    for path in paths:
+        report.files.append(ingest_file(store, Path(path), max_article_chars, progress))
+    return report
+
+
+def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Progress | None = None) -> FileReport:
+    rep = FileReport(str(path))
+    try:
+        records = read_records(path)
+        first = next(records, None)
+    except UnreadableFile as exc:
+        rep.error = str(exc)
+        return rep
+    if first is None:
+        rep.error = f"{path}: no records"
+        return rep
+    # Column names come from the first parsed record.
+    columns = ColumnMap.detect(first[1].keys()) if first[2] is None else None
+    if columns is not None and (missing := columns.missing_reason(list(first[1].keys()))):
+        rep.error = f"{path}: {missing}"
+        return rep
+
+    def all_records():
+        yield first
+        yield from records
+
+    batch: list = []
+    seen = 0
+    try:
+        for item in all_records():
+            batch.append(item)
+            seen += 1
+            if len(batch) >= CHUNK:
+                _store_batch(store, path, batch, columns, max_article_chars, rep)
+                batch = []
+                if progress:
+                    progress(f"ingest {path.name}", seen, None)
+        _store_batch(store, path, batch, columns, max_article_chars, rep)
+    except UnreadableFile as exc:
+        rep.error = str(exc)
+    if progress:
+        progress(f"ingest {path.name}", seen, seen)
+    return rep
+
+
+def _store_batch(store: Store, path: Path, batch, columns: ColumnMap | None, max_chars: int, rep: FileReport) -> None:
+    if not batch:
+        return
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    good, rejects = [], []
+
+    def reject(record_no, record, reason):
+        rejects.append({"source_file": str(path), "record_no": record_no, "raw": _raw_text(record),
+                        "reason": reason, "rejected_at": now})
+        key = _reason_key(reason)
+        rep.reasons[key] = rep.reasons.get(key, 0) + 1
+
+    for record_no, record, problem in batch:
+        if problem is None and columns is None:
+            columns = ColumnMap.detect(record.keys())
+        if problem is not None:
+            reject(record_no, record, problem)
+            continue
+        try:
+            article = normalise(record, columns, max_chars)
+        except RecordProblem as exc:
+            reject(record_no, record, str(exc))
+            continue
+        article["record_no"] = record_no
+        good.append(article)
+
+    # Duplicates: against the store and within the batch, by article id (canonical URL when present).
+    known = store.known_article_ids([a["article_id"] for a in good])
+    known_hashes = store.known_articles([a["canonical_url"] for a in good if a["canonical_url"]])
+    fresh: dict[str, dict] = {}
+    for article in good:
+        aid = article["article_id"]
+        earlier = fresh.get(aid)
+        if aid in known or earlier is not None:
+            same = (known_hashes.get(article["canonical_url"]) if aid in known else earlier["content_hash"])
+            if aid in known and article["canonical_url"] is None:
+                same = article["content_hash"]
+            if same == article["content_hash"]:
+                rep.already_present += 1
+            else:
+                where = "an article already stored" if aid in known else f"record {earlier['record_no']}"
+                reject(article["record_no"], {k: article[k] for k in ("url", "title", "published_at", "outlet_name")},
+                       f"duplicate URL {article['url']} with different content from {where}")
+            continue
+        fresh[aid] = article
+
+    with store.transaction():
+        if fresh:
+            df = pd.DataFrame(fresh.values())
+            store.add_outlets(df[["outlet_id", "outlet_name", "domain"]].rename(columns={"outlet_name": "name"}))
+            df["source_file"] = str(path)
+            df["ingested_at"] = now
+            store.add_articles(df.drop(columns=["outlet_name", "domain"]))
+        if rejects:
+            store.add_rejects(pd.DataFrame(rejects))
+    rep.ingested += len(fresh)
+    rep.rejected += len(rejects)

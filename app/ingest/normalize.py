@@ -1,0 +1,185 @@
+"""Turn a raw record into an article: recognise columns, canonicalise the URL,
+derive the outlet, parse the date to UTC. Anything unusable raises
+:class:`RecordProblem` with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pandas as pd
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "url": ("url", "link", "article_url", "source_url_full", "href"),
+    "title": ("title", "headline", "heading"),
+    "text": ("text", "content", "body", "article", "full_text", "maintext"),
+    "outlet": ("outlet", "source", "media_name", "publisher", "site_name", "source_name", "domain"),
+    "published_at": ("published_at", "date", "publish_date", "published", "pubdate", "seendate", "datetime", "timestamp"),
+    "language": ("language", "lang"),
+}
+
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid|ref|_ga)$", re.I)
+
+
+class RecordProblem(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    url: str | None
+    title: str | None
+    text: str | None
+    outlet: str | None
+    published_at: str | None
+    language: str | None
+
+    @classmethod
+    def detect(cls, columns) -> "ColumnMap":
+        lowered = {str(c).strip().lower(): c for c in columns}
+        found = {}
+        for field, aliases in COLUMN_ALIASES.items():
+            found[field] = next((lowered[a] for a in aliases if a in lowered), None)
+        return cls(**found)
+
+    def missing_reason(self, columns) -> str | None:
+        """Why a file with these columns cannot give articles at all, or None."""
+        names = ", ".join(map(str, columns)) or "(none)"
+        if self.text is None and self.title is None:
+            return (
+                f"no text or title column; found: {names}; expected one of "
+                f"{', '.join(COLUMN_ALIASES['text'] + COLUMN_ALIASES['title'])}"
+            )
+        if self.published_at is None:
+            return f"no date column; found: {names}; expected one of {', '.join(COLUMN_ALIASES['published_at'])}"
+        if self.outlet is None and self.url is None:
+            return (
+                f"no outlet or URL column to tell who published each article; found: {names}; expected one of "
+                f"{', '.join(COLUMN_ALIASES['outlet'] + COLUMN_ALIASES['url'])}"
+            )
+        return None
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no ``www.``, no fragment, no tracking parameters, no trailing slash."""
+    url = url.strip()
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
+        url = "https://" + url.lstrip("/")
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)))
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return urlunsplit(("https", host, path, query, ""))
+
+
+def domain_of(url: str) -> str | None:
+    host = urlsplit(canonical_url(url)).hostname
+    return host or None
+
+
+def slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+
+
+_NUMERIC = re.compile(r"^\d{9,13}(\.\d+)?$")
+_GDELT = re.compile(r"^(\d{8})T?(\d{6})Z?$")
+_EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
+
+
+def parse_date(value) -> dt.datetime:
+    """Any common date form to a naive UTC datetime. Dates without a zone are taken as UTC."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        raise RecordProblem("no publication date")
+    if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
+        ts = pd.Timestamp(value)
+    else:
+        text = str(value).strip()
+        if not text:
+            raise RecordProblem("no publication date")
+        try:
+            if _NUMERIC.match(text):
+                number = float(text)
+                ts = pd.Timestamp(number, unit="ms" if number > 1e11 else "s")
+            elif m := _GDELT.match(text):
+                ts = pd.Timestamp(dt.datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S"))
+            elif re.match(r"^[A-Z][a-z]{2}, ", text):
+                ts = pd.Timestamp(email.utils.parsedate_to_datetime(text))
+            else:
+                ts = pd.Timestamp(pd.to_datetime(text, utc=False, format="mixed"))
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise RecordProblem(f"unparseable date {text[:80]!r}") from exc
+    if pd.isna(ts):
+        raise RecordProblem(f"unparseable date {str(value)[:80]!r}")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    now = pd.Timestamp.now(tz="UTC")
+    if ts < _EARLIEST or ts > now + pd.Timedelta(days=2):
+        raise RecordProblem(f"implausible date {ts.date().isoformat()} (before 1900 or in the future)")
+    return ts.tz_localize(None).to_pydatetime()
+
+
+def _clean(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def normalise(record: dict, columns: ColumnMap, max_article_chars: int) -> dict:
+    """A stored article row (without bookkeeping columns) or :class:`RecordProblem`."""
+    title = _clean(record.get(columns.title)) if columns.title else ""
+    text = _clean(record.get(columns.text)) if columns.text else ""
+    if not title and not text:
+        raise RecordProblem("no text and no title")
+    if len(text) > max_article_chars:
+        raise RecordProblem(
+            f"text is {len(text):,} characters, over the {max_article_chars:,} limit (setting max_article_chars)"
+        )
+    url = _clean(record.get(columns.url)) if columns.url else ""
+    canon = None
+    domain = None
+    if url:
+        try:
+            canon = canonical_url(url)
+            domain = domain_of(url)
+        except ValueError as exc:
+            raise RecordProblem(f"malformed URL {url[:120]!r} ({exc})") from exc
+        if not domain or "." not in domain:
+            raise RecordProblem(f"malformed URL {url[:120]!r} (no host name)")
+    outlet_name = _clean(record.get(columns.outlet)) if columns.outlet else ""
+    if not outlet_name:
+        if not domain:
+            raise RecordProblem("no outlet and no URL to derive it from")
+        outlet_name = domain
+    published_at = parse_date(record.get(columns.published_at) if columns.published_at else None)
+    language = _clean(record.get(columns.language)) if columns.language else ""
+    content_hash = hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
+    if canon:
+        article_id = hashlib.sha1(canon.encode("utf-8")).hexdigest()[:16]
+    else:
+        key = f"{slug(outlet_name)}\n{published_at.isoformat()}\n{content_hash}"
+        article_id = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+    return {
+        "article_id": article_id,
+        "url": url or None,
+        "canonical_url": canon,
+        "outlet_id": slug(outlet_name),
+        "outlet_name": outlet_name,
+        "domain": domain,
+        "title": title or None,
+        "text": text or None,
+        "published_at": published_at,
+        "language": language or None,
+        "content_hash": content_hash,
+    }

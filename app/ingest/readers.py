@@ -1,0 +1,172 @@
+"""Read article records from CSV, JSONL (.gz), JSON and Parquet files.
+
+Readers yield ``(record_no, record, problem)``: a record is a dict of raw
+values; ``problem`` is set when the record could not even be parsed (bad
+UTF-8, a CSV row with the wrong number of fields, a JSON line that is not an
+object), and the record then holds the raw text so it can be kept as a reject.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Iterator
+
+csv.field_size_limit(sys.maxsize)
+
+Record = tuple[int, dict, str | None]
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be read (unknown format, not valid at all)."""
+
+
+def _open_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFile(f"{path}: not a valid gzip file ({exc})") from exc
+    return data
+
+
+def _format(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    formats = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
+    if ext not in formats:
+        raise UnreadableFile(
+            f"{path}: unknown file type {ext or '(none)'}; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet (optionally .gz)"
+        )
+    return formats[ext]
+
+
+def _has_bad_utf8(text: str) -> int | None:
+    """Position of the first undecodable byte (kept as a surrogate escape), if any."""
+    for i, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            return i
+    return None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def read_records(path: str | Path) -> Iterator[Record]:
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file")
+    fmt = _format(path)
+    if fmt == "parquet":
+        yield from _read_parquet(path)
+        return
+    text = _open_bytes(path).decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if fmt in ("csv", "tsv"):
+        yield from _read_csv(text, "\t" if fmt == "tsv" else ",")
+    elif fmt == "jsonl":
+        yield from _read_jsonl(text)
+    else:
+        yield from _read_json(path, text)
+
+
+def _read_csv(text: str, delimiter: str) -> Iterator[Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise UnreadableFile(f"header row is not valid CSV: {exc}") from exc
+    header = [h.strip() for h in header]
+    record_no = 0
+    while True:
+        record_no += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield record_no, {"_raw": f"line {reader.line_num}"}, f"row is not valid CSV ({exc})"
+            continue
+        raw_line = delimiter.join(row)
+        if not any(cell.strip() for cell in row):
+            record_no -= 1
+            continue
+        if len(row) != len(header):
+            yield record_no, {"_raw": _printable(raw_line)}, (
+                f"row has {len(row)} fields but the header has {len(header)}"
+            )
+            continue
+        bad = _has_bad_utf8(raw_line)
+        if bad is not None:
+            yield record_no, {"_raw": _printable(raw_line)}, f"invalid UTF-8 at character {bad} of the row"
+            continue
+        yield record_no, dict(zip(header, row)), None
+
+
+def _read_jsonl(text: str) -> Iterator[Record]:
+    for record_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        bad = _has_bad_utf8(line)
+        if bad is not None:
+            yield record_no, {"_raw": _printable(line)}, f"invalid UTF-8 at character {bad} of the line"
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield record_no, {"_raw": line}, f"line is not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        if not isinstance(obj, dict):
+            yield record_no, {"_raw": line}, f"line is a JSON {type(obj).__name__}, not an object"
+            continue
+        yield record_no, obj, None
+
+
+def _read_json(path: Path, text: str) -> Iterator[Record]:
+    bad = _has_bad_utf8(text)
+    if bad is not None:
+        raise UnreadableFile(f"{path}: invalid UTF-8 at character {bad}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableFile(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if "articles" in data and isinstance(data["articles"], list):
+            data = data["articles"]
+        elif len(lists) == 1:
+            data = lists[0]
+        else:
+            data = [data]
+    if not isinstance(data, list):
+        raise UnreadableFile(f"{path}: expected a JSON list of articles or an object with an 'articles' list")
+    for record_no, obj in enumerate(data, start=1):
+        if not isinstance(obj, dict):
+            yield record_no, {"_raw": json.dumps(obj)[:2000]}, f"item is a JSON {type(obj).__name__}, not an object"
+            continue
+        yield record_no, obj, None
+
+
+def _read_parquet(path: Path) -> Iterator[Record]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise UnreadableFile(f"{path}: not a readable Parquet file ({exc})") from exc
+    record_no = 0
+    for batch in pf.iter_batches(batch_size=2048):
+        for obj in batch.to_pylist():
+            record_no += 1
+            yield record_no, obj, None

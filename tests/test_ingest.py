@@ -1,0 +1,171 @@
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from app.ingest import ingest_files
+from app.ingest.normalize import canonical_url, parse_date, RecordProblem
+
+MAX = 200_000
+
+
+def _ingest(store, *paths):
+    return ingest_files(store, paths, MAX)
+
+
+def _write_csv(path, rows, header="url,title,text,outlet,date"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_recognises_columns_and_normalises(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "a.csv", [
+        'https://www.Example.com/a/?utm_source=x&id=3#top,Title A,"Body of A, long enough to be a passage.",Example News,2024-03-01T10:00:00+02:00',
+        'http://other.example/b,Title B,Body B,,1 March 2024',
+    ])
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected, rep.already_present) == (2, 0, 0)
+    arts = memory_store._df("SELECT a.*, o.name AS outlet_name, o.domain FROM articles a JOIN outlets o USING (outlet_id) ORDER BY title")
+    assert arts.loc[0, "canonical_url"] == "https://example.com/a?id=3"
+    assert str(arts.loc[0, "published_at"]) == "2024-03-01 08:00:00"  # UTC
+    assert arts.loc[0, "outlet_name"] == "Example News"
+    assert arts.loc[1, "outlet_name"] == "other.example"  # derived from the domain
+
+
+def test_column_aliases_jsonl_gz_and_json_and_parquet(memory_store, tmp_path):
+    rows = [{"link": f"https://s{i}.example/x", "headline": f"H{i}", "content": "Some text here.",
+             "media_name": "M", "seendate": "20240105T101500Z"} for i in range(3)]
+    gz = tmp_path / "a.jsonl.gz"
+    gz.write_bytes(gzip.compress("\n".join(json.dumps(r) for r in rows).encode()))
+    js = tmp_path / "b.json"
+    js.write_text(json.dumps({"articles": [{**rows[0], "link": "https://j.example/1"}]}))
+    pq = tmp_path / "c.parquet"
+    pd.DataFrame([{"url": "https://p.example/1", "title": "P", "body": "B", "publish_date": pd.Timestamp("2024-01-02")}]).to_parquet(pq)
+    rep = _ingest(memory_store, gz, js, pq)
+    assert rep.ingested == 5 and rep.rejected == 0
+    day = memory_store._scalar("SELECT published_at FROM articles WHERE canonical_url = 'https://s0.example/x'")
+    assert str(day) == "2024-01-05 10:15:00"
+
+
+def test_reingest_adds_nothing(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "a.csv", ["https://a.example/1,T,Text one,O,2024-01-01", "https://a.example/2,T2,Text two,O,2024-01-02"])
+    first = _ingest(memory_store, f)
+    second = _ingest(memory_store, f)
+    assert first.ingested == 2
+    assert (second.ingested, second.already_present, second.rejected) == (0, 2, 0)
+    assert memory_store._scalar("SELECT count(*) FROM articles") == 2
+
+
+def test_bad_dates_empty_text_and_duplicates_are_rejected_with_reasons(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "bad.csv", [
+        "https://a.example/1,T,Fine text,O,2024-01-01",
+        "https://a.example/2,T,Fine text,O,not a date",
+        "https://a.example/3,T,Fine text,O,0001-11-30",
+        "https://a.example/4,,,O,2024-01-01",
+        "https://a.example/5,T,Fine text,O,",
+        "https://a.example/1,T,Fine text,O,2024-01-01",          # exact duplicate
+        "https://www.a.example/1/,T,Other text,O,2024-01-01",   # same URL, other content
+    ])
+    rep = _ingest(memory_store, f)
+    assert rep.ingested == 1 and rep.already_present == 1 and rep.rejected == 5
+    rejects = memory_store.rejects().set_index("record_no")
+    assert "unparseable date 'not a date'" in rejects.loc[2, "reason"]
+    assert "implausible date" in rejects.loc[3, "reason"]
+    assert rejects.loc[4, "reason"] == "no text and no title"
+    assert rejects.loc[5, "reason"] == "no publication date"
+    assert "duplicate URL" in rejects.loc[7, "reason"] and "record 1" in rejects.loc[7, "reason"]
+    assert "not a date" in rejects.loc[2, "raw"]  # the raw record is kept
+    assert set(rejects["source_file"]) == {str(f)}
+
+
+def test_title_only_article_is_kept(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "t.csv", ["https://a.example/1,Only a headline,,O,2024-01-01"])
+    assert _ingest(memory_store, f).ingested == 1
+
+
+def test_malformed_csv_rows(memory_store, tmp_path):
+    f = tmp_path / "m.csv"
+    f.write_text('url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\nhttps://a.example/2,T,"Text, with, commas,O,2024-01-01\n'
+                 "https://a.example/3,T,Text,O\n")
+    rep = _ingest(memory_store, f)
+    assert rep.ingested == 1
+    assert rep.rejected >= 1
+    reasons = " | ".join(memory_store.rejects()["reason"])
+    assert "fields but the header has 5" in reasons or "not valid CSV" in reasons
+
+
+def test_missing_columns_names_what_was_found(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "cols.csv", ["1,2"], header="foo,bar")
+    rep = _ingest(memory_store, f)
+    assert rep.nothing_read
+    assert "no text or title column; found: foo, bar" in rep.files[0].error
+    f2 = _write_csv(tmp_path / "nodate.csv", ["https://a.example/1,T,x"], header="url,title,text")
+    rep2 = _ingest(memory_store, f2)
+    assert "no date column" in rep2.files[0].error
+
+
+def test_invalid_utf8_rejects_only_that_record(memory_store, tmp_path):
+    good = b'{"url": "https://a.example/1", "title": "ok", "text": "fine", "outlet": "O", "date": "2024-01-01"}'
+    bad = b'{"url": "https://a.example/2", "title": "bad \xff\xfe bytes", "text": "x", "outlet": "O", "date": "2024-01-01"}'
+    f = tmp_path / "u.jsonl"
+    f.write_bytes(good + b"\n" + bad + b"\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert "invalid UTF-8" in rej["reason"] and rej["record_no"] == 2
+    assert "bad" in rej["raw"]
+    csv = tmp_path / "u.csv"
+    csv.write_bytes(b"url,title,text,outlet,date\nhttps://c.example/1,ok,fine,O,2024-01-01\nhttps://c.example/2,b\xffd,x,O,2024-01-01\n")
+    rep = _ingest(memory_store, csv)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+
+
+def test_five_megabyte_article_is_rejected_with_the_limit_named(memory_store, tmp_path):
+    f = tmp_path / "big.jsonl"
+    big = "word " * (1024 * 1024)  # 5 MB
+    f.write_text(json.dumps({"url": "https://a.example/big", "title": "Big", "text": big, "outlet": "O", "date": "2024-01-01"}) + "\n")
+    rep = _ingest(memory_store, f)
+    assert rep.rejected == 1
+    reason = memory_store.rejects().iloc[0]["reason"]
+    assert "5,242,879 characters" in reason and "max_article_chars" in reason
+    # The limit is a setting: raise it and the same article goes in.
+    assert ingest_files(memory_store, [f], 6_000_000).ingested == 1
+
+
+def test_unknown_and_missing_files(memory_store, tmp_path):
+    (tmp_path / "x.docx").write_text("?")
+    rep = _ingest(memory_store, tmp_path / "x.docx", tmp_path / "nope.csv")
+    assert rep.nothing_read
+    assert "unknown file type .docx" in rep.files[0].error
+    assert "no such file" in rep.files[1].error
+
+
+def test_json_lines_that_are_not_objects(memory_store, tmp_path):
+    f = tmp_path / "l.jsonl"
+    f.write_text('[1,2]\n{"broken": \n{"url": "https://a.example/1", "title": "t", "date": "2024-01-01"}\n')
+    rep = _ingest(memory_store, f)
+    assert rep.ingested == 1 and rep.rejected == 2
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("2024-03-01", "2024-03-01 00:00:00"),
+    ("2024-03-01T12:00:00-05:00", "2024-03-01 17:00:00"),
+    ("Fri, 01 Mar 2024 12:00:00 +0100", "2024-03-01 11:00:00"),
+    ("20240301T120000Z", "2024-03-01 12:00:00"),
+    ("1709294400", "2024-03-01 12:00:00"),
+    ("3/1/24", "2024-03-01 00:00:00"),
+])
+def test_date_forms(raw, expected):
+    assert str(parse_date(raw)) == expected
+
+
+def test_date_problems():
+    for raw in ["", "soon", "2099-01-01"]:
+        with pytest.raises(RecordProblem):
+            parse_date(raw)
+
+
+def test_canonical_url():
+    assert canonical_url("HTTP://WWW.Site.example//path//to/?b=2&a=1&utm_medium=x#frag") == "https://site.example/path/to?a=1&b=2"
+    assert canonical_url("site.example/x/") == "https://site.example/x"
