@@ -1,0 +1,46 @@
+"""Frame labels: the most distinctive 1-3 word phrases of each cluster (class-based
+TF-IDF against all other clusters and the unassigned passages)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+TOKEN = r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b|\b[^\W\d_]\b"
+
+
+def label_clusters(texts: list[str], labels: np.ndarray, n_phrases: int = 3, candidates: int = 12) -> dict[int, list[str]]:
+    """Phrases per cluster index (labels == -1 form the background class)."""
+    clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
+    if not clusters:
+        return {}
+    classes = clusters + [-1]
+    docs = [" \n ".join(texts[i] for i in np.flatnonzero(labels == c)) for c in classes]
+    vec = CountVectorizer(ngram_range=(1, 3), stop_words="english", token_pattern=TOKEN, lowercase=True)
+    try:
+        counts = vec.fit_transform(docs).astype(np.float64)
+    except ValueError:  # nothing but stop words
+        return {c: [] for c in clusters}
+    terms = vec.get_feature_names_out()
+    words = np.asarray(counts.sum(axis=1)).ravel()
+    tf = counts.multiply(1.0 / np.maximum(words, 1)[:, None]).tocsr()
+    freq = np.asarray(counts.sum(axis=0)).ravel()
+    avg = words.mean()
+    idf = np.log(1 + avg / np.maximum(freq, 1))
+    ngram_len = np.array([t.count(" ") + 1 for t in terms])
+    out: dict[int, list[str]] = {}
+    for row, c in enumerate(clusters):
+        tfidf = np.asarray(tf[row].multiply(idf).todense()).ravel()
+        raw = np.asarray(counts[row].todense()).ravel()
+        # A phrase must recur inside the frame; longer phrases get a small boost.
+        tfidf = np.where(raw >= 2, tfidf * (1 + 0.25 * (ngram_len - 1)), 0)
+        top = [terms[i] for i in np.argsort(-tfidf)[:candidates] if tfidf[i] > 0]
+        chosen: list[str] = []
+        for term in top:
+            if any(term in other or other in term for other in chosen):
+                continue
+            chosen.append(term)
+            if len(chosen) == n_phrases:
+                break
+        out[c] = chosen
+    return out

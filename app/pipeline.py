@@ -1,0 +1,230 @@
+"""The build: segment -> embed -> frames, each stage incremental and resumable.
+
+``build`` works through :meth:`Store.write`, so the published database only
+ever changes by one atomic swap at the end; every chunk a stage finishes is
+committed to the private working copy, so an interrupted build resumes where
+it stopped and ends with the same result as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from app.config import Settings
+from app.frames import label_clusters, match_frames, threshold_clustering
+from app.segment import segment, text_hash
+from app.store import Store
+from embeddings import Encoder, encode_in_batches, load_encoder, model_key
+
+# progress(stage, done, total): called as work advances; total may be None.
+Progress = Callable[[str, int, "int | None"], None]
+
+SEGMENT_CHUNK = 500
+EMBED_CHUNK = 1024
+
+
+@dataclass
+class BuildReport:
+    segmented_articles: int = 0
+    new_passages: int = 0
+    embedded_texts: int = 0
+    frames: int = 0
+    frames_skipped: bool = False
+    assigned_passages: int = 0
+    total_passages: int = 0
+    seconds: dict = field(default_factory=dict)
+
+
+def _noop(stage, done, total):
+    pass
+
+
+def segment_stage(store: Store, settings: Settings, progress: Progress = _noop) -> tuple[int, int]:
+    total = store.count_articles_to_segment()
+    done = articles = passages = 0
+    run_id = store.start_run("segment", {"min_chars": settings.min_passage_chars, "max_chars": settings.max_passage_chars})
+    progress("segment", 0, total)
+    while True:
+        batch = store.articles_to_segment(SEGMENT_CHUNK)
+        if batch.empty:
+            break
+        rows, seg = [], []
+        for art in batch.itertuples(index=False):
+            parts = segment(art.title, art.text, settings.min_passage_chars, settings.max_passage_chars)
+            for p in parts:
+                rows.append({"passage_id": f"{art.article_id}:{p.seq}", "article_id": art.article_id, "seq": p.seq,
+                             "part": p.part, "start_char": p.start, "end_char": p.end, "text": p.text,
+                             "text_hash": text_hash(p.text)})
+            seg.append({"article_id": art.article_id, "passages": len(parts)})
+        store.add_passages(pd.DataFrame(rows, columns=["passage_id", "article_id", "seq", "part", "start_char",
+                                                       "end_char", "text", "text_hash"]), pd.DataFrame(seg))
+        articles += len(batch)
+        passages += len(rows)
+        done += len(batch)
+        progress("segment", done, total)
+    store.finish_run(run_id, {"articles": articles, "passages": passages})
+    return articles, passages
+
+
+def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], batch_size: int,
+                progress: Progress = _noop) -> int:
+    """Embed every passage text not yet in the cache for this model, each distinct text once."""
+    total = store.count_texts_to_embed(encoder_key)
+    if total == 0:
+        return 0
+    encoder = get_encoder()
+    if encoder.name != encoder_key:
+        raise RuntimeError(f"encoder {encoder.name!r} does not match the cache key {encoder_key!r}")
+    run_id = store.start_run("embed", {"model": encoder_key})
+    done = 0
+    progress("embed", 0, total)
+    while True:
+        batch = store.texts_to_embed(encoder_key, EMBED_CHUNK)
+        if batch.empty:
+            break
+        texts = batch["text"].tolist()
+        finished = done
+
+        def step(n: int) -> None:
+            nonlocal finished
+            finished += n
+            progress("embed", finished, total)
+
+        vectors = encode_in_batches(encoder, texts, batch_size=batch_size, progress=step)
+        store.add_embeddings(encoder_key, batch["text_hash"].tolist(), vectors)
+        done += len(batch)
+    store.finish_run(run_id, {"texts": done})
+    return done
+
+
+def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = _noop) -> tuple[int, int, int, bool]:
+    """Discover frames over every embedded passage; skipped when nothing changed since the last run."""
+    params = {
+        "model": encoder_key,
+        "threshold": settings.frame_threshold,
+        "iterations": settings.discovery_iterations,
+        "max_clusters": settings.max_clusters,
+        "min_articles": settings.min_frame_articles,
+        "min_outlets": settings.min_frame_outlets,
+        "match_threshold": settings.frame_match_threshold,
+        "fingerprint": store.passage_fingerprint(encoder_key),
+    }
+    last = store.last_run("frames")
+    if last is not None and last["parameters"] == params:
+        counts = last["counts"]
+        return counts.get("frames", 0), counts.get("assigned", 0), counts.get("passages", 0), True
+    progress("frames", 0, 3)
+    run_id = store.start_run("frames", params)
+    meta, vectors = store.passage_vectors(encoder_key)
+    if len(meta) == 0:
+        store.save_frames(_empty_frames(), _empty_pf(), _empty_af(), _active_discovered(store), run_id)
+        store.finish_run(run_id, {"frames": 0, "assigned": 0, "passages": 0})
+        return 0, 0, 0, False
+
+    # Cluster distinct texts once each, in order of first appearance, so copies do not weigh in.
+    hashes = meta["text_hash"].to_numpy()
+    _, first_idx, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    order = np.argsort(first_idx, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    uniq_rows = first_idx[order]
+    clustering = threshold_clustering(vectors[uniq_rows], settings.frame_threshold, settings.discovery_iterations,
+                                      settings.max_clusters)
+    progress("frames", 1, 3)
+    passage_cluster = clustering.labels[rank[inverse]]
+    passage_score = clustering.scores[rank[inverse]]
+
+    # A frame must be told by several articles from several outlets.
+    assigned = meta.assign(cluster=passage_cluster, score=passage_score)
+    assigned = assigned[assigned["cluster"] >= 0]
+    spread = assigned.groupby("cluster").agg(articles=("article_id", "nunique"), outlets=("outlet_id", "nunique"))
+    keep = spread[(spread["articles"] >= settings.min_frame_articles) & (spread["outlets"] >= settings.min_frame_outlets)].index
+    keep_set = set(int(c) for c in keep)
+    uniq_labels = np.array([c if c in keep_set else -1 for c in clustering.labels.tolist()], dtype=np.int64)
+    phrases = label_clusters(meta["text"].to_numpy()[uniq_rows].tolist(), uniq_labels, settings.label_phrases)
+    progress("frames", 2, 3)
+
+    kept = sorted(keep_set)
+    centroids = clustering.centroids[kept] if kept else np.zeros((0, vectors.shape[1]), np.float32)
+    old = store.frames()
+    old = old[(old["kind"] == "discovered") & (old["model"] == encoder_key)] if len(old) else old
+    matched = match_frames(centroids, old["frame_id"].tolist() if len(old) else [],
+                           np.stack(old["centroid"].tolist()) if len(old) else np.zeros((0, 0)),
+                           settings.frame_match_threshold)
+    fresh_ids = iter(store.new_frame_ids(len(kept) - len(matched)))
+    frame_ids = {c: matched.get(i) or next(fresh_ids) for i, c in enumerate(kept)}
+
+    frame_rows, pf = [], assigned[assigned["cluster"].isin(keep_set)].copy()
+    pf["frame_id"] = pf["cluster"].map(frame_ids).astype("int32")
+    for i, c in enumerate(kept):
+        members = pf[pf["frame_id"] == frame_ids[c]]
+        exemplar = members.sort_values(["score", "published_at", "passage_id"], ascending=[False, True, True]).iloc[0]
+        label_terms = phrases.get(c) or [exemplar["text"][:60]]
+        frame_rows.append({"frame_id": frame_ids[c], "label": " · ".join(label_terms), "phrases": label_terms,
+                           "exemplar_passage_id": exemplar["passage_id"], "centroid": centroids[i],
+                           "model": encoder_key})
+    frames_df = pd.DataFrame(frame_rows, columns=_empty_frames().columns)
+    af = (pf.groupby(["article_id", "frame_id"]).agg(score=("score", "max"), passages=("passage_id", "count"))
+          .reset_index())
+    retired = sorted(set(_active_discovered(store)) - set(frame_ids.values()))
+    store.save_frames(frames_df, pf[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
+                      af[["article_id", "frame_id", "score", "passages"]].astype({"score": "float32", "passages": "int32"}),
+                      retired, run_id)
+    counts = {"frames": len(kept), "assigned": int(len(pf)), "passages": int(len(meta)),
+              "clusters": clustering.n_clusters, "retired": len(retired)}
+    store.finish_run(run_id, counts)
+    progress("frames", 3, 3)
+    return len(kept), int(len(pf)), int(len(meta)), False
+
+
+def _active_discovered(store: Store) -> list[int]:
+    df = store.frames()
+    return df[df["kind"] == "discovered"]["frame_id"].tolist() if len(df) else []
+
+
+def _empty_frames() -> pd.DataFrame:
+    return pd.DataFrame(columns=["frame_id", "label", "phrases", "exemplar_passage_id", "centroid", "model"])
+
+
+def _empty_pf() -> pd.DataFrame:
+    return pd.DataFrame({"passage_id": pd.Series(dtype=str), "frame_id": pd.Series(dtype="int32"),
+                         "score": pd.Series(dtype="float32")})
+
+
+def _empty_af() -> pd.DataFrame:
+    return pd.DataFrame({"article_id": pd.Series(dtype=str), "frame_id": pd.Series(dtype="int32"),
+                         "score": pd.Series(dtype="float32"), "passages": pd.Series(dtype="int32")})
+
+
+def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop) -> BuildReport:
+    report = BuildReport()
+    key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length)
+    loaded: list[Encoder] = [encoder] if encoder is not None else []
+
+    def get_encoder() -> Encoder:
+        if not loaded:
+            loaded.append(load_encoder(settings.model, settings.device, settings.max_seq_length, settings.batch_size))
+        return loaded[0]
+
+    t = time.perf_counter()
+    report.segmented_articles, report.new_passages = segment_stage(store, settings, progress)
+    report.seconds["segment"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress)
+    report.seconds["embed"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
+        store, key, settings, progress)
+    report.seconds["frames"] = round(time.perf_counter() - t, 2)
+    return report
+
+
+def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop) -> BuildReport:
+    with Store.write(db) as store:
+        return run_stages(store, settings, encoder, progress)

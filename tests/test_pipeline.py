@@ -1,0 +1,107 @@
+"""The build with the deterministic stand-in encoder: incremental, idempotent, resumable."""
+
+import pandas as pd
+import pytest
+
+import app.pipeline as pipeline
+from app.config import SAMPLE_PATH
+from app.ingest import ingest_files
+from app.store import Store, has_pending_work
+
+
+def _ingest(db, settings, path=SAMPLE_PATH):
+    with Store.write(db) as store:
+        ingest_files(store, [path], settings.max_article_chars)
+
+
+def _snapshot(db):
+    r = Store.open_read(db)
+    try:
+        summary = r.frame_summary()[["frame_id", "label", "articles", "outlets", "first_seen", "first_outlet"]]
+        pf = r._df("SELECT passage_id, frame_id, round(score, 5) AS score FROM passage_frames ORDER BY ALL")
+        emb = r._scalar("SELECT count(*) FROM embeddings")
+    finally:
+        r.close()
+    return summary, pf, emb
+
+
+def test_build_then_rerun_changes_nothing(tmp_path, settings, encoder):
+    db = tmp_path / "a.duckdb"
+    _ingest(db, settings)
+    first = pipeline.build(db, settings, encoder)
+    assert first.frames > 3 and first.embedded_texts > 100
+    second = pipeline.build(db, settings, encoder)
+    assert (second.new_passages, second.embedded_texts, second.frames_skipped) == (0, 0, True)
+    r = Store.open_read(db)
+    # identical passages (syndicated copies) are embedded once
+    assert r._scalar("SELECT count(*) FROM embeddings") == r._scalar("SELECT count(DISTINCT text_hash) FROM passages")
+    assert r._scalar("SELECT count(*) FROM passages") > r._scalar("SELECT count(*) FROM embeddings")
+    r.close()
+
+
+def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch):
+    clean, broken = tmp_path / "clean.duckdb", tmp_path / "broken.duckdb"
+    for db in (clean, broken):
+        _ingest(db, settings)
+    monkeypatch.setattr(pipeline, "EMBED_CHUNK", 100)
+    pipeline.build(clean, settings, encoder)
+
+    def crash(stage, done, total):
+        if stage == "embed" and done >= 250:
+            raise KeyboardInterrupt("killed mid-embedding")
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.build(broken, settings, encoder, progress=crash)
+    assert has_pending_work(broken)
+    resumed = pipeline.build(broken, settings, encoder)
+    total = _snapshot(clean)[2]
+    assert 0 < resumed.embedded_texts < total  # only what was not committed before the crash
+    assert resumed.new_passages == 0
+    a, b = _snapshot(clean), _snapshot(broken)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    assert a[2] == b[2]
+
+
+def test_frames_roll_up_to_articles_and_views_agree(tmp_path, settings, encoder):
+    db = tmp_path / "a.duckdb"
+    _ingest(db, settings)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    summary = r.frame_summary()
+    fid = int(summary.iloc[0]["frame_id"])
+    arts = r.frame_articles(fid)
+    timeline = r.frame_timeline(fid)
+    assert len(arts) == summary.iloc[0]["articles"] == timeline["articles"].sum()
+    assert arts["outlet"].nunique() == summary.iloc[0]["outlets"]
+    first = arts.iloc[0]
+    assert first["outlet"] == summary.iloc[0]["first_outlet"] and first["published_at"] == summary.iloc[0]["first_seen"]
+    # every frame meets the minimum spread
+    assert (summary["articles"] >= settings.min_frame_articles).all()
+    assert (summary["outlets"] >= settings.min_frame_outlets).all()
+    r.close()
+
+
+def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, settings, encoder):
+    rows = pd.read_json(SAMPLE_PATH, lines=True)
+    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
+    cut = rows["published_at"].sort_values().iloc[len(rows) * 2 // 3]
+    rows[rows["published_at"] < cut].to_json(early, orient="records", lines=True)
+    rows[rows["published_at"] >= cut].to_json(late, orient="records", lines=True)
+    db = tmp_path / "a.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    before = r.frames(include_inactive=True)
+    r.close()
+    _ingest(db, settings, late)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    after = r.frames(include_inactive=True)
+    r.close()
+    kept = set(before["frame_id"]) & set(after[after["status"] == "active"]["frame_id"])
+    assert len(kept) >= len(before) // 2
+    new_ids = set(after["frame_id"]) - set(before["frame_id"])
+    assert all(i > before["frame_id"].max() for i in new_ids)
+    retired = after[after["status"] == "retired"]
+    assert set(retired["frame_id"]) <= set(before["frame_id"])
