@@ -1,0 +1,230 @@
+"""`narratives ...`: each command opens the store, calls one core function, and
+turns library errors into a clean message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from app.config import ConfigError, PROJECT_ROOT, load_settings
+
+
+class _Bars:
+    """tqdm bars keyed by stage, for pipeline progress callbacks."""
+
+    def __init__(self):
+        from tqdm.auto import tqdm
+
+        self._tqdm = tqdm
+        self._bars: dict = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = self._tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+def _settings(ctx: click.Context, **overrides):
+    try:
+        return load_settings(ctx.obj.get("config"), **overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                         help="DuckDB file (default: NARRATIVES_DB or data/narratives.duckdb).")
+
+
+@click.group()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TOML settings file (default: NARRATIVES_CONFIG or ./narratives.toml).")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Narrative Tracker: how a story's frames spread through the news."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.pass_context
+def ingest(ctx, paths, db):
+    """Read article files (CSV, TSV, JSONL, JSON, Parquet; optionally .gz) into the store."""
+    from app.ingest import ingest_files
+    from app.store import Store, StoreError
+
+    settings = _settings(ctx, db=db)
+    try:
+        with Store.write(settings.db) as store:
+            report = ingest_files(store, paths, settings.max_article_chars)
+    except StoreError as exc:
+        raise _fail(exc) from exc
+    for f in report.files:
+        if f.error:
+            click.echo(f"{f.path}: not read: {f.error}", err=True)
+            continue
+        click.echo(f"{f.path}: {f.ingested} ingested, {f.already_present} already present, {f.rejected} rejected")
+        for reason, n in sorted(f.reasons.items(), key=lambda kv: -kv[1]):
+            click.echo(f"    {n} rejected: {reason}")
+    click.echo(f"total: {report.ingested} ingested, {report.already_present} already present, "
+               f"{report.rejected} rejected (see `narratives export rejects`) -> {settings.db}")
+    if report.nothing_read:
+        raise click.ClickException("nothing could be read")
+
+
+@main.command()
+@db_option
+@click.option("--model", default=None, help="'default', any sentence-transformers model name, or a local path.")
+@click.option("--threshold", type=float, default=None, help="Cosine similarity a passage needs to join a frame.")
+@click.pass_context
+def build(ctx, db, model, threshold):
+    """Segment, embed and discover frames for everything not yet built. Safe to interrupt and rerun."""
+    from app.pipeline import build as run_build
+    from app.store import StoreError
+
+    settings = _settings(ctx, db=db, model=model, frame_threshold=threshold)
+    bars = _Bars()
+    try:
+        report = run_build(settings.db, settings, progress=bars)
+    except StoreError as exc:
+        raise _fail(exc) from exc
+    finally:
+        bars.close()
+    share = report.assigned_passages / report.total_passages if report.total_passages else 0
+    click.echo(f"segmented {report.segmented_articles} articles into {report.new_passages} passages; "
+               f"embedded {report.embedded_texts} new texts; {report.frames} frames"
+               f"{' (unchanged)' if report.frames_skipped else ''}; {share:.0%} of passages in a frame "
+               f"({report.total_passages - report.assigned_passages} unassigned) -> {settings.db}")
+    click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+
+
+def _open_read(settings):
+    from app.store import Store, StoreError
+
+    try:
+        return Store.open_read(settings.db)
+    except StoreError as exc:
+        raise _fail(exc) from exc
+
+
+def _write_table(table, fmt: str, out) -> None:
+    import pyarrow as pa
+
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if out is None:
+            raise click.ClickException("--format parquet needs --out FILE")
+        pq.write_table(table, out)
+        return
+    df = table.to_pandas() if isinstance(table, pa.Table) else table
+    if fmt == "csv":
+        text = df.to_csv(index=False)
+    elif fmt == "json":
+        text = df.to_json(orient="records", date_format="iso", indent=1) + "\n"
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
+                               "display.max_colwidth", 60):
+            text = df.to_string(index=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+
+
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def frames(ctx, db, fmt):
+    """One row per frame: id, label, kind, articles, outlets, first seen and by whom, last seen."""
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        df = store.frame_summary()
+    finally:
+        store.close()
+    cols = ["frame_id", "label", "kind", "articles", "outlets", "first_seen", "first_outlet", "last_seen"]
+    if df.empty:
+        click.echo("no frames yet: run `narratives build`", err=True)
+    _write_table(df[cols], fmt, None)
+
+
+@main.command()
+@click.argument("name")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
+@click.pass_context
+def export(ctx, name, db, fmt, out):
+    """Write a public view (frame_summary, frame_articles, frame_timeline, frame_passages, rejects, outlets)."""
+    from app.store import StoreError
+
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        table = store.export(name)
+    except StoreError as exc:
+        raise _fail(exc) from exc
+    finally:
+        store.close()
+    _write_table(table, fmt, out)
+
+
+@main.command()
+@db_option
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.pass_context
+def serve(ctx, db, port):
+    """Start the dashboard (same as `streamlit run streamlit_app.py`)."""
+    env = dict(os.environ)
+    if db is not None:
+        env["NARRATIVES_DB"] = str(db)
+    if ctx.obj.get("config"):
+        env["NARRATIVES_CONFIG"] = str(ctx.obj["config"])
+    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+@main.command()
+@db_option
+@click.pass_context
+def status(ctx, db):
+    """What the store holds, and whether an interrupted build is waiting to resume."""
+    from app.store import has_pending_work
+
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        counts = store.counts()
+        runs = store.runs()
+    finally:
+        store.close()
+    counts["interrupted_build_pending"] = has_pending_work(settings.db)
+    counts["last_runs"] = runs.groupby("stage")["finished_at"].max().astype(str).to_dict() if len(runs) else {}
+    click.echo(json.dumps(counts, indent=1, default=str))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,72 @@
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+from click.testing import CliRunner
+
+from app.cli import main
+from app.config import SAMPLE_PATH
+
+
+def _run(*args, env=None):
+    result = CliRunner().invoke(main, list(map(str, args)), env=env or {}, catch_exceptions=False)
+    return result
+
+
+def test_ingest_build_frames_export(tmp_path, monkeypatch):
+    db = tmp_path / "cli.duckdb"
+    r = _run("ingest", SAMPLE_PATH, "--db", db)
+    assert r.exit_code == 0, r.output
+    assert "ingested, 0 already present, 0 rejected" in r.output
+    r = _run("ingest", SAMPLE_PATH, "--db", db)
+    assert "total: 0 ingested" in r.output
+    r = _run("build", "--db", db, "--model", "hashing-384")
+    assert r.exit_code == 0, r.output
+    assert "frames" in r.output
+    r = _run("frames", "--db", db, "--format", "json")
+    rows = json.loads(r.output)
+    assert rows and set(rows[0]) == {"frame_id", "label", "kind", "articles", "outlets", "first_seen", "first_outlet", "last_seen"}
+    r = _run("frames", "--db", db, "--format", "csv")
+    assert r.output.splitlines()[0] == "frame_id,label,kind,articles,outlets,first_seen,first_outlet,last_seen"
+    out = tmp_path / "fa.parquet"
+    r = _run("export", "frame_articles", "--db", db, "--format", "parquet", "--out", out)
+    assert r.exit_code == 0, r.output
+    table = pq.read_table(out)
+    for col in ("frame_id", "article_id", "url", "outlet", "published_at", "score"):
+        assert col in table.column_names
+    r = _run("export", "frame_timeline", "--db", db)
+    df = pd.read_csv(pd.io.common.StringIO(r.output))
+    assert list(df.columns) == ["frame_id", "outlet", "day", "articles"]
+    assert df["articles"].sum() == table.num_rows
+    r = _run("status", "--db", db)
+    assert json.loads(r.output)["interrupted_build_pending"] is False
+
+
+def test_nothing_readable_exits_nonzero(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    r = CliRunner().invoke(main, ["ingest", str(bad), "--db", str(tmp_path / "x.duckdb")])
+    assert r.exit_code != 0
+    assert "no text or title column" in r.output
+
+
+def test_some_rejects_still_exit_zero(tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\nhttps://a.example/2,T,Text,O,bad\n")
+    r = CliRunner().invoke(main, ["ingest", str(f), "--db", str(tmp_path / "x.duckdb")])
+    assert r.exit_code == 0
+    assert "1 ingested, 0 already present, 1 rejected" in r.output
+    assert "unparseable date" in r.output
+
+
+def test_frames_on_missing_db_is_a_clean_error(tmp_path):
+    r = CliRunner().invoke(main, ["frames", "--db", str(tmp_path / "none.duckdb")])
+    assert r.exit_code != 0 and "narratives ingest" in r.output
+
+
+def test_every_command_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in main.commands:
+        assert f"narratives {name}" in readme, name
