@@ -1,0 +1,61 @@
+"""Pure chart builders: DataFrame in, plotly Figure out. Shared by the dashboard
+and the report; nothing here reads the store or the UI."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# Okabe-Ito: distinguishable with the common forms of colour blindness.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def adoption_order(timeline: pd.DataFrame) -> list[str]:
+    """Outlets by the day they first carried the frame (ties by name)."""
+    if timeline.empty:
+        return []
+    first = timeline.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])
+    return first["outlet"].tolist()
+
+
+def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "") -> go.Figure:
+    """One row per outlet, in order of adoption (first at the top); one mark per day with articles."""
+    order = adoption_order(timeline)
+    fig = go.Figure()
+    if not timeline.empty:
+        df = timeline.copy()
+        df["day"] = pd.to_datetime(df["day"])
+        first_day = df.groupby("outlet")["day"].transform("min")
+        is_first = df["day"] == first_day
+        size = 7 + 4 * df["articles"].clip(upper=6)
+        for flag, name, color, symbol in ((True, "first article from the outlet", PALETTE[3], "diamond"),
+                                          (False, "later articles", PALETTE[0], "circle")):
+            part = df[is_first == flag]
+            fig.add_trace(go.Scatter(
+                x=part["day"], y=part["outlet"], mode="markers", name=name,
+                marker=dict(size=size[is_first == flag], color=color, symbol=symbol, line=dict(width=0.5, color="white")),
+                customdata=part[["articles"]].to_numpy(),
+                hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s)<extra></extra>",
+            ))
+    height = max(320, 28 * len(order) + 140)
+    fig.update_layout(
+        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        height=height, margin=dict(l=10, r=10, t=80, b=40),
+        xaxis=dict(title="day (UTC)", showgrid=True),
+        yaxis=dict(title="outlet (in order of adoption)", categoryorder="array", categoryarray=order[::-1],
+                   type="category"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        plot_bgcolor="white", font=dict(size=13),
+    )
+    fig.update_xaxes(gridcolor="#eee")
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def weekly_series(weekly: pd.DataFrame, frame_ids: list[int], weeks: list) -> dict[int, list[int]]:
+    """Articles per week for each frame, zero-filled over ``weeks`` (for sparklines)."""
+    out = {}
+    for fid in frame_ids:
+        part = weekly[weekly["frame_id"] == fid].set_index("week")["articles"]
+        out[fid] = [int(part.get(w, 0)) for w in weeks]
+    return out

@@ -1,0 +1,1 @@
+"""Streamlit pages and cached accessors: the only code that imports streamlit."""

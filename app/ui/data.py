@@ -1,0 +1,150 @@
+"""Cached access to the store for the pages, the first-start build, and the shared filters.
+
+The dashboard only ever opens the *published* database read-only. Builds write
+to a private copy and swap it in atomically (see app/store/db.py); the cache key
+of every query includes the file's identity, so after a swap the next rerun
+reads the new state and never a mix of the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pandas as pd
+import streamlit as st
+
+from app.config import Settings, load_settings
+from app.store import Filters, Store, StoreMissing, file_version
+from app.ui import keys
+
+_open_lock = threading.Lock()
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(max_entries=2)
+def _base_store(db: str, version: tuple) -> Store:
+    return Store.open_read(db)
+
+
+def version() -> tuple:
+    return file_version(settings().db) or (0, 0)
+
+
+def _store() -> Store:
+    """A cursor on the current published state; one per query, since sessions run in threads."""
+    with _open_lock:
+        base = _base_store(str(settings().db), version())
+    return base.cursor()
+
+
+def ensure_database() -> None:
+    """On first start with no database, build one from the bundled sample, showing progress."""
+    s = settings()
+    if file_version(s.db) is not None:
+        return
+    from app.ingest import ingest_files
+    from app.pipeline import run_stages
+
+    st.info(f"No database yet at `{s.db}`: building one from the bundled illustrative sample. "
+            "This takes about a minute the first time.")
+    bar = st.progress(0.0, text="Reading the sample…")
+    weights = {"segment": (0.0, 0.05), "embed": (0.05, 0.9), "frames": (0.9, 1.0)}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        lo, hi = weights.get(stage, (0.0, 1.0))
+        frac = lo + (hi - lo) * (done / total if total else 0)
+        bar.progress(min(frac, 1.0), text=f"{stage}: {done:,}{f' of {total:,}' if total else ''}")
+
+    with Store.write(s.db) as store:
+        ingest_files(store, [s.sample], s.max_article_chars)
+        run_stages(store, s, progress=progress)
+    bar.progress(1.0, text="Done.")
+    st.cache_data.clear()
+
+
+# Every cached query takes the file version ``ver`` (no leading underscore:
+# it must be part of the cache key), so a swapped-in build is never mixed with
+# results from the state before it.
+@st.cache_data(show_spinner=False)
+def counts(ver: tuple) -> dict:
+    return _store().counts()
+
+
+@st.cache_data(show_spinner=False)
+def date_bounds(ver: tuple):
+    return _store().date_bounds()
+
+
+@st.cache_data(show_spinner=False)
+def outlet_names(ver: tuple) -> list[str]:
+    return _store().outlet_names()
+
+
+@st.cache_data(show_spinner=False)
+def frame_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
+    return _store().frame_summary(filters)
+
+
+@st.cache_data(show_spinner=False)
+def frame_weekly(ver: tuple, filters: Filters) -> pd.DataFrame:
+    return _store().frame_weekly(filters)
+
+
+@st.cache_data(show_spinner=False)
+def frame(ver: tuple, frame_id: int) -> dict | None:
+    return _store().frame(frame_id)
+
+
+@st.cache_data(show_spinner=False)
+def frame_timeline(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_timeline(frame_id, filters)
+
+
+@st.cache_data(show_spinner=False)
+def frame_passages(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_passages(frame_id, filters)
+
+
+def open_or_stop() -> tuple:
+    """Make sure there is a database to show; return its version (stop the page if there is none)."""
+    try:
+        ensure_database()
+        v = version()
+        counts(v)
+    except StoreMissing as exc:
+        st.error(str(exc))
+        st.stop()
+    return v
+
+
+def sidebar_filters(v: tuple) -> Filters:
+    lo, hi = date_bounds(v)
+    if lo is None:
+        return Filters()
+    st.sidebar.header("Filters")
+    picked = st.sidebar.date_input("Published between", value=(lo, hi), min_value=lo, max_value=hi,
+                                   key=keys.DATE_RANGE)
+    start, end = (picked if isinstance(picked, (tuple, list)) and len(picked) == 2 else (lo, hi))
+    outlets = st.sidebar.multiselect("Outlets (none = all)", outlet_names(v), key=keys.OUTLETS)
+    return Filters(start=start, end=end, outlets=tuple(sorted(outlets)))
+
+
+def caption(v: tuple, filters: Filters) -> str:
+    c = counts(v)
+    lo, hi = date_bounds(v)
+    start = filters.start or lo
+    end = filters.end or hi
+    outlets = f"{len(filters.outlets)} selected outlets" if filters.outlets else f"all {c['outlets']} outlets"
+    return (f"{start:%d %b %Y} – {end:%d %b %Y} · {outlets} · corpus of {c['articles']:,} articles "
+            f"from {settings().db.name}")
+
+
+def format_day(value) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M") if isinstance(value, (pd.Timestamp, dt.datetime)) else str(value)

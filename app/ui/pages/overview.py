@@ -1,0 +1,50 @@
+"""Overview: every frame with its volume, reach, first mover and weekly sparkline."""
+
+import pandas as pd
+import streamlit as st
+
+from app.charts import weekly_series
+from app.ui import data, keys
+
+v = data.open_or_stop()
+filters = data.sidebar_filters(v)
+st.title("Narrative frames")
+st.caption(data.caption(v, filters))
+
+summary = data.frame_summary(v, filters)
+if summary.empty:
+    st.warning("No frames in this selection. Widen the date range or the outlets, or run `narratives build`.")
+    st.stop()
+
+weekly = data.frame_weekly(v, filters)
+weeks = sorted(weekly["week"].unique())
+series = weekly_series(weekly, summary["frame_id"].tolist(), weeks)
+table = pd.DataFrame({
+    "frame": summary["frame_id"],
+    "label": summary["label"],
+    "kind": summary["kind"],
+    "articles": summary["articles"],
+    "outlets": summary["outlets"],
+    "first seen": summary["first_seen"],
+    "first outlet": summary["first_outlet"],
+    "weekly articles": [series[f] for f in summary["frame_id"]],
+    "open": [f"./frame?{keys.FRAME}={f}" for f in summary["frame_id"]],
+})
+st.markdown(f"**{len(table)} frames**, busiest first. Counts are all articles (copies included). "
+            "Select a row, or follow *open*, to see how a frame spread.")
+event = st.dataframe(
+    table, hide_index=True, width="stretch", key=keys.OVERVIEW_TABLE, on_select="rerun",
+    selection_mode="single-row",
+    column_config={
+        "frame": st.column_config.NumberColumn("frame", format="%d", width="small"),
+        "label": st.column_config.TextColumn("label", width="large"),
+        "first seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
+        "weekly articles": st.column_config.LineChartColumn("weekly articles", y_min=0),
+        "open": st.column_config.LinkColumn("open", display_text="open frame"),
+    },
+)
+rows = event.selection.rows if event is not None else []
+if rows:
+    chosen = int(table.iloc[rows[0]]["frame"])
+    st.query_params[keys.FRAME] = str(chosen)
+    st.switch_page("app/ui/pages/frame.py", query_params={keys.FRAME: str(chosen)})

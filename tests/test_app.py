@@ -1,0 +1,155 @@
+"""The dashboard driven by Streamlit's AppTest, from streamlit_app.py through every page."""
+
+import json
+import multiprocessing as mp
+import shutil
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from app.store import Filters, Store
+from app.ui import keys
+
+APP = "streamlit_app.py"
+FRAME_PAGE = "app/ui/pages/frame.py"
+
+
+@pytest.fixture
+def app_env(monkeypatch, sample_db_copy):
+    monkeypatch.setenv("NARRATIVES_DB", str(sample_db_copy))
+    monkeypatch.chdir(sample_db_copy.parent)  # no stray narratives.toml
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield sample_db_copy
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _app(timeout=60):
+    from pathlib import Path
+
+    return AppTest.from_file(str(Path(__file__).resolve().parent.parent / APP), default_timeout=timeout)
+
+
+def _store_summary(db, filters=Filters()):
+    r = Store.open_read(db)
+    try:
+        return r.frame_summary(filters)
+    finally:
+        r.close()
+
+
+def test_overview_lists_every_frame(app_env):
+    at = _app().run()
+    assert not at.exception
+    assert at.title[0].value == "Narrative frames"
+    table = at.dataframe[0].value
+    expected = _store_summary(app_env)
+    assert table["frame"].tolist() == expected["frame_id"].tolist()
+    assert table["articles"].tolist() == expected["articles"].tolist()
+    assert all(len(s) > 1 for s in table["weekly articles"])
+    assert "corpus of" in at.caption[0].value
+
+
+def test_outlet_filter_narrows_the_counts(app_env):
+    at = _app().run()
+    outlets = ["The Lessen Herald", "Daily Meridian"]
+    at.multiselect(key=keys.OUTLETS).set_value(outlets).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    lo, hi = at.date_input(key=keys.DATE_RANGE).value
+    expected = _store_summary(app_env, Filters(lo, hi, tuple(sorted(outlets))))
+    assert table["articles"].tolist() == expected["articles"].tolist()
+    assert "2 selected outlets" in at.caption[0].value
+
+
+def test_date_filter_narrows_the_counts(app_env):
+    at = _app().run()
+    lo, hi = at.date_input(key=keys.DATE_RANGE).value
+    import datetime as dt
+
+    at.date_input(key=keys.DATE_RANGE).set_value((lo, lo + dt.timedelta(days=14))).run()
+    table = at.dataframe[0].value
+    full = _store_summary(app_env)
+    assert table["articles"].sum() < full["articles"].sum()
+    assert table["articles"].tolist() == _store_summary(app_env, Filters(lo, lo + dt.timedelta(days=14)))["articles"].tolist()
+
+
+def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
+    summary = _store_summary(app_env)
+    fid = int(summary[summary["label"].str.contains("cannon fodder")].iloc[0]["frame_id"])
+    at = _app()
+    at.query_params[keys.FRAME] = str(fid)
+    at.run()
+    at.switch_page(FRAME_PAGE).run()
+    assert not at.exception
+    assert at.header[0].value.startswith(f"#{fid} ·")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "spread, outlet by outlet" in spec["layout"]["title"]["text"]
+    order = spec["layout"]["yaxis"]["categoryarray"][::-1]
+    assert order[0] == summary[summary["frame_id"] == fid].iloc[0]["first_outlet"]
+    points = sum(len(t["x"]) for t in spec["data"])
+    r = Store.open_read(app_env)
+    timeline = r.frame_timeline(fid)
+    passages = r.frame_passages(fid)
+    r.close()
+    assert points == len(timeline)
+    shown = at.dataframe[0].value
+    assert len(shown) == len(passages)
+    assert shown["url"].str.startswith("https://").all()
+
+
+def test_choosing_another_frame_updates_the_page(app_env):
+    at = _app().run()
+    at.switch_page(FRAME_PAGE).run()
+    ids = at.selectbox(key=keys.FRAME).options
+    assert len(ids) > 3
+    second = at.selectbox(key=keys.FRAME).options[1]
+    at.selectbox(key=keys.FRAME).select_index(1).run()
+    assert not at.exception
+    assert at.header[0].value.startswith(second.split(" · ")[0])
+    assert at.query_params[keys.FRAME] == second.split(" · ")[0].lstrip("#")  # the URL carries the choice
+
+
+def _hold_build_open(db, ready, release):
+    with Store.write(db) as store:
+        store.conn.execute("DELETE FROM article_frames")  # a half-done state inside the build
+        ready.set()
+        release.wait(60)
+
+
+def test_dashboard_keeps_serving_the_published_state_during_a_build(app_env):
+    before = _app().run().dataframe[0].value
+    ctx = mp.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold_build_open, args=(str(app_env), ready, release))
+    p.start()
+    try:
+        assert ready.wait(60)
+        st.cache_data.clear()
+        during = _app().run()
+        assert not during.exception
+        assert during.dataframe[0].value["articles"].tolist() == before["articles"].tolist()
+    finally:
+        release.set()
+        p.join(60)
+    after = _app().run()  # the build published: the new state, never a mix
+    assert not after.exception
+    assert "No frames" in after.warning[0].value
+
+
+def test_first_start_builds_the_sample_with_progress(monkeypatch, tmp_path):
+    db = tmp_path / "fresh.duckdb"
+    monkeypatch.setenv("NARRATIVES_DB", str(db))
+    monkeypatch.chdir(tmp_path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = _app(timeout=300).run()
+    assert not at.exception
+    assert any("building one from the bundled illustrative sample" in i.value for i in at.info)
+    assert at.get("progress")  # the progress bar was shown
+    assert db.exists()
+    assert len(at.dataframe[0].value) > 5
+    st.cache_resource.clear()
+    st.cache_data.clear()

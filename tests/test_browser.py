@@ -1,0 +1,94 @@
+"""The running dashboard in a real headless Chromium."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app.store import Store
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "build" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(sample_db_copy, tmp_path):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("playwright")
+    port = _free_port()
+    env = dict(os.environ, NARRATIVES_DB=str(sample_db_copy))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("dashboard did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url, sample_db_copy
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_timeline_renders_in_a_real_browser(server):
+    from playwright.sync_api import sync_playwright
+
+    url, db = server
+    r = Store.open_read(db)
+    summary = r.frame_summary()
+    r.close()
+    row = summary[summary["label"].str.contains("cannon fodder")].iloc[0]
+    fid = int(row["frame_id"])
+    r = Store.open_read(db)
+    marks = len(r.frame_timeline(fid))
+    r.close()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(url + "/overview")
+        page.get_by_text("Narrative frames").first.wait_for(timeout=60_000)
+        page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+        page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+
+        page.goto(f"{url}/frame?frame={fid}")
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        page.wait_for_timeout(500)
+        title = page.locator(".js-plotly-plot .gtitle").first.text_content()
+        assert "spread, outlet by outlet" in title
+        points = page.locator(".js-plotly-plot .scatterlayer .point").count()
+        assert points == marks
+        ticks = page.locator(".js-plotly-plot .ytick text").all_text_contents()
+        assert row["first_outlet"] in ticks
+        page.screenshot(path=str(SHOTS / "frame-top.png"))
+        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / "frame.png"))
+        browser.close()
+    assert (SHOTS / "frame.png").stat().st_size > 20_000

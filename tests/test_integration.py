@@ -1,0 +1,40 @@
+"""The real packaged model on the bundled sample."""
+
+import numpy as np
+import pytest
+
+from app.store import Store
+from embeddings import load_encoder
+
+pytestmark = pytest.mark.integration
+
+
+def test_packaged_model_loads_offline_and_encodes():
+    enc = load_encoder("default")
+    v = enc.encode(["Troops were sent as cannon fodder.", "Soldiers were used as expendable manpower.",
+                    "The central bank raised interest rates."])
+    assert v.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2  # paraphrase closer than an unrelated sentence
+
+
+def test_sample_build_finds_the_written_frames(sample_db):
+    r = Store.open_read(sample_db)
+    try:
+        summary = r.frame_summary()
+        counts = r.counts()
+        vectors = r._scalar("SELECT count(*) FROM embeddings")
+        distinct = r._scalar("SELECT count(DISTINCT text_hash) FROM passages")
+    finally:
+        r.close()
+    assert counts["articles"] > 300 and counts["outlets"] == 20
+    assert vectors == distinct
+    labels = " | ".join(summary["label"]).lower()
+    # The frames written into the sample come out with readable labels.
+    for phrase in ("cannon fodder", "satellite", "wave"):
+        assert phrase in labels, labels
+    cannon = summary[summary["label"].str.contains("cannon fodder")].iloc[0]
+    assert cannon["first_outlet"] == "The Lessen Herald"
+    assert cannon["outlets"] >= 10
+    sat = summary[summary["label"].str.contains("satellite")].iloc[0]
+    assert str(sat["first_seen"]) >= "2026-03-16"  # the satellite images appear on day 14
