@@ -83,9 +83,12 @@ def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encode
         raise RuntimeError(f"encoder {encoder.name!r} does not match the cache key {encoder_key!r}")
     run_id = store.start_run("embed", {"model": encoder_key})
     done = 0
+    # An encoder may ask for bigger blocks (a GPU wants tens of thousands of texts at a time).
+    chunk = getattr(encoder, "chunk_size", EMBED_CHUNK)
+    call = getattr(encoder, "call_size", batch_size * 4)
     progress("embed", 0, total)
     while True:
-        batch = store.texts_to_embed(encoder_key, EMBED_CHUNK)
+        batch = store.texts_to_embed(encoder_key, chunk)
         if batch.empty:
             break
         texts = batch["text"].tolist()
@@ -96,7 +99,7 @@ def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encode
             finished += n
             progress("embed", finished, total)
 
-        vectors = encode_in_batches(encoder, texts, batch_size=batch_size, progress=step)
+        vectors = encode_in_batches(encoder, texts, batch_size=call, progress=step)
         store.add_embeddings(encoder_key, batch["text_hash"].tolist(), vectors)
         done += len(batch)
     store.finish_run(run_id, {"texts": done})
@@ -204,12 +207,14 @@ def _empty_af() -> pd.DataFrame:
 
 def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop) -> BuildReport:
     report = BuildReport()
-    key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length)
+    key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
+                                                             settings.backend, settings.device)
     loaded: list[Encoder] = [encoder] if encoder is not None else []
 
     def get_encoder() -> Encoder:
         if not loaded:
-            loaded.append(load_encoder(settings.model, settings.device, settings.max_seq_length, settings.batch_size))
+            loaded.append(load_encoder(settings.model, settings.device, settings.max_seq_length, settings.batch_size,
+                                       settings.backend, str(settings.cache_dir) if settings.cache_dir else None))
         return loaded[0]
 
     t = time.perf_counter()

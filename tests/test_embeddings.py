@@ -1,0 +1,73 @@
+"""Embedding backends against the float32 transformer, on real sentences of the sample."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from app.config import SAMPLE_PATH
+from embeddings import HashingEncoder, encode_in_batches, load_encoder, model_key
+from embeddings.select import pick_backend
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def passages():
+    rows = [json.loads(line) for line in SAMPLE_PATH.read_text().splitlines()[:120]]
+    return [p for r in rows for p in r["text"].split("\n\n")][:300]
+
+
+@pytest.fixture(scope="module")
+def reference(passages):
+    return load_encoder("default", backend="torch").encode(passages)
+
+
+def test_onnx_float_matches_torch(passages, reference, tmp_path_factory):
+    enc = load_encoder("default", backend="onnx", cache_dir=str(tmp_path_factory.mktemp("cache")))
+    v = enc.encode(passages)
+    assert np.min((v * reference).sum(axis=1)) > 0.9999
+
+
+def test_int8_agrees_and_is_independent_of_batch_mates(passages, reference, tmp_path_factory):
+    enc = load_encoder("default", backend="onnx-int8", cache_dir=str(tmp_path_factory.mktemp("cache")))
+    v = enc.encode(passages)
+    cos = (v * reference).sum(axis=1)
+    assert cos.mean() >= 0.99 and cos.min() >= 0.97
+    # The same text gets the same vector whatever it is encoded with.
+    alone = np.stack([enc.encode([p])[0] for p in passages[:20]])
+    assert np.allclose(alone, v[:20], atol=1e-6)
+    shuffled = encode_in_batches(enc, passages[::-1], batch_size=7)[::-1]
+    assert np.allclose(shuffled, v, atol=1e-6)
+
+
+def test_static_tier_is_fast_and_keeps_copies_together(passages, tmp_path_factory):
+    enc = load_encoder("fast", cache_dir=str(tmp_path_factory.mktemp("cache")))
+    many = passages * 20
+    t = time.perf_counter()
+    v = enc.encode(many)
+    rate = len(many) / (time.perf_counter() - t)
+    assert v.shape == (len(many), 256) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)
+    assert rate > 1000  # thousands per second even on a busy 2-core machine
+    edited = passages[0].replace(".", ",", 1) + " This story was first published by Continental Wire."
+    near = enc.encode([passages[0], edited, passages[5]])
+    assert near[0] @ near[1] > near[0] @ near[2]
+
+
+def test_cache_keys_name_what_the_vectors_are():
+    assert model_key("default", 256, "torch") == model_key("default", 256, "onnx")
+    assert model_key("default", 256, "onnx-int8").endswith("+int8")
+    assert model_key("fast").endswith("+static256")
+    assert pick_backend("default", "auto", "cpu") == "onnx-int8"
+    with pytest.raises(ValueError, match="unknown backend"):
+        pick_backend("default", "tensorrt")
+    assert model_key("hashing-64") == HashingEncoder(64).name
+
+
+def test_pipelined_path_matches_plain_encode(passages, reference):
+    """The GPU feeding path (tokenise ahead, keep on device, copy once), run here on the CPU."""
+    enc = load_encoder("default", backend="torch", device="cpu")
+    enc.batch_size = 16
+    v = enc.encode_pipelined(passages[:100], workers=2)
+    assert np.min((v * reference[:100]).sum(axis=1)) > 0.9999
