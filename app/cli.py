@@ -112,8 +112,40 @@ def build(ctx, db, model, threshold):
     click.echo(f"segmented {report.segmented_articles} articles into {report.new_passages} passages; "
                f"embedded {report.embedded_texts} new texts; {report.frames} frames"
                f"{' (unchanged)' if report.frames_skipped else ''}; {share:.0%} of passages in a frame "
-               f"({report.total_passages - report.assigned_passages} unassigned) -> {settings.db}")
+               f"({report.total_passages - report.assigned_passages} unassigned); {report.seeded_frames} seeded frames "
+               f"from {settings.frames_file} -> {settings.db}")
     click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--phrase", "phrases", multiple=True, help="A phrase that marks the frame (matched literally, any case and inflection).")
+@click.option("--example", "examples", multiple=True, help="An example sentence (matched by paraphrase).")
+@click.option("--threshold", type=float, default=None, help="Paraphrase similarity for this frame (default: seed_threshold).")
+@click.option("--remove", is_flag=True, help="Remove the seeded frame NAME.")
+@click.option("--file", "frames_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Seeds file (default: the frames_file setting, ./frames.toml).")
+@click.pass_context
+def seed(ctx, name, phrases, examples, threshold, remove, frames_file):
+    """Add, replace or remove a seeded frame; `narratives build` then matches it."""
+    from app.frames.seeded import Seed, SeedError, load_seeds, save_seeds, upsert_seed
+
+    settings = _settings(ctx, frames_file=frames_file)
+    try:
+        if remove:
+            seeds = load_seeds(settings.frames_file)
+            kept = [s for s in seeds if s.name.lower() != name.lower()]
+            if len(kept) == len(seeds):
+                raise click.ClickException(f"no seeded frame named {name!r} in {settings.frames_file}")
+            save_seeds(settings.frames_file, kept)
+            click.echo(f"removed {name!r} from {settings.frames_file}; run `narratives build` to retire it")
+            return
+        if not phrases and not examples:
+            raise click.ClickException("give at least one --phrase or --example")
+        seeds = upsert_seed(settings.frames_file, Seed(name, tuple(phrases), tuple(examples), threshold))
+    except SeedError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{len(seeds)} seeded frame(s) in {settings.frames_file}; run `narratives build` to match them")
 
 
 def _open_read(settings):

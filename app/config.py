@@ -49,6 +49,9 @@ class Settings:
     discovery_iterations: int = 3
     frame_match_threshold: float = 0.85
     label_phrases: int = 3
+    # Seeded frames.
+    frames_file: Path = Path("frames.toml")
+    seed_threshold: float = 0.6
     sample: Path = SAMPLE_PATH
     extra: dict = field(default_factory=dict)
 

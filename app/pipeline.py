@@ -18,6 +18,7 @@ import pandas as pd
 
 from app.config import Settings
 from app.frames import label_clusters, match_frames, threshold_clustering
+from app.frames.seeded import load_seeds, match_seed
 from app.segment import segment, text_hash
 from app.store import Store
 from embeddings import Encoder, encode_in_batches, load_encoder, model_key
@@ -31,6 +32,7 @@ EMBED_CHUNK = 1024
 
 @dataclass
 class BuildReport:
+    seeded_frames: int = 0
     segmented_articles: int = 0
     new_passages: int = 0
     embedded_texts: int = 0
@@ -186,6 +188,57 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     return len(kept), int(len(pf)), int(len(meta)), False
 
 
+def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
+                 progress: Progress = _noop) -> tuple[int, bool]:
+    """Match every passage against the seeded frames of ``settings.frames_file``."""
+    seeds = load_seeds(settings.frames_file)
+    params = {
+        "model": encoder_key, "default_threshold": settings.seed_threshold,
+        "seeds": [s.as_dict() for s in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
+    }
+    last = store.last_run("seeded")
+    if last is not None and last["parameters"] == params:
+        return last["counts"].get("frames", 0), True
+    frames = store.frames(include_inactive=True)
+    by_name = {str(n).lower(): int(f) for n, f in zip(frames.get("seed_name", []), frames.get("frame_id", []))
+               if isinstance(n, str)}
+    active_seeded = frames[(frames["kind"] == "seeded") & (frames["status"] == "active")]["frame_id"].tolist() \
+        if len(frames) else []
+    run_id = store.start_run("seeded", params)
+    progress("seeded", 0, len(seeds))
+    meta, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
+    new_ids = iter(store.new_frame_ids(sum(1 for s in seeds if s.name.lower() not in by_name)))
+    encoder = get_encoder() if seeds else None
+    rows, pf_parts = [], []
+    texts = meta["text"].tolist() if seeds else []
+    for i, seed in enumerate(seeds):
+        seed_vectors = encoder.encode(seed.texts)
+        threshold = seed.threshold if seed.threshold is not None else settings.seed_threshold
+        idx, score, how = match_seed(texts, vectors, seed, seed_vectors, threshold)
+        frame_id = by_name.get(seed.name.lower()) or next(new_ids)
+        centre = seed_vectors.mean(axis=0)
+        exemplar = meta["passage_id"].iloc[idx[np.argmax(score)]] if len(idx) else None
+        rows.append({"frame_id": frame_id, "label": seed.name, "phrases": seed.texts, "exemplar_passage_id": exemplar,
+                     "centroid": centre / (np.linalg.norm(centre) or 1), "model": encoder_key,
+                     "seed_name": seed.name, "threshold": threshold})
+        pf_parts.append(pd.DataFrame({"passage_id": meta["passage_id"].to_numpy()[idx], "frame_id": frame_id,
+                                      "score": score, "match": how, "article_id": meta["article_id"].to_numpy()[idx]}))
+        progress("seeded", i + 1, len(seeds))
+    pf = pd.concat(pf_parts) if pf_parts else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
+                                                                     "article_id"])
+    af = (pf.groupby(["article_id", "frame_id"]).agg(score=("score", "max"), passages=("passage_id", "count"))
+          .reset_index()) if len(pf) else _empty_af()
+    retired = sorted(set(active_seeded) - {r["frame_id"] for r in rows})
+    frame_cols = ["frame_id", "label", "phrases", "exemplar_passage_id", "centroid", "model", "seed_name", "threshold"]
+    store.save_frames(pd.DataFrame(rows, columns=frame_cols), pf[["passage_id", "frame_id", "score", "match"]].astype(
+                          {"frame_id": "int32", "score": "float32"}),
+                      af[["article_id", "frame_id", "score", "passages"]].astype(
+                          {"frame_id": "int32", "score": "float32", "passages": "int32"}),
+                      retired, run_id, kind="seeded")
+    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(pf)), "retired": len(retired)})
+    return len(rows), False
+
+
 def _active_discovered(store: Store) -> list[int]:
     df = store.frames()
     return df[df["kind"] == "discovered"]["frame_id"].tolist() if len(df) else []
@@ -227,6 +280,9 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
         store, key, settings, progress)
     report.seconds["frames"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress)
+    report.seconds["seeded"] = round(time.perf_counter() - t, 2)
     return report
 
 

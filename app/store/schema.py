@@ -144,4 +144,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    3,
+    "seeded frames",
+    """
+    ALTER TABLE frames ADD COLUMN seed_name VARCHAR;
+    ALTER TABLE frames ADD COLUMN threshold FLOAT;
+    ALTER TABLE passage_frames ADD COLUMN match VARCHAR DEFAULT 'cluster';
+    CREATE OR REPLACE VIEW frame_passages AS
+    SELECT pf.frame_id, p.passage_id, p.article_id, p.part, p.start_char, p.end_char, p.text,
+           pf.score, a.url, o.name AS outlet, a.published_at, a.title, pf.match
+    FROM passage_frames pf
+    JOIN frames f USING (frame_id)
+    JOIN passages p USING (passage_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    WHERE f.status = 'active';
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages")

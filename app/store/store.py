@@ -262,7 +262,8 @@ class Store:
         where = "" if include_inactive else "WHERE status = 'active'"
         table = self.conn.sql(f"SELECT * FROM frames {where} ORDER BY frame_id").to_arrow_table()
         df = table.drop_columns(["centroid"]).to_pandas()
-        df["centroid"] = list(_list_column_to_matrix(table.column("centroid"))) if len(df) else []
+        df["centroid"] = [None if c is None else np.asarray(c, dtype=np.float32)
+                          for c in table.column("centroid").to_pylist()]
         return df
 
     def new_frame_ids(self, n: int) -> list[int]:
@@ -299,21 +300,28 @@ class Store:
                     "SELECT frame_id FROM frames WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [ids]
                 ).fetchall()
             }
-            for row in frames.itertuples(index=False):
-                centroid = [float(x) for x in row.centroid]
-                if row.frame_id in existing:
+            for row in frames.to_dict("records"):
+                values = {
+                    "label": row["label"], "phrases": list(row["phrases"]),
+                    "exemplar_passage_id": row["exemplar_passage_id"],
+                    "centroid": [float(x) for x in row["centroid"]] if row.get("centroid") is not None else None,
+                    "model": row["model"], "seed_name": row.get("seed_name"),
+                    "threshold": row.get("threshold"),
+                }
+                cols = list(values)
+                if int(row["frame_id"]) in existing:
+                    sets = ", ".join(f"{quote_ident(c)} = ?" for c in cols)
                     self.conn.execute(
-                        """UPDATE frames SET label = ?, phrases = ?, exemplar_passage_id = ?, centroid = ?,
-                           model = ?, status = 'active', last_run = ? WHERE frame_id = ?""",
-                        [row.label, list(row.phrases), row.exemplar_passage_id, centroid, row.model, run_id,
-                         int(row.frame_id)],
+                        f"UPDATE frames SET {sets}, status = 'active', last_run = ? WHERE frame_id = ?",
+                        [*values.values(), run_id, int(row["frame_id"])],
                     )
                 else:
+                    names = ", ".join(quote_ident(c) for c in cols)
+                    marks = ", ".join("?" for _ in cols)
                     self.conn.execute(
-                        """INSERT INTO frames (frame_id, kind, label, phrases, exemplar_passage_id, centroid, model,
-                           status, created_run, last_run) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)""",
-                        [int(row.frame_id), kind, row.label, list(row.phrases), row.exemplar_passage_id, centroid,
-                         row.model, run_id, run_id],
+                        f"""INSERT INTO frames (frame_id, kind, status, created_run, last_run, {names})
+                            VALUES (?, ?, 'active', ?, ?, {marks})""",
+                        [int(row["frame_id"]), kind, run_id, run_id, *values.values()],
                     )
             self._insert("passage_frames", passage_frames)
             self._insert("article_frames", article_frames)
@@ -403,7 +411,8 @@ class Store:
     def frame_passages(self, frame_id: int, filters: Filters = Filters(), limit: int = 500) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
-            f"""SELECT published_at, outlet, title, text, score, url, article_id, passage_id, start_char, end_char, part
+            f"""SELECT published_at, outlet, title, text, score, match, url, article_id, passage_id, start_char,
+                       end_char, part
                 FROM frame_passages WHERE frame_id = ? AND {where}
                 ORDER BY published_at, passage_id LIMIT ?""",
             [frame_id, *params, limit],

@@ -44,11 +44,12 @@ st.plotly_chart(fig, width="stretch", key="timeline")
 passages = data.frame_passages(v, frame_id, filters)
 st.subheader(f"Passages in this frame ({len(passages)})")
 st.dataframe(
-    passages[["published_at", "outlet", "text", "score", "url", "title"]], hide_index=True, width="stretch",
+    passages[["published_at", "outlet", "text", "score", "match", "url", "title"]], hide_index=True, width="stretch",
     column_config={
         "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
         "text": st.column_config.TextColumn("passage", width="large"),
         "score": st.column_config.NumberColumn("similarity", format="%.2f"),
+        "match": st.column_config.TextColumn("matched by", help="cluster, or for seeded frames literal or paraphrase"),
         "url": st.column_config.LinkColumn("article"),
     },
 )

@@ -1,0 +1,138 @@
+"""Seeded frames: a user names a frame and gives phrases or example sentences.
+
+A passage matches a seeded frame
+
+* literally, when it contains one of the phrases, case-insensitively and
+  tolerating inflection (``sent as cannon fodder`` matches "Sends as Cannon
+  Fodder"), or
+* by paraphrase, when its cosine similarity to any phrase or example is at
+  least the frame's threshold (the ``seed_threshold`` setting unless the frame
+  sets its own).
+
+Seeds live in a TOML file (``frames.toml`` by default) that can be kept under
+version control::
+
+    [[frame]]
+    name = "cannon fodder"
+    phrases = ["cannon fodder", "sent to die"]
+    examples = ["The conscripts are being thrown into battle as expendable manpower."]
+    threshold = 0.6   # optional
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class SeedError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Seed:
+    name: str
+    phrases: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    threshold: float | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [*self.phrases, *self.examples]
+
+    def as_dict(self) -> dict:
+        d = {"name": self.name, "phrases": list(self.phrases), "examples": list(self.examples)}
+        if self.threshold is not None:
+            d["threshold"] = self.threshold
+        return d
+
+
+def _seed(entry: dict, where: str) -> Seed:
+    if not isinstance(entry, dict):
+        raise SeedError(f"{where}: expected a table with name, phrases and examples")
+    unknown = set(entry) - {"name", "phrases", "examples", "threshold"}
+    if unknown:
+        raise SeedError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; use name, phrases, examples, threshold")
+    name = str(entry.get("name", "")).strip()
+    if not name:
+        raise SeedError(f"{where}: a seeded frame needs a name")
+    phrases = tuple(str(p).strip() for p in entry.get("phrases", []) if str(p).strip())
+    examples = tuple(str(e).strip() for e in entry.get("examples", []) if str(e).strip())
+    if not phrases and not examples:
+        raise SeedError(f"{where} ({name!r}): give at least one phrase or example")
+    threshold = entry.get("threshold")
+    if threshold is not None and not 0 < float(threshold) < 1:
+        raise SeedError(f"{where} ({name!r}): threshold must be between 0 and 1, got {threshold}")
+    return Seed(name, phrases, examples, None if threshold is None else float(threshold))
+
+
+def load_seeds(path: str | Path) -> list[Seed]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(f"{path} is not valid TOML: {exc}") from exc
+    seeds = [_seed(e, f"{path} frame {i + 1}") for i, e in enumerate(data.get("frame", []))]
+    names = [s.name.lower() for s in seeds]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SeedError(f"{path}: frame name(s) used twice: {', '.join(dupes)}")
+    return seeds
+
+
+def save_seeds(path: str | Path, seeds: list[Seed]) -> None:
+    """Write the seeds file (TOML); strings are written as JSON strings, which TOML reads the same."""
+    lines = ["# Seeded frames: edit by hand or with `narratives seed`; keep this file under version control.", ""]
+    for s in seeds:
+        lines.append("[[frame]]")
+        lines.append(f"name = {json.dumps(s.name, ensure_ascii=False)}")
+        lines.append(f"phrases = {json.dumps(list(s.phrases), ensure_ascii=False)}")
+        lines.append(f"examples = {json.dumps(list(s.examples), ensure_ascii=False)}")
+        if s.threshold is not None:
+            lines.append(f"threshold = {s.threshold}")
+        lines.append("")
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(path)
+
+
+def upsert_seed(path: str | Path, seed: Seed) -> list[Seed]:
+    seeds = [s for s in load_seeds(path) if s.name.lower() != seed.name.lower()] + [seed]
+    save_seeds(path, seeds)
+    return seeds
+
+
+def phrase_pattern(phrase: str) -> re.Pattern:
+    """Words in order, case-insensitive, each allowed a short inflectional ending."""
+    words = _WORD.findall(phrase.lower())
+    if not words:
+        raise SeedError(f"phrase {phrase!r} has no words")
+    parts = []
+    for w in words:
+        stem = re.sub(r"(ies|es|s|ed|ing|e)$", "", w) if len(w) > 4 else w
+        parts.append(re.escape(stem) + r"\w{0,4}")
+    return re.compile(r"\b" + r"\W+".join(parts) + r"\b", re.IGNORECASE)
+
+
+def match_seed(texts: list[str], vectors: np.ndarray, seed: Seed, seed_vectors: np.ndarray,
+               threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row indices, scores, how) of the texts that match the seed; ``how`` is literal or paraphrase."""
+    sims = (vectors @ seed_vectors.T).max(axis=1) if len(vectors) else np.zeros(0, np.float32)
+    literal = np.zeros(len(texts), dtype=bool)
+    for phrase in seed.phrases:
+        pattern = phrase_pattern(phrase)
+        literal |= np.fromiter((bool(pattern.search(t)) for t in texts), dtype=bool, count=len(texts))
+    paraphrase = sims >= threshold
+    rows = np.flatnonzero(literal | paraphrase)
+    how = np.where(literal[rows], "literal", "paraphrase")
+    return rows, sims[rows].astype(np.float32), how

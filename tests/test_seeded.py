@@ -1,0 +1,113 @@
+import re
+
+import pytest
+
+import app.pipeline as pipeline
+from app.cli import main
+from app.config import SAMPLE_PATH
+from app.frames.seeded import Seed, SeedError, load_seeds, phrase_pattern, save_seeds, upsert_seed
+from app.ingest import ingest_files
+from app.store import Store
+
+
+@pytest.mark.parametrize("phrase,text,hit", [
+    ("cannon fodder", "They were used as Cannon Fodder.", True),
+    ("send to die", "Conscripts sent to die, officials said", False),  # 'send' vs 'sent' differ in the stem
+    ("human wave", "attacks in human waves across fields", True),
+    ("blood offering", "a blood-offering to the president", True),
+    ("blood offering", "blood was spilled; an offering", False),
+    ("deny", "the ministry denies it", False),
+    ("denial", "repeated denials", True),
+])
+def test_phrase_matching_is_case_and_inflection_tolerant(phrase, text, hit):
+    assert bool(phrase_pattern(phrase).search(text)) is hit
+
+
+def test_seeds_file_round_trip_and_errors(tmp_path):
+    path = tmp_path / "frames.toml"
+    upsert_seed(path, Seed("Cannon fodder", ("cannon fodder",), ('A "quoted" example.',), 0.7))
+    upsert_seed(path, Seed("Waves", ("human waves",)))
+    upsert_seed(path, Seed("cannon FODDER", ("expendable",)))  # same name: replaced
+    seeds = load_seeds(path)
+    assert [s.name for s in seeds] == ["Waves", "cannon FODDER"]
+    assert seeds[1].phrases == ("expendable",)
+    path.write_text('[[frame]]\nname = "x"\n')
+    with pytest.raises(SeedError, match="at least one phrase or example"):
+        load_seeds(path)
+    path.write_text('[[frame]]\nname = "x"\nphrases = ["a"]\ncolour = "red"\n')
+    with pytest.raises(SeedError, match="unknown key"):
+        load_seeds(path)
+    path.write_text('[[frame]]\nname = "x"\nphrases = ["a"]\n[[frame]]\nname = "X"\nphrases = ["b"]\n')
+    with pytest.raises(SeedError, match="used twice"):
+        load_seeds(path)
+    assert load_seeds(tmp_path / "missing.toml") == []
+
+
+def _build(db, settings, encoder):
+    return pipeline.build(db, settings, encoder)
+
+
+def test_seeded_frames_match_keep_ids_and_retire(tmp_path, settings, encoder):
+    seeds_file = tmp_path / "frames.toml"
+    settings = settings.replace(frames_file=seeds_file)
+    db = settings.db
+    with Store.write(db) as store:
+        ingest_files(store, [SAMPLE_PATH], settings.max_article_chars)
+    save_seeds(seeds_file, [Seed("Human waves", ("human waves", "wave after wave")),
+                            Seed("Satellite", ("satellite images",))])
+    report = _build(db, settings, encoder)
+    assert report.seeded_frames == 2
+    r = Store.open_read(db)
+    summary = r.frame_summary()
+    seeded = summary[summary["kind"] == "seeded"].set_index("label")
+    assert set(seeded.index) == {"Human waves", "Satellite"}
+    assert (summary["kind"] == "discovered").any()  # side by side
+    waves_id = int(seeded.loc["Human waves", "frame_id"])
+    passages = r._df("SELECT passage_id, text FROM passages")
+    expected = {pid for pid, t in zip(passages["passage_id"], passages["text"])
+                if re.search(r"human\W+waves?|wave\W+after\W+waves?", t, re.I)}
+    matched = r.frame_passages(waves_id)
+    literal = set(matched[matched["match"] == "literal"]["passage_id"])
+    assert literal == expected and expected
+    r.close()
+
+    # Rebuild unchanged: skipped. Edit one seed: same id. Remove one: retired, id not reused.
+    assert _build(db, settings, encoder).seeded_frames == 2
+    save_seeds(seeds_file, [Seed("Human waves", ("human waves",), threshold=0.9)])
+    _build(db, settings, encoder)
+    r = Store.open_read(db)
+    frames = r.frames(include_inactive=True).set_index("seed_name")
+    assert int(frames.loc["Human waves", "frame_id"]) == waves_id
+    assert frames.loc["Satellite", "status"] == "retired"
+    r.close()
+
+
+def test_seed_command(tmp_path):
+    from click.testing import CliRunner
+
+    f = tmp_path / "frames.toml"
+    r = CliRunner().invoke(main, ["seed", "Cannon fodder", "--phrase", "cannon fodder", "--example", "Sent to die.",
+                                  "--file", str(f)])
+    assert r.exit_code == 0, r.output
+    assert load_seeds(f)[0].examples == ("Sent to die.",)
+    r = CliRunner().invoke(main, ["seed", "Other", "--file", str(f)])
+    assert r.exit_code != 0 and "--phrase or --example" in r.output
+    r = CliRunner().invoke(main, ["seed", "Cannon fodder", "--remove", "--file", str(f)])
+    assert r.exit_code == 0 and load_seeds(f) == []
+
+
+@pytest.mark.integration
+def test_paraphrases_are_found_with_the_real_model(sample_db_copy, settings, tmp_path):
+    seeds_file = tmp_path / "frames.toml"
+    save_seeds(seeds_file, [Seed("Expendable troops", examples=(
+        "Kestria's young conscripts are thrown into Valdoria's war as expendable infantry.",))])
+    s = settings.replace(db=sample_db_copy, frames_file=seeds_file)
+    pipeline.build(sample_db_copy, s)
+    r = Store.open_read(sample_db_copy)
+    fid = int(r.frame_summary().query("kind == 'seeded'").iloc[0]["frame_id"])
+    matched = r.frame_passages(fid)
+    r.close()
+    assert (matched["match"] == "paraphrase").all() and len(matched) > 20
+    top = " ".join(matched.sort_values("score", ascending=False)["text"].head(20)).lower()
+    assert "cannon fodder" in top  # found by meaning: the seed never says "cannon fodder"
+    assert "satellite" not in top
