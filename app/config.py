@@ -49,6 +49,10 @@ class Settings:
     discovery_iterations: int = 3
     frame_match_threshold: float = 0.85
     label_phrases: int = 3
+    # Copies (syndication).
+    copy_threshold: float = 0.55
+    copy_max_group: int = 200
+    first_mover_hours: float = 48.0
     # Seeded frames.
     frames_file: Path = Path("frames.toml")
     seed_threshold: float = 0.6

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from app.config import Settings
+from app.dedup import copy_links
 from app.frames import label_clusters, match_frames, threshold_clustering
 from app.frames.seeded import load_seeds, match_seed
 from app.segment import segment, text_hash
@@ -33,6 +34,7 @@ EMBED_CHUNK = 1024
 @dataclass
 class BuildReport:
     seeded_frames: int = 0
+    copies: int = 0
     segmented_articles: int = 0
     new_passages: int = 0
     embedded_texts: int = 0
@@ -72,6 +74,25 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = _noop) 
         progress("segment", done, total)
     store.finish_run(run_id, {"articles": articles, "passages": passages})
     return articles, passages
+
+
+def copies_stage(store: Store, settings: Settings, progress: Progress = _noop) -> tuple[int, bool]:
+    """Link syndicated copies to their originals; skipped when passages and settings are unchanged."""
+    params = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
+              "passages": store.passage_fingerprint(None)}
+    last = store.last_run("copies")
+    if last is not None and last["parameters"] == params:
+        return last["counts"].get("copies", 0), True
+    run_id = store.start_run("copies", params)
+    progress("copies", 0, 1)
+    pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group)
+    ids = sorted(set(pairs["a"]) | set(pairs["b"])) if len(pairs) else []
+    links = copy_links(pairs, store.article_dates(ids))
+    links["method"] = "shared paragraphs"
+    store.replace_copies(links)
+    store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs)})
+    progress("copies", 1, 1)
+    return len(links), False
 
 
 def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], batch_size: int,
@@ -273,6 +294,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     t = time.perf_counter()
     report.segmented_articles, report.new_passages = segment_stage(store, settings, progress)
     report.seconds["segment"] = round(time.perf_counter() - t, 2)
+    report.copies, _ = copies_stage(store, settings, progress)
     t = time.perf_counter()
     report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress)
     report.seconds["embed"] = round(time.perf_counter() - t, 2)

@@ -163,4 +163,33 @@ MIGRATIONS.append((
     """,
 ))
 
-PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages")
+MIGRATIONS.append((
+    4,
+    "copies and spread",
+    """
+    CREATE TABLE copies (
+        article_id VARCHAR PRIMARY KEY,
+        original_id VARCHAR NOT NULL,
+        similarity FLOAT NOT NULL,
+        method VARCHAR NOT NULL
+    );
+    CREATE VIEW frame_spread AS
+    WITH fa AS (
+        SELECT fa.frame_id, fa.article_id, fa.outlet, fa.published_at, c.original_id IS NULL AS independent
+        FROM frame_articles fa LEFT JOIN copies c USING (article_id)
+    ), start AS (
+        SELECT frame_id, min(published_at) AS frame_first_seen FROM fa GROUP BY frame_id
+    ), per_outlet AS (
+        SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
+               count(*) FILTER (WHERE independent) AS independent_articles
+        FROM fa GROUP BY frame_id, outlet
+    )
+    SELECT p.frame_id, p.outlet, p.first_seen,
+           round(date_diff('second', s.frame_first_seen, p.first_seen) / 3600.0, 1) AS lag_hours,
+           p.articles, p.independent_articles,
+           row_number() OVER (PARTITION BY p.frame_id ORDER BY p.first_seen, p.outlet) AS adoption_rank
+    FROM per_outlet p JOIN start s USING (frame_id);
+    """,
+))
+
+PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread")

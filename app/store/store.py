@@ -16,7 +16,7 @@ import pyarrow as pa
 from app.store.db import StoreError, connect, migrate, writing
 from app.store.schema import PUBLIC_VIEWS
 
-EXPORTABLE = PUBLIC_VIEWS + ("rejects", "outlets")
+EXPORTABLE = PUBLIC_VIEWS + ("rejects", "outlets", "copies")
 
 
 def quote_ident(name: str) -> str:
@@ -236,7 +236,11 @@ class Store:
         return self._df("SELECT model, count(*) AS vectors FROM embeddings GROUP BY model ORDER BY model")
 
     # -- frames --------------------------------------------------------------
-    def passage_fingerprint(self, model: str) -> str:
+    def passage_fingerprint(self, model: str | None) -> str:
+        """Changes whenever the (embedded, when ``model`` is given) passages change."""
+        if model is None:
+            row = self._row("SELECT count(*), coalesce(bit_xor(hash(passage_id || text_hash)), 0) FROM passages")
+            return f"{row[0]}:{row[1]}"
         row = self._row(
             """SELECT count(*), coalesce(bit_xor(hash(p.passage_id || p.text_hash)), 0)
                FROM passages p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?""",
@@ -325,6 +329,39 @@ class Store:
                     )
             self._insert("passage_frames", passage_frames)
             self._insert("article_frames", article_frames)
+
+    # -- copies --------------------------------------------------------------
+    def copy_pairs(self, threshold: float, max_group: int) -> pd.DataFrame:
+        """Article pairs whose sets of body paragraphs have Jaccard similarity >= threshold."""
+        return self._df(
+            """WITH body AS (SELECT DISTINCT article_id, text_hash FROM passages WHERE part = 'body'),
+               common AS (SELECT text_hash FROM body GROUP BY text_hash HAVING count(*) > ?),
+               b AS (SELECT * FROM body WHERE text_hash NOT IN (SELECT text_hash FROM common)),
+               sizes AS (SELECT article_id, count(*) AS n FROM b GROUP BY article_id),
+               shared AS (
+                   SELECT x.article_id AS a, y.article_id AS b, count(*) AS k
+                   FROM b x JOIN b y ON x.text_hash = y.text_hash AND x.article_id < y.article_id
+                   GROUP BY 1, 2)
+               SELECT a, b, (k / (sa.n + sb.n - k))::FLOAT AS jaccard
+               FROM shared JOIN sizes sa ON sa.article_id = a JOIN sizes sb ON sb.article_id = b
+               WHERE k / (sa.n + sb.n - k) >= ?
+               ORDER BY a, b""",
+            [max_group, threshold],
+        )
+
+    def article_dates(self, article_ids: list[str]) -> pd.DataFrame:
+        return self._df(
+            "SELECT article_id, published_at FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(article_ids)],
+        )
+
+    def replace_copies(self, copies: pd.DataFrame) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM copies")
+            self._insert("copies", copies)
+
+    def copies(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
     # -- reading (dashboard, CLI) -------------------------------------------
     def counts(self) -> dict:
@@ -416,6 +453,45 @@ class Store:
                 FROM frame_passages WHERE frame_id = ? AND {where}
                 ORDER BY published_at, passage_id LIMIT ?""",
             [frame_id, *params, limit],
+        )
+
+    def frame_spread(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
+        """Adoption table: one row per outlet in order of first appearance (within the filters)."""
+        where, params = filters.where()
+        return self._df(
+            f"""WITH fa AS (
+                    SELECT fa.article_id, fa.outlet, fa.published_at, c.original_id IS NULL AS independent
+                    FROM frame_articles fa LEFT JOIN copies c USING (article_id)
+                    WHERE fa.frame_id = ? AND {where}),
+                per_outlet AS (
+                    SELECT outlet, min(published_at) AS first_seen, count(*) AS articles,
+                           count(*) FILTER (WHERE independent) AS independent_articles,
+                           arg_min(article_id, (published_at, article_id)) AS first_article_id
+                    FROM fa GROUP BY outlet)
+                SELECT row_number() OVER (ORDER BY first_seen, outlet) AS adoption_rank, outlet, first_seen,
+                       round(date_diff('second', min(first_seen) OVER (), first_seen) / 3600.0, 1) AS lag_hours,
+                       articles, independent_articles, first_article_id
+                FROM per_outlet ORDER BY adoption_rank""",
+            [frame_id, *params],
+        )
+
+    def frame_daily(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
+        """Per day: articles, independent articles, and cumulative outlets (the spread curve)."""
+        where, params = filters.where()
+        return self._df(
+            f"""WITH fa AS (
+                    SELECT fa.article_id, fa.outlet, CAST(fa.published_at AS DATE) AS day,
+                           c.original_id IS NULL AS independent
+                    FROM frame_articles fa LEFT JOIN copies c USING (article_id)
+                    WHERE fa.frame_id = ? AND {where}),
+                firsts AS (SELECT outlet, min(day) AS day FROM fa GROUP BY outlet),
+                days AS (SELECT day, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles
+                         FROM fa GROUP BY day),
+                new_outlets AS (SELECT day, count(*) AS new_outlets FROM firsts GROUP BY day)
+                SELECT d.day, d.articles, d.independent_articles, coalesce(n.new_outlets, 0) AS new_outlets,
+                       sum(coalesce(n.new_outlets, 0)) OVER (ORDER BY d.day) AS cumulative_outlets
+                FROM days d LEFT JOIN new_outlets n USING (day) ORDER BY d.day""",
+            [frame_id, *params],
         )
 
     def export(self, name: str) -> pa.Table:

@@ -1,0 +1,79 @@
+"""Copies and per-frame spread on the sample (stand-in encoder), and the CLI."""
+
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import app.pipeline as pipeline
+from app.cli import main
+from app.config import SAMPLE_PATH
+from app.dedup import copy_links
+from app.ingest import ingest_files
+from app.store import Store
+
+
+@pytest.fixture
+def built(tmp_path, settings, encoder):
+    with Store.write(settings.db) as store:
+        ingest_files(store, [SAMPLE_PATH], settings.max_article_chars)
+    pipeline.build(settings.db, settings, encoder)
+    r = Store.open_read(settings.db)
+    yield r
+    r.close()
+
+
+def test_copy_links_group_transitively_and_point_to_the_earliest():
+    pairs = pd.DataFrame({"a": ["b", "c", "x"], "b": ["c", "d", "y"], "jaccard": [0.9, 0.8, 0.7]})
+    dates = pd.DataFrame({"article_id": list("bcdxy"),
+                          "published_at": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-03", "2024-01-05", "2024-01-04"])})
+    links = copy_links(pairs, dates).set_index("article_id")
+    assert links.loc["b", "original_id"] == "c" and links.loc["d", "original_id"] == "c"
+    assert links.loc["x", "original_id"] == "y"
+    assert "c" not in links.index and "y" not in links.index
+    assert links.loc["d", "similarity"] == pytest.approx(0.8)
+
+
+def _slug(url):
+    return re.sub(r"-\d+$", "", url.rsplit("/", 1)[1])
+
+
+def test_wire_copies_in_the_sample_are_found(built):
+    """The sample's generator republishes wire stories (verbatim or lightly edited) under /world/ URLs."""
+    urls = built._df("SELECT article_id, url FROM articles").set_index("article_id")["url"]
+    truth = {aid for aid, u in urls.items() if "/world/" in u}
+    links = built.copies()
+    found = set(links["article_id"])
+    correct = {a for a, o in zip(links["article_id"], links["original_id"])
+               if "continentalwire" in urls[o] and _slug(urls[a]) == _slug(urls[o])}
+    precision, recall = len(correct) / len(found), len(correct & truth) / len(truth)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+
+
+def test_adoption_table_agrees_with_the_frame_articles(built):
+    summary = built.frame_summary()
+    for row in summary.head(5).itertuples():
+        spread = built.frame_spread(row.frame_id)
+        arts = built.frame_articles(row.frame_id)
+        assert spread["articles"].sum() == len(arts) == row.articles
+        assert len(spread) == row.outlets
+        assert spread.iloc[0]["outlet"] == row.first_outlet and spread.iloc[0]["lag_hours"] == 0
+        assert (spread["independent_articles"] <= spread["articles"]).all()
+        assert spread["first_seen"].is_monotonic_increasing
+        first = arts.groupby("outlet")["published_at"].min()
+        assert (spread.set_index("outlet")["first_seen"] == first[spread["outlet"]].to_numpy()).all()
+        daily = built.frame_daily(row.frame_id)
+        assert daily["cumulative_outlets"].iloc[-1] == row.outlets
+        assert daily["articles"].sum() == row.articles
+        view = built._df("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
+        assert view["outlet"].tolist() == spread["outlet"].tolist()
+
+
+def test_spread_command(built, settings):
+    fid = int(built.frame_summary().iloc[0]["frame_id"])
+    r = CliRunner().invoke(main, ["spread", str(fid), "--db", str(settings.db)])
+    assert r.exit_code == 0, r.output
+    assert "first movers (within 48 h)" in r.output and "adoption_rank" in r.output
+    r = CliRunner().invoke(main, ["spread", "99999", "--db", str(settings.db)])
+    assert r.exit_code != 0 and "no frame 99999" in r.output
