@@ -59,3 +59,30 @@ def weekly_series(weekly: pd.DataFrame, frame_ids: list[int], weeks: list) -> di
         part = weekly[weekly["frame_id"] == fid].set_index("week")["articles"]
         out[fid] = [int(part.get(w, 0)) for w in weeks]
     return out
+
+
+def spread_figure(daily: pd.DataFrame, title: str, caption: str = "") -> go.Figure:
+    """Cumulative outlets carrying the frame (line) over articles per day, all and independent (bars)."""
+    fig = go.Figure()
+    if not daily.empty:
+        df = daily.copy()
+        df["day"] = pd.to_datetime(df["day"])
+        fig.add_trace(go.Bar(x=df["day"], y=df["articles"] - df["independent_articles"], name="copies per day",
+                             marker_color=PALETTE[5], yaxis="y2",
+                             hovertemplate="%{x|%d %b %Y}: %{y} copies<extra></extra>"))
+        fig.add_trace(go.Bar(x=df["day"], y=df["independent_articles"], name="independent articles per day",
+                             marker_color=PALETTE[0], yaxis="y2",
+                             hovertemplate="%{x|%d %b %Y}: %{y} independent articles<extra></extra>"))
+        fig.add_trace(go.Scatter(x=df["day"], y=df["cumulative_outlets"], name="outlets so far", mode="lines+markers",
+                                 line=dict(color=PALETTE[3], width=3, shape="hv"),
+                                 hovertemplate="%{x|%d %b %Y}: %{y} outlets so far<extra></extra>"))
+    fig.update_layout(
+        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        barmode="stack", height=380, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white", font=dict(size=13),
+        xaxis=dict(title="day (UTC)", gridcolor="#eee"),
+        yaxis=dict(title="outlets carrying the frame", rangemode="tozero", gridcolor="#eee"),
+        yaxis2=dict(title="articles per day", overlaying="y", side="right", rangemode="tozero", showgrid=False,
+                    tickformat="d"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+    )
+    return fig

@@ -203,13 +203,41 @@ def frames(ctx, db, fmt):
 
 
 @main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def spread(ctx, frame_id, db, fmt):
+    """How a frame spread: outlets in order of adoption, lag, articles and independent articles."""
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        info = store.frame(frame_id)
+        if info is None:
+            raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+        table = store.frame_spread(frame_id)
+    finally:
+        store.close()
+    if fmt == "table" and not table.empty:
+        first = table.iloc[0]
+        movers = table[table["lag_hours"] <= settings.first_mover_hours]["outlet"].tolist()
+        click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
+        click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
+                   f"{len(table)} outlets; first movers (within {settings.first_mover_hours:g} h): {', '.join(movers)}")
+        only_copies = table[table["independent_articles"] == 0]["outlet"].tolist()
+        click.echo(f"outlets that only ran copies: {', '.join(only_copies) or 'none'}\n")
+    _write_table(table, fmt, None)
+
+
+@main.command()
 @click.argument("name")
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
 @click.pass_context
 def export(ctx, name, db, fmt, out):
-    """Write a public view (frame_summary, frame_articles, frame_timeline, frame_passages, rejects, outlets)."""
+    """Write a public view (frame_summary, frame_articles, frame_timeline, frame_passages, frame_spread),
+    or rejects, outlets, copies."""
     from app.store import StoreError
 
     settings = _settings(ctx, db=db)

@@ -48,3 +48,46 @@ def test_north_korea_subset_builds_frames_with_sane_labels(tmp_path, settings):
         assert 0.05 <= build.assigned_passages / build.total_passages <= 0.98
     finally:
         r.close()
+
+
+@pytest.mark.parametrize("phrase", ["fire and fury", "rocket man"])
+def test_seeded_phrase_first_seen_and_outlets_match_a_direct_search(tmp_path, settings, phrase):
+    """The tool's first-seen article and adoption table for a phrase equal a direct search of the corpus."""
+    corpus_path("allsides", "articles.jsonl.gz")
+    from corpora import allsides_rows, write_jsonl
+
+    from app.frames.seeded import Seed, phrase_pattern, save_seeds
+    from app.ingest.normalize import RecordProblem, parse_date
+
+    pattern = phrase_pattern(phrase)
+    rows = [r for r in allsides_rows("north korea") if pattern.search(f"{r.get('title')}\n{r.get('text')}")]
+    assert len(rows) >= 20
+    src = write_jsonl(rows, tmp_path / "phrase.jsonl")
+    seeds = tmp_path / "frames.toml"
+    save_seeds(seeds, [Seed(phrase, (phrase,), threshold=0.99)])  # literal matches only
+    s = settings.replace(frames_file=seeds, model="hashing-384")  # a literal seed needs no real model
+    with Store.write(s.db) as store:
+        ingest_files(store, [src], s.max_article_chars)
+        run_stages(store, s)
+    # Direct search: every article with a usable date that says the phrase, earliest first.
+    dated = []
+    for r in rows:
+        try:
+            dated.append((parse_date(r["date"]), r["source"], r["url"]))
+        except RecordProblem:
+            continue
+    dated.sort()
+    first_by_outlet = {}
+    for when, outlet, _ in dated:
+        first_by_outlet.setdefault(outlet, when)
+    r = Store.open_read(s.db)
+    try:
+        summary = r.frame_summary().query("kind == 'seeded'")
+        assert len(summary) == 1
+        row = summary.iloc[0]
+        spread = r.frame_spread(int(row["frame_id"]))
+    finally:
+        r.close()
+    assert row["first_seen"] == dated[0][0]
+    assert row["first_outlet"] in {o for w, o, _ in dated if w == dated[0][0]}
+    assert dict(zip(spread["outlet"], spread["first_seen"])) == first_by_outlet

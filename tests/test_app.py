@@ -32,6 +32,17 @@ def _app(timeout=60):
     return AppTest.from_file(str(Path(__file__).resolve().parent.parent / APP), default_timeout=timeout)
 
 
+def _values(v):
+    """Plotly JSON may carry numeric arrays as typed binary."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
 def _store_summary(db, filters=Filters()):
     r = Store.open_read(db)
     try:
@@ -95,7 +106,16 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     passages = r.frame_passages(fid)
     r.close()
     assert points == len(timeline)
-    shown = at.dataframe[0].value
+    adoption = at.dataframe[0].value
+    r = Store.open_read(app_env)
+    expected_spread = r.frame_spread(fid)
+    daily = r.frame_daily(fid)
+    r.close()
+    assert adoption["outlet"].tolist() == expected_spread["outlet"].tolist()
+    curve = json.loads(at.get("plotly_chart")[1].proto.spec)
+    line = [t for t in curve["data"] if t["type"] == "scatter"][0]
+    assert _values(line["y"])[-1] == len(expected_spread) == daily["cumulative_outlets"].iloc[-1]
+    shown = at.dataframe[1].value
     assert len(shown) == len(passages)
     assert shown["url"].str.startswith("https://").all()
 

@@ -82,13 +82,19 @@ def test_timeline_renders_in_a_real_browser(server):
         page.wait_for_timeout(500)
         title = page.locator(".js-plotly-plot .gtitle").first.text_content()
         assert "spread, outlet by outlet" in title
-        points = page.locator(".js-plotly-plot .scatterlayer .point").count()
+        timeline = page.locator(".js-plotly-plot").first
+        points = timeline.locator(".scatterlayer .point").count()
         assert points == marks
-        ticks = page.locator(".js-plotly-plot .ytick text").all_text_contents()
+        ticks = timeline.locator(".ytick text").all_text_contents()
         assert row["first_outlet"] in ticks
         page.screenshot(path=str(SHOTS / "frame-top.png"))
         page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / "frame.png"))
+        curve = page.locator(".js-plotly-plot").nth(1)
+        curve.scroll_into_view_if_needed()
+        assert "Spread curve" in curve.locator(".gtitle").first.text_content()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / "spread.png"))
         browser.close()
     assert (SHOTS / "frame.png").stat().st_size > 20_000

@@ -110,6 +110,16 @@ def frame_passages(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_passages(frame_id, filters)
 
 
+@st.cache_data(show_spinner=False)
+def frame_spread(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_spread(frame_id, filters)
+
+
+@st.cache_data(show_spinner=False)
+def frame_daily(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_daily(frame_id, filters)
+
+
 def open_or_stop() -> tuple:
     """Make sure there is a database to show; return its version (stop the page if there is none)."""
     try:

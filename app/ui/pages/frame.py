@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.charts import timeline_figure
+from app.charts import spread_figure, timeline_figure
 from app.ui import data, keys
 
 v = data.open_or_stop()
@@ -40,6 +40,20 @@ timeline = data.frame_timeline(v, frame_id, filters)
 fig = timeline_figure(timeline, f"How “{info['label']}” spread, outlet by outlet",
                       data.caption(v, filters) + " · all articles, copies included")
 st.plotly_chart(fig, width="stretch", key="timeline")
+
+daily = data.frame_daily(v, frame_id, filters)
+st.plotly_chart(spread_figure(daily, f"Spread curve of “{info['label']}”", data.caption(v, filters)),
+                width="stretch", key="spread")
+
+adoption = data.frame_spread(v, frame_id, filters)
+hours = data.settings().first_mover_hours
+movers = adoption[adoption["lag_hours"] <= hours]["outlet"].tolist()
+st.subheader("Adoption")
+st.markdown(f"**First movers** (within {hours:g} hours of the first article): {', '.join(movers)}. "
+            f"Independent articles exclude syndicated copies.")
+st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width="stretch",
+             column_config={"first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
+                            "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
 
 passages = data.frame_passages(v, frame_id, filters)
 st.subheader(f"Passages in this frame ({len(passages)})")
