@@ -86,3 +86,38 @@ def spread_figure(daily: pd.DataFrame, title: str, caption: str = "") -> go.Figu
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig
+
+
+EDGE_COLOURS = {"copy": PALETTE[5], "link": PALETTE[2], "attribution": PALETTE[3], "similar passage": "#999999"}
+
+
+def lineage_figure(adoption: pd.DataFrame, edges: pd.DataFrame, title: str, caption: str = "") -> go.Figure:
+    """Outlets at the time they first carried the frame (x) in adoption order (y), with an arrow from
+    each outlet's most likely source, coloured by the kind of evidence."""
+    fig = go.Figure()
+    pos = {o: (t, r) for o, t, r in zip(adoption["outlet"], pd.to_datetime(adoption["first_seen"]),
+                                        adoption["adoption_rank"])}
+    for kind, colour in EDGE_COLOURS.items():
+        part = edges[(edges["kind"] == kind) & edges["from_outlet"].isin(pos) & edges["to_outlet"].isin(pos)]
+        xs, ys = [], []
+        for a, b in zip(part["from_outlet"], part["to_outlet"]):
+            xs += [pos[a][0], pos[b][0], None]
+            ys += [pos[a][1], pos[b][1], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=kind, line=dict(color=colour, width=2,
+                                 dash="dot" if kind == "similar passage" else "solid"), hoverinfo="skip"))
+        for a, b in zip(part["from_outlet"], part["to_outlet"]):
+            fig.add_annotation(x=pos[b][0], y=pos[b][1], ax=pos[a][0], ay=pos[a][1], xref="x", yref="y",
+                               axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5,
+                               arrowcolor=colour, text="")
+    fig.add_trace(go.Scatter(
+        x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="markers+text", name="outlet",
+        text=list(pos), textposition="middle right", cliponaxis=False, marker=dict(size=10, color=PALETTE[0]),
+        hovertemplate="%{text}<br>first carried it %{x|%d %b %Y %H:%M}<extra></extra>", showlegend=False))
+    fig.update_layout(
+        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        height=max(360, 26 * len(pos) + 140), margin=dict(l=10, r=190, t=80, b=40), plot_bgcolor="white",
+        font=dict(size=13), xaxis=dict(title="first article from the outlet (UTC)", gridcolor="#eee"),
+        yaxis=dict(title="order of adoption", autorange="reversed", gridcolor="#eee", dtick=1),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title_text="source found by"),
+    )
+    return fig

@@ -216,6 +216,7 @@ def spread(ctx, frame_id, db, fmt):
         if info is None:
             raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
         table = store.frame_spread(frame_id)
+        edges = store.frame_edges(frame_id)
     finally:
         store.close()
     if fmt == "table" and not table.empty:
@@ -226,6 +227,9 @@ def spread(ctx, frame_id, db, fmt):
                    f"{len(table)} outlets; first movers (within {settings.first_mover_hours:g} h): {', '.join(movers)}")
         only_copies = table[table["independent_articles"] == 0]["outlet"].tolist()
         click.echo(f"outlets that only ran copies: {', '.join(only_copies) or 'none'}\n")
+    if fmt == "table":
+        table = table.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
+            columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")
     _write_table(table, fmt, None)
 
 

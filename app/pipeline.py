@@ -18,6 +18,7 @@ import pandas as pd
 
 from app.config import Settings
 from app.dedup import copy_links
+from app.propagation import attribution_patterns, frame_lineage
 from app.frames import label_clusters, match_frames, threshold_clustering
 from app.frames.seeded import load_seeds, match_seed
 from app.segment import segment, text_hash
@@ -35,6 +36,7 @@ EMBED_CHUNK = 1024
 class BuildReport:
     seeded_frames: int = 0
     copies: int = 0
+    lineage_edges: int = 0
     segmented_articles: int = 0
     new_passages: int = 0
     embedded_texts: int = 0
@@ -260,6 +262,33 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     return len(rows), False
 
 
+def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop) -> tuple[int, bool]:
+    """Edges from each outlet's first article in each frame to its most likely source."""
+    params = {"model": encoder_key, "after": {stage: (store.last_run(stage) or {}).get("run_id")
+                                              for stage in ("copies", "frames", "seeded")}}
+    last = store.last_run("lineage")
+    if last is not None and last["parameters"] == params:
+        return last["counts"].get("edges", 0), True
+    run_id = store.start_run("lineage", params)
+    frame_ids = store.frames()["frame_id"].astype(int).tolist()
+    copies, urls = store.copy_map(), store.url_index()
+    patterns = attribution_patterns(store.outlet_names())
+    parts = []
+    progress("lineage", 0, len(frame_ids))
+    for i, fid in enumerate(frame_ids):
+        articles, passages, vectors = store.lineage_inputs(fid, encoder_key)
+        edges = frame_lineage(articles, passages, vectors, copies, urls, patterns)
+        edges["frame_id"] = fid
+        parts.append(edges)
+        progress("lineage", i + 1, len(frame_ids))
+    edges = pd.concat(parts) if parts else pd.DataFrame(columns=["frame_id", "from_article", "to_article", "kind",
+                                                                 "score", "evidence"])
+    store.replace_lineage(edges[["frame_id", "from_article", "to_article", "kind", "score", "evidence"]]
+                          .astype({"frame_id": "int32", "score": "float32"}))
+    store.finish_run(run_id, {"edges": len(edges), "frames": len(frame_ids)})
+    return len(edges), False
+
+
 def _active_discovered(store: Store) -> list[int]:
     df = store.frames()
     return df[df["kind"] == "discovered"]["frame_id"].tolist() if len(df) else []
@@ -305,6 +334,9 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     t = time.perf_counter()
     report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress)
     report.seconds["seeded"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    report.lineage_edges, _ = lineage_stage(store, key, progress)
+    report.seconds["lineage"] = round(time.perf_counter() - t, 2)
     return report
 
 

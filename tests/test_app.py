@@ -115,7 +115,9 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     curve = json.loads(at.get("plotly_chart")[1].proto.spec)
     line = [t for t in curve["data"] if t["type"] == "scatter"][0]
     assert _values(line["y"])[-1] == len(expected_spread) == daily["cumulative_outlets"].iloc[-1]
-    shown = at.dataframe[1].value
+    lineage = json.loads(at.get("plotly_chart")[2].proto.spec)
+    assert "Lineage" in lineage["layout"]["title"]["text"]
+    shown = at.dataframe[2].value
     assert len(shown) == len(passages)
     assert shown["url"].str.startswith("https://").all()
 

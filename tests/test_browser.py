@@ -96,5 +96,10 @@ def test_timeline_renders_in_a_real_browser(server):
         assert "Spread curve" in curve.locator(".gtitle").first.text_content()
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / "spread.png"))
+        graph = page.locator(".js-plotly-plot").nth(2)
+        graph.scroll_into_view_if_needed()
+        assert "Lineage" in graph.locator(".gtitle").first.text_content()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / "lineage.png"))
         browser.close()
     assert (SHOTS / "frame.png").stat().st_size > 20_000

@@ -192,4 +192,30 @@ MIGRATIONS.append((
     """,
 ))
 
-PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread")
+MIGRATIONS.append((
+    5,
+    "lineage",
+    """
+    CREATE TABLE lineage (
+        frame_id INTEGER NOT NULL,
+        from_article VARCHAR NOT NULL,
+        to_article VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        score FLOAT NOT NULL,
+        evidence VARCHAR,
+        PRIMARY KEY (frame_id, to_article)
+    );
+    CREATE VIEW frame_edges AS
+    SELECT l.frame_id, l.from_article, l.to_article, l.kind, l.score, l.evidence,
+           fo.name AS from_outlet, t.name AS to_outlet, fa.published_at AS from_published_at,
+           ta.published_at AS to_published_at
+    FROM lineage l
+    JOIN frames f USING (frame_id)
+    JOIN articles fa ON fa.article_id = l.from_article JOIN outlets fo ON fo.outlet_id = fa.outlet_id
+    JOIN articles ta ON ta.article_id = l.to_article JOIN outlets t ON t.outlet_id = ta.outlet_id
+    WHERE f.status = 'active';
+    """,
+))
+
+PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
+                "frame_edges")

@@ -363,6 +363,43 @@ class Store:
     def copies(self) -> pd.DataFrame:
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
+    # -- lineage -------------------------------------------------------------
+    def lineage_inputs(self, frame_id: int, model: str) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+        """The frame's articles (with text) and its passages with their vectors."""
+        articles = self._df(
+            """SELECT fa.article_id, fa.outlet, fa.published_at, a.text
+               FROM frame_articles fa JOIN articles a USING (article_id) WHERE fa.frame_id = ?""",
+            [frame_id],
+        )
+        table = self.conn.sql(
+            """SELECT p.article_id, p.passage_id, e.vector
+               FROM passage_frames pf JOIN passages p USING (passage_id)
+               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               WHERE pf.frame_id = ? ORDER BY p.passage_id""",
+            params=[model, frame_id],
+        ).to_arrow_table()
+        return articles, table.drop_columns(["vector"]).to_pandas(), _list_column_to_matrix(table.column("vector"))
+
+    def copy_map(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT article_id, original_id FROM copies").fetchall())
+
+    def url_index(self) -> dict[str, str]:
+        return dict(self.conn.execute(
+            "SELECT canonical_url, article_id FROM articles WHERE canonical_url IS NOT NULL").fetchall())
+
+    def replace_lineage(self, edges: pd.DataFrame) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM lineage")
+            self._insert("lineage", edges)
+
+    def frame_edges(self, frame_id: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT from_outlet, to_outlet, kind, score, evidence, from_published_at, to_published_at,
+                      from_article, to_article
+               FROM frame_edges WHERE frame_id = ? ORDER BY to_published_at, to_article""",
+            [frame_id],
+        )
+
     # -- reading (dashboard, CLI) -------------------------------------------
     def counts(self) -> dict:
         row = self._row(

@@ -120,6 +120,11 @@ def frame_daily(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_daily(frame_id, filters)
 
 
+@st.cache_data(show_spinner=False)
+def frame_edges(ver: tuple, frame_id: int) -> pd.DataFrame:
+    return _store().frame_edges(frame_id)
+
+
 def open_or_stop() -> tuple:
     """Make sure there is a database to show; return its version (stop the page if there is none)."""
     try:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.charts import spread_figure, timeline_figure
+from app.charts import lineage_figure, spread_figure, timeline_figure
 from app.ui import data, keys
 
 v = data.open_or_stop()
@@ -54,6 +54,17 @@ st.markdown(f"**First movers** (within {hours:g} hours of the first article): {'
 st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width="stretch",
              column_config={"first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
                             "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
+
+edges = data.frame_edges(v, frame_id)
+st.subheader("Who picked it up from whom")
+st.plotly_chart(lineage_figure(adoption, edges, f"Lineage of “{info['label']}”",
+                               "each outlet's first article, linked to its most likely source"),
+                width="stretch", key="lineage")
+st.dataframe(edges[["to_outlet", "from_outlet", "kind", "score", "evidence", "to_published_at"]], hide_index=True,
+             width="stretch", column_config={
+                 "to_outlet": "outlet", "from_outlet": "most likely source", "kind": "evidence kind",
+                 "score": st.column_config.NumberColumn("score", format="%.2f"),
+                 "to_published_at": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD HH:mm")})
 
 passages = data.frame_passages(v, frame_id, filters)
 st.subheader(f"Passages in this frame ({len(passages)})")

@@ -1,0 +1,78 @@
+"""Lineage on articles written for the purpose: a copy, a link, an attribution, a paraphrase."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import app.pipeline as pipeline
+from app.frames.seeded import Seed, save_seeds
+from app.ingest import ingest_files
+from app.propagation import attribution_patterns
+from app.store import Store
+
+ORIGINAL = ("The marshal's decision is a blood offering to the president, paid in the lives of young conscripts.\n\n"
+            "Officials in the capital said the first trains left on Monday night, carrying several thousand men east.\n\n"
+            "Families were not told where the soldiers were going, according to relatives who spoke by phone.")
+ARTICLES = [
+    # (outlet, day, url, text)
+    ("Origin Daily", 1, "https://origin.example/a1", ORIGINAL),
+    ("Copy Courier", 2, "https://copy.example/c1", ORIGINAL + "\n\nThis story first appeared in Origin Daily."),
+    ("Credit Times", 3, "https://credit.example/t1",
+     "A blood offering to the president: that is how the deployment was described, according to Origin Daily.\n\n"
+     "The Credit Times could not verify the number of soldiers independently, and the ministry did not respond."),
+    ("Link Post", 3, "https://link.example/p1",
+     "Critics call it a blood offering to the president. The report (https://www.origin.example/a1/?utm_source=x) "
+     "has been widely shared.\n\nNo government has confirmed the figures given in the original story so far."),
+    ("Echo Weekly", 5, "https://echo.example/e1",
+     "A blood offering to the president, observers say: that is how the whole deployment is being described "
+     "this week.\n\nThe ministry again did not respond to questions on Friday."),
+]
+
+
+@pytest.fixture
+def lineage_db(tmp_path, settings, encoder):
+    src = tmp_path / "lineage.jsonl"
+    src.write_text("\n".join(json.dumps({"outlet": o, "url": u, "title": "", "text": t,
+                                         "published_at": f"2026-02-0{d}T09:00:00Z"}) for o, d, u, t in ARTICLES))
+    seeds = tmp_path / "frames.toml"
+    save_seeds(seeds, [Seed("Blood offering", ("blood offering",), threshold=0.99)])
+    s = settings.replace(frames_file=seeds)
+    with Store.write(s.db) as store:
+        ingest_files(store, [src], s.max_article_chars)
+    pipeline.build(s.db, s, encoder)
+    r = Store.open_read(s.db)
+    fid = int(r.frame_summary().query("kind == 'seeded'").iloc[0]["frame_id"])
+    edges = r.frame_edges(fid).set_index("to_outlet")
+    r.close()
+    return edges
+
+
+def test_each_kind_of_evidence(lineage_db):
+    e = lineage_db
+    assert "Origin Daily" not in e.index  # the first article has no source
+    assert (e.loc["Copy Courier", "kind"], e.loc["Copy Courier", "from_outlet"]) == ("copy", "Origin Daily")
+    assert (e.loc["Link Post", "kind"], e.loc["Link Post", "from_outlet"]) == ("link", "Origin Daily")
+    assert "origin.example/a1" in e.loc["Link Post", "evidence"]
+    assert (e.loc["Credit Times", "kind"], e.loc["Credit Times", "from_outlet"]) == ("attribution", "Origin Daily")
+    assert e.loc["Credit Times", "evidence"].lower() == "according to origin daily"
+    # Echo Weekly names no outlet we know as a source: its closest earlier passage is Credit Times'.
+    assert (e.loc["Echo Weekly", "kind"], e.loc["Echo Weekly", "from_outlet"]) == ("similar passage", "Credit Times")
+    assert 0 < e.loc["Echo Weekly", "score"] <= 1
+
+
+def test_attribution_cues():
+    (name, pattern), = attribution_patterns(["Yonhap"])
+    for text in ["according to Yonhap", "as first reported by Yonhap", "Yonhap reported", "citing Yonhap",
+                 "first published by  Yonhap"]:
+        assert pattern.search(text), text
+    for text in ["Yonhap is a news agency", "Yonhapster reported", "according to Yonhapster"]:
+        assert not pattern.search(text), text
+
+
+def test_lineage_view_is_public(lineage_db, settings):
+    r = Store.open_read(settings.db)
+    view = r.export("frame_edges").to_pandas()
+    r.close()
+    assert set(view.columns) >= {"frame_id", "from_article", "to_article", "kind", "score"}
+    assert len(view) >= 4
