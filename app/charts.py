@@ -19,23 +19,33 @@ def adoption_order(timeline: pd.DataFrame) -> list[str]:
 
 
 def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "") -> go.Figure:
-    """One row per outlet, in order of adoption (first at the top); one mark per day with articles."""
+    """One row per outlet, in order of adoption (first at the top); one mark per day with articles
+    (``timeline``: outlet, day, articles, copies). Days with only syndicated copies get open marks."""
     order = adoption_order(timeline)
     fig = go.Figure()
     if not timeline.empty:
         df = timeline.copy()
         df["day"] = pd.to_datetime(df["day"])
         first_day = df.groupby("outlet")["day"].transform("min")
-        is_first = df["day"] == first_day
+        kinds = pd.Series("later articles", index=df.index)
+        kinds[df["articles"] == df["copies"]] = "later: syndicated copies only"
+        kinds[df["day"] == first_day] = "first article from the outlet"
         size = 7 + 4 * df["articles"].clip(upper=6)
-        for flag, name, color, symbol in ((True, "first article from the outlet", PALETTE[3], "diamond"),
-                                          (False, "later articles", PALETTE[0], "circle")):
-            part = df[is_first == flag]
+        styles = {"first article from the outlet": (PALETTE[3], "diamond"),
+                  "later articles": (PALETTE[0], "circle"),
+                  "later: syndicated copies only": (PALETTE[0], "circle-open")}
+        for name, (color, symbol) in styles.items():
+            part = df[kinds == name]
+            if part.empty:
+                continue
             fig.add_trace(go.Scatter(
                 x=part["day"], y=part["outlet"], mode="markers", name=name,
-                marker=dict(size=size[is_first == flag], color=color, symbol=symbol, line=dict(width=0.5, color="white")),
-                customdata=part[["articles"]].to_numpy(),
-                hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s)<extra></extra>",
+                marker=dict(size=size[kinds == name], color=color, symbol=symbol,
+                            line=dict(width=1.5 if symbol.endswith("open") else 0.5,
+                                      color=color if symbol.endswith("open") else "white")),
+                customdata=part[["articles", "copies"]].to_numpy(),
+                hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s), %{customdata[1]} copies"
+                              "<extra></extra>",
             ))
     height = max(320, 28 * len(order) + 140)
     fig.update_layout(

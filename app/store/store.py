@@ -467,10 +467,13 @@ class Store:
         return row
 
     def frame_timeline(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
-        where, params = filters.where(date_col="day")
+        """Per outlet and day: articles, and how many of them are syndicated copies."""
+        where, params = filters.where()
         return self._df(
-            f"""SELECT outlet, day, articles FROM frame_timeline
-                WHERE frame_id = ? AND {where} ORDER BY day, outlet""",
+            f"""SELECT fa.outlet, CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
+                       count(c.original_id) AS copies
+                FROM frame_articles fa LEFT JOIN copies c USING (article_id)
+                WHERE fa.frame_id = ? AND {where} GROUP BY ALL ORDER BY day, outlet""",
             [frame_id, *params],
         )
 
