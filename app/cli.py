@@ -257,6 +257,41 @@ def export(ctx, name, db, fmt, out):
 
 @main.command()
 @db_option
+@click.option("--load", "load", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Set outlet attributes from this CSV (columns: outlet_id or name; country, language, kind, lean, "
+                   "groups separated by ';').")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the outlets CSV here (default: stdout).")
+@click.pass_context
+def outlets(ctx, db, load, out):
+    """Export the outlets with their attributes as CSV, or load attributes from a CSV you keep under version control."""
+    import pandas as pd
+
+    from app.store import Store, StoreError
+
+    settings = _settings(ctx, db=db)
+    if load is not None:
+        table = pd.read_csv(load, dtype=str, keep_default_na=False)
+        if "outlet_id" not in table.columns and "name" not in table.columns:
+            raise click.ClickException(f"{load}: needs an outlet_id or a name column; found {', '.join(table.columns)}")
+        try:
+            with Store.write(settings.db) as store:
+                updated, unknown = store.update_outlets(table)
+        except StoreError as exc:
+            raise _fail(exc) from exc
+        click.echo(f"updated {updated} outlets from {load}")
+        if unknown:
+            click.echo(f"not in the store (ingest their articles first): {', '.join(unknown)}", err=True)
+        return
+    store = _open_read(settings)
+    try:
+        table = store.outlet_table()
+    finally:
+        store.close()
+    _write_table(table, "csv", out)
+
+
+@main.command()
+@db_option
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_context
 def serve(ctx, db, port):

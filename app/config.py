@@ -15,6 +15,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_PATH = DATA_DIR / "sample" / "articles.jsonl"
+SAMPLE_OUTLETS = DATA_DIR / "sample" / "outlets.csv"
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
 
 ENV_PREFIX = "NARRATIVES_"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.config import SAMPLE_PATH, load_settings
+import pandas as pd
+
+from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, load_settings
 from embeddings import HashingEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +48,7 @@ def sample_db(tmp_path_factory) -> Path:
     s = load_settings(env={}, db=db)
     with Store.write(db) as store:
         ingest_files(store, [SAMPLE_PATH], s.max_article_chars)
+        store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
         run_stages(store, s)
     return db
 

@@ -175,3 +175,20 @@ def test_first_start_builds_the_sample_with_progress(monkeypatch, tmp_path):
     assert len(at.dataframe[0].value) > 5
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def test_outlet_group_filter(app_env):
+    at = _app().run()
+    assert "kind:wire" in at.multiselect(key=keys.GROUPS).options
+    at.multiselect(key=keys.GROUPS).set_value(["kind:state media"]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    lo, hi = at.date_input(key=keys.DATE_RANGE).value
+    expected = _store_summary(app_env, Filters(lo, hi, groups=("kind:state media",)))
+    assert table["articles"].tolist() == expected["articles"].tolist()
+    r = Store.open_read(app_env)
+    state = r._df("SELECT name FROM outlets WHERE kind = 'state media'")["name"].tolist()
+    r.close()
+    assert sorted(state) == ["Kestrian Central News", "Valdoria Today"]
+    assert set(table["first outlet"]) <= set(state)
+    assert "kind:state media" in at.caption[0].value

@@ -70,3 +70,22 @@ def test_every_command_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for name in main.commands:
         assert f"narratives {name}" in readme, name
+
+
+def test_outlets_round_trip(tmp_path):
+    from app.config import SAMPLE_OUTLETS
+
+    db = tmp_path / "o.duckdb"
+    _run("ingest", SAMPLE_PATH, "--db", db)
+    r = _run("outlets", "--db", db, "--load", SAMPLE_OUTLETS)
+    assert r.exit_code == 0 and "updated 20 outlets" in r.output
+    out = tmp_path / "outlets.csv"
+    _run("outlets", "--db", db, "--out", out)
+    table = pd.read_csv(out).set_index("name")
+    assert table.loc["Continental Wire", "kind"] == "wire"
+    assert table.loc["Daily Meridian", "groups"] == "syndicates wire"
+    assert table["articles"].sum() > 300
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,kind\nNobody Gazette,blog\n")
+    r = CliRunner().invoke(main, ["outlets", "--db", str(db), "--load", str(bad)])
+    assert "not in the store" in r.output and "Nobody Gazette" in r.output

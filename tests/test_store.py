@@ -36,7 +36,7 @@ def test_reading_a_missing_database_says_what_to_do(tmp_path):
 def test_write_publishes_atomically(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('o', 'O', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('o', 'O')")
         assert not db.exists()  # nothing published until the block succeeds
     assert db.exists() and not has_pending_work(db)
     reader = Store.open_read(db)
@@ -47,11 +47,11 @@ def test_write_publishes_atomically(tmp_path):
 def test_failed_write_leaves_published_state_and_resumes(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('a', 'A', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
     before = file_version(db)
     with pytest.raises(RuntimeError):
         with Store.write(db) as store:
-            store.conn.execute("INSERT INTO outlets VALUES ('b', 'B', NULL)")
+            store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('b', 'B')")
             raise RuntimeError("crash")
     assert file_version(db) == before
     assert has_pending_work(db)
@@ -68,15 +68,15 @@ def test_failed_write_leaves_published_state_and_resumes(tmp_path):
 def test_stale_work_copy_is_discarded_when_published_file_changed(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('a', 'A', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
     with pytest.raises(RuntimeError):
         with Store.write(db) as store:
-            store.conn.execute("INSERT INTO outlets VALUES ('b', 'B', NULL)")
+            store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('b', 'B')")
             raise RuntimeError("crash")
     # Someone replaces the published file by another state.
     other = tmp_path / "other.duckdb"
     with Store.write(other) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('z', 'Z', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('z', 'Z')")
     os.replace(other, db)
     with Store.write(db) as store:
         assert store.outlet_names() == ["Z"]
@@ -107,10 +107,10 @@ def test_second_writer_is_told_to_wait(tmp_path):
 def test_reader_keeps_its_snapshot_and_a_new_open_sees_the_swap(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('a', 'A', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
     old = Store.open_read(db)
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('b', 'B', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('b', 'B')")
     assert old.outlet_names() == ["A"]  # consistent old snapshot, no error
     new = Store.open_read(db)
     assert new.outlet_names() == ["A", "B"]
@@ -121,7 +121,7 @@ def test_reader_keeps_its_snapshot_and_a_new_open_sees_the_swap(tmp_path):
 def test_published_file_opens_in_any_duckdb_client(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets VALUES ('a', 'A', NULL)")
+        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM frame_summary").fetchall() == [(0,)]
     con.close()

@@ -217,5 +217,19 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    6,
+    "outlet attributes",
+    """
+    ALTER TABLE outlets ADD COLUMN country VARCHAR;
+    ALTER TABLE outlets ADD COLUMN language VARCHAR;
+    ALTER TABLE outlets ADD COLUMN kind VARCHAR;
+    ALTER TABLE outlets ADD COLUMN lean VARCHAR;
+    ALTER TABLE outlets ADD COLUMN groups VARCHAR[] DEFAULT [];
+    """,
+))
+
+OUTLET_ATTRIBUTES = ("country", "language", "kind", "lean", "groups")
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges")

@@ -30,6 +30,8 @@ class Filters:
     start: dt.date | None = None
     end: dt.date | None = None
     outlets: tuple[str, ...] = field(default_factory=tuple)
+    # Outlet groups as "attribute:value" ("kind:wire", "lean:left", "group:regional"); any of them.
+    groups: tuple[str, ...] = field(default_factory=tuple)
 
     def where(self, date_col: str = "published_at", outlet_col: str = "outlet") -> tuple[str, list]:
         clauses, params = ["TRUE"], []
@@ -42,6 +44,13 @@ class Filters:
         if self.outlets:
             clauses.append(f"{outlet_col} IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(self.outlets))
+        if self.groups:
+            clauses.append(
+                f"""{outlet_col} IN (SELECT name FROM outlets WHERE list_has_any(
+                    ['country:' || coalesce(country, ''), 'language:' || coalesce(language, ''),
+                     'kind:' || coalesce(kind, ''), 'lean:' || coalesce(lean, '')]
+                    || list_transform(coalesce(groups, []), lambda g: 'group:' || g), ?::VARCHAR[]))""")
+            params.append(list(self.groups))
         return " AND ".join(clauses), params
 
 
@@ -414,6 +423,41 @@ class Store:
     def date_bounds(self) -> tuple[dt.date | None, dt.date | None]:
         lo, hi = self._row("SELECT min(published_at), max(published_at) FROM articles")
         return (lo.date() if lo else None, hi.date() if hi else None)
+
+    def outlet_table(self) -> pd.DataFrame:
+        return self._df(
+            """SELECT o.outlet_id, o.name, o.domain, o.country, o.language, o.kind, o.lean,
+                      array_to_string(coalesce(o.groups, []), ';') AS groups, count(a.article_id) AS articles
+               FROM outlets o LEFT JOIN articles a USING (outlet_id) GROUP BY ALL ORDER BY o.name""")
+
+    def update_outlets(self, table: pd.DataFrame) -> tuple[int, list[str]]:
+        """Set outlet attributes from a table keyed by outlet_id or name; returns (updated, unknown keys)."""
+        known = self._df("SELECT outlet_id, name FROM outlets")
+        by_id = set(known["outlet_id"])
+        by_name = dict(zip(known["name"].str.lower(), known["outlet_id"]))
+        updated, unknown = 0, []
+        with self.transaction():
+            for row in table.to_dict("records"):
+                oid = row.get("outlet_id") if row.get("outlet_id") in by_id else by_name.get(str(row.get("name", "")).lower())
+                if oid is None:
+                    unknown.append(str(row.get("outlet_id") or row.get("name")))
+                    continue
+                groups = [g.strip() for g in str(row.get("groups") or "").split(";") if g.strip()]
+                values = [None if pd.isna(row.get(c)) or row.get(c) == "" else str(row.get(c))
+                          for c in ("country", "language", "kind", "lean")]
+                self.conn.execute(
+                    "UPDATE outlets SET country = ?, language = ?, kind = ?, lean = ?, groups = ? WHERE outlet_id = ?",
+                    [*values, groups, oid])
+                updated += 1
+        return updated, unknown
+
+    def outlet_groups(self) -> list[str]:
+        """Every "attribute:value" an outlet has, for filters."""
+        return [r[0] for r in self.conn.execute(
+            """SELECT DISTINCT v FROM (
+                   SELECT unnest(['country:' || country, 'language:' || language, 'kind:' || kind, 'lean:' || lean]
+                                 || list_transform(coalesce(groups, []), lambda g: 'group:' || g)) AS v FROM outlets)
+               WHERE v IS NOT NULL ORDER BY v""").fetchall()]
 
     def outlet_names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM outlets ORDER BY name").fetchall()]

@@ -14,7 +14,7 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from app.config import Settings, load_settings
+from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, Settings, load_settings
 from app.store import Filters, Store, StoreMissing, file_version
 from app.ui import keys
 
@@ -62,6 +62,8 @@ def ensure_database() -> None:
 
     with Store.write(s.db) as store:
         ingest_files(store, [s.sample], s.max_article_chars)
+        if s.sample == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
+            store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
         run_stages(store, s, progress=progress)
     bar.progress(1.0, text="Done.")
     st.cache_data.clear()
@@ -83,6 +85,11 @@ def date_bounds(ver: tuple):
 @st.cache_data(show_spinner=False)
 def outlet_names(ver: tuple) -> list[str]:
     return _store().outlet_names()
+
+
+@st.cache_data(show_spinner=False)
+def outlet_groups(ver: tuple) -> list[str]:
+    return _store().outlet_groups()
 
 
 @st.cache_data(show_spinner=False)
@@ -146,7 +153,9 @@ def sidebar_filters(v: tuple) -> Filters:
                                    key=keys.DATE_RANGE)
     start, end = (picked if isinstance(picked, (tuple, list)) and len(picked) == 2 else (lo, hi))
     outlets = st.sidebar.multiselect("Outlets (none = all)", outlet_names(v), key=keys.OUTLETS)
-    return Filters(start=start, end=end, outlets=tuple(sorted(outlets)))
+    groups = st.sidebar.multiselect("Outlet groups (any of them)", outlet_groups(v), key=keys.GROUPS,
+                                    help="From the outlets' attributes: `narratives outlets --load outlets.csv`.")
+    return Filters(start=start, end=end, outlets=tuple(sorted(outlets)), groups=tuple(sorted(groups)))
 
 
 def caption(v: tuple, filters: Filters) -> str:
@@ -155,6 +164,8 @@ def caption(v: tuple, filters: Filters) -> str:
     start = filters.start or lo
     end = filters.end or hi
     outlets = f"{len(filters.outlets)} selected outlets" if filters.outlets else f"all {c['outlets']} outlets"
+    if filters.groups:
+        outlets += " in " + ", ".join(filters.groups)
     return (f"{start:%d %b %Y} – {end:%d %b %Y} · {outlets} · corpus of {c['articles']:,} articles "
             f"from {settings().db.name}")
 

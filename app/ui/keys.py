@@ -5,3 +5,4 @@ DATE_RANGE = "date_range"
 OUTLETS = "outlets"
 OVERVIEW_TABLE = "overview_table"
 
+GROUPS = "outlet_groups"
