@@ -18,7 +18,7 @@ import pandas as pd
 
 from app.config import Settings
 from app.dedup import copy_links
-from app.propagation import attribution_patterns, frame_lineage
+from app.propagation import Attributions, frame_lineage
 from app.frames import label_clusters, match_frames, threshold_clustering
 from app.frames.seeded import load_seeds, match_seed
 from app.segment import segment, text_hash
@@ -270,17 +270,22 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop) ->
     if last is not None and last["parameters"] == params:
         return last["counts"].get("edges", 0), True
     run_id = store.start_run("lineage", params)
-    frame_ids = store.frames()["frame_id"].astype(int).tolist()
     copies, urls = store.copy_map(), store.url_index()
-    patterns = attribution_patterns(store.outlet_names())
+    attributions = Attributions(store.outlet_names())
+    articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
+    articles["text"] = articles["article_id"].map(texts)
+    by_frame = {fid: idx for fid, idx in passages.groupby("frame_id").indices.items()}
+    frame_ids = sorted(articles["frame_id"].unique().tolist())
     parts = []
     progress("lineage", 0, len(frame_ids))
-    for i, fid in enumerate(frame_ids):
-        articles, passages, vectors = store.lineage_inputs(fid, encoder_key)
-        edges = frame_lineage(articles, passages, vectors, copies, urls, patterns)
+    for i, (fid, arts) in enumerate(articles.groupby("frame_id", sort=True)):
+        rows = by_frame.get(fid, np.zeros(0, dtype=np.int64))
+        edges = frame_lineage(arts, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies, urls,
+                              attributions)
         edges["frame_id"] = fid
         parts.append(edges)
-        progress("lineage", i + 1, len(frame_ids))
+        if i % 50 == 0 or i + 1 == len(frame_ids):
+            progress("lineage", i + 1, len(frame_ids))
     edges = pd.concat(parts) if parts else pd.DataFrame(columns=["frame_id", "from_article", "to_article", "kind",
                                                                  "score", "evidence"])
     store.replace_lineage(edges[["frame_id", "from_article", "to_article", "kind", "score", "evidence"]]

@@ -34,17 +34,28 @@ _CUES = (
 )
 
 
-def attribution_patterns(outlets: list[str]) -> list[tuple[str, re.Pattern]]:
-    out = []
-    for name in outlets:
-        o = re.escape(name).replace(r"\ ", r"\s+")
-        cues = [r"\b" + c.replace(" ", r"\s+").format(o=o) + r"\b" for c in _CUES]
-        out.append((name, re.compile("|".join(cues), re.IGNORECASE)))
-    return out
+class Attributions:
+    """One regular expression for every attribution cue and every known outlet name."""
+
+    def __init__(self, outlets: list[str]):
+        names = sorted({o for o in outlets if o and o.strip()}, key=len, reverse=True)
+        self.by_lower = {re.sub(r"\s+", " ", n.lower()): n for n in names}
+        alternation = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) or r"(?!x)x"
+        cues = [r"\b" + c.replace(" ", r"\s+").format(o=f"(?P<o{i}>{alternation})") + r"\b"
+                for i, c in enumerate(_CUES)]
+        self.pattern = re.compile("|".join(cues), re.IGNORECASE)
+
+    def find(self, text: str) -> list[tuple[str, str]]:
+        """(outlet name, matched words) for every attribution in ``text``, in order."""
+        out = []
+        for m in self.pattern.finditer(text or ""):
+            said = next(v for k, v in m.groupdict().items() if v)
+            out.append((self.by_lower[re.sub(r"\s+", " ", said.lower())], m.group(0)))
+        return out
 
 
 def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray, copies: dict[str, str],
-                  url_index: dict[str, str], patterns: list[tuple[str, re.Pattern]]) -> pd.DataFrame:
+                  url_index: dict[str, str], attributions: Attributions) -> pd.DataFrame:
     """Edges for one frame.
 
     ``articles``: article_id, outlet, published_at, text (the frame's articles);
@@ -78,15 +89,11 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
                     edge = (target, "link", 1.0, url)
                     break
         if edge is None:
-            for name, pattern in patterns:
-                if name == row.outlet:
-                    continue
-                m = pattern.search(row.text or "")
-                if m:
-                    source = earlier[earlier["outlet"] == name]
-                    if len(source):
-                        edge = (source.iloc[-1]["article_id"], "attribution", 1.0, m.group(0))
-                        break
+            for name, words in attributions.find(row.text):
+                source = earlier[earlier["outlet"] == name] if name != row.outlet else earlier.iloc[0:0]
+                if len(source):
+                    edge = (source.iloc[-1]["article_id"], "attribution", 1.0, words)
+                    break
         if edge is None:
             mine = np.flatnonzero(pass_article == row.article_id)
             theirs = np.flatnonzero(np.isin(pass_article, list(earlier_ids)))

@@ -8,7 +8,7 @@ import pytest
 import app.pipeline as pipeline
 from app.frames.seeded import Seed, save_seeds
 from app.ingest import ingest_files
-from app.propagation import attribution_patterns
+from app.propagation import Attributions
 from app.store import Store
 
 ORIGINAL = ("The marshal's decision is a blood offering to the president, paid in the lives of young conscripts.\n\n"
@@ -62,12 +62,13 @@ def test_each_kind_of_evidence(lineage_db):
 
 
 def test_attribution_cues():
-    (name, pattern), = attribution_patterns(["Yonhap"])
+    a = Attributions(["Yonhap", "The Times", "Times of Korea"])
     for text in ["according to Yonhap", "as first reported by Yonhap", "Yonhap reported", "citing Yonhap",
                  "first published by  Yonhap"]:
-        assert pattern.search(text), text
+        assert [n for n, _ in a.find(text)] == ["Yonhap"], text
     for text in ["Yonhap is a news agency", "Yonhapster reported", "according to Yonhapster"]:
-        assert not pattern.search(text), text
+        assert a.find(text) == [], text
+    assert [n for n, _ in a.find("according to the Times of Korea, and citing The Times")] == ["Times of Korea", "The Times"]
 
 
 def test_lineage_view_is_public(lineage_db, settings):

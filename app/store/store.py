@@ -373,21 +373,21 @@ class Store:
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
     # -- lineage -------------------------------------------------------------
-    def lineage_inputs(self, frame_id: int, model: str) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-        """The frame's articles (with text) and its passages with their vectors."""
-        articles = self._df(
-            """SELECT fa.article_id, fa.outlet, fa.published_at, a.text
-               FROM frame_articles fa JOIN articles a USING (article_id) WHERE fa.frame_id = ?""",
-            [frame_id],
-        )
+    def lineage_inputs(self, model: str) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
+        """Everything lineage needs, in three queries: every active frame's articles, the texts of those
+        articles, and every frame passage with its vector (rows aligned with the matrix)."""
+        articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_articles")
+        texts = dict(self.conn.execute(
+            """SELECT article_id, coalesce(text, '') FROM articles
+               WHERE article_id IN (SELECT DISTINCT article_id FROM article_frames)""").fetchall())
         table = self.conn.sql(
-            """SELECT p.article_id, p.passage_id, e.vector
-               FROM passage_frames pf JOIN passages p USING (passage_id)
+            """SELECT pf.frame_id, p.article_id, p.passage_id, e.vector
+               FROM passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
                JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
-               WHERE pf.frame_id = ? ORDER BY p.passage_id""",
-            params=[model, frame_id],
+               WHERE f.status = 'active' ORDER BY pf.frame_id, p.passage_id""",
+            params=[model],
         ).to_arrow_table()
-        return articles, table.drop_columns(["vector"]).to_pandas(), _list_column_to_matrix(table.column("vector"))
+        return articles, texts, table.drop_columns(["vector"]).to_pandas(), _list_column_to_matrix(table.column("vector"))
 
     def copy_map(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT article_id, original_id FROM copies").fetchall())
@@ -557,6 +557,34 @@ class Store:
                        articles, independent_articles, first_article_id
                 FROM per_outlet ORDER BY adoption_rank""",
             [frame_id, *params],
+        )
+
+    def outlet_frames(self, outlet: str, first_mover_hours: float, filters: Filters = Filters()) -> pd.DataFrame:
+        """The frames an outlet carried, with when it joined each and whether it led or followed."""
+        where, params = filters.where()
+        return self._df(
+            f"""WITH fa AS (
+                    SELECT fa.frame_id, fa.article_id, fa.outlet, fa.published_at,
+                           c.original_id IS NULL AS independent
+                    FROM frame_articles fa LEFT JOIN copies c USING (article_id) WHERE {where}),
+                per AS (
+                    SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
+                           count(*) FILTER (WHERE independent) AS independent_articles
+                    FROM fa GROUP BY frame_id, outlet),
+                ranked AS (
+                    SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY first_seen, outlet) AS adoption_rank,
+                           count(*) OVER (PARTITION BY frame_id) AS outlets,
+                           date_diff('second', min(first_seen) OVER (PARTITION BY frame_id), first_seen) / 3600.0
+                               AS lag_hours
+                    FROM per)
+                SELECT r.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, r.first_seen, r.adoption_rank,
+                       r.outlets, round(r.lag_hours, 1) AS lag_hours, r.articles, r.independent_articles,
+                       CASE WHEN r.adoption_rank = 1 THEN 'first'
+                            WHEN r.lag_hours <= ? THEN 'first mover'
+                            ELSE 'follower' END AS role
+                FROM ranked r JOIN frames f USING (frame_id)
+                WHERE r.outlet = ? ORDER BY r.first_seen, r.frame_id""",
+            [*params, first_mover_hours, outlet],
         )
 
     def frame_daily(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
