@@ -7,5 +7,6 @@ st.navigation(
     [
         st.Page("app/ui/pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
         st.Page("app/ui/pages/frame.py", title="Frame", icon=":material/timeline:", url_path="frame"),
+        st.Page("app/ui/pages/outlets.py", title="Outlets", icon=":material/newspaper:", url_path="outlets"),
     ]
 ).run()

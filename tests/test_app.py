@@ -192,3 +192,26 @@ def test_outlet_group_filter(app_env):
     assert sorted(state) == ["Kestrian Central News", "Valdoria Today"]
     assert set(table["first outlet"]) <= set(state)
     assert "kind:state media" in at.caption[0].value
+
+
+def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
+    at = _app()
+    at.query_params[keys.OUTLET] = "The Lessen Herald"
+    at.run()
+    at.switch_page("app/ui/pages/outlets.py").run()
+    assert not at.exception
+    assert at.header[0].value == "The Lessen Herald"
+    table = at.dataframe[0].value
+    r = Store.open_read(app_env)
+    try:
+        for row in table.head(5).itertuples():
+            spread = r.frame_spread(int(row.frame_id)).set_index("outlet")
+            assert spread.loc["The Lessen Herald", "adoption_rank"] == row.adoption_rank
+            assert spread.loc["The Lessen Herald", "articles"] == row.articles
+        carried = r._df("SELECT count(DISTINCT frame_id) FROM frame_articles WHERE outlet = 'The Lessen Herald'").iloc[0, 0]
+    finally:
+        r.close()
+    assert len(table) == carried
+    assert (table.loc[table["adoption_rank"] == 1, "role"] == "first").all()
+    # The sample opens the cannon fodder frame with The Lessen Herald.
+    assert "first" in set(table["role"])

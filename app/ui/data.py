@@ -132,6 +132,11 @@ def frame_edges(ver: tuple, frame_id: int) -> pd.DataFrame:
     return _store().frame_edges(frame_id)
 
 
+@st.cache_data(show_spinner=False)
+def outlet_frames(ver: tuple, outlet: str, filters: Filters) -> pd.DataFrame:
+    return _store().outlet_frames(outlet, settings().first_mover_hours, filters)
+
+
 def open_or_stop() -> tuple:
     """Make sure there is a database to show; return its version (stop the page if there is none)."""
     try:

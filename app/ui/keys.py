@@ -6,3 +6,4 @@ OUTLETS = "outlets"
 OVERVIEW_TABLE = "overview_table"
 
 GROUPS = "outlet_groups"
+OUTLET = "outlet"  # query parameter and selectbox key on the outlets page
