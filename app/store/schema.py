@@ -229,6 +229,16 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    7,
+    "frame articles with their copy status",
+    """
+    CREATE VIEW frame_articles_copies AS
+    SELECT fa.*, c.original_id, c.original_id IS NULL AS independent
+    FROM frame_articles fa LEFT JOIN copies c USING (article_id);
+    """,
+))
+
 OUTLET_ATTRIBUTES = ("country", "language", "kind", "lean", "groups")
 
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app.store.db import StoreError, connect, migrate, writing
-from app.store.schema import PUBLIC_VIEWS
+from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
 
 EXPORTABLE = PUBLIC_VIEWS + ("rejects", "outlets", "copies")
 
@@ -67,7 +67,18 @@ class Store:
 
     @classmethod
     def open_read(cls, path: str | Path) -> "Store":
-        return cls(connect(path, read_only=True))
+        store = cls(connect(path, read_only=True))
+        latest = max(m[0] for m in MIGRATIONS)
+        try:
+            have = store._scalar("SELECT max(version) FROM schema_migrations")
+        except duckdb.Error:
+            have = None
+        if have != latest:
+            store.close()
+            raise StoreError(
+                f"{path} was written by another version of Narrative Tracker (schema {have}, this version reads "
+                f"{latest}): run `narratives build --db {path}` once to upgrade it")
+        return store
 
     @classmethod
     @contextlib.contextmanager
@@ -514,10 +525,10 @@ class Store:
         """Per outlet and day: articles, and how many of them are syndicated copies."""
         where, params = filters.where()
         return self._df(
-            f"""SELECT fa.outlet, CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
-                       count(c.original_id) AS copies
-                FROM frame_articles fa LEFT JOIN copies c USING (article_id)
-                WHERE fa.frame_id = ? AND {where} GROUP BY ALL ORDER BY day, outlet""",
+            f"""SELECT outlet, CAST(published_at AS DATE) AS day, count(*) AS articles,
+                       count(*) FILTER (WHERE NOT independent) AS copies
+                FROM frame_articles_copies
+                WHERE frame_id = ? AND {where} GROUP BY ALL ORDER BY day, outlet""",
             [frame_id, *params],
         )
 
@@ -543,10 +554,7 @@ class Store:
         """Adoption table: one row per outlet in order of first appearance (within the filters)."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (
-                    SELECT fa.article_id, fa.outlet, fa.published_at, c.original_id IS NULL AS independent
-                    FROM frame_articles fa LEFT JOIN copies c USING (article_id)
-                    WHERE fa.frame_id = ? AND {where}),
+            f"""WITH fa AS (SELECT * FROM frame_articles_copies WHERE frame_id = ? AND {where}),
                 per_outlet AS (
                     SELECT outlet, min(published_at) AS first_seen, count(*) AS articles,
                            count(*) FILTER (WHERE independent) AS independent_articles,
@@ -563,10 +571,7 @@ class Store:
         """The frames an outlet carried, with when it joined each and whether it led or followed."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (
-                    SELECT fa.frame_id, fa.article_id, fa.outlet, fa.published_at,
-                           c.original_id IS NULL AS independent
-                    FROM frame_articles fa LEFT JOIN copies c USING (article_id) WHERE {where}),
+            f"""WITH fa AS (SELECT * FROM frame_articles_copies WHERE {where}),
                 per AS (
                     SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
                            count(*) FILTER (WHERE independent) AS independent_articles
@@ -592,10 +597,8 @@ class Store:
         where, params = filters.where()
         return self._df(
             f"""WITH fa AS (
-                    SELECT fa.article_id, fa.outlet, CAST(fa.published_at AS DATE) AS day,
-                           c.original_id IS NULL AS independent
-                    FROM frame_articles fa LEFT JOIN copies c USING (article_id)
-                    WHERE fa.frame_id = ? AND {where}),
+                    SELECT article_id, outlet, CAST(published_at AS DATE) AS day, independent
+                    FROM frame_articles_copies WHERE frame_id = ? AND {where}),
                 firsts AS (SELECT outlet, min(day) AS day FROM fa GROUP BY outlet),
                 days AS (SELECT day, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles
                          FROM fa GROUP BY day),
