@@ -217,6 +217,7 @@ def spread(ctx, frame_id, db, fmt):
             raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
         table = store.frame_spread(frame_id)
         edges = store.frame_edges(frame_id)
+        daily = store.frame_daily(frame_id)
     finally:
         store.close()
     if fmt == "table" and not table.empty:
@@ -225,6 +226,11 @@ def spread(ctx, frame_id, db, fmt):
         click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
         click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
                    f"{len(table)} outlets; first movers (within {settings.first_mover_hours:g} h): {', '.join(movers)}")
+        from app.propagation import attention
+
+        a = attention(daily)
+        click.echo(f"peak {a['peak_day']} ({a['peak_articles']} articles); half-life {a['half_life_days']} days "
+                   f"(days from the peak until half of the articles since the peak had appeared)")
         only_copies = table[table["independent_articles"] == 0]["outlet"].tolist()
         click.echo(f"outlets that only ran copies: {', '.join(only_copies) or 'none'}\n")
     if fmt == "table":

@@ -215,3 +215,15 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
     assert (table.loc[table["adoption_rank"] == 1, "role"] == "first").all()
     # The sample opens the cannon fodder frame with The Lessen Herald.
     assert "first" in set(table["role"])
+
+
+def test_dashboard_upgrades_a_database_from_an_older_version(app_env):
+    from app.store.schema import MIGRATIONS
+
+    with Store.write(app_env) as store:
+        store.conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
+        store.conn.execute(MIGRATIONS[-1][2].replace("CREATE VIEW", "DROP VIEW IF EXISTS").split(" AS")[0])
+    at = _app().run()
+    assert not at.exception
+    assert at.title[0].value == "Narrative frames"
+    Store.open_read(app_env).close()

@@ -77,3 +77,16 @@ def test_spread_command(built, settings):
     assert "first movers (within 48 h)" in r.output and "adoption_rank" in r.output
     r = CliRunner().invoke(main, ["spread", "99999", "--db", str(settings.db)])
     assert r.exit_code != 0 and "no frame 99999" in r.output
+
+
+def test_attention_peak_and_half_life():
+    from app.propagation import attention
+
+    daily = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-09", "2024-01-20"]),
+                          "articles": [2, 10, 4, 4, 2]})
+    a = attention(daily)
+    # From the peak (Jan 2, 10 articles) on there are 20 articles; half (10) is reached on the peak day.
+    assert a == {"peak_day": pd.Timestamp("2024-01-02").date(), "peak_articles": 10, "half_life_days": 0}
+    slow = daily.assign(articles=[1, 3, 3, 3, 3])
+    assert attention(slow)["half_life_days"] == 3  # 12 from the peak on: 6 reached on Jan 5
+    assert attention(daily.iloc[0:0])["peak_day"] is None

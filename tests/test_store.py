@@ -125,3 +125,18 @@ def test_published_file_opens_in_any_duckdb_client(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM frame_summary").fetchall() == [(0,)]
     con.close()
+
+
+def test_an_older_database_is_named_and_upgraded_by_the_next_write(tmp_path):
+    from app.store import StoreError
+    from app.store.schema import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    with Store.write(db) as store:
+        store.conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
+        store.conn.execute(MIGRATIONS[-1][2].replace("CREATE VIEW", "DROP VIEW IF EXISTS").split(" AS")[0])
+    with pytest.raises(StoreError, match="run `narratives build"):
+        Store.open_read(db)
+    with Store.write(db):
+        pass
+    Store.open_read(db).close()

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, Settings, load_settings
-from app.store import Filters, Store, StoreMissing, file_version
+from app.store import Filters, Store, StoreError, StoreMissing, file_version
 from app.ui import keys
 
 _open_lock = threading.Lock()
@@ -46,6 +46,12 @@ def ensure_database() -> None:
     """On first start with no database, build one from the bundled sample, showing progress."""
     s = settings()
     if file_version(s.db) is not None:
+        try:
+            Store.open_read(s.db).close()
+        except StoreError:
+            # Written by an older version: migrate it (a write publishes the upgraded copy atomically).
+            with st.spinner(f"Upgrading {s.db.name} to this version's schema…"), Store.write(s.db):
+                pass
         return
     from app.ingest import ingest_files
     from app.pipeline import run_stages

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app.charts import lineage_figure, spread_figure, timeline_figure
+from app.propagation import attention
 from app.ui import data, keys
 
 v = data.open_or_stop()
@@ -42,6 +43,11 @@ fig = timeline_figure(timeline, f"How “{info['label']}” spread, outlet by ou
 st.plotly_chart(fig, width="stretch", key="timeline")
 
 daily = data.frame_daily(v, frame_id, filters)
+att = attention(daily)
+repeaters = int((data.frame_spread(v, frame_id, filters)["independent_articles"] == 0).sum())
+st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} articles). Half-life of attention: "
+            f"**{att['half_life_days']} days** (from the peak until half of the articles since the peak had "
+            f"appeared). Outlets that only repeated it through syndicated copies: **{repeaters}**.")
 st.plotly_chart(spread_figure(daily, f"Spread curve of “{info['label']}”", data.caption(v, filters)),
                 width="stretch", key="spread")
 
