@@ -48,7 +48,9 @@ def run(cmd, env=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--mentions", default="north korea")
+    ap.add_argument("--mentions", default="north korea", help='"" for the whole corpus')
+    ap.add_argument("--model", default=None, help="model setting for the build (default: the default)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip raw encode (hours on the whole corpus)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nt-bench-"))
     src = write_jsonl(allsides_rows(args.mentions, args.limit), tmp / "subset.jsonl")
@@ -56,14 +58,16 @@ def main():
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     peak = [sys.executable, str(HERE / "_peak.py"), "-m", "app.cli"]
     out_i, t_i, m_i = run(peak + ["ingest", str(src), "--db", str(db)], env)
-    out_b, t_b, m_b = run(peak + ["build", "--db", str(db)], env)
+    out_b, t_b, m_b = run(peak + ["build", "--db", str(db)] + (["--model", args.model] if args.model else []), env)
     out_f, t_f, m_f = run(peak + ["frames", "--db", str(db)], env)
-    base_script = tmp / "baseline.py"
-    base_script.write_text(BASELINE)
-    out_r, t_r, m_r = run([sys.executable, str(HERE / "_peak.py"), str(base_script), str(db)], env)
+    if not args.no_baseline:
+        base_script = tmp / "baseline.py"
+        base_script.write_text(BASELINE)
+        out_r, t_r, m_r = run([sys.executable, str(HERE / "_peak.py"), str(base_script), str(db)], env)
     print(f"## AllSides '{args.mentions}' subset: ingest + build + frames vs raw encode\n")
     print(f"- date: {dt.date.today()}; machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
-    print(f"- command: `python bench/allsides_nk.py{' --limit ' + str(args.limit) if args.limit else ''}`")
+    flags = " ".join(a for a in sys.argv[1:])
+    print(f"- command: `python bench/allsides_nk.py {flags}`")
     print(f"- ingest: {out_i.strip().splitlines()[-1]}")
     print(f"- build: {' / '.join(out_b.strip().splitlines())}")
     print(f"- frames found: {len(out_f.strip().splitlines()) - 1}\n")
@@ -71,7 +75,8 @@ def main():
     print(f"| `narratives ingest` | {t_i:.1f} | {m_i} |")
     print(f"| `narratives build` (segment, embed distinct texts, frames) | {t_b:.1f} | {m_b} |")
     print(f"| `narratives frames` | {t_f:.1f} | {m_f} |")
-    print(f"| raw `SentenceTransformer.encode` of every passage, defaults ({out_r.strip()}) | {t_r:.1f} | {m_r} |")
+    if not args.no_baseline:
+        print(f"| raw `SentenceTransformer.encode` of every passage, defaults ({out_r.strip()}) | {t_r:.1f} | {m_r} |")
     print("\nTop frames:\n```\n" + "\n".join(out_f.strip().splitlines()[:16]) + "\n```")
 
 

@@ -239,7 +239,5 @@ MIGRATIONS.append((
     """,
 ))
 
-OUTLET_ATTRIBUTES = ("country", "language", "kind", "lean", "groups")
-
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges")

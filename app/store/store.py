@@ -252,9 +252,6 @@ class Store:
         with self.transaction():
             self._insert("embeddings", table)
 
-    def embedding_models(self) -> pd.DataFrame:
-        return self._df("SELECT model, count(*) AS vectors FROM embeddings GROUP BY model ORDER BY model")
-
     # -- frames --------------------------------------------------------------
     def passage_fingerprint(self, model: str | None) -> str:
         """Changes whenever the (embedded, when ``model`` is given) passages change."""

@@ -8,7 +8,6 @@ reads the new state and never a mix of the two.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 
 import pandas as pd
@@ -179,9 +178,3 @@ def caption(v: tuple, filters: Filters) -> str:
         outlets += " in " + ", ".join(filters.groups)
     return (f"{start:%d %b %Y} – {end:%d %b %Y} · {outlets} · corpus of {c['articles']:,} articles "
             f"from {settings().db.name}")
-
-
-def format_day(value) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M") if isinstance(value, (pd.Timestamp, dt.datetime)) else str(value)
