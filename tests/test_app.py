@@ -2,7 +2,6 @@
 
 import json
 import multiprocessing as mp
-import shutil
 
 import pytest
 import streamlit as st

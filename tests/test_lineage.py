@@ -2,7 +2,6 @@
 
 import json
 
-import pandas as pd
 import pytest
 
 import app.pipeline as pipeline

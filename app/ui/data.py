@@ -41,13 +41,21 @@ def _store() -> Store:
     return base.cursor()
 
 
+@st.cache_data(show_spinner=False)
+def _schema_current(db: str, ver: tuple) -> bool:
+    """Checked once per published file, not on every rerun."""
+    try:
+        Store.open_read(db).close()
+    except StoreError:
+        return False
+    return True
+
+
 def ensure_database() -> None:
     """On first start with no database, build one from the bundled sample, showing progress."""
     s = settings()
     if file_version(s.db) is not None:
-        try:
-            Store.open_read(s.db).close()
-        except StoreError:
+        if not _schema_current(str(s.db), version()):
             # Written by an older version: migrate it (a write publishes the upgraded copy atomically).
             with st.spinner(f"Upgrading {s.db.name} to this version's schema…"), Store.write(s.db):
                 pass
