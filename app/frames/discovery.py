@@ -40,21 +40,41 @@ def _best(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _leader_pass(x: np.ndarray, threshold: float, max_clusters: int) -> np.ndarray:
-    """Open a centre for each row far from every existing one."""
+    """Open a centre for each row far from every existing one, in row order.
+
+    Rows are taken in blocks: one matrix product settles every row close to an
+    existing centre; the remaining candidates of the block are compared with
+    each other once, and a candidate opens a centre unless an earlier candidate
+    of the same block that opened one already covers it. The Python loop runs
+    over candidates only, with a vector operation each.
+    """
     dim = x.shape[1]
-    centres = np.zeros((min(max_clusters, len(x)), dim), dtype=np.float32)
+    cap = min(max_clusters, len(x))
+    centres = np.zeros((cap, dim), dtype=np.float32)
     k = 0
-    for start in range(0, len(x), 512):
-        batch = x[start : start + 512]
-        pre = batch @ centres[:k].T if k else np.zeros((len(batch), 0), dtype=np.float32)
-        k_before = k
-        for i, row in enumerate(batch):
-            best = pre[i].max() if pre.shape[1] else -1.0
-            if k > k_before:
-                best = max(best, float((centres[k_before:k] @ row).max()))
-            if best < threshold and k < len(centres):
-                centres[k] = row
-                k += 1
+    for start in range(0, len(x), BLOCK):
+        if k >= cap:
+            break
+        batch = x[start : start + BLOCK]
+        if k:
+            near = np.zeros(len(batch), dtype=bool)
+            for c0 in range(0, k, BLOCK):
+                near |= (batch @ centres[c0 : min(k, c0 + BLOCK)].T).max(axis=1) >= threshold
+            cand = batch[~near]
+        else:
+            cand = batch
+        if len(cand) == 0:
+            continue
+        within = (cand @ cand.T) >= threshold
+        covered = np.zeros(len(cand), dtype=bool)
+        for i in range(len(cand)):
+            if covered[i]:
+                continue
+            centres[k] = cand[i]
+            k += 1
+            if k >= cap:
+                break
+            covered |= within[i]
     return centres[:k]
 
 

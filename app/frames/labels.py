@@ -1,5 +1,10 @@
 """Frame labels: the most distinctive 1-3 word phrases of each cluster (class-based
-TF-IDF against all other clusters and the unassigned passages)."""
+TF-IDF against all other clusters and the unassigned passages).
+
+Each cluster is represented by at most ``per_class`` of its passages (those
+closest to its centre) and the background by an evenly spaced sample of at
+most ``background`` unassigned passages, so the n-gram vocabulary stays bounded
+on corpora of a million passages."""
 
 from __future__ import annotations
 
@@ -9,13 +14,36 @@ from sklearn.feature_extraction.text import CountVectorizer
 TOKEN = r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b|\b[^\W\d_]\b"
 
 
-def label_clusters(texts: list[str], labels: np.ndarray, n_phrases: int = 3, candidates: int = 12) -> dict[int, list[str]]:
+def _sample(labels: np.ndarray, scores: np.ndarray | None, per_class: int, background: int) -> dict[int, np.ndarray]:
+    """Row indices per class: the best-scoring ``per_class`` rows of each cluster, a spread of the rest."""
+    order = np.argsort(labels, kind="stable") if scores is None else np.lexsort((-scores, labels))
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    out = {}
+    for s, e in zip(starts, ends):
+        c = int(sorted_labels[s])
+        rows = order[s:e]
+        if c < 0:
+            rows = np.sort(rows)
+            if len(rows) > background:
+                rows = rows[np.linspace(0, len(rows) - 1, background).astype(np.int64)]
+        else:
+            rows = rows[:per_class]
+        out[c] = rows
+    return out
+
+
+def label_clusters(texts: list[str], labels: np.ndarray, n_phrases: int = 3, candidates: int = 12,
+                   scores: np.ndarray | None = None, per_class: int = 60, background: int = 20000) -> dict[int, list[str]]:
     """Phrases per cluster index (labels == -1 form the background class)."""
-    clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
+    labels = np.asarray(labels)
+    clusters = sorted(int(c) for c in np.unique(labels) if c >= 0)
     if not clusters:
         return {}
     classes = clusters + [-1]
-    docs = [" \n ".join(texts[i] for i in np.flatnonzero(labels == c)) for c in classes]
+    rows = _sample(labels, None if scores is None else np.asarray(scores), per_class, background)
+    docs = [" \n ".join(texts[i] for i in rows.get(c, [])) for c in classes]
     vec = CountVectorizer(ngram_range=(1, 3), stop_words="english", token_pattern=TOKEN, lowercase=True)
     try:
         counts = vec.fit_transform(docs).astype(np.float64)
