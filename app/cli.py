@@ -113,7 +113,7 @@ def build(ctx, db, model, threshold):
                f"embedded {report.embedded_texts} new texts; {report.frames} frames"
                f"{' (unchanged)' if report.frames_skipped else ''}; {share:.0%} of passages in a frame "
                f"({report.total_passages - report.assigned_passages} unassigned); {report.seeded_frames} seeded frames "
-               f"from {settings.frames_file} -> {settings.db}")
+               f"from {settings.frames_file}; {report.new_evidence} new-evidence items -> {settings.db}")
     click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
 
 
@@ -237,6 +237,40 @@ def spread(ctx, frame_id, db, fmt):
         table = table.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
             columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")
     _write_table(table, fmt, None)
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.option("--all", "show_all", is_flag=True, help="Also list claims resting on unnamed sources only.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def evidence(ctx, frame_id, db, show_all, fmt):
+    """The evidence ledger of a frame: each new evidence item in order, and how often it was repeated."""
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        info = store.frame(frame_id)
+        if info is None:
+            raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+        ledger = store.frame_ledger(frame_id)
+        daily = store.frame_evidence(frame_id)
+    finally:
+        store.close()
+    if not show_all:
+        ledger = ledger[ledger["strength"] == "evidence"]
+    if fmt == "table":
+        from app.evidence.measures import echo_summary
+
+        e = echo_summary(daily)
+        click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
+        click.echo(f"{e['articles']} articles, {e['new_evidence']} new evidence items, {e['repeated_evidence']} "
+                   f"repetitions; {e['anonymous_share']:.0%} of articles rest on unnamed sources only; "
+                   f"{e['echo_weeks']} week(s) grew without new evidence"
+                   f"{' -> ECHO: growing on repetition' if e['echo'] else ''}\n")
+        ledger = ledger.assign(published_at=ledger["published_at"].dt.strftime("%Y-%m-%d %H:%M"))
+        ledger = ledger[["published_at", "outlet", "strength", "description", "repeats", "repeat_outlets", "article_id"]]
+    _write_table(ledger, fmt, None)
 
 
 @main.command()

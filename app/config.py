@@ -57,6 +57,8 @@ class Settings:
     # Seeded frames.
     frames_file: Path = Path("frames.toml")
     seed_threshold: float = 0.6
+    # Evidence: an item repeats an earlier one of the same kind when their passages are this similar.
+    evidence_repeat_threshold: float = 0.4
     sample: Path = SAMPLE_PATH
     extra: dict = field(default_factory=dict)
 

@@ -1,4 +1,5 @@
-"""The build: segment -> embed -> frames, each stage incremental and resumable.
+"""The build: segment -> copies -> embed -> frames -> seeded -> lineage -> cues -> evidence,
+each stage incremental and resumable.
 
 ``build`` works through :meth:`Store.write`, so the published database only
 ever changes by one atomic swap at the end; every chunk a stage finishes is
@@ -8,6 +9,7 @@ it stopped and ends with the same result as an uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,9 @@ from app.config import Settings
 from app.dedup import copy_links
 from app.propagation import Attributions, frame_lineage
 from app.frames import label_clusters, match_frames, threshold_clustering
+from app.evidence.cues import RULES_VERSION, CueFinder
+from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
+from app.evidence.ledger import frame_ledger
 from app.frames.seeded import load_seeds, match_seed
 from app.segment import segment, text_hash
 from app.store import Store
@@ -37,6 +42,7 @@ class BuildReport:
     seeded_frames: int = 0
     copies: int = 0
     lineage_edges: int = 0
+    new_evidence: int = 0
     segmented_articles: int = 0
     new_passages: int = 0
     embedded_texts: int = 0
@@ -78,12 +84,12 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = _noop) 
     return articles, passages
 
 
-def copies_stage(store: Store, settings: Settings, progress: Progress = _noop) -> tuple[int, bool]:
+def copies_stage(store: Store, settings: Settings, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
     """Link syndicated copies to their originals; skipped when passages and settings are unchanged."""
     params = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
               "passages": store.passage_fingerprint(None)}
     last = store.last_run("copies")
-    if last is not None and last["parameters"] == params:
+    if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("copies", 0), True
     run_id = store.start_run("copies", params)
     progress("copies", 0, 1)
@@ -175,7 +181,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     keep = spread[(spread["articles"] >= settings.min_frame_articles) & (spread["outlets"] >= settings.min_frame_outlets)].index
     keep_set = set(int(c) for c in keep)
     uniq_labels = np.array([c if c in keep_set else -1 for c in clustering.labels.tolist()], dtype=np.int64)
-    phrases = label_clusters(meta["text"].to_numpy()[uniq_rows].tolist(), uniq_labels, settings.label_phrases)
+    phrases = label_clusters(meta["text"].to_numpy()[uniq_rows].tolist(), uniq_labels, settings.label_phrases,
+                             scores=clustering.scores)
     progress("frames", 2, 3)
 
     kept = sorted(keep_set)
@@ -190,9 +197,11 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     frame_rows, pf = [], assigned[assigned["cluster"].isin(keep_set)].copy()
     pf["frame_id"] = pf["cluster"].map(frame_ids).astype("int32")
+    # Exemplar: the passage closest to the centre, the earliest on ties.
+    exemplars = (pf.sort_values(["frame_id", "score", "published_at", "passage_id"], ascending=[True, False, True, True])
+                 .drop_duplicates("frame_id").set_index("frame_id"))
     for i, c in enumerate(kept):
-        members = pf[pf["frame_id"] == frame_ids[c]]
-        exemplar = members.sort_values(["score", "published_at", "passage_id"], ascending=[False, True, True]).iloc[0]
+        exemplar = exemplars.loc[frame_ids[c]]
         label_terms = phrases.get(c) or [exemplar["text"][:60]]
         frame_rows.append({"frame_id": frame_ids[c], "label": " · ".join(label_terms), "phrases": label_terms,
                            "exemplar_passage_id": exemplar["passage_id"], "centroid": centroids[i],
@@ -262,12 +271,12 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     return len(rows), False
 
 
-def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop) -> tuple[int, bool]:
+def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
     """Edges from each outlet's first article in each frame to its most likely source."""
     params = {"model": encoder_key, "after": {stage: (store.last_run(stage) or {}).get("run_id")
                                               for stage in ("copies", "frames", "seeded")}}
     last = store.last_run("lineage")
-    if last is not None and last["parameters"] == params:
+    if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("edges", 0), True
     run_id = store.start_run("lineage", params)
     copies, urls = store.copy_map(), store.url_index()
@@ -292,6 +301,67 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop) ->
                           .astype({"frame_id": "int32", "score": "float32"}))
     store.finish_run(run_id, {"edges": len(edges), "frames": len(frame_ids)})
     return len(edges), False
+
+
+CUE_CHUNK = 5000
+
+
+def cues_stage(store: Store, progress: Progress = _noop) -> tuple[int, bool]:
+    """Evidence cues of every distinct passage text not read yet by these rules and outlet names."""
+    outlets = store.outlet_names()
+    params = {"rules": RULES_VERSION, "outlets": hashlib.sha1("\n".join(sorted(outlets)).encode()).hexdigest()}
+    last = store.last_run("cues")
+    if last is not None and last["parameters"] != params:
+        store.clear_cues()  # other rules or other outlet names: read everything again
+    total = store.count_texts_to_cue()
+    if total == 0 and last is not None and last["parameters"] == params:
+        return 0, True
+    run_id = store.start_run("cues", params)
+    finder = CueFinder(outlets)
+    done = 0
+    progress("cues", 0, total)
+    while True:
+        chunk = store.texts_to_cue(CUE_CHUNK)
+        if chunk.empty:
+            break
+        rows = [(h, c.kind, c.subtype, c.start, c.end, c.span, c.source)
+                for h, text in zip(chunk["text_hash"], chunk["text"]) for c in finder.find(text)]
+        cues = pd.DataFrame(rows, columns=["text_hash", "kind", "subtype", "start_char", "end_char", "span", "source"])
+        store.add_cues(cues.astype({"start_char": "int32", "end_char": "int32"}), chunk["text_hash"].tolist(),
+                       RULES_VERSION)
+        done += len(chunk)
+        progress("cues", done, total)
+    store.finish_run(run_id, {"texts": done})
+    return done, False
+
+
+def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = _noop,
+                   force: bool = False) -> tuple[int, bool]:
+    """The evidence ledger of every active frame: each item new or a repeat of an earlier one."""
+    params = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold,
+              "after": {stage: (store.last_run(stage) or {}).get("run_id")
+                        for stage in ("copies", "frames", "seeded", "cues")}}
+    last = store.last_run("evidence")
+    if not force and last is not None and last["parameters"] == params:
+        return last["counts"].get("new", 0), True
+    run_id = store.start_run("evidence", params)
+    passages, vectors = store.evidence_inputs(encoder_key)
+    cues = store.cues_by_text(None)
+    copies = store.copy_map()
+    groups = passages.groupby("frame_id", sort=True).indices
+    parts = []
+    progress("evidence", 0, len(groups))
+    for i, (fid, rows) in enumerate(groups.items()):
+        frame = passages.iloc[rows]
+        parts.append(frame_ledger(int(fid), frame.reset_index(drop=True), vectors[frame["vector_row"].to_numpy()],
+                                  cues, copies, settings.evidence_repeat_threshold))
+        if i % 50 == 0 or i + 1 == len(groups):
+            progress("evidence", i + 1, len(groups))
+    items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
+    store.replace_evidence(items.astype({"frame_id": "int32", "similarity": "float32"}))
+    new = int((items["is_new"] & (items["strength"] == "evidence")).sum()) if len(items) else 0
+    store.finish_run(run_id, {"items": len(items), "new": new, "frames": len(groups)})
+    return new, False
 
 
 def _active_discovered(store: Store) -> list[int]:
@@ -342,6 +412,10 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     t = time.perf_counter()
     report.lineage_edges, _ = lineage_stage(store, key, progress)
     report.seconds["lineage"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    cues_stage(store, progress)
+    report.new_evidence, _ = evidence_stage(store, key, settings, progress)
+    report.seconds["evidence"] = round(time.perf_counter() - t, 2)
     return report
 
 

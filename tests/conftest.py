@@ -4,6 +4,7 @@ database built once per session from the bundled sample with the real model."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -67,3 +68,14 @@ def corpus_path(*parts: str) -> Path:
             pytest.fail(f"{path} is missing from the corpora folder")
         pytest.skip(f"{path} not present (the real corpora live in ../shared/corpora)")
     return path
+
+
+def undo_latest_migration(conn) -> None:
+    """Make a database look written by the previous version: forget the latest migration and drop
+    what it created (views first)."""
+    from app.store.schema import MIGRATIONS
+
+    conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
+    created = re.findall(r"CREATE (?:OR REPLACE )?(VIEW|TABLE) (\w+)", MIGRATIONS[-1][2])
+    for kind, name in sorted(created, key=lambda kn: kn[0] != "VIEW"):
+        conn.execute(f"DROP {kind} IF EXISTS {name}")

@@ -6,6 +6,7 @@ import pytest
 
 from app.store import Store, StoreBusy, StoreMissing, file_version, has_pending_work
 from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
+from tests.conftest import undo_latest_migration
 
 
 def test_migrations_are_recorded_and_idempotent(memory_store):
@@ -129,12 +130,10 @@ def test_published_file_opens_in_any_duckdb_client(tmp_path):
 
 def test_an_older_database_is_named_and_upgraded_by_the_next_write(tmp_path):
     from app.store import StoreError
-    from app.store.schema import MIGRATIONS
 
     db = tmp_path / "old.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
-        store.conn.execute(MIGRATIONS[-1][2].replace("CREATE VIEW", "DROP VIEW IF EXISTS").split(" AS")[0])
+        undo_latest_migration(store.conn)
     with pytest.raises(StoreError, match="run `narratives build"):
         Store.open_read(db)
     with Store.write(db):

@@ -239,5 +239,65 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    8,
+    "evidence cues and ledger",
+    """
+    CREATE TABLE cues (
+        text_hash VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        subtype VARCHAR NOT NULL,
+        start_char INTEGER NOT NULL,
+        end_char INTEGER NOT NULL,
+        span VARCHAR NOT NULL,
+        source VARCHAR
+    );
+    CREATE TABLE cued_texts (text_hash VARCHAR PRIMARY KEY, rules INTEGER NOT NULL);
+    CREATE TABLE evidence_items (
+        frame_id INTEGER NOT NULL,
+        passage_id VARCHAR NOT NULL,
+        article_id VARCHAR NOT NULL,
+        published_at TIMESTAMP NOT NULL,
+        keys VARCHAR[] NOT NULL,
+        strength VARCHAR NOT NULL,
+        description VARCHAR NOT NULL,
+        is_new BOOLEAN NOT NULL,
+        repeat_of VARCHAR,
+        similarity FLOAT,
+        how VARCHAR NOT NULL,
+        PRIMARY KEY (frame_id, passage_id)
+    );
+    CREATE VIEW evidence_cues AS
+    SELECT p.passage_id, p.article_id, c.kind, c.subtype, c.span, c.source, c.start_char, c.end_char
+    FROM passages p JOIN cues c USING (text_hash)
+    UNION ALL
+    SELECT p.passage_id, p.article_id, 'attribution', 'none', '', NULL, 0, 0
+    FROM passages p JOIN cued_texts t USING (text_hash)
+    WHERE NOT EXISTS (SELECT 1 FROM cues c WHERE c.text_hash = p.text_hash AND c.kind = 'attribution');
+    CREATE VIEW article_support AS
+    SELECT p.article_id,
+           bool_or(c.kind = 'attribution' AND c.subtype = 'anonymous') AS anonymous,
+           bool_or(c.kind = 'material' OR (c.kind = 'attribution' AND c.subtype IN ('named', 'outlet'))) AS attributed
+    FROM passages p JOIN cues c USING (text_hash)
+    GROUP BY p.article_id;
+    CREATE VIEW frame_evidence AS
+    WITH days AS (
+        SELECT fa.frame_id, CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
+               count(*) FILTER (WHERE s.anonymous AND NOT s.attributed) AS anonymous_only
+        FROM frame_articles fa LEFT JOIN article_support s USING (article_id)
+        GROUP BY ALL
+    ), items AS (
+        SELECT frame_id, CAST(published_at AS DATE) AS day,
+               count(*) FILTER (WHERE is_new AND strength = 'evidence') AS new_evidence,
+               count(*) FILTER (WHERE NOT is_new AND strength = 'evidence') AS repeated_evidence
+        FROM evidence_items GROUP BY ALL
+    )
+    SELECT d.frame_id, d.day, d.articles, coalesce(i.new_evidence, 0) AS new_evidence,
+           coalesce(i.repeated_evidence, 0) AS repeated_evidence,
+           round(d.anonymous_only / d.articles, 3) AS anonymous_share
+    FROM days d LEFT JOIN items i USING (frame_id, day);
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
-                "frame_edges")
+                "frame_edges", "evidence_cues", "frame_evidence")

@@ -417,6 +417,123 @@ class Store:
             [frame_id],
         )
 
+    # -- evidence -------------------------------------------------------------
+    def clear_cues(self) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM cues")
+            self.conn.execute("DELETE FROM cued_texts")
+
+    def count_texts_to_cue(self) -> int:
+        return self._scalar("SELECT count(DISTINCT text_hash) FROM passages WHERE text_hash NOT IN "
+                            "(SELECT text_hash FROM cued_texts)")
+
+    def texts_to_cue(self, limit: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT text_hash, any_value(text) AS text FROM passages
+               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)
+               GROUP BY text_hash ORDER BY text_hash LIMIT ?""",
+            [limit],
+        )
+
+    def add_cues(self, cues: pd.DataFrame, text_hashes: list[str], rules: int) -> None:
+        """Cues of a chunk of texts; the texts are recorded as done in the same transaction."""
+        with self.transaction():
+            self._insert("cues", cues)
+            self._insert("cued_texts", pd.DataFrame({"text_hash": text_hashes, "rules": rules}).astype(
+                {"text_hash": "string", "rules": "int32"}))
+
+    def cues_by_text(self, text_hashes: list[str] | None = None) -> dict[str, list]:
+        from app.evidence.cues import Cue
+
+        where = "" if text_hashes is None else "WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))"
+        rows = self.conn.execute(
+            f"SELECT text_hash, kind, subtype, start_char, end_char, span, source FROM cues {where} "
+            "ORDER BY text_hash, start_char, kind", [] if text_hashes is None else [list(text_hashes)]).fetchall()
+        out: dict[str, list] = {}
+        for h, *rest in rows:
+            out.setdefault(h, []).append(Cue(*rest))
+        return out
+
+    def evidence_inputs(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Passages with evidence cues in every active frame's articles, and the vectors of their texts
+        (``vector_row`` of each passage indexes the matrix)."""
+        passages = self._df(
+            """WITH cued AS (
+                   SELECT DISTINCT text_hash FROM cues
+                   WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
+               SELECT fa.frame_id, p.passage_id, p.article_id, p.text_hash, fa.published_at
+               FROM frame_articles fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
+               ORDER BY fa.frame_id, fa.published_at, p.article_id, p.passage_id""")
+        table = self.conn.sql(
+            """SELECT e.text_hash, e.vector FROM embeddings e
+               WHERE e.model = ? AND e.text_hash IN (SELECT DISTINCT text_hash FROM cues
+                   WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))""",
+            params=[model]).to_arrow_table()
+        row_of = {h: i for i, h in enumerate(table.column("text_hash").to_pylist())}
+        passages["vector_row"] = passages["text_hash"].map(row_of)
+        passages = passages[passages["vector_row"].notna()].astype({"vector_row": "int64"})
+        return passages.reset_index(drop=True), _list_column_to_matrix(table.column("vector"))
+
+    def replace_evidence(self, items: pd.DataFrame) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM evidence_items")
+            self._insert("evidence_items", items)
+
+    def frame_ledger(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
+        """New evidence items of a frame in order, with how often and by how many outlets each was repeated."""
+        where, params = filters.where()
+        return self._df(
+            f"""WITH items AS (
+                    SELECT e.*, o.name AS outlet, a.title, a.url
+                    FROM evidence_items e JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+                    WHERE e.frame_id = ?),
+                repeats AS (
+                    SELECT repeat_of, count(*) AS repeats, count(DISTINCT outlet) AS repeat_outlets,
+                           max(published_at) AS last_repeated
+                    FROM items WHERE NOT is_new GROUP BY repeat_of)
+                SELECT i.published_at, i.outlet, i.strength, i.description, i.keys,
+                       coalesce(r.repeats, 0) AS repeats, coalesce(r.repeat_outlets, 0) AS repeat_outlets,
+                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id
+                FROM items i LEFT JOIN repeats r ON r.repeat_of = i.passage_id
+                WHERE i.is_new AND {where}
+                ORDER BY i.published_at, i.article_id, i.passage_id""",
+            [frame_id, *params],
+        )
+
+    def frame_evidence(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
+        """Per day: articles, new and repeated evidence items, share of articles resting on anonymous sources."""
+        where, params = filters.where()
+        return self._df(
+            f"""WITH fa AS (SELECT * FROM frame_articles WHERE frame_id = ? AND {where}),
+                days AS (
+                    SELECT CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
+                           count(*) FILTER (WHERE s.anonymous AND NOT s.attributed) AS anonymous_only
+                    FROM fa LEFT JOIN article_support s USING (article_id) GROUP BY ALL),
+                items AS (
+                    SELECT CAST(e.published_at AS DATE) AS day,
+                           count(*) FILTER (WHERE e.is_new AND e.strength = 'evidence') AS new_evidence,
+                           count(*) FILTER (WHERE NOT e.is_new AND e.strength = 'evidence') AS repeated_evidence
+                    FROM evidence_items e WHERE e.frame_id = ? AND e.article_id IN (SELECT article_id FROM fa)
+                    GROUP BY ALL)
+                SELECT d.day, d.articles, coalesce(i.new_evidence, 0) AS new_evidence,
+                       coalesce(i.repeated_evidence, 0) AS repeated_evidence, d.anonymous_only,
+                       round(d.anonymous_only / d.articles, 3) AS anonymous_share
+                FROM days d LEFT JOIN items i USING (day) ORDER BY d.day""",
+            [frame_id, *params, frame_id],
+        )
+
+    def passage_texts(self, passage_ids: list[str]) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT passage_id, text FROM passages WHERE passage_id IN "
+                                      "(SELECT unnest(?::VARCHAR[]))", [list(passage_ids)]).fetchall())
+
+    def passage_cues(self, passage_ids: list[str]) -> pd.DataFrame:
+        return self._df(
+            """SELECT passage_id, kind, subtype, span, source, start_char, end_char FROM evidence_cues
+               WHERE passage_id IN (SELECT unnest(?::VARCHAR[])) AND subtype <> 'none'
+               ORDER BY passage_id, start_char""",
+            [list(passage_ids)],
+        )
+
     # -- reading (dashboard, CLI) -------------------------------------------
     def counts(self) -> dict:
         row = self._row(

@@ -1,0 +1,156 @@
+"""The evidence ledger of a frame: which evidence was new when it appeared, and which was repeated.
+
+An *evidence item* is what a passage in one of the frame's articles puts on the table:
+
+* material it cites (``material:video``, ``material:satellite``, ...),
+* an official person or body on the record (``named:<source>``: a ministry, an army, a spokesman, a
+  minister; a named person without an office, such as an analyst, gives a ``comment:<name>``, listed but
+  not counted as evidence),
+* a confirmation or denial (``confirms:<source>``, ``denies:<source>``),
+* or, weakest, a claim from unnamed sources (``anonymous``).
+
+Passages are read in publication order. A passage's item is a *repeat* when an
+earlier item in the frame is the same text, comes from the article this one
+copies (syndication), or shares a key with it (the same kind of material, the
+same named source, the same denial) and says the same thing (cosine of the two
+passages at least ``threshold``). Otherwise it is *new*: a new-evidence event of
+the frame. Anonymous claims are listed but never counted as new evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from app.evidence.cues import Cue
+
+STRONG = ("material", "named", "confirms", "denies")
+OFFICIAL = re.compile(
+    r"\b(?:minist\w*|government|army|military|general|staff|forces|presiden\w*|premier|spokes\w+|state\s+media|"
+    r"news\s+agency|agency|service|directorate|intelligence|embassy|police|navy|air\s+force|parliament|cabinet|"
+    r"command\w*|authorities|regime|secretary|ambassador|envoy|governor|mayor|official|colonel|captain|major|"
+    r"lieutenant|sergeant|admiral|marshal|department|pentagon|kremlin|white\s+house|foreign\s+office|court|"
+    r"prosecutor\w*|council|nato|united\s+nations|u\.?n\.?|senator|lawmaker|congress\w*|chancellor|king|"
+    r"leader|office|bureau|fbi|cia|nis|joint\s+chiefs|coast\s+guard|border\s+guard)\b", re.I)
+COLUMNS = ["frame_id", "passage_id", "article_id", "published_at", "keys", "strength", "description", "is_new",
+           "repeat_of", "similarity", "how"]
+
+
+def _norm(source: str | None) -> str:
+    return " ".join((source or "").lower().replace("’", "'").removeprefix("the ").split())
+
+
+def item_keys(cues: list[Cue]) -> list[str]:
+    """The keys of a passage's evidence item, strongest first."""
+    keys: list[str] = []
+    for c in cues:
+        if c.kind == "material":
+            keys.append(f"material:{c.subtype}")
+        elif c.kind == "stance" and c.subtype in ("confirms", "denies") and c.source and c.source != "anonymous":
+            keys.append(f"{c.subtype}:{_norm(c.source)}")
+        elif c.kind == "attribution" and c.subtype == "named" and c.source and c.source.lower() not in ("he", "she"):
+            official = OFFICIAL.search(c.span) or OFFICIAL.search(c.source)
+            keys.append(f"{'named' if official else 'comment'}:{_norm(c.source)}")
+    if not keys and any(c.kind == "attribution" and c.subtype == "anonymous" for c in cues):
+        keys.append("anonymous")
+    return list(dict.fromkeys(keys))
+
+
+def describe(cues: list[Cue]) -> str:
+    """A short reading of an item: material spans, then who said it and what they did."""
+    parts = list(dict.fromkeys(c.span.strip().lower() for c in cues if c.kind == "material"))
+    for c in cues:
+        if c.kind == "stance" and c.subtype in ("confirms", "denies") and c.source:
+            parts.append(f"{c.subtype} ({c.source})")
+    named = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "named"
+                               and c.source and c.source.lower() not in ("he", "she")))
+    if named:
+        parts.append("on the record: " + ", ".join(named))
+    outlets = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "outlet"))
+    if outlets:
+        parts.append("credited to: " + ", ".join(outlets))
+    if not parts and any(c.kind == "attribution" and c.subtype == "anonymous" for c in cues):
+        parts.append("unnamed sources")
+    return "; ".join(parts)
+
+
+_PRIORITY = ("material", "confirms", "denies", "named", "comment", "anonymous")
+
+
+def _gates(keys: list[str]) -> set[str]:
+    """What two items must share before their wording is compared: the item's strongest part (the kinds
+    of material it cites; else the act: confirms, denies, on the record, comment, unnamed). Source names
+    are left out: the same body is written many ways."""
+    for kind in _PRIORITY:
+        gates = {k if kind == "material" else kind for k in keys if k.split(":", 1)[0] == kind}
+        if gates:
+            return gates
+    return set()
+
+
+@dataclass
+class _Root:
+    row: int
+    passage_id: str
+    keys: set[str]
+
+
+def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cues: dict[str, list[Cue]],
+                 copies: dict[str, str], threshold: float) -> pd.DataFrame:
+    """Items of one frame's passages, each marked new or repeated.
+
+    ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at),
+    rows aligned with ``vectors`` (unit length); ``cues``: cues by text hash; ``copies``: article -> original.
+    """
+    order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
+                        passages["published_at"].to_numpy()))
+    roots: list[_Root] = []
+    root_vecs = np.zeros((64, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    by_key: dict[str, list[int]] = {}
+    by_hash: dict[str, int] = {}
+    roots_by_article: dict[str, list[int]] = {}
+    out = []
+    for i in order:
+        row = passages.iloc[i]
+        found = cues.get(row["text_hash"], [])
+        keys = item_keys(found)
+        if not keys:
+            continue
+        kset = _gates(keys)
+        root, sim, how = None, 1.0, ""
+        if row["text_hash"] in by_hash:
+            root, how = by_hash[row["text_hash"]], "same text"
+        else:
+            original = copies.get(row["article_id"])
+            candidates = [r for r in roots_by_article.get(original, []) if roots[r].keys & kset] if original else []
+            if candidates:
+                sims = root_vecs[candidates] @ vectors[i]
+                root, sim, how = candidates[int(sims.argmax())], float(sims.max()), "copy"
+            else:
+                related = sorted({r for k in kset for r in by_key.get(k, ())})
+                if related:
+                    sims = root_vecs[related] @ vectors[i]
+                    best = int(sims.argmax())
+                    if sims[best] >= threshold:
+                        root, sim, how = related[best], float(sims[best]), "paraphrase"
+        kinds = {k.split(":", 1)[0] for k in keys}
+        strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
+        if root is None:
+            roots.append(_Root(int(i), row["passage_id"], kset))
+            r = len(roots) - 1
+            if r == len(root_vecs):
+                root_vecs = np.concatenate([root_vecs, np.zeros_like(root_vecs)])
+            root_vecs[r] = vectors[i]
+            for k in kset:
+                by_key.setdefault(k, []).append(r)
+            by_hash.setdefault(row["text_hash"], r)
+            roots_by_article.setdefault(row["article_id"], []).append(r)
+            out.append((frame_id, row["passage_id"], row["article_id"], row["published_at"], keys, strength,
+                        describe(found), True, None, None, "new"))
+        else:
+            out.append((frame_id, row["passage_id"], row["article_id"], row["published_at"], keys, strength,
+                        describe(found), False, roots[root].passage_id, sim, how))
+    return pd.DataFrame(out, columns=COLUMNS)

@@ -1,0 +1,286 @@
+"""Evidence cues (each type and the hard cases), the ledger's new-vs-repeated rule, echo measures,
+and the whole ledger on the bundled sample built with the real model."""
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from app.config import SAMPLE_PATH
+from app.evidence.cues import CueFinder
+from app.evidence.ledger import frame_ledger, item_keys
+from app.evidence.measures import echo_summary, weekly
+from app.store import Store
+
+FIND = CueFinder(["The Northern Ledger"])
+
+
+def cues(text):
+    return {(c.kind, c.subtype) for c in FIND.find(text)}
+
+
+def spans(text, kind, subtype):
+    return [c.span for c in FIND.find(text) if (c.kind, c.subtype) == (kind, subtype)]
+
+
+# -- attribution ----------------------------------------------------------------
+@pytest.mark.parametrize("text, source", [
+    ("South Korea's National Intelligence Service said the troops had arrived.", "South Korea's National Intelligence Service"),
+    ("Defense Secretary Lloyd Austin told reporters the units were moving.", "Defense Secretary Lloyd Austin"),
+    ("\"We are watching,\" said John Kirby, a White House spokesman.", "John Kirby"),
+    ("The foreign ministry in Seoul said it was gathering information.", "foreign ministry in Seoul"),
+    ("Satellite imagery published by Lessen's Defence Intelligence Directorate shows a camp.",
+     "Lessen's Defence Intelligence Directorate"),
+])
+def test_named_sources_with_their_names(text, source):
+    found = [c for c in FIND.find(text) if c.subtype == "named"]
+    assert [c.source for c in found] == [source]
+    assert text[found[0].start:found[0].end] == found[0].span  # the span points into the passage
+
+
+@pytest.mark.parametrize("text", [
+    "Officials said the troops had arrived.",
+    "A senior US official, speaking on condition of anonymity, said the number was higher.",
+    "Two people familiar with the matter said the ship left on Tuesday.",
+    "According to intelligence estimates, 10,000 soldiers are there.",
+    "The troops are reportedly trained in drone warfare.",
+    "Pentagon officials say they are tracking the units.",
+    "An official who asked not to be identified said the figures were rough.",
+])
+def test_anonymous_sources(text):
+    assert ("attribution", "anonymous") in cues(text)
+    assert ("attribution", "named") not in cues(text)
+
+
+@pytest.mark.parametrize("text, outlet", [
+    ("According to Reuters, the convoy crossed at dawn.", "Reuters"),
+    ("The claim was first reported by The Wall Street Journal.", "Wall Street Journal"),
+    ("Yonhap reported that uniforms had been issued.", "Yonhap"),
+    ("The Northern Ledger reported the move first.", "The Northern Ledger"),  # an outlet the store knows
+])
+def test_outlet_credits(text, outlet):
+    found = [c for c in FIND.find(text) if c.subtype == "outlet"]
+    assert [c.source for c in found] == [outlet]
+
+
+def test_outlet_and_anonymous_in_one_sentence():
+    assert {("attribution", "outlet"), ("attribution", "anonymous")} <= cues(
+        "Bloomberg, citing people familiar with the plans, said the talks would resume.")
+
+
+def test_no_attribution():
+    assert not any(k == "attribution" for k, _ in cues("The soldiers were sent to the front with little training."))
+
+
+# -- material -------------------------------------------------------------------
+@pytest.mark.parametrize("text, subtype", [
+    ("A video released by the army shows soldiers unloading crates.", "video"),
+    ("Satellite images taken last week show new barracks.", "satellite"),
+    ("Photos published by the ministry show a rifle.", "photo"),
+    ("Documents seen by the newspaper list 300 names.", "document"),
+    ("In an intercepted phone call, a soldier complains about food.", "intercept"),
+    ("Customs data show exports tripled.", "data"),
+    ("The army said it had captured two soldiers near the river.", "physical"),
+    ("Wreckage of the missile bore serial numbers.", "physical"),
+])
+def test_material(text, subtype):
+    assert ("material", subtype) in cues(text)
+
+
+@pytest.mark.parametrize("text", [
+    "No video of the alleged deployment has emerged.",
+    "The ministry has yet to release any footage.",
+    "The government offered no documents to support the claim.",
+    "Without providing photographs, the ministry said the camp was destroyed.",
+    "Satellite images have not been released to the public.",
+    "Nobody has produced photos of the camp.",
+])
+def test_negated_material_is_not_cited(text):
+    assert not any(k == "material" for k, _ in cues(text))
+
+
+def test_unverified_material_is_still_cited_and_flagged():
+    found = cues("Reuters could not independently verify the footage.")
+    assert ("material", "video") in found and ("stance", "cannot_verify") in found
+    found = cues("The footage has not been independently verified.")
+    assert ("material", "video") in found and ("stance", "cannot_verify") in found
+
+
+def test_hedged_material_counts():
+    assert ("material", "video") in cues("Footage shared online appears to show men in unfamiliar uniforms.")
+
+
+def test_picture_credits_are_not_material():
+    assert not any(k == "material" for k, _ in cues("(AP Photo/Ahn Young-joon) Soldiers march in a parade."))
+
+
+def test_quotes_inside_quotes():
+    found = cues("\"They told me, 'we have the documents,'\" the official said.")
+    assert ("material", "document") in found and ("attribution", "anonymous") in found
+
+
+# -- stance ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, subtype", [
+    ("The Kremlin denied that foreign troops were fighting.", "denies"),
+    ("The foreign ministry dismissed the reports as fabrications.", "denies"),
+    ("Kim Yo Jong called the reports absurd lies.", "denies"),
+    ("The defence ministry acknowledged the deployment.", "confirms"),
+    ("Analysts questioned the authenticity of the video.", "disputes"),
+    ("The claims could not be independently confirmed.", "cannot_verify"),
+    ("The spokesman neither confirmed nor denied the report.", "cannot_verify"),
+])
+def test_stances(text, subtype):
+    assert ("stance", subtype) in cues(text)
+
+
+@pytest.mark.parametrize("text", [
+    "The embassy did not deny that the men were its citizens.",
+    "If confirmed, the deployment would be a major escalation.",
+    "Neither government offered evidence to support its denial.",
+])
+def test_negated_or_conditional_stance_is_not_a_cue(text):
+    assert not {"denies", "confirms"} & {s for k, s in cues(text) if k == "stance"}
+
+
+def test_reported_speech_of_a_denial_names_the_denier():
+    found = [c for c in FIND.find("Officials said Pyongyang had denied the reports.") if c.kind == "stance"]
+    assert found[0].subtype == "denies" and found[0].source == "Pyongyang"
+
+
+def test_cue_finder_reads_every_sentence():
+    text = "Officials said it was true. The Kremlin denied it. A video shows the convoy."
+    assert {("attribution", "anonymous"), ("stance", "denies"), ("material", "video")} <= cues(text)
+
+
+# -- ledger ---------------------------------------------------------------------
+def _unit(*xs):
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_ledger_new_and_repeated():
+    texts = {
+        "h1": "A video released by the army shows soldiers at a depot.",
+        "h2": "The army's video shows the soldiers at the depot.",  # paraphrase of h1
+        "h3": "Satellite images show a new camp.",  # new material
+        "h4": "Officials said thousands had arrived.",  # anonymous only
+        "h5": "A video released by the army shows soldiers at a depot.",  # copy of h1 in article c
+    }
+    vecs = {"h1": _unit(1, 0, 0), "h2": _unit(0.9, 0.2, 0), "h3": _unit(0, 1, 0), "h4": _unit(0, 0, 1),
+            "h5": _unit(1, 0, 0)}
+    passages = pd.DataFrame({
+        "passage_id": ["a:1", "b:1", "b:2", "b:3", "c:1"],
+        "article_id": ["a", "b", "b", "b", "c"],
+        "text_hash": ["h1", "h2", "h3", "h4", "h5x"],
+        "published_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-02", "2024-01-03"]),
+    })
+    found = {h: FIND.find(t) for h, t in texts.items()}
+    found["h5x"] = found["h5"]
+    vectors = np.stack([vecs["h1"], vecs["h2"], vecs["h3"], vecs["h4"], vecs["h5"]])
+    out = frame_ledger(7, passages, vectors, found, {"c": "a"}, threshold=0.6).set_index("passage_id")
+    assert out.loc["a:1", "is_new"] and out.loc["b:2", "is_new"]
+    assert not out.loc["b:1", "is_new"] and out.loc["b:1", "repeat_of"] == "a:1" and out.loc["b:1", "how"] == "paraphrase"
+    assert not out.loc["c:1", "is_new"] and out.loc["c:1", "how"] == "copy"
+    assert out.loc["b:3", "strength"] == "anonymous"
+    # the same video at a lower similarity than the threshold is a new item
+    low = frame_ledger(7, passages, vectors, found, {}, threshold=0.999).set_index("passage_id")
+    assert low.loc["b:1", "is_new"]
+
+
+def test_item_keys_prefer_material_and_skip_pronouns():
+    assert item_keys(FIND.find("He said the video was real.")) == ["material:video"]
+    assert item_keys(FIND.find("Officials said so.")) == ["anonymous"]
+    assert item_keys(FIND.find("The weather was fine.")) == []
+
+
+def test_echo_weeks():
+    daily = pd.DataFrame({
+        "day": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-09", "2024-01-15", "2024-01-16", "2024-01-17"]),
+        "articles": [1, 2, 1, 3, 2, 2], "new_evidence": [1, 1, 0, 0, 0, 0], "repeated_evidence": [0, 1, 1, 2, 2, 2],
+        "anonymous_only": [0, 0, 1, 1, 1, 1]})
+    w = weekly(daily)
+    assert w["articles"].tolist() == [1, 3, 7]
+    assert w["echo_week"].tolist() == [False, False, True]  # week 2 grew with new evidence, week 3 without
+    e = echo_summary(daily)
+    assert e["echo"] and e["echo_articles"] == 7 and e["new_evidence"] == 2
+    assert e["anonymous_share"] == pytest.approx(4 / 11)
+
+
+# -- the sample, end to end ---------------------------------------------------------
+def _moments():
+    sys.path.insert(0, str(SAMPLE_PATH.parent))
+    import generate
+
+    return generate.EVIDENCE
+
+
+@pytest.fixture(scope="module")
+def sample(sample_db):
+    store = Store.open_read(sample_db)
+    yield store
+    store.close()
+
+
+def _first_with(articles, frame_articles, sentences):
+    """Direct search: the earliest article of the frame whose text contains one of the sentences."""
+    hits = articles[articles["article_id"].isin(frame_articles) &
+                    articles["text"].apply(lambda t: any(s in t for s in sentences))]
+    return hits.sort_values("published_at").iloc[0]
+
+
+def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample):
+    articles = pd.DataFrame([json.loads(line) for line in SAMPLE_PATH.read_text().splitlines()])
+    articles["published_at"] = pd.to_datetime(articles["published_at"], utc=True).dt.tz_localize(None)
+    frames = sample.frame_summary()
+    cannon = frames[frames["label"].str.contains("cannon fodder")].sort_values("articles").iloc[-1]
+    fid = int(cannon["frame_id"])
+    ids = set(sample._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [fid])["article_id"])
+    url_of = dict(sample._df("SELECT article_id, url FROM articles").itertuples(index=False))
+    articles["article_id"] = articles["url"].map({u: a for a, u in url_of.items()})
+    items = sample._df("SELECT * FROM evidence_items WHERE frame_id = ?", [fid])
+    texts = dict(sample._df("SELECT passage_id, text FROM passages").itertuples(index=False))
+    items["text"] = items["passage_id"].map(texts)
+    new = items[items["is_new"] & (items["strength"] == "evidence")]
+
+    for day, what, leads, repeats in _moments()[1:]:
+        first = _first_with(articles, ids, leads)
+        key = {"satellite images": "material:satellite", "video footage": "material:video",
+               "captured documents and prisoners": "material:document",
+               "admission by Kestrian state media": "confirms"}[what]
+        hit = new[new["keys"].apply(lambda ks: any(k.startswith(key) for k in ks))].sort_values("published_at")
+        assert not hit.empty, what
+        assert hit.iloc[0]["published_at"] == first["published_at"], what
+        assert hit.iloc[0]["article_id"] == first["article_id"], what
+        # later mentions of this moment are repeats, not new evidence
+        if what != "captured documents and prisoners":  # its second mention adds an independent examination
+            later = items[items["text"].apply(lambda t: any(r in t for r in repeats))]
+            assert len(later) and not later["is_new"].any(), what
+    # the unnamed-officials moment is listed as a weak item, never counted as new evidence
+    anon = items[items["text"].apply(lambda t: any(s in t for s in _moments()[0][2]))]
+    assert len(anon) and (anon["strength"] == "anonymous").all()
+
+    ledger = sample.frame_ledger(fid)
+    sat = ledger[ledger["description"].str.contains("satellite")].iloc[0]
+    assert sat["repeats"] >= 10 and sat["repeat_outlets"] >= 5
+    daily = sample.frame_evidence(fid)
+    assert daily["articles"].sum() == cannon["articles"]
+    assert daily["new_evidence"].sum() == len(new)
+
+
+def test_views_and_cli(sample, sample_db):
+    cue_rows = sample._df("SELECT * FROM evidence_cues LIMIT 5")
+    assert list(cue_rows.columns)[:6] == ["passage_id", "article_id", "kind", "subtype", "span", "source"]
+    none = sample._scalar("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
+    assert none > 0
+    fe = sample._df("SELECT * FROM frame_evidence")
+    assert {"frame_id", "day", "articles", "new_evidence", "anonymous_share"} <= set(fe.columns)
+    fid = int(sample.frame_summary().iloc[0]["frame_id"])
+    result = CliRunner().invoke(main, ["evidence", str(fid), "--db", str(sample_db)])
+    assert result.exit_code == 0, result.output
+    assert "new evidence items" in result.output and "repeats" in result.output
+    result = CliRunner().invoke(main, ["evidence", "999999", "--db", str(sample_db)])
+    assert result.exit_code != 0 and "no frame 999999" in result.output
