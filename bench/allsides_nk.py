@@ -1,7 +1,10 @@
 """Ingest + build + frames on the AllSides North Korea subset, next to raw
 SentenceTransformer.encode on the same passages, each in its own process.
 
-    python bench/allsides_nk.py [--limit N] [--mentions "north korea"]
+    python bench/allsides_nk.py [--limit N] [--mentions "north korea"] [--db PATH]
+
+With --db the database is kept (and a rerun resumes an interrupted build), so
+bench/spread.py can time the spread computation on it afterwards.
 
 Prints a Markdown block for bench/RESULTS.md (time and peak memory per step).
 """
@@ -51,10 +54,11 @@ def main():
     ap.add_argument("--mentions", default="north korea", help='"" for the whole corpus')
     ap.add_argument("--model", default=None, help="model setting for the build (default: the default)")
     ap.add_argument("--no-baseline", action="store_true", help="skip raw encode (hours on the whole corpus)")
+    ap.add_argument("--db", type=Path, default=None, help="keep the database here (default: a temporary folder)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nt-bench-"))
     src = write_jsonl(allsides_rows(args.mentions, args.limit), tmp / "subset.jsonl")
-    db = tmp / "nk.duckdb"
+    db = args.db or tmp / "nk.duckdb"
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     peak = [sys.executable, str(HERE / "_peak.py"), "-m", "app.cli"]
     out_i, t_i, m_i = run(peak + ["ingest", str(src), "--db", str(db)], env)
