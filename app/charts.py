@@ -18,9 +18,12 @@ def adoption_order(timeline: pd.DataFrame) -> list[str]:
     return first["outlet"].tolist()
 
 
-def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "") -> go.Figure:
+def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
+                    events: pd.DataFrame | None = None) -> go.Figure:
     """One row per outlet, in order of adoption (first at the top); one mark per day with articles
-    (``timeline``: outlet, day, articles, copies). Days with only syndicated copies get open marks."""
+    (``timeline``: outlet, day, articles, copies). Days with only syndicated copies get open marks.
+    ``events`` (published_at, outlet, description): new-evidence items, drawn as stars on their
+    outlet's row at the time they appeared."""
     order = adoption_order(timeline)
     fig = go.Figure()
     if not timeline.empty:
@@ -47,6 +50,14 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "") -> go
                 hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s), %{customdata[1]} copies"
                               "<extra></extra>",
             ))
+    if events is not None and not events.empty:
+        ev = events[events["outlet"].isin(order)]
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(ev["published_at"]).dt.normalize(), y=ev["outlet"], mode="markers",
+            name="new evidence", marker=dict(symbol="star", size=17, color=PALETTE[2], line=dict(width=1, color="black")),
+            customdata=ev[["description"]].to_numpy(),
+            hovertemplate="new evidence · %{y}, %{x|%d %b %Y}<br>%{customdata[0]}<extra></extra>",
+        ))
     height = max(320, 28 * len(order) + 140)
     fig.update_layout(
         title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
@@ -129,5 +140,33 @@ def lineage_figure(adoption: pd.DataFrame, edges: pd.DataFrame, title: str, capt
         font=dict(size=13), xaxis=dict(title="first article from the outlet (UTC)", gridcolor="#eee"),
         yaxis=dict(title="order of adoption", autorange="reversed", gridcolor="#eee", dtick=1),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title_text="source found by"),
+    )
+    return fig
+
+
+def evidence_figure(weekly: pd.DataFrame, title: str, caption: str = "") -> go.Figure:
+    """Articles per week (bars; weeks that grew without new evidence highlighted) and new evidence items
+    per week (line), from :func:`app.evidence.measures.weekly`."""
+    fig = go.Figure()
+    if not weekly.empty:
+        df = weekly.copy()
+        df["week"] = pd.to_datetime(df["week"])
+        colours = [PALETTE[1] if e else PALETTE[0] for e in df["echo_week"]]
+        fig.add_trace(go.Bar(x=df["week"], y=df["articles"], name="articles (orange: grew without new evidence)",
+                             marker_color=colours, customdata=df[["anonymous_share"]].to_numpy(),
+                             hovertemplate="week of %{x|%d %b %Y}: %{y} articles, "
+                                           "%{customdata[0]:.0%} on unnamed sources only<extra></extra>"))
+        fig.add_trace(go.Scatter(x=df["week"], y=df["new_evidence"], name="new evidence items",
+                                 mode="lines+markers", yaxis="y2", line=dict(color=PALETTE[2], width=3),
+                                 marker=dict(symbol="star", size=11, color=PALETTE[2]),
+                                 hovertemplate="week of %{x|%d %b %Y}: %{y} new evidence items<extra></extra>"))
+    fig.update_layout(
+        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        height=380, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white", font=dict(size=13),
+        xaxis=dict(title="week (UTC, starting Monday)", gridcolor="#eee"),
+        yaxis=dict(title="articles per week", rangemode="tozero", gridcolor="#eee"),
+        yaxis2=dict(title="new evidence items", overlaying="y", side="right", rangemode="tozero", showgrid=False,
+                    tickformat="d"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.store import Filters, Store
 from app.ui import keys
+from tests.conftest import undo_latest_migration
 
 APP = "streamlit_app.py"
 FRAME_PAGE = "app/ui/pages/frame.py"
@@ -99,13 +100,13 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     assert "spread, outlet by outlet" in spec["layout"]["title"]["text"]
     order = spec["layout"]["yaxis"]["categoryarray"][::-1]
     assert order[0] == summary[summary["frame_id"] == fid].iloc[0]["first_outlet"]
-    points = sum(len(t["x"]) for t in spec["data"])
+    points = sum(len(t["x"]) for t in spec["data"] if t["name"] != "new evidence")
     r = Store.open_read(app_env)
     timeline = r.frame_timeline(fid)
     passages = r.frame_passages(fid)
     r.close()
     assert points == len(timeline)
-    adoption = at.dataframe[0].value
+    adoption = at.dataframe[1].value
     r = Store.open_read(app_env)
     expected_spread = r.frame_spread(fid)
     daily = r.frame_daily(fid)
@@ -114,9 +115,9 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     curve = json.loads(at.get("plotly_chart")[1].proto.spec)
     line = [t for t in curve["data"] if t["type"] == "scatter"][0]
     assert _values(line["y"])[-1] == len(expected_spread) == daily["cumulative_outlets"].iloc[-1]
-    lineage = json.loads(at.get("plotly_chart")[2].proto.spec)
+    lineage = json.loads(at.get("plotly_chart")[3].proto.spec)
     assert "Lineage" in lineage["layout"]["title"]["text"]
-    shown = at.dataframe[2].value
+    shown = at.dataframe[3].value
     assert len(shown) == len(passages)
     assert shown["url"].str.startswith("https://").all()
 
@@ -217,12 +218,54 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
 
 
 def test_dashboard_upgrades_a_database_from_an_older_version(app_env):
-    from app.store.schema import MIGRATIONS
-
     with Store.write(app_env) as store:
-        store.conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
-        store.conn.execute(MIGRATIONS[-1][2].replace("CREATE VIEW", "DROP VIEW IF EXISTS").split(" AS")[0])
+        undo_latest_migration(store.conn)
     at = _app().run()
     assert not at.exception
     assert at.title[0].value == "Narrative frames"
     Store.open_read(app_env).close()
+
+
+def test_frame_page_marks_new_evidence_and_lists_the_ledger(app_env):
+    summary = _store_summary(app_env)
+    fid = int(summary[summary["label"].str.contains("cannon fodder")].iloc[0]["frame_id"])
+    r = Store.open_read(app_env)
+    ledger = r.frame_ledger(fid)
+    r.close()
+    strong = ledger[ledger["strength"] == "evidence"]
+    at = _app()
+    at.query_params[keys.FRAME] = str(fid)
+    at.run()
+    at.switch_page(FRAME_PAGE).run()
+    assert not at.exception
+    timeline = json.loads(at.get("plotly_chart")[0].proto.spec)
+    stars = [t for t in timeline["data"] if t["name"] == "new evidence"][0]
+    assert len(stars["x"]) == len(strong)
+    assert any("satellite" in d[0] for d in stars["customdata"])
+    chart = json.loads(at.get("plotly_chart")[2].proto.spec)
+    assert "Articles vs new evidence" in chart["layout"]["title"]["text"]
+    line = [t for t in chart["data"] if t["type"] == "scatter"][0]
+    assert sum(_values(line["y"])) == len(strong)
+    table = at.dataframe[0].value
+    assert table["description"].tolist() == strong["description"].tolist()
+    assert at.metric[3].value == str(len(strong))  # "new evidence items"
+    # weak items appear when asked for
+    at.toggle(key=keys.EVIDENCE_ALL).set_value(True).run()
+    assert len(at.dataframe[0].value) == len(ledger) > len(strong)
+    # cue spans are highlighted, and article text is escaped
+    html_blocks = [e.proto.body for e in at.get("html")]
+    assert any("<mark" in b for b in html_blocks)
+
+
+def test_highlight_escapes_article_text():
+    from app.evidence import highlight
+
+    text = "<script>alert(1)</script> Officials said a <b>video</b> exists."
+    a, b = text.index("Officials said"), text.index("video")
+    cues = [{"kind": "attribution", "subtype": "anonymous", "start_char": a, "end_char": a + 14},
+            {"kind": "material", "subtype": "video", "start_char": b, "end_char": b + 5}]
+    out = highlight(text, cues)
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert '<mark title="attribution: anonymous"' in out and ">Officials said</mark>" in out
+    assert '&lt;b&gt;<mark title="material: video"' in out and "<b>" not in out
+    assert out.count("<mark") == 2

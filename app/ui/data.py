@@ -146,6 +146,31 @@ def frame_edges(ver: tuple, frame_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def frame_ledger(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_ledger(frame_id, filters)
+
+
+@st.cache_data(show_spinner=False)
+def frame_evidence(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_evidence(frame_id, filters)
+
+
+@st.cache_data(show_spinner=False)
+def passage_cues(ver: tuple, passage_ids: tuple[str, ...]) -> pd.DataFrame:
+    return _store().passage_cues(list(passage_ids))
+
+
+@st.cache_data(show_spinner=False)
+def passage_texts(ver: tuple, passage_ids: tuple[str, ...]) -> dict[str, str]:
+    return _store().passage_texts(list(passage_ids))
+
+
+def escape_md(text: str) -> str:
+    """Text from articles shown as Markdown: every Markdown and HTML character escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+
+
+@st.cache_data(show_spinner=False)
 def outlet_frames(ver: tuple, outlet: str, filters: Filters) -> pd.DataFrame:
     return _store().outlet_frames(outlet, settings().first_mover_hours, filters)
 

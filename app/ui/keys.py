@@ -7,3 +7,4 @@ OVERVIEW_TABLE = "overview_table"
 
 GROUPS = "outlet_groups"
 OUTLET = "outlet"  # query parameter and selectbox key on the outlets page
+EVIDENCE_ALL = "evidence_all"

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from app.charts import lineage_figure, spread_figure, timeline_figure
+from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
+from app.evidence import highlight
+from app.evidence.measures import echo_summary, weekly
 from app.propagation import attention
 from app.ui import data, keys
 
@@ -38,8 +40,11 @@ if info.get("exemplar"):
     st.text(info["exemplar"])
 
 timeline = data.frame_timeline(v, frame_id, filters)
+ledger = data.frame_ledger(v, frame_id, filters)
+evidence_items = ledger[ledger["strength"] == "evidence"]
 fig = timeline_figure(timeline, f"How “{info['label']}” spread, outlet by outlet",
-                      data.caption(v, filters) + " · all articles, copies included")
+                      data.caption(v, filters) + " · all articles, copies included · ★ new evidence",
+                      events=evidence_items)
 st.plotly_chart(fig, width="stretch", key="timeline")
 
 daily = data.frame_daily(v, frame_id, filters)
@@ -50,6 +55,45 @@ st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} artic
             f"appeared). Outlets that only repeated it through syndicated copies: **{repeaters}**.")
 st.plotly_chart(spread_figure(daily, f"Spread curve of “{info['label']}”", data.caption(v, filters)),
                 width="stretch", key="spread")
+
+st.subheader("Evidence: new, or repeated?")
+daily_evidence = data.frame_evidence(v, frame_id, filters)
+echo = echo_summary(daily_evidence)
+e1, e2, e3, e4 = st.columns(4)
+e1.metric("new evidence items", echo["new_evidence"])
+e2.metric("repetitions of earlier items", echo["repeated_evidence"])
+e3.metric("articles on unnamed sources only", f"{echo['anonymous_share']:.0%}")
+e4.metric("weeks grown without new evidence", echo["echo_weeks"])
+if echo["echo"]:
+    st.warning(f"Echo: {echo['echo_articles']} of {echo['articles']} articles appeared in weeks when the frame grew "
+               "without any new evidence.")
+st.plotly_chart(evidence_figure(weekly(daily_evidence), f"Articles vs new evidence for “{info['label']}”",
+                                data.caption(v, filters)), width="stretch", key="evidence")
+st.markdown("**Evidence ledger**: each item the first time it appeared in the frame, and how often later "
+            "articles repeated it (same text, syndicated copy, or the same kind of evidence in similar words). "
+            "How items are found: docs/evidence.md.")
+show_weak = st.toggle("Also list named comments and claims from unnamed sources", key=keys.EVIDENCE_ALL)
+shown = ledger if show_weak else evidence_items
+st.dataframe(
+    shown[["published_at", "outlet", "strength", "description", "repeats", "repeat_outlets", "last_repeated", "url"]],
+    hide_index=True, width="stretch",
+    column_config={
+        "published_at": st.column_config.DatetimeColumn("first appeared", format="YYYY-MM-DD HH:mm"),
+        "description": st.column_config.TextColumn("what", width="large"),
+        "repeats": st.column_config.NumberColumn("repeated", help="later passages repeating it"),
+        "repeat_outlets": st.column_config.NumberColumn("by outlets"),
+        "last_repeated": st.column_config.DatetimeColumn("last repeated", format="YYYY-MM-DD"),
+        "url": st.column_config.LinkColumn("article"),
+    },
+)
+with st.expander(f"Passages behind the ledger, cues highlighted ({min(len(shown), 50)} of {len(shown)})"):
+    first = shown.head(50)
+    cues = data.passage_cues(v, tuple(first["passage_id"]))
+    texts = data.passage_texts(v, tuple(first["passage_id"]))
+    by_passage = {pid: group.to_dict("records") for pid, group in cues.groupby("passage_id")}
+    for row in first.itertuples():
+        st.markdown(f"**{row.published_at:%d %b %Y}** · {data.escape_md(row.outlet)}", unsafe_allow_html=False)
+        st.html(f"<p style='margin:0 0 0.8em 0'>{highlight(texts.get(row.passage_id, ''), by_passage.get(row.passage_id, []))}</p>")
 
 adoption = data.frame_spread(v, frame_id, filters)
 hours = data.settings().first_mover_hours
