@@ -9,7 +9,6 @@ it stopped and ends with the same result as an uninterrupted one.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,11 +307,15 @@ CUE_CHUNK = 5000
 
 def cues_stage(store: Store, progress: Progress = _noop) -> tuple[int, bool]:
     """Evidence cues of every distinct passage text not read yet by these rules and outlet names."""
-    outlets = store.outlet_names()
-    params = {"rules": RULES_VERSION, "outlets": hashlib.sha1("\n".join(sorted(outlets)).encode()).hexdigest()}
+    outlets = sorted(store.outlet_names())
+    params = {"rules": RULES_VERSION, "outlets": outlets}
     last = store.last_run("cues")
     if last is not None and last["parameters"] != params:
-        store.clear_cues()  # other rules or other outlet names: read everything again
+        before = set(last["parameters"].get("outlets", []))
+        if last["parameters"].get("rules") != RULES_VERSION or before - set(outlets):
+            store.clear_cues()  # other rules, or an outlet gone: read everything again
+        else:  # new outlets: read again only the texts that name one of them
+            store.uncue_texts_naming(sorted(set(outlets) - before))
     total = store.count_texts_to_cue()
     if total == 0 and last is not None and last["parameters"] == params:
         return 0, True

@@ -284,3 +284,30 @@ def test_views_and_cli(sample, sample_db):
     assert "new evidence items" in result.output and "repeats" in result.output
     result = CliRunner().invoke(main, ["evidence", "999999", "--db", str(sample_db)])
     assert result.exit_code != 0 and "no frame 999999" in result.output
+
+
+def test_cues_are_read_once_and_again_only_for_texts_naming_a_new_outlet(tmp_path, settings):
+    from app.ingest import ingest_files
+    from app.pipeline import cues_stage, segment_stage
+
+    src = tmp_path / "a.jsonl"
+    rows = [{"url": "https://one.example/a", "title": "Troops moved",
+             "text": "According to the Valley Clarion, troops moved north. Officials said so.",
+             "published_at": "2024-03-01T10:00:00Z"},
+            {"url": "https://two.example/b", "title": "Ships sailed",
+             "text": "The ships sailed on Monday, the navy said.", "published_at": "2024-03-02T10:00:00Z"}]
+    src.write_text("\n".join(json.dumps(r) for r in rows))
+    with Store.write(settings.db) as store:
+        ingest_files(store, [src], settings.max_article_chars)
+        segment_stage(store, settings)
+        done, skipped = cues_stage(store)
+        assert done > 0 and not skipped
+        assert cues_stage(store) == (0, True)  # nothing new: nothing read
+        before = store._df("SELECT * FROM evidence_cues WHERE subtype = 'outlet'")
+        assert before.empty  # the Valley Clarion is not known yet
+        store.add_outlets(pd.DataFrame({"outlet_id": ["valley-clarion"], "name": ["Valley Clarion"],
+                                        "domain": ["valleyclarion.example"]}))
+        done, _ = cues_stage(store)
+        assert done == 1  # only the passage that names it is read again
+        after = store._df("SELECT source FROM evidence_cues WHERE subtype = 'outlet'")
+        assert after["source"].tolist() == ["Valley Clarion"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -422,6 +423,19 @@ class Store:
         with self.transaction():
             self.conn.execute("DELETE FROM cues")
             self.conn.execute("DELETE FROM cued_texts")
+
+    def uncue_texts_naming(self, names: list[str]) -> None:
+        """Forget the cues of every text that mentions one of ``names`` (any case), so they are read again."""
+        if not names:
+            return
+        pattern = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+        with self.transaction():
+            self.conn.execute(
+                """CREATE TEMP TABLE _uncue AS SELECT DISTINCT text_hash FROM passages
+                   WHERE regexp_matches(text, ?, 'i')""", [pattern])
+            self.conn.execute("DELETE FROM cues WHERE text_hash IN (SELECT text_hash FROM _uncue)")
+            self.conn.execute("DELETE FROM cued_texts WHERE text_hash IN (SELECT text_hash FROM _uncue)")
+            self.conn.execute("DROP TABLE _uncue")
 
     def count_texts_to_cue(self) -> int:
         return self._scalar("SELECT count(DISTINCT text_hash) FROM passages WHERE text_hash NOT IN "
