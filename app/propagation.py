@@ -3,8 +3,8 @@
 Evidence, strongest first; the first that applies makes the edge:
 
 1. ``copy``: the article is a syndicated copy (table ``copies``) of an earlier article in the frame;
-2. ``link``: its text links to an earlier article of the frame (a URL in the text that canonicalises
-   to a stored article);
+2. ``link``: it links to an earlier article of the frame: a hyperlink in its raw HTML (when the
+   HTML was ingested), else a URL in its text, that canonicalises to a stored article;
 3. ``attribution``: it credits another outlet by name ("according to X", "as first reported by X",
    "X reported", "citing X", "first published by X") that carried the frame earlier; the source is
    that outlet's latest earlier article in the frame;
@@ -55,12 +55,14 @@ class Attributions:
 
 
 def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray, copies: dict[str, str],
-                  url_index: dict[str, str], attributions: Attributions) -> pd.DataFrame:
+                  url_index: dict[str, str], attributions: Attributions,
+                  links: dict[str, list[tuple[str, str]]] | None = None) -> pd.DataFrame:
     """Edges for one frame.
 
     ``articles``: article_id, outlet, published_at, text (the frame's articles);
     ``passages``: article_id, passage_id (the frame's passages), aligned with ``vectors`` (unit rows);
-    ``copies``: copy article_id -> original article_id; ``url_index``: canonical URL -> article_id.
+    ``copies``: copy article_id -> original article_id; ``url_index``: canonical URL -> article_id;
+    ``links``: article_id -> [(canonical URL, URL)] of the hyperlinks in its HTML.
     """
     arts = articles.sort_values(["published_at", "article_id"]).reset_index(drop=True)
     when = dict(zip(arts["article_id"], arts["published_at"]))
@@ -79,6 +81,12 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
         original = copies.get(row.article_id)
         if original in earlier_ids:
             edge = (original, "copy", 1.0, "shares most of its paragraphs")
+        if edge is None:
+            for canon, url in (links or {}).get(row.article_id, []):
+                target = url_index.get(canon)
+                if target in earlier_ids:
+                    edge = (target, "link", 1.0, f"hyperlink {url}")
+                    break
         if edge is None:
             for url in _URL.findall(row.text or ""):
                 try:

@@ -99,7 +99,7 @@ def test_missing_columns_names_what_was_found(memory_store, tmp_path):
     f = _write_csv(tmp_path / "cols.csv", ["1,2"], header="foo,bar")
     rep = _ingest(memory_store, f)
     assert rep.nothing_read
-    assert "no text or title column; found: foo, bar" in rep.files[0].error
+    assert "no text, title or html column; found: foo, bar" in rep.files[0].error
     f2 = _write_csv(tmp_path / "nodate.csv", ["https://a.example/1,T,x"], header="url,title,text")
     rep2 = _ingest(memory_store, f2)
     assert "no date column" in rep2.files[0].error
@@ -169,3 +169,26 @@ def test_date_problems():
 def test_canonical_url():
     assert canonical_url("HTTP://WWW.Site.example//path//to/?b=2&a=1&utm_medium=x#frag") == "https://site.example/path/to?a=1&b=2"
     assert canonical_url("site.example/x/") == "https://site.example/x"
+
+
+def test_raw_html_gives_text_and_hyperlinks(tmp_path, memory_store):
+    from app.ingest.html import parse_html
+
+    raw = ("<html><head><style>p{}</style><script>alert('x')</script></head><body>"
+           "<header><a href='/home'>Home</a></header><article><h1>Troops &amp; trains</h1>"
+           "<p>The <a href='/2024/03/orig'>first report</a> came from officials.<br>More later.</p>"
+           "<p>See <a href='https://other.example/x'>this</a> and <a href='#top'>top</a>.</p></article>"
+           "<footer>© Example</footer></body></html>")
+    text, links = parse_html(raw, "https://news.example/2024/03/story")
+    assert text == "Troops & trains\n\nThe first report came from officials. More later.\n\nSee this and top."
+    assert links == [("https://news.example/2024/03/orig", "first report"), ("https://other.example/x", "this")]
+    src = tmp_path / "h.jsonl"
+    src.write_text(json.dumps({"url": "https://news.example/2024/03/story", "html": raw,
+                               "published_at": "2024-03-01T10:00:00Z"}) + "\n")
+    ingest_files(memory_store, [src], 200_000)
+    stored = memory_store._df("SELECT text FROM articles")["text"].tolist()
+    assert stored == [text]
+    assert memory_store.article_links() == {
+        memory_store._scalar("SELECT article_id FROM articles"): [
+            ("https://news.example/2024/03/orig", "https://news.example/2024/03/orig"),
+            ("https://other.example/x", "https://other.example/x")]}

@@ -1,4 +1,5 @@
-"""Lineage on articles written for the purpose: a copy, a link, an attribution, a paraphrase."""
+"""Lineage on articles written for the purpose: a copy, a URL in the text, a hyperlink in raw HTML,
+an attribution, a paraphrase."""
 
 import json
 
@@ -23,6 +24,12 @@ ARTICLES = [
     ("Link Post", 3, "https://link.example/p1",
      "Critics call it a blood offering to the president. The report (https://www.origin.example/a1/?utm_source=x) "
      "has been widely shared.\n\nNo government has confirmed the figures given in the original story so far."),
+    ("Anchor Journal", 4, "https://anchor.example/j1",
+     "<html><body><nav><a href='https://credit.example/t1'>Credit Times</a></nav><article>"
+     "<p>What the marshal did amounts to <a href='https://origin.example/a1?utm_medium=social'>a blood offering to "
+     "the president</a>, a charge repeated across the region.</p>"
+     "<p>Our own reporters have not been able to confirm how many soldiers left.</p></article>"
+     "<script>var t = 'according to Credit Times';</script></body></html>"),
     ("Echo Weekly", 5, "https://echo.example/e1",
      "A blood offering to the president, observers say: that is how the whole deployment is being described "
      "this week.\n\nThe ministry again did not respond to questions on Friday."),
@@ -32,7 +39,8 @@ ARTICLES = [
 @pytest.fixture
 def lineage_db(tmp_path, settings, encoder):
     src = tmp_path / "lineage.jsonl"
-    src.write_text("\n".join(json.dumps({"outlet": o, "url": u, "title": "", "text": t,
+    src.write_text("\n".join(json.dumps({"outlet": o, "url": u, "title": "",
+                                         ("html" if t.startswith("<html>") else "text"): t,
                                          "published_at": f"2026-02-0{d}T09:00:00Z"}) for o, d, u, t in ARTICLES))
     seeds = tmp_path / "frames.toml"
     save_seeds(seeds, [Seed("Blood offering", ("blood offering",), threshold=0.99)])
@@ -55,6 +63,9 @@ def test_each_kind_of_evidence(lineage_db):
     assert "origin.example/a1" in e.loc["Link Post", "evidence"]
     assert (e.loc["Credit Times", "kind"], e.loc["Credit Times", "from_outlet"]) == ("attribution", "Origin Daily")
     assert e.loc["Credit Times", "evidence"].lower() == "according to origin daily"
+    # The hyperlink in the article body (not the navigation's link, not the script's words) names the source.
+    assert (e.loc["Anchor Journal", "kind"], e.loc["Anchor Journal", "from_outlet"]) == ("link", "Origin Daily")
+    assert e.loc["Anchor Journal", "evidence"].startswith("hyperlink https://origin.example/a1")
     # Echo Weekly names no outlet we know as a source: its closest earlier passage is Credit Times'.
     assert (e.loc["Echo Weekly", "kind"], e.loc["Echo Weekly", "from_outlet"]) == ("similar passage", "Credit Times")
     assert 0 < e.loc["Echo Weekly", "score"] <= 1

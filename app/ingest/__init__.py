@@ -97,11 +97,11 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
             batch.append(item)
             seen += 1
             if len(batch) >= CHUNK:
-                _store_batch(store, path, batch, columns, max_article_chars, rep)
+                _store_batch(store, path, batch, max_article_chars, rep)
                 batch = []
                 if progress:
                     progress(f"ingest {path.name}", seen, None)
-        _store_batch(store, path, batch, columns, max_article_chars, rep)
+        _store_batch(store, path, batch, max_article_chars, rep)
     except UnreadableFile as exc:
         rep.error = str(exc)
     if progress:
@@ -109,7 +109,7 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
     return rep
 
 
-def _store_batch(store: Store, path: Path, batch, columns: ColumnMap | None, max_chars: int, rep: FileReport) -> None:
+def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileReport) -> None:
     if not batch:
         return
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -121,14 +121,17 @@ def _store_batch(store: Store, path: Path, batch, columns: ColumnMap | None, max
         key = _reason_key(reason)
         rep.reasons[key] = rep.reasons.get(key, 0) + 1
 
+    maps: dict[tuple, ColumnMap] = {}
     for record_no, record, problem in batch:
-        if problem is None and columns is None:
-            columns = ColumnMap.detect(record.keys())
         if problem is not None:
             reject(record_no, record, problem)
             continue
+        # JSON records may differ in their keys (an html field on some only): map each key set once.
+        keys = tuple(record.keys())
+        if keys not in maps:
+            maps[keys] = ColumnMap.detect(keys)
         try:
-            article = normalise(record, columns, max_chars)
+            article = normalise(record, maps[keys], max_chars)
         except RecordProblem as exc:
             reject(record_no, record, str(exc))
             continue
@@ -161,7 +164,10 @@ def _store_batch(store: Store, path: Path, batch, columns: ColumnMap | None, max
             store.add_outlets(df[["outlet_id", "outlet_name", "domain"]].rename(columns={"outlet_name": "name"}))
             df["source_file"] = str(path)
             df["ingested_at"] = now
-            store.add_articles(df.drop(columns=["outlet_name", "domain"]))
+            store.add_articles(df.drop(columns=["outlet_name", "domain", "links"]))
+            store.add_links(pd.DataFrame(
+                [{"article_id": a["article_id"], "url": u, "anchor": t} for a in fresh.values() for u, t in a["links"]],
+                columns=["article_id", "url", "anchor"]))
         if rejects:
             store.add_rejects(pd.DataFrame(rejects))
     rep.ingested += len(fresh)

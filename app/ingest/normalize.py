@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
+from app.ingest.html import parse_html
+
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "link", "article_url", "source_url_full", "href"),
     "title": ("title", "headline", "heading"),
@@ -21,6 +23,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "outlet": ("outlet", "source", "media_name", "publisher", "site_name", "source_name", "domain"),
     "published_at": ("published_at", "date", "publish_date", "published", "pubdate", "seendate", "datetime", "timestamp"),
     "language": ("language", "lang"),
+    "html": ("html", "raw_html", "content_html", "body_html", "article_html"),
 }
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid|ref|_ga)$", re.I)
@@ -38,6 +41,7 @@ class ColumnMap:
     outlet: str | None
     published_at: str | None
     language: str | None
+    html: str | None = None
 
     @classmethod
     def detect(cls, columns) -> "ColumnMap":
@@ -50,10 +54,10 @@ class ColumnMap:
     def missing_reason(self, columns) -> str | None:
         """Why a file with these columns cannot give articles at all, or None."""
         names = ", ".join(map(str, columns)) or "(none)"
-        if self.text is None and self.title is None:
+        if self.text is None and self.title is None and self.html is None:
             return (
-                f"no text or title column; found: {names}; expected one of "
-                f"{', '.join(COLUMN_ALIASES['text'] + COLUMN_ALIASES['title'])}"
+                f"no text, title or html column; found: {names}; expected one of "
+                f"{', '.join(COLUMN_ALIASES['text'] + COLUMN_ALIASES['title'] + COLUMN_ALIASES['html'])}"
             )
         if self.published_at is None:
             return f"no date column; found: {names}; expected one of {', '.join(COLUMN_ALIASES['published_at'])}"
@@ -140,13 +144,21 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int) -> dict:
     """A stored article row (without bookkeeping columns) or :class:`RecordProblem`."""
     title = _clean(record.get(columns.title)) if columns.title else ""
     text = _clean(record.get(columns.text)) if columns.text else ""
+    url = _clean(record.get(columns.url)) if columns.url else ""
+    raw_html = _clean(record.get(columns.html)) if columns.html else ""
+    links: list[tuple[str, str]] = []
+    if raw_html:
+        if len(raw_html) > 10 * max_article_chars:
+            raise RecordProblem(f"html is {len(raw_html):,} characters, over 10 x the {max_article_chars:,} limit "
+                                "(setting max_article_chars)")
+        html_text, links = parse_html(raw_html, url or None)
+        text = text or html_text
     if not title and not text:
         raise RecordProblem("no text and no title")
     if len(text) > max_article_chars:
         raise RecordProblem(
             f"text is {len(text):,} characters, over the {max_article_chars:,} limit (setting max_article_chars)"
         )
-    url = _clean(record.get(columns.url)) if columns.url else ""
     canon = None
     domain = None
     if url:
@@ -182,4 +194,5 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int) -> dict:
         "published_at": published_at,
         "language": language or None,
         "content_hash": content_hash,
+        "links": links,
     }

@@ -299,5 +299,19 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    9,
+    "hyperlinks from raw HTML",
+    """
+    CREATE TABLE article_links (
+        article_id VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        canonical_url VARCHAR,
+        anchor VARCHAR,
+        PRIMARY KEY (article_id, url)
+    );
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence")

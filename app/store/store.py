@@ -198,6 +198,31 @@ class Store:
     def add_articles(self, articles: pd.DataFrame) -> int:
         return self._insert("articles", articles)
 
+    def add_links(self, links: pd.DataFrame) -> int:
+        """Hyperlinks found in articles' raw HTML, with the canonical form of each URL."""
+        from app.ingest.normalize import canonical_url
+
+        if links.empty:
+            return 0
+        canon = []
+        for url in links["url"]:
+            try:
+                canon.append(canonical_url(url))
+            except ValueError:
+                canon.append(None)
+        return self._insert("article_links", links.assign(canonical_url=canon).drop_duplicates(["article_id", "url"]))
+
+    def article_links(self, article_ids: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
+        """article_id -> [(canonical URL, URL as written)] of its hyperlinks."""
+        where = "" if article_ids is None else "AND article_id IN (SELECT unnest(?::VARCHAR[]))"
+        rows = self.conn.execute(
+            f"SELECT article_id, canonical_url, url FROM article_links WHERE canonical_url IS NOT NULL {where} "
+            "ORDER BY article_id, url", [] if article_ids is None else [list(article_ids)]).fetchall()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for a, canon, url in rows:
+            out.setdefault(a, []).append((canon, url))
+        return out
+
     def add_rejects(self, rejects: pd.DataFrame) -> int:
         return self._insert("rejects", rejects)
 
