@@ -53,6 +53,7 @@ class Settings:
     # Copies (syndication).
     copy_threshold: float = 0.55
     copy_max_group: int = 200
+    near_copy_threshold: float = 0.5  # Jaccard of word 5-grams for lightly edited copies
     first_mover_hours: float = 48.0
     # Seeded frames.
     frames_file: Path = Path("frames.toml")

@@ -1,11 +1,17 @@
 """Syndicated and near-duplicate copies.
 
-Two articles are copies when they share most of their body paragraphs
-(Jaccard similarity of their sets of paragraph text hashes at least
-``copy_threshold``; the hash ignores whitespace). This catches the same wire
-story on twenty sites, and lightly edited re-publications: a new headline, a
-paragraph cut or a credit line added. Paragraphs that appear in more than
-``copy_max_group`` articles (publishers' boilerplate) are ignored when pairing.
+Two articles are copies when either
+
+* they share most of their body paragraphs (Jaccard similarity of their sets
+  of paragraph text hashes at least ``copy_threshold``; the hash ignores
+  whitespace): the same wire story on twenty sites, with a new headline, a
+  paragraph cut or a credit line added; paragraphs that appear in more than
+  ``copy_max_group`` articles (publishers' boilerplate) are ignored; or
+* their bodies' word 5-grams overlap (Jaccard at least ``near_copy_threshold``):
+  lightly edited re-publications, where a changed word in every paragraph
+  breaks every paragraph hash. Candidates come from MinHash signatures (64
+  multiply-shift hashes, 16 bands of 4), so the cost grows with the number of
+  articles, not their pairs; every candidate is checked on the exact 5-gram sets.
 
 Copies are grouped transitively; the earliest article of a group (ties by id)
 is the original, and every other article links to it with its similarity to
@@ -14,7 +20,67 @@ the original's group and how it was found.
 
 from __future__ import annotations
 
+import re
+import zlib
+from collections import defaultdict
+
+import numpy as np
 import pandas as pd
+
+SHINGLE = 5
+BANDS, ROWS = 16, 4
+_MULT = np.random.default_rng(20240301).integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) | np.uint64(1)
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str, k: int = SHINGLE) -> np.ndarray:
+    """Sorted distinct 32-bit hashes of the text's word k-grams (lower case)."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return np.zeros(0, dtype=np.uint32)
+    h = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    if len(h) < k:
+        return np.unique((h.sum() & np.uint64(0xFFFFFFFF)).astype(np.uint32, copy=False).reshape(1))
+    acc = np.zeros(len(h) - k + 1, dtype=np.uint64)
+    for j in range(k):  # polynomial combination of k consecutive word hashes (wraps mod 2**64)
+        acc = acc * np.uint64(1000003) + h[j: len(h) - k + 1 + j]
+    return np.unique((acc >> np.uint64(32)).astype(np.uint32))
+
+
+def minhash(sh: np.ndarray) -> np.ndarray:
+    """64 minimum hash values of a shingle set (multiply-shift hashing)."""
+    if len(sh) == 0:
+        return np.full(BANDS * ROWS, np.iinfo(np.uint32).max, dtype=np.uint32)
+    x = sh.astype(np.uint64)
+    return ((x[None, :] * _MULT[:, None]) >> np.uint64(32)).min(axis=1).astype(np.uint32)
+
+
+def near_copy_pairs(texts: dict[str, str], threshold: float, max_bucket: int) -> pd.DataFrame:
+    """Pairs (a, b, jaccard) of articles whose body word 5-gram sets have Jaccard >= ``threshold``.
+
+    ``texts``: article_id -> body text. A MinHash band shared by more than ``max_bucket`` articles
+    (boilerplate) proposes no pairs."""
+    ids = sorted(texts)
+    sets = {a: shingles(texts[a]) for a in ids}
+    buckets: dict[bytes, list[str]] = defaultdict(list)
+    for a in ids:
+        if len(sets[a]) < 3:
+            continue
+        sig = minhash(sets[a])
+        for b in range(BANDS):
+            buckets[bytes([b]) + sig[b * ROWS:(b + 1) * ROWS].tobytes()].append(a)
+    candidates = set()
+    for members in buckets.values():
+        if 1 < len(members) <= max_bucket:
+            candidates.update((x, y) for i, x in enumerate(members) for y in members[i + 1:])
+    rows = []
+    for a, b in sorted(candidates):
+        sa, sb = sets[a], sets[b]
+        k = len(np.intersect1d(sa, sb, assume_unique=True))
+        j = k / (len(sa) + len(sb) - k)
+        if j >= threshold:
+            rows.append((a, b, j))
+    return pd.DataFrame(rows, columns=["a", "b", "jaccard"])
 
 
 class _UnionFind:
@@ -35,22 +101,29 @@ class _UnionFind:
 
 
 def copy_links(pairs: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
-    """Group copy pairs (a, b, jaccard) and link each copy to its group's earliest article.
+    """Group copy pairs (a, b, jaccard[, method]) and link each copy to its group's earliest article.
 
     ``dates``: article_id, published_at for every article in ``pairs``.
-    Returns article_id, original_id, similarity (the best Jaccard with any member of the group).
+    Returns article_id, original_id, similarity (the best Jaccard with any member of the group) and
+    method (how that best pair was found).
     """
     if pairs.empty:
-        return pd.DataFrame(columns=["article_id", "original_id", "similarity"])
+        return pd.DataFrame(columns=["article_id", "original_id", "similarity", "method"])
+    if "method" not in pairs:
+        pairs = pairs.assign(method="shared paragraphs")
     uf = _UnionFind()
     for a, b in zip(pairs["a"], pairs["b"]):
         uf.union(a, b)
-    best = pd.concat([pairs[["a", "jaccard"]].rename(columns={"a": "article_id"}),
-                      pairs[["b", "jaccard"]].rename(columns={"b": "article_id"})]).groupby("article_id")["jaccard"].max()
+    ends = pd.concat([pairs[["a", "jaccard", "method"]].rename(columns={"a": "article_id"}),
+                      pairs[["b", "jaccard", "method"]].rename(columns={"b": "article_id"})])
+    ends = ends.sort_values(["article_id", "jaccard", "method"], ascending=[True, False, True])
+    top = ends.drop_duplicates("article_id").set_index("article_id")
+    best, method = top["jaccard"], top["method"]
     members = pd.DataFrame({"article_id": best.index})
     members["group"] = members["article_id"].map(uf.find)
     members = members.merge(dates, on="article_id").sort_values(["group", "published_at", "article_id"])
     members["original_id"] = members.groupby("group")["article_id"].transform("first")
     copies = members[members["article_id"] != members["original_id"]].copy()
     copies["similarity"] = copies["article_id"].map(best).astype("float32")
-    return copies[["article_id", "original_id", "similarity"]].reset_index(drop=True)
+    copies["method"] = copies["article_id"].map(method)
+    return copies[["article_id", "original_id", "similarity", "method"]].reset_index(drop=True)

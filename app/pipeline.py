@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from app.config import Settings
-from app.dedup import copy_links
+from app.dedup import copy_links, near_copy_pairs
 from app.propagation import Attributions, frame_lineage
 from app.frames import label_clusters, match_frames, threshold_clustering
 from app.evidence.cues import RULES_VERSION, CueFinder
@@ -86,16 +86,17 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = _noop) 
 def copies_stage(store: Store, settings: Settings, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
     """Link syndicated copies to their originals; skipped when passages and settings are unchanged."""
     params = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
-              "passages": store.passage_fingerprint(None)}
+              "near_threshold": settings.near_copy_threshold, "passages": store.passage_fingerprint(None)}
     last = store.last_run("copies")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("copies", 0), True
     run_id = store.start_run("copies", params)
     progress("copies", 0, 1)
-    pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group)
+    pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group).assign(method="shared paragraphs")
+    near = near_copy_pairs(store.article_bodies(), settings.near_copy_threshold, settings.copy_max_group)
+    pairs = pd.concat([pairs, near.assign(method="near-duplicate text")], ignore_index=True)
     ids = sorted(set(pairs["a"]) | set(pairs["b"])) if len(pairs) else []
     links = copy_links(pairs, store.article_dates(ids))
-    links["method"] = "shared paragraphs"
     store.replace_copies(links)
     store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs)})
     progress("copies", 1, 1)

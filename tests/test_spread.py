@@ -90,3 +90,25 @@ def test_attention_peak_and_half_life():
     slow = daily.assign(articles=[1, 3, 3, 3, 3])
     assert attention(slow)["half_life_days"] == 3  # 12 from the peak on: 6 reached on Jan 5
     assert attention(daily.iloc[0:0])["peak_day"] is None
+
+
+def test_near_copies_survive_a_changed_word_in_every_paragraph_but_boilerplate_does_not_pair():
+    from app.dedup import near_copy_pairs
+
+    story = ["The convoy of forty trucks crossed the bridge near the river town at dawn, witnesses said on Tuesday.",
+             "Local officials, who counted the vehicles from the town hall, crossed off names on a list of conscripts.",
+             "Farmers along the road described soldiers who looked exhausted and carried little equipment of their own.",
+             "The regional governor declined to comment, but a spokesman crossed the square to speak to reporters.",
+             "Rail traffic on the main line was halted for six hours while the trains were loaded at the depot.",
+             "By evening the column had crossed into the neighbouring province, according to a police statement."]
+    edited = [p.replace("crossed", "passed") for p in story]
+    boiler = ["Sign up for our newsletter to get the day's most important stories every morning in your inbox.",
+              "Copyright Example Media. All rights reserved. Not to be published without permission."]
+    other = ["A city council vote on school budgets was delayed again after a long debate about class sizes.",
+             "Residents asked for new bus routes at a meeting last week, and the transport office promised a study.",
+             "The library will extend its opening hours in the summer, the mayor's office announced on Friday."]
+    texts = {"orig": "\n\n".join(story + boiler), "edit": "\n\n".join(edited),
+             "other": "\n\n".join(other + boiler)}
+    pairs = near_copy_pairs(texts, threshold=0.5, max_bucket=200)
+    assert [(a, b) for a, b in zip(pairs["a"], pairs["b"])] == [("edit", "orig")]
+    assert 0.5 <= pairs["jaccard"].iloc[0] < 1

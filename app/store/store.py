@@ -392,6 +392,11 @@ class Store:
             [max_group, threshold],
         )
 
+    def article_bodies(self) -> dict[str, str]:
+        """article_id -> body text (title left out), for near-duplicate detection."""
+        return dict(self.conn.execute(
+            "SELECT article_id, coalesce(text, '') FROM articles WHERE coalesce(text, '') <> ''").fetchall())
+
     def article_dates(self, article_ids: list[str]) -> pd.DataFrame:
         return self._df(
             "SELECT article_id, published_at FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
