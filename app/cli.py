@@ -274,6 +274,40 @@ def evidence(ctx, frame_id, db, show_all, fmt):
 
 
 @main.command()
+@db_option
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (default: the last full ISO week).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day, inclusive.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option("--no-images", is_flag=True, help="Skip the PNGs (no browser needed).")
+@click.pass_context
+def report(ctx, db, start, end, out, no_images):
+    """Weekly report: report.html, a PNG of every chart and the counts behind each as CSV."""
+    import datetime as dt
+
+    from app.report import ReportError, build_report, default_period
+
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        note = ""
+        if start is None and end is None:
+            first, last, note = default_period(store, dt.date.today())
+        else:
+            first = (start or end - dt.timedelta(days=6)).date() if (start or end) else None
+            last = (end or start + dt.timedelta(days=6)).date()
+        result = build_report(store, first, last, out, settings.first_mover_hours, note, images=not no_images)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    if note:
+        click.echo(note)
+    click.echo(f"report for {result.start} to {result.end}: {len(result.files)} files in {out}")
+    for path in result.files:
+        click.echo(f"  {path.name}")
+
+
+@main.command()
 @click.argument("name")
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True)

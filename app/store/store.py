@@ -653,6 +653,58 @@ class Store:
             params,
         )
 
+    def period_frames(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Every active frame with articles between ``start`` and ``end`` (inclusive days): its articles,
+        independent articles, outlets, new and repeated evidence and unnamed-source-only articles in the
+        period; its articles in the period of the same length before; when and where it was first seen."""
+        lo = dt.datetime.combine(start, dt.time())
+        hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+        before = lo - (hi - lo)
+        return self._df(
+            """WITH fa AS (SELECT * FROM frame_articles_copies),
+                cur AS (
+                    SELECT fa.frame_id, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles,
+                           count(DISTINCT outlet) AS outlets,
+                           count(*) FILTER (WHERE s.anonymous AND NOT s.attributed) AS anonymous_only
+                    FROM fa LEFT JOIN article_support s USING (article_id)
+                    WHERE fa.published_at >= ? AND fa.published_at < ? GROUP BY fa.frame_id),
+                prev AS (SELECT frame_id, count(*) AS previous_articles FROM fa
+                         WHERE published_at >= ? AND published_at < ? GROUP BY frame_id),
+                ev AS (SELECT frame_id,
+                              count(*) FILTER (WHERE is_new AND strength = 'evidence') AS new_evidence,
+                              count(*) FILTER (WHERE NOT is_new AND strength = 'evidence') AS repeated_evidence
+                       FROM evidence_items WHERE published_at >= ? AND published_at < ? GROUP BY frame_id),
+                firsts AS (SELECT frame_id, min(published_at) AS first_seen,
+                                  arg_min(outlet, (published_at, article_id)) AS first_outlet,
+                                  arg_min(article_id, (published_at, article_id)) AS first_article_id
+                           FROM fa GROUP BY frame_id)
+               SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, c.articles,
+                      c.independent_articles, c.outlets, coalesce(p.previous_articles, 0) AS previous_articles,
+                      coalesce(e.new_evidence, 0) AS new_evidence, coalesce(e.repeated_evidence, 0) AS repeated_evidence,
+                      c.anonymous_only, x.first_seen, x.first_outlet, x.first_article_id
+               FROM cur c JOIN frames f USING (frame_id) JOIN firsts x USING (frame_id)
+               LEFT JOIN prev p USING (frame_id) LEFT JOIN ev e USING (frame_id)
+               WHERE f.status = 'active'
+               ORDER BY c.articles DESC, f.frame_id""",
+            [lo, hi, before, lo, lo, hi],
+        )
+
+    def period_first_movers(self, frame_ids: list[int], hours: float) -> pd.DataFrame:
+        """For each frame: the outlets whose first article in it came within ``hours`` of the frame's first."""
+        return self._df(
+            """WITH per AS (
+                   SELECT frame_id, outlet, min(published_at) AS first_seen, arg_min(article_id, published_at) AS article_id
+                   FROM frame_articles WHERE frame_id IN (SELECT unnest(?::INTEGER[])) GROUP BY ALL),
+               ranked AS (
+                   SELECT *, date_diff('second', min(first_seen) OVER (PARTITION BY frame_id), first_seen) / 3600.0
+                              AS lag_hours FROM per)
+               SELECT r.frame_id, coalesce(f.user_label, f.label) AS label, r.outlet, r.first_seen,
+                      round(r.lag_hours, 1) AS lag_hours, a.url
+               FROM ranked r JOIN frames f USING (frame_id) JOIN articles a USING (article_id)
+               WHERE r.lag_hours <= ? ORDER BY r.frame_id, r.first_seen, r.outlet""",
+            [list(frame_ids), hours],
+        )
+
     def frame_weekly(self, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(

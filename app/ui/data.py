@@ -8,7 +8,9 @@ reads the new state and never a mix of the two.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -143,6 +145,34 @@ def frame_daily(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def frame_edges(ver: tuple, frame_id: int) -> pd.DataFrame:
     return _store().frame_edges(frame_id)
+
+
+@st.cache_data(show_spinner=False)
+def report_period(ver: tuple, today: dt.date) -> tuple[dt.date, dt.date, str]:
+    from app.report import default_period
+
+    return default_period(_store(), today)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def report_zip(ver: tuple, start: dt.date, end: dt.date, note: str) -> bytes:
+    """The weekly report of the period as a zip (report.html, PNGs, CSVs)."""
+    import io
+    import tempfile
+    import zipfile
+
+    from app.report import build_report
+
+    bar = st.progress(0.0, text="Drawing the report's charts…")
+    with tempfile.TemporaryDirectory() as tmp:
+        rep = build_report(_store(), start, end, Path(tmp), settings().first_mover_hours, note,
+                           progress=lambda stage, done, total: bar.progress(done / max(total, 1), text=stage))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in rep.files:
+                zf.write(path, f"report-{start:%Y-%m-%d}/{path.name}")
+    bar.empty()
+    return buffer.getvalue()
 
 
 @st.cache_data(show_spinner=False)

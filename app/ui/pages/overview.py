@@ -1,5 +1,7 @@
 """Overview: every frame with its volume, reach, first mover and weekly sparkline."""
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -43,6 +45,26 @@ event = st.dataframe(
         "open": st.column_config.LinkColumn("open", display_text="open frame"),
     },
 )
+st.subheader("Weekly report")
+start, end, note = data.report_period(v, dt.date.today())
+week = st.date_input("Week starting (Monday)", value=start, key=keys.REPORT_WEEK,
+                     help="Top frames, new frames and their first movers, frames that grew without new evidence, "
+                          "and the busiest frames' timelines: an HTML page, a PNG of every chart and the counts "
+                          "behind each as CSV (the same as `narratives report`).")
+monday = week - dt.timedelta(days=week.weekday())
+if note and monday == start:
+    st.caption(note)
+if st.button("Prepare the report", key=keys.REPORT_BUILD):
+    try:
+        st.session_state[keys.REPORT_ZIP] = (monday, data.report_zip(v, monday, monday + dt.timedelta(days=6), note))
+    except Exception as exc:  # the PNGs need a browser on the server
+        st.error(f"The report could not be drawn: {exc}")
+ready = st.session_state.get(keys.REPORT_ZIP)
+if ready and ready[0] == monday:
+    st.download_button(f"Download the report for {monday:%d %b} – {monday + dt.timedelta(days=6):%d %b %Y} (zip)",
+                       ready[1], file_name=f"narratives-report-{monday:%Y-%m-%d}.zip", mime="application/zip",
+                       key=keys.REPORT_DOWNLOAD)
+
 rows = event.selection.rows if event is not None else []
 if rows:
     chosen = int(table.iloc[rows[0]]["frame"])
