@@ -10,6 +10,12 @@ import plotly.graph_objects as go
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+def _count_ticks(values) -> dict:
+    """Whole-number ticks for an axis of counts (no repeated labels on small counts)."""
+    top = max([int(v) for v in values] + [1])
+    return {"tickmode": "linear", "tick0": 0, "dtick": max(1, -(-top // 6))}
+
+
 def adoption_order(timeline: pd.DataFrame) -> list[str]:
     """Outlets by the day they first carried the frame (ties by name)."""
     if timeline.empty:
@@ -103,7 +109,7 @@ def spread_figure(daily: pd.DataFrame, title: str, caption: str = "") -> go.Figu
         xaxis=dict(title="day (UTC)", gridcolor="#eee"),
         yaxis=dict(title="outlets carrying the frame", rangemode="tozero", gridcolor="#eee"),
         yaxis2=dict(title="articles per day", overlaying="y", side="right", rangemode="tozero", showgrid=False,
-                    tickformat="d"),
+                    tickformat="d", **_count_ticks(daily["articles"] if len(daily) else [])),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig
@@ -166,7 +172,7 @@ def evidence_figure(weekly: pd.DataFrame, title: str, caption: str = "") -> go.F
         xaxis=dict(title="week (UTC, starting Monday)", gridcolor="#eee"),
         yaxis=dict(title="articles per week", rangemode="tozero", gridcolor="#eee"),
         yaxis2=dict(title="new evidence items", overlaying="y", side="right", rangemode="tozero", showgrid=False,
-                    tickformat="d"),
+                    tickformat="d", **_count_ticks(weekly["new_evidence"] if len(weekly) else [])),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig

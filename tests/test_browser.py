@@ -65,6 +65,8 @@ def test_timeline_renders_in_a_real_browser(server):
     fid = int(row["frame_id"])
     r = Store.open_read(db)
     marks = len(r.frame_timeline(fid))
+    ledger = r.frame_ledger(fid)
+    stars = int((ledger["strength"] == "evidence").sum())
     r.close()
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -84,7 +86,8 @@ def test_timeline_renders_in_a_real_browser(server):
         assert "spread, outlet by outlet" in title
         timeline = page.locator(".js-plotly-plot").first
         points = timeline.locator(".scatterlayer .point").count()
-        assert points == marks
+        assert points == marks + stars  # a mark per outlet-day, a star per new evidence item
+        assert stars > 0
         ticks = timeline.locator(".ytick text").all_text_contents()
         assert row["first_outlet"] in ticks
         page.screenshot(path=str(SHOTS / "frame-top.png"))
@@ -96,7 +99,12 @@ def test_timeline_renders_in_a_real_browser(server):
         assert "Spread curve" in curve.locator(".gtitle").first.text_content()
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / "spread.png"))
-        graph = page.locator(".js-plotly-plot").nth(2)
+        evidence = page.locator(".js-plotly-plot").nth(2)
+        evidence.scroll_into_view_if_needed()
+        assert "Articles vs new evidence" in evidence.locator(".gtitle").first.text_content()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / "evidence.png"))
+        graph = page.locator(".js-plotly-plot").nth(3)
         graph.scroll_into_view_if_needed()
         assert "Lineage" in graph.locator(".gtitle").first.text_content()
         page.wait_for_timeout(300)

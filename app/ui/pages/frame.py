@@ -62,8 +62,11 @@ echo = echo_summary(daily_evidence)
 e1, e2, e3, e4 = st.columns(4)
 e1.metric("new evidence items", echo["new_evidence"])
 e2.metric("repetitions of earlier items", echo["repeated_evidence"])
-e3.metric("articles on unnamed sources only", f"{echo['anonymous_share']:.0%}")
-e4.metric("weeks grown without new evidence", echo["echo_weeks"])
+e3.metric("unnamed sources only", f"{echo['anonymous_share']:.0%}",
+          help="Share of the frame's articles whose only support is unnamed sources (no named source, outlet "
+               "credit or material anywhere in the article).")
+e4.metric("echo weeks", echo["echo_weeks"],
+          help="Weeks in which the frame had more articles than the week before and no new evidence item.")
 if echo["echo"]:
     st.warning(f"Echo: {echo['echo_articles']} of {echo['articles']} articles appeared in weeks when the frame grew "
                "without any new evidence.")
