@@ -242,6 +242,48 @@ def spread(ctx, frame_id, db, fmt):
 @main.command()
 @click.argument("frame_id", type=int)
 @db_option
+@click.option("--rename", default=None, help="A new label; it survives rebuilds.")
+@click.option("--merge-into", type=int, default=None, help="Fold this frame into another; its articles count there.")
+@click.option("--retire", is_flag=True, help="Hide the frame (kept, with its id; `--restore` brings it back).")
+@click.option("--restore", is_flag=True, help="Undo a merge or a retirement.")
+@click.pass_context
+def edit(ctx, frame_id, db, rename, merge_into, retire, restore):
+    """Rename, merge, retire or restore a frame. Edits are kept in the store and survive every rebuild."""
+    from app.store import Store, StoreError
+
+    chosen = [a for a, on in (("rename", rename is not None), ("merge", merge_into is not None), ("retire", retire),
+                              ("restore", restore)) if on]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --rename, --merge-into, --retire, --restore")
+    settings = _settings(ctx, db=db)
+    try:
+        with Store.write(settings.db) as store:
+            click.echo(store.edit_frame(frame_id, chosen[0], value=rename, into=merge_into))
+    except StoreError as exc:
+        raise _fail(exc) from exc
+    click.echo("lineage and evidence follow at the next `narratives build`")
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.pass_context
+def history(ctx, frame_id, db):
+    """A frame's history: created, split, merged, renamed, retired, restored."""
+    settings = _settings(ctx, db=db)
+    store = _open_read(settings)
+    try:
+        df = store.frame_history(frame_id)
+    finally:
+        store.close()
+    if df.empty:
+        raise click.ClickException(f"no history for frame {frame_id}")
+    _write_table(df, "table", None)
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
 @click.option("--all", "show_all", is_flag=True, help="Also list claims resting on unnamed sources only.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context

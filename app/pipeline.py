@@ -187,7 +187,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     kept = sorted(keep_set)
     centroids = clustering.centroids[kept] if kept else np.zeros((0, vectors.shape[1]), np.float32)
-    old = store.frames()
+    old = store.frames(edited=True)  # frames a user merged or retired keep their ids too
     old = old[(old["kind"] == "discovered") & (old["model"] == encoder_key)] if len(old) else old
     matched = match_frames(centroids, old["frame_id"].tolist() if len(old) else [],
                            np.stack(old["centroid"].tolist()) if len(old) else np.zeros((0, 0)),
@@ -213,6 +213,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     store.save_frames(frames_df, pf[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
                       af[["article_id", "frame_id", "score", "passages"]].astype({"score": "float32", "passages": "int32"}),
                       retired, run_id)
+    _record_splits_and_merges(store, run_id, centroids, [frame_ids[c] for c in kept], set(matched.values()), old,
+                              retired, settings.frame_match_threshold - 0.1)
     counts = {"frames": len(kept), "assigned": int(len(pf)), "passages": int(len(meta)),
               "clusters": clustering.n_clusters, "retired": len(retired)}
     store.finish_run(run_id, counts)
@@ -274,7 +276,8 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
     """Edges from each outlet's first article in each frame to its most likely source."""
     params = {"model": encoder_key, "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                                              for stage in ("copies", "frames", "seeded")}}
+                                              for stage in ("copies", "frames", "seeded")},
+              "edits": store.last_edit_id()}
     last = store.last_run("lineage")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("edges", 0), True
@@ -344,7 +347,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     """The evidence ledger of every active frame: each item new or a repeat of an earlier one."""
     params = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold,
               "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                        for stage in ("copies", "frames", "seeded", "cues")}}
+                        for stage in ("copies", "frames", "seeded", "cues")}, "edits": store.last_edit_id()}
     last = store.last_run("evidence")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("new", 0), True
@@ -366,6 +369,31 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     new = int((items["is_new"] & (items["strength"] == "evidence")).sum()) if len(items) else 0
     store.finish_run(run_id, {"items": len(items), "new": new, "frames": len(groups)})
     return new, False
+
+
+def _record_splits_and_merges(store: Store, run_id: int, centroids: np.ndarray, new_ids: list[int], kept_ids: set[int],
+                              old: pd.DataFrame, retired: list[int], near: float) -> None:
+    """History: a new frame close to a frame that kept its id split from it; a retired frame close to a
+    surviving one merged into it (``near``: cosine a little below the matching threshold)."""
+    if len(old) == 0 or len(centroids) == 0:
+        return
+    old_c = np.stack(old["centroid"].tolist()).astype(np.float32)
+    if old_c.shape[1] != centroids.shape[1]:
+        return
+    old_ids = old["frame_id"].astype(int).tolist()
+    sims = centroids @ old_c.T
+    splits = [(n, old_ids[int(sims[i].argmax())]) for i, n in enumerate(new_ids)
+              if n not in kept_ids and sims[i].max() >= near and old_ids[int(sims[i].argmax())] in kept_ids]
+    if splits:
+        store.record_history([n for n, _ in splits], run_id, "split from", [o for _, o in splits],
+                             "a new frame close to an existing one")
+    merges = []
+    for j, o in enumerate(old_ids):
+        if o in retired and sims[:, j].max() >= near:
+            merges.append((o, new_ids[int(sims[:, j].argmax())]))
+    if merges:
+        store.record_history([o for o, _ in merges], run_id, "merged into", [n for _, n in merges],
+                             "its passages now fall in a surviving frame")
 
 
 def _active_discovered(store: Store) -> list[int]:

@@ -76,6 +76,8 @@ def undo_latest_migration(conn) -> None:
     from app.store.schema import MIGRATIONS
 
     conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
-    created = re.findall(r"CREATE (?:OR REPLACE )?(VIEW|TABLE) (\w+)", MIGRATIONS[-1][2])
-    for kind, name in sorted(created, key=lambda kn: kn[0] != "VIEW"):
+    # Objects it created (views first); those it only replaced existed before and stay.
+    created = re.findall(r"CREATE (VIEW|TABLE|SEQUENCE) (\w+)", MIGRATIONS[-1][2])
+    order = {"VIEW": 0, "TABLE": 1, "SEQUENCE": 2}
+    for kind, name in sorted(created, key=lambda kn: order[kn[0]]):
         conn.execute(f"DROP {kind} IF EXISTS {name}")

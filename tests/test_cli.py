@@ -47,7 +47,7 @@ def test_nothing_readable_exits_nonzero(tmp_path):
     bad.write_text("a,b\n1,2\n")
     r = CliRunner().invoke(main, ["ingest", str(bad), "--db", str(tmp_path / "x.duckdb")])
     assert r.exit_code != 0
-    assert "no text or title column" in r.output
+    assert "no text, title or html column" in r.output
 
 
 def test_some_rejects_still_exit_zero(tmp_path):

@@ -105,3 +105,69 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     assert all(i > before["frame_id"].max() for i in new_ids)
     retired = after[after["status"] == "retired"]
     assert set(retired["frame_id"]) <= set(before["frame_id"])
+
+
+def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, settings, encoder):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    rows = pd.read_json(SAMPLE_PATH, lines=True)
+    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
+    cut = rows["published_at"].sort_values().iloc[len(rows) * 3 // 4]
+    rows[rows["published_at"] < cut].to_json(early, orient="records", lines=True)
+    rows[rows["published_at"] >= cut].to_json(late, orient="records", lines=True)
+    db = tmp_path / "e.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    summary = r.frame_summary()
+    r.close()
+    a, b, c = (int(f) for f in summary["frame_id"].iloc[:3])
+    articles_a_b = set()
+    r = Store.open_read(db)
+    for f in (a, b):
+        articles_a_b |= set(r._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [f])["article_id"])
+    r.close()
+    run = CliRunner()
+    assert run.invoke(main, ["edit", str(a), "--rename", "Soldiers as cannon fodder", "--db", str(db)]).exit_code == 0
+    out = run.invoke(main, ["edit", str(b), "--merge-into", str(a), "--db", str(db)])
+    assert out.exit_code == 0 and f"frame {b} merged into {a}" in out.output
+    assert run.invoke(main, ["edit", str(c), "--retire", "--db", str(db)]).exit_code == 0
+
+    def check(db):
+        r = Store.open_read(db)
+        try:
+            s = r.frame_summary().set_index("frame_id")
+            assert s.loc[a, "label"] == "Soldiers as cannon fodder"
+            assert b not in s.index and c not in s.index  # merged and retired frames are not listed
+            merged = set(r._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [a])["article_id"])
+            return merged, r.frames(include_inactive=True).set_index("frame_id")["status"]
+        finally:
+            r.close()
+
+    merged, status = check(db)
+    assert articles_a_b <= merged  # b's articles count in a
+    assert (status[b], status[c]) == ("merged", "hidden")
+
+    # a full recluster (another discovery setting) keeps ids and edits
+    pipeline.build(db, settings.replace(discovery_iterations=settings.discovery_iterations + 1), encoder)
+    merged2, status2 = check(db)
+    assert (status2[b], status2[c]) == ("merged", "hidden")
+    # a new week, built incrementally: still the same
+    _ingest(db, settings, late)
+    pipeline.build(db, settings, encoder)
+    merged3, _ = check(db)
+    assert merged <= merged3
+
+    out = run.invoke(main, ["edit", str(b), "--restore", "--db", str(db)])
+    assert out.exit_code == 0
+    r = Store.open_read(db)
+    assert b in set(r.frame_summary()["frame_id"])
+    r.close()
+    hist = run.invoke(main, ["history", str(a), "--db", str(db)])
+    assert hist.exit_code == 0
+    for event in ("created", "renamed", "merged into"):
+        assert event in hist.output
+    bad = run.invoke(main, ["edit", str(a), "--merge-into", "999999", "--db", str(db)])
+    assert bad.exit_code != 0 and "no frame 999999" in bad.output

@@ -313,5 +313,62 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    10,
+    "frame edits (rename, merge, retire, restore) and frame history",
+    """
+    CREATE SEQUENCE frame_edit_ids;
+    CREATE TABLE frame_edits (
+        edit_id BIGINT PRIMARY KEY DEFAULT nextval('frame_edit_ids'),
+        frame_id INTEGER NOT NULL,
+        action VARCHAR NOT NULL,
+        value VARCHAR,
+        into_frame INTEGER,
+        edited_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE frame_history (
+        frame_id INTEGER NOT NULL,
+        happened_at TIMESTAMP NOT NULL,
+        run_id BIGINT,
+        event VARCHAR NOT NULL,
+        other_frame_id INTEGER,
+        detail VARCHAR
+    );
+    CREATE VIEW frame_merges AS
+    SELECT frame_id, into_frame FROM (
+        SELECT frame_id, action, into_frame,
+               row_number() OVER (PARTITION BY frame_id ORDER BY edit_id DESC) AS rn
+        FROM frame_edits WHERE action IN ('merge', 'restore'))
+    WHERE rn = 1 AND action = 'merge';
+    CREATE VIEW resolved_passage_frames AS
+    SELECT coalesce(m.into_frame, pf.frame_id) AS frame_id, pf.passage_id, max(pf.score) AS score,
+           min(pf.match) AS match
+    FROM passage_frames pf LEFT JOIN frame_merges m USING (frame_id)
+    GROUP BY ALL;
+    CREATE VIEW resolved_article_frames AS
+    SELECT coalesce(m.into_frame, af.frame_id) AS frame_id, af.article_id, max(af.score) AS score,
+           sum(af.passages) AS passages
+    FROM article_frames af LEFT JOIN frame_merges m USING (frame_id)
+    GROUP BY ALL;
+    CREATE OR REPLACE VIEW frame_articles AS
+    SELECT af.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, af.score,
+           af.passages, a.title
+    FROM resolved_article_frames af
+    JOIN frames f USING (frame_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    WHERE f.status = 'active';
+    CREATE OR REPLACE VIEW frame_passages AS
+    SELECT pf.frame_id, p.passage_id, p.article_id, p.part, p.start_char, p.end_char, p.text,
+           pf.score, a.url, o.name AS outlet, a.published_at, a.title, pf.match
+    FROM resolved_passage_frames pf
+    JOIN frames f USING (frame_id)
+    JOIN passages p USING (passage_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    WHERE f.status = 'active';
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence")

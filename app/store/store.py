@@ -305,8 +305,11 @@ class Store:
         meta = table.drop_columns(["vector"]).to_pandas()
         return meta, vectors
 
-    def frames(self, include_inactive: bool = False) -> pd.DataFrame:
-        where = "" if include_inactive else "WHERE status = 'active'"
+    def frames(self, include_inactive: bool = False, edited: bool = False) -> pd.DataFrame:
+        """Active frames; with ``edited`` also those a user merged or retired (they keep their ids);
+        with ``include_inactive`` every frame ever made."""
+        where = "" if include_inactive else (
+            "WHERE status IN ('active', 'merged', 'hidden')" if edited else "WHERE status = 'active'")
         table = self.conn.sql(f"SELECT * FROM frames {where} ORDER BY frame_id").to_arrow_table()
         df = table.drop_columns(["centroid"]).to_pandas()
         df["centroid"] = [None if c is None else np.asarray(c, dtype=np.float32)
@@ -372,6 +375,90 @@ class Store:
                     )
             self._insert("passage_frames", passage_frames)
             self._insert("article_frames", article_frames)
+            created = sorted(set(ids) - existing)
+            self._history(created, run_id, "created", detail=f"{kind} frame found by the build")
+            self._history(retired, run_id, "retired", detail="no longer found by the build")
+            self._apply_edits()
+
+    # -- frame edits and history ----------------------------------------------
+    def _history(self, frame_ids, run_id, event: str, other: list | None = None, detail: str | None = None) -> None:
+        if len(frame_ids) == 0:
+            return
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        self._insert("frame_history", pd.DataFrame({
+            "frame_id": pd.array(list(frame_ids), dtype="int32"), "happened_at": now,
+            "run_id": pd.array([run_id] * len(frame_ids), dtype="Int64"), "event": event,
+            "other_frame_id": pd.array(other if other is not None else [None] * len(frame_ids), dtype="Int32"),
+            "detail": detail}))
+
+    def record_history(self, frame_ids: list[int], run_id: int | None, event: str, other: list | None = None,
+                       detail: str | None = None) -> None:
+        self._history(frame_ids, run_id, event, other, detail)
+
+    def _apply_edits(self) -> None:
+        """Give merged and user-retired frames their status again after a build re-activated them."""
+        self.conn.execute(
+            """UPDATE frames SET status = CASE e.action WHEN 'merge' THEN 'merged' WHEN 'retire' THEN 'hidden'
+                                                      ELSE frames.status END
+               FROM (SELECT frame_id, action FROM (
+                         SELECT frame_id, action, row_number() OVER (PARTITION BY frame_id ORDER BY edit_id DESC) AS rn
+                         FROM frame_edits WHERE action IN ('merge', 'retire', 'restore')) WHERE rn = 1) e
+               WHERE frames.frame_id = e.frame_id AND frames.status IN ('active', 'merged', 'hidden')""")
+
+    def edit_frame(self, frame_id: int, action: str, value: str | None = None, into: int | None = None) -> str:
+        """Rename, merge into another frame, retire or restore a frame; kept across rebuilds. Returns what was done."""
+        row = self._row("SELECT status, coalesce(user_label, label) FROM frames WHERE frame_id = ?", [frame_id])
+        if row is None:
+            raise StoreError(f"no frame {frame_id}")
+        status, label = row
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        with self.transaction():
+            if action == "rename":
+                if not value or not value.strip():
+                    raise StoreError("a new label is needed")
+                self.conn.execute("UPDATE frames SET user_label = ? WHERE frame_id = ?", [value.strip(), frame_id])
+                done, other, detail = "renamed", None, f"{label} -> {value.strip()}"
+            elif action == "merge":
+                target = self._row("SELECT status FROM frames WHERE frame_id = ?", [into]) if into is not None else None
+                if target is None:
+                    raise StoreError(f"no frame {into} to merge into")
+                final = self._scalar("SELECT into_frame FROM frame_merges WHERE frame_id = ?", [into]) or into
+                if final == frame_id:
+                    raise StoreError(f"frame {into} is merged into frame {frame_id} already")
+                if status not in ("active", "hidden"):
+                    raise StoreError(f"frame {frame_id} is {status}: only an active frame can be merged")
+                # Frames merged into this one follow it.
+                followers = [r[0] for r in self.conn.execute(
+                    "SELECT frame_id FROM frame_merges WHERE into_frame = ?", [frame_id]).fetchall()]
+                for f in [frame_id, *followers]:
+                    self.conn.execute("INSERT INTO frame_edits (frame_id, action, into_frame, edited_at) VALUES (?, 'merge', ?, ?)",
+                                      [f, final, now])
+                done, other, detail = "merged into", final, f"{label} merged into frame {final}"
+            elif action in ("retire", "restore"):
+                if action == "restore" and status not in ("merged", "hidden"):
+                    raise StoreError(f"frame {frame_id} is {status}: only a merged or retired-by-hand frame can be restored")
+                if action == "retire" and status != "active":
+                    raise StoreError(f"frame {frame_id} is {status}, not active")
+                if action == "restore":
+                    self.conn.execute("UPDATE frames SET status = 'active' WHERE frame_id = ?", [frame_id])
+                done, other, detail = ("retired by hand" if action == "retire" else "restored"), None, label
+            else:
+                raise StoreError(f"unknown edit {action!r}: rename, merge, retire or restore")
+            if action != "merge":
+                self.conn.execute("INSERT INTO frame_edits (frame_id, action, value, edited_at) VALUES (?, ?, ?, ?)",
+                                  [frame_id, action, value, now])
+            self._history([frame_id], None, done, [other], detail)
+            self._apply_edits()
+        return f"frame {frame_id} {done}" + (f" {other}" if other is not None else "")
+
+    def last_edit_id(self) -> int:
+        return self._scalar("SELECT coalesce(max(edit_id), 0) FROM frame_edits")
+
+    def frame_history(self, frame_id: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT happened_at, frame_id, event, other_frame_id, run_id, detail FROM frame_history
+               WHERE frame_id = ? OR other_frame_id = ? ORDER BY happened_at, frame_id, event""",
+            [frame_id, frame_id])
 
     # -- copies --------------------------------------------------------------
     def copy_pairs(self, threshold: float, max_group: int) -> pd.DataFrame:
@@ -421,7 +508,7 @@ class Store:
                WHERE article_id IN (SELECT DISTINCT article_id FROM article_frames)""").fetchall())
         table = self.conn.sql(
             """SELECT pf.frame_id, p.article_id, p.passage_id, e.vector
-               FROM passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+               FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
                JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
                WHERE f.status = 'active' ORDER BY pf.frame_id, p.passage_id""",
             params=[model],
