@@ -176,3 +176,27 @@ def evidence_figure(weekly: pd.DataFrame, title: str, caption: str = "") -> go.F
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig
+
+
+def compare_figure(weekly: pd.DataFrame, labels: dict[int, str], measure: str, title: str, caption: str = "") -> go.Figure:
+    """One line per frame: ``measure`` (articles or independent_articles) per week."""
+    fig = go.Figure()
+    weeks = sorted(pd.to_datetime(weekly["week"]).unique()) if len(weekly) else []
+    for i, (fid, label) in enumerate(labels.items()):
+        part = weekly[weekly["frame_id"] == fid].copy()
+        part["week"] = pd.to_datetime(part["week"])
+        series = part.set_index("week")[measure].reindex(weeks, fill_value=0)
+        short = label if len(label) <= 48 else label[:45] + "…"
+        fig.add_trace(go.Scatter(x=series.index, y=series.values, mode="lines+markers", name=f"#{fid} {short}",
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=3,
+                                           dash=["solid", "dash", "dot", "dashdot", "longdash"][i % 5]),
+                                 hovertemplate=f"#{fid}<br>week of %{{x|%d %b %Y}}: %{{y}}<extra></extra>"))
+    what = "independent articles" if measure == "independent_articles" else "articles (copies included)"
+    fig.update_layout(
+        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        height=460, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white", font=dict(size=13),
+        xaxis=dict(title="week (UTC, starting Monday)", gridcolor="#eee"),
+        yaxis=dict(title=f"{what} per week", rangemode="tozero", gridcolor="#eee"),
+        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0),
+    )
+    return fig

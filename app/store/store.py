@@ -653,6 +653,77 @@ class Store:
             [frame_id, *params, frame_id],
         )
 
+    # -- search ------------------------------------------------------------------
+    def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50
+                        ) -> pd.DataFrame:
+        """Distinct passage texts nearest in meaning to ``vector`` (cosine): the earliest passage with
+        each text, how many passages repeat it (copies), and the frames it is in."""
+        where, params = filters.where("a.published_at", "o.name")
+        q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        return self._df(
+            f"""WITH scope AS (
+                    SELECT p.passage_id, p.text_hash, a.published_at
+                    FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+                    WHERE {where}),
+                hits AS (
+                    SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
+                    FROM embeddings e WHERE e.model = ? AND e.text_hash IN (SELECT text_hash FROM scope)
+                    ORDER BY similarity DESC LIMIT ?),
+                firsts AS (
+                    SELECT text_hash, arg_min(passage_id, (published_at, passage_id)) AS passage_id,
+                           count(*) AS passages
+                    FROM scope WHERE text_hash IN (SELECT text_hash FROM hits) GROUP BY text_hash)
+                SELECT h.similarity, a.published_at, o.name AS outlet, p.text, x.passages AS repeated_in,
+                       a.title, a.url, p.passage_id, p.article_id,
+                       (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
+                        JOIN frames f USING (frame_id) JOIN passages q USING (passage_id)
+                        WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames
+                FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
+                JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
+                ORDER BY h.similarity DESC, p.passage_id""",
+            [*params, q, model, limit])
+
+    def keyword_passages(self, words: str, filters: Filters = Filters(), limit: int = 200) -> pd.DataFrame:
+        """Passages containing every word of ``words`` (any case), newest first, with their frames."""
+        terms = [t for t in re.findall(r"[\w'’-]+", words.lower()) if t]
+        if not terms:
+            return pd.DataFrame(columns=["published_at", "outlet", "text", "title", "url", "passage_id", "article_id",
+                                         "frames"])
+        where, params = filters.where("a.published_at", "o.name")
+        contains = " AND ".join("contains(lower(p.text), ?)" for _ in terms)
+        return self._df(
+            f"""SELECT a.published_at, o.name AS outlet, p.text, a.title, a.url, p.passage_id, p.article_id,
+                       (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
+                        JOIN frames f USING (frame_id) WHERE rp.passage_id = p.passage_id AND f.status = 'active')
+                           AS frames
+                FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+                WHERE {contains} AND {where}
+                ORDER BY a.published_at DESC, p.passage_id LIMIT ?""",
+            [*terms, *params, limit])
+
+    def frames_like(self, vector: np.ndarray, model: str, limit: int = 10) -> pd.DataFrame:
+        """Active frames whose centre (discovered) is nearest in meaning to ``vector``."""
+        q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        return self._df(
+            """SELECT s.frame_id, s.label, s.kind, s.articles, s.outlets,
+                      list_cosine_similarity(f.centroid, ?::FLOAT[]) AS similarity
+               FROM frames f JOIN frame_summary s USING (frame_id)
+               WHERE f.status = 'active' AND f.model = ? AND f.centroid IS NOT NULL
+               ORDER BY similarity DESC LIMIT ?""",
+            [q, model, limit])
+
+    def frame_compare(self, frame_ids: list[int], filters: Filters = Filters()) -> pd.DataFrame:
+        """Articles and independent articles per frame and week (Monday), for several frames at once."""
+        where, params = filters.where()
+        return self._df(
+            f"""SELECT fa.frame_id, date_trunc('week', fa.published_at)::DATE AS week, count(*) AS articles,
+                       count(*) FILTER (WHERE fa.independent) AS independent_articles,
+                       count(DISTINCT fa.outlet) AS outlets
+                FROM frame_articles_copies fa
+                WHERE fa.frame_id IN (SELECT unnest(?::INTEGER[])) AND {where}
+                GROUP BY ALL ORDER BY fa.frame_id, week""",
+            [list(frame_ids), *params])
+
     def passage_texts(self, passage_ids: list[str]) -> dict[str, str]:
         return dict(self.conn.execute("SELECT passage_id, text FROM passages WHERE passage_id IN "
                                       "(SELECT unnest(?::VARCHAR[]))", [list(passage_ids)]).fetchall())

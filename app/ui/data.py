@@ -63,30 +63,83 @@ def ensure_database() -> None:
                 pass
         return
     from app.ingest import ingest_files
-    from app.pipeline import run_stages
 
     st.info(f"No database yet at `{s.db}`: building one from the bundled illustrative sample. "
             "This takes about a minute the first time.")
-    bar = st.progress(0.0, text="Reading the sample…")
-    weights = {"segment": (0.0, 0.05), "embed": (0.05, 0.9), "frames": (0.9, 1.0)}
 
-    def progress(stage: str, done: int, total: int | None) -> None:
-        lo, hi = weights.get(stage, (0.0, 1.0))
-        frac = lo + (hi - lo) * (done / total if total else 0)
-        bar.progress(min(frac, 1.0), text=f"{stage}: {done:,}{f' of {total:,}' if total else ''}")
-
-    with Store.write(s.db) as store:
+    def prepare(store: Store) -> None:
         ingest_files(store, [s.sample], s.max_article_chars)
         if s.sample == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
             store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
-        run_stages(store, s, progress=progress)
+
+    build_with_progress(prepare, "Reading the sample…")
+
+
+# Share of the progress bar each build stage takes (embedding dominates).
+STAGE_SHARES = {"segment": (0.0, 0.05), "copies": (0.05, 0.08), "embed": (0.08, 0.8), "frames": (0.8, 0.85),
+                "seeded": (0.85, 0.88), "lineage": (0.88, 0.94), "cues": (0.94, 0.97), "evidence": (0.97, 1.0)}
+
+
+def build_with_progress(prepare=None, first_text: str = "Building…"):
+    """Run ``prepare(store)`` (ingest, say) and the build in one write, with a progress bar; the
+    dashboard's caches are cleared afterwards so every page reads the published result."""
+    from app.pipeline import run_stages
+
+    s = settings()
+    bar = st.progress(0.0, text=first_text)
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        lo, hi = STAGE_SHARES.get(stage, (0.0, 1.0))
+        frac = lo + (hi - lo) * (done / total if total else 0)
+        bar.progress(min(max(frac, 0.0), 1.0), text=f"{stage}: {done:,}{f' of {total:,}' if total else ''}")
+
+    with Store.write(s.db) as store:
+        result = prepare(store) if prepare else None
+        report = run_stages(store, s, progress=progress)
     bar.progress(1.0, text="Done.")
     st.cache_data.clear()
+    return result, report
 
 
-# Every cached query takes the file version ``ver`` (no leading underscore:
-# it must be part of the cache key), so a swapped-in build is never mixed with
-# results from the state before it.
+def edit_frame(frame_id: int, action: str, value: str | None = None, into: int | None = None) -> str:
+    with Store.write(settings().db) as store:
+        done = store.edit_frame(frame_id, action, value=value, into=into)
+    st.cache_data.clear()
+    return done
+
+
+@st.cache_data(show_spinner=False)
+def all_frames(ver: tuple) -> pd.DataFrame:
+    return _store()._df(
+        """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, f.status,
+                  coalesce(s.articles, 0) AS articles, coalesce(s.outlets, 0) AS outlets, m.into_frame AS merged_into
+           FROM frames f LEFT JOIN frame_summary s USING (frame_id) LEFT JOIN frame_merges m USING (frame_id)
+           WHERE f.status IN ('active', 'merged', 'hidden') ORDER BY f.status, articles DESC, f.frame_id""")
+
+
+@st.cache_data(show_spinner=False)
+def frame_history(ver: tuple, frame_id: int) -> pd.DataFrame:
+    return _store().frame_history(frame_id)
+
+
+@st.cache_data(show_spinner=False)
+def corpus_stats(ver: tuple) -> dict:
+    store = _store()
+    return {
+        "per_outlet": store._df(
+            """SELECT o.name AS outlet, o.kind, o.lean, count(a.article_id) AS articles,
+                      min(a.published_at) AS first, max(a.published_at) AS last
+               FROM outlets o LEFT JOIN articles a USING (outlet_id) GROUP BY ALL ORDER BY articles DESC, outlet"""),
+        "per_week": store._df(
+            """SELECT date_trunc('week', published_at)::DATE AS week, count(*) AS articles FROM articles
+               GROUP BY ALL ORDER BY week"""),
+        "rejects": store._df(
+            """SELECT regexp_replace(reason, '[0-9][0-9,]*', 'N', 'g') AS reason, count(*) AS records,
+                      any_value(source_file) AS example_file
+               FROM rejects GROUP BY 1 ORDER BY records DESC"""),
+    }
+
+
 @st.cache_data(show_spinner=False)
 def counts(ver: tuple) -> dict:
     return _store().counts()
@@ -176,6 +229,40 @@ def report_zip(ver: tuple, start: dt.date, end: dt.date, note: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False)
+def frame_compare(ver: tuple, frame_ids: tuple[int, ...], filters: Filters) -> pd.DataFrame:
+    return _store().frame_compare(list(frame_ids), filters)
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def encoder():
+    from embeddings import load_encoder
+
+    s = settings()
+    return load_encoder(s.model, s.device, s.max_seq_length, s.batch_size, s.backend,
+                        str(s.cache_dir) if s.cache_dir else None)
+
+
+def model_key() -> str:
+    from embeddings import model_key as key
+
+    s = settings()
+    return key(s.model, s.max_seq_length, s.backend, s.device)
+
+
+@st.cache_data(show_spinner=False)
+def search(ver: tuple, query: str, mode: str, filters: Filters) -> pd.DataFrame:
+    if mode == "keyword":
+        return _store().keyword_passages(query, filters)
+    vector = encoder().encode([query])[0]
+    return _store().search_passages(vector, model_key(), filters)
+
+
+@st.cache_data(show_spinner=False)
+def frames_like(ver: tuple, sentence: str) -> pd.DataFrame:
+    return _store().frames_like(encoder().encode([sentence])[0], model_key())
+
+
+@st.cache_data(show_spinner=False)
 def frame_ledger(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_ledger(frame_id, filters)
 
@@ -217,18 +304,68 @@ def open_or_stop() -> tuple:
     return v
 
 
+def _day(text: str | None, lo, hi):
+    try:
+        day = dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return min(max(day, lo), hi) if day else None
+
+
 def sidebar_filters(v: tuple) -> Filters:
+    """Date, outlet and outlet-group filters, and the report-mode switch. Their state lives in the URL
+    (``from``, ``to``, ``outlets``, ``groups``, ``report``), so a view can be shared and reopened exactly."""
+    report_mode()
     lo, hi = date_bounds(v)
     if lo is None:
         return Filters()
+    qp = st.query_params
     st.sidebar.header("Filters")
-    picked = st.sidebar.date_input("Published between", value=(lo, hi), min_value=lo, max_value=hi,
+    start0, end0 = _day(qp.get(keys.Q_FROM), lo, hi) or lo, _day(qp.get(keys.Q_TO), lo, hi) or hi
+    picked = st.sidebar.date_input("Published between", value=(start0, end0), min_value=lo, max_value=hi,
                                    key=keys.DATE_RANGE)
     start, end = (picked if isinstance(picked, (tuple, list)) and len(picked) == 2 else (lo, hi))
-    outlets = st.sidebar.multiselect("Outlets (none = all)", outlet_names(v), key=keys.OUTLETS)
-    groups = st.sidebar.multiselect("Outlet groups (any of them)", outlet_groups(v), key=keys.GROUPS,
+    names = outlet_names(v)
+    wanted = [o for o in qp.get(keys.Q_OUTLETS, "").split("|") if o in names]
+    outlets = st.sidebar.multiselect("Outlets (none = all)", names, default=wanted, key=keys.OUTLETS)
+    options = outlet_groups(v)
+    wanted_groups = [g for g in qp.get(keys.Q_GROUPS, "").split("|") if g in options]
+    groups = st.sidebar.multiselect("Outlet groups (any of them)", options, default=wanted_groups, key=keys.GROUPS,
                                     help="From the outlets' attributes: `narratives outlets --load outlets.csv`.")
+    _set_param(keys.Q_FROM, start.isoformat() if start != lo else None)
+    _set_param(keys.Q_TO, end.isoformat() if end != hi else None)
+    _set_param(keys.Q_OUTLETS, "|".join(sorted(outlets)) or None)
+    _set_param(keys.Q_GROUPS, "|".join(sorted(groups)) or None)
     return Filters(start=start, end=end, outlets=tuple(sorted(outlets)), groups=tuple(sorted(groups)))
+
+
+def _set_param(name: str, value: str | None) -> None:
+    if value is None:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
+# Hides every control in the page body (the sidebar keeps the switch) for clean screenshots.
+REPORT_CSS = """<style>
+[data-testid="stMain"] [data-testid="stSelectbox"], [data-testid="stMain"] [data-testid="stMultiSelect"],
+[data-testid="stMain"] [data-testid="stRadio"], [data-testid="stMain"] [data-testid="stTextInput"],
+[data-testid="stMain"] [data-testid="stButton"], [data-testid="stMain"] [data-testid="stCheckbox"],
+[data-testid="stMain"] [data-testid="stToggle"], [data-testid="stMain"] [data-testid="stDateInput"],
+[data-testid="stMain"] [data-testid="stExpander"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stMain"] [data-testid="stDownloadButton"], [data-testid="stMain"] [data-testid="stForm"]
+{display: none !important;}
+</style>"""
+
+
+def report_mode() -> bool:
+    on = st.sidebar.toggle("Report mode", value=st.query_params.get(keys.Q_REPORT) == "1", key=keys.REPORT_MODE,
+                           help="Hides the controls for a clean screenshot; the URL keeps it (report=1).")
+    _set_param(keys.Q_REPORT, "1" if on else None)
+    if on:
+        st.markdown(REPORT_CSS, unsafe_allow_html=True)
+    return on
 
 
 def caption(v: tuple, filters: Filters) -> str:

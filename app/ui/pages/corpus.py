@@ -1,0 +1,60 @@
+"""Data: add articles from a file through the browser, see what was rejected and why, and what the
+corpus holds."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app.ingest import ingest_files
+from app.store import StoreError
+from app.ui import data, keys
+
+v = data.open_or_stop()
+st.title("Data")
+s = data.settings()
+c = data.counts(v)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("articles", f"{c['articles']:,}")
+m2.metric("outlets", f"{c['outlets']:,}")
+m3.metric("passages", f"{c['passages']:,}")
+m4.metric("rejected records", f"{c['rejects']:,}")
+
+st.subheader("Add articles")
+st.markdown("CSV/TSV, JSONL (also .gz), JSON or Parquet with a date, a text or title (or raw HTML), and an outlet "
+            "or URL per article. Records that cannot be used are kept with the reason; nothing is dropped silently.")
+upload = st.file_uploader("Article file", type=["csv", "tsv", "jsonl", "ndjson", "json", "parquet", "gz"],
+                          key=keys.UPLOAD)
+if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / upload.name
+        path.write_bytes(upload.getvalue())
+        try:
+            ingest, _ = data.build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
+                                                 f"Reading {upload.name}…")
+        except StoreError as exc:
+            st.error(str(exc))
+            st.stop()
+    st.session_state[keys.UPLOAD_REPORT] = [
+        {"file": upload.name, "ingested": f.ingested, "already present": f.already_present, "rejected": f.rejected,
+         "not read": f.error or "", "reasons": "; ".join(f"{n} × {r}" for r, n in f.reasons.items())}
+        for f in ingest.files]
+if st.session_state.get(keys.UPLOAD_REPORT):
+    st.success("Ingested and built.")
+    st.dataframe(pd.DataFrame(st.session_state[keys.UPLOAD_REPORT]), hide_index=True, width="stretch")
+
+stats = data.corpus_stats(data.version())
+st.subheader("Articles per week")
+st.bar_chart(stats["per_week"].set_index("week")["articles"], x_label="week (UTC, starting Monday)",
+             y_label="articles")
+st.subheader("Outlets")
+st.dataframe(stats["per_outlet"], hide_index=True, width="stretch",
+             column_config={"first": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD"),
+                            "last": st.column_config.DatetimeColumn("last article", format="YYYY-MM-DD")})
+st.subheader("Rejected records, by reason")
+if stats["rejects"].empty:
+    st.markdown("None.")
+else:
+    st.dataframe(stats["rejects"], hide_index=True, width="stretch")
+    st.caption("Every rejected record is kept with its raw content: `narratives export rejects`.")

@@ -1,0 +1,81 @@
+"""Frames: rename, merge, retire and restore frames; seed new ones. Every change is kept in the store
+(or in the seeds file) and survives rebuilds."""
+
+import streamlit as st
+
+from app.frames.seeded import Seed, SeedError, load_seeds, upsert_seed
+from app.store import StoreError
+from app.ui import data, keys
+
+v = data.open_or_stop()
+st.title("Manage frames")
+if flash := st.session_state.pop(keys.FLASH, None):
+    st.success(flash)
+
+
+def apply(action: str, **kwargs) -> None:
+    try:
+        st.session_state[keys.FLASH] = data.edit_frame(fid, action, **kwargs) + \
+            " (lineage and evidence follow at the next build)"
+    except StoreError as exc:
+        st.error(str(exc))
+        return
+    st.rerun()
+
+
+s = data.settings()
+frames = data.all_frames(v)
+labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
+status_of = dict(zip(frames["frame_id"].astype(int), frames["status"]))
+st.caption(f"{(frames['status'] == 'active').sum()} active frames, {(frames['status'] == 'merged').sum()} merged, "
+           f"{(frames['status'] == 'hidden').sum()} retired by hand · {s.db.name}")
+st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, column_config={
+    "label": st.column_config.TextColumn("label", width="large"),
+    "merged_into": st.column_config.NumberColumn("merged into", format="%d")})
+
+st.subheader("Edit a frame")
+ids = list(labels)
+if ids:
+    fid = st.selectbox("Frame", ids, format_func=lambda f: f"#{f} · {labels[f]} ({status_of[f]})", key=keys.EDIT_FRAME)
+    c1, c2 = st.columns(2)
+    with c1:
+        new_label = st.text_input("New label", value=labels[fid], key=keys.EDIT_LABEL)
+        if st.button("Rename", key=keys.EDIT_RENAME):
+            apply("rename", value=new_label)
+    with c2:
+        targets = [f for f in ids if f != fid and status_of[f] == "active"]
+        into = st.selectbox("Merge into", targets, format_func=lambda f: f"#{f} · {labels[f]}", key=keys.EDIT_INTO)
+        if st.button("Merge", key=keys.EDIT_MERGE, disabled=not targets):
+            apply("merge", into=into)
+    c3, c4 = st.columns(2)
+    if c3.button("Retire (hide)", key=keys.EDIT_RETIRE, disabled=status_of[fid] != "active"):
+        apply("retire")
+    if c4.button("Restore", key=keys.EDIT_RESTORE, disabled=status_of[fid] not in ("merged", "hidden")):
+        apply("restore")
+    with st.expander(f"History of frame #{fid}"):
+        st.dataframe(data.frame_history(data.version(), fid), hide_index=True, width="stretch")
+
+st.subheader("Seed a frame")
+st.markdown(f"Name a frame and give phrases (matched literally, any case and inflection) and example sentences "
+            f"(matched by paraphrase at cosine ≥ the threshold). Seeds are kept in `{s.frames_file}`, a file to "
+            "keep under version control.")
+with st.form(key=keys.SEED_FORM):
+    name = st.text_input("Name", key=keys.SEED_NAME)
+    phrases = st.text_area("Phrases, one per line", key=keys.SEED_PHRASES)
+    examples = st.text_area("Example sentences, one per line", key=keys.SEED_EXAMPLES)
+    threshold = st.slider("Paraphrase threshold", 0.3, 0.95, float(s.seed_threshold), 0.01, key=keys.SEED_THRESHOLD,
+                          help="Calibrated default: see bench/RESULTS.md (seed threshold). Lower finds more, "
+                               "with more false matches.")
+    submitted = st.form_submit_button("Save the seed and build")
+if submitted:
+    try:
+        seed = Seed(name.strip(), tuple(p.strip() for p in phrases.splitlines() if p.strip()),
+                    tuple(e.strip() for e in examples.splitlines() if e.strip()), threshold)
+        upsert_seed(s.frames_file, seed)
+        _, report = data.build_with_progress(None, "Matching the seeded frames…")
+        st.success(f"Saved “{seed.name}” to {s.frames_file}; {report.seeded_frames} seeded frames matched.")
+    except (SeedError, StoreError) as exc:
+        st.error(str(exc))
+seeds = load_seeds(s.frames_file) if s.frames_file.exists() else []
+if seeds:
+    st.markdown("**Seeds in the file:** " + ", ".join(f"“{x.name}”" for x in seeds))

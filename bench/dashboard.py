@@ -1,0 +1,99 @@
+"""Dashboard speed: every page through Streamlit's AppTest on a built database, cold and warm.
+
+    python bench/dashboard.py --db PATH [--repeat 3]
+
+Each page is run once with empty caches (cold) and then ``--repeat`` times with warm caches; the
+busiest frame is the one shown on the Frame page. Also times the main store queries on their own.
+Prints a Markdown block for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = ["overview", "frame", "compare", "outlets", "search", "frames", "corpus"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    os.environ["NARRATIVES_DB"] = str(args.db.resolve())
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app.store import Filters, Store
+    from app.ui import keys
+
+    store = Store.open_read(args.db)
+    counts = store.counts()
+    summary = store.frame_summary()
+    top = int(summary.iloc[0]["frame_id"])
+    outlet = str(summary.iloc[0]["first_outlet"])
+    queries = {
+        "frame_summary (Overview)": lambda: store.frame_summary(Filters()),
+        "frame_timeline (Frame)": lambda: store.frame_timeline(top),
+        "frame_spread (Frame)": lambda: store.frame_spread(top),
+        "frame_ledger (Frame)": lambda: store.frame_ledger(top),
+        "frame_passages (Frame)": lambda: store.frame_passages(top),
+        "outlet_frames (Outlets)": lambda: store.outlet_frames(outlet, 48.0),
+        "keyword_passages (Search)": lambda: store.keyword_passages("nuclear test"),
+    }
+    q_times = {}
+    for name, fn in queries.items():
+        runs = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - t)
+        q_times[name] = statistics.median(runs)
+    store.close()
+
+    params = {"frame": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
+              "search": {keys.SEARCH: "nuclear test", keys.SEARCH_MODE: "keyword"}}
+    page_times = {}
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in PAGES:
+        timings = []
+        for i in range(args.repeat + 1):
+            at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+            for k, v in params.get(page, {}).items():
+                at.query_params[k] = v
+            at.run()
+            t = time.perf_counter()
+            if page != "overview":
+                at.switch_page(f"app/ui/pages/{page}.py")
+            at.run()
+            timings.append(time.perf_counter() - t)
+            if at.exception:
+                raise SystemExit(f"{page}: {at.exception}")
+        page_times[page] = (timings[0], statistics.median(timings[1:]))
+
+    print(f"## {dt.date.today()}, dashboard speed on {counts['articles']:,} articles\n")
+    print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"- command: `python bench/dashboard.py --db {args.db.name} --repeat {args.repeat}`; "
+          f"{counts['articles']:,} articles, {counts['passages']:,} passages, {counts['frames']:,} frames; "
+          f"the Frame page shows the busiest frame (#{top})\n")
+    print("| page | first run, cold caches (s) | warm caches, median (s) |\n|---|---|---|")
+    for page, (cold, warm) in page_times.items():
+        print(f"| {page} | {cold:.2f} | {warm:.2f} |")
+    print("\n| query | median (ms) |\n|---|---|")
+    for name, secs in q_times.items():
+        print(f"| {name} | {secs * 1000:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

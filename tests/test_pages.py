@@ -1,0 +1,185 @@
+"""The Compare, Search, Frames and Data pages through Streamlit's AppTest, against the store."""
+
+import json
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from app.store import Filters, Store
+from app.ui import keys
+
+PAGES = "app/ui/pages/"
+
+
+@pytest.fixture
+def app_env(monkeypatch, sample_db_copy, tmp_path):
+    monkeypatch.setenv("NARRATIVES_DB", str(sample_db_copy))
+    monkeypatch.setenv("NARRATIVES_FRAMES_FILE", str(tmp_path / "frames.toml"))
+    monkeypatch.chdir(sample_db_copy.parent)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield sample_db_copy
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _app(page=None, params=None, timeout=120):
+    from pathlib import Path
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=timeout)
+    for k, val in (params or {}).items():
+        at.query_params[k] = val
+    at.run()
+    if page:
+        at.switch_page(PAGES + page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _read(db, fn):
+    r = Store.open_read(db)
+    try:
+        return fn(r)
+    finally:
+        r.close()
+
+
+def test_compare_puts_the_chosen_frames_on_one_chart(app_env):
+    summary = _read(app_env, lambda r: r.frame_summary())
+    chosen = summary["frame_id"].astype(int).tolist()[1:4]
+    at = _app("compare.py", {keys.COMPARE: ",".join(map(str, chosen))})
+    assert at.multiselect(key=keys.COMPARE).value == chosen
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"].split(" ")[0] for t in spec["data"]] == [f"#{f}" for f in chosen]
+    weekly = _read(app_env, lambda r: r.frame_compare(chosen, Filters(*_read(app_env, lambda r: r.date_bounds()))))
+    for trace, fid in zip(spec["data"], chosen):
+        assert sum(_values(trace["y"])) == weekly[weekly["frame_id"] == fid]["articles"].sum()
+    at.toggle(key=keys.COMPARE_INDEPENDENT).set_value(True).run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert sum(_values(spec["data"][0]["y"])) == weekly[weekly["frame_id"] == chosen[0]]["independent_articles"].sum()
+    assert at.query_params[keys.COMPARE] == ",".join(map(str, chosen))
+
+
+def _values(v):
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+def test_search_by_meaning_finds_paraphrases_and_frames_like_the_sentence(app_env):
+    at = _app("search.py", {keys.SEARCH: "young conscripts are being used as cannon fodder in this war"})
+    like = at.dataframe[0].value
+    hits = at.dataframe[1].value
+    assert len(hits) == 50
+    assert (hits["similarity"].diff().dropna() <= 1e-6).all()  # best first
+    assert hits["text"].str.contains("cannon fodder|expendable", case=False).head(5).any()
+    summary = _read(app_env, lambda r: r.frame_summary())
+    cannon = int(summary[summary["label"].str.contains("cannon fodder")].iloc[0]["frame_id"])
+    assert cannon in like["frame_id"].head(3).tolist()
+
+
+def test_keyword_search_needs_every_word(app_env):
+    at = _app("search.py", {keys.SEARCH: "satellite Dorsk", keys.SEARCH_MODE: "keyword"})
+    hits = at.dataframe[0].value
+    assert len(hits) > 0
+    assert hits["text"].str.lower().str.contains("satellite").all()
+    assert hits["text"].str.lower().str.contains("dorsk").all()
+
+
+def test_frames_page_renames_merges_and_restores(app_env):
+    summary = _read(app_env, lambda r: r.frame_summary())
+    a, b = (int(f) for f in summary["frame_id"].iloc[:2])
+    at = _app("frames.py")
+    at.selectbox(key=keys.EDIT_FRAME).set_value(a).run()
+    at.text_input(key=keys.EDIT_LABEL).set_value("Soldiers as cannon fodder").run()
+    at.button(key=keys.EDIT_RENAME).click().run()
+    assert not at.exception and "renamed" in at.success[0].value
+    assert _read(app_env, lambda r: r.frame_summary()).set_index("frame_id").loc[a, "label"] == \
+        "Soldiers as cannon fodder"
+    at.selectbox(key=keys.EDIT_FRAME).set_value(b).run()
+    at.selectbox(key=keys.EDIT_INTO).set_value(a).run()
+    at.button(key=keys.EDIT_MERGE).click().run()
+    assert "merged into" in at.success[0].value
+    after = _read(app_env, lambda r: r.frame_summary()).set_index("frame_id")
+    assert b not in after.index and after.loc[a, "articles"] >= summary.set_index("frame_id").loc[a, "articles"]
+    table = at.dataframe[0].value.set_index("frame_id")
+    assert table.loc[b, "status"] == "merged" and table.loc[b, "merged_into"] == a
+    at.selectbox(key=keys.EDIT_FRAME).set_value(b).run()
+    at.button(key=keys.EDIT_RESTORE).click().run()
+    assert b in _read(app_env, lambda r: r.frame_summary())["frame_id"].tolist()
+
+
+def test_frames_page_seeds_a_frame_and_builds(app_env, tmp_path):
+    at = _app("frames.py")
+    at.text_input(key=keys.SEED_NAME).set_value("Human waves")
+    at.text_area(key=keys.SEED_PHRASES).set_value("human waves\nhuman wave")
+    at.text_area(key=keys.SEED_EXAMPLES).set_value("The soldiers are thrown forward in waves across open ground.")
+    at.get("form")[0]  # the seed form is there
+    at.button[-1].click().run()  # the form's submit button
+    assert not at.exception and not at.error
+    assert "Human waves" in (tmp_path / "frames.toml").read_text()
+    seeded = _read(app_env, lambda r: r.frame_summary().query("kind == 'seeded'"))
+    assert "Human waves" in seeded["label"].tolist()
+    assert seeded.set_index("label").loc["Human waves", "articles"] > 5
+    assert at.get("progress")
+
+
+def test_data_page_ingests_an_upload_and_reports_rejects(app_env, tmp_path):
+    before = _read(app_env, lambda r: r.counts())
+    rows = [{"url": "https://newsite.example/a1", "title": "A new report", "published_at": "2026-05-11T10:00:00Z",
+             "text": "Officials said the soldiers were sent as cannon fodder, according to a new report."},
+            {"url": "https://newsite.example/a2", "title": "Undated", "published_at": "",
+             "text": "A record with no date is kept as a reject, not dropped."}]
+    at = _app("corpus.py")
+    assert at.metric[0].value == f"{before['articles']:,}"
+    upload = pd.DataFrame(rows).to_json(orient="records", lines=True).encode()
+    at.file_uploader(key=keys.UPLOAD).set_value(("new.jsonl", upload, "application/json")).run()
+    at.button(key=keys.UPLOAD_GO).click().run()
+    assert not at.exception and not at.error
+    report = at.dataframe[0].value
+    assert report.iloc[0]["ingested"] == 1 and report.iloc[0]["rejected"] == 1
+    assert "no publication date" in report.iloc[0]["reasons"]
+    after = _read(app_env, lambda r: r.counts())
+    assert after["articles"] == before["articles"] + 1 and after["rejects"] == before["rejects"] + 1
+    assert after["unsegmented"] == 0  # built, not just ingested
+    assert at.get("progress")
+
+
+def test_data_page_shows_corpus_statistics(app_env):
+    at = _app("corpus.py")
+    c = _read(app_env, lambda r: r.counts())
+    assert [m.value for m in at.metric] == [f"{c['articles']:,}", f"{c['outlets']:,}", f"{c['passages']:,}",
+                                            f"{c['rejects']:,}"]
+    outlets = at.dataframe[0].value
+    assert outlets["articles"].sum() == c["articles"]
+
+
+def test_the_url_carries_filters_and_report_mode(app_env):
+    lo, hi = _read(app_env, lambda r: r.date_bounds())
+    import datetime as dt
+
+    start = lo + dt.timedelta(days=7)
+    params = {keys.Q_FROM: start.isoformat(), keys.Q_OUTLETS: "Daily Meridian|The Lessen Herald",
+              keys.Q_GROUPS: "kind:national", keys.Q_REPORT: "1"}
+    at = _app(None, params)
+    assert at.date_input(key=keys.DATE_RANGE).value == (start, hi)
+    assert at.multiselect(key=keys.OUTLETS).value == ["Daily Meridian", "The Lessen Herald"]
+    assert at.multiselect(key=keys.GROUPS).value == ["kind:national"]
+    assert at.toggle(key=keys.REPORT_MODE).value is True
+    assert any("stMain" in m.value for m in at.markdown)  # the controls are hidden for screenshots
+    table = at.dataframe[0].value
+    expected = _read(app_env, lambda r: r.frame_summary(Filters(start, hi, ("Daily Meridian", "The Lessen Herald"),
+                                                                 ("kind:national",))))
+    assert table["articles"].tolist() == expected["articles"].tolist()
+    # changing a filter rewrites the URL; leaving report mode drops it from the URL
+    at.multiselect(key=keys.OUTLETS).set_value(["Daily Meridian"]).run()
+    assert at.query_params[keys.Q_OUTLETS] == "Daily Meridian"
+    at.toggle(key=keys.REPORT_MODE).set_value(False).run()
+    assert keys.Q_REPORT not in at.query_params
+    assert not any("stMain" in m.value for m in at.markdown)
