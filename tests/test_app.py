@@ -106,7 +106,7 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     passages = r.frame_passages(fid)
     r.close()
     assert points == len(timeline)
-    adoption = at.dataframe[1].value
+    adoption = at.dataframe[2].value
     r = Store.open_read(app_env)
     expected_spread = r.frame_spread(fid)
     daily = r.frame_daily(fid)
@@ -117,7 +117,7 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     assert _values(line["y"])[-1] == len(expected_spread) == daily["cumulative_outlets"].iloc[-1]
     lineage = json.loads(at.get("plotly_chart")[3].proto.spec)
     assert "Lineage" in lineage["layout"]["title"]["text"]
-    shown = at.dataframe[3].value
+    shown = at.dataframe[4].value
     assert len(shown) == len(passages)
     assert shown["url"].str.startswith("https://").all()
 
@@ -246,12 +246,12 @@ def test_frame_page_marks_new_evidence_and_lists_the_ledger(app_env):
     assert "Articles vs new evidence" in chart["layout"]["title"]["text"]
     line = [t for t in chart["data"] if t["type"] == "scatter"][0]
     assert sum(_values(line["y"])) == len(strong)
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     assert table["description"].tolist() == strong["description"].tolist()
     assert at.metric[3].value == str(len(strong))  # "new evidence items"
     # weak items appear when asked for
     at.toggle(key=keys.EVIDENCE_ALL).set_value(True).run()
-    assert len(at.dataframe[0].value) == len(ledger) > len(strong)
+    assert len(at.dataframe[1].value) == len(ledger) > len(strong)
     # cue spans are highlighted, and article text is escaped
     html_blocks = [e.proto.body for e in at.get("html")]
     assert any("<mark" in b for b in html_blocks)
@@ -269,3 +269,24 @@ def test_highlight_escapes_article_text():
     assert '<mark title="attribution: anonymous"' in out and ">Officials said</mark>" in out
     assert '&lt;b&gt;<mark title="material: video"' in out and "<b>" not in out
     assert out.count("<mark") == 2
+
+
+def test_the_articles_behind_a_timeline_mark(app_env):
+    summary = _store_summary(app_env)
+    fid = int(summary[summary["label"].str.contains("cannon fodder")].iloc[0]["frame_id"])
+    r = Store.open_read(app_env)
+    timeline = r.frame_timeline(fid)
+    busiest = timeline.sort_values(["articles", "day"], ascending=[False, True]).iloc[0]
+    expected = r.frame_articles_at(fid, busiest["outlet"], busiest["day"])
+    r.close()
+    at = _app()
+    at.query_params[keys.FRAME] = str(fid)
+    at.run()
+    at.switch_page(FRAME_PAGE).run()
+    at.selectbox(key=keys.MARK_OUTLET).set_value(busiest["outlet"]).run()
+    at.selectbox(key=keys.MARK_DAY).set_value(busiest["day"]).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert len(shown) == busiest["articles"] == len(expected)
+    assert shown["url"].tolist() == expected["url"].tolist()
+    assert (~shown["independent"]).sum() == busiest["copies"]

@@ -900,6 +900,16 @@ class Store:
             [frame_id, *params],
         )
 
+    def frame_articles_at(self, frame_id: int, outlet: str, day: dt.date) -> pd.DataFrame:
+        """The articles behind one mark of the timeline: a frame, an outlet, a day (UTC)."""
+        return self._df(
+            """SELECT fa.published_at, fa.title, fa.url, fa.passages, fa.independent,
+                      oa.url AS copy_of, fa.article_id
+               FROM frame_articles_copies fa LEFT JOIN articles oa ON oa.article_id = fa.original_id
+               WHERE fa.frame_id = ? AND fa.outlet = ? AND CAST(fa.published_at AS DATE) = ?
+               ORDER BY fa.published_at, fa.article_id""",
+            [frame_id, outlet, day])
+
     def frame_articles(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
@@ -930,7 +940,8 @@ class Store:
                     FROM fa GROUP BY outlet)
                 SELECT row_number() OVER (ORDER BY first_seen, outlet) AS adoption_rank, outlet, first_seen,
                        round(date_diff('second', min(first_seen) OVER (), first_seen) / 3600.0, 1) AS lag_hours,
-                       articles, independent_articles, first_article_id
+                       articles, independent_articles, first_article_id,
+                       (SELECT url FROM articles a WHERE a.article_id = first_article_id) AS first_article_url
                 FROM per_outlet ORDER BY adoption_rank""",
             [frame_id, *params],
         )

@@ -263,6 +263,11 @@ def frames_like(ver: tuple, sentence: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def frame_articles_at(ver: tuple, frame_id: int, outlet: str, day: dt.date) -> pd.DataFrame:
+    return _store().frame_articles_at(frame_id, outlet, day)
+
+
+@st.cache_data(show_spinner=False)
 def frame_ledger(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_ledger(frame_id, filters)
 

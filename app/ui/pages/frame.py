@@ -1,5 +1,6 @@
 """Frame: how one frame spread across outlets, and the passages behind every mark."""
 
+import pandas as pd
 import streamlit as st
 
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
@@ -45,7 +46,29 @@ evidence_items = ledger[ledger["strength"] == "evidence"]
 fig = timeline_figure(timeline, f"How “{info['label']}” spread, outlet by outlet",
                       data.caption(v, filters) + " · all articles, copies included · ★ new evidence",
                       events=evidence_items)
-st.plotly_chart(fig, width="stretch", key="timeline")
+event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
+# Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
+points = event.selection.points if event is not None and event.selection else []
+if points and points[0].get("y") in set(timeline["outlet"]):
+    st.session_state[keys.MARK_OUTLET] = points[0]["y"]
+    st.session_state[keys.MARK_DAY] = pd.Timestamp(points[0]["x"]).date()
+if not timeline.empty:
+    with st.expander("The articles behind a mark (click a mark, or choose)", expanded=bool(points)):
+        m1, m2 = st.columns(2)
+        outlets_order = timeline.groupby("outlet")["day"].min().sort_values().index.tolist()
+        mark_outlet = m1.selectbox("Outlet", outlets_order, key=keys.MARK_OUTLET)
+        days = sorted(pd.to_datetime(timeline.loc[timeline["outlet"] == mark_outlet, "day"]).dt.date)
+        if st.session_state.get(keys.MARK_DAY) not in days:
+            st.session_state[keys.MARK_DAY] = days[0]
+        mark_day = m2.selectbox("Day", days, key=keys.MARK_DAY, format_func=lambda d: f"{d:%d %b %Y}")
+        behind = data.frame_articles_at(v, frame_id, mark_outlet, mark_day)
+        st.dataframe(behind[["published_at", "title", "url", "passages", "independent", "copy_of"]], hide_index=True,
+                     width="stretch", key=keys.MARK_TABLE, column_config={
+                         "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
+                         "url": st.column_config.LinkColumn("article"),
+                         "passages": st.column_config.NumberColumn("passages in the frame"),
+                         "independent": st.column_config.CheckboxColumn("independent"),
+                         "copy_of": st.column_config.LinkColumn("copy of")})
 
 daily = data.frame_daily(v, frame_id, filters)
 att = attention(daily)
@@ -106,6 +129,7 @@ st.markdown(f"**First movers** (within {hours:g} hours of the first article): {'
             f"Independent articles exclude syndicated copies.")
 st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width="stretch",
              column_config={"first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
+                            "first_article_url": st.column_config.LinkColumn("first article"),
                             "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
 
 edges = data.frame_edges(v, frame_id)
