@@ -103,6 +103,15 @@ def test_negated_material_is_not_cited(text):
     assert not any(k == "material" for k, _ in cues(text))
 
 
+@pytest.mark.parametrize("text", [
+    "The system can intercept missiles fired at Guam.",  # missile defence, not intercepted communications
+    "Photo: Getty Images",
+    "The president's public image has suffered.",
+])
+def test_words_that_only_look_like_material(text):
+    assert not any(k == "material" for k, _ in cues(text))
+
+
 def test_unverified_material_is_still_cited_and_flagged():
     found = cues("Reuters could not independently verify the footage.")
     assert ("material", "video") in found and ("stance", "cannot_verify") in found

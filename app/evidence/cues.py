@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 WIRES = ("Associated Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "Yonhap", "KCNA",
          "Korean Central News Agency", "TASS", "RIA Novosti", "Interfax", "Xinhua", "Kyodo", "BBC", "CNN",
@@ -147,7 +147,10 @@ _MATERIAL = [
                  r"military\s+papers|transcripts?|letters?|leaked\s+(?:[\w-]+\s+){1,2}(?:reports?|documents?|files?)|"
                  r"\d+-page\s+(?:reports?|documents?|dossiers?|files?)|(?:written|handwritten|unit|signed)\s+orders|contracts?|"
                  r"letters?\s+(?:seen|obtained|signed)|paperwork|records\s+(?:show|obtained|seen))\b"),
-    ("intercept", r"\b(?:intercept(?:ed|s)?|wiretaps?|eavesdropp\w+|radio\s+(?:chatter|traffic|communications?)|"
+    # Not a bare "intercept": in military news it is mostly missiles being intercepted.
+    ("intercept", r"\b(?:intercepted\s+(?:[\w-]+\s+){0,2}(?:communications?|calls?|messages?|conversations?|radio|"
+                  r"transmissions?|e-?mails?|chatter|traffic|texts?)|(?:the|radio|phone|communications?|signals?)\s+"
+                  r"intercepts?|intercepts\s+of|wiretaps?|eavesdropp\w+|radio\s+(?:chatter|traffic|communications?)|"
                   r"(?:recorded|tapped)\s+(?:phone\s+)?(?:calls?|conversations?)|signals\s+intelligence|sigint)\b"),
     ("data", r"\b(?:data|statistics|statistical|survey|polls?|census|figures\s+(?:show|showed|released|published)|"
              r"(?:official|government|customs|trade)\s+figures|\d+(?:\.\d+)?\s?(?:%|per\s?cent|percent))\b"),

@@ -63,8 +63,10 @@ def describe(cues: list[Cue]) -> str:
     """A short reading of an item: material spans, then who said it and what they did."""
     parts = list(dict.fromkeys(c.span.strip().lower() for c in cues if c.kind == "material"))
     for c in cues:
-        if c.kind == "stance" and c.subtype in ("confirms", "denies") and c.source:
-            parts.append(f"{c.subtype} ({c.source})")
+        if c.kind == "stance" and c.subtype in ("confirms", "denies"):
+            who = c.source if c.source and c.source.lower() not in ("he", "she", "anonymous") else \
+                ("unnamed sources" if c.source == "anonymous" else None)
+            parts.append(f"{c.subtype} ({who})" if who else c.subtype)
     named = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "named"
                                and c.source and c.source.lower() not in ("he", "she")))
     if named:
