@@ -50,19 +50,22 @@ def label_clusters(texts: list[str], labels: np.ndarray, n_phrases: int = 3, can
     except ValueError:  # nothing but stop words
         return {c: [] for c in clusters}
     terms = vec.get_feature_names_out()
+    counts = counts.tocsr()
+    counts.sort_indices()  # ties: the earlier term in the vocabulary
     words = np.asarray(counts.sum(axis=1)).ravel()
-    tf = counts.multiply(1.0 / np.maximum(words, 1)[:, None]).tocsr()
     freq = np.asarray(counts.sum(axis=0)).ravel()
-    avg = words.mean()
-    idf = np.log(1 + avg / np.maximum(freq, 1))
-    ngram_len = np.array([t.count(" ") + 1 for t in terms])
+    idf = np.log(1 + words.mean() / np.maximum(freq, 1))
     out: dict[int, list[str]] = {}
     for row, c in enumerate(clusters):
-        tfidf = np.asarray(tf[row].multiply(idf).todense()).ravel()
-        raw = np.asarray(counts[row].todense()).ravel()
+        # Only the row's own terms: the vocabulary can hold tens of millions of n-grams.
+        start, end = counts.indptr[row], counts.indptr[row + 1]
+        idx, raw = counts.indices[start:end], counts.data[start:end]
+        ngram_len = np.fromiter((terms[i].count(" ") + 1 for i in idx), dtype=np.float64, count=len(idx))
         # A phrase must recur inside the frame; longer phrases get a small boost.
-        tfidf = np.where(raw >= 2, tfidf * (1 + 0.25 * (ngram_len - 1)), 0)
-        top = [terms[i] for i in np.argsort(-tfidf)[:candidates] if tfidf[i] > 0]
+        score = raw / max(words[row], 1) * idf[idx] * (1 + 0.25 * (ngram_len - 1))
+        score[raw < 2] = 0
+        best = np.argsort(-score, kind="stable")[:candidates]
+        top = [terms[idx[i]] for i in best if score[i] > 0]
         chosen: list[str] = []
         for term in top:
             if any(term in other or other in term for other in chosen):
