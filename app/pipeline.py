@@ -282,7 +282,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("edges", 0), True
     run_id = store.start_run("lineage", params)
-    copies, urls, links = store.copy_map(), store.url_index(), store.article_links()
+    copies, urls, links, credited = store.copy_map(), store.url_index(), store.article_links(), {}
     attributions = Attributions(store.outlet_names())
     articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
     articles["text"] = articles["article_id"].map(texts)
@@ -293,7 +293,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     for i, (fid, arts) in enumerate(articles.groupby("frame_id", sort=True)):
         rows = by_frame.get(fid, np.zeros(0, dtype=np.int64))
         edges = frame_lineage(arts, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies, urls,
-                              attributions, links)
+                              attributions, links, credited)
         edges["frame_id"] = fid
         parts.append(edges)
         if i % 50 == 0 or i + 1 == len(frame_ids):

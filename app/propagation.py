@@ -56,66 +56,83 @@ class Attributions:
 
 def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray, copies: dict[str, str],
                   url_index: dict[str, str], attributions: Attributions,
-                  links: dict[str, list[tuple[str, str]]] | None = None) -> pd.DataFrame:
+                  links: dict[str, list[tuple[str, str]]] | None = None,
+                  credited: dict[str, list[tuple[str, str]]] | None = None) -> pd.DataFrame:
     """Edges for one frame.
 
     ``articles``: article_id, outlet, published_at, text (the frame's articles);
     ``passages``: article_id, passage_id (the frame's passages), aligned with ``vectors`` (unit rows);
     ``copies``: copy article_id -> original article_id; ``url_index``: canonical URL -> article_id;
-    ``links``: article_id -> [(canonical URL, URL)] of the hyperlinks in its HTML.
+    ``links``: article_id -> [(canonical URL, URL)] of the hyperlinks in its HTML; ``credited``: a cache of
+    ``attributions.find`` by article, shared across frames (an article is in many frames).
     """
     arts = articles.sort_values(["published_at", "article_id"]).reset_index(drop=True)
-    when = dict(zip(arts["article_id"], arts["published_at"]))
-    outlet_of = dict(zip(arts["article_id"], arts["outlet"]))
-    firsts = arts.groupby("outlet", sort=False).head(1)
+    ids = arts["article_id"].tolist()
+    rank = {a: i for i, a in enumerate(ids)}  # publication order, ties by id
+    when = dict(zip(ids, arts["published_at"]))
+    outlet_of = dict(zip(ids, arts["outlet"]))
+    by_outlet: dict[str, list[int]] = {}
+    for i, o in enumerate(arts["outlet"]):
+        by_outlet.setdefault(o, []).append(i)
+    credited = {} if credited is None else credited
+    # The frame's passages in publication order of their articles: earlier passages form a prefix.
     pass_article = passages["article_id"].to_numpy()
+    p_rank = np.fromiter((rank[a] for a in pass_article), dtype=np.int64, count=len(pass_article))
+    order = np.argsort(p_rank, kind="stable")
+    sorted_rank = p_rank[order]
+    outlet_codes = {o: k for k, o in enumerate(by_outlet)}
+    p_outlet = np.fromiter((outlet_codes[outlet_of[a]] for a in pass_article[order]), dtype=np.int64,
+                           count=len(order))
+    sorted_vectors = vectors[order] if len(order) else vectors
     edges = []
-    for row in firsts.itertuples(index=False):
-        earlier = arts[(arts["published_at"] < row.published_at) |
-                       ((arts["published_at"] == row.published_at) & (arts["article_id"] < row.article_id))]
-        earlier = earlier[earlier["outlet"] != row.outlet]
-        if earlier.empty:
-            continue
-        earlier_ids = set(earlier["article_id"])
+    for outlet, rows in by_outlet.items():
+        r = rows[0]  # the outlet's first article in the frame
+        article = ids[r]
+
+        def earlier(a: str | None) -> bool:
+            return a is not None and a in rank and rank[a] < r and outlet_of[a] != outlet
+
         edge = None
-        original = copies.get(row.article_id)
-        if original in earlier_ids:
+        original = copies.get(article)
+        if earlier(original):
             edge = (original, "copy", 1.0, "shares most of its paragraphs")
         if edge is None:
-            for canon, url in (links or {}).get(row.article_id, []):
+            for canon, url in (links or {}).get(article, []):
                 target = url_index.get(canon)
-                if target in earlier_ids:
+                if earlier(target):
                     edge = (target, "link", 1.0, f"hyperlink {url}")
                     break
         if edge is None:
-            for url in _URL.findall(row.text or ""):
+            for url in _URL.findall(arts.at[r, "text"] or ""):
                 try:
                     target = url_index.get(canonical_url(url.rstrip(".,;")))
                 except ValueError:
                     continue
-                if target in earlier_ids:
+                if earlier(target):
                     edge = (target, "link", 1.0, url)
                     break
         if edge is None:
-            for name, words in attributions.find(row.text):
-                source = earlier[earlier["outlet"] == name] if name != row.outlet else earlier.iloc[0:0]
-                if len(source):
-                    edge = (source.iloc[-1]["article_id"], "attribution", 1.0, words)
+            if article not in credited:
+                credited[article] = attributions.find(arts.at[r, "text"])
+            for name, words in credited[article]:
+                before = [i for i in by_outlet.get(name, []) if i < r] if name != outlet else []
+                if before:
+                    edge = (ids[before[-1]], "attribution", 1.0, words)
                     break
-        if edge is None:
-            mine = np.flatnonzero(pass_article == row.article_id)
-            theirs = np.flatnonzero(np.isin(pass_article, list(earlier_ids)))
-            # Among equally similar passages the earliest article wins: the likelier original.
-            theirs = np.array(sorted(theirs, key=lambda k: (when[pass_article[k]], pass_article[k])), dtype=np.int64)
+        if edge is None and r > 0:
+            mine = np.flatnonzero(pass_article == article)
+            n_before = int(np.searchsorted(sorted_rank, r))
+            theirs = np.flatnonzero(p_outlet[:n_before] != outlet_codes[outlet])
             if len(mine) and len(theirs):
-                sims = vectors[mine] @ vectors[theirs].T
+                sims = vectors[mine] @ sorted_vectors[theirs].T
+                # Among equally similar passages the earliest article wins (argmax takes the first).
                 i, j = np.unravel_index(np.argmax(sims), sims.shape)
-                source = pass_article[theirs[j]]
-                edge = (source, "similar passage", float(sims[i, j]), passages["passage_id"].iloc[theirs[j]])
+                k = order[theirs[j]]
+                edge = (pass_article[k], "similar passage", float(sims[i, j]), passages["passage_id"].iloc[k])
         if edge is not None:
-            edges.append({"from_article": edge[0], "to_article": row.article_id, "kind": edge[1],
+            edges.append({"from_article": edge[0], "to_article": article, "kind": edge[1],
                           "score": edge[2], "evidence": edge[3], "from_outlet": outlet_of[edge[0]],
-                          "to_outlet": row.outlet, "lag_hours": (row.published_at - when[edge[0]]).total_seconds() / 3600})
+                          "to_outlet": outlet, "lag_hours": (when[article] - when[edge[0]]).total_seconds() / 3600})
     return pd.DataFrame(edges, columns=["from_article", "to_article", "kind", "score", "evidence", "from_outlet",
                                         "to_outlet", "lag_hours"])
 
