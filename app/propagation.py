@@ -46,12 +46,24 @@ class Attributions:
         self.pattern = re.compile("|".join(cues), re.IGNORECASE)
 
     def find(self, text: str) -> list[tuple[str, str]]:
-        """(outlet name, matched words) for every attribution in ``text``, in order."""
-        out = []
-        for m in self.pattern.finditer(text or ""):
-            said = next(v for k, v in m.groupdict().items() if v)
-            out.append((self.by_lower[re.sub(r"\s+", " ", said.lower())], m.group(0)))
-        return out
+        """(outlet name, matched words) for every attribution in ``text``, in order.
+
+        The long pattern (every outlet name in every cue) runs only on windows around the cue words,
+        so a long article without any is scanned once by a short pattern."""
+        text = text or ""
+        found: dict[int, tuple[str, str]] = {}
+        for t in _TRIGGER.finditer(text):
+            lo = max(0, t.start() - _BEFORE)
+            for m in self.pattern.finditer(text, lo, min(len(text), t.end() + _AFTER)):
+                said = next(v for k, v in m.groupdict().items() if v)
+                found.setdefault(m.start(), (self.by_lower[re.sub(r"\s+", " ", said.lower())], m.group(0)))
+        return [found[k] for k in sorted(found)]
+
+
+# Every cue holds one of these words; windows around them hold every match (outlet names are shorter
+# than the window on either side).
+_TRIGGER = re.compile(r"according|reported|published|revealed|citing|told|interview", re.IGNORECASE)
+_BEFORE, _AFTER = 160, 200
 
 
 def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray, copies: dict[str, str],
