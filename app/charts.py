@@ -81,11 +81,11 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
 
 def weekly_series(weekly: pd.DataFrame, frame_ids: list[int], weeks: list) -> dict[int, list[int]]:
     """Articles per week for each frame, zero-filled over ``weeks`` (for sparklines)."""
-    out = {}
-    for fid in frame_ids:
-        part = weekly[weekly["frame_id"] == fid].set_index("week")["articles"]
-        out[fid] = [int(part.get(w, 0)) for w in weeks]
-    return out
+    if weekly.empty:
+        return {int(f): [0] * len(weeks) for f in frame_ids}
+    table = (weekly.pivot_table(index="frame_id", columns="week", values="articles", aggfunc="sum", fill_value=0)
+             .reindex(index=list(frame_ids), columns=list(weeks), fill_value=0))
+    return {int(f): [int(x) for x in row] for f, row in zip(table.index, table.to_numpy())}
 
 
 def spread_figure(daily: pd.DataFrame, title: str, caption: str = "") -> go.Figure:

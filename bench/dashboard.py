@@ -2,8 +2,9 @@
 
     python bench/dashboard.py --db PATH [--repeat 3]
 
-Each page is run once with empty caches (cold) and then ``--repeat`` times with warm caches; the
-busiest frame is the one shown on the Frame page. Also times the main store queries on their own.
+Each page script is run on its own, once with empty data caches (cold) and then ``--repeat`` times
+with warm caches (the times include AppTest's own overhead); the busiest frame is the one shown on the
+Frame page. Also times the main store queries on their own.
 Prints a Markdown block for bench/RESULTS.md.
 """
 
@@ -64,18 +65,14 @@ def main() -> None:
     params = {"frame": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
               "search": {keys.SEARCH: "nuclear test", keys.SEARCH_MODE: "keyword"}}
     page_times = {}
-    st.cache_data.clear()
-    st.cache_resource.clear()
     for page in PAGES:
+        st.cache_data.clear()  # cold: nothing cached but the store connection and the model
         timings = []
-        for i in range(args.repeat + 1):
-            at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+        for _ in range(args.repeat + 1):
+            at = AppTest.from_file(str(ROOT / "app" / "ui" / "pages" / f"{page}.py"), default_timeout=600)
             for k, v in params.get(page, {}).items():
                 at.query_params[k] = v
-            at.run()
             t = time.perf_counter()
-            if page != "overview":
-                at.switch_page(f"app/ui/pages/{page}.py")
             at.run()
             timings.append(time.perf_counter() - t)
             if at.exception:
