@@ -356,12 +356,12 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     cues = store.cues_by_text(None)
     copies = store.copy_map()
     groups = passages.groupby("frame_id", sort=True).indices
-    parts = []
+    parts, memo = [], {}
     progress("evidence", 0, len(groups))
     for i, (fid, rows) in enumerate(groups.items()):
         frame = passages.iloc[rows]
         parts.append(frame_ledger(int(fid), frame.reset_index(drop=True), vectors[frame["vector_row"].to_numpy()],
-                                  cues, copies, settings.evidence_repeat_threshold))
+                                  cues, copies, settings.evidence_repeat_threshold, memo))
         if i % 50 == 0 or i + 1 == len(groups):
             progress("evidence", i + 1, len(groups))
     items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)

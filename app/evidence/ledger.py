@@ -101,12 +101,18 @@ class _Root:
 
 
 def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cues: dict[str, list[Cue]],
-                 copies: dict[str, str], threshold: float) -> pd.DataFrame:
+                 copies: dict[str, str], threshold: float, memo: dict | None = None) -> pd.DataFrame:
     """Items of one frame's passages, each marked new or repeated.
 
     ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at),
-    rows aligned with ``vectors`` (unit length); ``cues``: cues by text hash; ``copies``: article -> original.
+    rows aligned with ``vectors`` (unit length); ``cues``: cues by text hash; ``copies``: article -> original;
+    ``memo``: keys and description by text hash, shared across frames (a passage is in many frames).
     """
+    memo = {} if memo is None else memo
+    passage_ids = passages["passage_id"].tolist()
+    article_ids = passages["article_id"].tolist()
+    hashes = passages["text_hash"].tolist()
+    published = passages["published_at"].tolist()
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
     roots: list[_Root] = []
@@ -116,17 +122,19 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
     roots_by_article: dict[str, list[int]] = {}
     out = []
     for i in order:
-        row = passages.iloc[i]
-        found = cues.get(row["text_hash"], [])
-        keys = item_keys(found)
+        text_hash, article = hashes[i], article_ids[i]
+        if text_hash not in memo:
+            found = cues.get(text_hash, [])
+            memo[text_hash] = (item_keys(found), describe(found))
+        keys, description = memo[text_hash]
         if not keys:
             continue
         kset = _gates(keys)
         root, sim, how = None, 1.0, ""
-        if row["text_hash"] in by_hash:
-            root, how = by_hash[row["text_hash"]], "same text"
+        if text_hash in by_hash:
+            root, how = by_hash[text_hash], "same text"
         else:
-            original = copies.get(row["article_id"])
+            original = copies.get(article)
             candidates = [r for r in roots_by_article.get(original, []) if roots[r].keys & kset] if original else []
             if candidates:
                 sims = root_vecs[candidates] @ vectors[i]
@@ -141,18 +149,18 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
         kinds = {k.split(":", 1)[0] for k in keys}
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
         if root is None:
-            roots.append(_Root(int(i), row["passage_id"], kset))
+            roots.append(_Root(int(i), passage_ids[i], kset))
             r = len(roots) - 1
             if r == len(root_vecs):
                 root_vecs = np.concatenate([root_vecs, np.zeros_like(root_vecs)])
             root_vecs[r] = vectors[i]
             for k in kset:
                 by_key.setdefault(k, []).append(r)
-            by_hash.setdefault(row["text_hash"], r)
-            roots_by_article.setdefault(row["article_id"], []).append(r)
-            out.append((frame_id, row["passage_id"], row["article_id"], row["published_at"], keys, strength,
-                        describe(found), True, None, None, "new"))
+            by_hash.setdefault(text_hash, r)
+            roots_by_article.setdefault(article, []).append(r)
+            out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, True, None,
+                        None, "new"))
         else:
-            out.append((frame_id, row["passage_id"], row["article_id"], row["published_at"], keys, strength,
-                        describe(found), False, roots[root].passage_id, sim, how))
+            out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, False,
+                        roots[root].passage_id, sim, how))
     return pd.DataFrame(out, columns=COLUMNS)
