@@ -28,8 +28,8 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
                     events: pd.DataFrame | None = None) -> go.Figure:
     """One row per outlet, in order of adoption (first at the top); one mark per day with articles
     (``timeline``: outlet, day, articles, copies). Days with only syndicated copies get open marks.
-    ``events`` (published_at, outlet, description): new-evidence items, drawn as stars on their
-    outlet's row at the time they appeared."""
+    ``events`` (published_at, outlet, description): new-evidence items, drawn as one star per outlet and
+    day (larger for more items) on the outlet's row."""
     order = adoption_order(timeline)
     fig = go.Figure()
     if not timeline.empty:
@@ -57,12 +57,19 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
                               "<extra></extra>",
             ))
     if events is not None and not events.empty:
-        ev = events[events["outlet"].isin(order)]
+        # One star per outlet and day, sized by how many new evidence items it brought.
+        ev = events[events["outlet"].isin(order)].assign(day=lambda d: pd.to_datetime(d["published_at"]).dt.normalize())
+        grouped = ev.groupby(["outlet", "day"], sort=True).agg(
+            items=("description", "size"),
+            what=("description", lambda d: "<br>".join(list(dict.fromkeys(d))[:4]) + ("<br>…" if d.nunique() > 4 else "")),
+        ).reset_index()
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(ev["published_at"]).dt.normalize(), y=ev["outlet"], mode="markers",
-            name="new evidence", marker=dict(symbol="star", size=17, color=PALETTE[2], line=dict(width=1, color="black")),
-            customdata=ev[["description"]].to_numpy(),
-            hovertemplate="new evidence · %{y}, %{x|%d %b %Y}<br>%{customdata[0]}<extra></extra>",
+            x=grouped["day"], y=grouped["outlet"], mode="markers", name="new evidence",
+            marker=dict(symbol="star", size=13 + 3 * grouped["items"].clip(upper=5), color=PALETTE[2],
+                        line=dict(width=1, color="black")),
+            customdata=grouped[["items", "what"]].to_numpy(),
+            hovertemplate="new evidence · %{y}, %{x|%d %b %Y}: %{customdata[0]} item(s)<br>%{customdata[1]}"
+                          "<extra></extra>",
         ))
     height = max(320, 28 * len(order) + 140)
     fig.update_layout(

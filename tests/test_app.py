@@ -240,8 +240,10 @@ def test_frame_page_marks_new_evidence_and_lists_the_ledger(app_env):
     assert not at.exception
     timeline = json.loads(at.get("plotly_chart")[0].proto.spec)
     stars = [t for t in timeline["data"] if t["name"] == "new evidence"][0]
-    assert len(stars["x"]) == len(strong)
-    assert any("satellite" in d[0] for d in stars["customdata"])
+    per_day = strong.assign(day=strong["published_at"].dt.normalize()).groupby(["outlet", "day"]).size()
+    assert len(stars["x"]) == len(per_day)  # one star per outlet and day
+    assert sorted(int(d[0]) for d in stars["customdata"]) == sorted(per_day.tolist())  # items behind each
+    assert any("satellite" in d[1] for d in stars["customdata"])
     chart = json.loads(at.get("plotly_chart")[2].proto.spec)
     assert "Articles vs new evidence" in chart["layout"]["title"]["text"]
     line = [t for t in chart["data"] if t["type"] == "scatter"][0]

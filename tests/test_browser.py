@@ -66,7 +66,8 @@ def test_timeline_renders_in_a_real_browser(server):
     r = Store.open_read(db)
     marks = len(r.frame_timeline(fid))
     ledger = r.frame_ledger(fid)
-    stars = int((ledger["strength"] == "evidence").sum())
+    strong = ledger[ledger["strength"] == "evidence"]
+    stars = int(strong.assign(day=strong["published_at"].dt.normalize()).groupby(["outlet", "day"]).ngroups)
     r.close()
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -86,7 +87,7 @@ def test_timeline_renders_in_a_real_browser(server):
         assert "spread, outlet by outlet" in title
         timeline = page.locator(".js-plotly-plot").first
         points = timeline.locator(".scatterlayer .point").count()
-        assert points == marks + stars  # a mark per outlet-day, a star per new evidence item
+        assert points == marks + stars  # a mark per outlet-day, a star per outlet-day with new evidence
         assert stars > 0
         ticks = timeline.locator(".ytick text").all_text_contents()
         assert row["first_outlet"] in ticks

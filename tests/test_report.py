@@ -71,7 +71,9 @@ def test_report_for_a_week_of_the_sample(browser, sample_db_copy, tmp_path):
     assert sum(len(t.x) for t in tl.figure.data if t.name != "new evidence") == len(counts)
     stars = pd.read_csv(tmp_path / "r" / tl.csv.replace(".csv", "_evidence.csv"))
     star_trace = [t for t in tl.figure.data if t.name == "new evidence"]
-    assert len(stars) == (len(star_trace[0].x) if star_trace else 0)
+    per_day = stars.assign(day=pd.to_datetime(stars["published_at"]).dt.normalize()).groupby(["outlet", "day"]).size()
+    assert len(per_day) == (len(star_trace[0].x) if star_trace else 0)
+    assert sum(int(c[0]) for c in star_trace[0].customdata) == len(stars)
     assert any("satellite" in d for d in stars["description"]), "the satellite images arrive this week"
 
     page = (tmp_path / "r" / "report.html").read_text()
