@@ -10,6 +10,26 @@ import plotly.graph_objects as go
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+def chart_title(title: str, caption: str = "") -> dict:
+    """A chart's title, with the date range and corpus in a smaller line under it."""
+    return dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left")
+
+
+def _two_axes(fig: go.Figure, title: str, caption: str, x_title: str, y_title: str, y2_title: str,
+              y2_counts) -> go.Figure:
+    """Layout shared by the spread curve and the evidence chart: two y axes, the right one a count
+    (whole-number ticks)."""
+    fig.update_layout(
+        title=chart_title(title, caption), height=380, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white",
+        font=dict(size=13), xaxis=dict(title=x_title, gridcolor="#eee"),
+        yaxis=dict(title=y_title, rangemode="tozero", gridcolor="#eee"),
+        yaxis2=dict(title=y2_title, overlaying="y", side="right", rangemode="tozero", showgrid=False,
+                    tickformat="d", **_count_ticks(y2_counts)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+    )
+    return fig
+
+
 def _count_ticks(values) -> dict:
     """Whole-number ticks for an axis of counts (no repeated labels on small counts)."""
     top = max([int(v) for v in values] + [1])
@@ -73,7 +93,7 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
         ))
     height = max(320, 28 * len(order) + 140)
     fig.update_layout(
-        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        title=chart_title(title, caption),
         height=height, margin=dict(l=10, r=10, t=80, b=40),
         xaxis=dict(title="day (UTC)", showgrid=True),
         yaxis=dict(title="outlet (in order of adoption)", categoryorder="array", categoryarray=order[::-1],
@@ -110,16 +130,9 @@ def spread_figure(daily: pd.DataFrame, title: str, caption: str = "") -> go.Figu
         fig.add_trace(go.Scatter(x=df["day"], y=df["cumulative_outlets"], name="outlets so far", mode="lines+markers",
                                  line=dict(color=PALETTE[3], width=3, shape="hv"),
                                  hovertemplate="%{x|%d %b %Y}: %{y} outlets so far<extra></extra>"))
-    fig.update_layout(
-        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
-        barmode="stack", height=380, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white", font=dict(size=13),
-        xaxis=dict(title="day (UTC)", gridcolor="#eee"),
-        yaxis=dict(title="outlets carrying the frame", rangemode="tozero", gridcolor="#eee"),
-        yaxis2=dict(title="articles per day", overlaying="y", side="right", rangemode="tozero", showgrid=False,
-                    tickformat="d", **_count_ticks(daily["articles"] if len(daily) else [])),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-    )
-    return fig
+    fig.update_layout(barmode="stack")
+    return _two_axes(fig, title, caption, "day (UTC)", "outlets carrying the frame", "articles per day",
+                     daily["articles"] if len(daily) else [])
 
 
 EDGE_COLOURS = {"copy": PALETTE[5], "link": PALETTE[2], "attribution": PALETTE[3], "similar passage": "#999999"}
@@ -148,7 +161,7 @@ def lineage_figure(adoption: pd.DataFrame, edges: pd.DataFrame, title: str, capt
         text=list(pos), textposition="middle right", cliponaxis=False, marker=dict(size=10, color=PALETTE[0]),
         hovertemplate="%{text}<br>first carried it %{x|%d %b %Y %H:%M}<extra></extra>", showlegend=False))
     fig.update_layout(
-        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        title=chart_title(title, caption),
         height=max(360, 26 * len(pos) + 140), margin=dict(l=10, r=190, t=80, b=40), plot_bgcolor="white",
         font=dict(size=13), xaxis=dict(title="first article from the outlet (UTC)", gridcolor="#eee"),
         yaxis=dict(title="order of adoption", autorange="reversed", gridcolor="#eee", dtick=1),
@@ -173,16 +186,8 @@ def evidence_figure(weekly: pd.DataFrame, title: str, caption: str = "") -> go.F
                                  mode="lines+markers", yaxis="y2", line=dict(color=PALETTE[2], width=3),
                                  marker=dict(symbol="star", size=11, color=PALETTE[2]),
                                  hovertemplate="week of %{x|%d %b %Y}: %{y} new evidence items<extra></extra>"))
-    fig.update_layout(
-        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
-        height=380, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white", font=dict(size=13),
-        xaxis=dict(title="week (UTC, starting Monday)", gridcolor="#eee"),
-        yaxis=dict(title="articles per week", rangemode="tozero", gridcolor="#eee"),
-        yaxis2=dict(title="new evidence items", overlaying="y", side="right", rangemode="tozero", showgrid=False,
-                    tickformat="d", **_count_ticks(weekly["new_evidence"] if len(weekly) else [])),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-    )
-    return fig
+    return _two_axes(fig, title, caption, "week (UTC, starting Monday)", "articles per week",
+                     "new evidence items", weekly["new_evidence"] if len(weekly) else [])
 
 
 def compare_figure(weekly: pd.DataFrame, labels: dict[int, str], measure: str, title: str, caption: str = "") -> go.Figure:
@@ -200,7 +205,7 @@ def compare_figure(weekly: pd.DataFrame, labels: dict[int, str], measure: str, t
                                  hovertemplate=f"#{fid}<br>week of %{{x|%d %b %Y}}: %{{y}}<extra></extra>"))
     what = "independent articles" if measure == "independent_articles" else "articles (copies included)"
     fig.update_layout(
-        title=dict(text=title + (f"<br><sup>{caption}</sup>" if caption else ""), x=0, xanchor="left"),
+        title=chart_title(title, caption),
         height=460, margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="white", font=dict(size=13),
         xaxis=dict(title="week (UTC, starting Monday)", gridcolor="#eee"),
         yaxis=dict(title=f"{what} per week", rangemode="tozero", gridcolor="#eee"),

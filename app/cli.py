@@ -37,6 +37,13 @@ class _Bars:
             bar.close()
 
 
+def _frame_or_fail(store, frame_id: int) -> dict:
+    info = store.frame(frame_id)
+    if info is None:
+        raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+    return info
+
+
 def _settings(ctx: click.Context, **overrides):
     try:
         return load_settings(ctx.obj.get("config"), **overrides)
@@ -212,9 +219,7 @@ def spread(ctx, frame_id, db, fmt):
     settings = _settings(ctx, db=db)
     store = _open_read(settings)
     try:
-        info = store.frame(frame_id)
-        if info is None:
-            raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+        info = _frame_or_fail(store, frame_id)
         table = store.frame_spread(frame_id)
         edges = store.frame_edges(frame_id)
         daily = store.frame_daily(frame_id)
@@ -292,9 +297,7 @@ def evidence(ctx, frame_id, db, show_all, fmt):
     settings = _settings(ctx, db=db)
     store = _open_read(settings)
     try:
-        info = store.frame(frame_id)
-        if info is None:
-            raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+        info = _frame_or_fail(store, frame_id)
         ledger = store.frame_ledger(frame_id)
         daily = store.frame_evidence(frame_id)
     finally:
@@ -334,9 +337,9 @@ def report(ctx, db, start, end, out, no_images):
         note = ""
         if start is None and end is None:
             first, last, note = default_period(store, dt.date.today())
-        else:
-            first = (start or end - dt.timedelta(days=6)).date() if (start or end) else None
-            last = (end or start + dt.timedelta(days=6)).date()
+        else:  # one end given: a week from it
+            first = start.date() if start else end.date() - dt.timedelta(days=6)
+            last = end.date() if end else first + dt.timedelta(days=6)
         result = build_report(store, first, last, out, settings.first_mover_hours, note, images=not no_images)
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts import PALETTE, timeline_figure
+from app.charts import PALETTE, chart_title, timeline_figure
 from app.store import Filters, Store
 
 TOP = 10
@@ -76,7 +76,7 @@ def _wrap(label: str, width: int = 38) -> str:
 
 
 def _layout(fig: go.Figure, title: str, caption: str, height: int = HEIGHT) -> go.Figure:
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{caption}</sup>", x=0, xanchor="left"),
+    fig.update_layout(title=chart_title(title, caption),
                       height=height, width=WIDTH, margin=dict(l=10, r=30, t=90, b=50), plot_bgcolor="white",
                       font=dict(size=14), legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
     fig.update_xaxes(gridcolor="#eee")

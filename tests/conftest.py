@@ -81,3 +81,14 @@ def undo_latest_migration(conn) -> None:
     order = {"VIEW": 0, "TABLE": 1, "SEQUENCE": 2}
     for kind, name in sorted(created, key=lambda kn: order[kn[0]]):
         conn.execute(f"DROP {kind} IF EXISTS {name}")
+
+
+def plotly_values(v) -> list:
+    """A plotly JSON array as a list (plotly may send numeric arrays as typed binary)."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.store import Filters, Store
 from app.ui import keys
-from tests.conftest import undo_latest_migration
+from tests.conftest import plotly_values, undo_latest_migration
 
 APP = "streamlit_app.py"
 FRAME_PAGE = "app/ui/pages/frame.py"
@@ -30,17 +30,6 @@ def _app(timeout=60):
     from pathlib import Path
 
     return AppTest.from_file(str(Path(__file__).resolve().parent.parent / APP), default_timeout=timeout)
-
-
-def _values(v):
-    """Plotly JSON may carry numeric arrays as typed binary."""
-    if isinstance(v, dict) and "bdata" in v:
-        import base64
-
-        import numpy as np
-
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
-    return list(v)
 
 
 def _store_summary(db, filters=Filters()):
@@ -114,7 +103,7 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     assert adoption["outlet"].tolist() == expected_spread["outlet"].tolist()
     curve = json.loads(at.get("plotly_chart")[1].proto.spec)
     line = [t for t in curve["data"] if t["type"] == "scatter"][0]
-    assert _values(line["y"])[-1] == len(expected_spread) == daily["cumulative_outlets"].iloc[-1]
+    assert plotly_values(line["y"])[-1] == len(expected_spread) == daily["cumulative_outlets"].iloc[-1]
     lineage = json.loads(at.get("plotly_chart")[3].proto.spec)
     assert "Lineage" in lineage["layout"]["title"]["text"]
     shown = at.dataframe[4].value
@@ -247,7 +236,7 @@ def test_frame_page_marks_new_evidence_and_lists_the_ledger(app_env):
     chart = json.loads(at.get("plotly_chart")[2].proto.spec)
     assert "Articles vs new evidence" in chart["layout"]["title"]["text"]
     line = [t for t in chart["data"] if t["type"] == "scatter"][0]
-    assert sum(_values(line["y"])) == len(strong)
+    assert sum(plotly_values(line["y"])) == len(strong)
     table = at.dataframe[1].value
     assert table["description"].tolist() == strong["description"].tolist()
     assert at.metric[3].value == str(len(strong))  # "new evidence items"

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.store import Filters, Store
 from app.ui import keys
+from tests.conftest import plotly_values
 
 PAGES = "app/ui/pages/"
 
@@ -55,21 +56,11 @@ def test_compare_puts_the_chosen_frames_on_one_chart(app_env):
     assert [t["name"].split(" ")[0] for t in spec["data"]] == [f"#{f}" for f in chosen]
     weekly = _read(app_env, lambda r: r.frame_compare(chosen, Filters(*_read(app_env, lambda r: r.date_bounds()))))
     for trace, fid in zip(spec["data"], chosen):
-        assert sum(_values(trace["y"])) == weekly[weekly["frame_id"] == fid]["articles"].sum()
+        assert sum(plotly_values(trace["y"])) == weekly[weekly["frame_id"] == fid]["articles"].sum()
     at.toggle(key=keys.COMPARE_INDEPENDENT).set_value(True).run()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert sum(_values(spec["data"][0]["y"])) == weekly[weekly["frame_id"] == chosen[0]]["independent_articles"].sum()
+    assert sum(plotly_values(spec["data"][0]["y"])) == weekly[weekly["frame_id"] == chosen[0]]["independent_articles"].sum()
     assert at.query_params[keys.COMPARE] == ",".join(map(str, chosen))
-
-
-def _values(v):
-    if isinstance(v, dict) and "bdata" in v:
-        import base64
-
-        import numpy as np
-
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
-    return list(v)
 
 
 def test_search_by_meaning_finds_paraphrases_and_frames_like_the_sentence(app_env):

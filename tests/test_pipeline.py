@@ -82,12 +82,18 @@ def test_frames_roll_up_to_articles_and_views_agree(tmp_path, settings, encoder)
     r.close()
 
 
-def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, settings, encoder):
+def _split_sample(tmp_path, num: int, den: int):
+    """The sample in two files: the first num/den of it by date, and the rest (a later week)."""
     rows = pd.read_json(SAMPLE_PATH, lines=True)
     early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
-    cut = rows["published_at"].sort_values().iloc[len(rows) * 2 // 3]
+    cut = rows["published_at"].sort_values().iloc[len(rows) * num // den]
     rows[rows["published_at"] < cut].to_json(early, orient="records", lines=True)
     rows[rows["published_at"] >= cut].to_json(late, orient="records", lines=True)
+    return early, late
+
+
+def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, settings, encoder):
+    early, late = _split_sample(tmp_path, 2, 3)
     db = tmp_path / "a.duckdb"
     _ingest(db, settings, early)
     pipeline.build(db, settings, encoder)
@@ -112,11 +118,7 @@ def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, s
 
     from app.cli import main
 
-    rows = pd.read_json(SAMPLE_PATH, lines=True)
-    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
-    cut = rows["published_at"].sort_values().iloc[len(rows) * 3 // 4]
-    rows[rows["published_at"] < cut].to_json(early, orient="records", lines=True)
-    rows[rows["published_at"] >= cut].to_json(late, orient="records", lines=True)
+    early, late = _split_sample(tmp_path, 3, 4)
     db = tmp_path / "e.duckdb"
     _ingest(db, settings, early)
     pipeline.build(db, settings, encoder)

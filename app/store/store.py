@@ -376,12 +376,13 @@ class Store:
             self._insert("passage_frames", passage_frames)
             self._insert("article_frames", article_frames)
             created = sorted(set(ids) - existing)
-            self._history(created, run_id, "created", detail=f"{kind} frame found by the build")
-            self._history(retired, run_id, "retired", detail="no longer found by the build")
+            self.record_history(created, run_id, "created", detail=f"{kind} frame found by the build")
+            self.record_history(retired, run_id, "retired", detail="no longer found by the build")
             self._apply_edits()
 
     # -- frame edits and history ----------------------------------------------
-    def _history(self, frame_ids, run_id, event: str, other: list | None = None, detail: str | None = None) -> None:
+    def record_history(self, frame_ids, run_id: int | None, event: str, other: list | None = None,
+                       detail: str | None = None) -> None:
         if len(frame_ids) == 0:
             return
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -390,10 +391,6 @@ class Store:
             "run_id": pd.array([run_id] * len(frame_ids), dtype="Int64"), "event": event,
             "other_frame_id": pd.array(other if other is not None else [None] * len(frame_ids), dtype="Int32"),
             "detail": detail}))
-
-    def record_history(self, frame_ids: list[int], run_id: int | None, event: str, other: list | None = None,
-                       detail: str | None = None) -> None:
-        self._history(frame_ids, run_id, event, other, detail)
 
     def _apply_edits(self) -> None:
         """Give merged and user-retired frames their status again after a build re-activated them."""
@@ -447,9 +444,33 @@ class Store:
             if action != "merge":
                 self.conn.execute("INSERT INTO frame_edits (frame_id, action, value, edited_at) VALUES (?, ?, ?, ?)",
                                   [frame_id, action, value, now])
-            self._history([frame_id], None, done, [other], detail)
+            self.record_history([frame_id], None, done, [other], detail)
             self._apply_edits()
         return f"frame {frame_id} {done}" + (f" {other}" if other is not None else "")
+
+    def editable_frames(self) -> pd.DataFrame:
+        """Active frames and those a user merged or retired, with their counts and merge target."""
+        return self._df(
+            """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, f.status,
+                      coalesce(s.articles, 0) AS articles, coalesce(s.outlets, 0) AS outlets, m.into_frame AS merged_into
+               FROM frames f LEFT JOIN frame_summary s USING (frame_id) LEFT JOIN frame_merges m USING (frame_id)
+               WHERE f.status IN ('active', 'merged', 'hidden') ORDER BY f.status, articles DESC, f.frame_id""")
+
+    def corpus_stats(self) -> dict[str, pd.DataFrame]:
+        """Articles per outlet and per week, and rejected records grouped by reason."""
+        return {
+            "per_outlet": self._df(
+                """SELECT o.name AS outlet, o.kind, o.lean, count(a.article_id) AS articles,
+                          min(a.published_at) AS first, max(a.published_at) AS last
+                   FROM outlets o LEFT JOIN articles a USING (outlet_id) GROUP BY ALL ORDER BY articles DESC, outlet"""),
+            "per_week": self._df(
+                """SELECT date_trunc('week', published_at)::DATE AS week, count(*) AS articles FROM articles
+                   GROUP BY ALL ORDER BY week"""),
+            "rejects": self._df(
+                """SELECT regexp_replace(reason, '[0-9][0-9,]*', 'N', 'g') AS reason, count(*) AS records,
+                          any_value(source_file) AS example_file
+                   FROM rejects GROUP BY 1 ORDER BY records DESC"""),
+        }
 
     def last_edit_id(self) -> int:
         return self._scalar("SELECT coalesce(max(edit_id), 0) FROM frame_edits")

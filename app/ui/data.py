@@ -110,11 +110,7 @@ def edit_frame(frame_id: int, action: str, value: str | None = None, into: int |
 
 @st.cache_data(show_spinner=False)
 def all_frames(ver: tuple) -> pd.DataFrame:
-    return _store()._df(
-        """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, f.status,
-                  coalesce(s.articles, 0) AS articles, coalesce(s.outlets, 0) AS outlets, m.into_frame AS merged_into
-           FROM frames f LEFT JOIN frame_summary s USING (frame_id) LEFT JOIN frame_merges m USING (frame_id)
-           WHERE f.status IN ('active', 'merged', 'hidden') ORDER BY f.status, articles DESC, f.frame_id""")
+    return _store().editable_frames()
 
 
 @st.cache_data(show_spinner=False)
@@ -124,20 +120,7 @@ def frame_history(ver: tuple, frame_id: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def corpus_stats(ver: tuple) -> dict:
-    store = _store()
-    return {
-        "per_outlet": store._df(
-            """SELECT o.name AS outlet, o.kind, o.lean, count(a.article_id) AS articles,
-                      min(a.published_at) AS first, max(a.published_at) AS last
-               FROM outlets o LEFT JOIN articles a USING (outlet_id) GROUP BY ALL ORDER BY articles DESC, outlet"""),
-        "per_week": store._df(
-            """SELECT date_trunc('week', published_at)::DATE AS week, count(*) AS articles FROM articles
-               GROUP BY ALL ORDER BY week"""),
-        "rejects": store._df(
-            """SELECT regexp_replace(reason, '[0-9][0-9,]*', 'N', 'g') AS reason, count(*) AS records,
-                      any_value(source_file) AS example_file
-               FROM rejects GROUP BY 1 ORDER BY records DESC"""),
-    }
+    return _store().corpus_stats()
 
 
 @st.cache_data(show_spinner=False)
@@ -307,6 +290,16 @@ def open_or_stop() -> tuple:
         st.error(str(exc))
         st.stop()
     return v
+
+
+def frames_or_stop(v: tuple, filters: Filters) -> tuple[pd.DataFrame, list[int], dict[int, str]]:
+    """The frames in the selection (summary, ids, labels); the page stops with a warning when there are none."""
+    summary = frame_summary(v, filters)
+    if summary.empty:
+        st.warning("No frames in this selection.")
+        st.stop()
+    ids = summary["frame_id"].astype(int).tolist()
+    return summary, ids, dict(zip(ids, summary["label"]))
 
 
 def _day(text: str | None, lo, hi):

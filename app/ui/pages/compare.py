@@ -9,12 +9,7 @@ v = data.open_or_stop()
 filters = data.sidebar_filters(v)
 st.title("Compare frames")
 st.caption(data.caption(v, filters))
-summary = data.frame_summary(v, filters)
-if summary.empty:
-    st.warning("No frames in this selection.")
-    st.stop()
-ids = summary["frame_id"].astype(int).tolist()
-labels = dict(zip(ids, summary["label"]))
+summary, ids, labels = data.frames_or_stop(v, filters)
 wanted = [int(x) for x in st.query_params.get(keys.COMPARE, "").split(",") if x.strip().isdigit()]
 default = [f for f in wanted if f in labels][:5] or ids[:3]
 chosen = st.multiselect("Frames (two to five)", ids, default=default, max_selections=5,

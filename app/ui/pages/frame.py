@@ -11,13 +11,7 @@ from app.ui import data, keys
 
 v = data.open_or_stop()
 filters = data.sidebar_filters(v)
-summary = data.frame_summary(v, filters)
-if summary.empty:
-    st.warning("No frames in this selection.")
-    st.stop()
-
-ids = summary["frame_id"].astype(int).tolist()
-labels = dict(zip(ids, summary["label"]))
+summary, ids, labels = data.frames_or_stop(v, filters)
 wanted = st.query_params.get(keys.FRAME)
 default = int(wanted) if wanted and wanted.isdigit() and int(wanted) in labels else ids[0]
 frame_id = st.selectbox("Frame", ids, index=ids.index(default), format_func=lambda f: f"#{f} · {labels[f]}",
