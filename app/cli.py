@@ -101,8 +101,11 @@ def ingest(ctx, paths, db):
 @db_option
 @click.option("--model", default=None, help="'default', any sentence-transformers model name, or a local path.")
 @click.option("--threshold", type=float, default=None, help="Cosine similarity a passage needs to join a frame.")
+@click.option("--recluster", is_flag=True,
+              help="Rebuild the discovered frames from scratch (by default new passages join the existing frames "
+                   "and only the rest are clustered); frames still found keep their ids.")
 @click.pass_context
-def build(ctx, db, model, threshold):
+def build(ctx, db, model, threshold, recluster):
     """Segment, embed and discover frames for everything not yet built. Safe to interrupt and rerun."""
     from app.pipeline import build as run_build
     from app.store import StoreError
@@ -110,7 +113,7 @@ def build(ctx, db, model, threshold):
     settings = _settings(ctx, db=db, model=model, frame_threshold=threshold)
     bars = _Bars()
     try:
-        report = run_build(settings.db, settings, progress=bars)
+        report = run_build(settings.db, settings, progress=bars, recluster=recluster)
     except StoreError as exc:
         raise _fail(exc) from exc
     finally:

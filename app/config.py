@@ -47,6 +47,12 @@ class Settings:
     min_frame_articles: int = 3
     min_frame_outlets: int = 2
     max_clusters: int = 5000
+    # Frames whose centres are at least this similar are one frame (1.0: never merge).
+    frame_merge_threshold: float = 0.85
+    # A cluster whose passages are on average less related to the rest of their own articles than
+    # this fraction of a typical (median) passage is publisher boilerplate (credits, sign-up lines,
+    # bylines), not a frame.
+    min_frame_anchoring: float = 0.6
     discovery_iterations: int = 3
     frame_match_threshold: float = 0.85
     label_phrases: int = 3

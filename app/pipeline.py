@@ -20,7 +20,7 @@ import pandas as pd
 from app.config import Settings
 from app.dedup import copy_links, near_copy_pairs
 from app.propagation import Attributions, frame_lineage
-from app.frames import label_clusters, match_frames, threshold_clustering
+from app.frames import anchoring, discover, label_clusters, match_frames, nearest
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import frame_ledger
@@ -137,89 +137,127 @@ def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encode
     return done
 
 
-def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = _noop) -> tuple[int, int, int, bool]:
-    """Discover frames over every embedded passage; skipped when nothing changed since the last run."""
-    params = {
+def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = _noop,
+                 recluster: bool = False) -> tuple[int, int, int, bool]:
+    """Frames over every embedded passage; skipped when nothing changed since the last run.
+
+    With the same discovery settings as last time, new passages join the existing frames (whose
+    centres and members stay as they are) and only the passages in no frame are clustered again, for
+    new frames. A changed setting, a new model or ``recluster`` rebuilds every frame from scratch;
+    frames still there keep their ids either way."""
+    discovery = {
         "model": encoder_key,
         "threshold": settings.frame_threshold,
         "iterations": settings.discovery_iterations,
         "max_clusters": settings.max_clusters,
         "min_articles": settings.min_frame_articles,
         "min_outlets": settings.min_frame_outlets,
+        "min_anchoring": settings.min_frame_anchoring,
+        "merge_threshold": settings.frame_merge_threshold,
         "match_threshold": settings.frame_match_threshold,
-        "fingerprint": store.passage_fingerprint(encoder_key),
     }
+    params = {**discovery, "fingerprint": store.passage_fingerprint(encoder_key)}
     last = store.last_run("frames")
-    if last is not None and last["parameters"] == params:
+    if last is not None and last["parameters"] == params and not recluster:
         counts = last["counts"]
         return counts.get("frames", 0), counts.get("assigned", 0), counts.get("passages", 0), True
+    old = store.frames(edited=True)  # frames a user merged or retired keep their ids too
+    old = old[(old["kind"] == "discovered") & (old["model"] == encoder_key)] if len(old) else old
+    incremental = (not recluster and last is not None and len(old) > 0
+                   and {k: last["parameters"].get(k) for k in discovery} == discovery)
     progress("frames", 0, 3)
     run_id = store.start_run("frames", params)
-    meta, vectors = store.passage_vectors(encoder_key)
+    meta, vectors = store.passage_vectors(encoder_key, with_text=False)
     if len(meta) == 0:
         store.save_frames(_empty_frames(), _empty_pf(), _empty_af(), _active_discovered(store), run_id)
         store.finish_run(run_id, {"frames": 0, "assigned": 0, "passages": 0})
         return 0, 0, 0, False
+    anchor = anchoring(vectors, meta["article_id"].to_numpy())
+    typical = float(np.nanmedian(anchor)) if (~np.isnan(anchor)).any() else 0.0
 
-    # Cluster distinct texts once each, in order of first appearance, so copies do not weigh in.
-    hashes = meta["text_hash"].to_numpy()
-    _, first_idx, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    order = np.argsort(first_idx, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    uniq_rows = first_idx[order]
-    clustering = threshold_clustering(vectors[uniq_rows], settings.frame_threshold, settings.discovery_iterations,
-                                      settings.max_clusters)
+    kept_pf = _empty_pf()[["passage_id", "frame_id", "score"]]
+    rest = np.arange(len(meta))
+    joined = 0
+    if incremental:
+        # Existing frames keep their members; passages in no frame may join the nearest one.
+        kept_pf = store.discovered_assignments(encoder_key)
+        rest = np.flatnonzero(~meta["passage_id"].isin(kept_pf["passage_id"]).to_numpy())
+        old_c = np.stack(old["centroid"].tolist()).astype(np.float32)
+        best, score = nearest(vectors[rest], old_c)
+        near = score >= settings.frame_threshold
+        joined = int(near.sum())
+        kept_pf = pd.concat([kept_pf, pd.DataFrame({
+            "passage_id": meta["passage_id"].to_numpy()[rest[near]],
+            "frame_id": old["frame_id"].to_numpy()[best[near]].astype("int32"),
+            "score": score[near].astype("float32")})], ignore_index=True)
+        rest = rest[~near]
+    sub = meta.iloc[rest].reset_index(drop=True)
+    found = discover(vectors[rest], sub["text_hash"].to_numpy(), sub["article_id"].to_numpy(),
+                     sub["outlet_id"].to_numpy(), threshold=settings.frame_threshold,
+                     iterations=settings.discovery_iterations, max_clusters=settings.max_clusters,
+                     min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
+                     min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
+                     anchor=anchor[rest], typical=typical)
+    del vectors
     progress("frames", 1, 3)
-    passage_cluster = clustering.labels[rank[inverse]]
-    passage_score = clustering.scores[rank[inverse]]
+    centroids = found.centroids
+    if incremental:
+        # A new cluster whose centre nearly coincides with an existing frame's is that frame.
+        matched = match_frames(centroids, old["frame_id"].tolist(), old_c, settings.frame_merge_threshold)
+    else:
+        matched = match_frames(centroids, old["frame_id"].tolist() if len(old) else [],
+                               np.stack(old["centroid"].tolist()) if len(old) else np.zeros((0, 0)),
+                               settings.frame_match_threshold)
+    new = [c for c in range(len(centroids)) if c not in matched]
+    fresh_ids = iter(store.new_frame_ids(len(new)))
+    frame_ids = {c: matched.get(c) or next(fresh_ids) for c in range(len(centroids))}
+    found_pf = sub.assign(cluster=found.labels, score=found.scores)
+    found_pf = found_pf[found_pf["cluster"] >= 0]
+    found_pf = found_pf.assign(frame_id=found_pf["cluster"].map(frame_ids).astype("int32"))
+    pf = pd.concat([kept_pf, found_pf[["passage_id", "frame_id", "score"]]], ignore_index=True)
+    pf = pf.merge(meta[["passage_id", "article_id", "published_at"]], on="passage_id")
 
-    # A frame must be told by several articles from several outlets.
-    assigned = meta.assign(cluster=passage_cluster, score=passage_score)
-    assigned = assigned[assigned["cluster"] >= 0]
-    spread = assigned.groupby("cluster").agg(articles=("article_id", "nunique"), outlets=("outlet_id", "nunique"))
-    keep = spread[(spread["articles"] >= settings.min_frame_articles) & (spread["outlets"] >= settings.min_frame_outlets)].index
-    keep_set = set(int(c) for c in keep)
-    uniq_labels = np.array([c if c in keep_set else -1 for c in clustering.labels.tolist()], dtype=np.int64)
-    phrases = label_clusters(meta["text"].to_numpy()[uniq_rows].tolist(), uniq_labels, settings.label_phrases,
-                             scores=clustering.scores)
+    # Labels and exemplars for the frames this run made; existing frames keep theirs when incremental.
+    labelled = new if incremental else list(range(len(centroids)))
+    row_ids = sub["passage_id"].to_numpy()[found.rows]
+
+    def texts_of(rows: np.ndarray) -> list[str]:
+        wanted = row_ids[rows]
+        known = store.passage_texts(wanted.tolist())
+        return [known[p] for p in wanted]
+
+    phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
+                             scores=found.scores[found.rows]) if labelled else {}
     progress("frames", 2, 3)
-
-    kept = sorted(keep_set)
-    centroids = clustering.centroids[kept] if kept else np.zeros((0, vectors.shape[1]), np.float32)
-    old = store.frames(edited=True)  # frames a user merged or retired keep their ids too
-    old = old[(old["kind"] == "discovered") & (old["model"] == encoder_key)] if len(old) else old
-    matched = match_frames(centroids, old["frame_id"].tolist() if len(old) else [],
-                           np.stack(old["centroid"].tolist()) if len(old) else np.zeros((0, 0)),
-                           settings.frame_match_threshold)
-    fresh_ids = iter(store.new_frame_ids(len(kept) - len(matched)))
-    frame_ids = {c: matched.get(i) or next(fresh_ids) for i, c in enumerate(kept)}
-
-    frame_rows, pf = [], assigned[assigned["cluster"].isin(keep_set)].copy()
-    pf["frame_id"] = pf["cluster"].map(frame_ids).astype("int32")
-    # Exemplar: the passage closest to the centre, the earliest on ties.
     exemplars = (pf.sort_values(["frame_id", "score", "published_at", "passage_id"], ascending=[True, False, True, True])
                  .drop_duplicates("frame_id").set_index("frame_id"))
-    for i, c in enumerate(kept):
+    frame_rows = []
+    if incremental:
+        frame_rows = [{"frame_id": int(r.frame_id), "label": r.label, "phrases": list(r.phrases),
+                       "exemplar_passage_id": r.exemplar_passage_id, "centroid": r.centroid, "model": encoder_key}
+                      for r in old.itertuples() if r.frame_id in exemplars.index]
+    for c in labelled:
         exemplar = exemplars.loc[frame_ids[c]]
-        label_terms = phrases.get(c) or [exemplar["text"][:60]]
+        label_terms = phrases.get(c) or [store.passage_texts([exemplar["passage_id"]])[exemplar["passage_id"]][:60]]
         frame_rows.append({"frame_id": frame_ids[c], "label": " · ".join(label_terms), "phrases": label_terms,
-                           "exemplar_passage_id": exemplar["passage_id"], "centroid": centroids[i],
+                           "exemplar_passage_id": exemplar["passage_id"], "centroid": centroids[c],
                            "model": encoder_key})
     frames_df = pd.DataFrame(frame_rows, columns=_empty_frames().columns)
     af = (pf.groupby(["article_id", "frame_id"]).agg(score=("score", "max"), passages=("passage_id", "count"))
           .reset_index())
-    retired = sorted(set(_active_discovered(store)) - set(frame_ids.values()))
+    listed = set(frames_df["frame_id"].astype(int))
+    retired = sorted(set(_active_discovered(store)) - listed)
     store.save_frames(frames_df, pf[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
                       af[["article_id", "frame_id", "score", "passages"]].astype({"score": "float32", "passages": "int32"}),
                       retired, run_id)
-    _record_splits_and_merges(store, run_id, centroids, [frame_ids[c] for c in kept], set(matched.values()), old,
-                              retired, settings.frame_match_threshold - 0.1)
-    counts = {"frames": len(kept), "assigned": int(len(pf)), "passages": int(len(meta)),
-              "clusters": clustering.n_clusters, "retired": len(retired)}
+    _record_splits_and_merges(store, run_id, centroids, [frame_ids[c] for c in range(len(centroids))],
+                              set(matched.values()), old, retired, settings.frame_match_threshold - 0.1)
+    counts = {**found.counts, "mode": "incremental" if incremental else "full", "joined_existing": joined,
+              "new_frames": len(new), "frames": len(frames_df), "assigned": int(len(pf)),
+              "passages": int(len(meta)), "retired": len(retired)}
     store.finish_run(run_id, counts)
     progress("frames", 3, 3)
-    return len(kept), int(len(pf)), int(len(meta)), False
+    return len(frames_df), int(len(pf)), int(len(meta)), False
 
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
@@ -415,7 +453,8 @@ def _empty_af() -> pd.DataFrame:
                          "score": pd.Series(dtype="float32"), "passages": pd.Series(dtype="int32")})
 
 
-def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop) -> BuildReport:
+def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop,
+               recluster: bool = False) -> BuildReport:
     report = BuildReport()
     key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
                                                              settings.backend, settings.device)
@@ -436,7 +475,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.seconds["embed"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
-        store, key, settings, progress)
+        store, key, settings, progress, recluster)
     report.seconds["frames"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress)
@@ -451,6 +490,8 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     return report
 
 
-def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop) -> BuildReport:
+def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, progress: Progress = _noop,
+          recluster: bool = False) -> BuildReport:
+    """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch."""
     with Store.write(db) as store:
-        return run_stages(store, settings, encoder, progress)
+        return run_stages(store, settings, encoder, progress, recluster)

@@ -60,3 +60,86 @@ def test_match_frames_one_to_one():
     new /= np.linalg.norm(new, axis=1, keepdims=True)
     m = match_frames(new, [10, 11, 12], old, threshold=0.8)
     assert m == {0: 11, 1: 10}
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _corpus(rng, topics, boiler=None, per_article=3, articles_per_topic=6, outlets=3, noise=0.25):
+    """Articles of a few passages around their topic's direction, optionally each ending in one shared
+    boilerplate line (a sign-up line, a credit) that has nothing to do with the article."""
+    vecs, texts, arts, outs = [], [], [], []
+    for t, topic in enumerate(topics):
+        for a in range(articles_per_topic):
+            art = f"t{t}a{a}"
+            for p in range(per_article):
+                vecs.append(topic + noise * rng.normal(size=topic.shape) / np.sqrt(len(topic)))
+                texts.append(f"{art}p{p}")
+                arts.append(art)
+                outs.append(f"o{a % outlets}")
+            if boiler is not None:
+                vecs.append(boiler + 0.05 * rng.normal(size=topic.shape) / np.sqrt(len(topic)))
+                texts.append(f"{art}-credit")
+                arts.append(art)
+                outs.append(f"o{a % outlets}")
+    return _unit(vecs), np.array(texts), np.array(arts), np.array(outs)
+
+
+def test_discover_sets_boilerplate_aside_and_keeps_the_stories():
+    from app.frames import discover
+
+    rng = np.random.default_rng(3)
+    topics = _unit(rng.normal(size=(3, 64)))
+    boiler = _unit(rng.normal(size=64))
+    x, texts, arts, outs = _corpus(rng, topics, boiler)
+    found = discover(x, texts, arts, outs, threshold=0.55)
+    credit = np.char.endswith(texts, "-credit")
+    assert found.counts["boilerplate"] == 1 and found.counts["boilerplate_passages"] == credit.sum()
+    assert found.set_aside[credit].all() and not found.set_aside[~credit].any()
+    assert (found.labels[credit] == -1).all()  # shown as unassigned, not as a frame
+    assert len(found.centroids) == 3
+    for t in range(3):
+        mine = found.labels[np.char.startswith(arts, f"t{t}a") & ~credit]
+        assert len(set(mine.tolist())) == 1 and mine[0] >= 0
+    # With the rule off, the credit line is a frame of its own.
+    off = discover(x, texts, arts, outs, threshold=0.55, min_anchoring=0)
+    assert len(off.centroids) == 4 and (off.labels[credit] >= 0).all()
+
+
+def test_discover_needs_several_articles_and_outlets():
+    from app.frames import discover
+
+    rng = np.random.default_rng(4)
+    topics = _unit(rng.normal(size=(2, 64)))
+    x, texts, arts, outs = _corpus(rng, topics, articles_per_topic=2)
+    assert len(discover(x, texts, arts, outs, threshold=0.55, min_articles=3).centroids) == 0
+    found = discover(x, texts, arts, outs, threshold=0.55, min_articles=2)
+    assert len(found.centroids) == 2
+    assert len(discover(x, texts, arts, np.full(len(x), "one"), threshold=0.55, min_articles=2).centroids) == 0
+
+
+def test_discover_merges_frames_whose_centres_nearly_coincide():
+    from app.frames import discover
+
+    rng = np.random.default_rng(5)
+    a = _unit(rng.normal(size=64))
+    b = _unit(0.65 * a + 0.35 * _unit(rng.normal(size=64)))  # a close variant of the same frame
+    assert 0.85 < float(a @ b) < 0.95
+    x, texts, arts, outs = _corpus(rng, np.stack([a, b]), noise=0.05)
+    apart = discover(x, texts, arts, outs, threshold=0.97, merge_threshold=1.0)
+    merged = discover(x, texts, arts, outs, threshold=0.97, merge_threshold=0.85)
+    assert len(apart.centroids) == 2 and apart.counts["merged"] == 0
+    assert merged.counts["merged"] == 1 and len(set(merged.labels.tolist()) - {-1}) == 1
+
+
+def test_anchoring_is_low_for_a_line_unrelated_to_its_article():
+    from app.frames import anchoring
+
+    rng = np.random.default_rng(6)
+    topic, other = _unit(rng.normal(size=(2, 64)))
+    x = _unit([topic + 0.2 * rng.normal(size=64) / 8 for _ in range(3)] + [other])
+    a = anchoring(x, np.array(["art"] * 4))
+    assert a[:3].min() > 0.8 and a[3] < 0.3
+    assert np.isnan(anchoring(x[:1], np.array(["alone"])))[0]

@@ -99,18 +99,36 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     pipeline.build(db, settings, encoder)
     r = Store.open_read(db)
     before = r.frames(include_inactive=True)
+    members_before = r.discovered_assignments(encoder.name)
     r.close()
+
+    # A new week joins the existing frames: no frame changes id or loses a passage.
     _ingest(db, settings, late)
     pipeline.build(db, settings, encoder)
     r = Store.open_read(db)
     after = r.frames(include_inactive=True)
+    members_after = r.discovered_assignments(encoder.name)
+    run = r.last_run("frames")
     r.close()
-    kept = set(before["frame_id"]) & set(after[after["status"] == "active"]["frame_id"])
-    assert len(kept) >= len(before) // 2
+    assert run["counts"]["mode"] == "incremental" and run["counts"]["joined_existing"] > 0
+    assert set(before["frame_id"]) <= set(after[after["status"] == "active"]["frame_id"])
+    kept = members_before.merge(members_after, on="passage_id", suffixes=("_before", "_after"))
+    assert len(kept) == len(members_before)
+    assert (kept["frame_id_before"] == kept["frame_id_after"]).all()
     new_ids = set(after["frame_id"]) - set(before["frame_id"])
     assert all(i > before["frame_id"].max() for i in new_ids)
-    retired = after[after["status"] == "retired"]
-    assert set(retired["frame_id"]) <= set(before["frame_id"])
+
+    # A full recluster keeps the id of every frame still found, retires the rest, never reuses an id.
+    pipeline.build(db, settings, encoder, recluster=True)
+    r = Store.open_read(db)
+    again = r.frames(include_inactive=True)
+    assert r.last_run("frames")["counts"]["mode"] == "full"
+    r.close()
+    kept = set(after["frame_id"]) & set(again[again["status"] == "active"]["frame_id"])
+    assert len(kept) >= len(after) // 2
+    assert all(i > after["frame_id"].max() for i in set(again["frame_id"]) - set(after["frame_id"]))
+    retired = again[again["status"] == "retired"]
+    assert set(retired["frame_id"]) <= set(after["frame_id"])
 
 
 def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, settings, encoder):
@@ -153,14 +171,16 @@ def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, s
     assert (status[b], status[c]) == ("merged", "hidden")
 
     # a full recluster (another discovery setting) keeps ids and edits
-    pipeline.build(db, settings.replace(discovery_iterations=settings.discovery_iterations + 1), encoder)
+    reclustered = settings.replace(discovery_iterations=settings.discovery_iterations + 1)
+    pipeline.build(db, reclustered, encoder)
     merged2, status2 = check(db)
     assert (status2[b], status2[c]) == ("merged", "hidden")
-    # a new week, built incrementally: still the same
+    # a new week, built incrementally: the frames keep every article and gain the new ones
     _ingest(db, settings, late)
-    pipeline.build(db, settings, encoder)
-    merged3, _ = check(db)
-    assert merged <= merged3
+    pipeline.build(db, reclustered, encoder)
+    merged3, status3 = check(db)
+    assert merged2 < merged3
+    assert (status3[b], status3[c]) == ("merged", "hidden")
 
     out = run.invoke(main, ["edit", str(b), "--restore", "--db", str(db)])
     assert out.exit_code == 0

@@ -5,6 +5,12 @@ within ``threshold`` of an existing centre; then a few rounds of recomputing
 centres and reassigning. Passages below the threshold of every centre stay
 unassigned: no passage is forced into a frame. Cost is O(passages x clusters),
 not quadratic in passages, and the number of clusters is capped.
+
+``discover`` turns clusters into frames: each distinct text is clustered once
+(copies do not weigh in), a frame must be told by several articles from
+several outlets, clusters whose passages are unrelated to the articles they sit
+in (publisher boilerplate, picture credits, bylines, stock phrases) are set
+aside, and clusters whose centres nearly coincide are merged.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ class Clustering:
         return len(self.centroids)
 
 
-def _best(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and cosine to the nearest centre of each row (-1 and -inf when there is none)."""
     best = np.full(len(x), -1, dtype=np.int64)
     score = np.full(len(x), -np.inf, dtype=np.float32)
     if len(centroids) == 0:
@@ -88,7 +95,7 @@ def threshold_clustering(
     labels = np.full(len(x), -1, dtype=np.int64)
     score = np.zeros(len(x), dtype=np.float32)
     for _ in range(max(1, iterations)):
-        best, s = _best(x, centres)
+        best, s = nearest(x, centres)
         labels = np.where(s >= threshold, best, -1)
         sizes = np.bincount(labels[labels >= 0], minlength=len(centres))
         keep = np.flatnonzero(sizes >= min_size)
@@ -104,7 +111,135 @@ def threshold_clustering(
         np.add.at(new, labels[labels >= 0], x[labels >= 0])
         norms = np.linalg.norm(new, axis=1, keepdims=True)
         centres = new / np.where(norms == 0, 1, norms)
-    best, s = _best(x, centres)
+    best, s = nearest(x, centres)
     labels = np.where(s >= threshold, best, -1)
     score = np.where(labels >= 0, s, 0).astype(np.float32)
     return Clustering(labels, score, centres)
+
+
+def anchoring(vectors: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
+    """Cosine of each passage to the mean of the other passages of its article (NaN when it is alone).
+
+    A story's passages sit close to the rest of their article; "Sign up for our
+    newsletter" or "AP contributed to this report" sit close to nothing in it."""
+    _, inverse = np.unique(np.asarray(article_ids), return_inverse=True)
+    sums = np.zeros((inverse.max() + 1 if len(inverse) else 0, vectors.shape[1]), dtype=np.float32)
+    np.add.at(sums, inverse, vectors)
+    alone = np.bincount(inverse)[inverse] < 2
+    out = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), BLOCK * 4):
+        sl = slice(start, start + BLOCK * 4)
+        rest = sums[inverse[sl]] - vectors[sl]
+        norm = np.linalg.norm(rest, axis=1)
+        out[sl] = (rest * vectors[sl]).sum(axis=1) / np.maximum(norm, 1e-9)
+    out[alone] = np.nan
+    return out
+
+
+@dataclass
+class Discovery:
+    labels: np.ndarray  # frame index per passage row, -1 when none
+    scores: np.ndarray  # cosine to the frame's centre per passage row (0 when none)
+    centroids: np.ndarray  # unit rows, one per frame index
+    rows: np.ndarray  # the first passage row of each distinct text, in order of first appearance
+    set_aside: np.ndarray  # per passage row: in a cluster set aside as boilerplate
+    counts: dict  # clusters found, set aside (too narrow, boilerplate) and merged
+
+
+def _merge(centroids: np.ndarray, threshold: float) -> np.ndarray:
+    """Group index per centroid: centres at or above ``threshold`` cosine join one group (single link)."""
+    parent = np.arange(len(centroids))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if threshold < 1 and len(centroids) > 1:
+        for start in range(0, len(centroids), BLOCK):
+            sims = centroids[start : start + BLOCK] @ centroids.T
+            for i, j in np.argwhere(sims >= threshold):
+                a, b = root(start + int(i)), root(int(j))
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    roots = np.array([root(i) for i in range(len(centroids))], dtype=np.int64)
+    _, group = np.unique(roots, return_inverse=True)
+    return group
+
+
+def _spread_ok(labels: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarray, n: int,
+               min_articles: int, min_outlets: int) -> np.ndarray:
+    """Per cluster index: told by at least ``min_articles`` articles from ``min_outlets`` outlets."""
+    on = labels >= 0
+    if not on.any():
+        return np.zeros(n, dtype=bool)
+    _, art = np.unique(article_ids[on], return_inverse=True)
+    _, out = np.unique(outlet_ids[on], return_inverse=True)
+    lab = labels[on]
+    articles = np.bincount(np.unique(np.c_[lab, art], axis=0)[:, 0], minlength=n)
+    outlets = np.bincount(np.unique(np.c_[lab, out], axis=0)[:, 0], minlength=n)
+    return (articles >= min_articles) & (outlets >= min_outlets)
+
+
+def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarray, *,
+             threshold: float, iterations: int = 3, max_clusters: int = 5000, min_articles: int = 3,
+             min_outlets: int = 2, min_anchoring: float = 0.6, merge_threshold: float = 1.0,
+             anchor: np.ndarray | None = None, typical: float | None = None) -> Discovery:
+    """Frames over passage rows (given in publication order).
+
+    ``anchor`` (each row's ``anchoring``) and ``typical`` (the median anchoring) can be given when the rows
+    are part of a larger corpus, e.g. the passages left over by an incremental update."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    text_keys, article_ids, outlet_ids = (np.asarray(a) for a in (text_keys, article_ids, outlet_ids))
+    _, first, inverse = np.unique(text_keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    rows = first[order]
+    to_row = rank[inverse]  # passage row -> distinct text index
+    x = vectors[rows]
+    clustering = threshold_clustering(x, threshold, iterations, max_clusters)
+    n = clustering.n_clusters
+    labels = clustering.labels[to_row]
+    spread = _spread_ok(labels, article_ids, outlet_ids, n, min_articles, min_outlets)
+
+    # Boilerplate: clusters whose passages are, on average, far less related to their own articles than a
+    # typical passage is to its article (relative to the median, so the rule holds for any model's scale).
+    if anchor is None:
+        anchor = anchoring(vectors, article_ids)
+    if typical is None:
+        typical = float(np.nanmedian(anchor)) if (~np.isnan(anchor)).any() else 0.0
+    floor = min_anchoring * typical if typical > 0 and min_anchoring > 0 else -np.inf  # 0 turns the rule off
+    on = (labels >= 0) & ~np.isnan(anchor)
+    total = np.bincount(labels[on], weights=anchor[on], minlength=n)
+    seen = np.bincount(labels[on], minlength=n)
+    mean_anchor = np.where(seen > 0, total / np.maximum(seen, 1), np.inf)
+    boiler = spread & (mean_anchor < floor)
+    keep = np.flatnonzero(spread & ~boiler)
+
+    # Merge clusters whose centres nearly coincide, then assign every text again to the nearest kept centre.
+    group = _merge(clustering.centroids[keep], merge_threshold) if len(keep) else np.zeros(0, np.int64)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    cluster_group = np.full(n, -1, dtype=np.int64)
+    cluster_group[keep] = group
+    row_group = np.r_[cluster_group, -1][clustering.labels]  # index -1 reads the appended -1
+    centres = np.zeros((n_groups, x.shape[1]), dtype=np.float32)
+    member = row_group >= 0
+    np.add.at(centres, row_group[member], x[member])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
+    best, score = nearest(x, centres)
+    # Texts of boilerplate clusters stay out; the rest may join any kept frame they are close enough to.
+    in_boiler = np.r_[boiler, False][clustering.labels]
+    row_labels = np.where((score >= threshold) & ~in_boiler, best, -1)
+    # A frame must still be told widely after reassignment.
+    ok = _spread_ok(row_labels[to_row], article_ids, outlet_ids, n_groups, min_articles, min_outlets)
+    remap = np.full(n_groups, -1, dtype=np.int64)
+    remap[ok] = np.arange(int(ok.sum()))
+    row_labels = np.r_[remap, -1][row_labels]
+    row_scores = np.where(row_labels >= 0, score, 0).astype(np.float32)
+    counts = {"anchoring_floor": round(float(floor), 4) if np.isfinite(floor) else None, "clusters": n,
+              "narrow": int((~spread).sum()), "boilerplate": int(boiler.sum()),
+              "boilerplate_passages": int(in_boiler[to_row].sum()),
+              "merged": int(len(keep) - n_groups), "frames": int(ok.sum())}
+    return Discovery(row_labels[to_row], row_scores[to_row], centres[ok], rows, in_boiler[to_row], counts)

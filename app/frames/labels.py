@@ -8,6 +8,8 @@ on corpora of a million passages."""
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
@@ -34,15 +36,21 @@ def _sample(labels: np.ndarray, scores: np.ndarray | None, per_class: int, backg
     return out
 
 
-def label_clusters(texts: list[str], labels: np.ndarray, n_phrases: int = 3, candidates: int = 12,
+def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], labels: np.ndarray, n_phrases: int = 3, candidates: int = 12,
                    scores: np.ndarray | None = None, per_class: int = 60, background: int = 20000) -> dict[int, list[str]]:
-    """Phrases per cluster index (labels == -1 form the background class)."""
+    """Phrases per cluster index (labels == -1 form the background class).
+
+    ``texts`` is the text of every row, or a function giving the texts of the rows asked for (only the
+    sampled rows are read, so a million-passage corpus need not be held in memory)."""
     labels = np.asarray(labels)
     clusters = sorted(int(c) for c in np.unique(labels) if c >= 0)
     if not clusters:
         return {}
     classes = clusters + [-1]
     rows = _sample(labels, None if scores is None else np.asarray(scores), per_class, background)
+    if callable(texts):
+        wanted = np.concatenate([rows.get(c, np.zeros(0, np.int64)) for c in classes])
+        texts = dict(zip(wanted.tolist(), texts(wanted)))
     docs = [" \n ".join(texts[i] for i in rows.get(c, [])) for c in classes]
     vec = CountVectorizer(ngram_range=(1, 3), stop_words="english", token_pattern=TOKEN, lowercase=True)
     try:

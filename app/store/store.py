@@ -291,10 +291,11 @@ class Store:
         )
         return f"{row[0]}:{row[1]}"
 
-    def passage_vectors(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+    def passage_vectors(self, model: str, with_text: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
         """Every embedded passage with its article's outlet and date, in publication order."""
+        text = "p.text, " if with_text else ""
         table = self.conn.sql(
-            """SELECT p.passage_id, p.article_id, p.text_hash, p.text, a.outlet_id, a.published_at, e.vector
+            f"""SELECT p.passage_id, p.article_id, p.text_hash, {text}a.outlet_id, a.published_at, e.vector
                FROM passages p
                JOIN articles a USING (article_id)
                JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
@@ -304,6 +305,12 @@ class Store:
         vectors = _list_column_to_matrix(table.column("vector"))
         meta = table.drop_columns(["vector"]).to_pandas()
         return meta, vectors
+
+    def discovered_assignments(self, model: str) -> pd.DataFrame:
+        """Passage memberships of the discovered frames of ``model`` (as stored, before merges resolve)."""
+        return self._df(
+            """SELECT pf.passage_id, pf.frame_id, pf.score FROM passage_frames pf JOIN frames f USING (frame_id)
+               WHERE f.kind = 'discovered' AND f.model = ?""", [model]).astype({"frame_id": "int32", "score": "float32"})
 
     def frames(self, include_inactive: bool = False, edited: bool = False) -> pd.DataFrame:
         """Active frames; with ``edited`` also those a user merged or retired (they keep their ids);
