@@ -132,11 +132,13 @@ def build(ctx, db, model, threshold, recluster):
 @click.option("--phrase", "phrases", multiple=True, help="A phrase that marks the frame (matched literally, any case and inflection).")
 @click.option("--example", "examples", multiple=True, help="An example sentence (matched by paraphrase).")
 @click.option("--threshold", type=float, default=None, help="Paraphrase similarity for this frame (default: seed_threshold).")
+@click.option("--min-passages", type=click.IntRange(min=1), default=None,
+              help="Passages an article matched only by paraphrase needs (default: seed_min_passages, 1).")
 @click.option("--remove", is_flag=True, help="Remove the seeded frame NAME.")
 @click.option("--file", "frames_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Seeds file (default: the frames_file setting, ./frames.toml).")
 @click.pass_context
-def seed(ctx, name, phrases, examples, threshold, remove, frames_file):
+def seed(ctx, name, phrases, examples, threshold, min_passages, remove, frames_file):
     """Add, replace or remove a seeded frame; `narratives build` then matches it."""
     from app.frames.seeded import Seed, SeedError, load_seeds, save_seeds, upsert_seed
 
@@ -152,7 +154,8 @@ def seed(ctx, name, phrases, examples, threshold, remove, frames_file):
             return
         if not phrases and not examples:
             raise click.ClickException("give at least one --phrase or --example")
-        seeds = upsert_seed(settings.frames_file, Seed(name, tuple(phrases), tuple(examples), threshold))
+        seeds = upsert_seed(settings.frames_file, Seed(name, tuple(phrases), tuple(examples), threshold,
+                                                             min_passages))
     except SeedError as exc:
         raise _fail(exc) from exc
     click.echo(f"{len(seeds)} seeded frame(s) in {settings.frames_file}; run `narratives build` to match them")

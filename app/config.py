@@ -64,6 +64,8 @@ class Settings:
     # Seeded frames.
     frames_file: Path = Path("frames.toml")
     seed_threshold: float = 0.6
+    # An article matched by paraphrase alone needs this many matching passages (literal matches always count).
+    seed_min_passages: int = 1
     # Evidence: an item repeats an earlier one of the same kind when their passages are this similar.
     evidence_repeat_threshold: float = 0.4
     sample: Path = SAMPLE_PATH

@@ -24,7 +24,7 @@ from app.frames import anchoring, discover, label_clusters, match_frames, neares
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import frame_ledger
-from app.frames.seeded import load_seeds, match_seed
+from app.frames.seeded import article_gate, load_seeds, match_seed
 from app.segment import segment, text_hash
 from app.store import Store
 from embeddings import Encoder, encode_in_batches, load_encoder, model_key
@@ -266,6 +266,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     seeds = load_seeds(settings.frames_file)
     params = {
         "model": encoder_key, "default_threshold": settings.seed_threshold,
+        "default_min_passages": settings.seed_min_passages,
         "seeds": [s.as_dict() for s in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
     }
     last = store.last_run("seeded")
@@ -287,6 +288,9 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
         seed_vectors = encoder.encode(seed.texts)
         threshold = seed.threshold if seed.threshold is not None else settings.seed_threshold
         idx, score, how = match_seed(texts, vectors, seed, seed_vectors, threshold)
+        min_passages = seed.min_passages if seed.min_passages is not None else settings.seed_min_passages
+        keep = article_gate(meta["article_id"].to_numpy()[idx], how, min_passages)
+        idx, score, how = idx[keep], score[keep], how[keep]
         frame_id = by_name.get(seed.name.lower()) or next(new_ids)
         centre = seed_vectors.mean(axis=0)
         exemplar = meta["passage_id"].iloc[idx[np.argmax(score)]] if len(idx) else None

@@ -111,10 +111,12 @@ def test_frames_page_seeds_a_frame_and_builds(app_env, tmp_path):
     at.text_input(key=keys.SEED_NAME).set_value("Human waves")
     at.text_area(key=keys.SEED_PHRASES).set_value("human waves\nhuman wave")
     at.text_area(key=keys.SEED_EXAMPLES).set_value("The soldiers are thrown forward in waves across open ground.")
+    at.number_input(key=keys.SEED_MIN_PASSAGES).set_value(2)
     at.get("form")[0]  # the seed form is there
     at.button[-1].click().run()  # the form's submit button
     assert not at.exception and not at.error
     assert "Human waves" in (tmp_path / "frames.toml").read_text()
+    assert "min_passages = 2" in (tmp_path / "frames.toml").read_text()
     seeded = _read(app_env, lambda r: r.frame_summary().query("kind == 'seeded'"))
     assert "Human waves" in seeded["label"].tolist()
     assert seeded.set_index("label").loc["Human waves", "articles"] > 5

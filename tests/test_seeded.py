@@ -1,5 +1,6 @@
 import re
 
+import numpy as np
 import pytest
 
 import app.pipeline as pipeline
@@ -41,6 +42,22 @@ def test_seeds_file_round_trip_and_errors(tmp_path):
     with pytest.raises(SeedError, match="used twice"):
         load_seeds(path)
     assert load_seeds(tmp_path / "missing.toml") == []
+    upsert_seed(path.with_name("g.toml"), Seed("Gated", examples=("An example.",), min_passages=2))
+    assert load_seeds(path.with_name("g.toml"))[0].min_passages == 2
+    for bad in ("0", "1.5", "true"):
+        path.write_text(f'[[frame]]\nname = "x"\nphrases = ["a"]\nmin_passages = {bad}\n')
+        with pytest.raises(SeedError, match="min_passages must be a whole number"):
+            load_seeds(path)
+
+
+def test_article_gate_keeps_literal_matches_and_well_supported_articles():
+    from app.frames.seeded import article_gate
+
+    articles = np.array(["a", "a", "b", "c", "c", "c", "d"])
+    how = np.array(["paraphrase", "paraphrase", "paraphrase", "paraphrase", "literal", "paraphrase", "paraphrase"])
+    assert article_gate(articles, how, 1).all()
+    assert article_gate(articles, how, 2).tolist() == [True, True, False, True, True, True, False]
+    assert article_gate(articles, how, 3).tolist() == [False, False, False, True, True, True, False]
 
 
 def _build(db, settings, encoder):
@@ -105,9 +122,19 @@ def test_paraphrases_are_found_with_the_real_model(sample_db_copy, settings, tmp
     pipeline.build(sample_db_copy, s)
     r = Store.open_read(sample_db_copy)
     fid = int(r.frame_summary().query("kind == 'seeded'").iloc[0]["frame_id"])
-    matched = r.frame_passages(fid)
+    matched = r.frame_passages(fid, limit=100_000)
     r.close()
     assert (matched["match"] == "paraphrase").all() and len(matched) > 20
     top = " ".join(matched.sort_values("score", ascending=False)["text"].head(20)).lower()
     assert "cannon fodder" in top  # found by meaning: the seed never says "cannon fodder"
     assert "satellite" not in top
+
+    # Asking for three matching passages keeps exactly the articles that have them.
+    per_article = matched.groupby("article_id").size()
+    save_seeds(seeds_file, [Seed("Expendable troops", examples=(
+        "Kestria's young conscripts are thrown into Valdoria's war as expendable infantry.",), min_passages=3)])
+    pipeline.build(sample_db_copy, s)
+    r = Store.open_read(sample_db_copy)
+    gated = set(r.frame_passages(fid, limit=100_000)["article_id"])
+    r.close()
+    assert gated == set(per_article[per_article >= 3].index) and 0 < len(gated) < len(per_article)

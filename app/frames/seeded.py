@@ -17,6 +17,11 @@ version control::
     phrases = ["cannon fodder", "sent to die"]
     examples = ["The conscripts are being thrown into battle as expendable manpower."]
     threshold = 0.6   # optional
+    min_passages = 2  # optional: an article matched only by paraphrase needs this many matching passages
+
+An article always joins the frame through a literal match; through paraphrase alone it joins when at
+least ``min_passages`` of its passages match (the ``seed_min_passages`` setting unless the frame sets its
+own; 1 by default). Requiring two or more keeps out articles that brush past a frame in one sentence.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Seed:
     phrases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     threshold: float | None = None
+    min_passages: int | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -51,15 +57,18 @@ class Seed:
         d = {"name": self.name, "phrases": list(self.phrases), "examples": list(self.examples)}
         if self.threshold is not None:
             d["threshold"] = self.threshold
+        if self.min_passages is not None:
+            d["min_passages"] = self.min_passages
         return d
 
 
 def _seed(entry: dict, where: str) -> Seed:
     if not isinstance(entry, dict):
         raise SeedError(f"{where}: expected a table with name, phrases and examples")
-    unknown = set(entry) - {"name", "phrases", "examples", "threshold"}
+    unknown = set(entry) - {"name", "phrases", "examples", "threshold", "min_passages"}
     if unknown:
-        raise SeedError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; use name, phrases, examples, threshold")
+        raise SeedError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                        "use name, phrases, examples, threshold, min_passages")
     name = str(entry.get("name", "")).strip()
     if not name:
         raise SeedError(f"{where}: a seeded frame needs a name")
@@ -70,7 +79,11 @@ def _seed(entry: dict, where: str) -> Seed:
     threshold = entry.get("threshold")
     if threshold is not None and not 0 < float(threshold) < 1:
         raise SeedError(f"{where} ({name!r}): threshold must be between 0 and 1, got {threshold}")
-    return Seed(name, phrases, examples, None if threshold is None else float(threshold))
+    min_passages = entry.get("min_passages")
+    if min_passages is not None and (isinstance(min_passages, bool) or not isinstance(min_passages, int)
+                                     or min_passages < 1):
+        raise SeedError(f"{where} ({name!r}): min_passages must be a whole number of at least 1, got {min_passages!r}")
+    return Seed(name, phrases, examples, None if threshold is None else float(threshold), min_passages)
 
 
 def load_seeds(path: str | Path) -> list[Seed]:
@@ -99,6 +112,8 @@ def save_seeds(path: str | Path, seeds: list[Seed]) -> None:
         lines.append(f"examples = {json.dumps(list(s.examples), ensure_ascii=False)}")
         if s.threshold is not None:
             lines.append(f"threshold = {s.threshold}")
+        if s.min_passages is not None:
+            lines.append(f"min_passages = {s.min_passages}")
         lines.append("")
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
@@ -136,3 +151,15 @@ def match_seed(texts: list[str], vectors: np.ndarray, seed: Seed, seed_vectors: 
     rows = np.flatnonzero(literal | paraphrase)
     how = np.where(literal[rows], "literal", "paraphrase")
     return rows, sims[rows].astype(np.float32), how
+
+
+def article_gate(article_ids: np.ndarray, how: np.ndarray, min_passages: int) -> np.ndarray:
+    """Which matches to keep: every match of an article with a literal match or with at least
+    ``min_passages`` matches in all."""
+    article_ids, how = np.asarray(article_ids), np.asarray(how)
+    if min_passages <= 1 or len(article_ids) == 0:
+        return np.ones(len(article_ids), dtype=bool)
+    _, inverse, counts = np.unique(article_ids, return_inverse=True, return_counts=True)
+    literal = np.zeros(len(counts), dtype=bool)
+    np.logical_or.at(literal, inverse, how == "literal")
+    return literal[inverse] | (counts[inverse] >= min_passages)

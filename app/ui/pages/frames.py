@@ -66,11 +66,17 @@ with st.form(key=keys.SEED_FORM):
     threshold = st.slider("Paraphrase threshold", 0.3, 0.95, float(s.seed_threshold), 0.01, key=keys.SEED_THRESHOLD,
                           help="Calibrated default: see bench/RESULTS.md (seed threshold). Lower finds more, "
                                "with more false matches.")
+    min_passages = st.number_input("Passages an article needs (paraphrase only)", 1, 20, int(s.seed_min_passages),
+                                   key=keys.SEED_MIN_PASSAGES,
+                                   help="An article joins through any literal phrase match; matched only by "
+                                        "paraphrase, it needs this many matching passages. 2 or more keeps out "
+                                        "articles that brush past the frame in one sentence.")
     submitted = st.form_submit_button("Save the seed and build")
 if submitted:
     try:
         seed = Seed(name.strip(), tuple(p.strip() for p in phrases.splitlines() if p.strip()),
-                    tuple(e.strip() for e in examples.splitlines() if e.strip()), threshold)
+                    tuple(e.strip() for e in examples.splitlines() if e.strip()), threshold,
+                    None if int(min_passages) == s.seed_min_passages else int(min_passages))
         upsert_seed(s.frames_file, seed)
         _, report = data.build_with_progress(None, "Matching the seeded frames…")
         st.success(f"Saved “{seed.name}” to {s.frames_file}; {report.seeded_frames} seeded frames matched.")
