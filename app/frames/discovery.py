@@ -147,25 +147,18 @@ class Discovery:
 
 
 def _merge(centroids: np.ndarray, threshold: float) -> np.ndarray:
-    """Group index per centroid: centres at or above ``threshold`` cosine join one group (single link)."""
-    parent = np.arange(len(centroids))
+    """Group index per centroid: complete-link agglomeration stopped at ``threshold`` cosine, so every two
+    centres in a group are at least that similar (single link would chain distinct frames into topics).
+    Compares all pairs of centres: fine for the tens of thousands of frames ``max_clusters`` allows."""
+    if threshold >= 1 or len(centroids) < 2:
+        return np.arange(len(centroids), dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    if threshold < 1 and len(centroids) > 1:
-        for start in range(0, len(centroids), BLOCK):
-            sims = centroids[start : start + BLOCK] @ centroids.T
-            for i, j in np.argwhere(sims >= threshold):
-                a, b = root(start + int(i)), root(int(j))
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    roots = np.array([root(i) for i in range(len(centroids))], dtype=np.int64)
-    _, group = np.unique(roots, return_inverse=True)
-    return group
+    distances = np.clip(pdist(centroids.astype(np.float64), "cosine"), 0, 2)
+    groups = fcluster(linkage(distances, "complete"), 1 - threshold, "distance")
+    _, group = np.unique(groups, return_inverse=True)
+    return group.astype(np.int64)
 
 
 def _spread_ok(labels: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarray, n: int,
