@@ -463,9 +463,12 @@ class Store:
                FROM frames f LEFT JOIN frame_summary s USING (frame_id) LEFT JOIN frame_merges m USING (frame_id)
                WHERE f.status IN ('active', 'merged', 'hidden') ORDER BY f.status, articles DESC, f.frame_id""")
 
-    def corpus_stats(self) -> dict[str, pd.DataFrame]:
-        """Articles per outlet and per week, and rejected records grouped by reason."""
+    def corpus_stats(self) -> dict:
+        """Articles per outlet and per week, rejected records grouped by reason, and what the last frames
+        run did (``frames_run``: its counts, empty before the first build)."""
+        last = self.last_run("frames")
         return {
+            "frames_run": dict(last["counts"]) if last else {},
             "per_outlet": self._df(
                 """SELECT o.name AS outlet, o.kind, o.lean, count(a.article_id) AS articles,
                           min(a.published_at) AS first, max(a.published_at) AS last

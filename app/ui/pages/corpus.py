@@ -52,6 +52,19 @@ st.subheader("Outlets")
 st.dataframe(stats["per_outlet"], hide_index=True, width="stretch",
              column_config={"first": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD"),
                             "last": st.column_config.DatetimeColumn("last article", format="YYYY-MM-DD")})
+run = stats["frames_run"]
+if run.get("passages"):
+    st.subheader("Frames: the last build")
+    unassigned = run["passages"] - run.get("assigned", 0)
+    st.markdown(
+        f"{run.get('frames', 0):,} discovered frames ({run.get('mode', 'full')} run); "
+        f"{run.get('assigned', 0):,} of {run['passages']:,} passages are in a frame and {unassigned:,} "
+        f"({unassigned / run['passages']:.0%}) in none. Set aside as publisher boilerplate (sign-up lines, "
+        f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
+        f"passages; merged because their centres coincide: {run.get('merged', 0):,}; too narrow (too few "
+        f"articles or outlets): {run.get('narrow', 0):,} clusters."
+        + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
+           "new frames were made." if run.get("mode") == "incremental" else ""))
 st.subheader("Rejected records, by reason")
 if stats["rejects"].empty:
     st.markdown("None.")
