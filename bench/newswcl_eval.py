@@ -2,8 +2,8 @@
 
     python bench/newswcl_eval.py [--no-bertopic]
 
-For our discovered frames (the build's threshold clustering of passages, default settings) and for
-BERTopic (default settings with the local copy of its default model; and fed our document vectors):
+For our discovered frames (the build's discovery, ``app.frames.discover``, default settings, with an
+ablation of its rules) and for BERTopic (default settings with the local copy of its default model; and fed our document vectors):
 
 * article level: each article's main frame (the one holding most of its passages) against its event:
   NMI, ARI, purity;
@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 from semeval_eval import cluster_scores  # noqa: E402
 
 from app.config import load_settings  # noqa: E402
-from app.frames import threshold_clustering  # noqa: E402
+from app.frames import discover, threshold_clustering  # noqa: E402
 from app.segment import segment  # noqa: E402
 from embeddings import load_encoder  # noqa: E402
 
@@ -42,7 +42,7 @@ ROOT = HERE.parent.parent / "shared" / "corpora" / "newswcl50" / "1-raw-articles
 
 
 def load() -> tuple[list[str], list[str], list[str]]:
-    ids, events, texts = [], [], []
+    ids, events, texts = [], [], []  # file names are <event>_<outlet>.txt
     for path in sorted(ROOT.glob("event_*/*.txt*")):
         event = path.parent.name
         lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
@@ -83,17 +83,32 @@ def main() -> None:
 
     rows = []
     t1 = time.perf_counter()
-    c = threshold_clustering(vecs, s.frame_threshold, s.discovery_iterations, s.max_clusters)
-    main_frame = np.full(len(ids), -1)
-    groups = []
-    for i in range(len(ids)):
-        mine = c.labels[owner == i]
-        mine = mine[mine >= 0]
-        groups.append(set(mine.tolist()))
-        if len(mine):
-            main_frame[i] = Counter(mine.tolist()).most_common(1)[0][0]
-    rows.append(("Narrative Tracker discovery (passages, default settings)", cluster_scores(main_frame, events),
-                 pair_scores(groups, events), time.perf_counter() - t1))
+    outlets = np.asarray([ids[i].split("_", 1)[-1].split(".")[0] for i in owner])
+    keys = np.arange(len(passages))
+
+    def frames(**changes) -> np.ndarray:
+        rules = dict(threshold=s.frame_threshold, iterations=s.discovery_iterations, max_clusters=s.max_clusters,
+                     min_articles=s.min_frame_articles, min_outlets=s.min_frame_outlets,
+                     min_anchoring=s.min_frame_anchoring, merge_threshold=s.frame_merge_threshold)
+        return discover(vecs, keys, owner, outlets, **{**rules, **changes}).labels
+
+    def scored(labels: np.ndarray) -> tuple[dict, dict]:
+        main_frame = np.full(len(ids), -1)
+        groups = []
+        for i in range(len(ids)):
+            mine = labels[owner == i]
+            mine = mine[mine >= 0]
+            groups.append(set(mine.tolist()))
+            if len(mine):
+                main_frame[i] = Counter(mine.tolist()).most_common(1)[0][0]
+        return cluster_scores(main_frame, events), pair_scores(groups, events)
+
+    labels = frames()
+    rows.append(("Narrative Tracker frames, default settings", *scored(labels), time.perf_counter() - t1))
+    rows.append(("  ablation: threshold clustering alone (no frame rules)", *scored(threshold_clustering(
+        vecs, s.frame_threshold, s.discovery_iterations, s.max_clusters).labels), None))
+    rows.append(("  ablation: frames without merging near frames", *scored(frames(merge_threshold=1.0)), None))
+    rows.append(("  ablation: frames without the boilerplate rule", *scored(frames(min_anchoring=0)), None))
     if not args.no_bertopic:
         from bertopic import BERTopic
         from sentence_transformers import SentenceTransformer
@@ -123,7 +138,8 @@ def main() -> None:
           "seconds (after embedding) |\n|---|---|---|---|---|---|---|---|---|")
     for name, m, p, secs in rows:
         print(f"| {name} | {m['NMI']:.3f} | {m['ARI']:.3f} | {m['purity']:.3f} | {m['clusters']} | "
-              f"{m['unassigned']:.0%} | {p['precision']:.3f} | {p['recall']:.3f} | {secs:.1f} |")
+              f"{m['unassigned']:.0%} | {p['precision']:.3f} | {p['recall']:.3f} | "
+              f"{'' if secs is None else f'{secs:.1f}'} |")
 
 
 if __name__ == "__main__":
