@@ -102,8 +102,8 @@ def ingest(ctx, paths, db):
 @click.option("--model", default=None, help="'default', any sentence-transformers model name, or a local path.")
 @click.option("--threshold", type=float, default=None, help="Cosine similarity a passage needs to join a frame.")
 @click.option("--recluster", is_flag=True,
-              help="Rebuild the discovered frames from scratch (by default new passages join the existing frames "
-                   "and only the rest are clustered); frames still found keep their ids.")
+              help="Rebuild the discovered frames from scratch (by default the passages of new articles join the "
+                   "existing frames and only the rest of them are clustered); frames still found keep their ids.")
 @click.pass_context
 def build(ctx, db, model, threshold, recluster):
     """Segment, embed and discover frames for everything not yet built. Safe to interrupt and rerun."""

@@ -141,9 +141,9 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                  recluster: bool = False) -> tuple[int, int, int, bool]:
     """Frames over every embedded passage; skipped when nothing changed since the last run.
 
-    With the same discovery settings as last time, new passages join the existing frames (whose
-    centres and members stay as they are) and only the passages in no frame are clustered again, for
-    new frames. A changed setting, a new model or ``recluster`` rebuilds every frame from scratch;
+    With the same discovery settings as last time, the passages of newly ingested articles join the
+    existing frames (whose centres and members stay as they are) and only the rest of them are
+    clustered, for new frames. A changed setting, a new model or ``recluster`` rebuilds every frame from scratch;
     frames still there keep their ids either way."""
     discovery = {
         "model": encoder_key,
@@ -179,9 +179,13 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     rest = np.arange(len(meta))
     joined = 0
     if incremental:
-        # Existing frames keep their members; passages in no frame may join the nearest one.
+        # Existing frames keep their members; the passages of articles that came in since the last run
+        # join the nearest frame when close enough, and only the rest of them are clustered for new
+        # frames. Passages the last run left out stay out until a full recluster.
         kept_pf = store.discovered_assignments(encoder_key)
-        rest = np.flatnonzero(~meta["passage_id"].isin(kept_pf["passage_id"]).to_numpy())
+        fresh = store.articles_ingested_after(last["started_at"])
+        rest = np.flatnonzero(meta["article_id"].isin(fresh).to_numpy()
+                              & ~meta["passage_id"].isin(kept_pf["passage_id"]).to_numpy())
         old_c = np.stack(old["centroid"].tolist()).astype(np.float32)
         best, score = nearest(vectors[rest], old_c)
         near = score >= settings.frame_threshold
@@ -253,6 +257,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     _record_splits_and_merges(store, run_id, centroids, [frame_ids[c] for c in range(len(centroids))],
                               set(matched.values()), old, retired, settings.frame_match_threshold - 0.1)
     counts = {**found.counts, "mode": "incremental" if incremental else "full", "joined_existing": joined,
+              "considered": int(len(rest) + joined),
               "new_frames": len(new), "frames": len(frames_df), "assigned": int(len(pf)),
               "passages": int(len(meta)), "retired": len(retired)}
     store.finish_run(run_id, counts)

@@ -115,6 +115,14 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     kept = members_before.merge(members_after, on="passage_id", suffixes=("_before", "_after"))
     assert len(kept) == len(members_before)
     assert (kept["frame_id_before"] == kept["frame_id_after"]).all()
+    # Only the new week's passages were placed; what the last run left out stays out until a recluster.
+    r = Store.open_read(db)
+    late_passages = set(r._df("SELECT passage_id FROM passages JOIN articles USING (article_id) WHERE source_file = ?",
+                              [str(late)])["passage_id"])
+    r.close()
+    placed = set(members_after["passage_id"]) - set(members_before["passage_id"])
+    assert placed and placed <= late_passages
+    assert run["counts"]["considered"] <= len(late_passages)
     new_ids = set(after["frame_id"]) - set(before["frame_id"])
     assert all(i > before["frame_id"].max() for i in new_ids)
 

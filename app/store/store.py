@@ -306,6 +306,10 @@ class Store:
         meta = table.drop_columns(["vector"]).to_pandas()
         return meta, vectors
 
+    def articles_ingested_after(self, when) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT article_id FROM articles WHERE ingested_at > ?",
+                                                [when]).fetchall()}
+
     def discovered_assignments(self, model: str) -> pd.DataFrame:
         """Passage memberships of the discovered frames of ``model`` (as stored, before merges resolve)."""
         return self._df(
