@@ -20,7 +20,7 @@ import pandas as pd
 from app.config import Settings
 from app.dedup import copy_links, near_copy_pairs
 from app.propagation import Attributions, frame_lineage
-from app.frames import anchoring, discover, label_clusters, match_frames, nearest
+from app.frames import anchoring, discover, label_clusters, match_frames, nearest, typical_anchoring
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import frame_ledger
@@ -143,8 +143,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     With the same discovery settings as last time, the passages of newly ingested articles join the
     existing frames (whose centres and members stay as they are) and only the rest of them are
-    clustered, for new frames. A changed setting, a new model or ``recluster`` rebuilds every frame from scratch;
-    frames still there keep their ids either way."""
+    clustered, for new frames. A changed setting, a new model or ``recluster`` rebuilds every frame
+    from scratch; frames still there keep their ids either way."""
     discovery = {
         "model": encoder_key,
         "threshold": settings.frame_threshold,
@@ -173,7 +173,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         store.finish_run(run_id, {"frames": 0, "assigned": 0, "passages": 0})
         return 0, 0, 0, False
     anchor = anchoring(vectors, meta["article_id"].to_numpy())
-    typical = float(np.nanmedian(anchor)) if (~np.isnan(anchor)).any() else 0.0
+    typical = typical_anchoring(anchor)
 
     kept_pf = _empty_pf()[["passage_id", "frame_id", "score"]]
     rest = np.arange(len(meta))

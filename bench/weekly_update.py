@@ -11,8 +11,9 @@ bench/_peak.py (wall time, peak RSS); stage times come from the build's own repo
 ``--cache`` names a database already built from the same corpus with the same model: its passage
 vectors and evidence cues are copied in first (both are keyed by text hash, so this is the product's own
 "never embed twice" cache), which keeps the run to minutes; embedding is timed in bench/embed.py.
-Articles after the week are left out. The build before the week is kept in ``--keep`` (base.duckdb) and reused by a rerun. Checks printed with the figures: no frame present before the
-update lost a passage or changed its id in the incremental build.
+Articles after the week are left out. The build before the week is kept in ``--keep`` (base.duckdb)
+and reused by a rerun. Checks printed with the figures: no frame present before the update lost a
+passage or changed its id in the incremental build.
 
 Prints a Markdown block for bench/RESULTS.md. Nothing from the corpus is written into the repository.
 """

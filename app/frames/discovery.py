@@ -136,6 +136,11 @@ def anchoring(vectors: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
     return out
 
 
+def typical_anchoring(anchor: np.ndarray) -> float:
+    """The median anchoring of the passages that have one (0 when none has)."""
+    return float(np.nanmedian(anchor)) if (~np.isnan(anchor)).any() else 0.0
+
+
 @dataclass
 class Discovery:
     labels: np.ndarray  # frame index per passage row, -1 when none
@@ -202,7 +207,7 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     if anchor is None:
         anchor = anchoring(vectors, article_ids)
     if typical is None:
-        typical = float(np.nanmedian(anchor)) if (~np.isnan(anchor)).any() else 0.0
+        typical = typical_anchoring(anchor)
     floor = min_anchoring * typical if typical > 0 and min_anchoring > 0 else -np.inf  # 0 turns the rule off
     on = (labels >= 0) & ~np.isnan(anchor)
     total = np.bincount(labels[on], weights=anchor[on], minlength=n)

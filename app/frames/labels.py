@@ -36,8 +36,9 @@ def _sample(labels: np.ndarray, scores: np.ndarray | None, per_class: int, backg
     return out
 
 
-def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], labels: np.ndarray, n_phrases: int = 3, candidates: int = 12,
-                   scores: np.ndarray | None = None, per_class: int = 60, background: int = 20000) -> dict[int, list[str]]:
+def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], labels: np.ndarray,
+                   n_phrases: int = 3, candidates: int = 12, scores: np.ndarray | None = None,
+                   per_class: int = 60, background: int = 20000) -> dict[int, list[str]]:
     """Phrases per cluster index (labels == -1 form the background class).
 
     ``texts`` is the text of every row, or a function giving the texts of the rows asked for (only the
