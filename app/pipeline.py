@@ -27,7 +27,7 @@ from app.evidence.ledger import frame_ledger
 from app.frames.seeded import article_gate, load_seeds, match_seed
 from app.segment import segment, text_hash
 from app.store import Store
-from embeddings import Encoder, encode_in_batches, load_encoder, model_key
+from embeddings import Encoder, encode_in_batches, load_encoder, model_key, vector_space
 
 # progress(stage, done, total): called as work advances; total may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -112,7 +112,9 @@ def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encode
     encoder = get_encoder()
     if encoder.name != encoder_key:
         raise RuntimeError(f"encoder {encoder.name!r} does not match the cache key {encoder_key!r}")
-    run_id = store.start_run("embed", {"model": encoder_key})
+    # The runtime that made the vectors is recorded with the run: int8 vectors move slightly (about 0.001
+    # in cosine) between ONNX Runtime versions, and a reader of the numbers should be able to tell.
+    run_id = store.start_run("embed", {"model": encoder_key, "runtime": getattr(encoder, "runtime", None)})
     done = 0
     # An encoder may ask for bigger blocks (a GPU wants tens of thousands of texts at a time).
     chunk = getattr(encoder, "chunk_size", EMBED_CHUNK)
@@ -144,7 +146,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     With the same discovery settings as last time, the passages of newly ingested articles join the
     existing frames (whose centres and members stay as they are) and only the rest of them are
     clustered, for new frames. A changed setting, a new model or ``recluster`` rebuilds every frame
-    from scratch; frames still there keep their ids either way."""
+    from scratch; frames still there keep their ids either way, also across another form of the same
+    model (float, int8, another int8 recipe: see ``vector_space``), whose centres are comparable."""
     discovery = {
         "model": encoder_key,
         "threshold": settings.frame_threshold,
@@ -162,7 +165,9 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         counts = last["counts"]
         return counts.get("frames", 0), counts.get("assigned", 0), counts.get("passages", 0), True
     old = store.frames(edited=True)  # frames a user merged or retired keep their ids too
-    old = old[(old["kind"] == "discovered") & (old["model"] == encoder_key)] if len(old) else old
+    if len(old):
+        comparable = old["model"].map(vector_space) == vector_space(encoder_key)
+        old = old[(old["kind"] == "discovered") & comparable]
     incremental = (not recluster and last is not None and len(old) > 0
                    and {k: last["parameters"].get(k) for k in discovery} == discovery)
     progress("frames", 0, 3)

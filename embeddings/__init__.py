@@ -8,6 +8,7 @@ a backend. This package imports nothing from the application.
 
 from embeddings.base import Encoder, encode_in_batches
 from embeddings.hashing import HashingEncoder
-from embeddings.select import DEFAULT_MODEL_NAME, load_encoder, model_key, resolve_model
+from embeddings.select import DEFAULT_MODEL_NAME, load_encoder, model_key, resolve_model, vector_space
 
-__all__ = ["DEFAULT_MODEL_NAME", "Encoder", "HashingEncoder", "encode_in_batches", "load_encoder", "model_key", "resolve_model"]
+__all__ = ["DEFAULT_MODEL_NAME", "Encoder", "HashingEncoder", "encode_in_batches", "load_encoder", "model_key", "resolve_model",
+           "vector_space"]

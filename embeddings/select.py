@@ -7,6 +7,9 @@ local path. ``backend``: ``"auto"`` (CUDA when present, else int8 ONNX Runtime f
 
 The cache key names what the vectors are: float vectors from torch or ONNX agree to 1e-6 and share a
 key; int8 and static vectors have keys of their own, so switching re-embeds and keeps the old set.
+The int8 key carries the version of the int8 recipe (``+int8`` for the first, ``+int8v2`` since
+the export runs GELU in its tanh form): two int8 exports agree with the float model equally well
+but not with each other to the last digit, and a database must not mix them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {"default", "accurate", "all-minilm-l6-v2", DEFAULT_MODEL_NAME.lower()}
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 STATIC_DIM = 256
+INT8_VERSION = 2  # bump whenever a change to the int8 export changes the vectors it makes
 
 
 def resolve_model(setting: str) -> tuple[str, str]:
@@ -66,7 +70,15 @@ def model_key(setting: str, max_seq_length: int = 256, backend: str = "auto", de
     chosen = pick_backend(setting, backend, device)
     if chosen == "static":
         return f"{name}+static{STATIC_DIM}"
-    return f"{name}@{max_seq_length}" + ("+int8" if chosen == "onnx-int8" else "")
+    return f"{name}@{max_seq_length}" + (f"+int8v{INT8_VERSION}" if chosen == "onnx-int8" else "")
+
+
+def vector_space(key: str) -> str:
+    """Keys whose vectors can be compared with each other share a space: the float, int8 and shorter-input
+    forms of one transformer do (their vectors agree to about 0.99 in cosine); a static model has its own."""
+    if "+static" in key:
+        return key
+    return key.split("+")[0].split("@")[0]
 
 
 def default_cache_dir() -> str:

@@ -46,6 +46,10 @@ class SentenceTransformerEncoder:
         self.dim = int(dim())
         self.batch_size = batch_size if not self.device.startswith("cuda") else max(batch_size, 512)
         self.name = name
+        import sentence_transformers
+        import torch
+
+        self.runtime = f"sentence-transformers {sentence_transformers.__version__}, torch {torch.__version__}, {self.device}"
         if self.device.startswith("cuda"):
             # Feed the GPU big blocks: the pipeline hands over this many texts per call.
             self.chunk_size = 65_536

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app.config import SAMPLE_PATH
-from embeddings import HashingEncoder, encode_in_batches, load_encoder, model_key
+from embeddings import HashingEncoder, encode_in_batches, load_encoder, model_key, vector_space
 from embeddings.select import pick_backend
 
 pytestmark = pytest.mark.integration
@@ -40,6 +40,12 @@ def test_int8_agrees_and_is_independent_of_batch_mates(passages, reference, tmp_
     assert np.allclose(alone, v[:20], atol=1e-6)
     shuffled = encode_in_batches(enc, passages[::-1], batch_size=7)[::-1]
     assert np.allclose(shuffled, v, atol=1e-6)
+    # The export avoids the kernels that are slow for one short text: fused skip layer norm, erf GELU.
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(enc.path)).graph.node}
+    assert {"QAttention", "FastGelu", "LayerNormalization"} <= ops
+    assert not ops & {"SkipLayerNormalization", "BiasGelu"}
 
 
 def test_static_tier_is_fast_and_keeps_copies_together(passages, tmp_path_factory):
@@ -57,7 +63,9 @@ def test_static_tier_is_fast_and_keeps_copies_together(passages, tmp_path_factor
 
 def test_cache_keys_name_what_the_vectors_are():
     assert model_key("default", 256, "torch") == model_key("default", 256, "onnx")
-    assert model_key("default", 256, "onnx-int8").endswith("+int8")
+    assert model_key("default", 256, "onnx-int8").endswith("+int8v2")
+    assert vector_space(model_key("default", 256, "onnx-int8")) == vector_space(model_key("default", 128, "torch"))
+    assert vector_space(model_key("fast")) != vector_space(model_key("default"))
     assert model_key("fast").endswith("+static256")
     assert pick_backend("default", "auto", "cpu") == "onnx-int8"
     with pytest.raises(ValueError, match="unknown backend"):

@@ -25,10 +25,14 @@ def test_sample_build_finds_the_written_frames(sample_db):
         counts = r.counts()
         vectors = r._scalar("SELECT count(*) FROM embeddings")
         distinct = r._scalar("SELECT count(DISTINCT text_hash) FROM passages")
+        embed_run = r.last_run("embed")
     finally:
         r.close()
     assert counts["articles"] > 300 and counts["outlets"] == 20
     assert vectors == distinct
+    # the vectors' provenance: which form of the model made them, with which runtime
+    assert embed_run["parameters"]["model"].endswith("@256+int8v2")
+    assert embed_run["parameters"]["runtime"].startswith("onnxruntime ")
     labels = " | ".join(summary["label"]).lower()
     # The frames written into the sample come out with readable labels.
     for phrase in ("cannon fodder", "satellite", "wave"):

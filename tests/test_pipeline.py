@@ -139,6 +139,45 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     assert set(retired["frame_id"]) <= set(after["frame_id"])
 
 
+class _Renamed:
+    """The same vectors under another cache key, as another form of a model would give."""
+
+    def __init__(self, inner, name):
+        self.inner, self.name, self.dim = inner, name, inner.dim
+
+    def encode(self, texts):
+        return self.inner.encode(texts)
+
+
+def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(tmp_path, settings, encoder):
+    db = tmp_path / "m.duckdb"
+    _ingest(db, settings)
+    first = pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    before = set(r.frame_summary()["frame_id"])
+    r.close()
+
+    # Another form of the same model (an int8 export, a newer int8 recipe): every text is embedded again
+    # under the new key, the old vectors stay, and the frames found again keep their ids.
+    report = pipeline.build(db, settings, _Renamed(encoder, encoder.name + "+int8v2"))
+    assert report.embedded_texts == first.embedded_texts and not report.frames_skipped
+    r = Store.open_read(db)
+    assert set(r._df("SELECT DISTINCT model FROM embeddings")["model"]) == {encoder.name, encoder.name + "+int8v2"}
+    after = r.frames(include_inactive=True)
+    r.close()
+    assert set(after[after["status"] == "active"]["frame_id"]) == before
+    assert set(after[after["status"] == "active"]["model"]) == {encoder.name + "+int8v2"}
+
+    # A model in another vector space (a static model) cannot be compared: its frames are new.
+    pipeline.build(db, settings, _Renamed(encoder, encoder.name + "+static256"))
+    r = Store.open_read(db)
+    again = r.frames(include_inactive=True)
+    r.close()
+    active = set(again[again["status"] == "active"]["frame_id"])
+    assert active and not active & before
+    assert set(again[again["frame_id"].isin(before)]["status"]) == {"retired"}
+
+
 def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, settings, encoder):
     from click.testing import CliRunner
 
