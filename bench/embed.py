@@ -1,11 +1,15 @@
 """Embedding speed and agreement: every path on the same real passages, in the same run.
 
-    python bench/embed.py [--n 2000] [--paths baseline,torch,onnx,onnx-int8,static]
+    python bench/embed.py [--n 2000] [--paths baseline,torch,onnx,onnx-int8,static] [--rounds 1]
 
 Passages are paragraphs of AllSides articles (../shared/corpora), segmented as
 the build does. Each path runs in its own process (peak RSS is per path); the
-baseline is plain ``SentenceTransformer.encode`` with default settings. Prints
-a Markdown table for bench/RESULTS.md.
+baseline is plain ``SentenceTransformer.encode`` with default settings. With
+``--rounds N`` the paths run N times in turn (baseline, path, baseline, path,
+...): a path's speed-up is then the median over rounds of its rate over the
+same round's baseline, with the lowest and highest round shown, so that a slow
+spell of a shared machine falls on both sides of a ratio. Prints a Markdown
+table for bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ def main():
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--max-chars", type=int, default=None, help="only passages up to this many characters")
+    ap.add_argument("--rounds", type=int, default=1, help="run the paths this many times in turn")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--texts", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -96,44 +101,58 @@ def main():
     tfile = tmp / "texts.json"
     tfile.write_text(json.dumps(texts))
     # Warm the export/distillation caches first so they do not count as encoding time.
-    results, vecs = [], {}
+    paths = args.paths.split(",")
+    runs: dict[str, list[dict]] = {p: [] for p in paths}
+    vecs = {}
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    for path in args.paths.split(","):
-        out = tmp / f"{path}.npy"
-        cmd = [sys.executable, __file__, "--one", path, "--texts", str(tfile), "--out", str(out), "--cache-dir", args.cache_dir]
-        if path in ("onnx", "onnx-int8", "static"):
-            subprocess.run(cmd, capture_output=True, env=env, check=True)  # first time: export / distil
-        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if res.returncode != 0:
-            raise SystemExit(res.stderr[-3000:])
-        results.append(json.loads(res.stdout.strip().splitlines()[-1]))
-        vecs[path] = np.load(out)
+    for round_ in range(args.rounds):
+        for path in paths:
+            out = tmp / f"{path}.npy"
+            cmd = [sys.executable, __file__, "--one", path, "--texts", str(tfile), "--out", str(out),
+                   "--cache-dir", args.cache_dir]
+            if round_ == 0 and path in ("onnx", "onnx-int8", "static"):
+                subprocess.run(cmd, capture_output=True, env=env, check=True)  # first time: export / distil
+            res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if res.returncode != 0:
+                raise SystemExit(res.stderr[-3000:])
+            runs[path].append(json.loads(res.stdout.strip().splitlines()[-1]))
+            vecs[path] = np.load(out)
     ref = vecs.get("baseline")
     tokens = _mean_tokens(texts)
     print(f"## {dt.date.today()}, dev-2c: embedding paths on {len(texts):,} AllSides passages\n")
     extra = f" --paths {args.paths}" if args.paths != ",".join(PATHS) else ""
     extra += f" --max-chars {args.max_chars}" if args.max_chars else ""
+    extra += f" --rounds {args.rounds}" if args.rounds > 1 else ""
     print(f"- command: `python bench/embed.py --n {args.n}{extra}`; passages average {tokens:.0f} tokens; "
           f"{os.cpu_count()} cores, {platform.machine()}")
     print("- agreement: cosine between each path's vector and the baseline's for the same passage; for the static "
           "tier (another vector space) the Spearman correlation of all pairwise similarities with the baseline's, "
           "and how many of each passage's 10 nearest neighbours it shares with the baseline\n")
+    if args.rounds > 1:
+        print(f"- {args.rounds} rounds, the paths in turn; passages/s is the median round, × baseline the median of "
+              "each round's ratio to that round's baseline, with the lowest and highest round in brackets\n")
     print("| path | passages/s | × baseline | cosine to baseline mean / min | pairwise Spearman | top-10 overlap | "
           "load s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|")
-    base_rate = results[0]["rate"] if results[0]["path"] == "baseline" else None
-    for r in results:
-        v = vecs[r["path"]]
-        cos = spear = overlap = "–"
-        if ref is not None and r["path"] != "baseline":
+    base = runs.get("baseline")
+    for path in paths:
+        rates = [r["rate"] for r in runs[path]]
+        v = vecs[path]
+        cos = spear = overlap = speed = "–"
+        if base:
+            ratios = [r / b["rate"] for r, b in zip(rates, base)]
+            speed = f"{np.median(ratios):.2f}"
+            if len(ratios) > 1:
+                speed += f" ({min(ratios):.2f}–{max(ratios):.2f})"
+        if ref is not None and path != "baseline":
             if v.shape == ref.shape:
                 c = (v * ref).sum(axis=1)
                 cos = f"{c.mean():.4f} / {c.min():.4f}"
             spear, overlap = _structure(ref, v)
             spear, overlap = f"{spear:.3f}", f"{overlap:.2f}"
-        speed = f"{r['rate'] / base_rate:.2f}" if base_rate else "–"
-        print(f"| {r['path']} | {r['rate']:.0f} | {speed} | {cos} | {spear} | {overlap} | {r['load_s']:.1f} | "
-              f"{r['peak_mb']:.0f} |")
+        load = np.median([r["load_s"] for r in runs[path]])
+        peak = max(r["peak_mb"] for r in runs[path])
+        print(f"| {path} | {np.median(rates):.0f} | {speed} | {cos} | {spear} | {overlap} | {load:.1f} | {peak:.0f} |")
 
 
 def _mean_tokens(texts):
