@@ -128,6 +128,47 @@ def build(ctx, db, model, threshold, recluster):
 
 
 @main.command()
+@db_option
+@click.option("--drop", "drop", default=None, metavar="MODEL_KEY",
+              help="Delete the vectors stored under this key (never the key in use).")
+@click.pass_context
+def vectors(ctx, db, drop):
+    """The sets of vectors in the database: one per model key, and which one the settings use.
+
+    Changing the model, the backend or the int8 recipe embeds every text again under a new key and keeps the
+    old vectors; once the new set is complete, `--drop OLD_KEY` deletes the old one."""
+    from app.store import Store, StoreError
+    from embeddings import model_key
+
+    settings = _settings(ctx, db=db)
+    current = model_key(settings.model, settings.max_seq_length, settings.backend, settings.device)
+    if drop is None:
+        store = _open_read(settings)
+        try:
+            table = store.vector_sets()
+        finally:
+            store.close()
+        if table.empty:
+            click.echo(f"no vectors yet in {settings.db}; the settings would embed under {current}")
+            return
+        table.insert(1, "in_use", table["model"] == current)
+        table["covers"] = (table["texts_covered"] / table["texts"].clip(lower=1)).map("{:.0%}".format)
+        _write_table(table[["model", "in_use", "vectors", "covers", "last_embedded", "runtime"]], "table", None)
+        return
+    if drop == current:
+        raise click.ClickException(f"{drop} is the key the settings use; change the model or backend first")
+    try:
+        with Store.write(settings.db) as store:
+            known = set(store.vector_sets()["model"])
+            if drop not in known:
+                raise click.ClickException(f"no vectors under {drop!r}; keys here: {', '.join(sorted(known)) or 'none'}")
+            n = store.drop_vectors(drop)
+    except StoreError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"deleted {n} vectors of {drop} from {settings.db}")
+
+
+@main.command()
 @click.argument("name")
 @click.option("--phrase", "phrases", multiple=True, help="A phrase that marks the frame (matched literally, any case and inflection).")
 @click.option("--example", "examples", multiple=True, help="An example sentence (matched by paraphrase).")

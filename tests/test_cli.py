@@ -89,3 +89,25 @@ def test_outlets_round_trip(tmp_path):
     bad.write_text("name,kind\nNobody Gazette,blog\n")
     r = CliRunner().invoke(main, ["outlets", "--db", str(db), "--load", str(bad)])
     assert "not in the store" in r.output and "Nobody Gazette" in r.output
+
+
+def test_vectors_lists_each_key_and_drops_only_an_old_one(tmp_path):
+    db = tmp_path / "v.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    assert _run("build", "--db", db, "--model", "hashing-384").exit_code == 0
+    assert _run("build", "--db", db, "--model", "hashing-64").exit_code == 0
+    env = {"NARRATIVES_MODEL": "hashing-64"}
+    out = _run("vectors", "--db", db, env=env).output
+    lines = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    assert set(lines) == {"hashing-384", "hashing-64"}
+    assert lines["hashing-64"][1] == "True" and lines["hashing-384"][1] == "False"
+    assert lines["hashing-384"][3] == lines["hashing-64"][3] == "100%"
+    # the key in use is refused, an unknown key is named, an old key goes
+    r = CliRunner().invoke(main, ["vectors", "--db", str(db), "--drop", "hashing-64"], env=env)
+    assert r.exit_code != 0 and "the key the settings use" in r.output
+    r = CliRunner().invoke(main, ["vectors", "--db", str(db), "--drop", "hashing-32"], env=env)
+    assert r.exit_code != 0 and "no vectors under 'hashing-32'" in r.output and "hashing-384" in r.output
+    r = _run("vectors", "--db", db, "--drop", "hashing-384", env=env)
+    assert r.exit_code == 0 and "deleted" in r.output
+    out = _run("vectors", "--db", db, env=env).output
+    assert "hashing-384" not in out and "hashing-64" in out

@@ -278,6 +278,28 @@ class Store:
         with self.transaction():
             self._insert("embeddings", table)
 
+    def vector_sets(self) -> pd.DataFrame:
+        """Each model's vectors: how many, how many of the passages' distinct texts they cover, and the
+        last embed run that wrote them (when, with which runtime)."""
+        sets = self._df(
+            """WITH texts AS (SELECT DISTINCT text_hash FROM passages)
+               SELECT e.model, count(*) AS vectors, count(t.text_hash) AS texts_covered,
+                      (SELECT count(*) FROM texts) AS texts
+               FROM embeddings e LEFT JOIN texts t USING (text_hash)
+               GROUP BY e.model ORDER BY e.model""")
+        runs = self._df(
+            """SELECT parameters->>'model' AS model, max(finished_at) AS last_embedded,
+                      arg_max(parameters->>'runtime', finished_at) AS runtime
+               FROM runs WHERE stage = 'embed' AND status = 'done' GROUP BY ALL""")
+        return sets.merge(runs, on="model", how="left")
+
+    def drop_vectors(self, model: str) -> int:
+        """Delete one model's vectors; the number deleted."""
+        with self.transaction():
+            n = self._scalar("SELECT count(*) FROM embeddings WHERE model = ?", [model])
+            self.conn.execute("DELETE FROM embeddings WHERE model = ?", [model])
+        return int(n)
+
     # -- frames --------------------------------------------------------------
     def passage_fingerprint(self, model: str | None) -> str:
         """Changes whenever the (embedded, when ``model`` is given) passages change."""
