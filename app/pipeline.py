@@ -9,6 +9,8 @@ it stopped and ends with the same result as an uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,10 +327,51 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     return len(rows), False
 
 
+def frame_fingerprints(rows: pd.DataFrame, columns: list[str]) -> dict[int, int]:
+    """An order-independent fingerprint of each frame's input rows (``frame_id`` plus ``columns``)."""
+    if rows.empty:
+        return {}
+    hashed = pd.util.hash_pandas_object(rows[columns], index=False).to_numpy(dtype=np.uint64)
+    frames = rows["frame_id"].to_numpy()
+    order = np.argsort(frames, kind="stable")
+    frames, hashed = frames[order], hashed[order]
+    starts = np.flatnonzero(np.r_[True, frames[1:] != frames[:-1]])
+    sums = np.add.reduceat(hashed, starts)  # wraps modulo 2**64
+    sizes = np.diff(np.r_[starts, len(frames)])
+    return {int(f): (int(h) ^ (int(n) * 0x9E3779B97F4A7C15)) % 2**64 for f, h, n in zip(frames[starts], sums, sizes)}
+
+
+def _combine(*parts: dict[int, int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for k, part in enumerate(parts):
+        for f, h in part.items():
+            out[f] = (out.get(f, 0) * 1_000_003 + h + k) % 2**64
+    return out
+
+
+def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, fingerprints: dict[int, int],
+                    force: bool) -> list[int] | None:
+    """The frames whose inputs changed since ``stage`` last wrote them; None: every frame (first run, another
+    context such as another model or other rules, or ``force``)."""
+    if force or last is None or last["parameters"].get("context") != context:
+        return None
+    written = store.frame_inputs(stage)
+    return sorted(f for f, h in fingerprints.items() if written.get(f) != h)
+
+
+def _digest(value) -> str:
+    return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
-    """Edges from each outlet's first article in each frame to its most likely source."""
-    params = {"model": encoder_key, "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                                              for stage in ("copies", "frames", "seeded")},
+    """Edges from each outlet's first article in each frame to its most likely source.
+
+    Only frames whose inputs changed since the last run are traced again (their articles, dates, outlets,
+    passages, or the copy relations of their articles): a weekly update leaves the edges of the frames the
+    week did not touch as they are. Another model or outlet list traces every frame."""
+    context = {"model": encoder_key, "outlets": _digest(sorted(store.outlet_names()))}
+    params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
+                                            for stage in ("copies", "frames", "seeded")},
               "edits": store.last_edit_id()}
     last = store.last_run("lineage")
     if not force and last is not None and last["parameters"] == params:
@@ -337,25 +380,30 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     copies, urls, links, credited = store.copy_map(), store.url_index(), store.article_links(), {}
     attributions = Attributions(store.outlet_names())
     articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
-    articles["text"] = articles["article_id"].map(texts)
+    articles["original"] = articles["article_id"].map(copies)
+    fingerprints = _combine(frame_fingerprints(articles, ["article_id", "outlet", "published_at", "original"]),
+                            frame_fingerprints(passages, ["article_id", "passage_id"]))
+    redo = _frames_to_redo(store, "lineage", last, context, fingerprints, force)
+    todo = set(fingerprints) if redo is None else set(redo)
+    articles = articles[articles["frame_id"].isin(todo)].assign(text=lambda a: a["article_id"].map(texts))
     by_frame = {fid: idx for fid, idx in passages.groupby("frame_id").indices.items()}
-    frame_ids = sorted(articles["frame_id"].unique().tolist())
     parts = []
-    progress("lineage", 0, len(frame_ids))
+    progress("lineage", 0, len(todo))
     for i, (fid, arts) in enumerate(articles.groupby("frame_id", sort=True)):
         rows = by_frame.get(fid, np.zeros(0, dtype=np.int64))
         edges = frame_lineage(arts, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies, urls,
                               attributions, links, credited)
         edges["frame_id"] = fid
         parts.append(edges)
-        if i % 50 == 0 or i + 1 == len(frame_ids):
-            progress("lineage", i + 1, len(frame_ids))
+        if i % 50 == 0 or i + 1 == len(todo):
+            progress("lineage", i + 1, len(todo))
     edges = pd.concat(parts) if parts else pd.DataFrame(columns=["frame_id", "from_article", "to_article", "kind",
                                                                  "score", "evidence"])
     store.replace_lineage(edges[["frame_id", "from_article", "to_article", "kind", "score", "evidence"]]
-                          .astype({"frame_id": "int32", "score": "float32"}))
-    store.finish_run(run_id, {"edges": len(edges), "frames": len(frame_ids)})
-    return len(edges), False
+                          .astype({"frame_id": "int32", "score": "float32"}), fingerprints, redo)
+    total = store._scalar("SELECT count(*) FROM lineage")
+    store.finish_run(run_id, {"edges": int(total), "frames": len(fingerprints), "traced": len(todo)})
+    return int(total), False
 
 
 CUE_CHUNK = 5000
@@ -396,18 +444,34 @@ def cues_stage(store: Store, progress: Progress = _noop) -> tuple[int, bool]:
 
 def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = _noop,
                    force: bool = False) -> tuple[int, bool]:
-    """The evidence ledger of every active frame: each item new or a repeat of an earlier one."""
-    params = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold,
-              "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                        for stage in ("copies", "frames", "seeded", "cues")}, "edits": store.last_edit_id()}
+    """The evidence ledger of every active frame: each item new or a repeat of an earlier one.
+
+    Only frames whose inputs changed since the last run (the cued passages of their articles, their dates,
+    the copy relations of their articles) are written again; another model, threshold or cue reading
+    rewrites every frame."""
+    cue_run = store.last_run("cues") or {}
+    context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold,
+               "cues": _digest(cue_run.get("parameters"))}
+    params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
+                                            for stage in ("copies", "frames", "seeded", "cues")},
+              "edits": store.last_edit_id()}
     last = store.last_run("evidence")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("new", 0), True
     run_id = store.start_run("evidence", params)
     passages, vectors = store.evidence_inputs(encoder_key)
-    cues = store.cues_by_text(None)
     copies = store.copy_map()
-    groups = passages.groupby("frame_id", sort=True).indices
+    passages["original"] = passages["article_id"].map(copies)
+    fingerprints = frame_fingerprints(passages, ["passage_id", "article_id", "text_hash", "published_at", "original"])
+    redo = _frames_to_redo(store, "evidence", last, context, fingerprints, force)
+    todo = set(fingerprints) if redo is None else set(redo)
+    groups = {fid: rows for fid, rows in passages.groupby("frame_id", sort=True).indices.items() if fid in todo}
+    if not groups:
+        cues = {}
+    elif redo is None:
+        cues = store.cues_by_text(None)
+    else:
+        cues = store.cues_by_text(passages["text_hash"].iloc[np.concatenate(list(groups.values()))].unique().tolist())
     parts, memo = [], {}
     progress("evidence", 0, len(groups))
     for i, (fid, rows) in enumerate(groups.items()):
@@ -417,9 +481,9 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
         if i % 50 == 0 or i + 1 == len(groups):
             progress("evidence", i + 1, len(groups))
     items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
-    store.replace_evidence(items.astype({"frame_id": "int32", "similarity": "float32"}))
-    new = int((items["is_new"] & (items["strength"] == "evidence")).sum()) if len(items) else 0
-    store.finish_run(run_id, {"items": len(items), "new": new, "frames": len(groups)})
+    store.replace_evidence(items.astype({"frame_id": "int32", "similarity": "float32"}), fingerprints, redo)
+    total, new = store.evidence_totals()
+    store.finish_run(run_id, {"items": total, "new": new, "frames": len(fingerprints), "written": len(groups)})
     return new, False
 
 

@@ -370,5 +370,18 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    11,
+    "fingerprints of each frame's inputs to lineage and evidence",
+    """
+    CREATE TABLE frame_inputs (
+        stage VARCHAR NOT NULL,
+        frame_id INTEGER NOT NULL,
+        fingerprint UBIGINT NOT NULL,
+        PRIMARY KEY (stage, frame_id)
+    );
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence")

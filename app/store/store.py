@@ -579,10 +579,37 @@ class Store:
         return dict(self.conn.execute(
             "SELECT canonical_url, article_id FROM articles WHERE canonical_url IS NOT NULL").fetchall())
 
-    def replace_lineage(self, edges: pd.DataFrame) -> None:
+    def replace_lineage(self, edges: pd.DataFrame, fingerprints: dict[int, int] | None = None,
+                        redo: list[int] | None = None) -> None:
+        self._replace_by_frame("lineage", "lineage", edges, fingerprints, redo)
+
+    def frame_inputs(self, stage: str) -> dict[int, int]:
+        """The fingerprint of each frame's inputs when ``stage`` last wrote its rows."""
+        return dict(self.conn.execute("SELECT frame_id, fingerprint FROM frame_inputs WHERE stage = ?",
+                                      [stage]).fetchall())
+
+    def _replace_by_frame(self, stage: str, table: str, rows: pd.DataFrame, fingerprints: dict[int, int] | None,
+                          redo: list[int] | None) -> None:
+        """Write a per-frame stage's rows in one transaction: every row when ``redo`` is None, else the rows of
+        the frames in ``redo`` (those of frames no longer in ``fingerprints`` go too); then the fingerprint
+        of each current frame's inputs."""
+        fingerprints = fingerprints or {}
+        current = pd.DataFrame({"frame_id": pd.Series(list(fingerprints), dtype="int32"),
+                                "fingerprint": pd.Series(list(fingerprints.values()), dtype="uint64")})
         with self.transaction():
-            self.conn.execute("DELETE FROM lineage")
-            self._insert("lineage", edges)
+            if redo is None:
+                self.conn.execute(f"DELETE FROM {table}")
+            else:
+                gone = pd.DataFrame({"frame_id": pd.Series(sorted(set(redo)), dtype="int32")})
+                self.conn.register("_redo", gone)
+                self.conn.register("_current", current)
+                self.conn.execute(f"""DELETE FROM {table} WHERE frame_id IN (SELECT frame_id FROM _redo)
+                                      OR frame_id NOT IN (SELECT frame_id FROM _current)""")
+                self.conn.unregister("_redo")
+                self.conn.unregister("_current")
+            self._insert(table, rows)
+            self.conn.execute("DELETE FROM frame_inputs WHERE stage = ?", [stage])
+            self._insert("frame_inputs", current.assign(stage=stage)[["stage", "frame_id", "fingerprint"]])
 
     def frame_edges(self, frame_id: int) -> pd.DataFrame:
         return self._df(
@@ -662,10 +689,15 @@ class Store:
         passages = passages[passages["vector_row"].notna()].astype({"vector_row": "int64"})
         return passages.reset_index(drop=True), _list_column_to_matrix(table.column("vector"))
 
-    def replace_evidence(self, items: pd.DataFrame) -> None:
-        with self.transaction():
-            self.conn.execute("DELETE FROM evidence_items")
-            self._insert("evidence_items", items)
+    def replace_evidence(self, items: pd.DataFrame, fingerprints: dict[int, int] | None = None,
+                         redo: list[int] | None = None) -> None:
+        self._replace_by_frame("evidence", "evidence_items", items, fingerprints, redo)
+
+    def evidence_totals(self) -> tuple[int, int]:
+        """Evidence items in the ledger, and how many of them are new evidence."""
+        row = self._row("""SELECT count(*), count(*) FILTER (WHERE is_new AND strength = 'evidence')
+                           FROM evidence_items""")
+        return int(row[0]), int(row[1])
 
     def frame_ledger(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
         """New evidence items of a frame in order, with how often and by how many outlets each was repeated."""
