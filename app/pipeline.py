@@ -9,8 +9,6 @@ it stopped and ends with the same result as an uninterrupted one.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,6 +347,10 @@ def _combine(*parts: dict[int, int]) -> dict[int, int]:
     return out
 
 
+# Bump when the lineage or ledger logic changes: every frame is then traced and written again.
+PER_FRAME_VERSION = 1
+
+
 def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, fingerprints: dict[int, int],
                     force: bool) -> list[int] | None:
     """The frames whose inputs changed since ``stage`` last wrote them; None: every frame (first run, another
@@ -359,8 +361,13 @@ def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, 
     return sorted(f for f, h in fingerprints.items() if written.get(f) != h)
 
 
-def _digest(value) -> str:
-    return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def _naming(texts: dict[str, str], names: list[str]) -> set[str]:
+    """Articles whose text contains one of ``names`` (any case and spacing): where an attribution to a new
+    outlet could now be found."""
+    wanted = [" ".join(n.lower().split()) for n in names if n and n.strip()]
+    if not wanted:
+        return set()
+    return {a for a, text in texts.items() if any(n in " ".join((text or "").lower().split()) for n in wanted)}
 
 
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
@@ -369,21 +376,29 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     Only frames whose inputs changed since the last run are traced again (their articles, dates, outlets,
     passages, or the copy relations of their articles): a weekly update leaves the edges of the frames the
     week did not touch as they are. Another model or outlet list traces every frame."""
-    context = {"model": encoder_key, "outlets": _digest(sorted(store.outlet_names()))}
-    params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                                            for stage in ("copies", "frames", "seeded")},
+    outlets = sorted(store.outlet_names())
+    context = {"model": encoder_key, "version": PER_FRAME_VERSION}
+    params = {"context": context, "outlets": outlets,
+              "after": {stage: (store.last_run(stage) or {}).get("run_id") for stage in ("copies", "frames", "seeded")},
               "edits": store.last_edit_id()}
     last = store.last_run("lineage")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("edges", 0), True
     run_id = store.start_run("lineage", params)
     copies, urls, links, credited = store.copy_map(), store.url_index(), store.article_links(), {}
-    attributions = Attributions(store.outlet_names())
+    attributions = Attributions(outlets)
     articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
     articles["original"] = articles["article_id"].map(copies)
     fingerprints = _combine(frame_fingerprints(articles, ["article_id", "outlet", "published_at", "original"]),
                             frame_fingerprints(passages, ["article_id", "passage_id"]))
+    before = (last or {}).get("parameters", {}).get("outlets")
+    if before is None or set(before) - set(outlets):
+        force = True  # an outlet gone or renamed (or a run that kept no list): attributions may change anywhere
     redo = _frames_to_redo(store, "lineage", last, context, fingerprints, force)
+    if redo is not None and set(outlets) - set(before):
+        # A new outlet: frames with an article that names it may now credit it.
+        naming = _naming(texts, sorted(set(outlets) - set(before)))
+        redo = sorted(set(redo) | set(articles.loc[articles["article_id"].isin(naming), "frame_id"].tolist()))
     todo = set(fingerprints) if redo is None else set(redo)
     articles = articles[articles["frame_id"].isin(todo)].assign(text=lambda a: a["article_id"].map(texts))
     by_frame = {fid: idx for fid, idx in passages.groupby("frame_id").indices.items()}
@@ -449,9 +464,8 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     Only frames whose inputs changed since the last run (the cued passages of their articles, their dates,
     the copy relations of their articles) are written again; another model, threshold or cue reading
     rewrites every frame."""
-    cue_run = store.last_run("cues") or {}
-    context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold,
-               "cues": _digest(cue_run.get("parameters"))}
+    context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
+               "version": PER_FRAME_VERSION}
     params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
                                             for stage in ("copies", "frames", "seeded", "cues")},
               "edits": store.last_edit_id()}
@@ -462,7 +476,10 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     passages, vectors = store.evidence_inputs(encoder_key)
     copies = store.copy_map()
     passages["original"] = passages["article_id"].map(copies)
-    fingerprints = frame_fingerprints(passages, ["passage_id", "article_id", "text_hash", "published_at", "original"])
+    # The cues of each text: a new outlet name makes the cue stage read again the texts that name it.
+    passages = passages.merge(store.cue_signatures(), on="text_hash", how="left")
+    fingerprints = frame_fingerprints(passages, ["passage_id", "article_id", "text_hash", "published_at", "original",
+                                                 "cue_signature"])
     redo = _frames_to_redo(store, "evidence", last, context, fingerprints, force)
     todo = set(fingerprints) if redo is None else set(redo)
     groups = {fid: rows for fid, rows in passages.groupby("frame_id", sort=True).indices.items() if fid in todo}

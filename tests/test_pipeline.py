@@ -182,6 +182,31 @@ def test_lineage_and_evidence_redo_only_the_frames_that_changed(tmp_path, settin
         assert store._scalar("SELECT count(*) FROM lineage WHERE frame_id = ?", [a]) > 0
         _assert_same_as_a_full_run(store, settings, encoder)
 
+    # A new outlet: only the frames of articles whose text names it are traced again (they may now credit
+    # it), not every frame. Its own article is unrelated to every frame.
+    with Store.write(db) as store:
+        article, text = store._row("SELECT article_id, text FROM articles ORDER BY article_id LIMIT 1")
+        named = set(store._df("SELECT frame_id FROM frame_articles WHERE article_id = ?", [article])["frame_id"])
+    assert named
+    new_outlet = tmp_path / "new-outlet.jsonl"
+    pd.DataFrame([{"title": "Garden notes", "text": "Frost is likely on Sunday; cover the seedlings overnight.",
+                   "published_at": "2026-04-20T09:00:00Z", "outlet": " ".join(text.split()[3:7]),
+                   "url": "https://garden-notes.example/frost"}]).to_json(new_outlet, orient="records", lines=True)
+    _ingest(db, settings, new_outlet)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        lineage, evidence = store.last_run("lineage")["counts"], store.last_run("evidence")["counts"]
+        assert len(named) <= lineage["traced"] < lineage["frames"], lineage
+        assert evidence["written"] < evidence["frames"], evidence
+        _assert_same_as_a_full_run(store, settings, encoder)
+
+
+def test_naming_finds_outlet_names_in_any_case_and_spacing():
+    texts = {"a": "As first reported by the  Daily\nPlanet, troops moved.", "b": "Nothing here.", "c": None}
+    assert pipeline._naming(texts, ["Daily Planet"]) == {"a"}
+    assert pipeline._naming(texts, ["daily planet", "Nothing"]) == {"a", "b"}
+    assert pipeline._naming(texts, []) == set()
+
 
 class _Renamed:
     """The same vectors under another cache key, as another form of a model would give."""

@@ -693,6 +693,13 @@ class Store:
                          redo: list[int] | None = None) -> None:
         self._replace_by_frame("evidence", "evidence_items", items, fingerprints, redo)
 
+    def cue_signatures(self) -> pd.DataFrame:
+        """A fingerprint of each text's cues (text_hash, cue_signature)."""
+        return self._df(
+            """SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                      || ':' || count(*) AS cue_signature
+               FROM cues GROUP BY text_hash""")
+
     def evidence_totals(self) -> tuple[int, int]:
         """Evidence items in the ledger, and how many of them are new evidence."""
         row = self._row("""SELECT count(*), count(*) FILTER (WHERE is_new AND strength = 'evidence')
