@@ -361,21 +361,13 @@ def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, 
     return sorted(f for f, h in fingerprints.items() if written.get(f) != h)
 
 
-def _naming(texts: dict[str, str], names: list[str]) -> set[str]:
-    """Articles whose text contains one of ``names`` (any case and spacing): where an attribution to a new
-    outlet could now be found."""
-    wanted = [" ".join(n.lower().split()) for n in names if n and n.strip()]
-    if not wanted:
-        return set()
-    return {a for a, text in texts.items() if any(n in " ".join((text or "").lower().split()) for n in wanted)}
-
-
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
     """Edges from each outlet's first article in each frame to its most likely source.
 
     Only frames whose inputs changed since the last run are traced again (their articles, dates, outlets,
     passages, or the copy relations of their articles): a weekly update leaves the edges of the frames the
-    week did not touch as they are. Another model or outlet list traces every frame."""
+    week did not touch as they are. A new outlet traces again the frames with an article naming it (they
+    may now credit it); another model, or an outlet gone or renamed, traces every frame."""
     outlets = sorted(store.outlet_names())
     context = {"model": encoder_key, "version": PER_FRAME_VERSION}
     params = {"context": context, "outlets": outlets,
@@ -397,7 +389,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     redo = _frames_to_redo(store, "lineage", last, context, fingerprints, force)
     if redo is not None and set(outlets) - set(before):
         # A new outlet: frames with an article that names it may now credit it.
-        naming = _naming(texts, sorted(set(outlets) - set(before)))
+        naming = store.articles_naming(sorted(set(outlets) - set(before)))
         redo = sorted(set(redo) | set(articles.loc[articles["article_id"].isin(naming), "frame_id"].tolist()))
     todo = set(fingerprints) if redo is None else set(redo)
     articles = articles[articles["frame_id"].isin(todo)].assign(text=lambda a: a["article_id"].map(texts))
@@ -462,8 +454,8 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     """The evidence ledger of every active frame: each item new or a repeat of an earlier one.
 
     Only frames whose inputs changed since the last run (the cued passages of their articles, their dates,
-    the copy relations of their articles) are written again; another model, threshold or cue reading
-    rewrites every frame."""
+    the copy relations of their articles, the cues of their texts: the cue stage reads again the texts
+    naming a new outlet) are written again; another model, threshold or cue rules rewrite every frame."""
     context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
                "version": PER_FRAME_VERSION}
     params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")

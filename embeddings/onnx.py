@@ -7,7 +7,7 @@ and GELU, then its weights are quantised to int8 per channel (dynamic
 quantisation: activation scales are computed at run time).
 
 Two kernels are avoided because they are slow for one short text on a CPU
-(bench/RESULTS.md, "int8 kernels"): the fused SkipLayerNormalization (about 4x
+(bench/RESULTS.md, "int8 kernels"): the fused SkipLayerNormalization (about 3x
 slower here than the residual Add and the standard LayerNormalization it
 replaces), and, in the int8 model only, the exact erf GELU (BiasGelu), replaced
 by its tanh form (FastGelu; float vectors move by less than 1e-4 in cosine).

@@ -8,7 +8,7 @@ local path. ``backend``: ``"auto"`` (CUDA when present, else int8 ONNX Runtime f
 The cache key names what the vectors are: float vectors from torch or ONNX agree to 1e-6 and share a
 key; int8 and static vectors have keys of their own, so switching re-embeds and keeps the old set.
 The int8 key carries the version of the int8 recipe (``+int8`` for the first, ``+int8v2`` since
-the export runs GELU in its tanh form): two int8 exports agree with the float model equally well
+the export leaves layer norms unfused and runs GELU in its tanh form): two int8 exports agree with the float model equally well
 but not with each other to the last digit, and a database must not mix them.
 """
 

@@ -201,13 +201,6 @@ def test_lineage_and_evidence_redo_only_the_frames_that_changed(tmp_path, settin
         _assert_same_as_a_full_run(store, settings, encoder)
 
 
-def test_naming_finds_outlet_names_in_any_case_and_spacing():
-    texts = {"a": "As first reported by the  Daily\nPlanet, troops moved.", "b": "Nothing here.", "c": None}
-    assert pipeline._naming(texts, ["Daily Planet"]) == {"a"}
-    assert pipeline._naming(texts, ["daily planet", "Nothing"]) == {"a", "b"}
-    assert pipeline._naming(texts, []) == set()
-
-
 class _Renamed:
     """The same vectors under another cache key, as another form of a model would give."""
 

@@ -625,11 +625,23 @@ class Store:
             self.conn.execute("DELETE FROM cues")
             self.conn.execute("DELETE FROM cued_texts")
 
+    @staticmethod
+    def _naming_pattern(names: list[str]) -> str:
+        """A regular expression for any of ``names`` (use it case-insensitively), any spacing between words."""
+        return "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+
+    def articles_naming(self, names: list[str]) -> set[str]:
+        """Articles whose text mentions one of ``names`` (any case, any spacing)."""
+        if not names:
+            return set()
+        return {r[0] for r in self.conn.execute("SELECT article_id FROM articles WHERE regexp_matches(text, ?, 'i')",
+                                                [self._naming_pattern(names)]).fetchall()}
+
     def uncue_texts_naming(self, names: list[str]) -> None:
         """Forget the cues of every text that mentions one of ``names`` (any case), so they are read again."""
         if not names:
             return
-        pattern = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+        pattern = self._naming_pattern(names)
         with self.transaction():
             self.conn.execute(
                 """CREATE TEMP TABLE _uncue AS SELECT DISTINCT text_hash FROM passages
