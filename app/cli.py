@@ -263,28 +263,27 @@ def frames(ctx, db, fmt):
 @click.pass_context
 def spread(ctx, frame_id, db, fmt):
     """How a frame spread: outlets in order of adoption, lag, articles and independent articles."""
+    from app.spread import frame_profile
+
     settings = _settings(ctx, db=db)
     store = _open_read(settings)
     try:
-        info = _frame_or_fail(store, frame_id)
-        table = store.frame_spread(frame_id)
+        profile = frame_profile(store, frame_id, settings.first_mover_hours)
+        if profile is None:
+            raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
         edges = store.frame_edges(frame_id)
-        daily = store.frame_daily(frame_id)
     finally:
         store.close()
-    if fmt == "table" and not table.empty:
-        first = table.iloc[0]
-        movers = table[table["lag_hours"] <= settings.first_mover_hours]["outlet"].tolist()
+    table = profile.adoption
+    if fmt == "table" and profile.first is not None:
+        info, first, a = profile.info, profile.first, profile.attention
         click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
         click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
-                   f"{len(table)} outlets; first movers (within {settings.first_mover_hours:g} h): {', '.join(movers)}")
-        from app.propagation import attention
-
-        a = attention(daily)
+                   f"{len(table)} outlets; first movers (within {profile.first_mover_hours:g} h): "
+                   f"{', '.join(profile.first_movers)}")
         click.echo(f"peak {a['peak_day']} ({a['peak_articles']} articles); half-life {a['half_life_days']} days "
                    f"(days from the peak until half of the articles since the peak had appeared)")
-        only_copies = table[table["independent_articles"] == 0]["outlet"].tolist()
-        click.echo(f"outlets that only ran copies: {', '.join(only_copies) or 'none'}\n")
+        click.echo(f"outlets that only ran copies: {', '.join(profile.only_copies) or 'none'}\n")
     if fmt == "table":
         table = table.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
             columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")

@@ -19,7 +19,8 @@ import pandas as pd
 
 from app.config import Settings
 from app.dedup import copy_links, near_copy_pairs
-from app.propagation import Attributions, frame_lineage
+from app.lineage import Attributions, frame_lineage
+from app.outlets import names_pattern
 from app.frames import anchoring, discover, label_clusters, match_frames, nearest, typical_anchoring
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
@@ -389,7 +390,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     redo = _frames_to_redo(store, "lineage", last, context, fingerprints, force)
     if redo is not None and set(outlets) - set(before):
         # A new outlet: frames with an article that names it may now credit it.
-        naming = store.articles_naming(sorted(set(outlets) - set(before)))
+        naming = store.articles_naming(names_pattern(set(outlets) - set(before)))
         redo = sorted(set(redo) | set(articles.loc[articles["article_id"].isin(naming), "frame_id"].tolist()))
     todo = set(fingerprints) if redo is None else set(redo)
     articles = articles[articles["frame_id"].isin(todo)].assign(text=lambda a: a["article_id"].map(texts))
@@ -408,7 +409,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
                                                                  "score", "evidence"])
     store.replace_lineage(edges[["frame_id", "from_article", "to_article", "kind", "score", "evidence"]]
                           .astype({"frame_id": "int32", "score": "float32"}), fingerprints, redo)
-    total = store._scalar("SELECT count(*) FROM lineage")
+    total = store.count_lineage_edges()
     store.finish_run(run_id, {"edges": int(total), "frames": len(fingerprints), "traced": len(todo)})
     return int(total), False
 
@@ -426,7 +427,7 @@ def cues_stage(store: Store, progress: Progress = _noop) -> tuple[int, bool]:
         if last["parameters"].get("rules") != RULES_VERSION or before - set(outlets):
             store.clear_cues()  # other rules, or an outlet gone: read everything again
         else:  # new outlets: read again only the texts that name one of them
-            store.uncue_texts_naming(sorted(set(outlets) - before))
+            store.uncue_texts_naming(names_pattern(set(outlets) - before))
     total = store.count_texts_to_cue()
     if total == 0 and last is not None and last["parameters"] == params:
         return 0, True

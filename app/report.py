@@ -22,6 +22,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app.charts import PALETTE, chart_title, timeline_figure
+from app.evidence.measures import grew_without_evidence
+from app.spread import period_first_movers
 from app.store import Filters, Store
 
 TOP = 10
@@ -137,9 +139,9 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
     hi = pd.Timestamp(end) + pd.Timedelta(days=1)
     top = frames.head(TOP)
     new = frames[(frames["first_seen"] >= lo) & (frames["first_seen"] < hi)].head(TOP)
-    echo = frames[(frames["growth"] > 0) & (frames["articles"] >= 2) & (frames["new_evidence"] == 0)].head(TOP)
-    movers = store.period_first_movers(new["frame_id"].astype(int).tolist(), first_mover_hours) if len(new) else \
-        pd.DataFrame(columns=["frame_id", "label", "outlet", "first_seen", "lag_hours", "url"])
+    echo = frames[grew_without_evidence(frames["articles"], frames["previous_articles"], frames["new_evidence"])
+                  ].head(TOP)
+    movers = period_first_movers(store, new["frame_id"].astype(int).tolist(), first_mover_hours)
     columns = ["frame_id", "label", "kind", "articles", "independent_articles", "outlets", "previous_articles",
                "growth", "new_evidence", "repeated_evidence", "anonymous_share", "first_seen", "first_outlet"]
     rep.tables = {"top_frames": top[columns], "new_frames": new[columns], "echo_frames": echo[columns],

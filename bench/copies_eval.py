@@ -139,8 +139,8 @@ def main() -> None:
         ingest_files(store, [src], settings.max_article_chars)
         segment_stage(store, settings)
         copies_stage(store, settings)
-        ids = dict(store.conn.execute("SELECT url, article_id FROM articles").fetchall())
-        group = dict(store.conn.execute("SELECT article_id, original_id FROM copies").fetchall())
+        ids = dict(store.query("SELECT url, article_id FROM articles").itertuples(index=False))
+        group = dict(store.query("SELECT article_id, original_id FROM copies").itertuples(index=False))
 
     def root(url):
         aid = ids[url]

@@ -35,6 +35,7 @@ def main() -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from app.spread import frame_adoption, outlet_roles
     from app.store import Filters, Store
     from app.ui import keys
 
@@ -46,10 +47,10 @@ def main() -> None:
     queries = {
         "frame_summary (Overview)": lambda: store.frame_summary(Filters()),
         "frame_timeline (Frame)": lambda: store.frame_timeline(top),
-        "frame_spread (Frame)": lambda: store.frame_spread(top),
+        "adoption (Frame)": lambda: frame_adoption(store.outlet_firsts([top])),
         "frame_ledger (Frame)": lambda: store.frame_ledger(top),
         "frame_passages (Frame)": lambda: store.frame_passages(top),
-        "outlet_frames (Outlets)": lambda: store.outlet_frames(outlet, 48.0),
+        "outlet_roles (Outlets)": lambda: outlet_roles(store, outlet, 48.0),
         "keyword_passages (Search)": lambda: store.keyword_passages("nuclear test"),
     }
     q_times = {}

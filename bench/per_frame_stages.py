@@ -48,8 +48,8 @@ class _CachedOnly:
 
 
 def rows(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return (store._df("SELECT * FROM lineage ORDER BY frame_id, to_article"),
-            store._df("SELECT * FROM evidence_items ORDER BY frame_id, passage_id"))
+    return (store.query("SELECT * FROM lineage ORDER BY frame_id, to_article"),
+            store.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id"))
 
 
 def main() -> None:

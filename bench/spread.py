@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.config import load_settings  # noqa: E402
 from app.pipeline import copies_stage, lineage_stage  # noqa: E402
+from app.spread import frame_adoption  # noqa: E402
 from app.store import Store  # noqa: E402
 
 
@@ -56,18 +57,19 @@ def main() -> None:
             raise SystemExit(f"{args.db}: no lineage run recorded; build it first")
         t_copies, (n_copies, _) = _timed(lambda: copies_stage(store, settings, force=True))
         t_lineage, (n_edges, _) = _timed(lambda: lineage_stage(store, model, force=True))
-        n_frames = store._scalar("SELECT count(DISTINCT frame_id) FROM lineage")
+        n_frames = store.query_value("SELECT count(DISTINCT frame_id) FROM lineage")
 
     store = Store.open_read(work)
-    top = store._df("SELECT frame_id FROM frame_summary ORDER BY articles DESC LIMIT ?", [args.frames])["frame_id"]
-    per_query = {"adoption table (`frame_spread`)": store.frame_spread,
+    top = store.query("SELECT frame_id FROM frame_summary ORDER BY articles DESC LIMIT ?", [args.frames])["frame_id"]
+    per_query = {"adoption table (`outlet_firsts` + `spread.frame_adoption`)":
+                     lambda f: frame_adoption(store.outlet_firsts([f])),
                  "spread curve (`frame_daily`)": store.frame_daily,
                  "lineage edges (`frame_edges`)": store.frame_edges}
     latencies = {}
     for name, fn in per_query.items():
         times = [_timed(lambda f=int(f): fn(f), repeat=3)[0] * 1000 for f in top]
         latencies[name] = (statistics.median(times), max(times))
-    t_view, rows = _timed(lambda: store._df("SELECT * FROM frame_spread"), repeat=3)
+    t_view, rows = _timed(lambda: store.query("SELECT * FROM frame_spread"), repeat=3)
     store.close()
     shutil.rmtree(tmp)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.ingest import ingest_files
+from app.spread import frame_adoption
 from app.pipeline import run_stages
 from app.store import Store
 from tests.conftest import corpus_path
@@ -85,7 +86,7 @@ def test_seeded_phrase_first_seen_and_outlets_match_a_direct_search(tmp_path, se
         summary = r.frame_summary().query("kind == 'seeded'")
         assert len(summary) == 1
         row = summary.iloc[0]
-        spread = r.frame_spread(int(row["frame_id"]))
+        spread = frame_adoption(r.outlet_firsts([int(row["frame_id"])]))
     finally:
         r.close()
     assert row["first_seen"] == dated[0][0]

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.store import Filters, Store
+from app.spread import frame_adoption
 from app.ui import keys
 from tests.conftest import plotly_values, undo_latest_migration
 
@@ -97,7 +98,7 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     assert points == len(timeline)
     adoption = at.dataframe[2].value
     r = Store.open_read(app_env)
-    expected_spread = r.frame_spread(fid)
+    expected_spread = frame_adoption(r.outlet_firsts([fid]))
     daily = r.frame_daily(fid)
     r.close()
     assert adoption["outlet"].tolist() == expected_spread["outlet"].tolist()
@@ -194,7 +195,7 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
     r = Store.open_read(app_env)
     try:
         for row in table.head(5).itertuples():
-            spread = r.frame_spread(int(row.frame_id)).set_index("outlet")
+            spread = frame_adoption(r.outlet_firsts([int(row.frame_id)])).set_index("outlet")
             assert spread.loc["The Lessen Herald", "adoption_rank"] == row.adoption_rank
             assert spread.loc["The Lessen Herald", "articles"] == row.articles
         carried = r._df("SELECT count(DISTINCT frame_id) FROM frame_articles WHERE outlet = 'The Lessen Herald'").iloc[0, 0]

@@ -8,7 +8,7 @@ import pytest
 import app.pipeline as pipeline
 from app.frames.seeded import Seed, save_seeds
 from app.ingest import ingest_files
-from app.propagation import Attributions
+from app.lineage import Attributions
 from app.store import Store
 
 ORIGINAL = ("The marshal's decision is a blood offering to the president, paid in the lives of young conscripts.\n\n"

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 import app.pipeline as pipeline
 from app.cli import main
+from app.spread import frame_adoption
 from app.config import SAMPLE_PATH
 from app.dedup import copy_links
 from app.ingest import ingest_files
@@ -54,7 +55,7 @@ def test_wire_copies_in_the_sample_are_found(built):
 def test_adoption_table_agrees_with_the_frame_articles(built):
     summary = built.frame_summary()
     for row in summary.head(5).itertuples():
-        spread = built.frame_spread(row.frame_id)
+        spread = frame_adoption(built.outlet_firsts([row.frame_id]))
         arts = built.frame_articles(row.frame_id)
         assert spread["articles"].sum() == len(arts) == row.articles
         assert len(spread) == row.outlets
@@ -80,7 +81,7 @@ def test_spread_command(built, settings):
 
 
 def test_attention_peak_and_half_life():
-    from app.propagation import attention
+    from app.spread import attention
 
     daily = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-09", "2024-01-20"]),
                           "articles": [2, 10, 4, 4, 2]})

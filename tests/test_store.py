@@ -142,11 +142,13 @@ def test_an_older_database_is_named_and_upgraded_by_the_next_write(tmp_path):
 
 
 def test_articles_naming_finds_a_name_in_any_case_and_spacing(memory_store):
+    from app.outlets import names_pattern
+
     for i, text in enumerate(["As first reported by the  Daily\nPlanet, troops moved.", "Nothing here.", None]):
         memory_store.conn.execute(
             """INSERT INTO articles (article_id, outlet_id, text, published_at, content_hash, ingested_at)
                VALUES (?, 'o', ?, TIMESTAMP '2026-01-01', ?, TIMESTAMP '2026-01-02')""", [f"a{i}", text, f"h{i}"])
-    assert memory_store.articles_naming(["Daily Planet"]) == {"a0"}
-    assert memory_store.articles_naming(["daily planet", "Nothing"]) == {"a0", "a1"}
-    assert memory_store.articles_naming(["Daily Planet (Web)"]) == set()
-    assert memory_store.articles_naming([]) == set()
+    assert memory_store.articles_naming(names_pattern(["Daily Planet"])) == {"a0"}
+    assert memory_store.articles_naming(names_pattern(["daily planet", "Nothing"])) == {"a0", "a1"}
+    assert memory_store.articles_naming(names_pattern(["Daily Planet (Web)"])) == set()
+    assert memory_store.articles_naming(names_pattern([])) == set()

@@ -34,6 +34,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.outlets import names_pattern
+
 RULES_VERSION = 2
 
 WIRES = ("Associated Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "Yonhap", "KCNA",
@@ -213,7 +215,7 @@ class CueFinder:
         # saves running the long alternation over most sentences.
         self._outlet_words = {w for n in names for w in re.findall(r"[\w'’.-]+", n.lower())
                               if w not in ("the", "of", "and", "news", "new", "daily", "times", "post")} or {"\0"}
-        alt = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+        alt = names_pattern(names)
         o = rf"(?P<outlet>{alt})"
         verbs = r"(?:first\s+)?(?:reported|reports|said|says|revealed|quoted|cited|wrote|broke)"
         self._outlet_re = re.compile(

@@ -17,7 +17,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+# A rise from 0 to 1 article is noise, not growth.
 ECHO_MIN_ARTICLES = 2
+
+
+def grew_without_evidence(articles, previous, new_evidence):
+    """The echo rule, for a week or for a report's period (scalars or aligned Series): the frame had at
+    least ``ECHO_MIN_ARTICLES`` articles, more than in the period before, and no new evidence item."""
+    return (articles >= ECHO_MIN_ARTICLES) & (articles > previous) & (new_evidence == 0)
 
 
 def weekly(daily: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +41,7 @@ def weekly(daily: pd.DataFrame) -> pd.DataFrame:
     w = w.reset_index()
     previous = w["articles"].shift(1, fill_value=0)
     w["anonymous_share"] = (w["anonymous_only"] / w["articles"].where(w["articles"] > 0)).round(3).fillna(0.0)
-    w["echo_week"] = (w["articles"] >= ECHO_MIN_ARTICLES) & (w["articles"] > previous) & (w["new_evidence"] == 0)
+    w["echo_week"] = grew_without_evidence(w["articles"], previous, w["new_evidence"])
     return w[cols]
 
 

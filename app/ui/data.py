@@ -170,7 +170,9 @@ def frame_passages(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def frame_spread(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
-    return _store().frame_spread(frame_id, filters)
+    from app.spread import frame_adoption
+
+    return frame_adoption(_store().outlet_firsts([frame_id], filters))
 
 
 @st.cache_data(show_spinner=False)
@@ -277,7 +279,9 @@ def escape_md(text: str) -> str:
 
 @st.cache_data(show_spinner=False)
 def outlet_frames(ver: tuple, outlet: str, filters: Filters) -> pd.DataFrame:
-    return _store().outlet_frames(outlet, settings().first_mover_hours, filters)
+    from app.spread import outlet_roles
+
+    return outlet_roles(_store(), outlet, settings().first_mover_hours, filters)
 
 
 def open_or_stop() -> tuple:

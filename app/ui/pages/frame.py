@@ -6,7 +6,7 @@ import streamlit as st
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
-from app.propagation import attention
+from app.spread import attention
 from app.ui import data, keys
 
 v = data.open_or_stop()

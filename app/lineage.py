@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from app.ingest.normalize import canonical_url
+from app.outlets import names_pattern
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
 _CUES = (
@@ -40,7 +41,7 @@ class Attributions:
     def __init__(self, outlets: list[str]):
         names = sorted({o for o in outlets if o and o.strip()}, key=len, reverse=True)
         self.by_lower = {re.sub(r"\s+", " ", n.lower()): n for n in names}
-        alternation = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) or r"(?!x)x"
+        alternation = names_pattern(names) or r"(?!x)x"  # no outlet: a pattern that never matches
         cues = [r"\b" + c.replace(" ", r"\s+").format(o=f"(?P<o{i}>{alternation})") + r"\b"
                 for i, c in enumerate(_CUES)]
         self.pattern = re.compile("|".join(cues), re.IGNORECASE)
@@ -147,22 +148,3 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
                           "to_outlet": outlet, "lag_hours": (when[article] - when[edge[0]]).total_seconds() / 3600})
     return pd.DataFrame(edges, columns=["from_article", "to_article", "kind", "score", "evidence", "from_outlet",
                                         "to_outlet", "lag_hours"])
-
-
-def attention(daily: pd.DataFrame) -> dict:
-    """Peak day and half-life of a frame's attention, from its articles per day.
-
-    The peak day is the day with the most articles (the earliest of ties). The half-life is the number
-    of days from the peak until half of all the articles from the peak day on had appeared: small when
-    attention burns out right after the peak, large when the frame keeps being told.
-    """
-    if daily.empty:
-        return {"peak_day": None, "peak_articles": 0, "half_life_days": None}
-    df = daily.sort_values("day").reset_index(drop=True)
-    days = pd.to_datetime(df["day"])
-    peak = int(df["articles"].to_numpy().argmax())
-    after = df["articles"].iloc[peak:].cumsum().to_numpy()
-    reached = int((after >= after[-1] / 2).argmax())
-    half_life = (days.iloc[peak + reached] - days.iloc[peak]).days
-    return {"peak_day": days.iloc[peak].date(), "peak_articles": int(df["articles"].iloc[peak]),
-            "half_life_days": half_life}

@@ -1,0 +1,166 @@
+"""The store's foundation: opening, the query primitives every part of the store uses (each converts
+DuckDB's errors to :class:`StoreError` in one place), the public read-only query, and run records."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from app.store.db import StoreError, connect, migrate, writing
+from app.store.schema import MIGRATIONS
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def list_column_to_matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """A column of equal-length float lists (vectors) as one float32 matrix, one row each."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(column) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    return flat.reshape(len(column), -1)
+
+
+class StoreBase:
+    def __init__(self, conn: duckdb.DuckDBPyConnection):
+        self.conn = conn
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def memory(cls):
+        conn = connect(None)
+        migrate(conn)
+        return cls(conn)
+
+    @classmethod
+    def open_read(cls, path: str | Path):
+        store = cls(connect(path, read_only=True))
+        latest = max(m[0] for m in MIGRATIONS)
+        try:
+            have = store._scalar("SELECT max(version) FROM schema_migrations")
+        except StoreError:
+            have = None
+        if have != latest:
+            store.close()
+            raise StoreError(
+                f"{path} was written by another version of Narrative Tracker (schema {have}, this version reads "
+                f"{latest}): run `narratives build --db {path}` once to upgrade it")
+        return store
+
+    @classmethod
+    @contextlib.contextmanager
+    def write(cls, path: str | Path):
+        """A writable store on a private copy, published atomically when the block succeeds."""
+        with writing(path) as conn:
+            yield cls(conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def cursor(self):
+        """A store on a new cursor of the same database, for use from another thread."""
+        catalog = self._scalar("SELECT current_database()")
+        cur = self.conn.cursor()
+        cur.execute(f"USE {quote_ident(catalog)}")
+        return type(self)(cur)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        self._exec("BEGIN TRANSACTION")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self._exec("COMMIT")
+
+    # -- the public read-only query --------------------------------------------
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """A read-only query (one SELECT, values bound as parameters) for analysts, benchmarks and tests;
+        anything that would change the database is refused."""
+        try:
+            statements = self.conn.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot read query: {exc}") from exc
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            raise StoreError("query takes one read-only SELECT statement")
+        return self._df(sql, params)
+
+    def query_value(self, sql: str, params: list | None = None):
+        """The first value of a read-only :meth:`query` (None when it returns no row)."""
+        df = self.query(sql, params)
+        return None if df.empty else df.iat[0, 0]
+
+    # -- primitives: every statement of the store goes through these --------------
+    def _exec(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        try:
+            return self.conn.execute(sql, params or [])
+        except duckdb.Error as exc:
+            raise StoreError(f"the database refused a statement: {exc}") from exc
+
+    def _arrow(self, sql: str, params: list | None = None) -> pa.Table:
+        try:
+            return self.conn.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StoreError(f"the database refused a statement: {exc}") from exc
+
+    def _df(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        return self._exec(sql, params).df()
+
+    def _row(self, sql: str, params: list | None = None) -> tuple | None:
+        # Fetch everything: DuckDB refuses new work while a result is unfinished.
+        rows = self._exec(sql, params).fetchall()
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, params: list | None = None):
+        row = self._row(sql, params)
+        return None if row is None else row[0]
+
+    def _insert(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Bulk insert through Arrow; columns matched by name."""
+        data = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        if data.num_rows == 0:
+            return 0
+        self.conn.register("_incoming", data)
+        try:
+            cols = ", ".join(quote_ident(c) for c in data.column_names)
+            self._exec(f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM _incoming")
+        finally:
+            self.conn.unregister("_incoming")
+        return data.num_rows
+
+    # -- runs ----------------------------------------------------------------
+    def start_run(self, stage: str, parameters: dict) -> int:
+        return self._scalar(
+            "INSERT INTO runs (stage, started_at, status, parameters) VALUES (?, now()::TIMESTAMP, 'running', ?) RETURNING run_id",
+            [stage, json.dumps(parameters, default=str)],
+        )
+
+    def finish_run(self, run_id: int, counts: dict, status: str = "done") -> None:
+        self._exec(
+            "UPDATE runs SET finished_at = now()::TIMESTAMP, status = ?, counts = ? WHERE run_id = ?",
+            [status, json.dumps(counts, default=str), run_id],
+        )
+
+    def last_run(self, stage: str) -> dict | None:
+        df = self._df(
+            "SELECT * FROM runs WHERE stage = ? AND status = 'done' ORDER BY run_id DESC LIMIT 1", [stage]
+        )
+        if df.empty:
+            return None
+        row = df.iloc[0].to_dict()
+        for key in ("parameters", "counts"):
+            row[key] = json.loads(row[key]) if row[key] else {}
+        return row
+
+    def runs(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM runs ORDER BY run_id")
+

@@ -1,0 +1,181 @@
+"""The corpus tables: outlets, articles and their links, rejects, passages and vectors (ingest, segment
+and embed write them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from app.store.base import StoreBase
+
+
+class CorpusStore(StoreBase):
+    def known_articles(self, canonical_urls: list[str]) -> dict[str, str]:
+        """canonical_url -> content_hash for the URLs already stored."""
+        if not canonical_urls:
+            return {}
+        rows = self._exec(
+            "SELECT canonical_url, content_hash FROM articles WHERE canonical_url IN (SELECT unnest(?::VARCHAR[]))",
+            [list(canonical_urls)],
+        ).fetchall()
+        return dict(rows)
+
+    def known_article_ids(self, article_ids: list[str]) -> set[str]:
+        if not article_ids:
+            return set()
+        rows = self._exec(
+            "SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(article_ids)],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def add_outlets(self, outlets: pd.DataFrame) -> int:
+        if outlets.empty:
+            return 0
+        self.conn.register("_outlets", pa.Table.from_pandas(outlets, preserve_index=False))
+        try:
+            before = self._scalar("SELECT count(*) FROM outlets")
+            self._exec(
+                """INSERT INTO outlets (outlet_id, name, domain)
+                   SELECT outlet_id, any_value(name), any_value(domain) FROM _outlets
+                   WHERE outlet_id NOT IN (SELECT outlet_id FROM outlets) GROUP BY outlet_id"""
+            )
+            return self._scalar("SELECT count(*) FROM outlets") - before
+        finally:
+            self.conn.unregister("_outlets")
+
+    def add_articles(self, articles: pd.DataFrame) -> int:
+        return self._insert("articles", articles)
+
+    def add_links(self, links: pd.DataFrame) -> int:
+        """Hyperlinks found in articles' raw HTML, with the canonical form of each URL."""
+        from app.ingest.normalize import canonical_url
+
+        if links.empty:
+            return 0
+        canon = []
+        for url in links["url"]:
+            try:
+                canon.append(canonical_url(url))
+            except ValueError:
+                canon.append(None)
+        return self._insert("article_links", links.assign(canonical_url=canon).drop_duplicates(["article_id", "url"]))
+
+    def article_links(self, article_ids: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
+        """article_id -> [(canonical URL, URL as written)] of its hyperlinks."""
+        where = "" if article_ids is None else "AND article_id IN (SELECT unnest(?::VARCHAR[]))"
+        rows = self._exec(
+            f"SELECT article_id, canonical_url, url FROM article_links WHERE canonical_url IS NOT NULL {where} "
+            "ORDER BY article_id, url", [] if article_ids is None else [list(article_ids)]).fetchall()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for a, canon, url in rows:
+            out.setdefault(a, []).append((canon, url))
+        return out
+
+    def add_rejects(self, rejects: pd.DataFrame) -> int:
+        return self._insert("rejects", rejects)
+
+    def rejects(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM rejects ORDER BY reject_id")
+
+    def articles_to_segment(self, limit: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT article_id, title, text FROM articles
+               WHERE article_id NOT IN (SELECT article_id FROM segmented_articles)
+               ORDER BY article_id LIMIT ?""",
+            [limit],
+        )
+
+    def count_articles_to_segment(self) -> int:
+        return self._scalar(
+            "SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM segmented_articles)"
+        )
+
+    def add_passages(self, passages: pd.DataFrame, segmented: pd.DataFrame) -> None:
+        with self.transaction():
+            self._insert("passages", passages)
+            self._insert("segmented_articles", segmented)
+
+    def count_texts_to_embed(self, model: str) -> int:
+        return self._scalar(
+            """SELECT count(DISTINCT text_hash) FROM passages
+               WHERE text_hash NOT IN (SELECT text_hash FROM embeddings WHERE model = ?)""",
+            [model],
+        )
+
+    def texts_to_embed(self, model: str, limit: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT text_hash, any_value(text) AS text FROM passages
+               WHERE text_hash NOT IN (SELECT text_hash FROM embeddings WHERE model = ?)
+               GROUP BY text_hash ORDER BY text_hash LIMIT ?""",
+            [model, limit],
+        )
+
+    def add_embeddings(self, model: str, text_hashes: list[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        offsets = pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32))
+        table = pa.table(
+            {
+                "model": pa.array([model] * len(text_hashes), type=pa.string()),
+                "text_hash": pa.array(text_hashes, type=pa.string()),
+                "vector": pa.ListArray.from_arrays(offsets, flat),
+            }
+        )
+        with self.transaction():
+            self._insert("embeddings", table)
+
+    def vector_sets(self) -> pd.DataFrame:
+        """Each model's vectors: how many, how many of the passages' distinct texts they cover, and the
+        last embed run that wrote them (when, with which runtime)."""
+        sets = self._df(
+            """WITH texts AS (SELECT DISTINCT text_hash FROM passages)
+               SELECT e.model, count(*) AS vectors, count(t.text_hash) AS texts_covered,
+                      (SELECT count(*) FROM texts) AS texts
+               FROM embeddings e LEFT JOIN texts t USING (text_hash)
+               GROUP BY e.model ORDER BY e.model""")
+        runs = self._df(
+            """SELECT parameters->>'model' AS model, max(finished_at) AS last_embedded,
+                      arg_max(parameters->>'runtime', finished_at) AS runtime
+               FROM runs WHERE stage = 'embed' AND status = 'done' GROUP BY ALL""")
+        return sets.merge(runs, on="model", how="left")
+
+    def drop_vectors(self, model: str) -> int:
+        """Delete one model's vectors; the number deleted."""
+        with self.transaction():
+            n = self._scalar("SELECT count(*) FROM embeddings WHERE model = ?", [model])
+            self._exec("DELETE FROM embeddings WHERE model = ?", [model])
+        return int(n)
+
+    def update_outlets(self, table: pd.DataFrame) -> tuple[int, list[str]]:
+        """Set outlet attributes from a table keyed by outlet_id or name; returns (updated, unknown keys)."""
+        known = self._df("SELECT outlet_id, name FROM outlets")
+        by_id = set(known["outlet_id"])
+        by_name = dict(zip(known["name"].str.lower(), known["outlet_id"]))
+        updated, unknown = 0, []
+        with self.transaction():
+            for row in table.to_dict("records"):
+                oid = row.get("outlet_id") if row.get("outlet_id") in by_id else by_name.get(str(row.get("name", "")).lower())
+                if oid is None:
+                    unknown.append(str(row.get("outlet_id") or row.get("name")))
+                    continue
+                groups = [g.strip() for g in str(row.get("groups") or "").split(";") if g.strip()]
+                values = [None if pd.isna(row.get(c)) or row.get(c) == "" else str(row.get(c))
+                          for c in ("country", "language", "kind", "lean")]
+                self._exec(
+                    "UPDATE outlets SET country = ?, language = ?, kind = ?, lean = ?, groups = ? WHERE outlet_id = ?",
+                    [*values, groups, oid])
+                updated += 1
+        return updated, unknown
+
+    def outlet_names(self) -> list[str]:
+        return [r[0] for r in self._exec("SELECT name FROM outlets ORDER BY name").fetchall()]
+
+    def articles_ingested_after(self, when) -> set[str]:
+        return {r[0] for r in self._exec("SELECT article_id FROM articles WHERE ingested_at > ?",
+                                                [when]).fetchall()}
+
+    def passage_texts(self, passage_ids: list[str]) -> dict[str, str]:
+        return dict(self._exec("SELECT passage_id, text FROM passages WHERE passage_id IN "
+                                      "(SELECT unnest(?::VARCHAR[]))", [list(passage_ids)]).fetchall())

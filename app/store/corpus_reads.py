@@ -1,0 +1,129 @@
+"""Read queries about the corpus as a whole: counts, outlets, search, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from app.store.base import StoreBase, quote_ident
+from app.store.db import StoreError
+from app.store.filters import Filters
+from app.store.schema import PUBLIC_VIEWS
+
+EXPORTABLE = PUBLIC_VIEWS + ("rejects", "outlets", "copies")
+
+
+class CorpusReads(StoreBase):
+    def counts(self) -> dict:
+        row = self._row(
+            """SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM outlets),
+                      (SELECT count(*) FROM passages), (SELECT count(*) FROM rejects),
+                      (SELECT count(*) FROM frames WHERE status = 'active'),
+                      (SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM segmented_articles))"""
+        )
+        keys = ("articles", "outlets", "passages", "rejects", "frames", "unsegmented")
+        return dict(zip(keys, row))
+
+    def date_bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        lo, hi = self._row("SELECT min(published_at), max(published_at) FROM articles")
+        return (lo.date() if lo else None, hi.date() if hi else None)
+
+    def outlet_table(self) -> pd.DataFrame:
+        return self._df(
+            """SELECT o.outlet_id, o.name, o.domain, o.country, o.language, o.kind, o.lean,
+                      array_to_string(coalesce(o.groups, []), ';') AS groups, count(a.article_id) AS articles
+               FROM outlets o LEFT JOIN articles a USING (outlet_id) GROUP BY ALL ORDER BY o.name""")
+
+    def outlet_groups(self) -> list[str]:
+        """Every "attribute:value" an outlet has, for filters."""
+        return [r[0] for r in self._exec(
+            """SELECT DISTINCT v FROM (
+                   SELECT unnest(['country:' || country, 'language:' || language, 'kind:' || kind, 'lean:' || lean]
+                                 || list_transform(coalesce(groups, []), lambda g: 'group:' || g)) AS v FROM outlets)
+               WHERE v IS NOT NULL ORDER BY v""").fetchall()]
+
+    def corpus_stats(self) -> dict:
+        """Articles per outlet and per week, rejected records grouped by reason, and what the last frames
+        run did (``frames_run``: its counts, empty before the first build)."""
+        last = self.last_run("frames")
+        return {
+            "frames_run": dict(last["counts"]) if last else {},
+            "per_outlet": self._df(
+                """SELECT o.name AS outlet, o.kind, o.lean, count(a.article_id) AS articles,
+                          min(a.published_at) AS first, max(a.published_at) AS last
+                   FROM outlets o LEFT JOIN articles a USING (outlet_id) GROUP BY ALL ORDER BY articles DESC, outlet"""),
+            "per_week": self._df(
+                """SELECT date_trunc('week', published_at)::DATE AS week, count(*) AS articles FROM articles
+                   GROUP BY ALL ORDER BY week"""),
+            "rejects": self._df(
+                """SELECT regexp_replace(reason, '[0-9][0-9,]*', 'N', 'g') AS reason, count(*) AS records,
+                          any_value(source_file) AS example_file
+                   FROM rejects GROUP BY 1 ORDER BY records DESC"""),
+        }
+
+    def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50
+                        ) -> pd.DataFrame:
+        """Distinct passage texts nearest in meaning to ``vector`` (cosine): the earliest passage with
+        each text, how many passages repeat it (copies), and the frames it is in."""
+        where, params = filters.where("a.published_at", "o.name")
+        q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        return self._df(
+            f"""WITH scope AS (
+                    SELECT p.passage_id, p.text_hash, a.published_at
+                    FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+                    WHERE {where}),
+                hits AS (
+                    SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
+                    FROM embeddings e WHERE e.model = ? AND e.text_hash IN (SELECT text_hash FROM scope)
+                    ORDER BY similarity DESC LIMIT ?),
+                firsts AS (
+                    SELECT text_hash, arg_min(passage_id, (published_at, passage_id)) AS passage_id,
+                           count(*) AS passages
+                    FROM scope WHERE text_hash IN (SELECT text_hash FROM hits) GROUP BY text_hash)
+                SELECT h.similarity, a.published_at, o.name AS outlet, p.text, x.passages AS repeated_in,
+                       a.title, a.url, p.passage_id, p.article_id,
+                       (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
+                        JOIN frames f USING (frame_id) JOIN passages q USING (passage_id)
+                        WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames
+                FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
+                JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
+                ORDER BY h.similarity DESC, p.passage_id""",
+            [*params, q, model, limit])
+
+    def keyword_passages(self, words: str, filters: Filters = Filters(), limit: int = 200) -> pd.DataFrame:
+        """Passages containing every word of ``words`` (any case), newest first, with their frames."""
+        terms = [t for t in re.findall(r"[\w'’-]+", words.lower()) if t]
+        if not terms:
+            return pd.DataFrame(columns=["published_at", "outlet", "text", "title", "url", "passage_id", "article_id",
+                                         "frames"])
+        where, params = filters.where("a.published_at", "o.name")
+        contains = " AND ".join("contains(lower(p.text), ?)" for _ in terms)
+        return self._df(
+            f"""SELECT a.published_at, o.name AS outlet, p.text, a.title, a.url, p.passage_id, p.article_id,
+                       (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
+                        JOIN frames f USING (frame_id) WHERE rp.passage_id = p.passage_id AND f.status = 'active')
+                           AS frames
+                FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+                WHERE {contains} AND {where}
+                ORDER BY a.published_at DESC, p.passage_id LIMIT ?""",
+            [*terms, *params, limit])
+
+    def frames_like(self, vector: np.ndarray, model: str, limit: int = 10) -> pd.DataFrame:
+        """Active frames whose centre (discovered) is nearest in meaning to ``vector``."""
+        q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        return self._df(
+            """SELECT s.frame_id, s.label, s.kind, s.articles, s.outlets,
+                      list_cosine_similarity(f.centroid, ?::FLOAT[]) AS similarity
+               FROM frames f JOIN frame_summary s USING (frame_id)
+               WHERE f.status = 'active' AND f.model = ? AND f.centroid IS NOT NULL
+               ORDER BY similarity DESC LIMIT ?""",
+            [q, model, limit])
+
+    def export(self, name: str) -> pa.Table:
+        if name not in EXPORTABLE:
+            raise StoreError(f"unknown view {name!r}; exportable: {', '.join(EXPORTABLE)}")
+        return self._arrow(f"SELECT * FROM {quote_ident(name)}")

@@ -1,0 +1,307 @@
+"""Inputs and outputs of the build's analysis stages: frames, copies, lineage, cues and evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from app.frames.edits import ACTIVE, EDITABLE
+from app.store.base import StoreBase, list_column_to_matrix, quote_ident
+
+
+class StageStore(StoreBase):
+    def passage_fingerprint(self, model: str | None) -> str:
+        """Changes whenever the (embedded, when ``model`` is given) passages change."""
+        if model is None:
+            row = self._row("SELECT count(*), coalesce(bit_xor(hash(passage_id || text_hash)), 0) FROM passages")
+            return f"{row[0]}:{row[1]}"
+        row = self._row(
+            """SELECT count(*), coalesce(bit_xor(hash(p.passage_id || p.text_hash)), 0)
+               FROM passages p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?""",
+            [model],
+        )
+        return f"{row[0]}:{row[1]}"
+
+    def passage_vectors(self, model: str, with_text: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+        """Every embedded passage with its article's outlet and date, in publication order."""
+        text = "p.text, " if with_text else ""
+        table = self._arrow(
+            f"""SELECT p.passage_id, p.article_id, p.text_hash, {text}a.outlet_id, a.published_at, e.vector
+               FROM passages p
+               JOIN articles a USING (article_id)
+               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               ORDER BY a.published_at, p.passage_id""",
+            [model],
+        )
+        vectors = list_column_to_matrix(table.column("vector"))
+        meta = table.drop_columns(["vector"]).to_pandas()
+        return meta, vectors
+
+    def discovered_assignments(self, model: str) -> pd.DataFrame:
+        """Passage memberships of the discovered frames of ``model`` (as stored, before merges resolve)."""
+        return self._df(
+            """SELECT pf.passage_id, pf.frame_id, pf.score FROM passage_frames pf JOIN frames f USING (frame_id)
+               WHERE f.kind = 'discovered' AND f.model = ?""", [model]).astype({"frame_id": "int32", "score": "float32"})
+
+    def frames(self, include_inactive: bool = False, edited: bool = False) -> pd.DataFrame:
+        """Active frames; with ``edited`` also those a user merged or retired (they keep their ids);
+        with ``include_inactive`` every frame ever made."""
+        statuses = None if include_inactive else list(EDITABLE) if edited else [ACTIVE]
+        where = "" if statuses is None else "WHERE status IN (SELECT unnest(?::VARCHAR[]))"
+        table = self._arrow(f"SELECT * FROM frames {where} ORDER BY frame_id", [] if statuses is None else [statuses])
+        df = table.drop_columns(["centroid"]).to_pandas()
+        df["centroid"] = [None if c is None else np.asarray(c, dtype=np.float32)
+                          for c in table.column("centroid").to_pylist()]
+        return df
+
+    def new_frame_ids(self, n: int) -> list[int]:
+        return [self._scalar("SELECT nextval('frame_ids')") for _ in range(n)]
+
+    def save_frames(
+        self,
+        frames: pd.DataFrame,
+        passage_frames: pd.DataFrame,
+        article_frames: pd.DataFrame,
+        retired: list[int],
+        run_id: int,
+        kind: str = "discovered",
+    ) -> None:
+        """Replace the assignments of ``kind`` frames in one transaction."""
+        with self.transaction():
+            ids = frames["frame_id"].astype(int).tolist()
+            self._exec(
+                """DELETE FROM passage_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
+                [kind],
+            )
+            self._exec(
+                """DELETE FROM article_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
+                [kind],
+            )
+            if retired:
+                self._exec(
+                    "UPDATE frames SET status = 'retired', last_run = ? WHERE frame_id IN (SELECT unnest(?::INTEGER[]))",
+                    [run_id, retired],
+                )
+            existing = {
+                r[0]
+                for r in self._exec(
+                    "SELECT frame_id FROM frames WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [ids]
+                ).fetchall()
+            }
+            for row in frames.to_dict("records"):
+                values = {
+                    "label": row["label"], "phrases": list(row["phrases"]),
+                    "exemplar_passage_id": row["exemplar_passage_id"],
+                    "centroid": [float(x) for x in row["centroid"]] if row.get("centroid") is not None else None,
+                    "model": row["model"], "seed_name": row.get("seed_name"),
+                    "threshold": row.get("threshold"),
+                }
+                cols = list(values)
+                if int(row["frame_id"]) in existing:
+                    sets = ", ".join(f"{quote_ident(c)} = ?" for c in cols)
+                    self._exec(
+                        f"UPDATE frames SET {sets}, status = 'active', last_run = ? WHERE frame_id = ?",
+                        [*values.values(), run_id, int(row["frame_id"])],
+                    )
+                else:
+                    names = ", ".join(quote_ident(c) for c in cols)
+                    marks = ", ".join("?" for _ in cols)
+                    self._exec(
+                        f"""INSERT INTO frames (frame_id, kind, status, created_run, last_run, {names})
+                            VALUES (?, ?, 'active', ?, ?, {marks})""",
+                        [int(row["frame_id"]), kind, run_id, run_id, *values.values()],
+                    )
+            self._insert("passage_frames", passage_frames)
+            self._insert("article_frames", article_frames)
+            created = sorted(set(ids) - existing)
+            self.record_history(created, run_id, "created", detail=f"{kind} frame found by the build")
+            self.record_history(retired, run_id, "retired", detail="no longer found by the build")
+            self._apply_edits()
+
+    def copy_pairs(self, threshold: float, max_group: int) -> pd.DataFrame:
+        """Article pairs whose sets of body paragraphs have Jaccard similarity >= threshold."""
+        return self._df(
+            """WITH body AS (SELECT DISTINCT article_id, text_hash FROM passages WHERE part = 'body'),
+               common AS (SELECT text_hash FROM body GROUP BY text_hash HAVING count(*) > ?),
+               b AS (SELECT * FROM body WHERE text_hash NOT IN (SELECT text_hash FROM common)),
+               sizes AS (SELECT article_id, count(*) AS n FROM b GROUP BY article_id),
+               shared AS (
+                   SELECT x.article_id AS a, y.article_id AS b, count(*) AS k
+                   FROM b x JOIN b y ON x.text_hash = y.text_hash AND x.article_id < y.article_id
+                   GROUP BY 1, 2)
+               SELECT a, b, (k / (sa.n + sb.n - k))::FLOAT AS jaccard
+               FROM shared JOIN sizes sa ON sa.article_id = a JOIN sizes sb ON sb.article_id = b
+               WHERE k / (sa.n + sb.n - k) >= ?
+               ORDER BY a, b""",
+            [max_group, threshold],
+        )
+
+    def article_bodies(self) -> dict[str, str]:
+        """article_id -> body text (title left out), for near-duplicate detection."""
+        return dict(self._exec(
+            "SELECT article_id, coalesce(text, '') FROM articles WHERE coalesce(text, '') <> ''").fetchall())
+
+    def article_dates(self, article_ids: list[str]) -> pd.DataFrame:
+        return self._df(
+            "SELECT article_id, published_at FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(article_ids)],
+        )
+
+    def replace_copies(self, copies: pd.DataFrame) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM copies")
+            self._insert("copies", copies)
+
+    def copies(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
+
+    def lineage_inputs(self, model: str) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
+        """Everything lineage needs, in three queries: every active frame's articles, the texts of those
+        articles, and every frame passage with its vector (rows aligned with the matrix)."""
+        articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_articles")
+        texts = dict(self._exec(
+            """SELECT article_id, coalesce(text, '') FROM articles
+               WHERE article_id IN (SELECT DISTINCT article_id FROM article_frames)""").fetchall())
+        table = self._arrow(
+            """SELECT pf.frame_id, p.article_id, p.passage_id, e.vector
+               FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               WHERE f.status = 'active' ORDER BY pf.frame_id, p.passage_id""",
+            [model],
+        )
+        return articles, texts, table.drop_columns(["vector"]).to_pandas(), list_column_to_matrix(table.column("vector"))
+
+    def copy_map(self) -> dict[str, str]:
+        return dict(self._exec("SELECT article_id, original_id FROM copies").fetchall())
+
+    def url_index(self) -> dict[str, str]:
+        return dict(self._exec(
+            "SELECT canonical_url, article_id FROM articles WHERE canonical_url IS NOT NULL").fetchall())
+
+    def replace_lineage(self, edges: pd.DataFrame, fingerprints: dict[int, int] | None = None,
+                        redo: list[int] | None = None) -> None:
+        self._replace_by_frame("lineage", "lineage", edges, fingerprints, redo)
+
+    def frame_inputs(self, stage: str) -> dict[int, int]:
+        """The fingerprint of each frame's inputs when ``stage`` last wrote its rows."""
+        return dict(self._exec("SELECT frame_id, fingerprint FROM frame_inputs WHERE stage = ?",
+                                      [stage]).fetchall())
+
+    def _replace_by_frame(self, stage: str, table: str, rows: pd.DataFrame, fingerprints: dict[int, int] | None,
+                          redo: list[int] | None) -> None:
+        """Write a per-frame stage's rows in one transaction: every row when ``redo`` is None, else the rows of
+        the frames in ``redo`` (those of frames no longer in ``fingerprints`` go too); then the fingerprint
+        of each current frame's inputs."""
+        fingerprints = fingerprints or {}
+        current = pd.DataFrame({"frame_id": pd.Series(list(fingerprints), dtype="int32"),
+                                "fingerprint": pd.Series(list(fingerprints.values()), dtype="uint64")})
+        with self.transaction():
+            if redo is None:
+                self._exec(f"DELETE FROM {table}")
+            else:
+                gone = pd.DataFrame({"frame_id": pd.Series(sorted(set(redo)), dtype="int32")})
+                self.conn.register("_redo", gone)
+                self.conn.register("_current", current)
+                self._exec(f"""DELETE FROM {table} WHERE frame_id IN (SELECT frame_id FROM _redo)
+                                      OR frame_id NOT IN (SELECT frame_id FROM _current)""")
+                self.conn.unregister("_redo")
+                self.conn.unregister("_current")
+            self._insert(table, rows)
+            self._exec("DELETE FROM frame_inputs WHERE stage = ?", [stage])
+            self._insert("frame_inputs", current.assign(stage=stage)[["stage", "frame_id", "fingerprint"]])
+
+    def clear_cues(self) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM cues")
+            self._exec("DELETE FROM cued_texts")
+
+    def articles_naming(self, pattern: str | None) -> set[str]:
+        """Articles whose text matches ``pattern`` (any case; :func:`app.outlets.names_pattern`)."""
+        if not pattern:
+            return set()
+        return {r[0] for r in self._exec("SELECT article_id FROM articles WHERE regexp_matches(text, ?, 'i')",
+                                         [pattern]).fetchall()}
+
+    def uncue_texts_naming(self, pattern: str | None) -> None:
+        """Forget the cues of every text that matches ``pattern`` (any case; :func:`app.outlets.names_pattern`),
+        so they are read again."""
+        if not pattern:
+            return
+        with self.transaction():
+            self._exec(
+                """CREATE TEMP TABLE _uncue AS SELECT DISTINCT text_hash FROM passages
+                   WHERE regexp_matches(text, ?, 'i')""", [pattern])
+            self._exec("DELETE FROM cues WHERE text_hash IN (SELECT text_hash FROM _uncue)")
+            self._exec("DELETE FROM cued_texts WHERE text_hash IN (SELECT text_hash FROM _uncue)")
+            self._exec("DROP TABLE _uncue")
+
+    def count_texts_to_cue(self) -> int:
+        return self._scalar("SELECT count(DISTINCT text_hash) FROM passages WHERE text_hash NOT IN "
+                            "(SELECT text_hash FROM cued_texts)")
+
+    def texts_to_cue(self, limit: int) -> pd.DataFrame:
+        return self._df(
+            """SELECT text_hash, any_value(text) AS text FROM passages
+               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)
+               GROUP BY text_hash ORDER BY text_hash LIMIT ?""",
+            [limit],
+        )
+
+    def add_cues(self, cues: pd.DataFrame, text_hashes: list[str], rules: int) -> None:
+        """Cues of a chunk of texts; the texts are recorded as done in the same transaction."""
+        with self.transaction():
+            self._insert("cues", cues)
+            self._insert("cued_texts", pd.DataFrame({"text_hash": text_hashes, "rules": rules}).astype(
+                {"text_hash": "string", "rules": "int32"}))
+
+    def cues_by_text(self, text_hashes: list[str] | None = None) -> dict[str, list]:
+        from app.evidence.cues import Cue
+
+        where = "" if text_hashes is None else "WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))"
+        rows = self._exec(
+            f"SELECT text_hash, kind, subtype, start_char, end_char, span, source FROM cues {where} "
+            "ORDER BY text_hash, start_char, kind", [] if text_hashes is None else [list(text_hashes)]).fetchall()
+        out: dict[str, list] = {}
+        for h, *rest in rows:
+            out.setdefault(h, []).append(Cue(*rest))
+        return out
+
+    def evidence_inputs(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Passages with evidence cues in every active frame's articles, and the vectors of their texts
+        (``vector_row`` of each passage indexes the matrix)."""
+        passages = self._df(
+            """WITH cued AS (
+                   SELECT DISTINCT text_hash FROM cues
+                   WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
+               SELECT fa.frame_id, p.passage_id, p.article_id, p.text_hash, fa.published_at
+               FROM frame_articles fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
+               ORDER BY fa.frame_id, fa.published_at, p.article_id, p.passage_id""")
+        table = self._arrow(
+            """SELECT e.text_hash, e.vector FROM embeddings e
+               WHERE e.model = ? AND e.text_hash IN (SELECT DISTINCT text_hash FROM cues
+                   WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))""",
+            [model])
+        row_of = {h: i for i, h in enumerate(table.column("text_hash").to_pylist())}
+        passages["vector_row"] = passages["text_hash"].map(row_of)
+        passages = passages[passages["vector_row"].notna()].astype({"vector_row": "int64"})
+        return passages.reset_index(drop=True), list_column_to_matrix(table.column("vector"))
+
+    def replace_evidence(self, items: pd.DataFrame, fingerprints: dict[int, int] | None = None,
+                         redo: list[int] | None = None) -> None:
+        self._replace_by_frame("evidence", "evidence_items", items, fingerprints, redo)
+
+    def cue_signatures(self) -> pd.DataFrame:
+        """A fingerprint of each text's cues (text_hash, cue_signature)."""
+        return self._df(
+            """SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                      || ':' || count(*) AS cue_signature
+               FROM cues GROUP BY text_hash""")
+
+    def evidence_totals(self) -> tuple[int, int]:
+        """Evidence items in the ledger, and how many of them are new evidence."""
+        row = self._row("""SELECT count(*), count(*) FILTER (WHERE is_new AND strength = 'evidence')
+                           FROM evidence_items""")
+        return int(row[0]), int(row[1])
+
+    def count_lineage_edges(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM lineage"))
