@@ -408,9 +408,9 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
                                                                  "score", "evidence"])
     store.replace_lineage(edges[["frame_id", "from_article", "to_article", "kind", "score", "evidence"]]
                           .astype({"frame_id": "int32", "score": "float32"}), fingerprints, redo)
-    total = store._scalar("SELECT count(*) FROM lineage")
-    store.finish_run(run_id, {"edges": int(total), "frames": len(fingerprints), "traced": len(todo)})
-    return int(total), False
+    total = store.count_lineage_edges()
+    store.finish_run(run_id, {"edges": total, "frames": len(fingerprints), "traced": len(todo)})
+    return total, False
 
 
 CUE_CHUNK = 5000

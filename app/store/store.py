@@ -1101,6 +1101,9 @@ class Store:
             raise StoreError(f"unknown view {name!r}; exportable: {', '.join(EXPORTABLE)}")
         return self.conn.sql(f"SELECT * FROM {quote_ident(name)}").to_arrow_table()
 
+    def count_lineage_edges(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM lineage"))
+
 
 def _list_column_to_matrix(column: pa.ChunkedArray) -> np.ndarray:
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
