@@ -24,6 +24,7 @@ from app.frames import anchoring, discover, label_clusters, match_frames, neares
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import frame_ledger
+from app.fingerprints import changed_frames, combine, frame_fingerprints, redo_every_frame
 from app.frames.seeded import article_gate, load_seeds, match_seed
 from app.segment import segment, text_hash
 from app.store import Store
@@ -325,28 +326,6 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     return len(rows), False
 
 
-def frame_fingerprints(rows: pd.DataFrame, columns: list[str]) -> dict[int, int]:
-    """An order-independent fingerprint of each frame's input rows (``frame_id`` plus ``columns``)."""
-    if rows.empty:
-        return {}
-    hashed = pd.util.hash_pandas_object(rows[columns], index=False).to_numpy(dtype=np.uint64)
-    frames = rows["frame_id"].to_numpy()
-    order = np.argsort(frames, kind="stable")
-    frames, hashed = frames[order], hashed[order]
-    starts = np.flatnonzero(np.r_[True, frames[1:] != frames[:-1]])
-    sums = np.add.reduceat(hashed, starts)  # wraps modulo 2**64
-    sizes = np.diff(np.r_[starts, len(frames)])
-    return {int(f): (int(h) ^ (int(n) * 0x9E3779B97F4A7C15)) % 2**64 for f, h, n in zip(frames[starts], sums, sizes)}
-
-
-def _combine(*parts: dict[int, int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for k, part in enumerate(parts):
-        for f, h in part.items():
-            out[f] = (out.get(f, 0) * 1_000_003 + h + k) % 2**64
-    return out
-
-
 # Bump when the lineage or ledger logic changes: every frame is then traced and written again.
 PER_FRAME_VERSION = 1
 
@@ -355,10 +334,9 @@ def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, 
                     force: bool) -> list[int] | None:
     """The frames whose inputs changed since ``stage`` last wrote them; None: every frame (first run, another
     context such as another model or other rules, or ``force``)."""
-    if force or last is None or last["parameters"].get("context") != context:
+    if redo_every_frame(last, context, force):
         return None
-    written = store.frame_inputs(stage)
-    return sorted(f for f, h in fingerprints.items() if written.get(f) != h)
+    return changed_frames(fingerprints, store.frame_inputs(stage))
 
 
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, force: bool = False) -> tuple[int, bool]:
@@ -381,7 +359,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = _noop, fo
     attributions = Attributions(outlets)
     articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
     articles["original"] = articles["article_id"].map(copies)
-    fingerprints = _combine(frame_fingerprints(articles, ["article_id", "outlet", "published_at", "original"]),
+    fingerprints = combine(frame_fingerprints(articles, ["article_id", "outlet", "published_at", "original"]),
                             frame_fingerprints(passages, ["article_id", "passage_id"]))
     before = (last or {}).get("parameters", {}).get("outlets")
     if before is None or set(before) - set(outlets):
