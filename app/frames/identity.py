@@ -71,7 +71,7 @@ def number_clusters(n_clusters: int, matched: dict[int, int], new_ids: Iterable[
     """The frame id of each cluster index: the id of the frame it matched, else the next of ``new_ids``
     (one for each unmatched cluster, taken in cluster order)."""
     new_ids = iter(new_ids)
-    return {c: matched[c] if c in matched else next(new_ids) for c in range(n_clusters)}
+    return {cluster: matched[cluster] if cluster in matched else next(new_ids) for cluster in range(n_clusters)}
 
 
 @dataclass(frozen=True)
@@ -101,15 +101,16 @@ def splits_and_merges(centroids: np.ndarray, frame_ids: list[int], kept_ids: set
     old_ids = old["frame_id"].astype(int).tolist()
     sims = centroids @ old_centroids.T
     records = []
-    splits = [(new, old_ids[int(sims[i].argmax())]) for i, new in enumerate(frame_ids)
-              if new not in kept_ids and sims[i].max() >= near and old_ids[int(sims[i].argmax())] in kept_ids]
+    nearest_old = [old_ids[int(row.argmax())] for row in sims]  # per new frame
+    splits = [(new_id, old_id) for new_id, old_id, best in zip(frame_ids, nearest_old, sims.max(axis=1))
+              if new_id not in kept_ids and best >= near and old_id in kept_ids]
     if splits:
-        records.append(HistoryRecord("split from", [n for n, _ in splits], [o for _, o in splits],
-                                     "a new frame close to an existing one"))
+        records.append(HistoryRecord("split from", [new_id for new_id, _ in splits],
+                                     [old_id for _, old_id in splits], "a new frame close to an existing one"))
     retired = set(retired)
-    merges = [(o, frame_ids[int(sims[:, j].argmax())]) for j, o in enumerate(old_ids)
-              if o in retired and sims[:, j].max() >= near]
+    merges = [(old_id, frame_ids[int(sims[:, j].argmax())]) for j, old_id in enumerate(old_ids)
+              if old_id in retired and sims[:, j].max() >= near]
     if merges:
-        records.append(HistoryRecord("merged into", [o for o, _ in merges], [n for _, n in merges],
-                                     "its passages now fall in a surviving frame"))
+        records.append(HistoryRecord("merged into", [old_id for old_id, _ in merges],
+                                     [new_id for _, new_id in merges], "its passages now fall in a surviving frame"))
     return records

@@ -75,12 +75,12 @@ def discovered_frames(clusters: list[int], frame_ids: dict[int, int], centroids:
     with its phrases or, when it has none, with the start of its exemplar's text."""
     rows = []
     if kept is not None:
-        rows = [{"frame_id": int(r.frame_id), "label": r.label, "phrases": list(r.phrases),
-                 "exemplar_passage_id": r.exemplar_passage_id, "centroid": r.centroid, "model": model}
-                for r in kept.itertuples() if r.frame_id in exemplar_of.index]
-    for c in clusters:
-        exemplar = exemplar_of.loc[frame_ids[c]]
-        terms = phrases.get(c) or [exemplar_texts[exemplar][:FALLBACK_LABEL_CHARS]]
-        rows.append({"frame_id": frame_ids[c], "label": LABEL_SEPARATOR.join(terms), "phrases": terms,
-                     "exemplar_passage_id": exemplar, "centroid": centroids[c], "model": model})
+        rows = [{"frame_id": int(frame.frame_id), "label": frame.label, "phrases": list(frame.phrases),
+                 "exemplar_passage_id": frame.exemplar_passage_id, "centroid": frame.centroid, "model": model}
+                for frame in kept.itertuples() if frame.frame_id in exemplar_of.index]
+    for cluster in clusters:
+        exemplar = exemplar_of.loc[frame_ids[cluster]]
+        terms = phrases.get(cluster) or [exemplar_texts[exemplar][:FALLBACK_LABEL_CHARS]]
+        rows.append({"frame_id": frame_ids[cluster], "label": LABEL_SEPARATOR.join(terms), "phrases": terms,
+                     "exemplar_passage_id": exemplar, "centroid": centroids[cluster], "model": model})
     return pd.DataFrame(rows, columns=FRAME_COLUMNS)

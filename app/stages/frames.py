@@ -88,7 +88,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     matched = match_old_frames(found.centroids, old, incremental=incremental,
                                match_threshold=settings.frame_match_threshold,
                                merge_threshold=settings.frame_merge_threshold)
-    unmatched = [c for c in range(n_clusters) if c not in matched]
+    unmatched = [cluster for cluster in range(n_clusters) if cluster not in matched]
     frame_ids = number_clusters(n_clusters, matched, store.new_frame_ids(len(unmatched)))
     assignments = pd.concat([assignments, cluster_assignments(clustered, found.labels, found.scores, frame_ids)],
                             ignore_index=True)
@@ -107,13 +107,13 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                              scores=found.scores[found.rows]) if labelled else {}
     progress("frames", 2, 3)
     exemplar_of = exemplars(assignments)
-    exemplar_texts = store.passage_texts([exemplar_of.loc[frame_ids[c]] for c in labelled])
+    exemplar_texts = store.passage_texts([exemplar_of.loc[frame_ids[cluster]] for cluster in labelled])
     frame_table = discovered_frames(labelled, frame_ids, found.centroids, phrases, exemplar_of, exemplar_texts,
                                     encoder_key, kept=old if incremental else None)
     retired = sorted(set(_active_discovered(store)) - set(frame_table["frame_id"].astype(int)))
     store.save_frames(frame_table, assignments[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
                       article_frames(assignments), retired, run_id)
-    for record in splits_and_merges(found.centroids, [frame_ids[c] for c in range(n_clusters)],
+    for record in splits_and_merges(found.centroids, [frame_ids[cluster] for cluster in range(n_clusters)],
                                     set(matched.values()), old, retired, settings.frame_match_threshold):
         store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
     counts = {**found.counts, "mode": "incremental" if incremental else "full", "joined_existing": joined,
@@ -132,7 +132,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     params = {
         "model": encoder_key, "default_threshold": settings.seed_threshold,
         "default_min_passages": settings.seed_min_passages,
-        "seeds": [s.as_dict() for s in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
+        "seeds": [seed.as_dict() for seed in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
     }
     last = store.last_run("seeded")
     if last is not None and last["parameters"] == params:
@@ -144,7 +144,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     run_id = store.start_run("seeded", params)
     progress("seeded", 0, len(seeds))
     passages, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
-    new_ids = iter(store.new_frame_ids(sum(1 for s in seeds if s.name.lower() not in known_ids)))
+    new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
     encoder = get_encoder() if seeds else None
     rows, matches = [], []
     if seeds:
@@ -161,7 +161,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
         progress("seeded", i + 1, len(seeds))
     assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
                                                                            "article_id"])
-    retired = sorted(set(active_seeded) - {r["frame_id"] for r in rows})
+    retired = sorted(set(active_seeded) - {row["frame_id"] for row in rows})
     store.save_frames(pd.DataFrame(rows, columns=SEEDED_FRAME_COLUMNS),
                       assignments[["passage_id", "frame_id", "score", "match"]].astype(
                           {"frame_id": "int32", "score": "float32"}),
