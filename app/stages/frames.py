@@ -50,7 +50,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     if last is not None and last["parameters"] == params and not recluster:
         counts = last["counts"]
         return counts.get("frames", 0), counts.get("assigned", 0), counts.get("passages", 0), True
-    old = comparable_frames(store.frames(edited=True), encoder_key)  # frames a user merged or retired keep their ids too
+    # Frames a user merged or retired keep their ids too.
+    old = comparable_frames(store.frames(edited=True), encoder_key)
     incremental = can_join_existing(last, discovery, old, recluster)
     progress("frames", 0, 3)
     run_id = store.start_run("frames", params)

@@ -26,7 +26,8 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = no_prog
     """Split every article not segmented yet into passages; returns (articles, passages)."""
     total = store.count_articles_to_segment()
     articles = passages = 0
-    run_id = store.start_run("segment", {"min_chars": settings.min_passage_chars, "max_chars": settings.max_passage_chars})
+    run_id = store.start_run("segment", {"min_chars": settings.min_passage_chars,
+                                         "max_chars": settings.max_passage_chars})
     progress("segment", 0, total)
     while True:
         batch = store.articles_to_segment(chunk)
@@ -48,7 +49,8 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = no_prog
     return articles, passages
 
 
-def copies_stage(store: Store, settings: Settings, progress: Progress = no_progress, force: bool = False) -> tuple[int, bool]:
+def copies_stage(store: Store, settings: Settings, progress: Progress = no_progress,
+                 force: bool = False) -> tuple[int, bool]:
     """Link syndicated copies to their originals; skipped when passages and settings are unchanged."""
     params = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
               "near_threshold": settings.near_copy_threshold, "passages": store.passage_fingerprint(None)}

@@ -39,7 +39,8 @@ def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, 
     return changed_frames(fingerprints, store.frame_inputs(stage))
 
 
-def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progress, force: bool = False) -> tuple[int, bool]:
+def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progress,
+                  force: bool = False) -> tuple[int, bool]:
     """Edges from each outlet's first article in each frame to its most likely source.
 
     Only frames whose inputs changed since the last run are traced again (their articles, dates, outlets,
