@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Rows taken per block (here and in the leader pass): bounds the similarity matrices held at once
+# (BLOCK x centres, BLOCK x BLOCK floats) while keeping each matrix product large.
 BLOCK = 4096
 
 

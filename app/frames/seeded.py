@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -163,3 +164,34 @@ def article_gate(article_ids: np.ndarray, how: np.ndarray, min_passages: int) ->
     literal = np.zeros(len(counts), dtype=bool)
     np.logical_or.at(literal, inverse, how == "literal")
     return literal[inverse] | (counts[inverse] >= min_passages)
+
+
+def seed_frame_ids(frames: pd.DataFrame) -> dict[str, int]:
+    """The id of every frame ever made from a seed, by seed name in lower case: a seed keeps its frame's
+    id, also when the seed is removed for a while and comes back."""
+    return {str(n).lower(): int(f) for n, f in zip(frames.get("seed_name", []), frames.get("frame_id", []))
+            if isinstance(n, str)}
+
+
+def seed_frame(seed: Seed, seed_vectors: np.ndarray, frame_id: int, *, texts: list[str], vectors: np.ndarray,
+               passage_ids: np.ndarray, article_ids: np.ndarray, model: str, default_threshold: float,
+               default_min_passages: int) -> tuple[dict, pd.DataFrame]:
+    """The frame row of one seed and its matching passages (``passage_id``, ``frame_id``, ``score``,
+    ``match``, ``article_id``).
+
+    ``texts``, ``vectors``, ``passage_ids`` and ``article_ids`` describe every passage, row for row;
+    ``seed_vectors`` are the embedded phrases and examples of the seed. Its centre is their mean, its
+    exemplar the best-scoring match."""
+    threshold = seed.threshold if seed.threshold is not None else default_threshold
+    min_passages = seed.min_passages if seed.min_passages is not None else default_min_passages
+    rows, scores, how = match_seed(texts, vectors, seed, seed_vectors, threshold)
+    keep = article_gate(article_ids[rows], how, min_passages)
+    rows, scores, how = rows[keep], scores[keep], how[keep]
+    centre = seed_vectors.mean(axis=0)
+    exemplar = passage_ids[rows[np.argmax(scores)]] if len(rows) else None
+    frame = {"frame_id": frame_id, "label": seed.name, "phrases": seed.texts, "exemplar_passage_id": exemplar,
+             "centroid": centre / (np.linalg.norm(centre) or 1), "model": model, "seed_name": seed.name,
+             "threshold": threshold}
+    matches = pd.DataFrame({"passage_id": passage_ids[rows], "frame_id": frame_id, "score": scores, "match": how,
+                            "article_id": article_ids[rows]})
+    return frame, matches

@@ -1,0 +1,44 @@
+"""Incremental frames: the passages of newly ingested articles join the frames they are near.
+
+With the same discovery settings as the last run, existing frames keep their centres and members; a new
+passage joins the frame whose centre is nearest when it is within the discovery threshold (the rule that
+put passages in clusters in the first place), and only the passages that join none are clustered, for new
+frames. Passages the last run left out stay out until a full recluster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from app.frames.discovery import nearest
+from app.frames.identity import centroid_matrix
+
+
+def can_join_existing(last_run: dict | None, discovery: dict, old: pd.DataFrame, recluster: bool) -> bool:
+    """Whether this run joins new passages to the existing frames rather than clustering every passage
+    again: not when asked to recluster, not without an earlier run or comparable frames, and not when a
+    discovery setting (or the model) is not what the last run used."""
+    if recluster or last_run is None or len(old) == 0:
+        return False
+    return {k: last_run["parameters"].get(k) for k in discovery} == discovery
+
+
+def fresh_passages(passages: pd.DataFrame, fresh_articles: set[str], placed: pd.Series) -> np.ndarray:
+    """Row numbers of the passages of newly ingested articles that no frame holds yet."""
+    return np.flatnonzero(passages["article_id"].isin(fresh_articles).to_numpy()
+                          & ~passages["passage_id"].isin(placed).to_numpy())
+
+
+def join_nearest(vectors: np.ndarray, passage_ids: np.ndarray, frames: pd.DataFrame,
+                 threshold: float) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each passage joins the frame whose centre is nearest when their cosine is at least ``threshold``.
+
+    Returns the assignments of those that joined (``passage_id``, ``frame_id``, ``score``) and a mask of
+    which rows joined."""
+    best, score = nearest(vectors, centroid_matrix(frames))
+    near = score >= threshold
+    joined = pd.DataFrame({"passage_id": passage_ids[near],
+                           "frame_id": frames["frame_id"].to_numpy()[best[near]].astype("int32"),
+                           "score": score[near].astype("float32")})
+    return joined, near

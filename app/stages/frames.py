@@ -1,0 +1,177 @@
+"""Stages that make frames: discovered frames (clustering the passages) and seeded frames (a user's phrases).
+
+The rules they apply live in ``app.frames``: discovery, incremental joining, stable ids, labels, seeds,
+and the tables written. These functions read the store, run those rules and write what they return.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from app.config import Settings
+from app.frames import anchoring, discover, label_clusters, typical_anchoring
+from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
+from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
+from app.frames.seeded import load_seeds, seed_frame, seed_frame_ids
+from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
+                               empty_article_frames, empty_frames, empty_passage_frames, exemplars)
+from app.stages.common import Progress, no_progress
+from app.store import Store
+from embeddings import Encoder
+
+
+def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
+                 recluster: bool = False) -> tuple[int, int, int, bool]:
+    """Frames over every embedded passage; skipped when nothing changed since the last run.
+
+    With the same discovery settings as last time, the passages of newly ingested articles join the
+    existing frames (whose centres and members stay as they are) and only the rest of them are
+    clustered, for new frames. A changed setting, a new model or ``recluster`` rebuilds every frame
+    from scratch; frames still there keep their ids either way, also across another form of the same
+    model (float, int8, another int8 recipe: see ``vector_space``), whose centres are comparable.
+
+    Returns (frames, assigned passages, passages, skipped)."""
+    discovery = {
+        "model": encoder_key,
+        "threshold": settings.frame_threshold,
+        "iterations": settings.discovery_iterations,
+        "max_clusters": settings.max_clusters,
+        "min_articles": settings.min_frame_articles,
+        "min_outlets": settings.min_frame_outlets,
+        "min_anchoring": settings.min_frame_anchoring,
+        "merge_threshold": settings.frame_merge_threshold,
+        "match_threshold": settings.frame_match_threshold,
+    }
+    params = {**discovery, "fingerprint": store.passage_fingerprint(encoder_key)}
+    last = store.last_run("frames")
+    if last is not None and last["parameters"] == params and not recluster:
+        counts = last["counts"]
+        return counts.get("frames", 0), counts.get("assigned", 0), counts.get("passages", 0), True
+    # Frames a user merged or retired keep their ids too.
+    old = comparable_frames(store.frames(edited=True), encoder_key)
+    incremental = can_join_existing(last, discovery, old, recluster)
+    progress("frames", 0, 3)
+    run_id = store.start_run("frames", params)
+    passages, vectors = store.passage_vectors(encoder_key, with_text=False)
+    if len(passages) == 0:
+        store.save_frames(empty_frames(), empty_passage_frames(), empty_article_frames(), _active_discovered(store),
+                          run_id)
+        store.finish_run(run_id, {"frames": 0, "assigned": 0, "passages": 0})
+        return 0, 0, 0, False
+    anchor = anchoring(vectors, passages["article_id"].to_numpy())
+    typical = typical_anchoring(anchor)
+
+    assignments = empty_passage_frames()
+    to_cluster = np.arange(len(passages))
+    joined = 0
+    if incremental:
+        # Existing frames keep their members; new passages join the nearest frame when close enough.
+        assignments = store.discovered_assignments(encoder_key)
+        fresh = fresh_passages(passages, store.articles_ingested_after(last["started_at"]), assignments["passage_id"])
+        joined_existing, near = join_nearest(vectors[fresh], passages["passage_id"].to_numpy()[fresh], old,
+                                             settings.frame_threshold)
+        assignments = pd.concat([assignments, joined_existing], ignore_index=True)
+        joined = int(near.sum())
+        to_cluster = fresh[~near]
+    clustered = passages.iloc[to_cluster].reset_index(drop=True)
+    found = discover(vectors[to_cluster], clustered["text_hash"].to_numpy(), clustered["article_id"].to_numpy(),
+                     clustered["outlet_id"].to_numpy(), threshold=settings.frame_threshold,
+                     iterations=settings.discovery_iterations, max_clusters=settings.max_clusters,
+                     min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
+                     min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
+                     anchor=anchor[to_cluster], typical=typical)
+    del vectors
+    progress("frames", 1, 3)
+    n_clusters = len(found.centroids)
+    matched = match_old_frames(found.centroids, old, incremental=incremental,
+                               match_threshold=settings.frame_match_threshold,
+                               merge_threshold=settings.frame_merge_threshold)
+    unmatched = [cluster for cluster in range(n_clusters) if cluster not in matched]
+    frame_ids = number_clusters(n_clusters, matched, store.new_frame_ids(len(unmatched)))
+    assignments = pd.concat([assignments, cluster_assignments(clustered, found.labels, found.scores, frame_ids)],
+                            ignore_index=True)
+    assignments = assignments.merge(passages[["passage_id", "article_id", "published_at"]], on="passage_id")
+
+    # Labels and exemplars for the frames this run made; existing frames keep theirs when incremental.
+    labelled = unmatched if incremental else list(range(n_clusters))
+    text_row_ids = clustered["passage_id"].to_numpy()[found.rows]  # a passage of each distinct text
+
+    def texts_of(rows: np.ndarray) -> list[str]:
+        wanted = text_row_ids[rows]
+        known = store.passage_texts(wanted.tolist())
+        return [known[p] for p in wanted]
+
+    phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
+                             scores=found.scores[found.rows]) if labelled else {}
+    progress("frames", 2, 3)
+    exemplar_of = exemplars(assignments)
+    exemplar_texts = store.passage_texts([exemplar_of.loc[frame_ids[cluster]] for cluster in labelled])
+    frame_table = discovered_frames(labelled, frame_ids, found.centroids, phrases, exemplar_of, exemplar_texts,
+                                    encoder_key, kept=old if incremental else None)
+    retired = sorted(set(_active_discovered(store)) - set(frame_table["frame_id"].astype(int)))
+    store.save_frames(frame_table, assignments[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
+                      article_frames(assignments), retired, run_id)
+    for record in splits_and_merges(found.centroids, [frame_ids[cluster] for cluster in range(n_clusters)],
+                                    set(matched.values()), old, retired, settings.frame_match_threshold):
+        store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
+    counts = {**found.counts, "mode": "incremental" if incremental else "full", "joined_existing": joined,
+              "considered": int(len(to_cluster) + joined),
+              "new_frames": len(unmatched), "frames": len(frame_table), "assigned": int(len(assignments)),
+              "passages": int(len(passages)), "retired": len(retired)}
+    store.finish_run(run_id, counts)
+    progress("frames", 3, 3)
+    return len(frame_table), int(len(assignments)), int(len(passages)), False
+
+
+def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
+                 progress: Progress = no_progress) -> tuple[int, bool]:
+    """Match every passage against the seeded frames of ``settings.frames_file``; returns (frames, skipped)."""
+    seeds = load_seeds(settings.frames_file)
+    params = {
+        "model": encoder_key, "default_threshold": settings.seed_threshold,
+        "default_min_passages": settings.seed_min_passages,
+        "seeds": [seed.as_dict() for seed in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
+    }
+    last = store.last_run("seeded")
+    if last is not None and last["parameters"] == params:
+        return last["counts"].get("frames", 0), True
+    frames = store.frames(include_inactive=True)
+    known_ids = seed_frame_ids(frames)
+    active_seeded = frames[(frames["kind"] == "seeded") & (frames["status"] == "active")]["frame_id"].tolist() \
+        if len(frames) else []
+    run_id = store.start_run("seeded", params)
+    progress("seeded", 0, len(seeds))
+    passages, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
+    new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
+    encoder = get_encoder() if seeds else None
+    rows, matches = [], []
+    if seeds:
+        texts = passages["text"].tolist()
+        passage_ids, article_ids = passages["passage_id"].to_numpy(), passages["article_id"].to_numpy()
+    for i, seed in enumerate(seeds):
+        frame_id = known_ids[seed.name.lower()] if seed.name.lower() in known_ids else next(new_ids)
+        row, matched = seed_frame(seed, encoder.encode(seed.texts), frame_id, texts=texts, vectors=vectors,
+                                  passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
+                                  default_threshold=settings.seed_threshold,
+                                  default_min_passages=settings.seed_min_passages)
+        rows.append(row)
+        matches.append(matched)
+        progress("seeded", i + 1, len(seeds))
+    assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
+                                                                           "article_id"])
+    retired = sorted(set(active_seeded) - {row["frame_id"] for row in rows})
+    store.save_frames(pd.DataFrame(rows, columns=SEEDED_FRAME_COLUMNS),
+                      assignments[["passage_id", "frame_id", "score", "match"]].astype(
+                          {"frame_id": "int32", "score": "float32"}),
+                      article_frames(assignments), retired, run_id, kind="seeded")
+    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired)})
+    return len(rows), False
+
+
+def _active_discovered(store: Store) -> list[int]:
+    """Ids of the discovered frames now active."""
+    frames = store.frames()
+    return frames[frames["kind"] == "discovered"]["frame_id"].tolist() if len(frames) else []

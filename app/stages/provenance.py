@@ -1,0 +1,174 @@
+"""Stages that trace and back frames: lineage (who said it first), evidence cues, the evidence ledger.
+
+Lineage and evidence are written per frame: each run fingerprints every frame's inputs
+(``app.fingerprints``) and redoes only the frames whose inputs changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from app.config import Settings
+from app.evidence.cues import RULES_VERSION, CueFinder
+from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
+from app.evidence.ledger import frame_ledger
+from app.fingerprints import changed_frames, combine, frame_fingerprints, redo_every_frame
+from app.lineage import Attributions, frame_lineage
+from app.outlets import names_pattern
+from app.stages.common import Progress, no_progress
+from app.store import Store
+
+# Bump when the lineage or ledger logic changes: every frame is then traced and written again.
+PER_FRAME_VERSION = 1
+# Distinct texts read for cues per committed chunk: the cue rules are regular expressions over sentences,
+# far cheaper per text than embedding, so a chunk holds more texts and still loses little to an interruption.
+CUE_CHUNK = 5000
+# The per-frame stages report progress every this many frames (and at the last one): enough for a bar to
+# move on a corpus of thousands of frames without a callback per frame.
+PROGRESS_EVERY = 50
+LINEAGE_COLUMNS = ["frame_id", "from_article", "to_article", "kind", "score", "evidence"]
+CUE_COLUMNS = ["text_hash", "kind", "subtype", "start_char", "end_char", "span", "source"]
+
+
+def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, fingerprints: dict[int, int],
+                    force: bool) -> list[int] | None:
+    """The frames whose inputs changed since ``stage`` last wrote them; None: every frame (first run, another
+    context such as another model or other rules, or ``force``)."""
+    if redo_every_frame(last, context, force):
+        return None
+    return changed_frames(fingerprints, store.frame_inputs(stage))
+
+
+def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progress,
+                  force: bool = False) -> tuple[int, bool]:
+    """Edges from each outlet's first article in each frame to its most likely source.
+
+    Only frames whose inputs changed since the last run are traced again (their articles, dates, outlets,
+    passages, or the copy relations of their articles): a weekly update leaves the edges of the frames the
+    week did not touch as they are. A new outlet traces again the frames with an article naming it (they
+    may now credit it); another model, or an outlet gone or renamed, traces every frame."""
+    outlets = sorted(store.outlet_names())
+    context = {"model": encoder_key, "version": PER_FRAME_VERSION}
+    params = {"context": context, "outlets": outlets,
+              "after": {stage: (store.last_run(stage) or {}).get("run_id") for stage in ("copies", "frames", "seeded")},
+              "edits": store.last_edit_id()}
+    last = store.last_run("lineage")
+    if not force and last is not None and last["parameters"] == params:
+        return last["counts"].get("edges", 0), True
+    run_id = store.start_run("lineage", params)
+    copies, urls, links, credited = store.copy_map(), store.url_index(), store.article_links(), {}
+    attributions = Attributions(outlets)
+    articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
+    articles["original"] = articles["article_id"].map(copies)
+    fingerprints = combine(frame_fingerprints(articles, ["article_id", "outlet", "published_at", "original"]),
+                           frame_fingerprints(passages, ["article_id", "passage_id"]))
+    before = (last or {}).get("parameters", {}).get("outlets")
+    if before is None or set(before) - set(outlets):
+        force = True  # an outlet gone or renamed (or a run that kept no list): attributions may change anywhere
+    redo = _frames_to_redo(store, "lineage", last, context, fingerprints, force)
+    if redo is not None and set(outlets) - set(before):
+        # A new outlet: frames with an article that names it may now credit it.
+        naming = store.articles_naming(names_pattern(set(outlets) - set(before)))
+        redo = sorted(set(redo) | set(articles.loc[articles["article_id"].isin(naming), "frame_id"].tolist()))
+    todo = set(fingerprints) if redo is None else set(redo)
+    articles = articles[articles["frame_id"].isin(todo)].assign(text=lambda a: a["article_id"].map(texts))
+    passage_rows = passages.groupby("frame_id").indices
+    parts = []
+    progress("lineage", 0, len(todo))
+    for i, (frame_id, frame_articles) in enumerate(articles.groupby("frame_id", sort=True)):
+        rows = passage_rows.get(frame_id, np.zeros(0, dtype=np.int64))
+        edges = frame_lineage(frame_articles, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies, urls,
+                              attributions, links, credited)
+        edges["frame_id"] = frame_id
+        parts.append(edges)
+        if i % PROGRESS_EVERY == 0 or i + 1 == len(todo):
+            progress("lineage", i + 1, len(todo))
+    edges = pd.concat(parts) if parts else pd.DataFrame(columns=LINEAGE_COLUMNS)
+    store.replace_lineage(edges[LINEAGE_COLUMNS].astype({"frame_id": "int32", "score": "float32"}), fingerprints, redo)
+    total = store.count_lineage_edges()
+    store.finish_run(run_id, {"edges": total, "frames": len(fingerprints), "traced": len(todo)})
+    return total, False
+
+
+
+def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_CHUNK) -> tuple[int, bool]:
+    """Evidence cues of every distinct passage text not read yet by these rules and outlet names."""
+    outlets = sorted(store.outlet_names())
+    params = {"rules": RULES_VERSION, "outlets": outlets}
+    last = store.last_run("cues")
+    if last is not None and last["parameters"] != params:
+        before = set(last["parameters"].get("outlets", []))
+        if last["parameters"].get("rules") != RULES_VERSION or before - set(outlets):
+            store.clear_cues()  # other rules, or an outlet gone: read everything again
+        else:  # new outlets: read again only the texts that name one of them
+            store.uncue_texts_naming(names_pattern(set(outlets) - before))
+    total = store.count_texts_to_cue()
+    if total == 0 and last is not None and last["parameters"] == params:
+        return 0, True
+    run_id = store.start_run("cues", params)
+    finder = CueFinder(outlets)
+    done = 0
+    progress("cues", 0, total)
+    while True:
+        batch = store.texts_to_cue(chunk)
+        if batch.empty:
+            break
+        rows = [(text_hash, cue.kind, cue.subtype, cue.start, cue.end, cue.span, cue.source)
+                for text_hash, text in zip(batch["text_hash"], batch["text"]) for cue in finder.find(text)]
+        cues = pd.DataFrame(rows, columns=CUE_COLUMNS)
+        store.add_cues(cues.astype({"start_char": "int32", "end_char": "int32"}), batch["text_hash"].tolist(),
+                       RULES_VERSION)
+        done += len(batch)
+        progress("cues", done, total)
+    store.finish_run(run_id, {"texts": done})
+    return done, False
+
+
+def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
+                   force: bool = False) -> tuple[int, bool]:
+    """The evidence ledger of every active frame: each item new or a repeat of an earlier one.
+
+    Only frames whose inputs changed since the last run (the cued passages of their articles, their dates,
+    the copy relations of their articles, the cues of their texts: the cue stage reads again the texts
+    naming a new outlet) are written again; another model, threshold or cue rules rewrite every frame."""
+    context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
+               "version": PER_FRAME_VERSION}
+    params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
+                                            for stage in ("copies", "frames", "seeded", "cues")},
+              "edits": store.last_edit_id()}
+    last = store.last_run("evidence")
+    if not force and last is not None and last["parameters"] == params:
+        return last["counts"].get("new", 0), True
+    run_id = store.start_run("evidence", params)
+    passages, vectors = store.evidence_inputs(encoder_key)
+    copies = store.copy_map()
+    passages["original"] = passages["article_id"].map(copies)
+    # The cues of each text: a new outlet name makes the cue stage read again the texts that name it.
+    passages = passages.merge(store.cue_signatures(), on="text_hash", how="left")
+    fingerprints = frame_fingerprints(passages, ["passage_id", "article_id", "text_hash", "published_at", "original",
+                                                 "cue_signature"])
+    redo = _frames_to_redo(store, "evidence", last, context, fingerprints, force)
+    todo = set(fingerprints) if redo is None else set(redo)
+    groups = {frame_id: rows for frame_id, rows in passages.groupby("frame_id", sort=True).indices.items()
+              if frame_id in todo}
+    if not groups:
+        cues = {}
+    elif redo is None:
+        cues = store.cues_by_text(None)
+    else:
+        cues = store.cues_by_text(passages["text_hash"].iloc[np.concatenate(list(groups.values()))].unique().tolist())
+    parts, memo = [], {}
+    progress("evidence", 0, len(groups))
+    for i, (frame_id, rows) in enumerate(groups.items()):
+        frame = passages.iloc[rows]
+        parts.append(frame_ledger(int(frame_id), frame.reset_index(drop=True), vectors[frame["vector_row"].to_numpy()],
+                                  cues, copies, settings.evidence_repeat_threshold, memo))
+        if i % PROGRESS_EVERY == 0 or i + 1 == len(groups):
+            progress("evidence", i + 1, len(groups))
+    items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
+    store.replace_evidence(items.astype({"frame_id": "int32", "similarity": "float32"}), fingerprints, redo)
+    total, new = store.evidence_totals()
+    store.finish_run(run_id, {"items": total, "new": new, "frames": len(fingerprints), "written": len(groups)})
+    return new, False
+
