@@ -9,12 +9,14 @@ import streamlit as st
 
 from app.ingest import ingest_files
 from app.store import StoreError
-from app.ui import data, keys
+from app.ui import cache, keys
+from app.ui.first_start import open_or_stop
+from app.ui.writes import build_with_progress
 
-v = data.open_or_stop()
+v = open_or_stop()
 st.title("Data")
-s = data.settings()
-c = data.counts(v)
+s = cache.settings()
+c = cache.counts(v)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("articles", f"{c['articles']:,}")
 m2.metric("outlets", f"{c['outlets']:,}")
@@ -31,8 +33,8 @@ if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
         path = Path(tmp) / upload.name
         path.write_bytes(upload.getvalue())
         try:
-            ingest, _ = data.build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
-                                                 f"Reading {upload.name}…")
+            ingest, _ = build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
+                                            f"Reading {upload.name}…")
         except StoreError as exc:
             st.error(str(exc))
             st.stop()
@@ -44,7 +46,7 @@ if st.session_state.get(keys.UPLOAD_REPORT):
     st.success("Ingested and built.")
     st.dataframe(pd.DataFrame(st.session_state[keys.UPLOAD_REPORT]), hide_index=True, width="stretch")
 
-stats = data.corpus_stats(data.version())
+stats = cache.corpus_stats(cache.version())
 st.subheader("Articles per week")
 st.bar_chart(stats["per_week"].set_index("week")["articles"], x_label="week (UTC, starting Monday)",
              y_label="articles")

@@ -7,21 +7,23 @@ from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
 from app.propagation import attention
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
+from app.ui.text import md
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
-summary, ids, labels = data.frames_or_stop(v, filters)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
+summary, ids, labels = state.frames_or_stop(v, filters)
 wanted = st.query_params.get(keys.FRAME)
 default = int(wanted) if wanted and wanted.isdigit() and int(wanted) in labels else ids[0]
 frame_id = st.selectbox("Frame", ids, index=ids.index(default), format_func=lambda f: f"#{f} · {labels[f]}",
                         key=keys.FRAME)
 st.query_params[keys.FRAME] = str(frame_id)
 
-info = data.frame(v, frame_id)
+info = cache.frame(v, frame_id)
 row = summary[summary["frame_id"] == frame_id].iloc[0]
 st.header(f"#{frame_id} · {info['label']}")
-st.caption(data.caption(v, filters))
+st.caption(state.caption(v, filters))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
 c2.metric("outlets", int(row["outlets"]))
@@ -34,11 +36,11 @@ if info.get("exemplar"):
                 else "**Most representative passage:**")
     st.text(info["exemplar"])
 
-timeline = data.frame_timeline(v, frame_id, filters)
-ledger = data.frame_ledger(v, frame_id, filters)
+timeline = cache.frame_timeline(v, frame_id, filters)
+ledger = cache.frame_ledger(v, frame_id, filters)
 evidence_items = ledger[ledger["strength"] == "evidence"]
 fig = timeline_figure(timeline, f"How “{info['label']}” spread, outlet by outlet",
-                      data.caption(v, filters) + " · all articles, copies included · ★ new evidence",
+                      state.caption(v, filters) + " · all articles, copies included · ★ new evidence",
                       events=evidence_items)
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
@@ -55,7 +57,7 @@ if not timeline.empty:
         if st.session_state.get(keys.MARK_DAY) not in days:
             st.session_state[keys.MARK_DAY] = days[0]
         mark_day = m2.selectbox("Day", days, key=keys.MARK_DAY, format_func=lambda d: f"{d:%d %b %Y}")
-        behind = data.frame_articles_at(v, frame_id, mark_outlet, mark_day)
+        behind = cache.frame_articles_at(v, frame_id, mark_outlet, mark_day)
         st.dataframe(behind[["published_at", "title", "url", "passages", "independent", "copy_of"]], hide_index=True,
                      width="stretch", key=keys.MARK_TABLE, column_config={
                          "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
@@ -64,17 +66,17 @@ if not timeline.empty:
                          "independent": st.column_config.CheckboxColumn("independent"),
                          "copy_of": st.column_config.LinkColumn("copy of")})
 
-daily = data.frame_daily(v, frame_id, filters)
+daily = cache.frame_daily(v, frame_id, filters)
 att = attention(daily)
-repeaters = int((data.frame_spread(v, frame_id, filters)["independent_articles"] == 0).sum())
+repeaters = int((cache.frame_spread(v, frame_id, filters)["independent_articles"] == 0).sum())
 st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} articles). Half-life of attention: "
             f"**{att['half_life_days']} days** (from the peak until half of the articles since the peak had "
             f"appeared). Outlets that only repeated it through syndicated copies: **{repeaters}**.")
-st.plotly_chart(spread_figure(daily, f"Spread curve of “{info['label']}”", data.caption(v, filters)),
+st.plotly_chart(spread_figure(daily, f"Spread curve of “{info['label']}”", state.caption(v, filters)),
                 width="stretch", key="spread")
 
 st.subheader("Evidence: new, or repeated?")
-daily_evidence = data.frame_evidence(v, frame_id, filters)
+daily_evidence = cache.frame_evidence(v, frame_id, filters)
 echo = echo_summary(daily_evidence)
 e1, e2, e3, e4 = st.columns(4)
 e1.metric("new evidence items", echo["new_evidence"])
@@ -88,7 +90,7 @@ if echo["echo"]:
     st.warning(f"Echo: {echo['echo_articles']} of {echo['articles']} articles appeared in weeks when the frame grew "
                "without any new evidence.")
 st.plotly_chart(evidence_figure(weekly(daily_evidence), f"Articles vs new evidence for “{info['label']}”",
-                                data.caption(v, filters)), width="stretch", key="evidence")
+                                state.caption(v, filters)), width="stretch", key="evidence")
 st.markdown("**Evidence ledger**: each item the first time it appeared in the frame, and how often later "
             "articles repeated it (same text, syndicated copy, or the same kind of evidence in similar words). "
             "How items are found: docs/evidence.md.")
@@ -108,15 +110,15 @@ st.dataframe(
 )
 with st.expander(f"Passages behind the ledger, cues highlighted ({min(len(shown), 50)} of {len(shown)})"):
     first = shown.head(50)
-    cues = data.passage_cues(v, tuple(first["passage_id"]))
-    texts = data.passage_texts(v, tuple(first["passage_id"]))
+    cues = cache.passage_cues(v, tuple(first["passage_id"]))
+    texts = cache.passage_texts(v, tuple(first["passage_id"]))
     by_passage = {pid: group.to_dict("records") for pid, group in cues.groupby("passage_id")}
     for row in first.itertuples():
-        st.markdown(f"**{row.published_at:%d %b %Y}** · {data.escape_md(row.outlet)}", unsafe_allow_html=False)
+        st.markdown(f"**{row.published_at:%d %b %Y}** · {md(row.outlet)}", unsafe_allow_html=False)
         st.html(f"<p style='margin:0 0 0.8em 0'>{highlight(texts.get(row.passage_id, ''), by_passage.get(row.passage_id, []))}</p>")
 
-adoption = data.frame_spread(v, frame_id, filters)
-hours = data.settings().first_mover_hours
+adoption = cache.frame_spread(v, frame_id, filters)
+hours = cache.settings().first_mover_hours
 movers = adoption[adoption["lag_hours"] <= hours]["outlet"].tolist()
 st.subheader("Adoption")
 st.markdown(f"**First movers** (within {hours:g} hours of the first article): {', '.join(movers)}. "
@@ -126,7 +128,7 @@ st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width
                             "first_article_url": st.column_config.LinkColumn("first article"),
                             "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
 
-edges = data.frame_edges(v, frame_id)
+edges = cache.frame_edges(v, frame_id)
 st.subheader("Who picked it up from whom")
 st.plotly_chart(lineage_figure(adoption, edges, f"Lineage of “{info['label']}”",
                                "each outlet's first article, linked to its most likely source"),
@@ -137,7 +139,7 @@ st.dataframe(edges[["to_outlet", "from_outlet", "kind", "score", "evidence", "to
                  "score": st.column_config.NumberColumn("score", format="%.2f"),
                  "to_published_at": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD HH:mm")})
 
-passages = data.frame_passages(v, frame_id, filters)
+passages = cache.frame_passages(v, frame_id, filters)
 st.subheader(f"Passages in this frame ({len(passages)})")
 st.dataframe(
     passages[["published_at", "outlet", "text", "score", "match", "url", "title"]], hide_index=True, width="stretch",

@@ -5,9 +5,11 @@ import streamlit as st
 
 from app.frames.seeded import Seed, SeedError, load_seeds, upsert_seed
 from app.store import StoreError
-from app.ui import data, keys
+from app.ui import cache, keys
+from app.ui.first_start import open_or_stop
+from app.ui.writes import build_with_progress, edit_frame
 
-v = data.open_or_stop()
+v = open_or_stop()
 st.title("Manage frames")
 if flash := st.session_state.pop(keys.FLASH, None):
     st.success(flash)
@@ -15,7 +17,7 @@ if flash := st.session_state.pop(keys.FLASH, None):
 
 def apply(action: str, **kwargs) -> None:
     try:
-        st.session_state[keys.FLASH] = data.edit_frame(fid, action, **kwargs) + \
+        st.session_state[keys.FLASH] = edit_frame(fid, action, **kwargs) + \
             " (lineage and evidence follow at the next build)"
     except StoreError as exc:
         st.error(str(exc))
@@ -23,8 +25,8 @@ def apply(action: str, **kwargs) -> None:
     st.rerun()
 
 
-s = data.settings()
-frames = data.all_frames(v)
+s = cache.settings()
+frames = cache.all_frames(v)
 labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
 status_of = dict(zip(frames["frame_id"].astype(int), frames["status"]))
 st.caption(f"{(frames['status'] == 'active').sum()} active frames, {(frames['status'] == 'merged').sum()} merged, "
@@ -53,7 +55,7 @@ if ids:
     if c4.button("Restore", key=keys.EDIT_RESTORE, disabled=status_of[fid] not in ("merged", "hidden")):
         apply("restore")
     with st.expander(f"History of frame #{fid}"):
-        st.dataframe(data.frame_history(data.version(), fid), hide_index=True, width="stretch")
+        st.dataframe(cache.frame_history(cache.version(), fid), hide_index=True, width="stretch")
 
 st.subheader("Seed a frame")
 st.markdown(f"Name a frame and give phrases (matched literally, any case and inflection) and example sentences "
@@ -78,7 +80,7 @@ if submitted:
                     tuple(e.strip() for e in examples.splitlines() if e.strip()), threshold,
                     None if int(min_passages) == s.seed_min_passages else int(min_passages))
         upsert_seed(s.frames_file, seed)
-        _, report = data.build_with_progress(None, "Matching the seeded frames…")
+        _, report = build_with_progress(None, "Matching the seeded frames…")
         st.success(f"Saved “{seed.name}” to {s.frames_file}; {report.seeded_frames} seeded frames matched.")
     except (SeedError, StoreError) as exc:
         st.error(str(exc))

@@ -6,19 +6,20 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import weekly_series
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
 st.title("Narrative frames")
-st.caption(data.caption(v, filters))
+st.caption(state.caption(v, filters))
 
-summary = data.frame_summary(v, filters)
+summary = cache.frame_summary(v, filters)
 if summary.empty:
     st.warning("No frames in this selection. Widen the date range or the outlets, or run `narratives build`.")
     st.stop()
 
-weekly = data.frame_weekly(v, filters)
+weekly = cache.frame_weekly(v, filters)
 weeks = sorted(weekly["week"].unique())
 series = weekly_series(weekly, summary["frame_id"].tolist(), weeks)
 table = pd.DataFrame({
@@ -46,7 +47,7 @@ event = st.dataframe(
     },
 )
 st.subheader("Weekly report")
-start, end, note = data.report_period(v, dt.date.today())
+start, end, note = cache.report_period(v, dt.date.today())
 week = st.date_input("Week starting (Monday)", value=start, key=keys.REPORT_WEEK,
                      help="Top frames, new frames and their first movers, frames that grew without new evidence, "
                           "and the busiest frames' timelines: an HTML page, a PNG of every chart and the counts "
@@ -56,7 +57,7 @@ if note and monday == start:
     st.caption(note)
 if st.button("Prepare the report", key=keys.REPORT_BUILD):
     try:
-        st.session_state[keys.REPORT_ZIP] = (monday, data.report_zip(v, monday, monday + dt.timedelta(days=6), note))
+        st.session_state[keys.REPORT_ZIP] = (monday, cache.report_zip(v, monday, monday + dt.timedelta(days=6), note))
     except Exception as exc:  # the PNGs need a browser on the server
         st.error(f"The report could not be drawn: {exc}")
 ready = st.session_state.get(keys.REPORT_ZIP)
