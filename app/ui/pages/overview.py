@@ -70,4 +70,4 @@ rows = event.selection.rows if event is not None else []
 if rows:
     chosen = int(table.iloc[rows[0]]["frame"])
     st.query_params[keys.FRAME] = str(chosen)
-    st.switch_page("app/ui/pages/frame.py", query_params={keys.FRAME: str(chosen)})
+    st.switch_page("app/ui/pages/frame_detail.py", query_params={keys.FRAME: str(chosen)})
