@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.config import Settings, load_settings
 from app.store import Filters, Store, StoreError, file_version
+from app.ui.text import md
 
 _open_lock = threading.Lock()
 
@@ -181,7 +182,7 @@ def report_zip(ver: tuple, start: dt.date, end: dt.date, note: str) -> bytes:
 
     bar = st.progress(0.0, text="Drawing the report's charts…")
     zipped = build_report_zip(_store(), start, end, settings().first_mover_hours, note,
-                              progress=lambda stage, done, total: bar.progress(done / max(total, 1), text=stage))
+                              progress=lambda stage, done, total: bar.progress(done / max(total, 1), text=md(stage)))
     bar.empty()
     return zipped
 

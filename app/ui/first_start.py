@@ -11,6 +11,7 @@ import streamlit as st
 from app.config import SAMPLE_OUTLETS, SAMPLE_PATH
 from app.store import Store, StoreMissing, file_version
 from app.ui import cache
+from app.ui.text import md
 from app.ui.writes import build_with_progress
 
 
@@ -20,12 +21,12 @@ def ensure_database() -> None:
     if file_version(s.db) is not None:
         if not cache.schema_current(str(s.db), cache.version()):
             # Written by an older version: migrate it (a write publishes the upgraded copy atomically).
-            with st.spinner(f"Upgrading {s.db.name} to this version's schema…"), Store.write(s.db):
+            with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db):
                 pass
         return
     from app.ingest import ingest_files
 
-    st.info(f"No database yet at `{s.db}`: building one from the bundled illustrative sample. "
+    st.info(f"No database yet at {md(s.db)}: building one from the bundled illustrative sample. "
             "This takes about a minute the first time.")
 
     def prepare(store: Store) -> None:
@@ -43,6 +44,6 @@ def open_or_stop() -> tuple:
         v = cache.version()
         cache.counts(v)
     except StoreMissing as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     return v

@@ -5,11 +5,13 @@ import streamlit as st
 from app.charts import compare_figure
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
+from app.ui.text import chart_text, md
 
 v = open_or_stop()
 filters = state.sidebar_filters(v)
+caption = state.caption(v, filters)
 st.title("Compare frames")
-st.caption(state.caption(v, filters))
+st.caption(md(caption))
 summary, ids, labels = state.frames_or_stop(v, filters)
 wanted = [int(x) for x in st.query_params.get(keys.COMPARE, "").split(",") if x.strip().isdigit()]
 default = [f for f in wanted if f in labels][:5] or ids[:3]
@@ -23,8 +25,8 @@ independent = st.toggle("Independent articles only (syndicated copies folded int
                         key=keys.COMPARE_INDEPENDENT)
 weekly = cache.frame_compare(v, tuple(chosen), filters)
 measure = "independent_articles" if independent else "articles"
-st.plotly_chart(compare_figure(weekly, {f: labels[f] for f in chosen}, measure,
-                               "Frames compared, week by week", state.caption(v, filters)),
+st.plotly_chart(compare_figure(weekly, {f: chart_text(labels[f]) for f in chosen}, measure,
+                               "Frames compared, week by week", chart_text(caption)),
                 width="stretch", key="compare_chart")
 table = summary[summary["frame_id"].isin(chosen)].set_index("frame_id").loc[chosen].reset_index()
 totals = weekly.groupby("frame_id")[["articles", "independent_articles"]].sum()

@@ -11,6 +11,7 @@ from app.ingest import ingest_files
 from app.store import StoreError
 from app.ui import cache, keys
 from app.ui.first_start import open_or_stop
+from app.ui.text import md
 from app.ui.writes import build_with_progress
 
 v = open_or_stop()
@@ -34,9 +35,9 @@ if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
         path.write_bytes(upload.getvalue())
         try:
             ingest, _ = build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
-                                            f"Reading {upload.name}…")
+                                            f"Reading {md(upload.name)}…")
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             st.stop()
     st.session_state[keys.UPLOAD_REPORT] = [
         {"file": upload.name, "ingested": f.ingested, "already present": f.already_present, "rejected": f.rejected,

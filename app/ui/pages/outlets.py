@@ -4,6 +4,7 @@ import streamlit as st
 
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
+from app.ui.text import md
 
 v = open_or_stop()
 filters = state.sidebar_filters(v)
@@ -13,8 +14,8 @@ outlet = st.selectbox("Outlet", names, index=names.index(wanted) if wanted in na
 st.query_params[keys.OUTLET] = outlet
 
 frames = cache.outlet_frames(v, outlet, filters)
-st.header(outlet)
-st.caption(state.caption(v, filters))
+st.header(md(outlet))
+st.caption(md(state.caption(v, filters)))
 if frames.empty:
     st.warning("This outlet carried no frame in this selection.")
     st.stop()

@@ -8,11 +8,12 @@ import streamlit as st
 from app.charts import weekly_series
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
+from app.ui.text import md
 
 v = open_or_stop()
 filters = state.sidebar_filters(v)
 st.title("Narrative frames")
-st.caption(state.caption(v, filters))
+st.caption(md(state.caption(v, filters)))
 
 summary = cache.frame_summary(v, filters)
 if summary.empty:
@@ -54,12 +55,12 @@ week = st.date_input("Week starting (Monday)", value=start, key=keys.REPORT_WEEK
                           "behind each as CSV (the same as `narratives report`).")
 monday = week - dt.timedelta(days=week.weekday())
 if note and monday == start:
-    st.caption(note)
+    st.caption(md(note))
 if st.button("Prepare the report", key=keys.REPORT_BUILD):
     try:
         st.session_state[keys.REPORT_ZIP] = (monday, cache.report_zip(v, monday, monday + dt.timedelta(days=6), note))
     except Exception as exc:  # the PNGs need a browser on the server
-        st.error(f"The report could not be drawn: {exc}")
+        st.error(f"The report could not be drawn: {md(exc)}")
 ready = st.session_state.get(keys.REPORT_ZIP)
 if ready and ready[0] == monday:
     st.download_button(f"Download the report for {monday:%d %b} – {monday + dt.timedelta(days=6):%d %b %Y} (zip)",

@@ -4,11 +4,12 @@ import streamlit as st
 
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
+from app.ui.text import md, web_urls
 
 v = open_or_stop()
 filters = state.sidebar_filters(v)
 st.title("Search passages")
-st.caption(state.caption(v, filters))
+st.caption(md(state.caption(v, filters)))
 modes = {"meaning": "By meaning (semantic)", "keyword": "By words (every word must appear)"}
 mode_wanted = st.query_params.get(keys.SEARCH_MODE, "meaning")
 mode = st.radio("Search", list(modes), format_func=modes.get, horizontal=True, key=keys.SEARCH_MODE,
@@ -30,7 +31,7 @@ if mode == "meaning":
             "similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.2f"),
             "open": st.column_config.LinkColumn("open", display_text="open frame")})
 
-hits = cache.search(v, query, mode, filters)
+hits = web_urls(cache.search(v, query, mode, filters), "url")
 st.subheader(f"Passages ({len(hits)})")
 if hits.empty:
     st.warning("Nothing found in this selection.")
