@@ -1,5 +1,5 @@
-"""What the dashboard does with text it did not write: outlet names and labels from articles and
-users are shown as text, never as Markdown or HTML."""
+"""What the dashboard does with text and files it did not write: outlet names, labels and upload names
+from articles and users are shown as text, never as Markdown, HTML or a path."""
 
 import html
 import json
@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app.store import Store
 from app.ui import keys
 from app.ui.text import chart_text, md, web_url, web_urls
+from app.ui.uploads import SUFFIXES, UploadRejected, display_name, saved_upload, upload_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL_OUTLET = "[log in here](https://evil.example) <img src=x onerror=alert(1)>"
@@ -59,6 +60,43 @@ def test_only_http_addresses_become_links():
         assert web_url(bad) is None, bad
     table = web_urls(pd.DataFrame({"url": ["https://a.example", "javascript:alert(1)"], "n": [1, 2]}), "url", "gone")
     assert table["url"].isna().tolist() == [False, True] and table["n"].tolist() == [1, 2]
+
+
+# --- Uploads --------------------------------------------------------------------------------------
+
+EVIL_NAMES = ["/tmp/evil/x.jsonl", "../../x.jsonl", "..\\x.jsonl", "..\\..\\x.jsonl", "x.jsonl\x00",
+              "C:\\Windows\\x.csv", "/x.jsonl", "~/x.json", "....//x.ndjson", "a/../../../x.tsv",
+              "..", ".jsonl", "x y\n.parquet", "dossier/Évènements 2026.JSONL.GZ", "%2e%2e%2fx.csv"]
+
+
+@pytest.mark.parametrize("sent", EVIL_NAMES)
+def test_an_upload_name_never_leaves_the_temporary_folder(sent, tmp_path):
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    try:
+        path = upload_path(folder, sent)
+    except UploadRejected:
+        return  # refused outright: nothing is written
+    assert path.parent == folder.resolve()
+    assert path.resolve().parent == folder.resolve()
+    assert any(path.name.endswith(s) for s in SUFFIXES)
+    assert set(path.name) <= set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+    assert not path.name.startswith(".")
+
+
+@pytest.mark.parametrize("sent", ["x.jsonl\x00.txt", "x.txt", "x.py", "x", "x.gz", "x.jsonl/", "x.jsonl.sh"])
+def test_an_upload_of_another_type_is_refused(sent, tmp_path):
+    with pytest.raises(UploadRejected):
+        upload_path(tmp_path, sent)
+
+
+def test_an_upload_keeps_its_type_and_is_removed_afterwards(tmp_path):
+    with saved_upload("/etc/cron.d/Weekly Articles.JSONL.gz", b"data") as path:
+        assert path.name == "weekly_articles.jsonl.gz" and path.read_bytes() == b"data"
+        folder = path.parent
+        assert folder.name.startswith("narratives-upload-")
+    assert not folder.exists()
+    assert display_name("x.jsonl\x00.txt") == "x.jsonl.txt"
 
 
 # --- The pages, on the sample database with hostile names -----------------------------------------
@@ -143,4 +181,22 @@ def test_frames_page_shows_a_hostile_label_as_text(hostile_db):
     at.text_input(key=keys.EDIT_LABEL).set_value(EVIL_LABEL + " again").run()
     at.button(key=keys.EDIT_RENAME).click().run()
     assert not at.exception and "renamed" in at.success[0].value
+    _assert_inert(_shown_as_markdown(at))
+
+
+def test_data_page_never_writes_where_the_browser_says(hostile_db, tmp_path):
+    db, _ = hostile_db
+    target = tmp_path / "elsewhere" / "written-here.jsonl"
+    target.parent.mkdir()
+    rows = [{"url": "https://newsite.example/b1", "title": "A report", "published_at": "2026-05-11T10:00:00Z",
+             "text": "Officials said the soldiers were sent as cannon fodder, according to a new report."}]
+    at = _app("corpus.py", {})
+    content = pd.DataFrame(rows).to_json(orient="records", lines=True).encode()
+    # The name a rewritten request could send: an absolute path elsewhere.
+    at.file_uploader(key=keys.UPLOAD).set_value((str(target), content, "application/json")).run()
+    at.button(key=keys.UPLOAD_GO).click().run()
+    assert not at.exception and not at.error
+    assert not target.exists()
+    report = at.dataframe[0].value
+    assert report.iloc[0]["file"] == str(target) and report.iloc[0]["ingested"] == 1
     _assert_inert(_shown_as_markdown(at))

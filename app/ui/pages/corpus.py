@@ -1,9 +1,6 @@
 """Data: add articles from a file through the browser, see what was rejected and why, and what the
 corpus holds."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +9,7 @@ from app.store import StoreError
 from app.ui import cache, keys
 from app.ui.first_start import open_or_stop
 from app.ui.text import md
+from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
 from app.ui.writes import build_with_progress
 
 v = open_or_stop()
@@ -27,21 +25,21 @@ m4.metric("rejected records", f"{c['rejects']:,}")
 st.subheader("Add articles")
 st.markdown("CSV/TSV, JSONL (also .gz), JSON or Parquet with a date, a text or title (or raw HTML), and an outlet "
             "or URL per article. Records that cannot be used are kept with the reason; nothing is dropped silently.")
-upload = st.file_uploader("Article file", type=["csv", "tsv", "jsonl", "ndjson", "json", "parquet", "gz"],
-                          key=keys.UPLOAD)
+upload = st.file_uploader("Article file", type=UPLOAD_TYPES, key=keys.UPLOAD)
 if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / upload.name
-        path.write_bytes(upload.getvalue())
-        try:
+    # The name the browser sent is a label only: the file is saved under a name made from it (app/ui/uploads.py).
+    sent = display_name(upload.name)
+    try:
+        with saved_upload(upload.name, upload.getvalue()) as path:
             ingest, _ = build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
-                                            f"Reading {md(upload.name)}…")
-        except StoreError as exc:
-            st.error(md(exc))
-            st.stop()
+                                            f"Reading {md(sent)}…")
+    except (UploadRejected, StoreError) as exc:
+        st.error(md(exc))
+        st.stop()
     st.session_state[keys.UPLOAD_REPORT] = [
-        {"file": upload.name, "ingested": f.ingested, "already present": f.already_present, "rejected": f.rejected,
-         "not read": f.error or "", "reasons": "; ".join(f"{n} × {r}" for r, n in f.reasons.items())}
+        {"file": sent, "ingested": f.ingested, "already present": f.already_present, "rejected": f.rejected,
+         "not read": (f.error or "").replace(f.path, sent),
+         "reasons": "; ".join(f"{n} × {r}" for r, n in f.reasons.items())}
         for f in ingest.files]
 if st.session_state.get(keys.UPLOAD_REPORT):
     st.success("Ingested and built.")
