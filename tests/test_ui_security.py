@@ -1,14 +1,17 @@
 """What the dashboard does with text and files it did not write: outlet names, labels and upload names
-from articles and users are shown as text, never as Markdown, HTML or a path."""
+from articles and users are shown as text, never as Markdown, HTML or a path; `serve` listens on this
+machine only unless told otherwise."""
 
 import html
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import streamlit as st
+from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from app.store import Store
@@ -200,3 +203,33 @@ def test_data_page_never_writes_where_the_browser_says(hostile_db, tmp_path):
     report = at.dataframe[0].value
     assert report.iloc[0]["file"] == str(target) and report.iloc[0]["ingested"] == 1
     _assert_inert(_shown_as_markdown(at))
+
+
+# --- Listening address ----------------------------------------------------------------------------
+
+def _serve_argv(monkeypatch, *args: str) -> list[str]:
+    import app.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, env=None: calls.append(cmd) or 0)
+    result = CliRunner().invoke(cli.main, ["serve", *args], env={})
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_serve_listens_on_this_machine_only_by_default(monkeypatch):
+    argv = _serve_argv(monkeypatch)
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    assert argv.count("--server.address") == 1
+
+
+def test_serve_listens_where_it_is_told(monkeypatch):
+    argv = _serve_argv(monkeypatch, "--address", "0.0.0.0", "--port", "8600")
+    assert argv[argv.index("--server.address") + 1] == "0.0.0.0"
+    assert argv[argv.index("--server.port") + 1] == "8600"
+
+
+def test_streamlit_run_from_the_project_listens_on_this_machine_only():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
