@@ -31,6 +31,16 @@ def _render(markdown: str) -> str:
     return markdown_it.MarkdownIt("commonmark").render(markdown)
 
 
+# What remark-gfm (Streamlit's Markdown) turns into links in the text left after parsing, escapes resolved.
+GFM_URL = re.compile(r"(https?://|www(?=\.))[-.\w]+", re.IGNORECASE)
+GFM_EMAIL = re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+")
+
+
+def _autolinked(rendered: str) -> bool:
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    return bool(GFM_URL.search(text) or GFM_EMAIL.search(text))
+
+
 # --- Markdown -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [EVIL_OUTLET, EVIL_LABEL, EVIL_GROUP, "https://evil.example/x", "www.evil.example",
@@ -44,10 +54,11 @@ def test_md_shows_text_exactly_and_never_a_link_or_markup(text):
     rendered = _render(escaped)
     assert "<a " not in rendered and "<img" not in rendered and "<strong>" not in rendered
     assert "<code>" not in rendered and "<h1>" not in rendered and "<li>" not in rendered
+    assert not _autolinked(rendered)
     # What the reader sees is the text as written (line breaks folded into spaces).
     paragraph = rendered.strip()
     assert paragraph.startswith("<p>") and paragraph.endswith("</p>")
-    assert html.unescape(paragraph[3:-4]) == " ".join(text.splitlines())
+    assert html.unescape(paragraph[3:-4]).replace("\u2060", "") == " ".join(text.splitlines())
 
 
 def test_chart_text_keeps_plotly_from_reading_html():
@@ -150,6 +161,7 @@ def _assert_inert(texts: list[str]) -> None:
         assert not re.search(r"(?<!\\)(\]\(|<)", text), text  # no unescaped "](" or "<"
         rendered = _render(text)
         assert "<a " not in rendered and "<img" not in rendered, text
+        assert not _autolinked(rendered), text
 
 
 def test_frame_page_shows_hostile_outlets_and_labels_as_text(hostile_db):

@@ -10,22 +10,29 @@ shown only in tables (``column_config.LinkColumn``), and only for http(s) addres
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import urlsplit
 
 import pandas as pd
 
 # The ASCII punctuation that Markdown (CommonMark + GFM), Streamlit's directives (:red[...]), LaTeX ($)
-# or HTML give a meaning to; CommonMark lets any of them be backslash-escaped. '/', '.' and '@' too, so
-# that "https://x.example", "www.x.example" or "a@x.example" is never autolinked. (':' is left as it is:
-# without '[' or '/' it starts nothing.)
+# or HTML give a meaning to; CommonMark lets any of them be backslash-escaped ('/', '.' and '@' stop the
+# parser's own autolinks; ':' is left as it is: without '[' or '/' it starts nothing).
 _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$&=/@")
 
 
+# Streamlit's Markdown (remark-gfm) also turns addresses into links *after* parsing, in the text that
+# escapes leave behind: an invisible word joiner inside "://", "www." and before "@" stops that.
+_WORD_JOINER = "\u2060"
+_AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+
+
 def md(text: object) -> str:
-    """``text`` for a Markdown context, every character with a meaning escaped; shown exactly as written.
+    """``text`` for a Markdown context, every character with a meaning escaped and no address left to
+    autolink; it reads exactly as written.
 
     Line breaks become spaces: the value sits inside a sentence or a heading."""
-    flat = " ".join(str(text).splitlines())
+    flat = _AUTOLINK_STARTS.sub(_WORD_JOINER, " ".join(str(text).splitlines()))
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in flat)
 
 
