@@ -458,8 +458,11 @@ def outlets(ctx, db, load, out):
 @main.command()
 @db_option
 @click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The default serves this machine only; 0.0.0.0 serves every network "
+                   "interface, so anyone who can reach the machine can read and change the database.")
 @click.pass_context
-def serve(ctx, db, port):
+def serve(ctx, db, port, address):
     """Start the dashboard (same as `streamlit run streamlit_app.py`)."""
     env = dict(os.environ)
     if db is not None:
@@ -467,7 +470,7 @@ def serve(ctx, db, port):
     if ctx.obj.get("config"):
         env["NARRATIVES_CONFIG"] = str(ctx.obj["config"])
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+           "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     raise SystemExit(subprocess.call(cmd, env=env))
 
 

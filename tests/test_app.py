@@ -13,7 +13,7 @@ from app.ui import keys
 from tests.conftest import plotly_values, undo_latest_migration
 
 APP = "streamlit_app.py"
-FRAME_PAGE = "app/ui/pages/frame.py"
+FRAME_PAGE = "app/ui/pages/frame_detail.py"
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def test_keyword_search_needs_every_word(app_env):
 def test_frames_page_renames_merges_and_restores(app_env):
     summary = _read(app_env, lambda r: r.frame_summary())
     a, b = (int(f) for f in summary["frame_id"].iloc[:2])
-    at = _app("frames.py")
+    at = _app("edit_frames.py")
     at.selectbox(key=keys.EDIT_FRAME).set_value(a).run()
     at.text_input(key=keys.EDIT_LABEL).set_value("Soldiers as cannon fodder").run()
     at.button(key=keys.EDIT_RENAME).click().run()
@@ -107,7 +107,7 @@ def test_frames_page_renames_merges_and_restores(app_env):
 
 
 def test_frames_page_seeds_a_frame_and_builds(app_env, tmp_path):
-    at = _app("frames.py")
+    at = _app("edit_frames.py")
     at.text_input(key=keys.SEED_NAME).set_value("Human waves")
     at.text_area(key=keys.SEED_PHRASES).set_value("human waves\nhuman wave")
     at.text_area(key=keys.SEED_EXAMPLES).set_value("The soldiers are thrown forward in waves across open ground.")

@@ -3,13 +3,16 @@
 import streamlit as st
 
 from app.charts import compare_figure
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
+from app.ui.text import chart_text, md
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
+caption = state.caption(v, filters)
 st.title("Compare frames")
-st.caption(data.caption(v, filters))
-summary, ids, labels = data.frames_or_stop(v, filters)
+st.caption(md(caption))
+summary, ids, labels = state.frames_or_stop(v, filters)
 wanted = [int(x) for x in st.query_params.get(keys.COMPARE, "").split(",") if x.strip().isdigit()]
 default = [f for f in wanted if f in labels][:5] or ids[:3]
 chosen = st.multiselect("Frames (two to five)", ids, default=default, max_selections=5,
@@ -20,10 +23,10 @@ if len(chosen) < 2:
     st.stop()
 independent = st.toggle("Independent articles only (syndicated copies folded into their original)",
                         key=keys.COMPARE_INDEPENDENT)
-weekly = data.frame_compare(v, tuple(chosen), filters)
+weekly = cache.frame_compare(v, tuple(chosen), filters)
 measure = "independent_articles" if independent else "articles"
-st.plotly_chart(compare_figure(weekly, {f: labels[f] for f in chosen}, measure,
-                               "Frames compared, week by week", data.caption(v, filters)),
+st.plotly_chart(compare_figure(weekly, {f: chart_text(labels[f]) for f in chosen}, measure,
+                               "Frames compared, week by week", chart_text(caption)),
                 width="stretch", key="compare_chart")
 table = summary[summary["frame_id"].isin(chosen)].set_index("frame_id").loc[chosen].reset_index()
 totals = weekly.groupby("frame_id")[["articles", "independent_articles"]].sum()

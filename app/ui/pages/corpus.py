@@ -1,20 +1,21 @@
 """Data: add articles from a file through the browser, see what was rejected and why, and what the
 corpus holds."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from app.ingest import ingest_files
 from app.store import StoreError
-from app.ui import data, keys
+from app.ui import cache, keys
+from app.ui.first_start import open_or_stop
+from app.ui.text import md
+from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
+from app.ui.writes import build_with_progress
 
-v = data.open_or_stop()
+v = open_or_stop()
 st.title("Data")
-s = data.settings()
-c = data.counts(v)
+s = cache.settings()
+c = cache.counts(v)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("articles", f"{c['articles']:,}")
 m2.metric("outlets", f"{c['outlets']:,}")
@@ -24,27 +25,27 @@ m4.metric("rejected records", f"{c['rejects']:,}")
 st.subheader("Add articles")
 st.markdown("CSV/TSV, JSONL (also .gz), JSON or Parquet with a date, a text or title (or raw HTML), and an outlet "
             "or URL per article. Records that cannot be used are kept with the reason; nothing is dropped silently.")
-upload = st.file_uploader("Article file", type=["csv", "tsv", "jsonl", "ndjson", "json", "parquet", "gz"],
-                          key=keys.UPLOAD)
+upload = st.file_uploader("Article file", type=UPLOAD_TYPES, key=keys.UPLOAD)
 if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / upload.name
-        path.write_bytes(upload.getvalue())
-        try:
-            ingest, _ = data.build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
-                                                 f"Reading {upload.name}…")
-        except StoreError as exc:
-            st.error(str(exc))
-            st.stop()
+    # The name the browser sent is a label only: the file is saved under a name made from it (app/ui/uploads.py).
+    sent = display_name(upload.name)
+    try:
+        with saved_upload(upload.name, upload.getvalue()) as path:
+            ingest, _ = build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
+                                            f"Reading {md(sent)}…")
+    except (UploadRejected, StoreError) as exc:
+        st.error(md(exc))
+        st.stop()
     st.session_state[keys.UPLOAD_REPORT] = [
-        {"file": upload.name, "ingested": f.ingested, "already present": f.already_present, "rejected": f.rejected,
-         "not read": f.error or "", "reasons": "; ".join(f"{n} × {r}" for r, n in f.reasons.items())}
+        {"file": sent, "ingested": f.ingested, "already present": f.already_present, "rejected": f.rejected,
+         "not read": (f.error or "").replace(f.path, sent),
+         "reasons": "; ".join(f"{n} × {r}" for r, n in f.reasons.items())}
         for f in ingest.files]
 if st.session_state.get(keys.UPLOAD_REPORT):
     st.success("Ingested and built.")
     st.dataframe(pd.DataFrame(st.session_state[keys.UPLOAD_REPORT]), hide_index=True, width="stretch")
 
-stats = data.corpus_stats(data.version())
+stats = cache.corpus_stats(cache.version())
 st.subheader("Articles per week")
 st.bar_chart(stats["per_week"].set_index("week")["articles"], x_label="week (UTC, starting Monday)",
              y_label="articles")

@@ -2,22 +2,24 @@
 
 import streamlit as st
 
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
+from app.ui.text import md
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
-names = data.outlet_names(v)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
+names = cache.outlet_names(v)
 wanted = st.query_params.get(keys.OUTLET)
 outlet = st.selectbox("Outlet", names, index=names.index(wanted) if wanted in names else 0, key=keys.OUTLET)
 st.query_params[keys.OUTLET] = outlet
 
-frames = data.outlet_frames(v, outlet, filters)
-st.header(outlet)
-st.caption(data.caption(v, filters))
+frames = cache.outlet_frames(v, outlet, filters)
+st.header(md(outlet))
+st.caption(md(state.caption(v, filters)))
 if frames.empty:
     st.warning("This outlet carried no frame in this selection.")
     st.stop()
-hours = data.settings().first_mover_hours
+hours = cache.settings().first_mover_hours
 roles = frames["role"].value_counts()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("frames carried", len(frames))

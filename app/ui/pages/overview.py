@@ -6,19 +6,21 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import weekly_series
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
+from app.ui.text import md
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
 st.title("Narrative frames")
-st.caption(data.caption(v, filters))
+st.caption(md(state.caption(v, filters)))
 
-summary = data.frame_summary(v, filters)
+summary = cache.frame_summary(v, filters)
 if summary.empty:
     st.warning("No frames in this selection. Widen the date range or the outlets, or run `narratives build`.")
     st.stop()
 
-weekly = data.frame_weekly(v, filters)
+weekly = cache.frame_weekly(v, filters)
 weeks = sorted(weekly["week"].unique())
 series = weekly_series(weekly, summary["frame_id"].tolist(), weeks)
 table = pd.DataFrame({
@@ -46,19 +48,19 @@ event = st.dataframe(
     },
 )
 st.subheader("Weekly report")
-start, end, note = data.report_period(v, dt.date.today())
+start, end, note = cache.report_period(v, dt.date.today())
 week = st.date_input("Week starting (Monday)", value=start, key=keys.REPORT_WEEK,
                      help="Top frames, new frames and their first movers, frames that grew without new evidence, "
                           "and the busiest frames' timelines: an HTML page, a PNG of every chart and the counts "
                           "behind each as CSV (the same as `narratives report`).")
 monday = week - dt.timedelta(days=week.weekday())
 if note and monday == start:
-    st.caption(note)
+    st.caption(md(note))
 if st.button("Prepare the report", key=keys.REPORT_BUILD):
     try:
-        st.session_state[keys.REPORT_ZIP] = (monday, data.report_zip(v, monday, monday + dt.timedelta(days=6), note))
+        st.session_state[keys.REPORT_ZIP] = (monday, cache.report_zip(v, monday, monday + dt.timedelta(days=6), note))
     except Exception as exc:  # the PNGs need a browser on the server
-        st.error(f"The report could not be drawn: {exc}")
+        st.error(f"The report could not be drawn: {md(exc)}")
 ready = st.session_state.get(keys.REPORT_ZIP)
 if ready and ready[0] == monday:
     st.download_button(f"Download the report for {monday:%d %b} – {monday + dt.timedelta(days=6):%d %b %Y} (zip)",
@@ -69,4 +71,4 @@ rows = event.selection.rows if event is not None else []
 if rows:
     chosen = int(table.iloc[rows[0]]["frame"])
     st.query_params[keys.FRAME] = str(chosen)
-    st.switch_page("app/ui/pages/frame.py", query_params={keys.FRAME: str(chosen)})
+    st.switch_page("app/ui/pages/frame_detail.py", query_params={keys.FRAME: str(chosen)})

@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
+from app.ui.text import md, web_urls
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
 st.title("Search passages")
-st.caption(data.caption(v, filters))
+st.caption(md(state.caption(v, filters)))
 modes = {"meaning": "By meaning (semantic)", "keyword": "By words (every word must appear)"}
 mode_wanted = st.query_params.get(keys.SEARCH_MODE, "meaning")
 mode = st.radio("Search", list(modes), format_func=modes.get, horizontal=True, key=keys.SEARCH_MODE,
@@ -21,7 +23,7 @@ if not query.strip():
     st.stop()
 
 if mode == "meaning":
-    like = data.frames_like(v, query)
+    like = cache.frames_like(v, query)
     if len(like):
         st.subheader("Frames like this sentence")
         like = like.assign(open=[f"./frame?{keys.FRAME}={f}" for f in like["frame_id"]])
@@ -29,7 +31,7 @@ if mode == "meaning":
             "similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.2f"),
             "open": st.column_config.LinkColumn("open", display_text="open frame")})
 
-hits = data.search(v, query, mode, filters)
+hits = web_urls(cache.search(v, query, mode, filters), "url")
 st.subheader(f"Passages ({len(hits)})")
 if hits.empty:
     st.warning("Nothing found in this selection.")

@@ -5,30 +5,33 @@ import streamlit as st
 
 from app.frames.seeded import Seed, SeedError, load_seeds, upsert_seed
 from app.store import StoreError
-from app.ui import data, keys
+from app.ui import cache, keys
+from app.ui.first_start import open_or_stop
+from app.ui.text import md
+from app.ui.writes import build_with_progress, edit_frame
 
-v = data.open_or_stop()
+v = open_or_stop()
 st.title("Manage frames")
 if flash := st.session_state.pop(keys.FLASH, None):
-    st.success(flash)
+    st.success(md(flash))
 
 
 def apply(action: str, **kwargs) -> None:
     try:
-        st.session_state[keys.FLASH] = data.edit_frame(fid, action, **kwargs) + \
+        st.session_state[keys.FLASH] = edit_frame(fid, action, **kwargs) + \
             " (lineage and evidence follow at the next build)"
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     st.rerun()
 
 
-s = data.settings()
-frames = data.all_frames(v)
+s = cache.settings()
+frames = cache.all_frames(v)
 labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
 status_of = dict(zip(frames["frame_id"].astype(int), frames["status"]))
 st.caption(f"{(frames['status'] == 'active').sum()} active frames, {(frames['status'] == 'merged').sum()} merged, "
-           f"{(frames['status'] == 'hidden').sum()} retired by hand · {s.db.name}")
+           f"{(frames['status'] == 'hidden').sum()} retired by hand · {md(s.db.name)}")
 st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, column_config={
     "label": st.column_config.TextColumn("label", width="large"),
     "merged_into": st.column_config.NumberColumn("merged into", format="%d")})
@@ -53,11 +56,11 @@ if ids:
     if c4.button("Restore", key=keys.EDIT_RESTORE, disabled=status_of[fid] not in ("merged", "hidden")):
         apply("restore")
     with st.expander(f"History of frame #{fid}"):
-        st.dataframe(data.frame_history(data.version(), fid), hide_index=True, width="stretch")
+        st.dataframe(cache.frame_history(cache.version(), fid), hide_index=True, width="stretch")
 
 st.subheader("Seed a frame")
 st.markdown(f"Name a frame and give phrases (matched literally, any case and inflection) and example sentences "
-            f"(matched by paraphrase at cosine ≥ the threshold). Seeds are kept in `{s.frames_file}`, a file to "
+            f"(matched by paraphrase at cosine ≥ the threshold). Seeds are kept in {md(s.frames_file)}, a file to "
             "keep under version control.")
 with st.form(key=keys.SEED_FORM):
     name = st.text_input("Name", key=keys.SEED_NAME)
@@ -78,10 +81,10 @@ if submitted:
                     tuple(e.strip() for e in examples.splitlines() if e.strip()), threshold,
                     None if int(min_passages) == s.seed_min_passages else int(min_passages))
         upsert_seed(s.frames_file, seed)
-        _, report = data.build_with_progress(None, "Matching the seeded frames…")
-        st.success(f"Saved “{seed.name}” to {s.frames_file}; {report.seeded_frames} seeded frames matched.")
+        _, report = build_with_progress(None, "Matching the seeded frames…")
+        st.success(f"Saved “{md(seed.name)}” to {md(s.frames_file)}; {report.seeded_frames} seeded frames matched.")
     except (SeedError, StoreError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 seeds = load_seeds(s.frames_file) if s.frames_file.exists() else []
 if seeds:
-    st.markdown("**Seeds in the file:** " + ", ".join(f"“{x.name}”" for x in seeds))
+    st.markdown("**Seeds in the file:** " + ", ".join(f"“{md(x.name)}”" for x in seeds))

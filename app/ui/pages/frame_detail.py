@@ -6,39 +6,43 @@ import streamlit as st
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
-from app.spread import attention
-from app.ui import data, keys
+from app.ui import cache, keys, state
+from app.ui.first_start import open_or_stop
+from app.ui.text import chart_text, md, md_list, web_url, web_urls
 
-v = data.open_or_stop()
-filters = data.sidebar_filters(v)
-summary, ids, labels = data.frames_or_stop(v, filters)
+v = open_or_stop()
+filters = state.sidebar_filters(v)
+caption = state.caption(v, filters)
+summary, ids, labels = state.frames_or_stop(v, filters)
 wanted = st.query_params.get(keys.FRAME)
 default = int(wanted) if wanted and wanted.isdigit() and int(wanted) in labels else ids[0]
 frame_id = st.selectbox("Frame", ids, index=ids.index(default), format_func=lambda f: f"#{f} · {labels[f]}",
                         key=keys.FRAME)
 st.query_params[keys.FRAME] = str(frame_id)
 
-info = data.frame(v, frame_id)
+info = cache.frame(v, frame_id)
 row = summary[summary["frame_id"] == frame_id].iloc[0]
-st.header(f"#{frame_id} · {info['label']}")
-st.caption(data.caption(v, filters))
+chart_label = chart_text(info["label"])  # in chart titles (Plotly reads HTML there)
+st.header(f"#{frame_id} · {md(info['label'])}")
+st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
 c2.metric("outlets", int(row["outlets"]))
 c3.metric("first seen", f"{row['first_seen']:%d %b %Y}")
-st.markdown(f"First told by **{row['first_outlet']}** on {row['first_seen']:%d %b %Y, %H:%M} UTC; "
+st.markdown(f"First told by **{md(row['first_outlet'])}** on {row['first_seen']:%d %b %Y, %H:%M} UTC; "
             f"last seen {row['last_seen']:%d %b %Y}.")
 if info.get("exemplar"):
-    st.markdown("**Most representative passage** "
-                f"({info['exemplar_outlet']}, [article]({info['exemplar_url']})):" if info.get("exemplar_url")
+    st.markdown(f"**Most representative passage** ({md(info['exemplar_outlet'])}):" if info.get("exemplar_outlet")
                 else "**Most representative passage:**")
     st.text(info["exemplar"])
+    if url := web_url(info.get("exemplar_url")):
+        st.link_button("Open the article", url)
 
-timeline = data.frame_timeline(v, frame_id, filters)
-ledger = data.frame_ledger(v, frame_id, filters)
+timeline = cache.frame_timeline(v, frame_id, filters)
+ledger = cache.frame_ledger(v, frame_id, filters)
 evidence_items = ledger[ledger["strength"] == "evidence"]
-fig = timeline_figure(timeline, f"How “{info['label']}” spread, outlet by outlet",
-                      data.caption(v, filters) + " · all articles, copies included · ★ new evidence",
+fig = timeline_figure(timeline, f"How “{chart_label}” spread, outlet by outlet",
+                      chart_text(caption) + " · all articles, copies included · ★ new evidence",
                       events=evidence_items)
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
@@ -55,7 +59,7 @@ if not timeline.empty:
         if st.session_state.get(keys.MARK_DAY) not in days:
             st.session_state[keys.MARK_DAY] = days[0]
         mark_day = m2.selectbox("Day", days, key=keys.MARK_DAY, format_func=lambda d: f"{d:%d %b %Y}")
-        behind = data.frame_articles_at(v, frame_id, mark_outlet, mark_day)
+        behind = web_urls(cache.frame_articles_at(v, frame_id, mark_outlet, mark_day), "url", "copy_of")
         st.dataframe(behind[["published_at", "title", "url", "passages", "independent", "copy_of"]], hide_index=True,
                      width="stretch", key=keys.MARK_TABLE, column_config={
                          "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
@@ -64,17 +68,16 @@ if not timeline.empty:
                          "independent": st.column_config.CheckboxColumn("independent"),
                          "copy_of": st.column_config.LinkColumn("copy of")})
 
-daily = data.frame_daily(v, frame_id, filters)
-att = attention(daily)
-repeaters = int((data.frame_spread(v, frame_id, filters)["independent_articles"] == 0).sum())
+profile = cache.frame_profile(v, frame_id, filters)
+daily, att, repeaters = profile.daily, profile.attention, len(profile.only_copies)
 st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} articles). Half-life of attention: "
             f"**{att['half_life_days']} days** (from the peak until half of the articles since the peak had "
             f"appeared). Outlets that only repeated it through syndicated copies: **{repeaters}**.")
-st.plotly_chart(spread_figure(daily, f"Spread curve of “{info['label']}”", data.caption(v, filters)),
+st.plotly_chart(spread_figure(daily, f"Spread curve of “{chart_label}”", chart_text(caption)),
                 width="stretch", key="spread")
 
 st.subheader("Evidence: new, or repeated?")
-daily_evidence = data.frame_evidence(v, frame_id, filters)
+daily_evidence = cache.frame_evidence(v, frame_id, filters)
 echo = echo_summary(daily_evidence)
 e1, e2, e3, e4 = st.columns(4)
 e1.metric("new evidence items", echo["new_evidence"])
@@ -87,13 +90,13 @@ e4.metric("echo weeks", echo["echo_weeks"],
 if echo["echo"]:
     st.warning(f"Echo: {echo['echo_articles']} of {echo['articles']} articles appeared in weeks when the frame grew "
                "without any new evidence.")
-st.plotly_chart(evidence_figure(weekly(daily_evidence), f"Articles vs new evidence for “{info['label']}”",
-                                data.caption(v, filters)), width="stretch", key="evidence")
+st.plotly_chart(evidence_figure(weekly(daily_evidence), f"Articles vs new evidence for “{chart_label}”",
+                                chart_text(caption)), width="stretch", key="evidence")
 st.markdown("**Evidence ledger**: each item the first time it appeared in the frame, and how often later "
             "articles repeated it (same text, syndicated copy, or the same kind of evidence in similar words). "
             "How items are found: docs/evidence.md.")
 show_weak = st.toggle("Also list named comments and claims from unnamed sources", key=keys.EVIDENCE_ALL)
-shown = ledger if show_weak else evidence_items
+shown = web_urls(ledger if show_weak else evidence_items, "url")
 st.dataframe(
     shown[["published_at", "outlet", "strength", "description", "repeats", "repeat_outlets", "last_repeated", "url"]],
     hide_index=True, width="stretch",
@@ -108,27 +111,26 @@ st.dataframe(
 )
 with st.expander(f"Passages behind the ledger, cues highlighted ({min(len(shown), 50)} of {len(shown)})"):
     first = shown.head(50)
-    cues = data.passage_cues(v, tuple(first["passage_id"]))
-    texts = data.passage_texts(v, tuple(first["passage_id"]))
+    cues = cache.passage_cues(v, tuple(first["passage_id"]))
+    texts = cache.passage_texts(v, tuple(first["passage_id"]))
     by_passage = {pid: group.to_dict("records") for pid, group in cues.groupby("passage_id")}
     for row in first.itertuples():
-        st.markdown(f"**{row.published_at:%d %b %Y}** · {data.escape_md(row.outlet)}", unsafe_allow_html=False)
+        st.markdown(f"**{row.published_at:%d %b %Y}** · {md(row.outlet)}")
         st.html(f"<p style='margin:0 0 0.8em 0'>{highlight(texts.get(row.passage_id, ''), by_passage.get(row.passage_id, []))}</p>")
 
-adoption = data.frame_spread(v, frame_id, filters)
-hours = data.settings().first_mover_hours
-movers = adoption[adoption["lag_hours"] <= hours]["outlet"].tolist()
+adoption = web_urls(profile.adoption, "first_article_url")
+hours, movers = profile.first_mover_hours, profile.first_movers
 st.subheader("Adoption")
-st.markdown(f"**First movers** (within {hours:g} hours of the first article): {', '.join(movers)}. "
+st.markdown(f"**First movers** (within {hours:g} hours of the first article): {md_list(movers)}. "
             f"Independent articles exclude syndicated copies.")
 st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width="stretch",
              column_config={"first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
                             "first_article_url": st.column_config.LinkColumn("first article"),
                             "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
 
-edges = data.frame_edges(v, frame_id)
+edges = cache.frame_edges(v, frame_id)
 st.subheader("Who picked it up from whom")
-st.plotly_chart(lineage_figure(adoption, edges, f"Lineage of “{info['label']}”",
+st.plotly_chart(lineage_figure(adoption, edges, f"Lineage of “{chart_label}”",
                                "each outlet's first article, linked to its most likely source"),
                 width="stretch", key="lineage")
 st.dataframe(edges[["to_outlet", "from_outlet", "kind", "score", "evidence", "to_published_at"]], hide_index=True,
@@ -137,7 +139,7 @@ st.dataframe(edges[["to_outlet", "from_outlet", "kind", "score", "evidence", "to
                  "score": st.column_config.NumberColumn("score", format="%.2f"),
                  "to_published_at": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD HH:mm")})
 
-passages = data.frame_passages(v, frame_id, filters)
+passages = web_urls(cache.frame_passages(v, frame_id, filters), "url")
 st.subheader(f"Passages in this frame ({len(passages)})")
 st.dataframe(
     passages[["published_at", "outlet", "text", "score", "match", "url", "title"]], hide_index=True, width="stretch",

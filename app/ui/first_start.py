@@ -1,0 +1,49 @@
+"""What every page does first: make sure there is a database to show.
+
+On a first start with no database, the dashboard builds one from the bundled sample (ingest, then
+the core's build); a database written by an older version is upgraded in place."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.config import SAMPLE_OUTLETS, SAMPLE_PATH
+from app.store import Store, StoreMissing, file_version
+from app.ui import cache
+from app.ui.text import md
+from app.ui.writes import build_with_progress
+
+
+def ensure_database() -> None:
+    """Build the sample database when there is none; upgrade one written by an older version."""
+    s = cache.settings()
+    if file_version(s.db) is not None:
+        if not cache.schema_current(str(s.db), cache.version()):
+            # Written by an older version: migrate it (a write publishes the upgraded copy atomically).
+            with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db):
+                pass
+        return
+    from app.ingest import ingest_files
+
+    st.info(f"No database yet at {md(s.db)}: building one from the bundled illustrative sample. "
+            "This takes about a minute the first time.")
+
+    def prepare(store: Store) -> None:
+        ingest_files(store, [s.sample], s.max_article_chars)
+        if s.sample == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
+            store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
+
+    build_with_progress(prepare, "Reading the sample…")
+
+
+def open_or_stop() -> tuple:
+    """Make sure there is a database to show; return its version (stop the page if there is none)."""
+    try:
+        ensure_database()
+        v = cache.version()
+        cache.counts(v)
+    except StoreMissing as exc:
+        st.error(md(exc))
+        st.stop()
+    return v
