@@ -73,6 +73,17 @@ def default_period(store: Store, today: dt.date) -> tuple[dt.date, dt.date, str]
                         f"with articles.")
 
 
+def report_period(store: Store, start: dt.date | None, end: dt.date | None, today: dt.date
+                  ) -> tuple[dt.date, dt.date, str]:
+    """The period a report covers: from ``start`` to ``end`` (inclusive); a week from the one given when only
+    one is; :func:`default_period` when neither is. The third value is a note for the reader ("" if none)."""
+    if start is None and end is None:
+        return default_period(store, today)
+    first = start if start is not None else end - dt.timedelta(days=6)
+    last = end if end is not None else first + dt.timedelta(days=6)
+    return first, last, ""
+
+
 def _wrap(label: str, width: int = 38) -> str:
     return "<br>".join(textwrap.wrap(str(label), width)[:2])
 

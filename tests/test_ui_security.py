@@ -221,9 +221,10 @@ def test_data_page_never_writes_where_the_browser_says(hostile_db, tmp_path):
 
 def _serve_argv(monkeypatch, *args: str) -> list[str]:
     import app.cli as cli
+    import app.cli.corpus as commands
 
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, env=None: calls.append(cmd) or 0)
+    monkeypatch.setattr(commands.subprocess, "call", lambda cmd, env=None: calls.append(cmd) or 0)
     result = CliRunner().invoke(cli.main, ["serve", *args], env={})
     assert result.exit_code == 0, result.output
     assert len(calls) == 1

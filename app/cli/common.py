@@ -1,0 +1,104 @@
+"""What every `narratives` command shares: the command group, settings, opening the store read-only,
+progress bars, table output, and turning library errors into a clean message."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from app.config import ConfigError, load_settings
+
+
+class Bars:
+    """tqdm bars keyed by stage, for pipeline progress callbacks."""
+
+    def __init__(self):
+        from tqdm.auto import tqdm
+
+        self._tqdm = tqdm
+        self._bars: dict = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = self._tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+def frame_or_fail(store, frame_id: int) -> dict:
+    info = store.frame(frame_id)
+    if info is None:
+        raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+    return info
+
+
+def load_cli_settings(ctx: click.Context, **overrides):
+    try:
+        return load_settings(ctx.obj.get("config"), **overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                         help="DuckDB file (default: NARRATIVES_DB or data/narratives.duckdb).")
+
+
+@click.group()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TOML settings file (default: NARRATIVES_CONFIG or ./narratives.toml).")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Narrative Tracker: how a story's frames spread through the news."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+def open_read(settings):
+    from app.store import Store, StoreError
+
+    try:
+        return Store.open_read(settings.db)
+    except StoreError as exc:
+        raise fail(exc) from exc
+
+
+def write_table(table, fmt: str, out) -> None:
+    import pyarrow as pa
+
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if out is None:
+            raise click.ClickException("--format parquet needs --out FILE")
+        pq.write_table(table, out)
+        return
+    df = table.to_pandas() if isinstance(table, pa.Table) else table
+    if fmt == "csv":
+        text = df.to_csv(index=False)
+    elif fmt == "json":
+        text = df.to_json(orient="records", date_format="iso", indent=1) + "\n"
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
+                               "display.max_colwidth", 60):
+            text = df.to_string(index=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+
+

@@ -1,0 +1,224 @@
+"""Commands that fill and keep the database: ingest, build, vectors, seed, outlets, status, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from app.cli.common import Bars, db_option, fail, load_cli_settings, main, open_read, write_table
+from app.config import PROJECT_ROOT
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.pass_context
+def ingest(ctx, paths, db):
+    """Read article files (CSV, TSV, JSONL, JSON, Parquet; optionally .gz) into the store."""
+    from app.ingest import ingest_files
+    from app.store import Store, StoreError
+
+    settings = load_cli_settings(ctx, db=db)
+    try:
+        with Store.write(settings.db) as store:
+            report = ingest_files(store, paths, settings.max_article_chars)
+    except StoreError as exc:
+        raise fail(exc) from exc
+    for f in report.files:
+        if f.error:
+            click.echo(f"{f.path}: not read: {f.error}", err=True)
+            continue
+        click.echo(f"{f.path}: {f.ingested} ingested, {f.already_present} already present, {f.rejected} rejected")
+        for reason, n in sorted(f.reasons.items(), key=lambda kv: -kv[1]):
+            click.echo(f"    {n} rejected: {reason}")
+    click.echo(f"total: {report.ingested} ingested, {report.already_present} already present, "
+               f"{report.rejected} rejected (see `narratives export rejects`) -> {settings.db}")
+    if report.nothing_read:
+        raise click.ClickException("nothing could be read")
+
+
+@main.command()
+@db_option
+@click.option("--model", default=None, help="'default', any sentence-transformers model name, or a local path.")
+@click.option("--threshold", type=float, default=None, help="Cosine similarity a passage needs to join a frame.")
+@click.option("--recluster", is_flag=True,
+              help="Rebuild the discovered frames from scratch (by default the passages of new articles join the "
+                   "existing frames and only the rest of them are clustered); frames still found keep their ids.")
+@click.pass_context
+def build(ctx, db, model, threshold, recluster):
+    """Segment, embed and discover frames for everything not yet built. Safe to interrupt and rerun."""
+    from app.pipeline import build as run_build
+    from app.store import StoreError
+
+    settings = load_cli_settings(ctx, db=db, model=model, frame_threshold=threshold)
+    bars = Bars()
+    try:
+        report = run_build(settings.db, settings, progress=bars, recluster=recluster)
+    except StoreError as exc:
+        raise fail(exc) from exc
+    finally:
+        bars.close()
+    share = report.assigned_passages / report.total_passages if report.total_passages else 0
+    click.echo(f"segmented {report.segmented_articles} articles into {report.new_passages} passages; "
+               f"embedded {report.embedded_texts} new texts; {report.frames} frames"
+               f"{' (unchanged)' if report.frames_skipped else ''}; {share:.0%} of passages in a frame "
+               f"({report.total_passages - report.assigned_passages} unassigned); {report.seeded_frames} seeded frames "
+               f"from {settings.frames_file}; {report.new_evidence} new-evidence items -> {settings.db}")
+    click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+
+
+@main.command()
+@db_option
+@click.option("--drop", "drop", default=None, metavar="MODEL_KEY",
+              help="Delete the vectors stored under this key (never the key in use).")
+@click.pass_context
+def vectors(ctx, db, drop):
+    """The sets of vectors in the database: one per model key, and which one the settings use.
+
+    Changing the model, the backend or the int8 recipe embeds every text again under a new key and keeps the
+    old vectors; once the new set is complete, `--drop OLD_KEY` deletes the old one."""
+    from app.store import Store, StoreError
+    from embeddings import model_key
+
+    settings = load_cli_settings(ctx, db=db)
+    current = model_key(settings.model, settings.max_seq_length, settings.backend, settings.device)
+    if drop is None:
+        store = open_read(settings)
+        try:
+            table = store.vector_sets()
+        finally:
+            store.close()
+        if table.empty:
+            click.echo(f"no vectors yet in {settings.db}; the settings would embed under {current}")
+            return
+        table.insert(1, "in_use", table["model"] == current)
+        table["covers"] = (table["texts_covered"] / table["texts"].clip(lower=1)).map("{:.0%}".format)
+        write_table(table[["model", "in_use", "vectors", "covers", "last_embedded", "runtime"]], "table", None)
+        return
+    if drop == current:
+        raise click.ClickException(f"{drop} is the key the settings use; change the model or backend first")
+    try:
+        with Store.write(settings.db) as store:
+            known = set(store.vector_sets()["model"])
+            if drop not in known:
+                raise click.ClickException(f"no vectors under {drop!r}; keys here: {', '.join(sorted(known)) or 'none'}")
+            n = store.drop_vectors(drop)
+    except StoreError as exc:
+        raise fail(exc) from exc
+    click.echo(f"deleted {n} vectors of {drop} from {settings.db}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--phrase", "phrases", multiple=True, help="A phrase that marks the frame (matched literally, any case and inflection).")
+@click.option("--example", "examples", multiple=True, help="An example sentence (matched by paraphrase).")
+@click.option("--threshold", type=float, default=None, help="Paraphrase similarity for this frame (default: seed_threshold).")
+@click.option("--min-passages", type=click.IntRange(min=1), default=None,
+              help="Passages an article matched only by paraphrase needs (default: seed_min_passages, 1).")
+@click.option("--remove", is_flag=True, help="Remove the seeded frame NAME.")
+@click.option("--file", "frames_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Seeds file (default: the frames_file setting, ./frames.toml).")
+@click.pass_context
+def seed(ctx, name, phrases, examples, threshold, min_passages, remove, frames_file):
+    """Add, replace or remove a seeded frame; `narratives build` then matches it."""
+    from app.frames.seeded import Seed, SeedError, load_seeds, save_seeds, upsert_seed
+
+    settings = load_cli_settings(ctx, frames_file=frames_file)
+    try:
+        if remove:
+            seeds = load_seeds(settings.frames_file)
+            kept = [s for s in seeds if s.name.lower() != name.lower()]
+            if len(kept) == len(seeds):
+                raise click.ClickException(f"no seeded frame named {name!r} in {settings.frames_file}")
+            save_seeds(settings.frames_file, kept)
+            click.echo(f"removed {name!r} from {settings.frames_file}; run `narratives build` to retire it")
+            return
+        if not phrases and not examples:
+            raise click.ClickException("give at least one --phrase or --example")
+        seeds = upsert_seed(settings.frames_file, Seed(name, tuple(phrases), tuple(examples), threshold,
+                                                             min_passages))
+    except SeedError as exc:
+        raise fail(exc) from exc
+    click.echo(f"{len(seeds)} seeded frame(s) in {settings.frames_file}; run `narratives build` to match them")
+
+
+@main.command()
+@db_option
+@click.option("--load", "load", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Set outlet attributes from this CSV (columns: outlet_id or name; country, language, kind, lean, "
+                   "groups separated by ';').")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the outlets CSV here (default: stdout).")
+@click.pass_context
+def outlets(ctx, db, load, out):
+    """Export the outlets with their attributes as CSV, or load attributes from a CSV you keep under version control."""
+    import pandas as pd
+
+    from app.store import Store, StoreError
+
+    settings = load_cli_settings(ctx, db=db)
+    if load is not None:
+        table = pd.read_csv(load, dtype=str, keep_default_na=False)
+        if "outlet_id" not in table.columns and "name" not in table.columns:
+            raise click.ClickException(f"{load}: needs an outlet_id or a name column; found {', '.join(table.columns)}")
+        try:
+            with Store.write(settings.db) as store:
+                updated, unknown = store.update_outlets(table)
+        except StoreError as exc:
+            raise fail(exc) from exc
+        click.echo(f"updated {updated} outlets from {load}")
+        if unknown:
+            click.echo(f"not in the store (ingest their articles first): {', '.join(unknown)}", err=True)
+        return
+    store = open_read(settings)
+    try:
+        table = store.outlet_table()
+    finally:
+        store.close()
+    write_table(table, "csv", out)
+
+
+@main.command()
+@db_option
+@click.pass_context
+def status(ctx, db):
+    """What the store holds, and whether an interrupted build is waiting to resume."""
+    from app.store import has_pending_work
+
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        counts = store.counts()
+        runs = store.runs()
+    finally:
+        store.close()
+    counts["interrupted_build_pending"] = has_pending_work(settings.db)
+    counts["last_runs"] = runs.groupby("stage")["finished_at"].max().astype(str).to_dict() if len(runs) else {}
+    click.echo(json.dumps(counts, indent=1, default=str))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+@main.command()
+@db_option
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The default serves this machine only; 0.0.0.0 serves every network "
+                   "interface, so anyone who can reach the machine can read and change the database.")
+@click.pass_context
+def serve(ctx, db, port, address):
+    """Start the dashboard (same as `streamlit run streamlit_app.py`)."""
+    env = dict(os.environ)
+    if db is not None:
+        env["NARRATIVES_DB"] = str(db)
+    if ctx.obj.get("config"):
+        env["NARRATIVES_CONFIG"] = str(ctx.obj["config"])
+    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
+           "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd, env=env))

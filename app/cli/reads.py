@@ -1,0 +1,187 @@
+"""Commands that read frames and their spread, evidence and history, edit frames, and write reports and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.common import db_option, fail, frame_or_fail, load_cli_settings, main, open_read, write_table
+
+
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def frames(ctx, db, fmt):
+    """One row per frame: id, label, kind, articles, outlets, first seen and by whom, last seen."""
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        df = store.frame_summary()
+    finally:
+        store.close()
+    cols = ["frame_id", "label", "kind", "articles", "outlets", "first_seen", "first_outlet", "last_seen"]
+    if df.empty:
+        click.echo("no frames yet: run `narratives build`", err=True)
+    write_table(df[cols], fmt, None)
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def spread(ctx, frame_id, db, fmt):
+    """How a frame spread: outlets in order of adoption, lag, articles and independent articles."""
+    from app.spread import frame_profile
+
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        profile = frame_profile(store, frame_id, settings.first_mover_hours)
+        if profile is None:
+            raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
+        edges = store.frame_edges(frame_id)
+    finally:
+        store.close()
+    table = profile.adoption
+    if fmt == "table" and profile.first is not None:
+        info, first, a = profile.info, profile.first, profile.attention
+        click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
+        click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
+                   f"{len(table)} outlets; first movers (within {profile.first_mover_hours:g} h): "
+                   f"{', '.join(profile.first_movers)}")
+        click.echo(f"peak {a['peak_day']} ({a['peak_articles']} articles); half-life {a['half_life_days']} days "
+                   f"(days from the peak until half of the articles since the peak had appeared)")
+        click.echo(f"outlets that only ran copies: {', '.join(profile.only_copies) or 'none'}\n")
+    if fmt == "table":
+        table = table.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
+            columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")
+    write_table(table, fmt, None)
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.option("--rename", default=None, help="A new label; it survives rebuilds.")
+@click.option("--merge-into", type=int, default=None, help="Fold this frame into another; its articles count there.")
+@click.option("--retire", is_flag=True, help="Hide the frame (kept, with its id; `--restore` brings it back).")
+@click.option("--restore", is_flag=True, help="Undo a merge or a retirement.")
+@click.pass_context
+def edit(ctx, frame_id, db, rename, merge_into, retire, restore):
+    """Rename, merge, retire or restore a frame. Edits are kept in the store and survive every rebuild."""
+    from app.store import Store, StoreError
+
+    chosen = [a for a, on in (("rename", rename is not None), ("merge", merge_into is not None), ("retire", retire),
+                              ("restore", restore)) if on]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --rename, --merge-into, --retire, --restore")
+    settings = load_cli_settings(ctx, db=db)
+    try:
+        with Store.write(settings.db) as store:
+            click.echo(store.edit_frame(frame_id, chosen[0], value=rename, into=merge_into))
+    except StoreError as exc:
+        raise fail(exc) from exc
+    click.echo("lineage and evidence follow at the next `narratives build`")
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.pass_context
+def history(ctx, frame_id, db):
+    """A frame's history: created, split, merged, renamed, retired, restored."""
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        df = store.frame_history(frame_id)
+    finally:
+        store.close()
+    if df.empty:
+        raise click.ClickException(f"no history for frame {frame_id}")
+    write_table(df, "table", None)
+
+
+@main.command()
+@click.argument("frame_id", type=int)
+@db_option
+@click.option("--all", "show_all", is_flag=True, help="Also list claims resting on unnamed sources only.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def evidence(ctx, frame_id, db, show_all, fmt):
+    """The evidence ledger of a frame: each new evidence item in order, and how often it was repeated."""
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        info = frame_or_fail(store, frame_id)
+        ledger = store.frame_ledger(frame_id)
+        daily = store.frame_evidence(frame_id)
+    finally:
+        store.close()
+    if not show_all:
+        ledger = ledger[ledger["strength"] == "evidence"]
+    if fmt == "table":
+        from app.evidence.measures import echo_summary
+
+        e = echo_summary(daily)
+        click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
+        click.echo(f"{e['articles']} articles, {e['new_evidence']} new evidence items, {e['repeated_evidence']} "
+                   f"repetitions; {e['anonymous_share']:.0%} of articles rest on unnamed sources only; "
+                   f"{e['echo_weeks']} week(s) grew without new evidence"
+                   f"{' -> ECHO: growing on repetition' if e['echo'] else ''}\n")
+        ledger = ledger.assign(published_at=ledger["published_at"].dt.strftime("%Y-%m-%d %H:%M"))
+        ledger = ledger[["published_at", "outlet", "strength", "description", "repeats", "repeat_outlets", "article_id"]]
+    write_table(ledger, fmt, None)
+
+
+@main.command()
+@db_option
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (default: the last full ISO week).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day, inclusive.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option("--no-images", is_flag=True, help="Skip the PNGs (no browser needed).")
+@click.pass_context
+def report(ctx, db, start, end, out, no_images):
+    """Weekly report: report.html, a PNG of every chart and the counts behind each as CSV."""
+    import datetime as dt
+
+    from app.report import ReportError, build_report, report_period
+
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        first, last, note = report_period(store, start.date() if start else None, end.date() if end else None,
+                                          dt.date.today())
+        result = build_report(store, first, last, out, settings.first_mover_hours, note, images=not no_images)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    if note:
+        click.echo(note)
+    click.echo(f"report for {result.start} to {result.end}: {len(result.files)} files in {out}")
+    for path in result.files:
+        click.echo(f"  {path.name}")
+
+
+@main.command()
+@click.argument("name")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
+@click.pass_context
+def export(ctx, name, db, fmt, out):
+    """Write a public view (frame_summary, frame_articles, frame_timeline, frame_passages, frame_spread),
+    or rejects, outlets, copies."""
+    from app.store import StoreError
+
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        table = store.export(name)
+    except StoreError as exc:
+        raise fail(exc) from exc
+    finally:
+        store.close()
+    write_table(table, fmt, out)
