@@ -13,6 +13,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import io
+import tempfile
+import zipfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,3 +276,16 @@ Every chart's counts are in the CSV file named under it.</p>
 {''.join(sections)}
 </body></html>
 """
+
+
+def build_report_zip(store: Store, start: dt.date, end: dt.date, first_mover_hours: float, note: str = "",
+                     progress: Callable[[str, int, "int | None"], None] | None = None) -> bytes:
+    """The report of ``start``..``end`` (report.html, a PNG per chart, the CSVs) as one zip whose files
+    sit in ``report-YYYY-MM-DD/`` (the dashboard's download)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rep = build_report(store, start, end, Path(tmp), first_mover_hours, note, progress=progress)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in rep.files:
+                zf.write(path, f"report-{start:%Y-%m-%d}/{Path(path).name}")
+        return buffer.getvalue()

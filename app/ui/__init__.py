@@ -8,5 +8,4 @@ state.py      the sidebar's filters and report mode, kept in the URL; the view's
 keys.py       widget keys and query parameters
 text.py       text from articles and users, made safe to show
 uploads.py    files sent through the browser, saved under a name made here
-report_zip.py the weekly report as one zip (no streamlit; belongs with app/report.py)
 """

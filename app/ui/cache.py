@@ -178,7 +178,7 @@ def report_period(ver: tuple, today: dt.date) -> tuple[dt.date, dt.date, str]:
 @st.cache_data(show_spinner=False, max_entries=4)
 def report_zip(ver: tuple, start: dt.date, end: dt.date, note: str) -> bytes:
     """The weekly report of the period as a zip (report.html, PNGs, CSVs), with a progress bar."""
-    from app.ui.report_zip import build_report_zip
+    from app.report import build_report_zip
 
     bar = st.progress(0.0, text="Drawing the report's charts…")
     zipped = build_report_zip(_store(), start, end, settings().first_mover_hours, note,
