@@ -1101,6 +1101,14 @@ class Store:
             raise StoreError(f"unknown view {name!r}; exportable: {', '.join(EXPORTABLE)}")
         return self.conn.sql(f"SELECT * FROM {quote_ident(name)}").to_arrow_table()
 
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """A read-only query for analysts, benchmarks and tests."""
+        return self._df(sql, params)
+
+    def query_value(self, sql: str, params: list | None = None):
+        """The first value of a read-only query (None when it returns no row)."""
+        return self._scalar(sql, params)
+
 
 def _list_column_to_matrix(column: pa.ChunkedArray) -> np.ndarray:
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
