@@ -176,7 +176,7 @@ def test_outlet_group_filter(app_env):
     expected = _store_summary(app_env, Filters(lo, hi, groups=("kind:state media",)))
     assert table["articles"].tolist() == expected["articles"].tolist()
     r = Store.open_read(app_env)
-    state = r._df("SELECT name FROM outlets WHERE kind = 'state media'")["name"].tolist()
+    state = r.query("SELECT name FROM outlets WHERE kind = 'state media'")["name"].tolist()
     r.close()
     assert sorted(state) == ["Kestrian Central News", "Valdoria Today"]
     assert set(table["first outlet"]) <= set(state)
@@ -197,7 +197,7 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
             spread = r.frame_spread(int(row.frame_id)).set_index("outlet")
             assert spread.loc["The Lessen Herald", "adoption_rank"] == row.adoption_rank
             assert spread.loc["The Lessen Herald", "articles"] == row.articles
-        carried = r._df("SELECT count(DISTINCT frame_id) FROM frame_articles WHERE outlet = 'The Lessen Herald'").iloc[0, 0]
+        carried = r.query("SELECT count(DISTINCT frame_id) FROM frame_articles WHERE outlet = 'The Lessen Herald'").iloc[0, 0]
     finally:
         r.close()
     assert len(table) == carried

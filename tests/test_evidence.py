@@ -247,11 +247,11 @@ def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample
     frames = sample.frame_summary()
     cannon = frames[frames["label"].str.contains("cannon fodder")].sort_values("articles").iloc[-1]
     fid = int(cannon["frame_id"])
-    ids = set(sample._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [fid])["article_id"])
-    url_of = dict(sample._df("SELECT article_id, url FROM articles").itertuples(index=False))
+    ids = set(sample.query("SELECT article_id FROM frame_articles WHERE frame_id = ?", [fid])["article_id"])
+    url_of = dict(sample.query("SELECT article_id, url FROM articles").itertuples(index=False))
     articles["article_id"] = articles["url"].map({u: a for a, u in url_of.items()})
-    items = sample._df("SELECT * FROM evidence_items WHERE frame_id = ?", [fid])
-    texts = dict(sample._df("SELECT passage_id, text FROM passages").itertuples(index=False))
+    items = sample.query("SELECT * FROM evidence_items WHERE frame_id = ?", [fid])
+    texts = dict(sample.query("SELECT passage_id, text FROM passages").itertuples(index=False))
     items["text"] = items["passage_id"].map(texts)
     new = items[items["is_new"] & (items["strength"] == "evidence")]
 
@@ -281,11 +281,11 @@ def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample
 
 
 def test_views_and_cli(sample, sample_db):
-    cue_rows = sample._df("SELECT * FROM evidence_cues LIMIT 5")
+    cue_rows = sample.query("SELECT * FROM evidence_cues LIMIT 5")
     assert list(cue_rows.columns)[:6] == ["passage_id", "article_id", "kind", "subtype", "span", "source"]
-    none = sample._scalar("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
+    none = sample.query_value("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
     assert none > 0
-    fe = sample._df("SELECT * FROM frame_evidence")
+    fe = sample.query("SELECT * FROM frame_evidence")
     assert {"frame_id", "day", "articles", "new_evidence", "anonymous_share"} <= set(fe.columns)
     fid = int(sample.frame_summary().iloc[0]["frame_id"])
     result = CliRunner().invoke(main, ["evidence", str(fid), "--db", str(sample_db)])
@@ -312,11 +312,11 @@ def test_cues_are_read_once_and_again_only_for_texts_naming_a_new_outlet(tmp_pat
         done, skipped = cues_stage(store)
         assert done > 0 and not skipped
         assert cues_stage(store) == (0, True)  # nothing new: nothing read
-        before = store._df("SELECT * FROM evidence_cues WHERE subtype = 'outlet'")
+        before = store.query("SELECT * FROM evidence_cues WHERE subtype = 'outlet'")
         assert before.empty  # the Valley Clarion is not known yet
         store.add_outlets(pd.DataFrame({"outlet_id": ["valley-clarion"], "name": ["Valley Clarion"],
                                         "domain": ["valleyclarion.example"]}))
         done, _ = cues_stage(store)
         assert done == 1  # only the passage that names it is read again
-        after = store._df("SELECT source FROM evidence_cues WHERE subtype = 'outlet'")
+        after = store.query("SELECT source FROM evidence_cues WHERE subtype = 'outlet'")
         assert after["source"].tolist() == ["Valley Clarion"]

@@ -153,8 +153,8 @@ def test_data_page_shows_corpus_statistics(app_env):
     assert outlets["articles"].sum() == c["articles"]
     # What the last frames run did, with the same counts as the store's frames and assignments.
     frames, in_frame = _read(app_env, lambda r: (
-        r._scalar("SELECT count(*) FROM frames WHERE kind = 'discovered' AND status <> 'retired'"),
-        r._scalar("SELECT count(*) FROM passage_frames JOIN frames USING (frame_id) WHERE kind = 'discovered'")))
+        r.query_value("SELECT count(*) FROM frames WHERE kind = 'discovered' AND status <> 'retired'"),
+        r.query_value("SELECT count(*) FROM passage_frames JOIN frames USING (frame_id) WHERE kind = 'discovered'")))
     text = " ".join(m.value for m in at.markdown)
     assert f"{frames:,} discovered frames" in text and f"{in_frame:,} of {c['passages']:,} passages" in text
     assert "boilerplate" in text

@@ -18,8 +18,8 @@ def _snapshot(db):
     r = Store.open_read(db)
     try:
         summary = r.frame_summary()[["frame_id", "label", "articles", "outlets", "first_seen", "first_outlet"]]
-        pf = r._df("SELECT passage_id, frame_id, round(score, 5) AS score FROM passage_frames ORDER BY ALL")
-        emb = r._scalar("SELECT count(*) FROM embeddings")
+        pf = r.query("SELECT passage_id, frame_id, round(score, 5) AS score FROM passage_frames ORDER BY ALL")
+        emb = r.query_value("SELECT count(*) FROM embeddings")
     finally:
         r.close()
     return summary, pf, emb
@@ -34,8 +34,8 @@ def test_build_then_rerun_changes_nothing(tmp_path, settings, encoder):
     assert (second.new_passages, second.embedded_texts, second.frames_skipped) == (0, 0, True)
     r = Store.open_read(db)
     # identical passages (syndicated copies) are embedded once
-    assert r._scalar("SELECT count(*) FROM embeddings") == r._scalar("SELECT count(DISTINCT text_hash) FROM passages")
-    assert r._scalar("SELECT count(*) FROM passages") > r._scalar("SELECT count(*) FROM embeddings")
+    assert r.query_value("SELECT count(*) FROM embeddings") == r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
+    assert r.query_value("SELECT count(*) FROM passages") > r.query_value("SELECT count(*) FROM embeddings")
     r.close()
 
 
@@ -117,7 +117,7 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     assert (kept["frame_id_before"] == kept["frame_id_after"]).all()
     # Only the new week's passages were placed; what the last run left out stays out until a recluster.
     r = Store.open_read(db)
-    late_passages = set(r._df("SELECT passage_id FROM passages JOIN articles USING (article_id) WHERE source_file = ?",
+    late_passages = set(r.query("SELECT passage_id FROM passages JOIN articles USING (article_id) WHERE source_file = ?",
                               [str(late)])["passage_id"])
     r.close()
     placed = set(members_after["passage_id"]) - set(members_before["passage_id"])
@@ -140,8 +140,8 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
 
 
 def _ledgers(store):
-    lineage = store._df("SELECT * FROM lineage ORDER BY frame_id, to_article")
-    evidence = store._df("SELECT * FROM evidence_items ORDER BY frame_id, passage_id")
+    lineage = store.query("SELECT * FROM lineage ORDER BY frame_id, to_article")
+    evidence = store.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id")
     return lineage, evidence
 
 
@@ -178,15 +178,15 @@ def test_lineage_and_evidence_redo_only_the_frames_that_changed(tmp_path, settin
     with Store.write(db) as store:
         lineage = store.last_run("lineage")["counts"]
         assert lineage["traced"] == 1, lineage
-        assert store._scalar("SELECT count(*) FROM lineage WHERE frame_id = ?", [b]) == 0
-        assert store._scalar("SELECT count(*) FROM lineage WHERE frame_id = ?", [a]) > 0
+        assert store.query_value("SELECT count(*) FROM lineage WHERE frame_id = ?", [b]) == 0
+        assert store.query_value("SELECT count(*) FROM lineage WHERE frame_id = ?", [a]) > 0
         _assert_same_as_a_full_run(store, settings, encoder)
 
     # A new outlet: only the frames of articles whose text names it are traced again (they may now credit
     # it), not every frame. Its own article is unrelated to every frame.
     with Store.write(db) as store:
-        article, text = store._row("SELECT article_id, text FROM articles ORDER BY article_id LIMIT 1")
-        named = set(store._df("SELECT frame_id FROM frame_articles WHERE article_id = ?", [article])["frame_id"])
+        article, text = store.query("SELECT article_id, text FROM articles ORDER BY article_id LIMIT 1").iloc[0]
+        named = set(store.query("SELECT frame_id FROM frame_articles WHERE article_id = ?", [article])["frame_id"])
     assert named
     new_outlet = tmp_path / "new-outlet.jsonl"
     pd.DataFrame([{"title": "Garden notes", "text": "Frost is likely on Sunday; cover the seedlings overnight.",
@@ -224,7 +224,7 @@ def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(tmp_path, settin
     report = pipeline.build(db, settings, _Renamed(encoder, encoder.name + "+int8v2"))
     assert report.embedded_texts == first.embedded_texts and not report.frames_skipped
     r = Store.open_read(db)
-    assert set(r._df("SELECT DISTINCT model FROM embeddings")["model"]) == {encoder.name, encoder.name + "+int8v2"}
+    assert set(r.query("SELECT DISTINCT model FROM embeddings")["model"]) == {encoder.name, encoder.name + "+int8v2"}
     after = r.frames(include_inactive=True)
     r.close()
     assert set(after[after["status"] == "active"]["frame_id"]) == before
@@ -256,7 +256,7 @@ def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, s
     articles_a_b = set()
     r = Store.open_read(db)
     for f in (a, b):
-        articles_a_b |= set(r._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [f])["article_id"])
+        articles_a_b |= set(r.query("SELECT article_id FROM frame_articles WHERE frame_id = ?", [f])["article_id"])
     r.close()
     run = CliRunner()
     assert run.invoke(main, ["edit", str(a), "--rename", "Soldiers as cannon fodder", "--db", str(db)]).exit_code == 0
@@ -270,7 +270,7 @@ def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, s
             s = r.frame_summary().set_index("frame_id")
             assert s.loc[a, "label"] == "Soldiers as cannon fodder"
             assert b not in s.index and c not in s.index  # merged and retired frames are not listed
-            merged = set(r._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [a])["article_id"])
+            merged = set(r.query("SELECT article_id FROM frame_articles WHERE frame_id = ?", [a])["article_id"])
             return merged, r.frames(include_inactive=True).set_index("frame_id")["status"]
         finally:
             r.close()

@@ -39,8 +39,7 @@ def test_last_full_week():
 def test_report_for_a_week_of_the_sample(browser, sample_db_copy, tmp_path):
     with Store.write(sample_db_copy) as store:  # a hostile label must come out escaped
         fid = int(store.period_frames(*WEEK).iloc[0]["frame_id"])
-        store.conn.execute("UPDATE frames SET user_label = '<script>alert(1)</script> cannon fodder' "
-                           "WHERE frame_id = ?", [fid])
+        store.edit_frame(fid, "rename", value="<script>alert(1)</script> cannon fodder")
     store = Store.open_read(sample_db_copy)
     try:
         rep = build_report(store, *WEEK, tmp_path / "r")

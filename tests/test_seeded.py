@@ -80,7 +80,7 @@ def test_seeded_frames_match_keep_ids_and_retire(tmp_path, settings, encoder):
     assert set(seeded.index) == {"Human waves", "Satellite"}
     assert (summary["kind"] == "discovered").any()  # side by side
     waves_id = int(seeded.loc["Human waves", "frame_id"])
-    passages = r._df("SELECT passage_id, text FROM passages")
+    passages = r.query("SELECT passage_id, text FROM passages")
     expected = {pid for pid, t in zip(passages["passage_id"], passages["text"])
                 if re.search(r"human\W+waves?|wave\W+after\W+waves?", t, re.I)}
     matched = r.frame_passages(waves_id)

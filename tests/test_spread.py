@@ -41,7 +41,7 @@ def _slug(url):
 
 def test_wire_copies_in_the_sample_are_found(built):
     """The sample's generator republishes wire stories (verbatim or lightly edited) under /world/ URLs."""
-    urls = built._df("SELECT article_id, url FROM articles").set_index("article_id")["url"]
+    urls = built.query("SELECT article_id, url FROM articles").set_index("article_id")["url"]
     truth = {aid for aid, u in urls.items() if "/world/" in u}
     links = built.copies()
     found = set(links["article_id"])
@@ -66,7 +66,7 @@ def test_adoption_table_agrees_with_the_frame_articles(built):
         daily = built.frame_daily(row.frame_id)
         assert daily["cumulative_outlets"].iloc[-1] == row.outlets
         assert daily["articles"].sum() == row.articles
-        view = built._df("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
+        view = built.query("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
         assert view["outlet"].tolist() == spread["outlet"].tolist()
 
 
