@@ -91,10 +91,8 @@ def test_outlets_round_trip(tmp_path):
     assert "not in the store" in r.output and "Nobody Gazette" in r.output
 
 
-def test_vectors_lists_each_key_and_drops_only_an_old_one(tmp_path):
-    db = tmp_path / "v.duckdb"
-    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
-    assert _run("build", "--db", db, "--model", "hashing-384").exit_code == 0
+def test_vectors_lists_each_key_and_drops_only_an_old_one(hashed_sample_db_copy):
+    db = hashed_sample_db_copy  # built with hashing-384
     assert _run("build", "--db", db, "--model", "hashing-64").exit_code == 0
     env = {"NARRATIVES_MODEL": "hashing-64"}
     out = _run("vectors", "--db", db, env=env).output

@@ -228,7 +228,15 @@ def _moments():
 
 
 @pytest.fixture(scope="module")
-def sample(sample_db):
+def sample(hashed_sample_db):
+    store = Store.open_read(hashed_sample_db)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def real_sample(sample_db):
+    """Built with the real model: telling a repeat from new evidence needs its sense of paraphrase."""
     store = Store.open_read(sample_db)
     yield store
     store.close()
@@ -241,7 +249,9 @@ def _first_with(articles, frame_articles, sentences):
     return hits.sort_values("published_at").iloc[0]
 
 
-def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample):
+@pytest.mark.integration
+def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(real_sample):
+    sample = real_sample
     articles = pd.DataFrame([json.loads(line) for line in SAMPLE_PATH.read_text().splitlines()])
     articles["published_at"] = pd.to_datetime(articles["published_at"], utc=True).dt.tz_localize(None)
     frames = sample.frame_summary()
@@ -280,7 +290,7 @@ def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample
     assert daily["new_evidence"].sum() == len(new)
 
 
-def test_views_and_cli(sample, sample_db):
+def test_views_and_cli(sample, hashed_sample_db):
     cue_rows = sample.query("SELECT * FROM evidence_cues LIMIT 5")
     assert list(cue_rows.columns)[:6] == ["passage_id", "article_id", "kind", "subtype", "span", "source"]
     none = sample.query_value("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
@@ -288,10 +298,10 @@ def test_views_and_cli(sample, sample_db):
     fe = sample.query("SELECT * FROM frame_evidence")
     assert {"frame_id", "day", "articles", "new_evidence", "anonymous_share"} <= set(fe.columns)
     fid = int(sample.frame_summary().iloc[0]["frame_id"])
-    result = CliRunner().invoke(main, ["evidence", str(fid), "--db", str(sample_db)])
+    result = CliRunner().invoke(main, ["evidence", str(fid), "--db", str(hashed_sample_db)])
     assert result.exit_code == 0, result.output
     assert "new evidence items" in result.output and "repeats" in result.output
-    result = CliRunner().invoke(main, ["evidence", "999999", "--db", str(sample_db)])
+    result = CliRunner().invoke(main, ["evidence", "999999", "--db", str(hashed_sample_db)])
     assert result.exit_code != 0 and "no frame 999999" in result.output
 
 

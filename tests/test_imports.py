@@ -195,10 +195,6 @@ def test_entry_points_load_no_heavy_library(entry):
     assert loaded["seconds"] < 2.0, loaded["seconds"]
 
 
-def test_the_check_sees_a_heavy_import():
-    assert "plotly" in _heavy(_loaded("import app.charts")["modules"])
-
-
 def test_no_module_outside_the_dashboard_loads_streamlit():
     modules = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
                      for p in _files("app", "embeddings") if not _rel(p).startswith(DASHBOARD))
@@ -211,3 +207,4 @@ def test_no_module_outside_the_dashboard_loads_streamlit():
                      "        result.append(m + ' loads streamlit')")
     assert len(modules) > 25
     _none(loaded["result"])
+    assert "plotly" in _heavy(loaded["modules"])  # app.charts: the check sees a heavy library when one loads

@@ -7,6 +7,7 @@ import app.pipeline as pipeline
 from app.config import SAMPLE_PATH
 from app.ingest import ingest_files
 from app.store import Store, has_pending_work
+from tests.conftest import ingest_sample
 
 
 def _ingest(db, settings, path=SAMPLE_PATH):
@@ -25,11 +26,10 @@ def _snapshot(db):
     return summary, pf, emb
 
 
-def test_build_then_rerun_changes_nothing(tmp_path, settings, encoder):
-    db = tmp_path / "a.duckdb"
-    _ingest(db, settings)
-    first = pipeline.build(db, settings, encoder)
-    assert first.frames > 3 and first.embedded_texts > 100
+def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encoder):
+    db = hashed_sample_db_copy  # the sample, built with the encoder
+    before = _snapshot(db)
+    assert len(before[0]) > 3 and before[2] > 100
     second = pipeline.build(db, settings, encoder)
     assert (second.new_passages, second.embedded_texts, second.frames_skipped) == (0, 0, True)
     r = Store.open_read(db)
@@ -37,14 +37,17 @@ def test_build_then_rerun_changes_nothing(tmp_path, settings, encoder):
     assert r.query_value("SELECT count(*) FROM embeddings") == r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
     assert r.query_value("SELECT count(*) FROM passages") > r.query_value("SELECT count(*) FROM embeddings")
     r.close()
+    after = _snapshot(db)
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
 
 
-def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch):
-    clean, broken = tmp_path / "clean.duckdb", tmp_path / "broken.duckdb"
-    for db in (clean, broken):
-        _ingest(db, settings)
+@pytest.mark.slow
+def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch, hashed_sample_db):
+    clean, broken = hashed_sample_db, tmp_path / "broken.duckdb"  # clean: the sample built in one go
+    with Store.write(broken) as store:
+        ingest_sample(store, settings.max_article_chars)
     monkeypatch.setattr(pipeline, "EMBED_CHUNK", 100)
-    pipeline.build(clean, settings, encoder)
 
     def crash(stage, done, total):
         if stage == "embed" and done >= 250:
@@ -63,11 +66,8 @@ def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encode
     assert a[2] == b[2]
 
 
-def test_frames_roll_up_to_articles_and_views_agree(tmp_path, settings, encoder):
-    db = tmp_path / "a.duckdb"
-    _ingest(db, settings)
-    pipeline.build(db, settings, encoder)
-    r = Store.open_read(db)
+def test_frames_roll_up_to_articles_and_views_agree(hashed_sample_db, settings):
+    r = Store.open_read(hashed_sample_db)
     summary = r.frame_summary()
     fid = int(summary.iloc[0]["frame_id"])
     arts = r.frame_articles(fid)
@@ -92,6 +92,7 @@ def _split_sample(tmp_path, num: int, den: int):
     return early, late
 
 
+@pytest.mark.slow
 def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, settings, encoder):
     early, late = _split_sample(tmp_path, 2, 3)
     db = tmp_path / "a.duckdb"
@@ -155,6 +156,7 @@ def _assert_same_as_a_full_run(store, settings, encoder):
     pd.testing.assert_frame_equal(partial[1], full[1])
 
 
+@pytest.mark.slow
 def test_lineage_and_evidence_redo_only_the_frames_that_changed(tmp_path, settings, encoder):
     early, late = _split_sample(tmp_path, 4, 5)
     db = tmp_path / "l.duckdb"
@@ -211,18 +213,18 @@ class _Renamed:
         return self.inner.encode(texts)
 
 
-def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(tmp_path, settings, encoder):
-    db = tmp_path / "m.duckdb"
-    _ingest(db, settings)
-    first = pipeline.build(db, settings, encoder)
+def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(hashed_sample_db_copy, settings, encoder):
+    db = hashed_sample_db_copy  # built with the encoder
     r = Store.open_read(db)
     before = set(r.frame_summary()["frame_id"])
+    texts = r.query_value("SELECT count(*) FROM embeddings WHERE model = ?", [encoder.name])
     r.close()
+    assert before and texts > 100
 
     # Another form of the same model (an int8 export, a newer int8 recipe): every text is embedded again
     # under the new key, the old vectors stay, and the frames found again keep their ids.
     report = pipeline.build(db, settings, _Renamed(encoder, encoder.name + "+int8v2"))
-    assert report.embedded_texts == first.embedded_texts and not report.frames_skipped
+    assert report.embedded_texts == texts and not report.frames_skipped
     r = Store.open_read(db)
     assert set(r.query("SELECT DISTINCT model FROM embeddings")["model"]) == {encoder.name, encoder.name + "+int8v2"}
     after = r.frames(include_inactive=True)
@@ -240,6 +242,7 @@ def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(tmp_path, settin
     assert set(again[again["frame_id"].isin(before)]["status"]) == {"retired"}
 
 
+@pytest.mark.slow
 def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, settings, encoder):
     from click.testing import CliRunner
 

@@ -10,6 +10,7 @@ import pytest
 from app.store import Store, StoreBusy, StoreMissing, file_version, has_pending_work
 from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
 from tests.conftest import undo_latest_migration
+from tests.writers import hold_lock
 
 
 def _add_outlet(store, name: str) -> None:
@@ -96,17 +97,11 @@ def test_stale_work_copy_is_discarded_when_published_file_changed(tmp_path):
         assert store.outlet_names() == ["Z"]
 
 
-def _hold_lock(db, ready, release):
-    with Store.write(db):
-        ready.set()
-        release.wait(10)
-
-
 def test_second_writer_is_told_to_wait(tmp_path):
     db = tmp_path / "a.duckdb"
     ctx = mp.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    p = ctx.Process(target=_hold_lock, args=(db, ready, release))
+    p = ctx.Process(target=hold_lock, args=(db, ready, release))
     p.start()
     try:
         assert ready.wait(30)
