@@ -64,14 +64,6 @@ def test_frames_on_missing_db_is_a_clean_error(tmp_path):
     assert r.exit_code != 0 and "narratives ingest" in r.output
 
 
-def test_every_command_is_documented_in_the_readme():
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for name in main.commands:
-        assert f"narratives {name}" in readme, name
-
-
 def test_outlets_round_trip(tmp_path):
     from app.config import SAMPLE_OUTLETS
 
