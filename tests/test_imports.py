@@ -192,7 +192,7 @@ def test_entry_points_load_no_heavy_library(entry):
     loaded = _loaded(ENTRY_POINTS[entry])
     _none(_heavy(loaded["modules"]))
     # Importing torch alone takes seconds; without the heavy libraries these take a fraction of one.
-    assert loaded["seconds"] < 2.0, loaded["seconds"]
+    assert loaded["seconds"] < 3.0, loaded["seconds"]
 
 
 def test_no_module_outside_the_dashboard_loads_streamlit():
