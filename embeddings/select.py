@@ -14,8 +14,12 @@ but not with each other to the last digit, and a database must not mix them.
 
 from __future__ import annotations
 
+import ast
+import ctypes
+import functools
 import importlib.util
 import os
+import sys
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {"default", "accurate", "all-minilm-l6-v2", DEFAULT_MODEL_NAME.lower()}
@@ -40,11 +44,83 @@ def resolve_model(setting: str) -> tuple[str, str]:
 
 
 def _cuda() -> bool:
+    """``torch.cuda.is_available()``, answered without importing torch (seconds) when torch is not loaded
+    yet, so that a model key costs no torch import: a CPU build of torch never finds CUDA; a CUDA build
+    finds it when the driver sees a device and is new enough for the build. A ROCm build, or one whose
+    version file cannot be read, is asked directly."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return torch.cuda.is_available()
+    build = _torch_build()
+    if build is None:  # torch is not installed
+        return False
+    if build.get("cuda"):
+        return _driver_sees_cuda(build["cuda"])
+    if "cuda" in build and not build.get("hip"):
+        return False  # a CPU (or XPU) build
     try:
         import torch
     except ImportError:  # pragma: no cover
         return False
     return torch.cuda.is_available()
+
+
+@functools.lru_cache(maxsize=None)
+def _torch_build() -> dict | None:
+    """The constants of the installed torch's ``version.py`` (``cuda``, ``hip``...), read without importing
+    torch: None when torch is not installed, {} when the file cannot be read."""
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):  # pragma: no cover
+        return None
+    if spec is None:
+        return None
+    if not spec.origin:  # pragma: no cover
+        return {}
+    try:
+        with open(os.path.join(os.path.dirname(spec.origin), "version.py"), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    constants = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, (str, type(None))):
+            constants[target.id] = value.value
+    return constants
+
+
+@functools.lru_cache(maxsize=None)
+def _driver_sees_cuda(build_cuda: str) -> bool:
+    """What a CUDA build of torch would find: a CUDA driver that starts, sees a device (after
+    ``CUDA_VISIBLE_DEVICES``) and supports the build's CUDA major version."""
+    names = ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so")
+    for name in names:
+        try:
+            driver = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    else:
+        return False
+    count, version = ctypes.c_int(0), ctypes.c_int(0)
+    try:
+        if driver.cuInit(0) != 0 or driver.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value < 1:
+            return False
+        if driver.cuDriverGetVersion(ctypes.byref(version)) != 0:  # pragma: no cover
+            return False
+    except AttributeError:  # pragma: no cover - not a CUDA driver
+        return False
+    try:
+        major = int(build_cuda.split(".")[0])
+    except ValueError:  # pragma: no cover
+        return True
+    return version.value // 1000 >= major
 
 
 def pick_backend(setting: str, backend: str = "auto", device: str = "auto") -> str:

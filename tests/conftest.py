@@ -1,5 +1,5 @@
-"""Shared fixtures: in-memory stores, the deterministic stand-in encoder, and a
-database built once per session from the bundled sample with the real model."""
+"""Shared fixtures: in-memory stores, the deterministic stand-in encoder, and the bundled sample built once
+per session, with the stand-in encoder (the fast tier) or with the real model (``integration`` tests)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,20 @@ from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, load_settings
 from embeddings import HashingEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
+HASHED_MODEL = "hashing-384"  # the deterministic stand-in encoder's setting (embeddings.HashingEncoder)
 CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+# Tests marked with one of these are left out of the fast tier (`python -m pytest -m fast`); the rest are
+# marked `fast` here. A plain `python -m pytest` runs everything.
+SLOWER_TIERS = ("integration", "browser", "corpus", "slow")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in SLOWER_TIERS):
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture
@@ -38,26 +51,50 @@ def memory_store():
     store.close()
 
 
-@pytest.fixture(scope="session")
-def sample_db(tmp_path_factory) -> Path:
-    """The bundled sample, ingested and built with the real packaged model (built once)."""
+def ingest_sample(store, max_article_chars: int) -> None:
+    """The bundled sample and its outlets' attributes, as the dashboard's first start reads them."""
     from app.ingest import ingest_files
+
+    ingest_files(store, [SAMPLE_PATH], max_article_chars)
+    store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
+
+
+def _build_sample(db: Path, **settings) -> Path:
     from app.pipeline import run_stages
     from app.store import Store
 
-    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    s = load_settings(env={}, db=db)
+    s = load_settings(env={}, db=db, **settings)
     with Store.write(db) as store:
-        ingest_files(store, [SAMPLE_PATH], s.max_article_chars)
-        store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
+        ingest_sample(store, s.max_article_chars)
         run_stages(store, s)
     return db
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The bundled sample built with the real packaged model (built once): for tests of what the model
+    finds, marked ``integration``."""
+    return _build_sample(tmp_path_factory.mktemp("sample") / "sample.duckdb")
 
 
 @pytest.fixture
 def sample_db_copy(sample_db, tmp_path) -> Path:
     dest = tmp_path / "copy.duckdb"
     shutil.copyfile(sample_db, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def hashed_sample_db(tmp_path_factory) -> Path:
+    """The bundled sample built with the stand-in encoder (``HASHED_MODEL``, built once in seconds): for
+    tests that need a built database but not the real model's sense of meaning."""
+    return _build_sample(tmp_path_factory.mktemp("hashed") / "sample.duckdb", model=HASHED_MODEL)
+
+
+@pytest.fixture
+def hashed_sample_db_copy(hashed_sample_db, tmp_path) -> Path:
+    dest = tmp_path / "copy.duckdb"
+    shutil.copyfile(hashed_sample_db, dest)
     return dest
 
 

@@ -10,19 +10,22 @@ from streamlit.testing.v1 import AppTest
 from app.store import Filters, Store
 from app.spread import frame_adoption
 from app.ui import keys
-from tests.conftest import plotly_values, undo_latest_migration
+from tests.conftest import HASHED_MODEL, plotly_values, undo_latest_migration
+from tests.writers import hold_build_open
 
 APP = "streamlit_app.py"
 FRAME_PAGE = "app/ui/pages/frame_detail.py"
 
 
 @pytest.fixture
-def app_env(monkeypatch, sample_db_copy):
-    monkeypatch.setenv("NARRATIVES_DB", str(sample_db_copy))
-    monkeypatch.chdir(sample_db_copy.parent)  # no stray narratives.toml
+def app_env(monkeypatch, hashed_sample_db_copy):
+    """The dashboard on the sample built with the stand-in encoder (these tests need no real model)."""
+    monkeypatch.setenv("NARRATIVES_DB", str(hashed_sample_db_copy))
+    monkeypatch.setenv("NARRATIVES_MODEL", HASHED_MODEL)
+    monkeypatch.chdir(hashed_sample_db_copy.parent)  # no stray narratives.toml
     st.cache_resource.clear()
     st.cache_data.clear()
-    yield sample_db_copy
+    yield hashed_sample_db_copy
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -124,18 +127,11 @@ def test_choosing_another_frame_updates_the_page(app_env):
     assert at.query_params[keys.FRAME] == second.split(" · ")[0].lstrip("#")  # the URL carries the choice
 
 
-def _hold_build_open(db, ready, release):
-    with Store.write(db) as store:
-        store.conn.execute("DELETE FROM article_frames")  # a half-done state inside the build
-        ready.set()
-        release.wait(60)
-
-
 def test_dashboard_keeps_serving_the_published_state_during_a_build(app_env):
     before = _app().run().dataframe[0].value
     ctx = mp.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    p = ctx.Process(target=_hold_build_open, args=(str(app_env), ready, release))
+    p = ctx.Process(target=hold_build_open, args=(str(app_env), ready, release))
     p.start()
     try:
         assert ready.wait(60)
@@ -154,6 +150,7 @@ def test_dashboard_keeps_serving_the_published_state_during_a_build(app_env):
 def test_first_start_builds_the_sample_with_progress(monkeypatch, tmp_path):
     db = tmp_path / "fresh.duckdb"
     monkeypatch.setenv("NARRATIVES_DB", str(db))
+    monkeypatch.setenv("NARRATIVES_MODEL", HASHED_MODEL)
     monkeypatch.chdir(tmp_path)
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -177,7 +174,7 @@ def test_outlet_group_filter(app_env):
     expected = _store_summary(app_env, Filters(lo, hi, groups=("kind:state media",)))
     assert table["articles"].tolist() == expected["articles"].tolist()
     r = Store.open_read(app_env)
-    state = r._df("SELECT name FROM outlets WHERE kind = 'state media'")["name"].tolist()
+    state = r.query("SELECT name FROM outlets WHERE kind = 'state media'")["name"].tolist()
     r.close()
     assert sorted(state) == ["Kestrian Central News", "Valdoria Today"]
     assert set(table["first outlet"]) <= set(state)
@@ -198,7 +195,7 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
             spread = frame_adoption(r.outlet_firsts([int(row.frame_id)])).set_index("outlet")
             assert spread.loc["The Lessen Herald", "adoption_rank"] == row.adoption_rank
             assert spread.loc["The Lessen Herald", "articles"] == row.articles
-        carried = r._df("SELECT count(DISTINCT frame_id) FROM frame_articles WHERE outlet = 'The Lessen Herald'").iloc[0, 0]
+        carried = r.query("SELECT count(DISTINCT frame_id) FROM frame_articles WHERE outlet = 'The Lessen Herald'").iloc[0, 0]
     finally:
         r.close()
     assert len(table) == carried

@@ -228,7 +228,15 @@ def _moments():
 
 
 @pytest.fixture(scope="module")
-def sample(sample_db):
+def sample(hashed_sample_db):
+    store = Store.open_read(hashed_sample_db)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def real_sample(sample_db):
+    """Built with the real model: telling a repeat from new evidence needs its sense of paraphrase."""
     store = Store.open_read(sample_db)
     yield store
     store.close()
@@ -241,17 +249,19 @@ def _first_with(articles, frame_articles, sentences):
     return hits.sort_values("published_at").iloc[0]
 
 
-def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample):
+@pytest.mark.integration
+def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(real_sample):
+    sample = real_sample
     articles = pd.DataFrame([json.loads(line) for line in SAMPLE_PATH.read_text().splitlines()])
     articles["published_at"] = pd.to_datetime(articles["published_at"], utc=True).dt.tz_localize(None)
     frames = sample.frame_summary()
     cannon = frames[frames["label"].str.contains("cannon fodder")].sort_values("articles").iloc[-1]
     fid = int(cannon["frame_id"])
-    ids = set(sample._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [fid])["article_id"])
-    url_of = dict(sample._df("SELECT article_id, url FROM articles").itertuples(index=False))
+    ids = set(sample.query("SELECT article_id FROM frame_articles WHERE frame_id = ?", [fid])["article_id"])
+    url_of = dict(sample.query("SELECT article_id, url FROM articles").itertuples(index=False))
     articles["article_id"] = articles["url"].map({u: a for a, u in url_of.items()})
-    items = sample._df("SELECT * FROM evidence_items WHERE frame_id = ?", [fid])
-    texts = dict(sample._df("SELECT passage_id, text FROM passages").itertuples(index=False))
+    items = sample.query("SELECT * FROM evidence_items WHERE frame_id = ?", [fid])
+    texts = dict(sample.query("SELECT passage_id, text FROM passages").itertuples(index=False))
     items["text"] = items["passage_id"].map(texts)
     new = items[items["is_new"] & (items["strength"] == "evidence")]
 
@@ -280,18 +290,18 @@ def test_sample_evidence_moments_found_on_their_dates_and_repeats_not_new(sample
     assert daily["new_evidence"].sum() == len(new)
 
 
-def test_views_and_cli(sample, sample_db):
-    cue_rows = sample._df("SELECT * FROM evidence_cues LIMIT 5")
+def test_views_and_cli(sample, hashed_sample_db):
+    cue_rows = sample.query("SELECT * FROM evidence_cues LIMIT 5")
     assert list(cue_rows.columns)[:6] == ["passage_id", "article_id", "kind", "subtype", "span", "source"]
-    none = sample._scalar("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
+    none = sample.query_value("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
     assert none > 0
-    fe = sample._df("SELECT * FROM frame_evidence")
+    fe = sample.query("SELECT * FROM frame_evidence")
     assert {"frame_id", "day", "articles", "new_evidence", "anonymous_share"} <= set(fe.columns)
     fid = int(sample.frame_summary().iloc[0]["frame_id"])
-    result = CliRunner().invoke(main, ["evidence", str(fid), "--db", str(sample_db)])
+    result = CliRunner().invoke(main, ["evidence", str(fid), "--db", str(hashed_sample_db)])
     assert result.exit_code == 0, result.output
     assert "new evidence items" in result.output and "repeats" in result.output
-    result = CliRunner().invoke(main, ["evidence", "999999", "--db", str(sample_db)])
+    result = CliRunner().invoke(main, ["evidence", "999999", "--db", str(hashed_sample_db)])
     assert result.exit_code != 0 and "no frame 999999" in result.output
 
 
@@ -312,11 +322,11 @@ def test_cues_are_read_once_and_again_only_for_texts_naming_a_new_outlet(tmp_pat
         done, skipped = cues_stage(store)
         assert done > 0 and not skipped
         assert cues_stage(store) == (0, True)  # nothing new: nothing read
-        before = store._df("SELECT * FROM evidence_cues WHERE subtype = 'outlet'")
+        before = store.query("SELECT * FROM evidence_cues WHERE subtype = 'outlet'")
         assert before.empty  # the Valley Clarion is not known yet
         store.add_outlets(pd.DataFrame({"outlet_id": ["valley-clarion"], "name": ["Valley Clarion"],
                                         "domain": ["valleyclarion.example"]}))
         done, _ = cues_stage(store)
         assert done == 1  # only the passage that names it is read again
-        after = store._df("SELECT source FROM evidence_cues WHERE subtype = 'outlet'")
+        after = store.query("SELECT source FROM evidence_cues WHERE subtype = 'outlet'")
         assert after["source"].tolist() == ["Valley Clarion"]

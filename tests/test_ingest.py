@@ -26,7 +26,7 @@ def test_csv_recognises_columns_and_normalises(memory_store, tmp_path):
     ])
     rep = _ingest(memory_store, f)
     assert (rep.ingested, rep.rejected, rep.already_present) == (2, 0, 0)
-    arts = memory_store._df("SELECT a.*, o.name AS outlet_name, o.domain FROM articles a JOIN outlets o USING (outlet_id) ORDER BY title")
+    arts = memory_store.query("SELECT a.*, o.name AS outlet_name, o.domain FROM articles a JOIN outlets o USING (outlet_id) ORDER BY title")
     assert arts.loc[0, "canonical_url"] == "https://example.com/a?id=3"
     assert str(arts.loc[0, "published_at"]) == "2024-03-01 08:00:00"  # UTC
     assert arts.loc[0, "outlet_name"] == "Example News"
@@ -44,7 +44,7 @@ def test_column_aliases_jsonl_gz_and_json_and_parquet(memory_store, tmp_path):
     pd.DataFrame([{"url": "https://p.example/1", "title": "P", "body": "B", "publish_date": pd.Timestamp("2024-01-02")}]).to_parquet(pq)
     rep = _ingest(memory_store, gz, js, pq)
     assert rep.ingested == 5 and rep.rejected == 0
-    day = memory_store._scalar("SELECT published_at FROM articles WHERE canonical_url = 'https://s0.example/x'")
+    day = memory_store.query_value("SELECT published_at FROM articles WHERE canonical_url = 'https://s0.example/x'")
     assert str(day) == "2024-01-05 10:15:00"
 
 
@@ -54,7 +54,7 @@ def test_reingest_adds_nothing(memory_store, tmp_path):
     second = _ingest(memory_store, f)
     assert first.ingested == 2
     assert (second.ingested, second.already_present, second.rejected) == (0, 2, 0)
-    assert memory_store._scalar("SELECT count(*) FROM articles") == 2
+    assert memory_store.query_value("SELECT count(*) FROM articles") == 2
 
 
 def test_bad_dates_empty_text_and_duplicates_are_rejected_with_reasons(memory_store, tmp_path):
@@ -186,9 +186,9 @@ def test_raw_html_gives_text_and_hyperlinks(tmp_path, memory_store):
     src.write_text(json.dumps({"url": "https://news.example/2024/03/story", "html": raw,
                                "published_at": "2024-03-01T10:00:00Z"}) + "\n")
     ingest_files(memory_store, [src], 200_000)
-    stored = memory_store._df("SELECT text FROM articles")["text"].tolist()
+    stored = memory_store.query("SELECT text FROM articles")["text"].tolist()
     assert stored == [text]
     assert memory_store.article_links() == {
-        memory_store._scalar("SELECT article_id FROM articles"): [
+        memory_store.query_value("SELECT article_id FROM articles"): [
             ("https://news.example/2024/03/orig", "https://news.example/2024/03/orig"),
             ("https://other.example/x", "https://other.example/x")]}

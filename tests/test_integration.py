@@ -23,8 +23,8 @@ def test_sample_build_finds_the_written_frames(sample_db):
     try:
         summary = r.frame_summary()
         counts = r.counts()
-        vectors = r._scalar("SELECT count(*) FROM embeddings")
-        distinct = r._scalar("SELECT count(DISTINCT text_hash) FROM passages")
+        vectors = r.query_value("SELECT count(*) FROM embeddings")
+        distinct = r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
         embed_run = r.last_run("embed")
     finally:
         r.close()

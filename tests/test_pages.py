@@ -9,18 +9,34 @@ from streamlit.testing.v1 import AppTest
 
 from app.store import Filters, Store
 from app.ui import keys
-from tests.conftest import plotly_values
+from tests.conftest import HASHED_MODEL, plotly_values
 
 PAGES = "app/ui/pages/"
 
 
-@pytest.fixture
-def app_env(monkeypatch, sample_db_copy, tmp_path):
-    monkeypatch.setenv("NARRATIVES_DB", str(sample_db_copy))
+def _env(monkeypatch, db, tmp_path, model=None):
+    monkeypatch.setenv("NARRATIVES_DB", str(db))
     monkeypatch.setenv("NARRATIVES_FRAMES_FILE", str(tmp_path / "frames.toml"))
-    monkeypatch.chdir(sample_db_copy.parent)
+    if model:
+        monkeypatch.setenv("NARRATIVES_MODEL", model)
+    monkeypatch.chdir(db.parent)
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture
+def app_env(monkeypatch, hashed_sample_db_copy, tmp_path):
+    """The dashboard on the sample built with the stand-in encoder (these tests need no real model)."""
+    _env(monkeypatch, hashed_sample_db_copy, tmp_path, HASHED_MODEL)
+    yield hashed_sample_db_copy
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def real_app_env(monkeypatch, sample_db_copy, tmp_path):
+    """The dashboard on the sample built with the real model, for what only the real model finds."""
+    _env(monkeypatch, sample_db_copy, tmp_path)
     yield sample_db_copy
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -63,7 +79,9 @@ def test_compare_puts_the_chosen_frames_on_one_chart(app_env):
     assert at.query_params[keys.COMPARE] == ",".join(map(str, chosen))
 
 
-def test_search_by_meaning_finds_paraphrases_and_frames_like_the_sentence(app_env):
+@pytest.mark.integration
+def test_search_by_meaning_finds_paraphrases_and_frames_like_the_sentence(real_app_env):
+    app_env = real_app_env
     at = _app("search.py", {keys.SEARCH: "young conscripts are being used as cannon fodder in this war"})
     like = at.dataframe[0].value
     hits = at.dataframe[1].value
@@ -153,8 +171,8 @@ def test_data_page_shows_corpus_statistics(app_env):
     assert outlets["articles"].sum() == c["articles"]
     # What the last frames run did, with the same counts as the store's frames and assignments.
     frames, in_frame = _read(app_env, lambda r: (
-        r._scalar("SELECT count(*) FROM frames WHERE kind = 'discovered' AND status <> 'retired'"),
-        r._scalar("SELECT count(*) FROM passage_frames JOIN frames USING (frame_id) WHERE kind = 'discovered'")))
+        r.query_value("SELECT count(*) FROM frames WHERE kind = 'discovered' AND status <> 'retired'"),
+        r.query_value("SELECT count(*) FROM passage_frames JOIN frames USING (frame_id) WHERE kind = 'discovered'")))
     text = " ".join(m.value for m in at.markdown)
     assert f"{frames:,} discovered frames" in text and f"{in_frame:,} of {c['passages']:,} passages" in text
     assert "boilerplate" in text

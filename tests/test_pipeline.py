@@ -7,6 +7,7 @@ import app.pipeline as pipeline
 from app.config import SAMPLE_PATH
 from app.ingest import ingest_files
 from app.store import Store, has_pending_work
+from tests.conftest import ingest_sample
 
 
 def _ingest(db, settings, path=SAMPLE_PATH):
@@ -18,33 +19,35 @@ def _snapshot(db):
     r = Store.open_read(db)
     try:
         summary = r.frame_summary()[["frame_id", "label", "articles", "outlets", "first_seen", "first_outlet"]]
-        pf = r._df("SELECT passage_id, frame_id, round(score, 5) AS score FROM passage_frames ORDER BY ALL")
-        emb = r._scalar("SELECT count(*) FROM embeddings")
+        pf = r.query("SELECT passage_id, frame_id, round(score, 5) AS score FROM passage_frames ORDER BY ALL")
+        emb = r.query_value("SELECT count(*) FROM embeddings")
     finally:
         r.close()
     return summary, pf, emb
 
 
-def test_build_then_rerun_changes_nothing(tmp_path, settings, encoder):
-    db = tmp_path / "a.duckdb"
-    _ingest(db, settings)
-    first = pipeline.build(db, settings, encoder)
-    assert first.frames > 3 and first.embedded_texts > 100
+def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encoder):
+    db = hashed_sample_db_copy  # the sample, built with the encoder
+    before = _snapshot(db)
+    assert len(before[0]) > 3 and before[2] > 100
     second = pipeline.build(db, settings, encoder)
     assert (second.new_passages, second.embedded_texts, second.frames_skipped) == (0, 0, True)
     r = Store.open_read(db)
     # identical passages (syndicated copies) are embedded once
-    assert r._scalar("SELECT count(*) FROM embeddings") == r._scalar("SELECT count(DISTINCT text_hash) FROM passages")
-    assert r._scalar("SELECT count(*) FROM passages") > r._scalar("SELECT count(*) FROM embeddings")
+    assert r.query_value("SELECT count(*) FROM embeddings") == r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
+    assert r.query_value("SELECT count(*) FROM passages") > r.query_value("SELECT count(*) FROM embeddings")
     r.close()
+    after = _snapshot(db)
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
 
 
-def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch):
-    clean, broken = tmp_path / "clean.duckdb", tmp_path / "broken.duckdb"
-    for db in (clean, broken):
-        _ingest(db, settings)
+@pytest.mark.slow
+def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch, hashed_sample_db):
+    clean, broken = hashed_sample_db, tmp_path / "broken.duckdb"  # clean: the sample built in one go
+    with Store.write(broken) as store:
+        ingest_sample(store, settings.max_article_chars)
     monkeypatch.setattr(pipeline, "EMBED_CHUNK", 100)
-    pipeline.build(clean, settings, encoder)
 
     def crash(stage, done, total):
         if stage == "embed" and done >= 250:
@@ -63,11 +66,8 @@ def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encode
     assert a[2] == b[2]
 
 
-def test_frames_roll_up_to_articles_and_views_agree(tmp_path, settings, encoder):
-    db = tmp_path / "a.duckdb"
-    _ingest(db, settings)
-    pipeline.build(db, settings, encoder)
-    r = Store.open_read(db)
+def test_frames_roll_up_to_articles_and_views_agree(hashed_sample_db, settings):
+    r = Store.open_read(hashed_sample_db)
     summary = r.frame_summary()
     fid = int(summary.iloc[0]["frame_id"])
     arts = r.frame_articles(fid)
@@ -92,6 +92,7 @@ def _split_sample(tmp_path, num: int, den: int):
     return early, late
 
 
+@pytest.mark.slow
 def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, settings, encoder):
     early, late = _split_sample(tmp_path, 2, 3)
     db = tmp_path / "a.duckdb"
@@ -117,7 +118,7 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     assert (kept["frame_id_before"] == kept["frame_id_after"]).all()
     # Only the new week's passages were placed; what the last run left out stays out until a recluster.
     r = Store.open_read(db)
-    late_passages = set(r._df("SELECT passage_id FROM passages JOIN articles USING (article_id) WHERE source_file = ?",
+    late_passages = set(r.query("SELECT passage_id FROM passages JOIN articles USING (article_id) WHERE source_file = ?",
                               [str(late)])["passage_id"])
     r.close()
     placed = set(members_after["passage_id"]) - set(members_before["passage_id"])
@@ -140,8 +141,8 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
 
 
 def _ledgers(store):
-    lineage = store._df("SELECT * FROM lineage ORDER BY frame_id, to_article")
-    evidence = store._df("SELECT * FROM evidence_items ORDER BY frame_id, passage_id")
+    lineage = store.query("SELECT * FROM lineage ORDER BY frame_id, to_article")
+    evidence = store.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id")
     return lineage, evidence
 
 
@@ -155,6 +156,7 @@ def _assert_same_as_a_full_run(store, settings, encoder):
     pd.testing.assert_frame_equal(partial[1], full[1])
 
 
+@pytest.mark.slow
 def test_lineage_and_evidence_redo_only_the_frames_that_changed(tmp_path, settings, encoder):
     early, late = _split_sample(tmp_path, 4, 5)
     db = tmp_path / "l.duckdb"
@@ -178,15 +180,15 @@ def test_lineage_and_evidence_redo_only_the_frames_that_changed(tmp_path, settin
     with Store.write(db) as store:
         lineage = store.last_run("lineage")["counts"]
         assert lineage["traced"] == 1, lineage
-        assert store._scalar("SELECT count(*) FROM lineage WHERE frame_id = ?", [b]) == 0
-        assert store._scalar("SELECT count(*) FROM lineage WHERE frame_id = ?", [a]) > 0
+        assert store.query_value("SELECT count(*) FROM lineage WHERE frame_id = ?", [b]) == 0
+        assert store.query_value("SELECT count(*) FROM lineage WHERE frame_id = ?", [a]) > 0
         _assert_same_as_a_full_run(store, settings, encoder)
 
     # A new outlet: only the frames of articles whose text names it are traced again (they may now credit
     # it), not every frame. Its own article is unrelated to every frame.
     with Store.write(db) as store:
-        article, text = store._row("SELECT article_id, text FROM articles ORDER BY article_id LIMIT 1")
-        named = set(store._df("SELECT frame_id FROM frame_articles WHERE article_id = ?", [article])["frame_id"])
+        article, text = store.query("SELECT article_id, text FROM articles ORDER BY article_id LIMIT 1").iloc[0]
+        named = set(store.query("SELECT frame_id FROM frame_articles WHERE article_id = ?", [article])["frame_id"])
     assert named
     new_outlet = tmp_path / "new-outlet.jsonl"
     pd.DataFrame([{"title": "Garden notes", "text": "Frost is likely on Sunday; cover the seedlings overnight.",
@@ -211,20 +213,20 @@ class _Renamed:
         return self.inner.encode(texts)
 
 
-def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(tmp_path, settings, encoder):
-    db = tmp_path / "m.duckdb"
-    _ingest(db, settings)
-    first = pipeline.build(db, settings, encoder)
+def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(hashed_sample_db_copy, settings, encoder):
+    db = hashed_sample_db_copy  # built with the encoder
     r = Store.open_read(db)
     before = set(r.frame_summary()["frame_id"])
+    texts = r.query_value("SELECT count(*) FROM embeddings WHERE model = ?", [encoder.name])
     r.close()
+    assert before and texts > 100
 
     # Another form of the same model (an int8 export, a newer int8 recipe): every text is embedded again
     # under the new key, the old vectors stay, and the frames found again keep their ids.
     report = pipeline.build(db, settings, _Renamed(encoder, encoder.name + "+int8v2"))
-    assert report.embedded_texts == first.embedded_texts and not report.frames_skipped
+    assert report.embedded_texts == texts and not report.frames_skipped
     r = Store.open_read(db)
-    assert set(r._df("SELECT DISTINCT model FROM embeddings")["model"]) == {encoder.name, encoder.name + "+int8v2"}
+    assert set(r.query("SELECT DISTINCT model FROM embeddings")["model"]) == {encoder.name, encoder.name + "+int8v2"}
     after = r.frames(include_inactive=True)
     r.close()
     assert set(after[after["status"] == "active"]["frame_id"]) == before
@@ -240,6 +242,7 @@ def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(tmp_path, settin
     assert set(again[again["frame_id"].isin(before)]["status"]) == {"retired"}
 
 
+@pytest.mark.slow
 def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, settings, encoder):
     from click.testing import CliRunner
 
@@ -256,7 +259,7 @@ def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, s
     articles_a_b = set()
     r = Store.open_read(db)
     for f in (a, b):
-        articles_a_b |= set(r._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [f])["article_id"])
+        articles_a_b |= set(r.query("SELECT article_id FROM frame_articles WHERE frame_id = ?", [f])["article_id"])
     r.close()
     run = CliRunner()
     assert run.invoke(main, ["edit", str(a), "--rename", "Soldiers as cannon fodder", "--db", str(db)]).exit_code == 0
@@ -270,7 +273,7 @@ def test_user_edits_survive_a_full_recluster_and_an_incremental_week(tmp_path, s
             s = r.frame_summary().set_index("frame_id")
             assert s.loc[a, "label"] == "Soldiers as cannon fodder"
             assert b not in s.index and c not in s.index  # merged and retired frames are not listed
-            merged = set(r._df("SELECT article_id FROM frame_articles WHERE frame_id = ?", [a])["article_id"])
+            merged = set(r.query("SELECT article_id FROM frame_articles WHERE frame_id = ?", [a])["article_id"])
             return merged, r.frames(include_inactive=True).set_index("frame_id")["status"]
         finally:
             r.close()

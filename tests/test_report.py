@@ -36,11 +36,11 @@ def test_last_full_week():
     assert last_full_week(dt.date(2026, 11, 23)) == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
 
 
+@pytest.mark.browser
 def test_report_for_a_week_of_the_sample(browser, sample_db_copy, tmp_path):
     with Store.write(sample_db_copy) as store:  # a hostile label must come out escaped
         fid = int(store.period_frames(*WEEK).iloc[0]["frame_id"])
-        store.conn.execute("UPDATE frames SET user_label = '<script>alert(1)</script> cannon fodder' "
-                           "WHERE frame_id = ?", [fid])
+        store.edit_frame(fid, "rename", value="<script>alert(1)</script> cannon fodder")
     store = Store.open_read(sample_db_copy)
     try:
         rep = build_report(store, *WEEK, tmp_path / "r")
@@ -82,7 +82,8 @@ def test_report_for_a_week_of_the_sample(browser, sample_db_copy, tmp_path):
     assert page.count(' alt="') == len(rep.charts) and "Bar chart of the 10 frames" in page
 
 
-def test_report_cli_defaults_to_the_latest_full_week_with_articles(browser, sample_db, tmp_path):
+def test_report_cli_defaults_to_the_latest_full_week_with_articles(hashed_sample_db, tmp_path):
+    sample_db = hashed_sample_db  # no images: no browser, and any built sample will do
     out = tmp_path / "weekly"
     result = CliRunner().invoke(main, ["report", "--db", str(sample_db), "--out", str(out), "--no-images"])
     assert result.exit_code == 0, result.output
@@ -98,7 +99,7 @@ def test_report_cli_defaults_to_the_latest_full_week_with_articles(browser, samp
     assert result.exit_code != 0 and "before it starts" in result.output
 
 
-
+@pytest.mark.browser
 def test_dashboard_prepares_the_report_for_download(browser, monkeypatch, sample_db_copy):
     import io
     import zipfile

@@ -5,9 +5,7 @@ import pytest
 
 import app.pipeline as pipeline
 from app.cli import main
-from app.config import SAMPLE_PATH
 from app.frames.seeded import Seed, SeedError, load_seeds, phrase_pattern, save_seeds, upsert_seed
-from app.ingest import ingest_files
 from app.store import Store
 
 
@@ -64,12 +62,10 @@ def _build(db, settings, encoder):
     return pipeline.build(db, settings, encoder)
 
 
-def test_seeded_frames_match_keep_ids_and_retire(tmp_path, settings, encoder):
+def test_seeded_frames_match_keep_ids_and_retire(hashed_sample_db_copy, tmp_path, settings, encoder):
     seeds_file = tmp_path / "frames.toml"
-    settings = settings.replace(frames_file=seeds_file)
-    db = settings.db
-    with Store.write(db) as store:
-        ingest_files(store, [SAMPLE_PATH], settings.max_article_chars)
+    db = hashed_sample_db_copy  # built with the encoder, no seeds yet
+    settings = settings.replace(frames_file=seeds_file, db=db)
     save_seeds(seeds_file, [Seed("Human waves", ("human waves", "wave after wave")),
                             Seed("Satellite", ("satellite images",))])
     report = _build(db, settings, encoder)
@@ -80,7 +76,7 @@ def test_seeded_frames_match_keep_ids_and_retire(tmp_path, settings, encoder):
     assert set(seeded.index) == {"Human waves", "Satellite"}
     assert (summary["kind"] == "discovered").any()  # side by side
     waves_id = int(seeded.loc["Human waves", "frame_id"])
-    passages = r._df("SELECT passage_id, text FROM passages")
+    passages = r.query("SELECT passage_id, text FROM passages")
     expected = {pid for pid, t in zip(passages["passage_id"], passages["text"])
                 if re.search(r"human\W+waves?|wave\W+after\W+waves?", t, re.I)}
     matched = r.frame_passages(waves_id)

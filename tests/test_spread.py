@@ -6,21 +6,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import app.pipeline as pipeline
 from app.cli import main
 from app.spread import frame_adoption
-from app.config import SAMPLE_PATH
 from app.dedup import copy_links
-from app.ingest import ingest_files
 from app.store import Store
 
 
-@pytest.fixture
-def built(tmp_path, settings, encoder):
-    with Store.write(settings.db) as store:
-        ingest_files(store, [SAMPLE_PATH], settings.max_article_chars)
-    pipeline.build(settings.db, settings, encoder)
-    r = Store.open_read(settings.db)
+@pytest.fixture(scope="module")
+def built(hashed_sample_db):
+    """The sample built with the stand-in encoder (read only)."""
+    r = Store.open_read(hashed_sample_db)
     yield r
     r.close()
 
@@ -42,7 +37,7 @@ def _slug(url):
 
 def test_wire_copies_in_the_sample_are_found(built):
     """The sample's generator republishes wire stories (verbatim or lightly edited) under /world/ URLs."""
-    urls = built._df("SELECT article_id, url FROM articles").set_index("article_id")["url"]
+    urls = built.query("SELECT article_id, url FROM articles").set_index("article_id")["url"]
     truth = {aid for aid, u in urls.items() if "/world/" in u}
     links = built.copies()
     found = set(links["article_id"])
@@ -67,16 +62,16 @@ def test_adoption_table_agrees_with_the_frame_articles(built):
         daily = built.frame_daily(row.frame_id)
         assert daily["cumulative_outlets"].iloc[-1] == row.outlets
         assert daily["articles"].sum() == row.articles
-        view = built._df("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
+        view = built.query("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
         assert view["outlet"].tolist() == spread["outlet"].tolist()
 
 
-def test_spread_command(built, settings):
+def test_spread_command(built, hashed_sample_db):
     fid = int(built.frame_summary().iloc[0]["frame_id"])
-    r = CliRunner().invoke(main, ["spread", str(fid), "--db", str(settings.db)])
+    r = CliRunner().invoke(main, ["spread", str(fid), "--db", str(hashed_sample_db)])
     assert r.exit_code == 0, r.output
     assert "first movers (within 48 h)" in r.output and "adoption_rank" in r.output
-    r = CliRunner().invoke(main, ["spread", "99999", "--db", str(settings.db)])
+    r = CliRunner().invoke(main, ["spread", "99999", "--db", str(hashed_sample_db)])
     assert r.exit_code != 0 and "no frame 99999" in r.output
 
 

@@ -1,25 +1,39 @@
+import datetime as dt
 import multiprocessing as mp
 import os
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from app.store import Store, StoreBusy, StoreMissing, file_version, has_pending_work
 from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
 from tests.conftest import undo_latest_migration
+from tests.writers import hold_lock
+
+
+def _add_outlet(store, name: str) -> None:
+    store.add_outlets(pd.DataFrame({"outlet_id": [name.lower()], "name": [name], "domain": [None]}))
 
 
 def test_migrations_are_recorded_and_idempotent(memory_store):
     from app.store.db import migrate
 
-    versions = [r[0] for r in memory_store.conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+    versions = memory_store.query("SELECT version FROM schema_migrations ORDER BY 1")["version"].tolist()
     assert versions == [m[0] for m in MIGRATIONS]
     assert migrate(memory_store.conn) == []
 
 
-def test_public_views_exist(memory_store):
+def test_public_views_exist_and_export_their_columns(memory_store):
+    views = set(memory_store.query("SELECT view_name FROM duckdb_views() WHERE NOT internal")["view_name"])
+    assert set(PUBLIC_VIEWS) <= views
     for view in PUBLIC_VIEWS:
-        memory_store.export(view)
+        table = memory_store.export(view)
+        assert isinstance(table, pa.Table), view
+        assert table.num_rows == 0, view  # a new store has no frames
+        columns = memory_store.query(f"DESCRIBE {view}")["column_name"].tolist()
+        assert columns and table.column_names == columns, view
 
 
 def test_export_refuses_unknown_names(memory_store):
@@ -37,7 +51,7 @@ def test_reading_a_missing_database_says_what_to_do(tmp_path):
 def test_write_publishes_atomically(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('o', 'O')")
+        _add_outlet(store, "O")
         assert not db.exists()  # nothing published until the block succeeds
     assert db.exists() and not has_pending_work(db)
     reader = Store.open_read(db)
@@ -48,11 +62,11 @@ def test_write_publishes_atomically(tmp_path):
 def test_failed_write_leaves_published_state_and_resumes(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
+        _add_outlet(store, "A")
     before = file_version(db)
     with pytest.raises(RuntimeError):
         with Store.write(db) as store:
-            store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('b', 'B')")
+            _add_outlet(store, "B")
             raise RuntimeError("crash")
     assert file_version(db) == before
     assert has_pending_work(db)
@@ -69,31 +83,25 @@ def test_failed_write_leaves_published_state_and_resumes(tmp_path):
 def test_stale_work_copy_is_discarded_when_published_file_changed(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
+        _add_outlet(store, "A")
     with pytest.raises(RuntimeError):
         with Store.write(db) as store:
-            store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('b', 'B')")
+            _add_outlet(store, "B")
             raise RuntimeError("crash")
     # Someone replaces the published file by another state.
     other = tmp_path / "other.duckdb"
     with Store.write(other) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('z', 'Z')")
+        _add_outlet(store, "Z")
     os.replace(other, db)
     with Store.write(db) as store:
         assert store.outlet_names() == ["Z"]
-
-
-def _hold_lock(db, ready, release):
-    with Store.write(db):
-        ready.set()
-        release.wait(10)
 
 
 def test_second_writer_is_told_to_wait(tmp_path):
     db = tmp_path / "a.duckdb"
     ctx = mp.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    p = ctx.Process(target=_hold_lock, args=(db, ready, release))
+    p = ctx.Process(target=hold_lock, args=(db, ready, release))
     p.start()
     try:
         assert ready.wait(30)
@@ -108,10 +116,10 @@ def test_second_writer_is_told_to_wait(tmp_path):
 def test_reader_keeps_its_snapshot_and_a_new_open_sees_the_swap(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
+        _add_outlet(store, "A")
     old = Store.open_read(db)
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('b', 'B')")
+        _add_outlet(store, "B")
     assert old.outlet_names() == ["A"]  # consistent old snapshot, no error
     new = Store.open_read(db)
     assert new.outlet_names() == ["A", "B"]
@@ -122,7 +130,7 @@ def test_reader_keeps_its_snapshot_and_a_new_open_sees_the_swap(tmp_path):
 def test_published_file_opens_in_any_duckdb_client(tmp_path):
     db = tmp_path / "a.duckdb"
     with Store.write(db) as store:
-        store.conn.execute("INSERT INTO outlets (outlet_id, name) VALUES ('a', 'A')")
+        _add_outlet(store, "A")
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM frame_summary").fetchall() == [(0,)]
     con.close()
@@ -144,10 +152,11 @@ def test_an_older_database_is_named_and_upgraded_by_the_next_write(tmp_path):
 def test_articles_naming_finds_a_name_in_any_case_and_spacing(memory_store):
     from app.outlets import names_pattern
 
-    for i, text in enumerate(["As first reported by the  Daily\nPlanet, troops moved.", "Nothing here.", None]):
-        memory_store.conn.execute(
-            """INSERT INTO articles (article_id, outlet_id, text, published_at, content_hash, ingested_at)
-               VALUES (?, 'o', ?, TIMESTAMP '2026-01-01', ?, TIMESTAMP '2026-01-02')""", [f"a{i}", text, f"h{i}"])
+    texts = ["As first reported by the  Daily\nPlanet, troops moved.", "Nothing here.", None]
+    memory_store.add_articles(pd.DataFrame({
+        "article_id": [f"a{i}" for i in range(3)], "outlet_id": "o", "text": texts,
+        "published_at": dt.datetime(2026, 1, 1), "content_hash": [f"h{i}" for i in range(3)],
+        "ingested_at": dt.datetime(2026, 1, 2)}))
     assert memory_store.articles_naming(names_pattern(["Daily Planet"])) == {"a0"}
     assert memory_store.articles_naming(names_pattern(["daily planet", "Nothing"])) == {"a0", "a1"}
     assert memory_store.articles_naming(names_pattern(["Daily Planet (Web)"])) == set()
