@@ -32,11 +32,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-import duckdb
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 from corpora import allsides_rows, write_jsonl  # noqa: E402
+
+from app.store import Store  # noqa: E402
 
 
 def run(cmd: list[str], env: dict) -> tuple[str, float, int]:
@@ -54,24 +56,24 @@ def stage_seconds(stdout: str) -> dict[str, float]:
 
 def run_seconds(db: Path) -> dict[str, float]:
     """Seconds of each stage's last run, from the store's own run log."""
-    con = duckdb.connect(str(db), read_only=True)
+    store = Store.open_read(db)
     try:
-        rows = con.execute("""SELECT stage, epoch(finished_at) - epoch(started_at) FROM runs
-                              QUALIFY row_number() OVER (PARTITION BY stage ORDER BY run_id DESC) = 1""").fetchall()
+        rows = store.query("""SELECT stage, epoch(finished_at) - epoch(started_at) AS secs FROM runs
+                              QUALIFY row_number() OVER (PARTITION BY stage ORDER BY run_id DESC) = 1""")
     finally:
-        con.close()
-    return {stage: float(secs) for stage, secs in rows}
+        store.close()
+    return {stage: float(secs) for stage, secs in rows.itertuples(index=False)}
 
 
 def frames_state(db: Path):
-    con = duckdb.connect(str(db), read_only=True)
+    store = Store.open_read(db)
     try:
-        members = con.sql("""SELECT pf.passage_id, pf.frame_id FROM passage_frames pf JOIN frames f USING (frame_id)
-                             WHERE f.kind = 'discovered'""").df()
-        run = con.execute("SELECT counts FROM runs WHERE stage = 'frames' ORDER BY run_id DESC LIMIT 1").fetchone()[0]
-        active = con.execute("SELECT count(*) FROM frames WHERE kind = 'discovered' AND status = 'active'").fetchone()[0]
+        members = store.query("""SELECT pf.passage_id, pf.frame_id FROM passage_frames pf JOIN frames f USING (frame_id)
+                                 WHERE f.kind = 'discovered'""")
+        run = store.query_value("SELECT counts FROM runs WHERE stage = 'frames' ORDER BY run_id DESC LIMIT 1")
+        active = store.query_value("SELECT count(*) FROM frames WHERE kind = 'discovered' AND status = 'active'")
     finally:
-        con.close()
+        store.close()
     return members, json.loads(run), active
 
 
@@ -96,12 +98,8 @@ def main() -> None:
     base = tmp / "base.duckdb"  # the build before the week, kept so that a rerun starts from it
     if not base.exists():
         run(cli + ["ingest", str(src_before), "--db", str(db)], env)
-        con = duckdb.connect(str(db))
-        con.execute("ATTACH ? AS cache (READ_ONLY)", [str(args.cache)])
-        con.execute("INSERT INTO embeddings SELECT * FROM cache.embeddings")
-        con.execute("INSERT INTO cues SELECT * FROM cache.cues")
-        con.execute("INSERT INTO cued_texts SELECT * FROM cache.cued_texts")
-        con.close()
+        with Store.write(db) as store:
+            store.copy_cache_from(args.cache)
         _, t_base, m_base = run(cli + ["build", "--db", str(db)], env)
         shutil.copyfile(db, base)
     else:

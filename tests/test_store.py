@@ -161,3 +161,27 @@ def test_articles_naming_finds_a_name_in_any_case_and_spacing(memory_store):
     assert memory_store.articles_naming(names_pattern(["daily planet", "Nothing"])) == {"a0", "a1"}
     assert memory_store.articles_naming(names_pattern(["Daily Planet (Web)"])) == set()
     assert memory_store.articles_naming(names_pattern([])) == set()
+
+
+def test_copy_cache_from_takes_another_databases_vectors_and_cues(tmp_path):
+    import numpy as np
+
+    source, target = tmp_path / "source.duckdb", tmp_path / "target.duckdb"
+    with Store.write(source) as store:
+        store.add_embeddings("m", ["h1", "h2"], np.eye(2, dtype=np.float32))
+        store.add_cues(pd.DataFrame({"text_hash": ["h1"], "kind": ["material"], "subtype": ["video"],
+                                     "start_char": [0], "end_char": [5], "span": ["video"], "source": [None]})
+                       .astype({"start_char": "int32", "end_char": "int32"}), ["h1", "h2"], 2)
+    with Store.write(target) as store:
+        store.add_embeddings("m", ["h1"], np.ones((1, 2), dtype=np.float32))
+        store.copy_cache_from(source)
+        store.copy_cache_from(source)  # again: nothing twice
+    store = Store.open_read(target)
+    try:
+        vectors = store.query("SELECT text_hash, vector FROM embeddings ORDER BY text_hash")
+        assert vectors["text_hash"].tolist() == ["h1", "h2"]
+        assert list(vectors["vector"][0]) == [1.0, 1.0]  # its own vector is kept
+        assert store.query_value("SELECT count(*) FROM cues") == 1
+        assert store.query_value("SELECT count(*) FROM cued_texts") == 2
+    finally:
+        store.close()

@@ -179,3 +179,18 @@ class CorpusStore(StoreBase):
     def passage_texts(self, passage_ids: list[str]) -> dict[str, str]:
         return dict(self._exec("SELECT passage_id, text FROM passages WHERE passage_id IN "
                                       "(SELECT unnest(?::VARCHAR[]))", [list(passage_ids)]).fetchall())
+
+    def copy_cache_from(self, path: str) -> None:
+        """Take the vectors and evidence cues of another database (same texts, same model) instead of
+        computing them again: a benchmark or a migration of a corpus already embedded elsewhere."""
+        self._exec(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS cache_source (READ_ONLY)")
+        try:
+            with self.transaction():
+                self._exec("""INSERT INTO embeddings SELECT * FROM cache_source.embeddings
+                              WHERE (model, text_hash) NOT IN (SELECT (model, text_hash) FROM embeddings)""")
+                self._exec("""INSERT INTO cues SELECT * FROM cache_source.cues
+                              WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
+                self._exec("""INSERT INTO cued_texts SELECT * FROM cache_source.cued_texts
+                              WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
+        finally:
+            self._exec("DETACH cache_source")
