@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -101,3 +102,13 @@ def test_vectors_lists_each_key_and_drops_only_an_old_one(hashed_sample_db_copy)
     assert r.exit_code == 0 and "deleted" in r.output
     out = _run("vectors", "--db", db, env=env).output
     assert "hashing-384" not in out and "hashing-64" in out
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "app.cli", "--help"], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert "ingest" in out.stdout and "spread" in out.stdout
