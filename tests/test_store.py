@@ -1,6 +1,7 @@
 import datetime as dt
 import multiprocessing as mp
 import os
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -185,3 +186,23 @@ def test_copy_cache_from_takes_another_databases_vectors_and_cues(tmp_path):
         assert store.query_value("SELECT count(*) FROM cued_texts") == 2
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati", "UTC"])
+def test_stored_times_are_utc_whatever_the_machines_time_zone(tz, tmp_path):
+    """Run records (``now()`` in the database) and ingested articles (UTC from Python) must agree, or an
+    incremental build under TZ=Asia/Tokyo takes a new week's articles for old ones."""
+    import subprocess
+    import sys
+
+    code = ("import datetime as dt, sys\n"
+            "from app.store import Store\n"
+            "with Store.write(sys.argv[1]) as s:\n"
+            "    before = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)\n"
+            "    run = s.start_run('probe', {})\n"
+            "    started = s.query_value('SELECT started_at FROM runs WHERE run_id = ?', [run])\n"
+            "    print(abs((started - before).total_seconds()))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "tz.duckdb")], capture_output=True, text=True,
+                         env={**os.environ, "TZ": tz}, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.strip()) < 60, (tz, out.stdout)

@@ -46,6 +46,9 @@ class StoreMissing(StoreError):
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with ``path`` attached as the default catalog (``None``: in memory)."""
     conn = duckdb.connect(":memory:")
+    # Every stored time is UTC: ``now()`` (run records) must agree with the UTC ``ingested_at`` of
+    # articles whatever the machine's time zone, or an incremental build east of UTC skips new articles.
+    conn.execute("SET TimeZone = 'UTC'")
     if path is None:
         return conn
     path = Path(path)
