@@ -287,26 +287,49 @@ def _article(rng: random.Random, outlet: str, frames: list[str], day: int, hour:
     main = frames[0]
     title = rng.choice(FRAMES[main]["titles"])
     paras = [_paragraph(rng, main)]
-    paras += _evidence_paragraphs(rng, day, outlet)
+    parts = [("frame", main)]
+    for text in _evidence_paragraphs(rng, day, outlet):
+        paras.append(text)
+        parts.append(("evidence", _moment_of(text)))
     for extra in frames[1:]:
         paras.append(_paragraph(rng, extra))
+        parts.append(("frame", extra))
     background = rng.sample(BACKGROUND, k=rng.choice([2, 3, 4, 5]))
     while background:
         k = rng.choice([2, 3])
         paras.append(" ".join(background[:k]))
+        parts.append(("background", None))
         background = background[k:]
     if rng.random() < 0.6:
         paras.append(rng.choice(REACTIONS))
+        parts.append(("reaction", None))
     if rng.random() < 0.5:
         name = rng.choice(ANALYSTS)
         paras.append(f"{name}, a security analyst, said the coming weeks would show whether the reports changed the course of the war.")
+        parts.append(("template", None))
     when = START + dt.timedelta(days=day, hours=hour)
     slug = "-".join(title.lower().replace("'", "").replace(":", "").split()[:7])
     return {"title": title, "text": "\n\n".join(paras), "published_at": when.strftime("%Y-%m-%dT%H:%M:00Z"),
-            "outlet": outlet, "slug": slug}
+            "outlet": outlet, "slug": slug, "_frames": list(frames), "_parts": parts}
 
 
-def generate(seed: int = 7) -> list[dict]:
+def _moment_of(text: str) -> str:
+    for _, moment, fresh, repeats in EVIDENCE:
+        if text in fresh or text in repeats:
+            return moment
+    raise ValueError(f"not an evidence paragraph: {text!r}")
+
+
+def generate(seed: int = 7, truth: bool = False) -> list[dict]:
+    """The sample's articles, sorted by date; with ``truth``, each also carries what it was written with.
+
+    The truth keys (left out of ``articles.jsonl``): ``_frames``, the written frames it tells, its main
+    frame first; ``_parts``, one ``(kind, label)`` per body paragraph in order, kind one of ``frame``
+    (label: the frame), ``evidence`` (label: the evidence moment; it is written for the main frame,
+    directly after that frame's paragraph), ``background``, ``reaction``, ``template`` (the analyst line,
+    the same sentence with other names) and ``credit`` (a syndication line); ``_copy_of``, for a
+    re-publication, the URL of the wire story it copies. The title tells the main frame.
+    """
     rng = random.Random(seed)
     domains = {name: domain for name, domain, _, _ in OUTLETS}
     articles: list[dict] = []
@@ -338,17 +361,21 @@ def generate(seed: int = 7) -> list[dict]:
                         copy["published_at"] = (dt.datetime.strptime(art["published_at"], "%Y-%m-%dT%H:%M:00Z") + lag
                                                 ).strftime("%Y-%m-%dT%H:%M:00Z")
                         copy["outlet"] = partner
+                        copy["_parts"] = list(art["_parts"])
                         if rng.random() < 0.4:  # lightly edited re-publication
                             copy["title"] = "Wire: " + art["title"]
                             copy["text"] = art["text"].rsplit("\n\n", 1)[0]
+                            copy["_parts"] = copy["_parts"][:-1]
                         copy["text"] = copy["text"] + "\n\nThis story was first published by Continental Wire."
+                        copy["_parts"].append(("credit", None))
+                        copy["_copy_of"] = art["url"]
                         serial += 1
                         copy["url"] = f"https://{domains[partner]}/world/{art['slug']}-{serial}"
                         articles.append(copy)
     articles.sort(key=lambda a: (a["published_at"], a["url"]))
     out = []
     for a in articles:
-        a = {k: v for k, v in a.items() if k != "slug"}
+        a = {k: v for k, v in a.items() if k != "slug" and (truth or not k.startswith("_"))}
         a["note"] = "ILLUSTRATIVE SAMPLE: fictional outlets, people, places and events."
         out.append(a)
     return out
