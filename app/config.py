@@ -53,6 +53,15 @@ class Settings:
     # this fraction of a typical (median) passage is publisher boilerplate (credits, sign-up lines,
     # bylines), not a frame.
     min_frame_anchoring: float = 0.6
+    # Clusters that are fragments of one framing merge: average-link agglomeration of their centres, less the
+    # corpus' mean passage, stopped at this mean cosine (1.0: never).
+    frame_fragment_threshold: float = 0.45
+    # A passage shape (names, numbers, quotations masked) told with other fillers by at least this many
+    # outlets is a template, set aside before clustering (0: off).
+    template_min_outlets: int = 3
+    # Stories: frames whose likeness (the larger of their centres' cosine and the share of the smaller
+    # frame's articles that tell both) is this high on average (average link) belong to one story.
+    story_threshold: float = 0.5
     discovery_iterations: int = 3
     frame_match_threshold: float = 0.85
     label_phrases: int = 3

@@ -149,23 +149,44 @@ class Discovery:
     scores: np.ndarray  # cosine to the frame's centre per passage row (0 when none)
     centroids: np.ndarray  # unit rows, one per frame index
     rows: np.ndarray  # the first passage row of each distinct text, in order of first appearance
-    set_aside: np.ndarray  # per passage row: in a cluster set aside as boilerplate
+    set_aside: np.ndarray  # per passage row: a template, or in a cluster set aside as boilerplate
     counts: dict  # clusters found, set aside (too narrow, boilerplate) and merged
 
 
-def _merge(centroids: np.ndarray, threshold: float) -> np.ndarray:
-    """Group index per centroid: complete-link agglomeration stopped at ``threshold`` cosine, so every two
-    centres in a group are at least that similar (single link would chain distinct frames into topics).
-    Compares all pairs of centres: fine for the tens of thousands of frames ``max_clusters`` allows."""
+def _merge(centroids: np.ndarray, threshold: float, method: str = "complete") -> np.ndarray:
+    """Group index per centroid: agglomeration stopped at ``threshold`` cosine.
+
+    ``complete``: every two centres in a group are at least that similar (single link would chain distinct
+    frames into topics). ``average``: the mean cosine between the members of two groups is at least that
+    similar. Compares all pairs of centres: fine for the tens of thousands of frames ``max_clusters``
+    allows, and independent of the number of passages."""
     if threshold >= 1 or len(centroids) < 2:
         return np.arange(len(centroids), dtype=np.int64)
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
 
     distances = np.clip(pdist(centroids.astype(np.float64), "cosine"), 0, 2)
-    groups = fcluster(linkage(distances, "complete"), 1 - threshold, "distance")
+    groups = fcluster(linkage(distances, method), 1 - threshold, "distance")
     _, group = np.unique(groups, return_inverse=True)
     return group.astype(np.int64)
+
+
+def centred(centroids: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Unit rows of ``centroids`` less the corpus' mean passage: what sets each apart from the rest of the
+    coverage. In a corpus about one story every passage shares the story's direction, which makes every
+    two raw centres look alike; without it, cosines measure the difference in what they say."""
+    out = np.asarray(centroids, dtype=np.float32) - np.asarray(mean, dtype=np.float32)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def fragments(centroids: np.ndarray, mean: np.ndarray, threshold: float) -> np.ndarray:
+    """Group index per cluster: clusters that are fragments of one framing (the same claim told with another
+    lead; a headline and the paragraphs it sums up), by average-link agglomeration of their centres
+    *centred* on the corpus' mean passage (``centred``), stopped at ``threshold``. Every cluster counts
+    once, whatever its size. ``threshold >= 1`` merges nothing."""
+    if threshold >= 1 or len(centroids) < 2:
+        return np.arange(len(centroids), dtype=np.int64)
+    return _merge(centred(centroids, mean), threshold, "average")
 
 
 def _spread_ok(labels: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarray, n: int,
@@ -185,11 +206,16 @@ def _spread_ok(labels: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarr
 def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarray, *,
              threshold: float, iterations: int = 3, max_clusters: int = 5000, min_articles: int = 3,
              min_outlets: int = 2, min_anchoring: float = 0.6, merge_threshold: float = 1.0,
-             anchor: np.ndarray | None = None, typical: float | None = None) -> Discovery:
+             fragment_threshold: float = 1.0, anchor: np.ndarray | None = None, typical: float | None = None,
+             template: np.ndarray | None = None, mean: np.ndarray | None = None) -> Discovery:
     """Frames over passage rows (given in publication order).
 
-    ``anchor`` (each row's ``anchoring``) and ``typical`` (the median anchoring) can be given when the rows
-    are part of a larger corpus, e.g. the passages left over by an incremental update."""
+    ``template`` marks rows that are templates (``app.frames.templates``): they are left out of the
+    clustering and of every frame. Clusters whose centres nearly coincide (``merge_threshold``, complete
+    link) and clusters that are fragments of one framing (``fragment_threshold``, see ``fragments``) are
+    merged. ``anchor`` (each row's ``anchoring``), ``typical`` (the median anchoring) and ``mean`` (the
+    mean passage vector) can be given when the rows are part of a larger corpus, e.g. the passages left
+    over by an incremental update."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     text_keys, article_ids, outlet_ids = (np.asarray(a) for a in (text_keys, article_ids, outlet_ids))
     _, first, inverse = np.unique(text_keys, return_index=True, return_inverse=True)
@@ -199,9 +225,13 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     rows = first[order]
     to_row = rank[inverse]  # passage row -> distinct text index
     x = vectors[rows]
-    clustering = threshold_clustering(x, threshold, iterations, max_clusters)
+    is_template = np.zeros(len(rows), dtype=bool) if template is None else np.asarray(template, bool)[rows]
+    # Templates are set aside before clustering: they neither open nor join a cluster.
+    clustering = threshold_clustering(x[~is_template], threshold, iterations, max_clusters)
+    text_labels = np.full(len(rows), -1, dtype=np.int64)
+    text_labels[~is_template] = clustering.labels
     n = clustering.n_clusters
-    labels = clustering.labels[to_row]
+    labels = text_labels[to_row]
     spread = _spread_ok(labels, article_ids, outlet_ids, n, min_articles, min_outlets)
 
     # Boilerplate: clusters whose passages are, on average, far less related to their own articles than a
@@ -218,28 +248,38 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     boiler = spread & (mean_anchor < floor)
     keep = np.flatnonzero(spread & ~boiler)
 
-    # Merge clusters whose centres nearly coincide, then assign every text again to the nearest kept centre.
-    group = _merge(clustering.centroids[keep], merge_threshold) if len(keep) else np.zeros(0, np.int64)
+    # Merge clusters whose centres nearly coincide, then the fragments of one framing.
+    kept_centres = clustering.centroids[keep]
+    group = _merge(kept_centres, merge_threshold) if len(keep) else np.zeros(0, np.int64)
+    if len(keep) and fragment_threshold < 1:
+        n_near = int(group.max()) + 1
+        near_centres = np.zeros((n_near, x.shape[1]), dtype=np.float32)
+        np.add.at(near_centres, group, kept_centres)
+        near_centres /= np.maximum(np.linalg.norm(near_centres, axis=1, keepdims=True), 1e-9)
+        group = fragments(near_centres, vectors.mean(axis=0) if mean is None else mean, fragment_threshold)[group]
     n_groups = int(group.max()) + 1 if len(group) else 0
-    cluster_group = np.full(n, -1, dtype=np.int64)
-    cluster_group[keep] = group
-    row_group = np.r_[cluster_group, -1][clustering.labels]  # index -1 reads the appended -1
+    # Every text joins the frame of its nearest kept cluster when close enough to that cluster's centre
+    # (texts of clusters too narrow to be frames may join here); boilerplate and templates stay out.
+    in_boiler = np.r_[boiler, False][text_labels]  # index -1 reads the appended False
+    nearest_kept, near_score = nearest(x, kept_centres)
+    row_group = np.where((near_score >= threshold) & ~in_boiler & ~is_template,
+                         np.r_[group, -1][nearest_kept], -1)
     centres = np.zeros((n_groups, x.shape[1]), dtype=np.float32)
     member = row_group >= 0
     np.add.at(centres, row_group[member], x[member])
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
-    best, score = nearest(x, centres)
-    # Texts of boilerplate clusters stay out; the rest may join any kept frame they are close enough to.
-    in_boiler = np.r_[boiler, False][clustering.labels]
-    row_labels = np.where((score >= threshold) & ~in_boiler, best, -1)
-    # A frame must still be told widely after reassignment.
-    ok = _spread_ok(row_labels[to_row], article_ids, outlet_ids, n_groups, min_articles, min_outlets)
+    # A frame must still be told widely after merging.
+    ok = _spread_ok(row_group[to_row], article_ids, outlet_ids, n_groups, min_articles, min_outlets)
     remap = np.full(n_groups, -1, dtype=np.int64)
     remap[ok] = np.arange(int(ok.sum()))
-    row_labels = np.r_[remap, -1][row_labels]
+    row_labels = np.r_[remap, -1][row_group]
+    centres = centres[ok]
+    score = (x * centres[np.maximum(row_labels, 0)]).sum(axis=1) if len(centres) else np.zeros(len(x))
     row_scores = np.where(row_labels >= 0, score, 0).astype(np.float32)
     counts = {"anchoring_floor": round(float(floor), 4) if np.isfinite(floor) else None, "clusters": n,
               "narrow": int((~spread).sum()), "boilerplate": int(boiler.sum()),
               "boilerplate_passages": int(in_boiler[to_row].sum()),
+              "template_passages": int(is_template[to_row].sum()),
               "merged": int(len(keep) - n_groups), "frames": int(ok.sum())}
-    return Discovery(row_labels[to_row], row_scores[to_row], centres[ok], rows, in_boiler[to_row], counts)
+    return Discovery(row_labels[to_row], row_scores[to_row], centres, rows, (in_boiler | is_template)[to_row],
+                     counts)

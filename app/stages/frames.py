@@ -16,6 +16,8 @@ from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
 from app.frames.seeded import load_seeds, seed_frame, seed_frame_ids
+from app.frames.stories import number_stories, story_groups
+from app.frames.templates import find_templates
 from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
                                empty_article_frames, empty_frames, empty_passage_frames, exemplars)
 from app.stages.common import Progress, no_progress
@@ -43,9 +45,12 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         "min_outlets": settings.min_frame_outlets,
         "min_anchoring": settings.min_frame_anchoring,
         "merge_threshold": settings.frame_merge_threshold,
+        "fragment_threshold": settings.frame_fragment_threshold,
+        "template_min_outlets": settings.template_min_outlets,
         "match_threshold": settings.frame_match_threshold,
     }
-    params = {**discovery, "fingerprint": store.passage_fingerprint(encoder_key)}
+    params = {**discovery, "story_threshold": settings.story_threshold,
+              "fingerprint": store.passage_fingerprint(encoder_key)}
     last = store.last_run("frames")
     if last is not None and last["parameters"] == params and not recluster:
         counts = last["counts"]
@@ -55,7 +60,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     incremental = can_join_existing(last, discovery, old, recluster)
     progress("frames", 0, 3)
     run_id = store.start_run("frames", params)
-    passages, vectors = store.passage_vectors(encoder_key, with_text=False)
+    passages, vectors = store.passage_vectors(encoder_key, with_text=True)
     if len(passages) == 0:
         store.save_frames(empty_frames(), empty_passage_frames(), empty_article_frames(), _active_discovered(store),
                           run_id)
@@ -63,6 +68,10 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         return 0, 0, 0, False
     anchor = anchoring(vectors, passages["article_id"].to_numpy())
     typical = typical_anchoring(anchor)
+    mean = vectors.mean(axis=0)
+    # Templates (the same sentence with other names, across outlets) are set aside before anything joins.
+    templates = find_templates(passages.pop("text").tolist(), passages["outlet_id"].to_numpy(),
+                               min_outlets=settings.template_min_outlets)
 
     assignments = empty_passage_frames()
     to_cluster = np.arange(len(passages))
@@ -71,6 +80,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         # Existing frames keep their members; new passages join the nearest frame when close enough.
         assignments = store.discovered_assignments(encoder_key)
         fresh = fresh_passages(passages, store.articles_ingested_after(last["started_at"]), assignments["passage_id"])
+        fresh = fresh[~templates.mask[fresh]]
         joined_existing, near = join_nearest(vectors[fresh], passages["passage_id"].to_numpy()[fresh], old,
                                              settings.frame_threshold)
         assignments = pd.concat([assignments, joined_existing], ignore_index=True)
@@ -82,7 +92,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                      iterations=settings.discovery_iterations, max_clusters=settings.max_clusters,
                      min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
                      min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
-                     anchor=anchor[to_cluster], typical=typical)
+                     fragment_threshold=settings.frame_fragment_threshold, anchor=anchor[to_cluster],
+                     typical=typical, template=templates.mask[to_cluster], mean=mean)
     del vectors
     progress("frames", 1, 3)
     n_clusters = len(found.centroids)
@@ -112,12 +123,16 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     frame_table = discovered_frames(labelled, frame_ids, found.centroids, phrases, exemplar_of, exemplar_texts,
                                     encoder_key, kept=old if incremental else None)
     retired = sorted(set(_active_discovered(store)) - set(frame_table["frame_id"].astype(int)))
+    old_stories = store.story_members()
     store.save_frames(frame_table, assignments[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
                       article_frames(assignments), retired, run_id)
     for record in splits_and_merges(found.centroids, [frame_ids[cluster] for cluster in range(n_clusters)],
                                     set(matched.values()), old, retired, settings.frame_match_threshold):
         store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
-    counts = {**found.counts, "mode": "incremental" if incremental else "full", "joined_existing": joined,
+    stories = save_stories(store, frame_table, assignments, old_stories, settings.story_threshold, run_id)
+    counts = {**found.counts, "templates": templates.shapes, "template_texts": templates.texts,
+              "template_passages": int(templates.mask.sum()), "stories": stories,
+              "mode": "incremental" if incremental else "full", "joined_existing": joined,
               "considered": int(len(to_cluster) + joined),
               "new_frames": len(unmatched), "frames": len(frame_table), "assigned": int(len(assignments)),
               "passages": int(len(passages)), "retired": len(retired)}
@@ -169,6 +184,18 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
                       article_frames(assignments), retired, run_id, kind="seeded")
     store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired)})
     return len(rows), False
+
+
+def save_stories(store: Store, frame_table: pd.DataFrame, assignments: pd.DataFrame, old: dict[int, set[int]],
+                 threshold: float, run_id: int) -> int:
+    """Group this run's discovered frames into stories (``app.frames.stories``), keep the ids of the stories
+    found again, and write them; returns the number of stories."""
+    frame_ids = frame_table["frame_id"].astype(int).tolist()
+    centroids = np.stack(frame_table["centroid"].tolist()) if frame_ids else np.zeros((0, 1), np.float32)
+    groups = story_groups(centroids, assignments[["article_id", "frame_id"]], frame_ids, threshold=threshold)
+    story_of, retired = number_stories(groups, frame_ids, old, store.new_story_ids)
+    store.save_stories(story_of, retired, run_id)
+    return len(set(story_of.values()))
 
 
 def _active_discovered(store: Store) -> list[int]:

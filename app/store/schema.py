@@ -383,5 +383,62 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    12,
+    "stories: the event or topic a set of frames belongs to",
+    """
+    CREATE SEQUENCE story_ids;
+    CREATE TABLE stories (
+        story_id INTEGER PRIMARY KEY,
+        status VARCHAR NOT NULL,
+        created_run BIGINT,
+        last_run BIGINT
+    );
+    CREATE TABLE story_frames (
+        frame_id INTEGER PRIMARY KEY,
+        story_id INTEGER NOT NULL
+    );
+    CREATE OR REPLACE VIEW frame_summary AS
+    WITH ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+        FROM frame_articles
+    ), agg AS (
+        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
+               min(published_at) AS first_seen, max(published_at) AS last_seen
+        FROM frame_articles GROUP BY frame_id
+    )
+    SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
+           coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
+           agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+           agg.last_seen, f.exemplar_passage_id, sf.story_id
+    FROM frames f
+    LEFT JOIN story_frames sf USING (frame_id)
+    LEFT JOIN agg USING (frame_id)
+    LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+    WHERE f.status = 'active';
+    CREATE VIEW story_summary AS
+    WITH members AS (
+        SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
+        FROM frames f JOIN story_frames sf USING (frame_id) JOIN stories s USING (story_id)
+        WHERE f.status = 'active' AND s.status = 'active'
+    ), frame_size AS (
+        SELECT m.story_id, m.frame_id, m.label, count(fa.article_id) AS articles
+        FROM members m LEFT JOIN frame_articles fa USING (frame_id) GROUP BY ALL
+    ), largest AS (
+        SELECT story_id, frame_id, label,
+               row_number() OVER (PARTITION BY story_id ORDER BY articles DESC, frame_id) AS rn
+        FROM frame_size
+    ), agg AS (
+        SELECT m.story_id, count(DISTINCT m.frame_id) AS frames, count(DISTINCT fa.article_id) AS articles,
+               count(DISTINCT fa.outlet) AS outlets, min(fa.published_at) AS first_seen,
+               max(fa.published_at) AS last_seen
+        FROM members m LEFT JOIN frame_articles fa USING (frame_id) GROUP BY m.story_id
+    )
+    SELECT a.story_id, l.label, l.frame_id AS largest_frame_id, a.frames, a.articles, a.outlets,
+           a.first_seen, a.last_seen
+    FROM agg a JOIN largest l ON l.story_id = a.story_id AND l.rn = 1;
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
-                "frame_edges", "evidence_cues", "frame_evidence")
+                "frame_edges", "evidence_cues", "frame_evidence", "story_summary")

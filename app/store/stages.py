@@ -118,6 +118,35 @@ class StageStore(StoreBase):
             self.record_history(retired, run_id, "retired", detail="no longer found by the build")
             self._apply_edits()
 
+    def story_members(self) -> dict[int, set[int]]:
+        """The frame ids of each active story, as the last build left them (for matching story ids)."""
+        out: dict[int, set[int]] = {}
+        for story_id, frame_id in self._exec(
+                """SELECT s.story_id, sf.frame_id FROM stories s JOIN story_frames sf USING (story_id)
+                   WHERE s.status = 'active'""").fetchall():
+            out.setdefault(int(story_id), set()).add(int(frame_id))
+        return out
+
+    def new_story_ids(self, n: int) -> list[int]:
+        return [self._scalar("SELECT nextval('story_ids')") for _ in range(n)]
+
+    def save_stories(self, story_of: dict[int, int], retired: list[int], run_id: int) -> None:
+        """Each discovered frame's story (``story_of``: frame id -> story id) in one transaction; stories no
+        longer found are retired, new ones created."""
+        stories = sorted(set(story_of.values()))
+        with self.transaction():
+            if retired:
+                self._exec("UPDATE stories SET status = 'retired', last_run = ? "
+                           "WHERE story_id IN (SELECT unnest(?::INTEGER[]))", [run_id, retired])
+            self._exec("UPDATE stories SET status = 'active', last_run = ? "
+                       "WHERE story_id IN (SELECT unnest(?::INTEGER[]))", [run_id, stories])
+            self._exec("""INSERT INTO stories (story_id, status, created_run, last_run)
+                          SELECT s, 'active', ?, ? FROM unnest(?::INTEGER[]) AS t(s)
+                          WHERE s NOT IN (SELECT story_id FROM stories)""", [run_id, run_id, stories])
+            self._exec("DELETE FROM story_frames")
+            self._insert("story_frames", pd.DataFrame({"frame_id": pd.Series(list(story_of), dtype="int32"),
+                                                       "story_id": pd.Series(list(story_of.values()), dtype="int32")}))
+
     def copy_pairs(self, threshold: float, max_group: int) -> pd.DataFrame:
         """Article pairs whose sets of body paragraphs have Jaccard similarity >= threshold."""
         return self._df(

@@ -1,0 +1,72 @@
+"""Templates: the same sentence with other names or numbers, across outlets.
+
+"Mira Solberg, a security analyst, said the coming weeks would show whether the reports changed the
+course of the war." and the same line with "Jonah Ekwe" are one stock line, not a way of telling the
+story; "(Reporting by A; Editing by B)" and "Updated 5:30 p.m." are page furniture of the same kind.
+They cluster tightly (their wording is identical but for the fillers), so they are set aside before
+clustering.
+
+The test is on a passage's *shape*: its text with every run of capitalised words, every number and every
+quoted stretch replaced by a placeholder, lower-cased, whitespace collapsed. A shape is a template when
+passages of that shape come from at least ``min_outlets`` outlets and with at least two different texts
+(other fillers). A passage repeated word for word (a syndicated paragraph, a frame's stock lead) has one
+text, so it is not a template. The shape must keep at least ``MIN_WORDS`` plain (masked-out-free) words,
+so that headlines in title case, which mask to almost nothing, are never taken for one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# A shape needs this many plain words left after masking to be judged at all.
+MIN_WORDS = 6
+
+_QUOTED = re.compile(r"[\"“”][^\"“”]{1,200}[\"“”]|(?<!\w)['‘][^'‘’]{1,200}['’](?!\w)")
+_NUMBER = re.compile(r"\d[\d,.:/]*")
+# A run of capitalised words (names, places, titles), joined by spaces, hyphens or "of"/"de" particles.
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|van|von|al|bin|the)\s+)?[A-Z][\w'’.-]*)*")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
+
+
+def shape(text: str) -> str:
+    """The text with names, numbers and quotations masked (N, 0, Q), lower-cased, spaces collapsed."""
+    masked = _QUOTED.sub(" Q ", text)
+    masked = _NUMBER.sub(" 0 ", masked)
+    masked = _NAME.sub(lambda m: " N " if m.group(0) != "Q" else " Q ", masked)
+    masked = masked.replace(" N ", " \x00 ").replace(" Q ", " \x01 ")
+    masked = _SPACE.sub(" ", masked.lower()).strip()
+    return masked.replace("\x00", "N").replace("\x01", "Q")
+
+
+def plain_words(shaped: str) -> int:
+    """Words of a shape that are not placeholders."""
+    return len(_WORD.findall(shaped))
+
+
+@dataclass
+class Templates:
+    mask: np.ndarray  # per passage row: its shape is a template
+    shapes: int  # template shapes found
+    texts: int  # distinct texts of those shapes
+
+
+def find_templates(texts: list[str] | np.ndarray, outlet_ids: np.ndarray, *, min_outlets: int = 3) -> Templates:
+    """Which passage rows are templates (see the module docstring). ``min_outlets = 0`` turns the rule off."""
+    n = len(texts)
+    if n == 0 or min_outlets <= 0:
+        return Templates(np.zeros(n, dtype=bool), 0, 0)
+    shapes = [shape(t) for t in texts]
+    keys = [hashlib.blake2b(s.encode(), digest_size=8).hexdigest() for s in shapes]
+    judged = np.fromiter((plain_words(s) >= MIN_WORDS for s in shapes), dtype=bool, count=n)
+    df = pd.DataFrame({"shape": keys, "text": [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts],
+                       "outlet": np.asarray(outlet_ids), "judged": judged})
+    per_shape = df[df["judged"]].groupby("shape").agg(outlets=("outlet", "nunique"), variants=("text", "nunique"))
+    template_shapes = per_shape[(per_shape["outlets"] >= min_outlets) & (per_shape["variants"] >= 2)]
+    mask = df["shape"].isin(template_shapes.index).to_numpy() & judged
+    return Templates(mask, int(len(template_shapes)), int(template_shapes["variants"].sum()))
