@@ -44,16 +44,53 @@ def _store_summary(db, filters=Filters()):
         r.close()
 
 
-def test_overview_lists_every_frame(app_env):
+def _grouped_summary(db, filters=Filters()):
+    """The frame summary grouped under stories, as the Overview lists it."""
+    from app.frames.stories import frames_by_story
+
+    r = Store.open_read(db)
+    try:
+        return frames_by_story(r.frame_summary(filters), r.story_summary(filters), r.frame_stories())
+    finally:
+        r.close()
+
+
+def test_overview_lists_every_story_and_every_frame_under_its_story(app_env):
     at = _app().run()
     assert not at.exception
     assert at.title[0].value == "Narrative frames"
-    table = at.dataframe[0].value
-    expected = _store_summary(app_env)
+    r = Store.open_read(app_env)
+    stories = r.story_summary()
+    r.close()
+    assert len(stories) > 1
+    story_table = at.dataframe[0].value
+    assert story_table["story"].tolist() == stories["story_id"].tolist()
+    assert story_table["frames"].tolist() == stories["frames"].tolist()
+    table = at.dataframe[1].value
+    expected = _grouped_summary(app_env)
+    assert sorted(table["frame"]) == sorted(_store_summary(app_env)["frame_id"])  # every frame, once
     assert table["frame"].tolist() == expected["frame_id"].tolist()
     assert table["articles"].tolist() == expected["articles"].tolist()
+    # grouped: each story's frames are one run of rows, stories in the order of the story table
+    runs = [s for i, s in enumerate(table["story"].tolist()) if i == 0 or s != table["story"].iloc[i - 1]]
+    assert [s for s in runs if s == s] == stories["story_id"].tolist()
     assert all(len(s) > 1 for s in table["weekly articles"])
     assert "corpus of" in at.caption[0].value
+
+
+def test_overview_narrows_the_frames_to_one_story(app_env):
+    at = _app().run()
+    r = Store.open_read(app_env)
+    stories = r.story_summary()
+    members = r.frame_stories()
+    r.close()
+    story = int(stories.iloc[1]["story_id"])
+    at.selectbox(key=keys.OVERVIEW_STORY).set_value(story).run()
+    assert not at.exception
+    assert at.query_params[keys.OVERVIEW_STORY] == str(story)  # the URL carries the choice
+    table = at.dataframe[1].value
+    assert set(table["frame"]) == set(members[members["story_id"] == story]["frame_id"])
+    assert len(table) == int(stories.iloc[1]["frames"])
 
 
 def test_outlet_filter_narrows_the_counts(app_env):
@@ -61,9 +98,9 @@ def test_outlet_filter_narrows_the_counts(app_env):
     outlets = ["The Lessen Herald", "Daily Meridian"]
     at.multiselect(key=keys.OUTLETS).set_value(outlets).run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     lo, hi = at.date_input(key=keys.DATE_RANGE).value
-    expected = _store_summary(app_env, Filters(lo, hi, tuple(sorted(outlets))))
+    expected = _grouped_summary(app_env, Filters(lo, hi, tuple(sorted(outlets))))
     assert table["articles"].tolist() == expected["articles"].tolist()
     assert "2 selected outlets" in at.caption[0].value
 
@@ -74,10 +111,10 @@ def test_date_filter_narrows_the_counts(app_env):
     import datetime as dt
 
     at.date_input(key=keys.DATE_RANGE).set_value((lo, lo + dt.timedelta(days=14))).run()
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     full = _store_summary(app_env)
     assert table["articles"].sum() < full["articles"].sum()
-    assert table["articles"].tolist() == _store_summary(app_env, Filters(lo, lo + dt.timedelta(days=14)))["articles"].tolist()
+    assert table["articles"].tolist() == _grouped_summary(app_env, Filters(lo, lo + dt.timedelta(days=14)))["articles"].tolist()
 
 
 def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
@@ -128,7 +165,7 @@ def test_choosing_another_frame_updates_the_page(app_env):
 
 
 def test_dashboard_keeps_serving_the_published_state_during_a_build(app_env):
-    before = _app().run().dataframe[0].value
+    before = _app().run().dataframe[1].value
     ctx = mp.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
     p = ctx.Process(target=hold_build_open, args=(str(app_env), ready, release))
@@ -138,7 +175,7 @@ def test_dashboard_keeps_serving_the_published_state_during_a_build(app_env):
         st.cache_data.clear()
         during = _app().run()
         assert not during.exception
-        assert during.dataframe[0].value["articles"].tolist() == before["articles"].tolist()
+        assert during.dataframe[1].value["articles"].tolist() == before["articles"].tolist()
     finally:
         release.set()
         p.join(60)
@@ -159,7 +196,7 @@ def test_first_start_builds_the_sample_with_progress(monkeypatch, tmp_path):
     assert any("building one from the bundled illustrative sample" in i.value for i in at.info)
     assert at.get("progress")  # the progress bar was shown
     assert db.exists()
-    assert len(at.dataframe[0].value) > 5
+    assert len(at.dataframe[1].value) > 5  # the frames under their stories
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -169,9 +206,9 @@ def test_outlet_group_filter(app_env):
     assert "kind:wire" in at.multiselect(key=keys.GROUPS).options
     at.multiselect(key=keys.GROUPS).set_value(["kind:state media"]).run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value
     lo, hi = at.date_input(key=keys.DATE_RANGE).value
-    expected = _store_summary(app_env, Filters(lo, hi, groups=("kind:state media",)))
+    expected = _grouped_summary(app_env, Filters(lo, hi, groups=("kind:state media",)))
     assert table["articles"].tolist() == expected["articles"].tolist()
     r = Store.open_read(app_env)
     state = r.query("SELECT name FROM outlets WHERE kind = 'state media'")["name"].tolist()

@@ -28,6 +28,37 @@ def frames(ctx, db, fmt):
 
 
 @main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--frames", "with_frames", is_flag=True, help="One row per frame instead, with its story.")
+@click.pass_context
+def stories(ctx, db, fmt, with_frames):
+    """One row per story (the event or topic a set of frames belongs to): id, label (its largest frame's),
+    frames, articles, outlets, first and last seen."""
+    settings = load_cli_settings(ctx, db=db)
+    store = open_read(settings)
+    try:
+        df = store.story_summary()
+        frame_rows = store.frame_summary().merge(store.frame_stories(), on="frame_id", how="left") \
+            if with_frames else None
+    finally:
+        store.close()
+    if df.empty:
+        click.echo("no stories yet: run `narratives build`", err=True)
+    if with_frames:
+        frame_rows = frame_rows.merge(df[["story_id", "label"]].rename(columns={"label": "story"}), on="story_id",
+                                      how="left")
+        frame_rows["story_id"] = frame_rows["story_id"].astype("Int64")
+        order = {story: rank for rank, story in enumerate(df["story_id"])}
+        frame_rows = frame_rows.assign(_rank=frame_rows["story_id"].map(order).fillna(len(order)))
+        frame_rows = frame_rows.sort_values(["_rank", "articles", "frame_id"], ascending=[True, False, True])
+        write_table(frame_rows[["story_id", "story", "frame_id", "label", "kind", "articles", "outlets",
+                                "first_seen"]], fmt, None)
+        return
+    write_table(df[["story_id", "label", "frames", "articles", "outlets", "first_seen", "last_seen"]], fmt, None)
+
+
+@main.command()
 @click.argument("frame_id", type=int)
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)

@@ -99,6 +99,19 @@ def frame_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def story_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
+    return _store().story_summary(filters)
+
+
+@st.cache_data(show_spinner=False)
+def frames_by_story(ver: tuple, filters: Filters) -> pd.DataFrame:
+    """The filtered frame summary grouped under stories (``app.frames.stories.frames_by_story``)."""
+    from app.frames.stories import frames_by_story as group
+
+    return group(frame_summary(ver, filters), story_summary(ver, filters), _store().frame_stories())
+
+
+@st.cache_data(show_spinner=False)
 def frame_weekly(ver: tuple, filters: Filters) -> pd.DataFrame:
     return _store().frame_weekly(filters)
 

@@ -4,6 +4,8 @@ FRAME = "frame"  # query parameter and selectbox key on the frame page
 DATE_RANGE = "date_range"
 OUTLETS = "outlets"
 OVERVIEW_TABLE = "overview_table"
+OVERVIEW_STORY = "story"  # query parameter and selectbox key on the overview
+STORIES_TABLE = "stories_table"
 
 GROUPS = "outlet_groups"
 OUTLET = "outlet"  # query parameter and selectbox key on the outlets page

@@ -60,10 +60,13 @@ if run.get("passages"):
     st.markdown(
         f"{run.get('frames', 0):,} discovered frames ({run.get('mode', 'full')} run); "
         f"{run.get('assigned', 0):,} of {run['passages']:,} passages are in a frame and {unassigned:,} "
-        f"({unassigned / run['passages']:.0%}) in none. Set aside as publisher boilerplate (sign-up lines, "
+        f"({unassigned / run['passages']:.0%}) in none. Set aside before clustering as templates (the same "
+        f"sentence with other names or numbers, across outlets): {run.get('templates', 0):,} templates, "
+        f"{run.get('template_passages', 0):,} passages. Set aside as publisher boilerplate (sign-up lines, "
         f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
-        f"passages; merged because their centres coincide: {run.get('merged', 0):,}; too narrow (too few "
-        f"articles or outlets): {run.get('narrow', 0):,} clusters."
+        f"passages; merged as fragments of one framing or because their centres coincide: "
+        f"{run.get('merged', 0):,} clusters; too narrow (too few articles or outlets): {run.get('narrow', 0):,} "
+        f"clusters. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
         + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
            "new frames were made." if run.get("mode") == "incremental" else ""))
 st.subheader("Rejected records, by reason")

@@ -1,4 +1,5 @@
-"""Overview: every frame with its volume, reach, first mover and weekly sparkline."""
+"""Overview: the stories, and every frame grouped under its story with its volume, reach, first mover and
+weekly sparkline."""
 
 import datetime as dt
 
@@ -15,15 +16,44 @@ filters = state.sidebar_filters(v)
 st.title("Narrative frames")
 st.caption(md(state.caption(v, filters)))
 
-summary = cache.frame_summary(v, filters)
+summary = cache.frames_by_story(v, filters)
 if summary.empty:
     st.warning("No frames in this selection. Widen the date range or the outlets, or run `narratives build`.")
     st.stop()
+stories = cache.story_summary(v, filters)
+
+st.subheader("Stories")
+st.markdown(f"**{len(stories)} stories**, busiest first: a story is the event or topic a set of frames belongs to "
+            "(frames alike in subject, or told by the same articles), named after its largest frame.")
+st.dataframe(pd.DataFrame({
+    "story": stories["story_id"], "label": stories["label"], "frames": stories["frames"],
+    "articles": stories["articles"], "outlets": stories["outlets"], "first seen": stories["first_seen"],
+    "last seen": stories["last_seen"],
+}), hide_index=True, width="stretch", key=keys.STORIES_TABLE, column_config={
+    "story": st.column_config.NumberColumn("story", format="%d", width="small"),
+    "label": st.column_config.TextColumn("label", width="large"),
+    "first seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD"),
+    "last seen": st.column_config.DatetimeColumn("last seen", format="YYYY-MM-DD"),
+})
+
+choices = [None, *stories["story_id"].astype(int).tolist()]
+names = {int(r.story_id): f"#{int(r.story_id)} · {r.label} ({int(r.frames)} frames)" for r in stories.itertuples()}
+wanted = st.query_params.get(keys.OVERVIEW_STORY)
+story = st.selectbox("Frames of", choices, key=keys.OVERVIEW_STORY,
+                     index=choices.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in choices else 0,
+                     format_func=lambda s: "every story" if s is None else names[s])
+if story is None:
+    st.query_params.pop(keys.OVERVIEW_STORY, None)
+else:
+    st.query_params[keys.OVERVIEW_STORY] = str(story)
+    summary = summary[summary["story_id"] == story].reset_index(drop=True)
 
 weekly = cache.frame_weekly(v, filters)
 weeks = sorted(weekly["week"].unique())
 series = weekly_series(weekly, summary["frame_id"].tolist(), weeks)
 table = pd.DataFrame({
+    "story": summary["story_id"],
+    "story label": summary["story"],
     "frame": summary["frame_id"],
     "label": summary["label"],
     "kind": summary["kind"],
@@ -34,12 +64,15 @@ table = pd.DataFrame({
     "weekly articles": [series[f] for f in summary["frame_id"]],
     "open": [f"./frame?{keys.FRAME}={f}" for f in summary["frame_id"]],
 })
-st.markdown(f"**{len(table)} frames**, busiest first. Counts are all articles (copies included). "
-            "Select a row, or follow *open*, to see how a frame spread.")
+st.subheader("Frames")
+st.markdown(f"**{len(table)} frames**, grouped by story (busiest story first), busiest frame first within each. "
+            "Counts are all articles (copies included). Select a row, or follow *open*, to see how a frame spread.")
 event = st.dataframe(
     table, hide_index=True, width="stretch", key=keys.OVERVIEW_TABLE, on_select="rerun",
     selection_mode="single-row",
     column_config={
+        "story": st.column_config.NumberColumn("story", format="%d", width="small"),
+        "story label": st.column_config.TextColumn("story label", width="medium"),
         "frame": st.column_config.NumberColumn("frame", format="%d", width="small"),
         "label": st.column_config.TextColumn("label", width="large"),
         "first seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
