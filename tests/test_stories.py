@@ -1,0 +1,205 @@
+"""Frames at the grain of a story's framing: templates set aside, fragments of one framing merged, and
+stories above frames with stable ids."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import app.pipeline as pipeline
+from app.frames import discover
+from app.frames.discovery import centred, fragments
+from app.frames.stories import NO_STORY, frames_by_story, match_stories, number_stories, story_groups
+from app.frames.templates import find_templates, shape
+from app.store import Store
+from tests.test_pipeline import _ingest, _split_sample
+
+ANALYST = "{}, a security analyst, said the coming weeks would show whether the reports changed the course of the war."
+
+
+# -- templates ----------------------------------------------------------------------------------------
+def test_shape_masks_names_numbers_and_quotations():
+    a = shape(ANALYST.format("Mira Solberg"))
+    assert a == shape(ANALYST.format("Jonah Ekwe")) == shape(ANALYST.format("Piotr Van Halden"))
+    assert a.startswith("N , a security analyst")
+    assert shape("About 3,000 troops moved on 12 May, 'officials' said.") == \
+        shape("About 45 troops moved on 1 June, 'sources close to him' said.")
+    assert shape("The troops are cannon fodder.") != shape("The troops are human waves.")
+
+
+def test_the_same_sentence_with_other_names_across_outlets_is_a_template():
+    names = ["Mira Solberg", "Tomas Reyni", "Anika Vos", "Jonah Ekwe"]
+    texts = [ANALYST.format(n) for n in names] + [
+        "Kestrian soldiers are being sent to the front as little more than cannon fodder for the offensive."] * 4
+    outlets = np.array(["a", "b", "c", "d"] * 2)
+    found = find_templates(texts, outlets, min_outlets=3)
+    assert found.mask.tolist() == [True] * 4 + [False] * 4  # a paragraph repeated word for word is not one
+    assert (found.shapes, found.texts) == (1, 4)
+    # too few outlets, or the rule off
+    assert not find_templates(texts, np.array(["a", "b", "a", "b"] * 2), min_outlets=3).mask.any()
+    assert not find_templates(texts, outlets, min_outlets=0).mask.any()
+
+
+def test_headlines_in_title_case_are_never_templates():
+    titles = ["Trump Says North Korea Summit Is Off", "Kim Jong Un Meets Moon Jae-in At Border",
+              "Pompeo Arrives In Pyongyang For Talks", "Seoul Hails Historic Day"]
+    assert not find_templates(titles, np.array(["a", "b", "c", "d"]), min_outlets=2).mask.any()
+
+
+def test_templates_are_left_out_of_every_frame():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=32)
+    x = np.array([base + rng.normal(scale=0.05, size=32) for _ in range(12)], dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    texts = np.array([f"t{i}" for i in range(12)])
+    arts, outs = np.array([f"a{i}" for i in range(12)]), np.array(["o1", "o2", "o3"] * 4)
+    kept = discover(x, texts, arts, outs, threshold=0.9, min_anchoring=0)
+    assert (kept.labels >= 0).all()
+    template = np.zeros(12, dtype=bool)
+    template[:8] = True
+    out = discover(x, texts, arts, outs, threshold=0.9, min_anchoring=0, template=template)
+    assert (out.labels[template] == -1).all() and out.set_aside[template].all()
+    assert out.counts["template_passages"] == 8
+
+
+# -- fragments of one framing ---------------------------------------------------------------------
+def _fragment_corpus():
+    """One story (a shared direction every passage carries) told in six framings; framing A written two ways
+    (two leads)."""
+    rng = np.random.default_rng(1)
+    dim = 64
+    story, a, lead1, lead2 = (rng.normal(size=dim) for _ in range(4))
+    groups = {"a1": 3 * story + a + 0.6 * lead1, "a2": 3 * story + a + 0.6 * lead2}
+    for name in "bcdef":
+        groups[name] = 3 * story + rng.normal(size=dim)
+    rows, truth = [], []
+    for name, centre in groups.items():
+        for _ in range(15):
+            rows.append(centre + rng.normal(scale=0.15, size=dim))
+            truth.append(name)
+    x = np.asarray(rows, dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, np.array(truth)
+
+
+def test_fragments_of_one_framing_merge_and_other_framings_do_not():
+    x, truth = _fragment_corpus()
+    centres = np.array([x[truth == g].mean(axis=0) for g in ("a1", "a2", "b")])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    raw = centres @ centres.T
+    assert raw[0, 1] > 0.85 and raw[0, 2] > 0.85  # raw cosines: every centre looks like every other
+    c = centred(centres, x.mean(axis=0))
+    assert (c @ c.T)[0, 1] > 0.45 > (c @ c.T)[0, 2]
+    group = fragments(centres, x.mean(axis=0), 0.45)
+    assert group[0] == group[1] != group[2]
+    assert len(set(fragments(centres, x.mean(axis=0), 1.0))) == 3  # 1.0 merges nothing
+
+
+def test_discover_merges_fragments_into_one_frame():
+    x, truth = _fragment_corpus()
+    n = len(x)
+    texts, arts = np.array([f"t{i}" for i in range(n)]), np.array([f"a{i}" for i in range(n)])
+    outs = np.array([f"o{i % 5}" for i in range(n)])
+    apart = discover(x, texts, arts, outs, threshold=0.97, min_anchoring=0, merge_threshold=1.0)
+    merged = discover(x, texts, arts, outs, threshold=0.97, min_anchoring=0, merge_threshold=1.0,
+                      fragment_threshold=0.45)
+    assert len(apart.centroids) == 7
+    assert len(merged.centroids) == 6
+    assert merged.counts["merged"] == 1
+    frame_of = {g: set(merged.labels[truth == g]) for g in ("a1", "a2", "b")}
+    assert frame_of["a1"] == frame_of["a2"] != frame_of["b"]
+    assert all(len(v) == 1 and -1 not in v for v in frame_of.values())  # merging left no passage out
+
+
+# -- stories --------------------------------------------------------------------------------------
+def test_frames_alike_in_subject_or_told_by_the_same_articles_are_one_story():
+    rng = np.random.default_rng(2)
+    summit, tests, other = (rng.normal(size=32) for _ in range(3))
+    centres = np.array([summit + 0.5 * rng.normal(size=32), summit + 0.5 * rng.normal(size=32),
+                        tests, other], dtype=np.float32)
+    af = pd.DataFrame({"article_id": [f"x{i}" for i in range(6)] + ["y1", "y2", "y3", "y1", "y2", "z"],
+                       "frame_id": [10, 10, 10, 11, 11, 11, 12, 12, 12, 13, 13, 13]})
+    groups = story_groups(centres, af, [10, 11, 12, 13], threshold=0.5)
+    # 10 and 11 share a subject; 12 and 13 share two of three articles; nothing ties the two pairs
+    assert groups[0] == groups[1] and groups[2] == groups[3] and groups[0] != groups[2]
+    apart = story_groups(centres, af.assign(article_id=[f"u{i}" for i in range(12)]), [10, 11, 12, 13],
+                         threshold=0.5)
+    assert apart[2] != apart[3]  # without shared articles they are two stories
+    assert story_groups(centres[:1], af, [10], threshold=0.5).tolist() == [0]
+
+
+def test_story_ids_follow_their_frames_and_are_never_reused():
+    counter = iter(range(100, 200))
+
+    def fresh(n):
+        return [next(counter) for _ in range(n)]
+
+    old = {1: {10, 11, 12, 13}, 2: {20, 21}, 3: {30}}
+    # story 1 split into {10, 11, 12} and {13, 14}; story 2 kept; story 3's only frame is gone
+    frame_ids = [10, 11, 12, 13, 14, 20, 21, 40]
+    groups = np.array([0, 0, 0, 1, 1, 2, 2, 3])
+    story_of, retired = number_stories(groups, frame_ids, old, fresh)
+    assert story_of[10] == story_of[11] == story_of[12] == 1  # the larger part keeps the id
+    assert story_of[20] == story_of[21] == 2
+    assert story_of[13] == story_of[14] == 100 and story_of[40] == 101
+    assert retired == [3]
+    # half of a story is enough, and each old id goes to one story only
+    assert match_stories([{1, 2}, {3, 4}], {7: {1, 2, 3, 4}}) == {0: 7}
+    assert match_stories([{1, 5, 6}], {7: {1, 2, 3, 4}}) == {}
+
+
+def test_frames_by_story_groups_frames_under_their_stories():
+    frames = pd.DataFrame({"frame_id": [1, 2, 3, 4], "label": ["a", "b", "c", "seeded"],
+                           "articles": [5, 50, 20, 30]})
+    stories = pd.DataFrame({"story_id": [9, 8], "label": ["story nine", "story eight"]})
+    members = pd.DataFrame({"frame_id": [1, 2, 3, 4], "story_id": [8, 9, 8, None]})
+    out = frames_by_story(frames, stories, members)
+    assert out["frame_id"].tolist() == [2, 3, 1, 4]
+    assert out["story"].tolist() == ["story nine", "story eight", "story eight", NO_STORY]
+
+
+@pytest.mark.slow
+def test_story_ids_hold_across_a_rebuild_and_an_incremental_update(tmp_path, settings, encoder):
+    early, late = _split_sample(tmp_path, 3, 4)
+    db = tmp_path / "s.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+
+    def read(db):
+        r = Store.open_read(db)
+        try:
+            members = r.frame_stories().dropna()
+            stories = r.story_summary()
+            summary = r.query("SELECT frame_id, story_id FROM frame_summary WHERE kind = 'discovered'")
+            return members, stories, summary, r.last_run("frames")["counts"]
+        finally:
+            r.close()
+
+    members, stories, summary, counts = read(db)
+    assert len(stories) == counts["stories"] > 1
+    assert summary["story_id"].notna().all()  # every discovered frame is in a story, shown in frame_summary
+    assert sorted(members["frame_id"]) == sorted(summary["frame_id"])
+    before = {int(s): set(members[members["story_id"] == s]["frame_id"]) for s in stories["story_id"]}
+
+    # a full recluster (another discovery setting): the frames keep their ids, so the stories keep theirs
+    pipeline.build(db, settings.replace(discovery_iterations=settings.discovery_iterations + 1), encoder)
+    members2, stories2, _, counts2 = read(db)
+    assert counts2["mode"] == "full"
+    after = {int(s): set(members2[members2["story_id"] == s]["frame_id"]) for s in stories2["story_id"]}
+    kept = [s for s in before if s in after]
+    assert kept and all(2 * len(before[s] & after[s]) >= min(len(before[s]), len(after[s])) for s in kept)
+    new_ids = set(after) - set(before)
+    assert not new_ids or min(new_ids) > max(before)  # ids are never reused
+
+    # a new week, built incrementally: frames keep their stories
+    _ingest(db, settings, late)
+    pipeline.build(db, settings.replace(discovery_iterations=settings.discovery_iterations + 1), encoder)
+    members3, stories3, _, counts3 = read(db)
+    assert counts3["mode"] == "incremental"
+    story_before = dict(zip(members2["frame_id"], members2["story_id"]))
+    story_after = dict(zip(members3["frame_id"], members3["story_id"]))
+    same = [f for f in story_before if f in story_after and story_after[f] == story_before[f]]
+    assert len(same) >= 0.8 * len(story_before)
+    r = Store.open_read(db)
+    retired = r.query("SELECT story_id FROM stories WHERE status = 'retired'")["story_id"].tolist()
+    r.close()
+    assert not set(retired) & set(stories3["story_id"])
