@@ -53,9 +53,9 @@ class Settings:
     # this fraction of a typical (median) passage is publisher boilerplate (credits, sign-up lines,
     # bylines), not a frame.
     min_frame_anchoring: float = 0.6
-    # Clusters that are fragments of one framing merge: average-link agglomeration of their centres, less the
-    # corpus' mean passage, stopped at this mean cosine (1.0: never).
-    frame_fragment_threshold: float = 0.45
+    # Clusters that are fragments of one framing merge: complete-link agglomeration of their centres, less the
+    # corpus' mean passage, stopped at this cosine (1.0: never).
+    frame_fragment_threshold: float = 0.4
     # A passage shape (names, numbers, quotations masked) told with other fillers by at least this many
     # outlets is a template, set aside before clustering (0: off).
     template_min_outlets: int = 3
