@@ -36,6 +36,7 @@ from semeval_eval import cluster_scores  # noqa: E402
 
 from app.config import load_settings  # noqa: E402
 from app.frames import discover, threshold_clustering  # noqa: E402
+from app.frames.templates import find_templates  # noqa: E402
 from app.segment import segment  # noqa: E402
 from embeddings import load_encoder  # noqa: E402
 
@@ -86,11 +87,13 @@ def main() -> None:
     t1 = time.perf_counter()
     outlets = np.asarray([ids[i].split("_", 1)[-1].split(".")[0] for i in owner])
     keys = np.arange(len(passages))
+    template = find_templates(passages, outlets, min_outlets=s.template_min_outlets).mask
 
     def frames(**changes) -> np.ndarray:
         rules = dict(threshold=s.frame_threshold, iterations=s.discovery_iterations, max_clusters=s.max_clusters,
                      min_articles=s.min_frame_articles, min_outlets=s.min_frame_outlets,
-                     min_anchoring=s.min_frame_anchoring, merge_threshold=s.frame_merge_threshold)
+                     min_anchoring=s.min_frame_anchoring, merge_threshold=s.frame_merge_threshold,
+                     fragment_threshold=s.frame_fragment_threshold, template=template)
         return discover(vecs, keys, owner, outlets, **{**rules, **changes}).labels
 
     def scored(labels: np.ndarray) -> tuple[dict, dict]:
@@ -109,6 +112,8 @@ def main() -> None:
     rows.append(("  ablation: threshold clustering alone (no frame rules)", *scored(threshold_clustering(
         vecs, s.frame_threshold, s.discovery_iterations, s.max_clusters).labels), None))
     rows.append(("  ablation: frames without merging near frames", *scored(frames(merge_threshold=1.0)), None))
+    rows.append(("  ablation: frames without merging fragments", *scored(frames(fragment_threshold=1.0)), None))
+    rows.append(("  ablation: frames without the template rule", *scored(frames(template=None)), None))
     rows.append(("  ablation: frames without the boilerplate rule", *scored(frames(min_anchoring=0)), None))
     if not args.no_bertopic:
         from bertopic import BERTopic

@@ -49,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from app.config import load_settings  # noqa: E402
 from app.frames import discover, threshold_clustering  # noqa: E402
+from app.frames.templates import find_templates  # noqa: E402
 from app.segment import segment  # noqa: E402
 from embeddings import load_encoder  # noqa: E402
 
@@ -213,10 +214,12 @@ def main() -> None:
     t1 = time.perf_counter()
     docs_arr = np.asarray(owner)
     keys = np.arange(len(passages))  # distinct rows; copies across documents do not occur here
+    template = find_templates(passages, docs_arr, min_outlets=settings.template_min_outlets).mask
     found = discover(vecs, keys, docs_arr, docs_arr, threshold=settings.frame_threshold,
                      iterations=settings.discovery_iterations, max_clusters=settings.max_clusters,
                      min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
-                     min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold)
+                     min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
+                     fragment_threshold=settings.frame_fragment_threshold, template=template)
     doc_label = main_frames(found.labels, owner, len(ids))
     t_ours = time.perf_counter() - t1
     ablation = [
@@ -226,10 +229,14 @@ def main() -> None:
             vecs, keys, docs_arr, docs_arr, threshold=settings.frame_threshold, min_articles=settings.min_frame_articles,
             min_outlets=settings.min_frame_outlets, min_anchoring=settings.min_frame_anchoring,
             merge_threshold=1.0).labels, owner, len(ids))),
+        ("frames without merging fragments", main_frames(discover(
+            vecs, keys, docs_arr, docs_arr, threshold=settings.frame_threshold, min_articles=settings.min_frame_articles,
+            min_outlets=settings.min_frame_outlets, min_anchoring=settings.min_frame_anchoring,
+            merge_threshold=settings.frame_merge_threshold, template=template).labels, owner, len(ids))),
         ("frames without the boilerplate rule", main_frames(discover(
             vecs, keys, docs_arr, docs_arr, threshold=settings.frame_threshold, min_articles=settings.min_frame_articles,
-            min_outlets=settings.min_frame_outlets, min_anchoring=0,
-            merge_threshold=settings.frame_merge_threshold).labels, owner, len(ids))),
+            min_outlets=settings.min_frame_outlets, min_anchoring=0, merge_threshold=settings.frame_merge_threshold,
+            fragment_threshold=settings.frame_fragment_threshold, template=template).labels, owner, len(ids))),
     ]
     truth = [sorted(gold[d][0])[0] for d in ids]
     rows = [("Narrative Tracker frames, default settings (article = its main frame)",
