@@ -112,3 +112,26 @@ def test_python_dash_m_runs_the_cli():
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert "ingest" in out.stdout and "spread" in out.stdout
+
+
+def test_stories_lists_each_story_and_its_frames(hashed_sample_db):
+    from app.store import Store
+
+    r = _run("stories", "--db", hashed_sample_db, "--format", "json")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert rows and list(rows[0]) == ["story_id", "label", "frames", "articles", "outlets", "first_seen",
+                                      "last_seen"]
+    store = Store.open_read(hashed_sample_db)
+    try:
+        expected = store.story_summary()
+        frames = store.frame_summary()
+    finally:
+        store.close()
+    assert [row["story_id"] for row in rows] == expected["story_id"].tolist()
+    r = _run("stories", "--db", hashed_sample_db, "--frames", "--format", "json")
+    listed = json.loads(r.output)
+    assert sorted(row["frame_id"] for row in listed) == sorted(frames["frame_id"])  # every frame, once
+    by_story = [row["story_id"] for row in listed if row["story_id"] is not None]
+    assert list(dict.fromkeys(by_story)) == expected["story_id"].tolist()  # grouped, busiest story first
+    assert sum(row["frames"] for row in rows) == len(by_story)
