@@ -176,6 +176,11 @@ def test_data_page_shows_corpus_statistics(app_env):
     text = " ".join(m.value for m in at.markdown)
     assert f"{frames:,} discovered frames" in text and f"{in_frame:,} of {c['passages']:,} passages" in text
     assert "boilerplate" in text
+    # the templates set aside (the analyst line, six names) and the stories, as the run recorded them
+    run = _read(app_env, lambda r: r.last_run("frames")["counts"])
+    assert run["templates"] == 1 and run["template_passages"] > 100
+    assert f"{run['templates']:,} templates, {run['template_passages']:,} passages" in text
+    assert f"Stories (the events or topics the frames belong to): {run['stories']:,}." in text
 
 
 def test_the_url_carries_filters_and_report_mode(app_env):
