@@ -18,7 +18,7 @@ Scores over the passages written as a frame (copies count once per stored passag
   written frame;
 * coverage: the share of those passages in any discovered frame;
 * fragments: per written frame, the discovered frames holding at least 5% of its passages;
-* frames per article: discovered frames per article (the sample's articles tell 1.3 written frames each).
+* frames per article: discovered frames per article (the sample's articles tell 1.25 written frames each).
 
 Prints a Markdown block for bench/RESULTS.md.
 """
