@@ -7,6 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from app.frames.stories import frames_by_story
 from app.store import Filters, Store
 from app.ui import keys
 from tests.conftest import HASHED_MODEL, plotly_values
@@ -196,9 +197,10 @@ def test_the_url_carries_filters_and_report_mode(app_env):
     assert at.multiselect(key=keys.GROUPS).value == ["kind:national"]
     assert at.toggle(key=keys.REPORT_MODE).value is True
     assert any("stMain" in m.value for m in at.markdown)  # the controls are hidden for screenshots
-    table = at.dataframe[0].value
-    expected = _read(app_env, lambda r: r.frame_summary(Filters(start, hi, ("Daily Meridian", "The Lessen Herald"),
-                                                                 ("kind:national",))))
+    table = at.dataframe[1].value  # the frames, under their stories
+    narrowed = Filters(start, hi, ("Daily Meridian", "The Lessen Herald"), ("kind:national",))
+    expected = _read(app_env, lambda r: frames_by_story(r.frame_summary(narrowed), r.story_summary(narrowed),
+                                                        r.frame_stories()))
     assert table["articles"].tolist() == expected["articles"].tolist()
     # changing a filter rewrites the URL; leaving report mode drops it from the URL
     at.multiselect(key=keys.OUTLETS).set_value(["Daily Meridian"]).run()
