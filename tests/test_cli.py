@@ -112,3 +112,61 @@ def test_python_dash_m_runs_the_cli():
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert "ingest" in out.stdout and "spread" in out.stdout
+
+
+def test_failed_ingest_into_a_new_path_makes_no_database(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    db = tmp_path / "new.duckdb"
+    r = CliRunner().invoke(main, ["ingest", str(bad), "--db", str(db)])
+    assert r.exit_code != 0
+    assert "no database was made" in r.output
+    assert not db.exists()
+    r = CliRunner().invoke(main, ["status", "--db", str(db)])
+    assert r.exit_code != 0 and "no database at" in r.output
+
+
+def test_a_file_that_fails_among_good_ones_exits_nonzero_and_keeps_the_good(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\n")
+    db = tmp_path / "x.duckdb"
+    r = CliRunner().invoke(main, ["ingest", str(good), str(tmp_path / "missing.jsonl"), "--db", str(db)])
+    assert r.exit_code != 0
+    assert "1 of 2 files could not be read" in r.output and "missing.jsonl" in r.output
+    assert "total: 1 ingested" in r.output
+    r = _run("status", "--db", db)
+    assert json.loads(r.output)["articles"] == 1
+
+
+def test_ingesting_a_file_again_keeps_one_copy_of_each_reject(tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\nhttps://a.example/2,T,Text,O,bad\n")
+    db = tmp_path / "x.duckdb"
+    for _ in range(3):
+        assert _run("ingest", f, "--db", db).exit_code == 0
+    out = tmp_path / "rejects.csv"
+    assert _run("export", "rejects", "--db", db, "--format", "csv", "--out", out).exit_code == 0
+    assert len(pd.read_csv(out)) == 1
+
+
+def test_ingest_after_a_killed_build_is_refused_until_the_build_is_finished_or_dropped(tmp_path):
+    from app.store import Store
+
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    try:
+        with Store.write(db, "build") as store:  # a build that dies after writing part of its work
+            store.query_value("SELECT 1")
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    other = tmp_path / "more.csv"
+    other.write_text("url,title,text,outlet,date\nhttps://b.example/1,T,Text,O,2024-01-01\n")
+    r = CliRunner().invoke(main, ["ingest", str(other), "--db", str(db)])
+    assert r.exit_code != 0
+    assert "interrupted build" in r.output and "narratives build" in r.output
+    status = json.loads(_run("status", "--db", db).output)
+    assert status["pending_write"]["resume_with"] == "narratives build"
+    r = _run("status", "--db", db, "--discard")
+    assert "dropped the unpublished work of `narratives build`" in r.output
+    assert _run("ingest", other, "--db", db).exit_code == 0

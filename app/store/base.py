@@ -57,9 +57,13 @@ class StoreBase:
 
     @classmethod
     @contextlib.contextmanager
-    def write(cls, path: str | Path):
-        """A writable store on a private copy, published atomically when the block succeeds."""
-        with writing(path) as conn:
+    def write(cls, path: str | Path, purpose: str = "build", resumable: bool = True):
+        """A writable store on a private copy, published atomically when the block succeeds.
+
+        ``purpose`` names the write as the command that repeats it (see :func:`app.store.db.writing`):
+        an interrupted write is resumed only by one of the same purpose. A short write (an edit, loading
+        outlet attributes) is not ``resumable``: when it fails, its work is dropped."""
+        with writing(path, purpose, resumable) as conn:
             yield cls(conn)
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app.config import SAMPLE_OUTLETS, SAMPLE_PATH
-from app.store import Store, StoreMissing, file_version
+from app.store import Store, StoreError, file_version
 from app.ui import cache
 from app.ui.text import md
 from app.ui.writes import build_with_progress
@@ -21,7 +21,7 @@ def ensure_database() -> None:
     if file_version(s.db) is not None:
         if not cache.schema_current(str(s.db), cache.version()):
             # Written by an older version: migrate it (a write publishes the upgraded copy atomically).
-            with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db):
+            with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db, "upgrade", resumable=False):
                 pass
         return
     from app.ingest import ingest_files
@@ -34,7 +34,7 @@ def ensure_database() -> None:
         if s.sample == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
             store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
 
-    build_with_progress(prepare, "Reading the sample…")
+    build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
 
 
 def open_or_stop() -> tuple:
@@ -43,7 +43,7 @@ def open_or_stop() -> tuple:
         ensure_database()
         v = cache.version()
         cache.counts(v)
-    except StoreMissing as exc:
+    except StoreError as exc:  # no database, an unfinished write of another kind, a damaged file
         st.error(md(exc))
         st.stop()
     return v

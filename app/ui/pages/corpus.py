@@ -32,7 +32,7 @@ if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
     try:
         with saved_upload(upload.name, upload.getvalue()) as path:
             ingest, _ = build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
-                                            f"Reading {md(sent)}…")
+                                            f"Reading {md(sent)}…", purpose=f"upload {sent}")
     except (UploadRejected, StoreError) as exc:
         st.error(md(exc))
         st.stop()
