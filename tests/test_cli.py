@@ -170,3 +170,49 @@ def test_ingest_after_a_killed_build_is_refused_until_the_build_is_finished_or_d
     r = _run("status", "--db", db, "--discard")
     assert "dropped the unpublished work of `narratives build`" in r.output
     assert _run("ingest", other, "--db", db).exit_code == 0
+
+
+def test_a_damaged_database_gets_a_message_and_is_not_republished(tmp_path):
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    with db.open("r+b") as fh:
+        fh.truncate(db.stat().st_size // 2)
+    damaged = db.read_bytes()
+    for args in (["frames"], ["ingest", str(SAMPLE_PATH)], ["export", "frame_articles"]):
+        r = CliRunner().invoke(main, [*args, "--db", str(db)])
+        assert r.exit_code == 1, (args, r.output)
+        assert "is damaged or unreadable" in r.output and "Traceback" not in r.output
+    assert db.read_bytes() == damaged
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.duckdb", "x.duckdb.lock"]
+
+
+def test_export_will_not_overwrite_a_database(tmp_path):
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    before = db.read_bytes()
+    r = CliRunner().invoke(main, ["export", "rejects", "--db", str(db), "--format", "csv", "--out", str(db)])
+    assert r.exit_code != 0 and "is a DuckDB database" in r.output
+    assert db.read_bytes() == before
+
+
+def test_a_database_held_by_another_duckdb_client_is_refused_not_replaced(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+                               "sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        inode = db.stat().st_ino
+        for args in (["frames"], ["ingest", str(SAMPLE_PATH)]):
+            r = CliRunner().invoke(main, [*args, "--db", str(db)])
+            assert r.exit_code == 1, (args, r.output)
+            assert "open for writing" in r.output and f"process {holder.pid}" in r.output, r.output
+        assert db.stat().st_ino == inode
+    finally:
+        holder.communicate("", timeout=30)
+    assert _run("frames", "--db", db).exit_code == 0

@@ -1,6 +1,6 @@
 """The only code that talks to DuckDB."""
 
-from app.store.db import (NothingToPublish, StoreBusy, StoreError, StoreMissing, StorePending, connect,
+from app.store.db import (NothingToPublish, StoreBusy, StoreDamaged, StoreError, StoreMissing, StorePending, connect,
                           discard_pending, file_version, has_pending_work, pending_work, resume_command, writing)
 from app.store.store import Filters, Store
 
@@ -9,6 +9,7 @@ __all__ = [
     "NothingToPublish",
     "Store",
     "StoreBusy",
+    "StoreDamaged",
     "StoreError",
     "StoreMissing",
     "StorePending",

@@ -24,6 +24,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,10 @@ class StoreMissing(StoreError):
     pass
 
 
+class StoreDamaged(StoreError):
+    """The database file cannot be read (truncated, overwritten, not a DuckDB file)."""
+
+
 class StorePending(StoreBusy):
     """An interrupted write of another kind left its work unpublished: finish it or discard it first."""
 
@@ -51,6 +56,40 @@ class StorePending(StoreBusy):
 class NothingToPublish(StoreError):
     """Raised by a writer's body to drop its work instead of publishing it (e.g. an ingest that read no
     article into a database that did not exist before)."""
+
+
+def explain(exc: BaseException, path: str | os.PathLike | None = None) -> StoreError:
+    """A DuckDB error in words a user can act on: a damaged file and a file another program holds are
+    told apart from a refused statement."""
+    text = str(exc)
+    where = f" {path}" if path else ""
+    low = text.lower()
+    if "conflicting lock" in low or "could not set lock" in low:
+        pid = re.search(r"PID (\d+)", text)
+        return StoreBusy(f"another program{f' (process {pid.group(1)})' if pid else ''} has the database{where} open "
+                         "for writing (a DuckDB client, a notebook?); close it there and try again. Nothing was changed.")
+    if isinstance(exc, duckdb.IOException) or "not a valid duckdb" in low or "corrupt" in low:
+        return StoreDamaged(f"the database file{where} is damaged or unreadable ({text.splitlines()[0]}); restore it "
+                          "from a copy, or make it again with `narratives ingest` and `narratives build`. "
+                          "Nothing was changed.")
+    return StoreError(f"the database refused a statement: {text}")
+
+
+def held_by_another_program(path: Path) -> None:
+    """Raise :class:`StoreBusy` when another process holds ``path`` read-write (a DuckDB client outside
+    this tool): copying it now could copy half a write, and publishing over it would lose that
+    program's later writes."""
+    if not path.exists():
+        return
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute(f"ATTACH '{_quote(str(path))}' AS probe (READ_ONLY)")
+    except duckdb.Error as exc:
+        err = explain(exc, path)
+        if isinstance(err, StoreBusy):
+            raise err from exc
+    finally:
+        probe.close()
 
 
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -71,7 +110,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
             raise StoreMissing(
                 f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
             ) from exc
-        raise StoreError(f"cannot open database {path}: {exc}") from exc
+        raise explain(exc, path) from exc
     conn.execute("USE narratives")
     return conn
 
@@ -191,14 +230,22 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
                 f"write would show half of it as done. Finish it ({resume_command(pending)}) or drop it "
                 f"(narratives status --discard), then try again. Nothing was changed."
             )
+        held_by_another_program(path)
         if not work.exists():
             if path.exists():
                 shutil.copyfile(path, work)
             base.write_text(json.dumps({"published": current, "purpose": purpose,
                                         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
-        conn = connect(work)
+        conn = None
         try:
+            conn = connect(work)
             migrate(conn)
+        except (duckdb.Error, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            _remove_work(work, base)  # a copy of a damaged file: nothing to resume
+            raise explain(exc.__cause__ or exc if isinstance(exc, StoreError) else exc, path) from exc
+        try:
             yield conn
             conn.execute("CHECKPOINT")
         except BaseException as exc:
@@ -208,7 +255,9 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             raise
         finally:
             conn.close()
-        # Only reached when the body succeeded: publish atomically.
+        # Only reached when the body succeeded: publish atomically, unless a program outside this tool
+        # opened the published file for writing meanwhile (its writes would be lost under the new file).
+        held_by_another_program(path)
         with open(work, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(work, path)
