@@ -192,3 +192,21 @@ def test_raw_html_gives_text_and_hyperlinks(tmp_path, memory_store):
         memory_store.query_value("SELECT article_id FROM articles"): [
             ("https://news.example/2024/03/orig", "https://news.example/2024/03/orig"),
             ("https://other.example/x", "https://other.example/x")]}
+
+
+def test_outlets_named_in_other_scripts_stay_apart(memory_store, tmp_path):
+    """Cyrillic, Hangul, Arabic and CJK outlet names each make their own outlet, and the same URL-less
+    article from two of them is two articles; a Latin name keeps the id it always had."""
+    names = ["Голос Америки", "Новая газета", "조선일보", "연합뉴스", "الجزيرة", "朝日新聞", "BBC Русская служба",
+             "BBC", "Süddeutsche Zeitung"]
+    f = tmp_path / "scripts.jsonl"
+    f.write_text("".join(json.dumps({"outlet": n, "title": "Same title", "text": "Same text.",
+                                     "published_at": "2024-03-01T10:00:00Z"}, ensure_ascii=False) + "\n"
+                         for n in names), encoding="utf-8")
+    rep = ingest_files(memory_store, [f], 1_000_000)
+    assert rep.ingested == len(names) and rep.rejected == 0
+    outlets = memory_store.outlet_table()
+    assert sorted(outlets["name"]) == sorted(names)
+    ids = dict(zip(outlets["name"], outlets["outlet_id"]))
+    assert len(set(ids.values())) == len(names)
+    assert ids["Süddeutsche Zeitung"] == "suddeutsche-zeitung" and ids["Голос Америки"] == "голос-америки"

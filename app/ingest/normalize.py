@@ -92,9 +92,25 @@ def domain_of(url: str) -> str | None:
     return host or None
 
 
+def _latin(text: str) -> bool:
+    return all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in text)
+
+
 def slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+    """The outlet id made from a name: lower case, words joined by "-". A name in Latin script loses
+    its accents ("Süddeutsche" -> "suddeutsche", as ever); a name with letters of any other script keeps
+    them ("Голос Америки" -> "голос-америки", "조선일보"), so outlets in Cyrillic, Hangul, Arabic or
+    CJK are told apart instead of all becoming one outlet. A name with no letter or digit at all gets
+    an id from a hash of it."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if _latin(text):
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        out = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    else:
+        out = re.sub(r"[\W_]+", "-", text.casefold()).strip("-")
+    if out:
+        return out
+    return "outlet-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10] if text else "unknown"
 
 
 _NUMERIC = re.compile(r"^\d{9,13}(\.\d+)?$")
