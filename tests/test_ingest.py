@@ -92,7 +92,7 @@ def test_malformed_csv_rows(memory_store, tmp_path):
     assert rep.ingested == 1
     assert rep.rejected >= 1
     reasons = " | ".join(memory_store.rejects()["reason"])
-    assert "fields but the header has 5" in reasons or "not valid CSV" in reasons
+    assert "fields but the header has 5" in reasons or "is never closed" in reasons
 
 
 def test_missing_columns_names_what_was_found(memory_store, tmp_path):
@@ -210,3 +210,70 @@ def test_outlets_named_in_other_scripts_stay_apart(memory_store, tmp_path):
     ids = dict(zip(outlets["name"], outlets["outlet_id"]))
     assert len(set(ids.values())) == len(names)
     assert ids["Süddeutsche Zeitung"] == "suddeutsche-zeitung" and ids["Голос Америки"] == "голос-америки"
+
+
+def _jsonl_record(n: int, **extra) -> dict:
+    return {"url": f"https://a.example/{n}", "title": f"Title {n}", "text": f"Text {n}.", "outlet": "O",
+            "date": "2024-01-01", **extra}
+
+
+def test_a_first_record_without_a_date_does_not_refuse_the_file(memory_store, tmp_path):
+    first = _jsonl_record(1)
+    del first["date"]
+    f = tmp_path / "first.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [first, _jsonl_record(2), _jsonl_record(3)]) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (2, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert rej["record_no"] == 1 and "no date column" in rej["reason"] and "Title 1" in rej["raw"]
+
+
+def test_line_separators_inside_json_strings_do_not_split_records(memory_store, tmp_path):
+    f = tmp_path / "sep.jsonl"
+    recs = [_jsonl_record(1, text="One\u2028two\u0085three\u2029four."), _jsonl_record(2)]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\r\n", encoding="utf-8")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (2, 0)
+    texts = memory_store.query("SELECT text FROM articles ORDER BY url")["text"].tolist()
+    assert texts[0].startswith("One") and "four." in texts[0]
+
+
+def test_invalid_utf8_in_one_item_of_a_json_array_rejects_only_that_item(memory_store, tmp_path):
+    good = json.dumps(_jsonl_record(1)).encode()
+    bad = json.dumps(_jsonl_record(2, title="bad XX bytes")).encode().replace(b"XX", b"\xff\xfe")
+    f = tmp_path / "arr.json"
+    f.write_bytes(b"[" + good + b",\n" + bad + b"]")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert rej["record_no"] == 2 and "invalid UTF-8" in rej["reason"] and "bad" in rej["raw"]
+
+
+def test_utf16_with_a_mark_is_read_and_without_one_is_refused_with_the_way_out(memory_store, tmp_path):
+    csv_text = "url,title,text,outlet,date\nhttps://a.example/1,Заголовок,Текст,O,2024-01-01\n"
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(csv_text.encode("utf-16"))
+    rep = _ingest(memory_store, marked)
+    assert (rep.ingested, rep.rejected) == (1, 0)
+    bare = tmp_path / "bare.csv"
+    bare.write_bytes(csv_text.replace("/1", "/2").encode("utf-16-le"))
+    rep = _ingest(memory_store, bare)
+    assert rep.nothing_read and "UTF-16" in rep.files[0].error and "save it as UTF-8" in rep.files[0].error
+
+
+def test_a_duplicated_header_is_refused_naming_the_columns(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "dup.csv", ["https://a.example/1,Real,Other,Text,O,2024-01-01"],
+                   header="url,title,Title,text,outlet,date")
+    rep = _ingest(memory_store, f)
+    assert rep.nothing_read and "columns 2 and 3 are both called 'Title'" in rep.files[0].error
+
+
+def test_an_unclosed_quote_keeps_the_raw_lines(memory_store, tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text('url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\n'
+                 'https://a.example/2,T,"Never closed,O,2024-01-01\nhttps://a.example/3,T,Text,O,2024-01-01\n')
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert "never closed" in rej["reason"] and "lines 3-4" in rej["reason"]
+    assert "Never closed" in rej["raw"] and "https://a.example/3" in rej["raw"]

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from app.ingest.normalize import ColumnMap, RecordProblem, normalise
-from app.ingest.readers import UnreadableFile, read_records
+from app.ingest.readers import UnreadableFile, read_records, record_format
 from app.store import Store
 
 RAW_LIMIT = 20_000  # characters of a rejected record that are kept
@@ -80,8 +80,10 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
     if first is None:
         rep.error = f"{path}: no records"
         return rep
-    # Column names come from the first parsed record.
-    columns = ColumnMap.detect(first[1].keys()) if first[2] is None else None
+    # A table's columns are its header: when they cannot give articles, the file is refused as a whole.
+    # JSON records each have their own keys: one lacking a field is a reject of its own (see _store_batch).
+    tabular = record_format(path) in ("csv", "tsv", "parquet")
+    columns = ColumnMap.detect(first[1].keys()) if first[2] is None and tabular else None
     if columns is not None and (missing := columns.missing_reason(list(first[1].keys()))):
         rep.error = f"{path}: {missing}"
         return rep
@@ -130,6 +132,10 @@ def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileRepor
         keys = tuple(record.keys())
         if keys not in maps:
             maps[keys] = ColumnMap.detect(keys)
+        missing = maps[keys].missing_reason(list(keys))
+        if missing:
+            reject(record_no, record, f"record has {missing}")
+            continue
         try:
             article = normalise(record, maps[keys], max_chars)
         except RecordProblem as exc:
