@@ -277,3 +277,76 @@ def test_an_unclosed_quote_keeps_the_raw_lines(memory_store, tmp_path):
     rej = memory_store.rejects().iloc[0]
     assert "never closed" in rej["reason"] and "lines 3-4" in rej["reason"]
     assert "Never closed" in rej["raw"] and "https://a.example/3" in rej["raw"]
+
+
+def test_slashed_dates_are_read_in_one_order_per_file(memory_store, tmp_path):
+    rows = ["https://d.example/1,T,Text one,O,01/02/2026", "https://d.example/2,T,Text two,O,13/03/2026"]
+    f = _write_csv(tmp_path / "eu.csv", rows)
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (2, 0)
+    assert "read day first" in rep.files[0].dates
+    got = memory_store.query("SELECT url, published_at FROM articles ORDER BY url")
+    assert [d.date().isoformat() for d in got["published_at"]] == ["2026-02-01", "2026-03-13"]
+    us = _write_csv(tmp_path / "us.csv", ["https://e.example/1,T,Text three,O,01/02/2026",
+                                          "https://e.example/2,T,Text four,O,03/13/2026"])
+    rep = _ingest(memory_store, us)
+    assert (rep.ingested, rep.rejected) == (2, 0) and "read month first" in rep.files[0].dates
+    mixed = _write_csv(tmp_path / "mixed.csv", ["https://f.example/1,T,Text five,O,13/03/2026",
+                                                "https://f.example/2,T,Text six,O,03/13/2026"])
+    rep = _ingest(memory_store, mixed)
+    assert (rep.ingested, rep.rejected) == (1, 1) and "mixes both orders" in rep.files[0].dates
+    assert "cannot be read month first" in memory_store.rejects()["reason"].iloc[-1]
+
+
+@pytest.mark.parametrize("date", ["-1000", "-0", "-5", "0000-00-00", "9999-12-31", "[1, 2]"])
+def test_impossible_dates_are_rejects_not_crashes(memory_store, tmp_path, date):
+    f = tmp_path / "d.jsonl"
+    f.write_text(json.dumps(_jsonl_record(1, date=date)) + "\n" + json.dumps(_jsonl_record(2)) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    assert "date" in memory_store.rejects()["reason"].iloc[0]
+
+
+def test_urls_that_are_not_web_addresses_are_rejected(memory_store, tmp_path):
+    bad = ["javascript://a.example/%0aalert(1)", "vbscript://a.example/x", "file://host/etc/passwd", "data:text/html,hi",
+           "http://[oops/"]
+    f = tmp_path / "u.jsonl"
+    f.write_text("".join(json.dumps(_jsonl_record(i, url=u)) + "\n" for i, u in enumerate(bad))
+                 + json.dumps(_jsonl_record(9, url="a.example:8080/ok")) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, len(bad))
+    reasons = memory_store.rejects()["reason"].tolist()
+    assert all("URL" in r for r in reasons)
+
+
+def test_lists_and_bytes_in_text_fields_are_text_or_a_reject_never_a_repr(memory_store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "p.jsonl"
+    f.write_text(json.dumps(_jsonl_record(1, text=["First paragraph.", "Second paragraph."])) + "\n"
+                 + json.dumps(_jsonl_record(2, title={"nested": 1})) + "\n"
+                 + json.dumps(_jsonl_record(3, text=["ok", 5])) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 2)
+    assert memory_store.query("SELECT text FROM articles")["text"][0] == "First paragraph.\n\nSecond paragraph."
+    reasons = " | ".join(memory_store.rejects()["reason"])
+    assert "title is a JSON object, not text" in reasons and "text is a list holding int, str" in reasons
+    pf = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"url": ["https://b.example/1", "https://b.example/2"], "title": [b"Bytes title", b"\xff\xfe"],
+                             "text": ["T", "T"], "outlet": ["O", "O"], "date": ["2024-01-01", "2024-01-01"]}), pf)
+    rep = _ingest(memory_store, pf)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    assert "Bytes title" in memory_store.query("SELECT title FROM articles")["title"].tolist()
+    assert "title is bytes that are not UTF-8" in memory_store.rejects()["reason"].iloc[-1]
+
+
+def test_a_broken_href_is_not_a_link_and_the_article_is_kept(memory_store, tmp_path):
+    html = ('<p>Read <a href="http://[oops/">this</a>, <a href="vbscript:x">that</a> and '
+            '<a href="https://ok.example/a">the source</a>.</p>')
+    f = tmp_path / "h.jsonl"
+    f.write_text(json.dumps(_jsonl_record(1, text=None, html=html)) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 0)
+    links = memory_store.query("SELECT url FROM article_links")["url"].tolist()
+    assert links == ["https://ok.example/a"]

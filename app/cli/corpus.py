@@ -18,18 +18,22 @@ from app.config import PROJECT_ROOT
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
+@click.option("--dayfirst/--monthfirst", "dayfirst", default=None,
+              help="Read N/N/YYYY dates day first (13/03/2026) or month first. Default: decided per file, day first "
+                   "only when some date can only be day first and none only month first.")
 @click.pass_context
-def ingest(ctx, paths, db):
+def ingest(ctx, paths, db, dayfirst):
     """Read article files (CSV, TSV, JSONL, JSON, Parquet; optionally .gz) into the store."""
     from app.ingest import ingest_files
     from app.store import NothingToPublish, Store, StoreError
 
     settings = load_cli_settings(ctx, db=db)
-    purpose = "ingest " + " ".join(shlex.quote(str(p.absolute())) for p in paths)
+    purpose = "ingest " + " ".join(shlex.quote(str(p.absolute())) for p in paths) + (
+        "" if dayfirst is None else " --dayfirst" if dayfirst else " --monthfirst")
     existed = settings.db.exists()
     try:
         with Store.write(settings.db, purpose) as store:
-            report = ingest_files(store, paths, settings.max_article_chars)
+            report = ingest_files(store, paths, settings.max_article_chars, dayfirst=dayfirst)
             if not existed and report.ingested == 0:
                 # A new database holding no article would only make every reader fail later.
                 raise NothingToPublish(f"no article could be read, so no database was made at {settings.db}")
@@ -55,6 +59,8 @@ def _print_ingest(report) -> None:
         click.echo(f"{f.path}: {f.ingested} ingested, {f.already_present} already present, {f.rejected} rejected")
         for reason, n in sorted(f.reasons.items(), key=lambda kv: -kv[1]):
             click.echo(f"    {n} rejected: {reason}")
+        if f.dates:
+            click.echo(f"    {f.dates}")
 
 
 @main.command()
