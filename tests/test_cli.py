@@ -124,6 +124,11 @@ def test_failed_ingest_into_a_new_path_makes_no_database(tmp_path):
     assert not db.exists()
     r = CliRunner().invoke(main, ["status", "--db", str(db)])
     assert r.exit_code != 0 and "no database at" in r.output
+    rows = tmp_path / "all-bad.csv"
+    rows.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,yesterday-ish\n")
+    r = CliRunner().invoke(main, ["ingest", str(rows), "--db", str(db)])
+    assert r.exit_code == 0 and "0 ingested" in r.output and "1 rejected" in r.output
+    assert db.exists()  # the rejected record is kept, with its raw text, for `export rejects`
 
 
 def test_a_file_that_fails_among_good_ones_exits_nonzero_and_keeps_the_good(tmp_path):

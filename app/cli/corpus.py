@@ -34,9 +34,9 @@ def ingest(ctx, paths, db, dayfirst):
     try:
         with Store.write(settings.db, purpose) as store:
             report = ingest_files(store, paths, settings.max_article_chars, dayfirst=dayfirst)
-            if not existed and report.ingested == 0:
-                # A new database holding no article would only make every reader fail later.
-                raise NothingToPublish(f"no article could be read, so no database was made at {settings.db}")
+            if not existed and report.ingested == 0 and report.rejected == 0:
+                # Nothing read at all: a new database would hold nothing (rejected records are kept, though).
+                raise NothingToPublish(f"nothing could be read, so no database was made at {settings.db}")
     except NothingToPublish as exc:
         _print_ingest(report)
         raise fail(exc) from exc

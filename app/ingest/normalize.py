@@ -197,9 +197,10 @@ def _parse_date(value, dayfirst: bool) -> dt.datetime:
     return ts.tz_localize(None).to_pydatetime()
 
 
-def _clean(value, field: str = "value") -> str:
-    """A field's text. A list of strings (paragraphs, as some exports give them) is joined by blank
-    lines; bytes are read as UTF-8; any other structure is a problem of the record, never its repr."""
+def _clean(value, field: str = "value", paragraphs: bool = False) -> str:
+    """A field's text. For a field of ``paragraphs`` (text, html) a list of strings, as some exports
+    give them, is joined by blank lines; bytes are read as UTF-8; any other structure is a problem of the
+    record, never stored as its repr."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, (bytes, bytearray)):
@@ -208,6 +209,8 @@ def _clean(value, field: str = "value") -> str:
         except UnicodeDecodeError as exc:
             raise RecordProblem(f"{field} is bytes that are not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     elif isinstance(value, (list, tuple)):
+        if not paragraphs:
+            raise RecordProblem(f"{field} is a list, not text")
         if not all(isinstance(v, str) for v in value):
             raise RecordProblem(f"{field} is a list holding {', '.join(sorted({type(v).__name__ for v in value}))}, "
                                 "not text")
@@ -223,9 +226,9 @@ def _clean(value, field: str = "value") -> str:
 def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst: bool = False) -> dict:
     """A stored article row (without bookkeeping columns) or :class:`RecordProblem`."""
     title = _clean(record.get(columns.title), "title") if columns.title else ""
-    text = _clean(record.get(columns.text), "text") if columns.text else ""
+    text = _clean(record.get(columns.text), "text", paragraphs=True) if columns.text else ""
     url = _clean(record.get(columns.url), "url") if columns.url else ""
-    raw_html = _clean(record.get(columns.html), "html") if columns.html else ""
+    raw_html = _clean(record.get(columns.html), "html", paragraphs=True) if columns.html else ""
     links: list[tuple[str, str]] = []
     if raw_html:
         if len(raw_html) > 10 * max_article_chars:

@@ -37,13 +37,27 @@ def ensure_database() -> None:
     build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
 
 
-def open_or_stop() -> tuple:
-    """Make sure there is a database to show; return its version (stop the page if there is none)."""
+def open_or_stop(needs_frames: bool = True) -> tuple:
+    """Make sure there is a database to show; return its version. Stop the page, saying what to do, when
+    there is no database, when it holds no article yet (a first file whose every record was rejected), or,
+    for pages that show frames (``needs_frames``), when it was never built."""
     try:
         ensure_database()
         v = cache.version()
-        cache.counts(v)
+        c = cache.counts(v)
     except StoreError as exc:  # no database, an unfinished write of another kind, a damaged file
         st.error(md(exc))
+        st.stop()
+    if not needs_frames:
+        return v
+    if not c["articles"]:
+        rejected = f" ({c['rejects']:,} rejected records, with their reasons, are on the Data page)" if c["rejects"] else ""
+        st.info(f"{md(cache.settings().db.name)} holds no article yet{rejected}. Add a file of articles on the "
+                "Data page, or run `narratives ingest FILE` and `narratives build`.")
+        st.page_link("app/ui/pages/corpus.py", label="Open the Data page")
+        st.stop()
+    if not c["frames"]:
+        st.info(f"{c['articles']:,} articles are stored but no frames are built yet: run `narratives build` (or add "
+                "a file on the Data page, which builds).")
         st.stop()
     return v

@@ -12,7 +12,7 @@ from app.ui.text import md
 from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
 from app.ui.writes import build_with_progress
 
-v = open_or_stop()
+v = open_or_stop(needs_frames=False)
 st.title("Data")
 s = cache.settings()
 c = cache.counts(v)
