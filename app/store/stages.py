@@ -55,7 +55,13 @@ class StageStore(StoreBase):
         return df
 
     def new_frame_ids(self, n: int) -> list[int]:
-        return [self._scalar("SELECT nextval('frame_ids')") for _ in range(n)]
+        """``n`` ids no frame ever had: above every id in ``frames`` (retired frames stay there) and in the
+        history. Derived from committed rows, not from a sequence: a sequence moves on in a build that is
+        killed before it commits, so the resumed build would number its frames differently from an
+        uninterrupted one. A stage asks once, then writes its frames in one transaction."""
+        high = self._scalar("""SELECT greatest(coalesce((SELECT max(frame_id) FROM frames), 0),
+                                               coalesce((SELECT max(frame_id) FROM frame_history), 0))""")
+        return list(range(int(high) + 1, int(high) + 1 + n))
 
     def save_frames(
         self,
