@@ -46,6 +46,7 @@ EDGE_SHARE = 0.2  # a word starts (ends) a phrase only if at least this share of
 CANDIDATES = 30  # best candidates kept per frame for the choice across frames
 DIVERSITY = 0.3  # weight of word overlap with other frames' labels against the phrase's own score (MMR)
 MIN_WEIGHT = 0.05  # a passage's weight is its cosine to the centre, at least this
+SPARE_WORDS = ("another", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 SENTENCE_CHARS = 320  # a longer representative sentence is cut around the phrase
 FALLBACK_CHARS = 60  # a frame with no phrase is labelled with the start of its best sentence, about a headline
 
@@ -456,7 +457,7 @@ def _choose(options: list[tuple[str, float]], used: set[str], given: list[set[st
 def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[str]) -> str:
     """A label when every candidate is taken (or there is none): a longer phrase of the frame's passages that
     holds the best candidate, else the best candidate (or the start of the frame's best sentence) followed by
-    the frame's commonest other content word in brackets."""
+    the frame's commonest other content word in brackets (an ordinal word when there is none)."""
     if not options:
         base = _fallback(own)
         if normalise(base) not in used:
@@ -475,7 +476,8 @@ def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[st
                     if normalise(phrase) not in used and not stop_word_fragment(phrase) and occurs(phrase, text):
                         return phrase
     counts = Counter(w for t in own for w in _words(t) if not _is_stop(w) and not w.isdigit())
-    for word, _ in counts.most_common():
+    # Frames whose passages have no other word (identical texts) are told apart by an ordinal word.
+    for word in [*(w for w, _ in counts.most_common()), *SPARE_WORDS]:
         if word not in _words(base):
             phrase = f"{base} ({word})"
             if normalise(phrase) not in used:
