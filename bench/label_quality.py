@@ -6,7 +6,7 @@ Reads the generated label of every active discovered frame, the passages of each
 the passages in no frame, and prints the check as JSON with a few example labels and sentences. With
 --relabel it also runs the label step again on the database's frames (each distinct passage text once, with
 its cosine to the frame centre, the unassigned passages as background, as the frames stage does) and prints
-its time and the check of the labels it gives; --old-labels FILE times the label function of another
+its time (wall and CPU) and the check of the labels it gives; --old-labels FILE times the label function of another
 checkout's labels.py on the same input (the labels made by main's code, for a before/after).
 """
 
@@ -73,9 +73,10 @@ def main() -> None:
     if args.relabel or args.old_labels:
         texts, cluster, scores, ids = stage_input(store)
         if args.relabel:
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             made = label_clusters(texts, cluster, 3, scores=scores)
             out["relabel_s"] = round(time.perf_counter() - t, 2)
+            out["relabel_cpu_s"] = round(time.process_time() - cpu, 2)
             new = {ids[c]: made[c].label for c in made}
             q = label_quality(new, by_frame, background)
             out["relabelled"] = {k: v for k, v in q.items() if k != "failing"} | {"failing": len(q["failing"])}
@@ -83,9 +84,10 @@ def main() -> None:
             spec = importlib.util.spec_from_file_location("old_labels", args.old_labels)
             old = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(old)
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             old.label_clusters(texts, cluster, 3, scores=scores)
             out["old_label_s"] = round(time.perf_counter() - t, 2)
+            out["old_label_cpu_s"] = round(time.process_time() - cpu, 2)
     print(json.dumps(out, indent=1, default=str, ensure_ascii=False))
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 MAX_WORDS = 6
 # Preference by number of words: one word is a last choice, two to four read as a headline's phrase.
-LENGTH_WEIGHT = {1: 0.25, 2: 1.0, 3: 1.05, 4: 1.05, 5: 0.95, 6: 0.85}
+LENGTH_WEIGHT = {1: 0.12, 2: 1.0, 3: 1.05, 4: 1.05, 5: 0.95, 6: 0.85}
 INNER_STOP_WEIGHT = 0.85  # per stop word inside a phrase ("states in the world" reads worse than "isolated states")
 VERB_SHARE = 0.25  # a word followed by a determiner this often is taken for a verb
 VERB_END_WEIGHT = 0.6  # a phrase ending in a verb
