@@ -183,3 +183,46 @@ def test_every_label_on_the_sample_passes_the_check(sample_db_copy):
     assert "cannon fodder" in {normalise(x) for x in labels.values()}
     for row in frames.itertuples():
         assert row.exemplar_sentence and occurs(row.label, row.exemplar_sentence), (row.label, row.exemplar_sentence)
+
+
+def test_a_rename_wins_and_no_label_repeats_it_after_a_rebuild(hashed_sample_db_copy):
+    from app.config import load_settings
+    from app.pipeline import run_stages
+    from tests.conftest import HASHED_MODEL
+
+    db = hashed_sample_db_copy
+    with Store.write(db) as store:
+        frames = store.frames()
+        a, b = (int(f) for f in frames.loc[frames["kind"] == "discovered", "frame_id"].iloc[:2])
+        name = frames.set_index("frame_id").loc[b, "label"]
+        store.edit_frame(a, "rename", name)
+        run_stages(store, load_settings(env={}, db=db, model=HASHED_MODEL), recluster=True)
+    store = Store.open_read(db)
+    try:
+        shown = store.query("""SELECT frame_id, coalesce(user_label, label) AS shown, label, exemplar_sentence
+                               FROM frames WHERE status = 'active'""").set_index("frame_id")
+        sentences = store.frame_sentences()
+        page = store.frame(b)
+    finally:
+        store.close()
+    assert shown.loc[a, "shown"] == name  # the user's name wins
+    assert normalise(shown.loc[b, "label"]) != normalise(name)  # and no other frame's label repeats it
+    assert shown["shown"].map(normalise).is_unique
+    assert all(occurs(row.label, row.exemplar_sentence) for row in shown.itertuples()
+               if row.Index != a and "(" not in row.label)
+    assert sentences[b] == page["exemplar_sentence"] == shown.loc[b, "exemplar_sentence"]
+
+
+def test_a_seeded_frame_keeps_its_name_with_the_sentence_that_holds_a_seed_phrase():
+    from app.frames.seeded import Seed, seed_frame
+
+    seed = Seed("Human waves", ("human wave",), ("Troops were sent forward in dense waves.",))
+    texts = ["Officials met on Monday. Brigades report human wave attacks near Verin. Losses were high.",
+             "The weather was fine."]
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    row, matched = seed_frame(seed, np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32), 7, texts=texts,
+                              vectors=vectors, passage_ids=np.array(["p1", "p2"]),
+                              article_ids=np.array(["a1", "a2"]), model="m", default_threshold=0.6,
+                              default_min_passages=1)
+    assert row["label"] == "Human waves"
+    assert row["exemplar_sentence"] == "Brigades report human wave attacks near Verin."
