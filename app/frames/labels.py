@@ -430,7 +430,7 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
             if phrase != choice and phrase not in choice and choice not in phrase and \
                     all(phrase not in o and o not in phrase for o in others):
                 others.append(phrase)
-        out[c] = FrameLabel(form, [form, *others], sentence)
+        out[c] = FrameLabel(form, [form, *(o.replace(" " + POSSESSIVE, POSSESSIVE) for o in others)], sentence)
     return out
 
 
