@@ -226,3 +226,30 @@ def test_a_seeded_frame_keeps_its_name_with_the_sentence_that_holds_a_seed_phras
                               default_min_passages=1)
     assert row["label"] == "Human waves"
     assert row["exemplar_sentence"] == "Brigades report human wave attacks near Verin."
+
+
+@pytest.mark.slow
+def test_an_incremental_week_keeps_labels_and_gives_new_frames_labels_of_their_own(tmp_path, settings, encoder):
+    from app import pipeline
+    from tests.test_pipeline import _ingest, _split_sample
+
+    early, late = _split_sample(tmp_path, 1, 2)
+    db = tmp_path / "w.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    before = r.query("SELECT frame_id, label, exemplar_sentence FROM frames WHERE status = 'active'")
+    r.close()
+    _ingest(db, settings, late)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    try:
+        assert r.last_run("frames")["counts"]["mode"] == "incremental"
+        after = r.query("SELECT frame_id, label, exemplar_sentence FROM frames WHERE status = 'active'")
+    finally:
+        r.close()
+    kept = before.merge(after, on="frame_id", suffixes=("_before", "_after"))
+    assert len(kept) and (kept["label_before"] == kept["label_after"]).all()
+    assert (kept["exemplar_sentence_before"] == kept["exemplar_sentence_after"]).all()
+    assert len(after) > len(kept)  # the later week made frames of its own
+    assert after["label"].map(normalise).is_unique
