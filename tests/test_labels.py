@@ -253,3 +253,28 @@ def test_an_incremental_week_keeps_labels_and_gives_new_frames_labels_of_their_o
     assert (kept["exemplar_sentence_before"] == kept["exemplar_sentence_after"]).all()
     assert len(after) > len(kept)  # the later week made frames of its own
     assert after["label"].map(normalise).is_unique
+
+
+def test_the_frame_page_and_the_overview_show_the_sentence_beside_the_label(monkeypatch, hashed_sample_db_copy,
+                                                                            tmp_path):
+    import streamlit as st
+
+    from app.ui import keys
+    from app.ui.text import md
+    from tests.conftest import HASHED_MODEL
+    from tests.test_pages import _app, _env
+
+    _env(monkeypatch, hashed_sample_db_copy, tmp_path, HASHED_MODEL)
+    try:
+        store = Store.open_read(hashed_sample_db_copy)
+        summary, sentences = store.frame_summary(), store.frame_sentences()
+        store.close()
+        fid = int(summary["frame_id"].iloc[0])
+        at = _app()  # the Overview
+        table = at.dataframe[0].value
+        assert table.set_index("frame").loc[fid, "in a sentence"] == sentences[fid]
+        at = _app("frame_detail.py", {keys.FRAME: str(fid)})
+        assert f"> {md(sentences[fid])}" in [m.value for m in at.markdown]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
