@@ -3,20 +3,21 @@ and the check that says how good a set of labels is.
 
 A label is a key phrase that occurs verbatim (any case, words contiguous, no punctuation in between) in the
 frame's passages. Candidates are word n-grams of one to ``MAX_WORDS`` words that neither start nor end with a
-stop word (function words, reporting verbs such as "said", days and months); one-word phrases are a last
-choice. Each candidate of a frame is scored by
+stop word (function words, reporting verbs such as "said", days, months, number words) nor start with a
+number, and whose first and last words can bound a phrase (``_edges``). Each candidate of a frame is scored by
 
 * representativeness: the share of the frame's passages that contain it, each passage weighted by its
   closeness (cosine) to the frame centre, times
 * distinctiveness: the share of its estimated occurrences, over all frames and the unassigned passages, that
   fall inside this frame (class-based: each class is read from a sample, its counts scaled to its size),
 
-times a small preference for two to five words. Frames are labelled largest first; each takes the candidate
-with the best maximal-marginal-relevance score (its own score, relative to the frame's best, less its word
-overlap with the labels already given to other frames), and never a label another active frame already
-shows (other frames' labels, user renames and seed names are passed in ``taken``). When every candidate is
-taken, a longer phrase that contains it, or the phrase followed by the frame's most distinctive other word in
-brackets, tells the frames apart; never a bare number.
+times a form factor: two to four words preferred and one word a last choice, less for each stop word inside
+and for a verb at the end. A phrase must recur in two of the frame's passages unless none does. Frames are
+labelled largest first; each takes the candidate with the best maximal-marginal-relevance value (its own
+score, relative to the frame's best, less its word overlap with the labels already given to other frames),
+and never a label another active frame already shows (user renames, seed names and kept labels are passed in
+``taken``). When every candidate is taken, a longer phrase that contains it, or the phrase followed by the
+frame's commonest other word in brackets, tells the frames apart; never a bare number.
 
 Each cluster is represented by at most ``per_class`` of its passages (those closest to its centre) and the
 background by an evenly spaced sample of at most ``background`` unassigned passages, so the cost stays
@@ -86,8 +87,6 @@ new like get got make made many much lot lots way ways thing things really
 # phrase never spans a comma, a dash, a quote or a sentence end).
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+|['’](?![sS]\b)[^\W_]+)*|['’][sS]\b|[^\w\s]|_")
 POSSESSIVE = "'s"
-def _straight(text: str) -> str:
-    return text.replace("’", "'").replace("‘", "'")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr sen rep gov gen col lt sgt capt cmdr adm maj st jr sr prof rev hon no vs etc inc corp co ltd "
     "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m".split())
@@ -100,6 +99,10 @@ class FrameLabel:
     label: str
     phrases: list[str] = field(default_factory=list)
     sentence: str | None = None
+
+
+def _straight(text: str) -> str:
+    return text.replace("’", "'").replace("‘", "'")
 
 
 def normalise(label: str) -> str:
@@ -124,8 +127,7 @@ def _is_stop(word: str) -> bool:
 def stop_word_fragment(label: str) -> bool:
     """Whether a label starts or ends with a stop word or has no word but stop words and numbers."""
     words = _words(label)
-    return (not words or _is_stop(words[0]) or _is_stop(words[-1]) or words[0].isdigit()
-            or all(_is_stop(w) or w.isdigit() for w in words))
+    return not words or _is_stop(words[0]) or _is_stop(words[-1]) or all(_is_stop(w) or w.isdigit() for w in words)
 
 
 def phrase_pattern(phrase: str) -> re.Pattern:
@@ -145,8 +147,8 @@ def occurs(phrase: str, text: str) -> bool:
 
 def sentence_around(text: str, start: int, end: int | None = None) -> str:
     """The sentence of ``text`` that holds the span [start, end): split at ., ! or ? followed by a capital, but
-    not after an abbreviation ("Sen.", "U.S.") or an initial, and at line breaks; a sentence longer than ``SENTENCE_CHARS`` is cut
-    around the span, with an ellipsis."""
+    not after an abbreviation ("Sen.", "U.S.") or an initial, and at line breaks; a sentence longer than
+    ``SENTENCE_CHARS`` is cut around the span, with an ellipsis."""
     end = start if end is None else end
     # A line break ends a sentence too (a heading, a byline, a list item).
     lo = text.rfind("\n", 0, start) + 1
@@ -182,11 +184,11 @@ def sentence_with(text: str, phrase: str | None) -> str:
     return sentence_around(text, m.start(), m.end()) if m else sentence_around(text, 0)
 
 
-def taken_labels(frames: pd.DataFrame, kept: pd.DataFrame | None = None, names: Iterable[str] = ()) -> set[str]:
-    """Labels that new labels must not repeat (normalised): every user rename of an active frame, every seeded
-    frame's name, the labels of ``kept`` frames (those that keep theirs in an incremental run), and ``names``
-    (seed names from the seeds file)."""
-    out = {normalise(n) for n in names}
+def taken_labels(frames: pd.DataFrame, kept: pd.DataFrame | None = None) -> set[str]:
+    """Labels that new labels must not repeat (normalised): every user rename of an active frame (``frames``),
+    every seeded frame's name, and the labels of ``kept`` frames (those that keep theirs in an incremental
+    run)."""
+    out: set[str] = set()
     if frames is not None and len(frames):
         if "user_label" in frames:
             out |= {normalise(n) for n in frames["user_label"].dropna()}
@@ -243,7 +245,7 @@ def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per code: whether the word can start a phrase, whether it can end one, and whether it reads like a verb.
     A word that is nearly always preceded by another content word ("Korea" after "North") cannot start a
     phrase; one nearly always followed by another ("North", "Robert" before "Mueller", "intercontinental")
-    cannot end one; one often followed by a determiner ("call the", "tightened control") is taken for a verb,
+    cannot end one; one often followed by a determiner ("call the", "rejected the") is taken for a verb,
     and a phrase ending in it ("critics call") reads as half a clause rather than a name for the frame."""
     codes = tok.codes
     valid = codes >= 0
