@@ -55,7 +55,7 @@ class Settings:
     min_frame_anchoring: float = 0.6
     discovery_iterations: int = 3
     frame_match_threshold: float = 0.85
-    label_phrases: int = 3
+    label_phrases: int = 3  # phrases kept per frame (frames.phrases): its label and the runner-ups
     # Copies (syndication).
     copy_threshold: float = 0.55
     copy_max_group: int = 200

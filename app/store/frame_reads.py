@@ -14,7 +14,8 @@ class FrameReads(StoreBase):
     def frame(self, frame_id: int) -> dict | None:
         df = self._df(
             """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.label AS generated_label, f.kind,
-                      f.phrases, f.status, f.exemplar_passage_id, p.text AS exemplar, p.article_id AS exemplar_article_id,
+                      f.phrases, f.status, f.exemplar_passage_id, f.exemplar_sentence, p.text AS exemplar,
+                      p.article_id AS exemplar_article_id,
                       a.url AS exemplar_url, o.name AS exemplar_outlet
                FROM frames f
                LEFT JOIN passages p ON p.passage_id = f.exemplar_passage_id
@@ -28,6 +29,11 @@ class FrameReads(StoreBase):
         row = df.iloc[0].to_dict()
         row["phrases"] = list(row["phrases"]) if row["phrases"] is not None else []
         return row
+
+    def frame_sentences(self) -> dict[int, str]:
+        """The sentence shown beside each active frame's label (its label in use), by frame id."""
+        return dict(self._exec("""SELECT frame_id, exemplar_sentence FROM frames
+                                  WHERE status = 'active' AND exemplar_sentence IS NOT NULL""").fetchall())
 
     def frame_summary(self, filters: Filters = Filters()) -> pd.DataFrame:
         """One row per active frame with articles in the filtered range, busiest first."""

@@ -383,5 +383,13 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    16,
+    "the sentence shown beside a frame's label",
+    """
+    ALTER TABLE frames ADD COLUMN IF NOT EXISTS exemplar_sentence VARCHAR;
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence")

@@ -100,7 +100,7 @@ class StageStore(StoreBase):
                     "exemplar_passage_id": row["exemplar_passage_id"],
                     "centroid": [float(x) for x in row["centroid"]] if row.get("centroid") is not None else None,
                     "model": row["model"], "seed_name": row.get("seed_name"),
-                    "threshold": row.get("threshold"),
+                    "threshold": row.get("threshold"), "exemplar_sentence": row.get("exemplar_sentence"),
                 }
                 cols = list(values)
                 if int(row["frame_id"]) in existing:

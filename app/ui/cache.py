@@ -99,6 +99,11 @@ def frame_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def frame_sentences(ver: tuple) -> dict[int, str]:
+    return _store().frame_sentences()
+
+
+@st.cache_data(show_spinner=False)
 def frame_weekly(ver: tuple, filters: Filters) -> pd.DataFrame:
     return _store().frame_weekly(filters)
 

@@ -24,6 +24,8 @@ info = cache.frame(v, frame_id)
 row = summary[summary["frame_id"] == frame_id].iloc[0]
 chart_label = chart_text(info["label"])  # in chart titles (Plotly reads HTML there)
 st.header(f"#{frame_id} · {md(info['label'])}")
+if info.get("exemplar_sentence"):  # the label in use: the most representative sentence that holds it
+    st.markdown(f"> {md(info['exemplar_sentence'])}")
 st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
