@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from app.cli import main
 from app.config import SAMPLE_PATH
 from app.evidence.cues import CueFinder
-from app.evidence.ledger import frame_ledger, item_keys
+from app.evidence.ledger import describe, frame_ledger, item_keys, on_record
 from app.evidence.measures import echo_summary, weekly
+from app.sentences import sentences
 from app.store import Store
 
 FIND = CueFinder(["The Northern Ledger"])
@@ -163,6 +164,92 @@ def test_reported_speech_of_a_denial_names_the_denier():
 def test_cue_finder_reads_every_sentence():
     text = "Officials said it was true. The Kremlin denied it. A video shows the convoy."
     assert {("attribution", "anonymous"), ("stance", "denies"), ("material", "video")} <= cues(text)
+
+
+# -- sentences ------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("Sen. Jane Doe of the U.S. Senate Armed Services Committee denied the report. She called it baseless.",
+     ["Sen. Jane Doe of the U.S. Senate Armed Services Committee denied the report.", "She called it baseless."]),
+    ("Gen. Ulric said the troops were ready. Officials disagreed.",
+     ["Gen. Ulric said the troops were ready.", "Officials disagreed."]),
+    ("The convoy left at 4 a.m. on Monday, the army said. A video shows it.",
+     ["The convoy left at 4 a.m. on Monday, the army said.", "A video shows it."]),
+    ("Resolution No. 3 was adopted, the council said. Diplomats welcomed it.",
+     ["Resolution No. 3 was adopted, the council said.", "Diplomats welcomed it."]),
+    ("J. R. Smith, a retired colonel, said the images were real. Others disagreed.",
+     ["J. R. Smith, a retired colonel, said the images were real.", "Others disagreed."]),
+    ("Lt. Col. Ivan Petrov told reporters the photos were fake! The Pentagon disagreed.",
+     ["Lt. Col. Ivan Petrov told reporters the photos were fake!", "The Pentagon disagreed."]),
+    ("Maj. Gen. Karl Berg and Gov. Ann Lee spoke. Rep. Tom Hall did not.",
+     ["Maj. Gen. Karl Berg and Gov. Ann Lee spoke.", "Rep. Tom Hall did not."]),
+    ("\"This is a lie,\" the ministry said. \"We never sent troops.\" State media repeated the denial.",
+     ["\"This is a lie,\" the ministry said.", "\"We never sent troops.\"", "State media repeated the denial."]),
+    ("It cost $4.5 million, i.e. twice the estimate, officials said.",
+     ["It cost $4.5 million, i.e. twice the estimate, officials said."]),
+    ("  No full stop here  ", ["No full stop here"]),
+    ("", []),
+])
+def test_sentences_keep_abbreviations_initials_and_quotes(text, expected):
+    assert [text[a:b] for a, b in sentences(text)] == expected
+
+
+def test_a_denial_after_a_title_and_initials_is_credited_to_the_person():
+    found = FIND.find("Sen. Jane Doe of the U.S. Senate Armed Services Committee denied the report on Tuesday.")
+    denial = [c for c in found if (c.kind, c.subtype) == ("stance", "denies")]
+    assert denial and denial[0].source.startswith("Sen. Jane Doe")
+    found = FIND.find("The convoy left at 4 a.m. Gen. Ulric denied that any soldiers had crossed.")
+    assert [c.source for c in found if c.kind == "stance"] == ["Gen. Ulric"]
+
+
+def test_cue_offsets_point_into_the_text():
+    text = "Sen. Jane Doe said so. A video released by the army on Monday at 4 p.m. shows the convoy."
+    for c in FIND.find(text):
+        assert text[c.start:c.end] == c.span
+
+
+# -- commentary is not evidence ----------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "One retired general called it the cynical use of foreign lives to save domestic political capital.",
+    "Anika Vos, a former defence official, said the troops had arrived.",
+    "Anika Vos, a security analyst, said the coming weeks would show whether the reports changed the war.",
+    "John Park, a senior fellow at the Council on Foreign Relations, said the army had moved.",
+    "Retired Gen. John Smith said the troops had arrived.",
+])
+def test_commentary_is_listed_but_not_evidence(text):
+    found = FIND.find(text)
+    keys = item_keys(found)
+    assert keys and all(k.startswith("comment:") for k in keys), keys
+    assert "on the record" not in describe(found) and "comment: " in describe(found)
+
+
+def test_a_denial_by_a_commentator_is_a_comment():
+    keys = item_keys(FIND.find("Anika Vos, a security analyst, denied that the troops had arrived."))
+    assert keys == ["comment:anika vos"]
+    keys = item_keys(FIND.find("Kestria's foreign ministry denied the report."))
+    assert keys == ["named:kestria's foreign ministry", "denies:kestria's foreign ministry"]
+
+
+@pytest.mark.parametrize("source, span, official", [
+    ("Defence Minister Karl Berg", "Defence Minister Karl Berg, a former general, said", True),
+    ("Gen. Ulric", "Gen. Ulric denied", True),
+    ("Lessen's general staff", "Lessen's general staff said", True),
+    ("retired general", "retired general called", False),
+    ("Anika Vos", "Anika Vos, a former defence official, said", False),
+    ("Mira Solberg", "Mira Solberg said", False),
+])
+def test_on_record(source, span, official):
+    assert on_record(source, span) is official
+
+
+def test_ledger_counts_no_commentary_as_new_evidence():
+    texts = ["One retired general called it the cynical use of foreign lives.",
+             "Anika Vos, a security analyst, said the coming weeks would tell."]
+    found = {f"h{i}": FIND.find(t) for i, t in enumerate(texts)}
+    passages = pd.DataFrame({"passage_id": ["a:1", "b:1"], "article_id": ["a", "b"], "text_hash": ["h0", "h1"],
+                             "published_at": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    out = frame_ledger(1, passages, np.stack([_unit(1, 0), _unit(0, 1)]), found, {}, threshold=0.4)
+    assert len(out) == 2 and set(out["strength"]) == {"comment"}
+    assert not out["description"].str.contains("on the record").any()
 
 
 # -- ledger ---------------------------------------------------------------------

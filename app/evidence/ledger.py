@@ -4,9 +4,9 @@ An *evidence item* is what a passage in one of the frame's articles puts on the 
 
 * material it cites (``material:video``, ``material:satellite``, ...),
 * an official person or body on the record (``named:<source>``: a ministry, an army, a spokesman, a
-  minister; a named person without an office, such as an analyst, gives a ``comment:<name>``, listed but
-  not counted as evidence),
-* a confirmation or denial (``confirms:<source>``, ``denies:<source>``),
+  minister; a named person without an office, such as an analyst, a retired general or a former
+  official, gives a ``comment:<name>``, listed but not counted as evidence: :func:`on_record`),
+* a confirmation or denial (``confirms:<source>``, ``denies:<source>``; by a commentator it is a comment),
 * or, weakest, a claim from unnamed sources (``anonymous``).
 
 Passages are read in publication order. A passage's item is a *repeat* when an
@@ -33,8 +33,15 @@ OFFICIAL = re.compile(
     r"news\s+agency|agency|service|directorate|intelligence|embassy|police|navy|air\s+force|parliament|cabinet|"
     r"command\w*|authorities|regime|secretary|ambassador|envoy|governor|mayor|official|colonel|captain|major|"
     r"lieutenant|sergeant|admiral|marshal|department|pentagon|kremlin|white\s+house|foreign\s+office|court|"
-    r"prosecutor\w*|council|nato|united\s+nations|u\.?n\.?|senator|lawmaker|congress\w*|chancellor|king|"
-    r"leader|office|bureau|fbi|cia|nis|joint\s+chiefs|coast\s+guard|border\s+guard)\b", re.I)
+    r"prosecutor\w*|council|nato|united\s+nations|u\.?n\.?|senator|senate|committee|lawmaker|congress\w*|"
+    r"chancellor|king|leader|office|bureau|fbi|cia|nis|joint\s+chiefs|coast\s+guard|border\s+guard)\b|"
+    r"\b(?:gen|lt|col|maj|sgt|capt|adm|cmdr|brig|sen|rep|gov|amb|pres)\.", re.I)
+# Who speaks for no office, even with an office word nearby: "a retired general", "a former defence
+# official", "an analyst at the Defence Institute", "a senior fellow at the Council on Foreign Relations".
+COMMENTARY = re.compile(
+    r"\b(?:retired|former|ex-|one-?time|erstwhile|analysts?|experts?|researchers?|scholars?|professors?|"
+    r"academics?|commentators?|historians?|observers?|columnists?|pundits?|fellows?|think[- ]tanks?|"
+    r"economists?|lecturers?|consultants?|veterans?)\b", re.I)
 COLUMNS = ["frame_id", "passage_id", "article_id", "published_at", "keys", "strength", "description", "is_new",
            "repeat_of", "similarity", "how"]
 
@@ -43,34 +50,63 @@ def _norm(source: str | None) -> str:
     return " ".join((source or "").lower().replace("’", "'").removeprefix("the ").split())
 
 
+def on_record(source: str, span: str) -> bool:
+    """Whether a named source speaks for an office (a ministry, an army, a spokesman, a minister) rather
+    than comments on the news (an analyst, a retired general, a former official): commentary is listed but
+    is not evidence. The name itself decides first ("Defence Minister Karl Berg, a former general": an
+    office; "retired general": commentary), then the rest of the attribution ("Anika Vos, a former defence
+    official, said": commentary)."""
+    rest = span.replace(source, " ", 1)
+    for part in (source, rest):
+        if COMMENTARY.search(part):
+            return False
+        if OFFICIAL.search(part):
+            return True
+    return False
+
+
+def _roles(cues: list[Cue]) -> dict[str, bool]:
+    """Each named source of a passage -> whether it speaks on the record (:func:`on_record`)."""
+    roles: dict[str, bool] = {}
+    for c in cues:
+        if c.kind == "attribution" and c.subtype == "named" and c.source and c.source.lower() not in ("he", "she"):
+            roles[c.source] = roles.get(c.source, False) or on_record(c.source, c.span)
+    return roles
+
+
 def item_keys(cues: list[Cue]) -> list[str]:
-    """The keys of a passage's evidence item, strongest first."""
+    """The keys of a passage's evidence item, strongest first. A confirmation or denial by a commentator
+    (a named source not on the record) is commentary, not a confirmation or denial."""
     keys: list[str] = []
+    roles = _roles(cues)
     for c in cues:
         if c.kind == "material":
             keys.append(f"material:{c.subtype}")
         elif c.kind == "stance" and c.subtype in ("confirms", "denies") and c.source and c.source != "anonymous":
-            keys.append(f"{c.subtype}:{_norm(c.source)}")
-        elif c.kind == "attribution" and c.subtype == "named" and c.source and c.source.lower() not in ("he", "she"):
-            official = OFFICIAL.search(c.span) or OFFICIAL.search(c.source)
-            keys.append(f"{'named' if official else 'comment'}:{_norm(c.source)}")
+            keys.append(f"{c.subtype if roles.get(c.source, True) else 'comment'}:{_norm(c.source)}")
+        elif c.kind == "attribution" and c.source in roles:
+            keys.append(f"{'named' if roles[c.source] else 'comment'}:{_norm(c.source)}")
     if not keys and any(c.kind == "attribution" and c.subtype == "anonymous" for c in cues):
         keys.append("anonymous")
     return list(dict.fromkeys(keys))
 
 
 def describe(cues: list[Cue]) -> str:
-    """A short reading of an item: material spans, then who said it and what they did."""
+    """A short reading of an item: material spans, then who said it and what they did; sources on the
+    record apart from commentators."""
     parts = list(dict.fromkeys(c.span.strip().lower() for c in cues if c.kind == "material"))
+    roles = _roles(cues)
     for c in cues:
-        if c.kind == "stance" and c.subtype in ("confirms", "denies"):
+        if c.kind == "stance" and c.subtype in ("confirms", "denies") and roles.get(c.source, True):
             who = c.source if c.source and c.source.lower() not in ("he", "she", "anonymous") else \
                 ("unnamed sources" if c.source == "anonymous" else None)
             parts.append(f"{c.subtype} ({who})" if who else c.subtype)
-    named = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "named"
-                               and c.source and c.source.lower() not in ("he", "she")))
+    named = [source for source, official in roles.items() if official]
     if named:
         parts.append("on the record: " + ", ".join(named))
+    comments = [source for source, official in roles.items() if not official]
+    if comments:
+        parts.append("comment: " + ", ".join(comments))
     outlets = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "outlet"))
     if outlets:
         parts.append("credited to: " + ", ".join(outlets))
