@@ -18,6 +18,8 @@ for its article's main frame (``_frames[0]``).
   main frame is W, the share that are items of its ledger.
 * **Ledger overlap**: Jaccard of the item sets (passage ids) of two frames that stand for different written
   frames (or for none), mean and max over pairs; and the item sets of the frames the issue named.
+* **Repeats counted new**: new evidence items (in any ledger) whose passage is a later mention of a moment
+  that the same ledger already listed earlier.
 * **Moments**: for each evidence moment and each frame mapped to a written frame whose articles carry the
   moment's first reports (lead paragraphs), whether the earliest such paragraph is a NEW item of the frame
   on its date.
@@ -192,6 +194,17 @@ def evaluate(store: Store, named: tuple[int, ...] = (3, 20, 12)) -> dict:
             hits += ok
             moments.append({"frame_id": frame_id, "written": m[1], "moment": moment, "day": day,
                             "date": str(when)[:10], "new_on_its_date": ok})
+    # Later mentions of a moment (its repeat paragraphs) wrongly counted as new evidence, in any frame.
+    moment_of = {t: m[1] for m in gen.EVIDENCE[1:] for t in (*m[2], *m[3])}
+    repeat_text = {t for m in gen.EVIDENCE[1:] for t in m[3]}
+    new_items = items[items["is_new"] & (items["strength"] == "evidence")]
+    repeats_new = 0
+    told = items.assign(moment=items["passage_id"].map(texts).map(moment_of)).dropna(subset=["moment"])
+    first_told = told.groupby(["frame_id", "moment"])["published_at"].min().to_dict()
+    for frame_id, pid, when in new_items[["frame_id", "passage_id", "published_at"]].itertuples(index=False):
+        text = texts[pid]
+        if text in repeat_text and first_told[(frame_id, moment_of[text])] < when:
+            repeats_new += 1
     evidence_frames = {f: m[1] for f, m in mapping.items() if m and m[0] == "evidence"}
     evidence_frame_precision = {}
     for f, moment in evidence_frames.items():
@@ -210,6 +223,7 @@ def evaluate(store: Store, named: tuple[int, ...] = (3, 20, 12)) -> dict:
         "jaccard_named": named_pairs,
         "moments_new_on_their_date": hits, "moments_checked": len(moments),
         "moments": moments, "per_frame": per_frame,
+        "new_evidence_items": len(new_items), "repeat_mentions_counted_new": repeats_new,
         "evidence_frames": evidence_frames, "evidence_frame_precision": evidence_frame_precision,
     }
 
@@ -242,6 +256,8 @@ def main() -> None:
     for m in result["moments"]:
         if not m["new_on_its_date"]:
             print(f"  missed: frame {m['frame_id']} ({m['written']}) {m['moment']} on {m['date']}")
+    print(f"new evidence items in all ledgers: {result['new_evidence_items']}, of which later mentions of a "
+          f"moment the ledger already had (should be repeats): {result['repeat_mentions_counted_new']}")
     print(f"evidence frames (precision of their items): {result['evidence_frame_precision']}")
     print("| frame | written | items | precision | recall | evidence recall |")
     print("|---|---|---|---|---|---|")

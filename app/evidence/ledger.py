@@ -13,7 +13,9 @@ Passages are read in publication order. A passage's item is a *repeat* when an
 earlier item in the frame is the same text, comes from the article this one
 copies (syndication), or shares a key with it (the same kind of material, the
 same named source, the same denial) and says the same thing (cosine of the two
-passages at least ``threshold``). Otherwise it is *new*: a new-evidence event of
+passages at least ``threshold``); the earlier item may itself be a repeat (a
+mention is matched to the closest earlier mention, and repeats what that one
+repeats). Otherwise it is *new*: a new-evidence event of
 the frame. Anonymous claims are listed but never counted as new evidence.
 """
 
@@ -152,10 +154,14 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
     roots: list[_Root] = []
-    root_vecs = np.zeros((64, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    # Every item so far (new or repeat), so that a mention is matched to the closest earlier mention of the
+    # same evidence, not only to its first report: item -> its root, its vector, by gate and by article.
+    item_vecs = np.zeros((64, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    item_root: list[int] = []
+    item_gates: list[set[str]] = []
     by_key: dict[str, list[int]] = {}
     by_hash: dict[str, int] = {}
-    roots_by_article: dict[str, list[int]] = {}
+    items_by_article: dict[str, list[int]] = {}
     out = []
     for i in order:
         text_hash, article = hashes[i], article_ids[i]
@@ -171,32 +177,35 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
             root, how = by_hash[text_hash], "same text"
         else:
             original = copies.get(article)
-            candidates = [r for r in roots_by_article.get(original, []) if roots[r].keys & kset] if original else []
+            candidates = [j for j in items_by_article.get(original, []) if item_gates[j] & kset] if original else []
             if candidates:
-                sims = root_vecs[candidates] @ vectors[i]
-                root, sim, how = candidates[int(sims.argmax())], float(sims.max()), "copy"
+                sims = item_vecs[candidates] @ vectors[i]
+                root, sim, how = item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
             else:
-                related = sorted({r for k in kset for r in by_key.get(k, ())})
+                related = sorted({j for k in kset for j in by_key.get(k, ())})
                 if related:
-                    sims = root_vecs[related] @ vectors[i]
+                    sims = item_vecs[related] @ vectors[i]
                     best = int(sims.argmax())
                     if sims[best] >= threshold:
-                        root, sim, how = related[best], float(sims[best]), "paraphrase"
+                        root, sim, how = item_root[related[best]], float(sims[best]), "paraphrase"
         kinds = {k.split(":", 1)[0] for k in keys}
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
         if root is None:
             roots.append(_Root(int(i), passage_ids[i], kset))
-            r = len(roots) - 1
-            if r == len(root_vecs):
-                root_vecs = np.concatenate([root_vecs, np.zeros_like(root_vecs)])
-            root_vecs[r] = vectors[i]
-            for k in kset:
-                by_key.setdefault(k, []).append(r)
-            by_hash.setdefault(text_hash, r)
-            roots_by_article.setdefault(article, []).append(r)
+            root = len(roots) - 1
+            by_hash.setdefault(text_hash, root)
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, True, None,
                         None, "new"))
         else:
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, False,
                         roots[root].passage_id, sim, how))
+        j = len(item_root)
+        if j == len(item_vecs):
+            item_vecs = np.concatenate([item_vecs, np.zeros_like(item_vecs)])
+        item_vecs[j] = vectors[i]
+        item_root.append(root)
+        item_gates.append(kset)
+        for k in kset:
+            by_key.setdefault(k, []).append(j)
+        items_by_article.setdefault(article, []).append(j)
     return pd.DataFrame(out, columns=COLUMNS)
