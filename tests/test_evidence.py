@@ -14,6 +14,7 @@ from app.config import SAMPLE_PATH
 from app.evidence.cues import CueFinder
 from app.evidence.ledger import describe, frame_ledger, item_keys, on_record
 from app.evidence.measures import echo_summary, weekly
+from app.evidence.scope import frame_scope
 from app.sentences import sentences
 from app.store import Store
 
@@ -449,3 +450,62 @@ def test_cues_are_read_once_and_again_only_for_texts_naming_a_new_outlet(tmp_pat
         assert done == 1  # only the passage that names it is read again
         after = store.query("SELECT source FROM evidence_cues WHERE subtype = 'outlet'")
         assert after["source"].tolist() == ["Valley Clarion"]
+
+
+# -- which passages count for a frame ------------------------------------------------
+def _layout(frames_by_seq, cued, strong):
+    """One article: frames_by_seq[i] = the frames of passage i; cued: the seqs with cues; strong: those whose
+    item is evidence. Rows for frames 1 and 2 (both in the article)."""
+    members = pd.DataFrame([(f, "a", seq) for seq, fs in enumerate(frames_by_seq) for f in fs],
+                           columns=["frame_id", "article_id", "seq"])
+    passages = pd.DataFrame([(f, "a", seq, f"h{seq}") for f in (1, 2) for seq in cued],
+                            columns=["frame_id", "article_id", "seq", "text_hash"])
+    return passages, members, {f"h{seq}" for seq in strong}
+
+
+def _scopes(passages, members, strong, **kw):
+    out = passages.assign(scope=frame_scope(passages, members, strong, **kw))
+    return {(int(f), int(s)): sc for f, s, sc in out[["frame_id", "seq", "scope"]].itertuples(index=False)}
+
+
+def test_evidence_counts_for_the_frame_it_follows_not_every_frame_of_the_article():
+    # title(1), claim of frame 1, evidence, claim of frame 2, background with a cue, evidence after frame 2
+    passages, members, strong = _layout([{1}, {1}, set(), {2}, set(), set()], cued=[1, 2, 4, 5], strong=[2, 5])
+    s = _scopes(passages, members, strong)
+    assert s[(1, 1)] == "own" and s[(1, 2)] == "after"
+    assert s[(2, 2)] is None  # directly before frame 2's claim, but it follows frame 1's claim: frame 1's
+    assert s[(2, 4)] == "after" and s[(1, 4)] is None and s[(1, 5)] is None
+    assert s[(2, 5)] is None  # background (no evidence) breaks the run
+
+
+def test_a_run_of_evidence_after_a_claim_belongs_to_it_even_through_an_evidence_frame():
+    # claim of frame 1 (lead), evidence in an "evidence frame" 3, more evidence, claim of frame 2
+    passages, members, strong = _layout([set(), {1}, {3}, set(), {2}], cued=[2, 3], strong=[2, 3])
+    s = _scopes(passages, members, strong)
+    assert s[(1, 2)] == "after" and s[(1, 3)] == "after"
+    assert s[(2, 3)] is None  # before frame 2's claim, but the passage before it is another frame's
+    # without evidence in between, the run stops
+    passages, members, strong = _layout([set(), {1}, {3}, set(), {2}], cued=[2, 3], strong=[3])
+    s = _scopes(passages, members, strong)
+    assert s[(1, 2)] == "after" and s[(1, 3)] is None
+
+
+def test_evidence_before_a_claim_and_the_headlines_frame():
+    # evidence opens the article body, the claim of frame 2 follows it, more evidence after
+    passages, members, strong = _layout([set(), set(), {2}, set()], cued=[1, 3], strong=[1, 3])
+    s = _scopes(passages, members, strong)
+    assert s[(2, 1)] == "before" and s[(2, 3)] == "after"
+    # frame 1 holds the title: the headline announces what the lead tells, so the lead's evidence is frame 1's
+    passages, members, strong = _layout([{1}, set(), {2}, set()], cued=[1, 3], strong=[1, 3])
+    s = _scopes(passages, members, strong)
+    assert s[(1, 1)] == "after" and s[(2, 1)] is None
+    assert s[(1, 3)] is None and s[(2, 3)] == "after"
+
+
+def test_a_passage_about_the_frames_claim_counts_anywhere_in_the_article():
+    passages, members, strong = _layout([{1}, {1}, set(), {2}, set(), set(), set()], cued=[6], strong=[6])
+    vectors = np.stack([_unit(1, 0, 0), _unit(0, 1, 0)])
+    passages["vector_row"] = [0, 1]  # frame 1's row, frame 2's row of the same passage
+    centroids = {1: _unit(0.9, 0.1, 0), 2: _unit(0.9, 0.1, 0)}
+    s = _scopes(passages, members, strong, vectors=vectors, centroids=centroids, about_threshold=0.75)
+    assert s[(1, 6)] == "about" and s[(2, 6)] is None
