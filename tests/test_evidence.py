@@ -415,6 +415,8 @@ def test_views_and_cli(sample, hashed_sample_db):
     assert list(cue_rows.columns)[:6] == ["passage_id", "article_id", "kind", "subtype", "span", "source"]
     none = sample.query_value("SELECT count(*) FROM evidence_cues WHERE subtype = 'none'")
     assert none > 0
+    scopes = sample.query("SELECT scope, count(*) AS n FROM evidence_items GROUP BY scope")
+    assert set(scopes["scope"]) <= {"own", "after", "before", "about"} and {"own", "after"} <= set(scopes["scope"])
     fe = sample.query("SELECT * FROM frame_evidence")
     assert {"frame_id", "day", "articles", "new_evidence", "anonymous_share"} <= set(fe.columns)
     fid = int(sample.frame_summary().iloc[0]["frame_id"])

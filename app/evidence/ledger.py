@@ -45,7 +45,7 @@ COMMENTARY = re.compile(
     r"academics?|commentators?|historians?|observers?|columnists?|pundits?|fellows?|think[- ]tanks?|"
     r"economists?|lecturers?|consultants?|veterans?)\b", re.I)
 COLUMNS = ["frame_id", "passage_id", "article_id", "published_at", "keys", "strength", "description", "is_new",
-           "repeat_of", "similarity", "how"]
+           "repeat_of", "similarity", "how", "scope"]
 
 
 def _norm(source: str | None) -> str:
@@ -142,8 +142,9 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
                  copies: dict[str, str], threshold: float, memo: dict | None = None) -> pd.DataFrame:
     """Items of one frame's passages, each marked new or repeated.
 
-    ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at),
-    rows aligned with ``vectors`` (unit length); ``cues``: cues by text hash; ``copies``: article -> original;
+    ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at, and
+    ``scope``, why each counts for the frame: :mod:`app.evidence.scope`), rows aligned with ``vectors`` (unit
+    length); ``cues``: cues by text hash; ``copies``: article -> original;
     ``memo``: keys and description by text hash, shared across frames (a passage is in many frames).
     """
     memo = {} if memo is None else memo
@@ -151,6 +152,7 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
     article_ids = passages["article_id"].tolist()
     hashes = passages["text_hash"].tolist()
     published = passages["published_at"].tolist()
+    scopes = passages["scope"].tolist() if "scope" in passages else [None] * len(passages)
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
     roots: list[_Root] = []
@@ -195,10 +197,10 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
             root = len(roots) - 1
             by_hash.setdefault(text_hash, root)
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, True, None,
-                        None, "new"))
+                        None, "new", scopes[i]))
         else:
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, False,
-                        roots[root].passage_id, sim, how))
+                        roots[root].passage_id, sim, how, scopes[i]))
         j = len(item_root)
         if j == len(item_vecs):
             item_vecs = np.concatenate([item_vecs, np.zeros_like(item_vecs)])

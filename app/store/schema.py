@@ -383,5 +383,13 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    15,
+    "why each evidence item counts for its frame",
+    """
+    ALTER TABLE evidence_items ADD COLUMN IF NOT EXISTS scope VARCHAR;
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence")
