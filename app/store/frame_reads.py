@@ -143,7 +143,7 @@ class FrameReads(StoreBase):
                     FROM items WHERE NOT is_new GROUP BY repeat_of)
                 SELECT i.published_at, i.outlet, i.strength, i.description, i.keys,
                        coalesce(r.repeats, 0) AS repeats, coalesce(r.repeat_outlets, 0) AS repeat_outlets,
-                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id
+                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id, i.scope
                 FROM items i LEFT JOIN repeats r ON r.repeat_of = i.passage_id
                 WHERE i.is_new AND {where}
                 ORDER BY i.published_at, i.article_id, i.passage_id""",

@@ -384,6 +384,14 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    15,
+    "why each evidence item counts for its frame",
+    """
+    ALTER TABLE evidence_items ADD COLUMN IF NOT EXISTS scope VARCHAR;
+    """,
+))
+
+MIGRATIONS.append((
     16,
     "the sentence shown beside a frame's label",
     """

@@ -273,13 +273,13 @@ class StageStore(StoreBase):
         return out
 
     def evidence_inputs(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
-        """Passages with evidence cues in every active frame's articles, and the vectors of their texts
-        (``vector_row`` of each passage indexes the matrix)."""
+        """Passages with evidence cues in every active frame's articles (with their place in the article,
+        ``seq``), and the vectors of their texts (``vector_row`` of each passage indexes the matrix)."""
         passages = self._df(
             """WITH cued AS (
                    SELECT DISTINCT text_hash FROM cues
                    WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
-               SELECT fa.frame_id, p.passage_id, p.article_id, p.text_hash, fa.published_at
+               SELECT fa.frame_id, p.passage_id, p.article_id, p.seq, p.text_hash, fa.published_at
                FROM frame_articles fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
                ORDER BY fa.frame_id, fa.published_at, p.article_id, p.passage_id""")
         table = self._arrow(
@@ -291,6 +291,12 @@ class StageStore(StoreBase):
         passages["vector_row"] = passages["text_hash"].map(row_of)
         passages = passages[passages["vector_row"].notna()].astype({"vector_row": "int64"})
         return passages.reset_index(drop=True), list_column_to_matrix(table.column("vector"))
+
+    def frame_positions(self) -> pd.DataFrame:
+        """Where each active frame's passages stand in their articles: frame_id, article_id, seq."""
+        return self._df(
+            """SELECT DISTINCT fp.frame_id, fp.article_id, p.seq FROM frame_passages fp JOIN passages p USING (passage_id)
+               ORDER BY fp.frame_id, fp.article_id, p.seq""")
 
     def replace_evidence(self, items: pd.DataFrame, fingerprints: dict[int, int] | None = None,
                          redo: list[int] | None = None) -> None:

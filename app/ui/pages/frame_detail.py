@@ -100,11 +100,14 @@ st.markdown("**Evidence ledger**: each item the first time it appeared in the fr
 show_weak = st.toggle("Also list named comments and claims from unnamed sources", key=keys.EVIDENCE_ALL)
 shown = web_urls(ledger if show_weak else evidence_items, "url")
 st.dataframe(
-    shown[["published_at", "outlet", "strength", "description", "repeats", "repeat_outlets", "last_repeated", "url"]],
+    shown[["published_at", "outlet", "strength", "description", "scope", "repeats", "repeat_outlets", "last_repeated",
+           "url"]],
     hide_index=True, width="stretch",
     column_config={
         "published_at": st.column_config.DatetimeColumn("first appeared", format="YYYY-MM-DD HH:mm"),
         "description": st.column_config.TextColumn("what", width="large"),
+        "scope": st.column_config.TextColumn("why here", help="own: a passage of the frame; after / before: right "
+                                             "after or before one; about: close to what the frame says"),
         "repeats": st.column_config.NumberColumn("repeated", help="later passages repeating it"),
         "repeat_outlets": st.column_config.NumberColumn("by outlets"),
         "last_repeated": st.column_config.DatetimeColumn("last repeated", format="YYYY-MM-DD"),
