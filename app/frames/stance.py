@@ -127,7 +127,7 @@ _NEGATED = re.compile(r"(?:\b(?:not|never|no\s+longer|hardly|far\s+from|neither|
 _DENY_CUES = ("denies", "disputes")
 
 # -- what attributes a claim -------------------------------------------------------------------------
-_SPEECH = (r"(?<!\bto\s)(?:said|says|say|told|tells|stated|claimed|added|insisted|wrote|tweeted|posted|"
+_SPEECH = (r"(?<!\bto\s)(?<!-)(?:said|says|say|told|tells|stated|claimed|added|insisted|wrote|tweeted|posted|"
            r"reported|argued|alleged|alleges|allege|accused|called|call|described|describes|describe|branded|"
            r"labell?ed|brands|labels|dismissed|dismisses|rejected|rejects|denied|denies|deny|according\s+to|citing|quoted|quoting|warned|believes?|"
            r"suggested|suggests|asserted|asserts|maintained|maintains|contended|contends|charged)")
