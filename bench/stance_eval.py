@@ -32,7 +32,8 @@ from app.frames.stance import STANCES, Passage, article_stance  # noqa: E402
 
 
 def item_passages(item: dict, finder: CueFinder) -> list[Passage]:
-    """The passages of a labelled item, in article order, with their cues: the title is seq 0."""
+    """The passages of a labelled item, in article order, with their cues: the title is seq 0, the passage
+    before (when given) the first paragraph."""
     def passage(seq: int, text: str, in_frame: bool) -> Passage:
         return Passage(f"item:{seq}", seq, text, in_frame, tuple(finder.find(text)))
 
@@ -41,13 +42,14 @@ def item_passages(item: dict, finder: CueFinder) -> list[Passage]:
         if item.get("after"):
             out.append(passage(1, item["after"], False))
         return out
-    out = [passage(2, item["passage"], True)]
+    seq = 2 if item.get("before") else 1  # the frame passage follows the title, or the passage before it
+    out = [passage(seq, item["passage"], True)]
     if item.get("title"):
         out.append(passage(0, item["title"], False))
     if item.get("before"):
         out.append(passage(1, item["before"], False))
     if item.get("after"):
-        out.append(passage(3, item["after"], False))
+        out.append(passage(seq + 1, item["after"], False))
     return out
 
 

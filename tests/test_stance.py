@@ -65,7 +65,8 @@ def test_attributed_quoted_alleged_or_asked_is_reports(text, rule, words):
     ("There is no evidence that the conscripts are cannon fodder.", "There is no evidence"),
     ("The claim that the hospital is a shield is false.", "is false"),
     ("Claims that Orsova hides a famine have been debunked.", "debunked"),
-    ("The so-called ghost fleet is a fiction.", "so-called"),
+    ("The ghost fleet is a fiction.", "is a fiction"),
+    ("The so-called evidence is a handful of old photographs.", "so-called evidence"),
 ])
 def test_own_voice_fact_check_language_rebuts(text, words):
     s = _stance(text)
@@ -85,11 +86,15 @@ def test_a_denial_in_the_lead_rebuts_whoever_says_it():
     _audit(s)
 
 
-def test_a_denial_just_before_the_frame_passage_rebuts():
+def test_a_denial_the_article_opens_with_rebuts_the_frame_told_just_after_it():
     denial = "Orsova's foreign ministry dismissed the reports as a fabrication."
     claim = "Sources briefed on the intelligence said a contingent had crossed the border."
-    assert _stance(claim, before=denial).rule == "denial before"
-    assert _stance(claim, earlier=denial, before="Satellite images showed a camp.").stance == "rebuts"
+    # the first paragraph denies; the frame passage is the next one, or the one after
+    assert _stance(claim, earlier=denial).rule == "denial before"
+    passages = [_p(denial, 1, False), _p("Satellite images showed a camp.", 2, False), _p(claim, 3)]
+    assert article_stance(passages).stance == "rebuts"
+    # a denial further down the article is not what the article opens with
+    assert _stance(claim, before=denial, earlier="The war is in its third year.").stance == "reports"
     s = _stance(claim, before="But first, the weather.", earlier="Filler.", title="Orsova denies sending troops")
     assert s.stance == "reports"  # the title is next to the first paragraph only
 
@@ -130,6 +135,13 @@ def test_a_denial_reported_after_the_claim_does_not_rebut():
     "Orsovan propaganda has praised the men as heroes.",
     "Aid from the coalition was delayed by political disputes.",
     "The recruits lack the technology the sanctions have denied them.",
+    "The activists were denied an attempt to cross the border.",
+    "The president rebuffed a call from his commission to declare an emergency.",
+    "The talks, the so-called six-party talks, failed in 2009.",
+    "The group is made up of seven countries.",
+    "He has built his campaign on attacks on fake news and the press.",
+    "Analysts are skeptical that the talks will bring progress.",
+    "She wrote about his serial lies about the budget.",
 ])
 def test_negations_and_other_senses_are_not_rebuttals(text):
     assert _stance(text).stance != "rebuts", text
@@ -170,9 +182,9 @@ def _bench():
     return module
 
 
-# Measured when the rules were frozen (bench/RESULTS.md): dev 0.960 (the rules were written on it), holdout
-# 0.823 (written after, scored once); the floors sit 0.02 below.
-FLOORS = {"dev": 0.94, "holdout": 0.80}
+# Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.846 (written after the
+# rules were first frozen; 0.823 then); the floors sit 0.02 below.
+FLOORS = {"dev": 0.96, "holdout": 0.82}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

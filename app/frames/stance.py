@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
 RULES_VERSION = 1
@@ -60,14 +61,17 @@ STANCES = ("uses", "reports", "rebuts")
 # -- sentences ----------------------------------------------------------------------------------------
 # A sentence ends at . ! ? (with closing quotes or brackets) before a space and a capital, a digit or an
 # opening quote; abbreviations such as "U.S." and "Sen." stay inside.
-_ABBREV = r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bDr)(?<!\bSt)(?<!\bSen)(?<!\bRep)(?<!\bGen)(?<!\bCol)(?<!\bGov)(?<!\bLt)(?<!\bNo)(?<!\bvs)"
-_SENTENCE_END = re.compile(_ABBREV + r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|[.!?…]+[\"'”’)\]]*\s*$")
+_ABBREV = re.compile(r"(?:^|\W)(?:[A-Z]|Mr|Ms|Mrs|Dr|St|Sen|Rep|Gen|Col|Gov|Lt|No|vs)$")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|[.!?…]+[\"'”’)\]]*\s*$")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=65536)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each sentence of ``text``, whitespace trimmed."""
     spans, pos = [], 0
     for m in _SENTENCE_END.finditer(text):
+        if text[m.start()] == "." and _ABBREV.search(text, max(0, m.start() - 4), m.start()):
+            continue  # "U.S.", "Sen.": not the end of a sentence
         spans.append((pos, m.end()))
         pos = m.end()
     spans.append((pos, len(text)))
@@ -79,7 +83,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             b -= 1
         if b > a:
             out.append((a, b))
-    return out
+    return tuple(out)
 
 
 # -- what calls a claim false -------------------------------------------------------------------------
@@ -89,33 +93,49 @@ _CLAIM = (r"(?:claims?|reports?|reporting|stor(?:y|ies)|allegations?|accusations
 # Fact-check language: the outlet's own judgement when nobody else is credited with it.
 _FACT_CHECK = [
     r"\bthere\s+(?:is|was|has\s+been|have\s+been|were)\s+(?:no|little|scant|not\s+(?:a\s+shred\s+of|any))\s+"
-    r"(?:\w+\s+){0,2}?(?:evidence|proof|sign|indication|basis|record)\b",
+    r"(?:\w+\s+){0,2}?(?:evidence|proof|basis)\b",
     r"\bno\s+(?:credible\s+|independent\s+|hard\s+|real\s+)?(?:evidence|proof)\s+(?:that|to\s+support|to\s+back|"
     r"for|of|supports?|backs?|has\s+been|exists?)\b",
     r"\b(?:without|lacks?|lacking|offered\s+no|provided\s+no|presented\s+no)\s+(?:any\s+)?(?:evidence|proof)\b",
     r"\bfalse(?:ly)?\s+(?:claims?|reports?|stor(?:y|ies)|narratives?|allegations?|assertions?|rumou?rs?|"
     r"information|accusations?|flag|claimed|reported|alleged|suggested|asserted)\b",
-    r"\b(?:debunk\w*|fact[- ]?check\w*|misinformation|disinformation|fake\s+news|myths?|hoax(?:es)?)\b",
+    r"\b(?:debunk\w*|fact[- ]?check\w*|hoax(?:es)?)\b",
     r"\b(?:is|are|was|were|proved|proven|turned\s+out\s+to\s+be|remains?)\s+(?:(?!not\b|never\b)\w+\s+){0,1}?"
-    r"(?:false|untrue|baseless|groundless|unfounded|fabricated|made[- ]up|invented|fiction|a\s+fabrication|"
-    r"a\s+myth|a\s+hoax|a\s+lie|lies|fake|bogus|wrong|nonsense|not\s+true|without\s+(?:foundation|basis))\b",
+    r"(?:false|untrue|baseless|groundless|unfounded|fabricated|made[- ]up(?!\s+of\b)|invented|fiction|a\s+fabrication|"
+    r"a\s+myth|a\s+hoax|a\s+lie|lies|fake|bogus|nonsense|not\s+true|without\s+(?:foundation|basis))\b",
     r"\b(?:no|without)\s+basis\s+in\s+fact\b",
     r"\bnot\s+(?:supported|backed)\s+by\s+(?:the\s+|any\s+)?(?:evidence|facts)\b",
 ]
 # Words that call a claim false or mock it; ``propaganda`` and ``lies`` only where they judge a claim,
 # not where they describe ("Kestrian propaganda", "the border lies along the river").
 _FALSE_WORDS = [
-    r"\b(?:fabricat(?:ed|ion|ions|ing)|baseless|groundless|unfounded|slander(?:ous|s|ed)?|smears?|"
-    r"smear\s+campaign|hoax(?:es)?|nonsense|absurd(?:ity)?|concocted|cooked[- ]up|fairy[- ]tales?|tall\s+tales?|"
-    r"fantas(?:y|ies)|fiction|so-called|falsehoods?|lies|(?:a|the|big|outright|blatant|total)\s+lie|bogus|trumped[- ]up|"
-    r"information\s+war(?:fare)?|psychological\s+warfare|invented\s+by|spread\s+by\s+hostile|peddl(?:ed|ing|es))\b",
+    r"\b(?:fabricat(?:ed|ion|ions|ing)|baseless|groundless|unfounded|slanderous|smear\s+campaign|hoax(?:es)?|"
+    r"concocted|cooked[- ]up|bogus|trumped[- ]up|information\s+war(?:fare)?|psychological\s+warfare|invented\s+by|"
+    r"spread\s+by\s+hostile)\b",
+    # Words that judge a claim only when they are said of it ("the reports are lies", "dismissed as nonsense",
+    # "Lies and propaganda:"), not in passing ("serial lies about her e-mail", "despotic fantasies")
+    r"(?:\b(?:is|are|was|were|be|been|being|as|called|calling|calls|call|dismissed|dismissing|branded|labell?ed|"
+    r"described|denounced|nothing\s+but|pure|mere|sheer|complete|total|utter|outright|blatant|more|just)\s+"
+    r"(?:\w+\s+){0,2}?|^\W*)(?:slander(?:s|ed)?|smears?|nonsense|absurd(?:ity)?|fairy[- ]tales?|tall\s+tales?|"
+    r"fantas(?:y|ies)|fiction|falsehoods?|lies|(?:a|the|big)\s+lie|peddl(?:ed|ing|es)|fake\s+news|myths?|"
+    r"misinformation|disinformation)\b",
     r"\b(?:as|is|are|was|were|be|of|pure|mere|sheer|baseless|hostile|enemy|western|malicious|anti-[\w-]+|"
-    r"smear|lies\s+and|and|called\s+(?:it|them|this)|reptile|puppet)\s+propaganda\b",
+    r"smear|lies\s+and|called\s+(?:it|them|this)|reptile|puppet)\s+propaganda\b",
     r"\bpropaganda\s+(?:campaign|offensive|war|ploy|stunt|exercise|effort)s?\b",
-    r"\bfake(?=\s+(?:news|stor(?:y|ies)|reports?|claims?|allegations?|narratives?|videos?|footage|images?|"
+    # "so-called" mocks a claim ("the so-called 'cannon fodder' story"), not a name ("the so-called six-party
+    # talks", "a so-called megacity")
+    r"\bso-called\s+(?:['‘\"“][^'’\"”]{1,40}['’\"”]\s+)?(?:[\w-]+\s+){0,2}?(?:evidence|revelations?|claims?|reports?|"
+    r"stor(?:y|ies)|proof|facts?|experts?|allegations?|accusations?|exposés?|scoops?|witness(?:es)?|"
+    r"intelligence|leaks?)\b",
+    r"\bfake(?=\s+(?:stor(?:y|ies)|reports?|claims?|allegations?|narratives?|videos?|footage|images?|"
     r"photos?|documents?|evidence)\b)",
     r"\b(?:is|are|was|were)\s+fake\b",
 ]
+# A word every fact-check or false-word pattern holds: sentences without one are not searched further.
+_ANY_WORD = re.compile(r"evidence|proof|sign|indication|basis|record|false|debunk|fact|misinform|disinform|fake|myth|"
+                       r"hoax|true|baseless|groundless|unfounded|fabricat|made|invent|fiction|lie|bogus|"
+                       r"nonsense|foundation|support|back|slander|smear|absurd|concoct|cooked|fair|tale|fantas|"
+                       r"so-called|trumped|information\s+war|psycholog|hostile|peddl|propaganda", re.I)
 _LIES_AS_VERB = re.compile(r"^\s+(?:in|at|on|with|ahead|behind|beyond|between|within|near|along|across|under|"
                            r"over|outside|inside|just|about|to|dormant|idle|buried|the|some|only|less|more|north|"
                            r"south|east|west)\b", re.I)
@@ -195,10 +215,19 @@ def _cues_in(cues, a: int, b: int) -> list:
     return [c for c in cues if a <= c.start < b]
 
 
-def _triggers(text: str, a: int, b: int, cues) -> list[_Trigger]:
-    """Rebuttal triggers in the sentence text[a:b]: fact-check language, false-words, denial cues."""
+def _triggers(text: str, a: int, b: int, cues) -> tuple[_Trigger, ...]:
+    """Rebuttal triggers in the sentence text[a:b]: fact-check language, false-words, denial cues (the same
+    text is read once per build: an article's passages recur in every frame it is in)."""
+    return _triggers_cached(text, a, b, tuple(cues))
+
+
+@lru_cache(maxsize=262144)
+def _triggers_cached(text: str, a: int, b: int, cues: tuple) -> tuple[_Trigger, ...]:
     s = text[a:b]
     here = _cues_in(cues, a, b)
+    denials = [c for c in here if c.kind == "stance" and c.subtype in _DENY_CUES]
+    if not denials and not _ANY_WORD.search(s):
+        return ()  # most sentences: none of the words any rule needs
     attributed = _attributed(s, here)
     found: list[_Trigger] = []
     taken: list[tuple[int, int]] = []
@@ -208,13 +237,13 @@ def _triggers(text: str, a: int, b: int, cues) -> list[_Trigger]:
             return
         if kind != "denial" and _NEGATED.search(s[:start]):
             return
-        quoted = _in_quotes(s, start, end)
+        quoted = _in_quotes(s, start, end) or _inside_quotation(text, a + start)
         att = force_attributed if force_attributed is not None else (attributed or quoted)
         taken.append((start, end))
         found.append(_Trigger(kind, a + start, a + end, s[start:end], att, speaker))
 
-    for c in here:
-        if c.kind == "stance" and c.subtype in _DENY_CUES and not _not_a_denial(text, c):
+    for c in denials:
+        if not _not_a_denial(text, c):
             add("denial", c.start - a, c.end - a, c.source, force_attributed=True if c.source else attributed)
     for m in _FACT_CHECK_RE.finditer(s):
         add("fact-check", m.start(), m.end())
@@ -223,22 +252,45 @@ def _triggers(text: str, a: int, b: int, cues) -> list[_Trigger]:
             continue
         add("false", m.start(), m.end())
     found.sort(key=lambda t: t.start)
-    return found
+    return tuple(found)
 
 
 _TRANSITIVE = re.compile(r"^\s+(?:the|that|this|these|those|it|its|their|his|her|claims?|reports?|whether|such|"
                          r"any|an?|accounts?|allegations?|by|as)\b", re.I)
 
 
-_DEPRIVE = re.compile(r"^\s+(?:him|her|them|us|me)\b", re.I)
+_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+$", re.I)  # "activists were denied an attempt"
+_DEPRIVE = re.compile(r"^\s+(?:(?:him|her|them|us|me)\b|(?:[\w'’-]+\s+){0,3}?(?:access|asylum|entry|visas?|permits?|"
+                      r"permission|bail|benefits|funding|service|a\s+platform|the\s+right)\b)", re.I)
+
+
+_REBUFF = re.compile(r"^(?:rebuffed|refuted)$", re.I)
+_CLAIM_OBJECT = re.compile(r"^\s+(?:the\s+|these\s+|those\s+|such\s+|any\s+)?(?:[\w'’-]+\s+){0,2}?(?:reports?|claims?|"
+                           r"allegations?|suggestions?|accounts?|accusations?|stor(?:y|ies)|charges?|it|this|that)\b",
+                           re.I)
+_REBUTTING_DISPUTE = re.compile(r"^(?:disput|contest|cast|challeng|(?:were|was|are|is)\s+misleading)", re.I)
 
 
 def _not_a_denial(text: str, cue) -> bool:
-    """A ``disputes`` cue that is the noun ("delayed by political disputes"), with no object or agent after
-    it; a ``denies`` cue that means deprive ("the technology the sanctions have denied him")."""
-    if cue.subtype == "disputes" and cue.span.lower().startswith("disput"):
-        return not _TRANSITIVE.match(text[cue.end:])
-    return cue.subtype == "denies" and cue.span.lower().startswith("den") and bool(_DEPRIVE.match(text[cue.end:]))
+    """Cues that are not a rebuttal: doubt ("skeptical", "questioned whether", "doubt that": a dispute that
+    stops short of saying the claim is wrong), the noun "disputes" ("delayed by political disputes", no
+    object or agent after it), and "denied" meaning deprived ("the technology the sanctions have denied
+    him")."""
+    if _REBUFF.match(cue.span) and not _CLAIM_OBJECT.match(text[cue.end:]):
+        return True  # "rebuffed a call from his commission", "Rebuffed by Congress"
+    if cue.subtype == "disputes":
+        if not _REBUTTING_DISPUTE.match(cue.span):
+            return True
+        return cue.span.lower().startswith("disput") and not _TRANSITIVE.match(text[cue.end:])
+    return cue.subtype == "denies" and cue.span.lower().startswith("den") and (
+        bool(_DEPRIVE.match(text[cue.end:])) or bool(_PASSIVE.search(text, max(0, cue.start - 12), cue.start)))
+
+
+def _inside_quotation(text: str, position: int) -> bool:
+    """Whether ``position`` of a passage is inside a quotation that may span sentences: an odd number of
+    straight double quotes before it, or more curly openings than closings."""
+    before = text[:position]
+    return before.count('"') % 2 == 1 or before.count("“") > before.count("”")
 
 
 def _speaker(text: str, a: int, b: int, cues) -> str | None:
@@ -318,7 +370,7 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
         neighbours.append((after, spans[0]))
     for other, (a, b) in neighbours:
         for t in _triggers(other.text, a, b, other.cues):
-            if t.kind in ("fact-check", "false") and not t.attributed:
+            if t.kind == "fact-check" and not t.attributed:
                 return _result("rebuts", passage, "fact-check", other, (t.start, t.end))
     # 2. a denial in the lead
     lead = sentences[0]
@@ -330,6 +382,8 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
     #    lead answers it ("But officials say ...")
     if not _CONTRAST.search(text[lead[0]:lead[1]]):
         for other in (before, earlier, title if passage.seq == 1 else None):
+            if other is None or other.seq > 1:
+                continue  # only a denial the article opens with (its title or first paragraph)
             t = _first_trigger(other)
             if t is not None:
                 return _result("rebuts", passage, "denial before", other, (t.start, t.end), t.speaker)

@@ -39,21 +39,25 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
     todo = rows if redo is None else rows[rows["frame_id"].isin(set(redo))]
     cues = store.cues_by_text(todo["text_hash"].unique().tolist()) if len(todo) else {}
     out = []
-    groups = todo.groupby("frame_id", sort=True)
-    progress("stance", 0, groups.ngroups)
-    for i, (frame_id, frame_rows) in enumerate(groups):
-        articles: dict[str, list[Passage]] = {}
-        for r in frame_rows.itertuples(index=False):
-            articles.setdefault(r.article_id, []).append(
-                Passage(r.passage_id, int(r.seq), r.text, bool(r.in_frame), tuple(cues.get(r.text_hash, ()))))
+    # Plain lists: one pass, no per-row pandas access. Rows come ordered by frame and article.
+    columns = {c: todo[c].tolist() for c in ("frame_id", "article_id", "passage_id", "seq", "text", "text_hash",
+                                             "in_frame")}
+    passages = [Passage(pid, int(seq), text, bool(inside), tuple(cues.get(h, ())))
+                for pid, seq, text, h, inside in zip(columns["passage_id"], columns["seq"], columns["text"],
+                                                      columns["text_hash"], columns["in_frame"])]
+    frames: dict[int, dict[str, list[Passage]]] = {}
+    for frame_id, article_id, passage in zip(columns["frame_id"], columns["article_id"], passages):
+        frames.setdefault(int(frame_id), {}).setdefault(article_id, []).append(passage)
+    progress("stance", 0, len(frames))
+    for i, (frame_id, articles) in enumerate(sorted(frames.items())):
         for article_id, s in frame_stances(articles).items():
-            out.append((int(frame_id), article_id, s.stance, s.rule, s.passage_id, s.cue_text, s.cue_passage_id,
+            out.append((frame_id, article_id, s.stance, s.rule, s.passage_id, s.cue_text, s.cue_passage_id,
                         s.cue_start, s.cue_end, s.speaker))
-        if i % PROGRESS_EVERY == 0 or i + 1 == groups.ngroups:
-            progress("stance", i + 1, groups.ngroups)
+        if i % PROGRESS_EVERY == 0 or i + 1 == len(frames):
+            progress("stance", i + 1, len(frames))
     table = pd.DataFrame(out, columns=STANCE_COLUMNS).astype(
         {"frame_id": "int32", "cue_start": "Int32", "cue_end": "Int32"})
     store.replace_stances(table, fingerprints, redo)
     counts = store.stance_counts()
-    store.finish_run(run_id, {**counts, "frames": len(fingerprints), "decided": groups.ngroups})
+    store.finish_run(run_id, {**counts, "frames": len(fingerprints), "decided": len(frames)})
     return counts.get("rebuts", 0), False
