@@ -10,42 +10,46 @@
   "fabricated", "baseless", "slander", "so-called"), or fact-check language ("there is no evidence that",
   "false claim", "debunked"), near the frame's passage.
 
-How it is decided, in order, for each of the article's passages in the frame (its *lead* is its first
-sentence, where news tells a paragraph's point):
+How it is decided, in order, for the article's first passage in the frame (its *lead* is its first
+sentence, where news tells a paragraph's point); docs/stance.md says the same in plain words:
 
-1. **Own-voice rebuttal** (rule ``fact-check``): fact-check language or a word calling the claim false,
-   not attributed to anyone (no attribution cue or speech verb in its sentence, not inside quotation
-   marks), in the passage, in the last sentence of the passage before it or the first sentence of the
-   one after it: ``rebuts``.
-2. **Denial in the lead** (rule ``denial``): the passage's lead holds a denial, a dispute or a word
-   calling the claim false, whoever says it ("The foreign ministry dismissed the reports as a
-   fabrication"): the frame is told as the object of the denial, ``rebuts``.
-3. **Distanced claim, then a denial** (rule ``distanced``): the lead distances itself from the claim
-   ("so-called", "claimed that", "alleged", "rumours") and the next sentence (in the passage or the next
-   passage) denies it: ``rebuts``.
-4. Otherwise the passage carries the frame. Its lead is ``reports`` (rule ``attributed``, ``quoted``,
-   ``allegation`` or ``question``) when it attributes the claim, quotes it, calls it an allegation or
-   asks it; else ``uses`` (rule ``own voice``). A denial reported elsewhere in the passage or next to it
-   ("Pyongyang has denied the reports", after a sentence that tells the frame) does not make a rebuttal:
-   the article tells the frame and gives the other side.
+1. **Own-voice rebuttal** (rule ``fact-check``): fact-check language not attributed to anyone (no
+   attribution cue or speech verb in its sentence, not inside quotation marks) in the passage or in the
+   adjacent sentence of the passage before or after it; or, in the passage, a false-word where it judges a
+   claim ("the reports are lies", "pure propaganda"): ``rebuts``.
+2. **Denial in the lead** (rule ``denial``): the lead holds a denial, a dispute that says the claim is wrong
+   or a false-word, whoever says it ("The foreign ministry dismissed the reports as a fabrication"): the
+   frame is told as the thing denied, ``rebuts``.
+3. **The article opens with a denial** (rule ``denial before``): its first paragraph (or its title, for a
+   frame passage that is the first paragraph) holds a denial and the frame passage is one of the
+   ``DENIAL_WINDOW`` passages after it, unless the lead answers it ("But officials say ..."): ``rebuts``.
+4. **Distanced claim, then a denial** (rule ``distanced``): the lead distances itself from the claim
+   ("so-called", "claimed that", "rumours") and the next sentence denies it: ``rebuts``.
+5. Otherwise the passage carries the frame. Its lead is ``reports`` (rule ``attributed``, ``quoted``,
+   ``allegation``, ``unverified`` or ``question``) when it attributes the claim, quotes it, calls it an
+   allegation, says it is unverified or asks it; else ``uses`` (rule ``own voice``). A denial reported
+   after the frame is told ("Pyongyang has denied the reports") does not make a rebuttal: the article
+   tells the frame and gives the other side.
 
-The article's stance is that of its first passage in the frame (the title first): news states its
-point first, so a state-media article that opens with a denial rebuts the frame even if it later
-restates the claim, and an article that opens with the claim carries it even if it later reports the
-denial. Every result keeps the passage that decided it, the rule, and the triggering words with their
-character span in that passage (``cue_text``, ``cue_start``, ``cue_end``; a trigger in a neighbouring
-passage names that passage).
+A frame most of whose articles rebut it is itself a denial: its rebuttals are ``reports`` (rule ``denial
+frame``, :func:`frame_stances`). The article's stance is that of its first passage in the frame (the title
+first): news states its point first. Every result keeps the passage that decided it, the rule, and the
+triggering words with their character span (``cue_text``, ``cue_start``, ``cue_end`` in
+``cue_passage_id``, the deciding passage or a neighbour).
 
-Negation is respected ("did not deny", "the images were not fabricated", "far from baseless" are not
-rebuttals); so are the cue rules' own negations and conditionals.
+Negation and other senses are respected ("did not deny", "not fabricated", "far from baseless", "the
+border lies along the river", "Kestrian propaganda", "political disputes", "denied him access", "were
+denied entry"); so are the cue rules' own negations and conditionals. Doubt ("skeptical", "questioned
+whether") is not denial.
 
 Known blind spots (figures in bench/RESULTS.md, labelled set in bench/stance/): the rules read English
-only; a passage is judged by its sentences, not by which sentence holds the frame's wording, so a
-denial of something else in the lead of a frame passage counts as a rebuttal of the frame; an article
-whose first frame passage is a rebuttal but which later tells the frame in its own voice is a rebuttal;
-irony without a marker word ("the brave journalists' latest revelation") is read literally; a denial by
-the article's own government voiced as plain fact ("Our soldiers are all at home.") is ``uses`` of that
-other claim, not a rebuttal of the frame.
+only; which sentence of a passage holds the frame's wording is not known, so a denial of something else
+in the lead of a frame passage counts as a rebuttal of the frame (the main error on real news, where
+about half of the rebuttals found are right); an article whose first frame passage is a rebuttal but
+which later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence
+says otherwise") and irony are read literally; a denial by the article's own government voiced as plain
+fact ("Our soldiers are all at home.") is not read as a rebuttal. Sentences are split by a small rule
+here (abbreviations such as "U.S." and "Sen." kept inside).
 """
 
 from __future__ import annotations
