@@ -223,6 +223,12 @@ def test_rebuttals_are_left_out_of_spread_claims_and_lineage(hashed_sample_db_co
         spread = s.query("SELECT * FROM frame_spread")
         assert spread["rebuttals"].sum() == len(rebuts)
         assert spread.loc[spread["adoption_rank"].isna(), "articles"].eq(0).all()
+        # the frame page's list: each rebuttal with its trigger words and the passage holding them
+        fid = int(rebuts["frame_id"].value_counts().index[0])
+        listed = s.frame_rebuttals(fid)
+        assert len(listed) == (rebuts["frame_id"] == fid).sum()
+        assert listed["cue_text"].notna().all() and listed["passage"].notna().all()
+        assert all(c in p for c, p in zip(listed["cue_text"], listed["passage"]))
         # the rows say what decided them
         decided = rebuts.dropna(subset=["cue_text"])
         texts = dict(s.query("SELECT passage_id, text FROM passages").itertuples(index=False))
