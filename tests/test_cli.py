@@ -37,8 +37,8 @@ def test_ingest_build_frames_export(tmp_path, monkeypatch):
         assert col in table.column_names
     r = _run("export", "frame_timeline", "--db", db)
     df = pd.read_csv(pd.io.common.StringIO(r.output))
-    assert list(df.columns) == ["frame_id", "outlet", "day", "articles"]
-    assert df["articles"].sum() == table.num_rows
+    assert list(df.columns) == ["frame_id", "outlet", "day", "articles", "rebuttals"]
+    assert df["articles"].sum() + df["rebuttals"].sum() == table.num_rows
     r = _run("status", "--db", db)
     assert json.loads(r.output)["interrupted_build_pending"] is False
 

@@ -152,6 +152,11 @@ def frame_ledger(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def frame_rebuttals(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_rebuttals(frame_id, filters)
+
+
+@st.cache_data(show_spinner=False)
 def frame_evidence(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_evidence(frame_id, filters)
 
