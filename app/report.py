@@ -24,7 +24,7 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts import PALETTE, chart_title, timeline_figure
+from app.charts import PALETTE, chart_title, plotly_text, timeline_figure
 from app.evidence.measures import grew_without_evidence
 from app.spread import period_first_movers
 from app.store import Filters, Store
@@ -88,7 +88,8 @@ def report_period(store: Store, start: dt.date | None, end: dt.date | None, toda
 
 
 def _wrap(label: str, width: int = 38) -> str:
-    return "<br>".join(textwrap.wrap(str(label), width)[:2])
+    """A label on at most two lines of a chart, escaped (Plotly reads HTML in titles and labels)."""
+    return "<br>".join(plotly_text(line) for line in textwrap.wrap(str(label), width)[:2])
 
 
 def _layout(fig: go.Figure, title: str, caption: str, height: int = HEIGHT) -> go.Figure:
@@ -191,8 +192,9 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
                                                  "url"]]
         rep.charts.append(Chart(name, fig, (
             f"Timeline of frame #{r.frame_id}: one row per outlet in order of adoption, one mark per day with articles; "
-            f"{timeline['outlet'].nunique()} outlets, {int(timeline['articles'].sum())} articles, "
-            f"{len(events)} new evidence items marked as stars."), name + ".csv"))
+            f"{int((timeline['articles'] > 0).groupby(timeline['outlet']).any().sum())} outlets, "
+            f"{int(timeline['articles'].sum())} articles, {len(events)} new evidence items marked as stars, "
+            f"{int(timeline['rebuttals'].sum())} articles that rebut the frame marked x."), name + ".csv"))
 
     for name, table in rep.tables.items():
         path = out / f"{name}.csv"

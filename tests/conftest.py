@@ -22,12 +22,14 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 
 # Tests marked with one of these are left out of the fast tier (`python -m pytest -m fast`); the rest are
 # marked `fast` here. A plain `python -m pytest` runs everything.
-SLOWER_TIERS = ("integration", "browser", "corpus", "slow")
+SLOWER_TIERS = ("integration", "browser", "corpus", "slow", "reliability")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if "/tests/reliability/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.reliability)
         if not any(item.get_closest_marker(name) for name in SLOWER_TIERS):
             item.add_marker(pytest.mark.fast)
 
@@ -129,3 +131,11 @@ def plotly_values(v) -> list:
 
         return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
     return list(v)
+
+
+def frame_telling(store, phrase: str) -> int:
+    """The active frame that tells ``phrase`` most: the one holding the most passages that contain it (found
+    by its passages, not by its label, which depends on the label rules and on how frames were merged)."""
+    return int(store.query_value(
+        """SELECT frame_id FROM frame_passages WHERE text ILIKE '%' || ? || '%'
+           GROUP BY frame_id ORDER BY count(*) DESC, frame_id LIMIT 1""", [phrase]))

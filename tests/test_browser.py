@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.store import Store
+from tests.conftest import frame_telling
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +61,9 @@ def test_timeline_renders_in_a_real_browser(server):
     url, db = server
     r = Store.open_read(db)
     summary = r.frame_summary()
+    fid = frame_telling(r, "cannon fodder")
     r.close()
-    row = summary[summary["label"].str.contains("cannon fodder")].iloc[0]
-    fid = int(row["frame_id"])
+    row = summary.set_index("frame_id").loc[fid]
     r = Store.open_read(db)
     marks = len(r.frame_timeline(fid))
     ledger = r.frame_ledger(fid)

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app.frames.stories import frames_by_story
 from app.store import Filters, Store
 from app.ui import keys
-from tests.conftest import HASHED_MODEL, plotly_values
+from tests.conftest import HASHED_MODEL, frame_telling, plotly_values
 
 PAGES = "app/ui/pages/"
 
@@ -89,8 +89,7 @@ def test_search_by_meaning_finds_paraphrases_and_frames_like_the_sentence(real_a
     assert len(hits) == 50
     assert (hits["similarity"].diff().dropna() <= 1e-6).all()  # best first
     assert hits["text"].str.contains("cannon fodder|expendable", case=False).head(5).any()
-    summary = _read(app_env, lambda r: r.frame_summary())
-    cannon = int(summary[summary["label"].str.contains("cannon fodder")].iloc[0]["frame_id"])
+    cannon = _read(app_env, lambda r: frame_telling(r, "cannon fodder"))
     assert cannon in like["frame_id"].head(3).tolist()
 
 

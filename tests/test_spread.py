@@ -51,8 +51,10 @@ def test_adoption_table_agrees_with_the_frame_articles(built):
     summary = built.frame_summary()
     for row in summary.head(5).itertuples():
         spread = frame_adoption(built.outlet_firsts([row.frame_id]))
-        arts = built.frame_articles(row.frame_id)
+        every = built.frame_articles(row.frame_id)
+        arts = every[every["stance"] != "rebuts"]  # only articles that carry the frame spread it
         assert spread["articles"].sum() == len(arts) == row.articles
+        assert (every["stance"] == "rebuts").sum() == row.rebuttals
         assert len(spread) == row.outlets
         assert spread.iloc[0]["outlet"] == row.first_outlet and spread.iloc[0]["lag_hours"] == 0
         assert (spread["independent_articles"] <= spread["articles"]).all()
@@ -63,7 +65,9 @@ def test_adoption_table_agrees_with_the_frame_articles(built):
         assert daily["cumulative_outlets"].iloc[-1] == row.outlets
         assert daily["articles"].sum() == row.articles
         view = built.query("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
-        assert view["outlet"].tolist() == spread["outlet"].tolist()
+        adopted = view[view["adoption_rank"].notna()]
+        assert adopted["outlet"].tolist() == spread["outlet"].tolist()
+        assert view["rebuttals"].sum() == row.rebuttals
 
 
 def test_spread_command(built, hashed_sample_db):

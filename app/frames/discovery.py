@@ -260,16 +260,20 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
         near_centres /= np.maximum(np.linalg.norm(near_centres, axis=1, keepdims=True), 1e-9)
         group = fragments(near_centres, vectors.mean(axis=0) if mean is None else mean, fragment_threshold)[group]
     n_groups = int(group.max()) + 1 if len(group) else 0
-    # Every text joins the frame of its nearest kept cluster when close enough to that cluster's centre
-    # (texts of clusters too narrow to be frames may join here); boilerplate and templates stay out.
+    # A merged frame's centre is the mean of the texts of its clusters; then every text joins the frame whose
+    # centre is nearest when close enough (texts of clusters too narrow to be frames may join here, and a
+    # text at the edge of one cluster may move to the frame it is closer to); boilerplate and templates
+    # stay out.
     in_boiler = np.r_[boiler, False][text_labels]  # index -1 reads the appended False
-    nearest_kept, near_score = nearest(x, kept_centres)
-    row_group = np.where((near_score >= threshold) & ~in_boiler & ~is_template,
-                         np.r_[group, -1][nearest_kept], -1)
+    cluster_group = np.full(n, -1, dtype=np.int64)
+    cluster_group[keep] = group
+    member_group = np.r_[cluster_group, -1][text_labels]
     centres = np.zeros((n_groups, x.shape[1]), dtype=np.float32)
-    member = row_group >= 0
-    np.add.at(centres, row_group[member], x[member])
+    member = member_group >= 0
+    np.add.at(centres, member_group[member], x[member])
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
+    best, near_score = nearest(x, centres)
+    row_group = np.where((near_score >= threshold) & ~in_boiler & ~is_template, best, -1)
     # A frame must still be told widely after merging.
     ok = _spread_ok(row_group[to_row], article_ids, outlet_ids, n_groups, min_articles, min_outlets)
     remap = np.full(n_groups, -1, dtype=np.int64)

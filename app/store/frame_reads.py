@@ -14,7 +14,8 @@ class FrameReads(StoreBase):
     def frame(self, frame_id: int) -> dict | None:
         df = self._df(
             """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.label AS generated_label, f.kind,
-                      f.phrases, f.status, f.exemplar_passage_id, p.text AS exemplar, p.article_id AS exemplar_article_id,
+                      f.phrases, f.status, f.exemplar_passage_id, f.exemplar_sentence, p.text AS exemplar,
+                      p.article_id AS exemplar_article_id,
                       a.url AS exemplar_url, o.name AS exemplar_outlet
                FROM frames f
                LEFT JOIN passages p ON p.passage_id = f.exemplar_passage_id
@@ -29,11 +30,19 @@ class FrameReads(StoreBase):
         row["phrases"] = list(row["phrases"]) if row["phrases"] is not None else []
         return row
 
+    def frame_sentences(self) -> dict[int, str]:
+        """The sentence shown beside each active frame's label (its label in use), by frame id."""
+        return dict(self._exec("""SELECT frame_id, exemplar_sentence FROM frames
+                                  WHERE status = 'active' AND exemplar_sentence IS NOT NULL""").fetchall())
+
     def frame_summary(self, filters: Filters = Filters()) -> pd.DataFrame:
-        """One row per active frame with articles in the filtered range, busiest first."""
+        """One row per active frame with articles that carry it in the filtered range, busiest first; with the
+        articles that rebut it (``rebuttals``), which the counts and the first outlet leave out."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_articles WHERE {where}),
+            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE {where}),
+               reb AS (SELECT frame_id, count(*) AS rebuttals FROM frame_articles
+                       WHERE stance = 'rebuts' AND {where} GROUP BY frame_id),
                ranked AS (
                    SELECT frame_id, outlet, article_id,
                           row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
@@ -43,28 +52,33 @@ class FrameReads(StoreBase):
                           min(published_at) AS first_seen, max(published_at) AS last_seen
                    FROM fa GROUP BY frame_id)
                SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, agg.articles, agg.outlets,
-                      agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id, agg.last_seen
+                      agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id, agg.last_seen,
+                      coalesce(reb.rebuttals, 0) AS rebuttals
                FROM frames f JOIN agg USING (frame_id)
                JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+               LEFT JOIN reb ON reb.frame_id = f.frame_id
                WHERE f.status = 'active'
                ORDER BY agg.articles DESC, f.frame_id""",
-            params,
+            [*params, *params],
         )
 
     def frame_weekly(self, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
             f"""SELECT frame_id, date_trunc('week', published_at)::DATE AS week, count(*) AS articles
-                FROM frame_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
+                FROM frame_claim_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
             params,
         )
 
     def frame_timeline(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
-        """Per outlet and day: articles, and how many of them are syndicated copies."""
+        """Per outlet and day: articles that carry the frame, how many of them are syndicated copies, and the
+        articles that rebut it (``rebuttals``; not in ``articles``)."""
         where, params = filters.where()
         return self._df(
-            f"""SELECT outlet, CAST(published_at AS DATE) AS day, count(*) AS articles,
-                       count(*) FILTER (WHERE NOT independent) AS copies
+            f"""SELECT outlet, CAST(published_at AS DATE) AS day,
+                       count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts') AS articles,
+                       count(*) FILTER (WHERE NOT independent AND stance IS DISTINCT FROM 'rebuts') AS copies,
+                       count(*) FILTER (WHERE stance = 'rebuts') AS rebuttals
                 FROM frame_articles_copies
                 WHERE frame_id = ? AND {where} GROUP BY ALL ORDER BY day, outlet""",
             [frame_id, *params],
@@ -74,7 +88,7 @@ class FrameReads(StoreBase):
         """The articles behind one mark of the timeline: a frame, an outlet, a day (UTC)."""
         return self._df(
             """SELECT fa.published_at, fa.title, fa.url, fa.passages, fa.independent,
-                      oa.url AS copy_of, fa.article_id
+                      oa.url AS copy_of, fa.stance, fa.article_id
                FROM frame_articles_copies fa LEFT JOIN articles oa ON oa.article_id = fa.original_id
                WHERE fa.frame_id = ? AND fa.outlet = ? AND CAST(fa.published_at AS DATE) = ?
                ORDER BY fa.published_at, fa.article_id""",
@@ -83,7 +97,7 @@ class FrameReads(StoreBase):
     def frame_articles(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
-            f"""SELECT article_id, published_at, outlet, title, url, score, passages FROM frame_articles
+            f"""SELECT article_id, published_at, outlet, title, url, score, passages, stance FROM frame_articles
                 WHERE frame_id = ? AND {where} ORDER BY published_at, article_id""",
             [frame_id, *params],
         )
@@ -104,7 +118,7 @@ class FrameReads(StoreBase):
         return self._df(
             f"""WITH fa AS (
                     SELECT article_id, outlet, CAST(published_at AS DATE) AS day, independent
-                    FROM frame_articles_copies WHERE frame_id = ? AND {where}),
+                    FROM frame_claim_articles WHERE frame_id = ? AND {where}),
                 firsts AS (SELECT outlet, min(day) AS day FROM fa GROUP BY outlet),
                 days AS (SELECT day, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles
                          FROM fa GROUP BY day),
@@ -137,7 +151,7 @@ class FrameReads(StoreBase):
                     FROM items WHERE NOT is_new GROUP BY repeat_of)
                 SELECT i.published_at, i.outlet, i.strength, i.description, i.keys,
                        coalesce(r.repeats, 0) AS repeats, coalesce(r.repeat_outlets, 0) AS repeat_outlets,
-                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id
+                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id, i.scope
                 FROM items i LEFT JOIN repeats r ON r.repeat_of = i.passage_id
                 WHERE i.is_new AND {where}
                 ORDER BY i.published_at, i.article_id, i.passage_id""",
@@ -145,10 +159,13 @@ class FrameReads(StoreBase):
         )
 
     def frame_evidence(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
-        """Per day: articles, new and repeated evidence items, share of articles resting on anonymous sources."""
+        """Per day: articles carrying the frame (rebuttals left out, as in every count), new and repeated
+        evidence items (from any of the frame's articles: a denial or an admission inside a rebuttal is
+        evidence too), share of articles resting on anonymous sources."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_articles WHERE frame_id = ? AND {where}),
+            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE frame_id = ? AND {where}),
+                every AS (SELECT article_id FROM frame_articles WHERE frame_id = ? AND {where}),
                 days AS (
                     SELECT CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
                            count(*) FILTER (WHERE s.anonymous AND NOT s.attributed) AS anonymous_only
@@ -157,13 +174,13 @@ class FrameReads(StoreBase):
                     SELECT CAST(e.published_at AS DATE) AS day,
                            count(*) FILTER (WHERE e.is_new AND e.strength = 'evidence') AS new_evidence,
                            count(*) FILTER (WHERE NOT e.is_new AND e.strength = 'evidence') AS repeated_evidence
-                    FROM evidence_items e WHERE e.frame_id = ? AND e.article_id IN (SELECT article_id FROM fa)
+                    FROM evidence_items e WHERE e.frame_id = ? AND e.article_id IN (SELECT article_id FROM every)
                     GROUP BY ALL)
-                SELECT d.day, d.articles, coalesce(i.new_evidence, 0) AS new_evidence,
-                       coalesce(i.repeated_evidence, 0) AS repeated_evidence, d.anonymous_only,
-                       round(d.anonymous_only / d.articles, 3) AS anonymous_share
-                FROM days d LEFT JOIN items i USING (day) ORDER BY d.day""",
-            [frame_id, *params, frame_id],
+                SELECT day, coalesce(d.articles, 0) AS articles, coalesce(i.new_evidence, 0) AS new_evidence,
+                       coalesce(i.repeated_evidence, 0) AS repeated_evidence, coalesce(d.anonymous_only, 0) AS anonymous_only,
+                       round(coalesce(d.anonymous_only, 0) / greatest(d.articles, 1), 3) AS anonymous_share
+                FROM days d FULL OUTER JOIN items i USING (day) ORDER BY day""",
+            [frame_id, *params, frame_id, *params, frame_id],
         )
 
     def frame_compare(self, frame_ids: list[int], filters: Filters = Filters()) -> pd.DataFrame:
@@ -173,7 +190,7 @@ class FrameReads(StoreBase):
             f"""SELECT fa.frame_id, date_trunc('week', fa.published_at)::DATE AS week, count(*) AS articles,
                        count(*) FILTER (WHERE fa.independent) AS independent_articles,
                        count(DISTINCT fa.outlet) AS outlets
-                FROM frame_articles_copies fa
+                FROM frame_claim_articles fa
                 WHERE fa.frame_id IN (SELECT unnest(?::INTEGER[])) AND {where}
                 GROUP BY ALL ORDER BY fa.frame_id, week""",
             [list(frame_ids), *params])
@@ -194,7 +211,7 @@ class FrameReads(StoreBase):
         hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
         before = lo - (hi - lo)
         return self._df(
-            """WITH fa AS (SELECT * FROM frame_articles_copies),
+            """WITH fa AS (SELECT * FROM frame_claim_articles),
                 cur AS (
                     SELECT fa.frame_id, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles,
                            count(DISTINCT outlet) AS outlets,
@@ -225,7 +242,8 @@ class FrameReads(StoreBase):
     def outlet_firsts(self, frame_ids: list[int] | None = None, filters: Filters = Filters()) -> pd.DataFrame:
         """Each outlet's first appearance in each frame (of ``frame_ids``; None: every active frame) within
         the filters: when, its articles and independent articles (not syndicated copies), its first article
-        and that article's URL; with the frame's label and kind. Adoption order, lag and first movers are
+        and that article's URL; with the frame's label and kind. Only articles that carry the frame count
+        (``frame_claim_articles``): an outlet that only rebuts a frame has not adopted it. Adoption order, lag and first movers are
         derived from it in :mod:`app.spread`."""
         where, params = filters.where()
         only = "" if frame_ids is None else "AND frame_id IN (SELECT unnest(?::INTEGER[]))"
@@ -234,7 +252,7 @@ class FrameReads(StoreBase):
                     SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
                            count(*) FILTER (WHERE independent) AS independent_articles,
                            arg_min(article_id, (published_at, article_id)) AS first_article_id
-                    FROM frame_articles_copies WHERE {where} {only} GROUP BY frame_id, outlet)
+                    FROM frame_claim_articles WHERE {where} {only} GROUP BY frame_id, outlet)
                 SELECT per.*, a.url AS first_article_url, coalesce(f.user_label, f.label) AS label, f.kind
                 FROM per JOIN frames f USING (frame_id) LEFT JOIN articles a ON a.article_id = per.first_article_id
                 ORDER BY frame_id, first_seen, outlet""",

@@ -440,5 +440,122 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    14,
+    "stance of each article toward each frame; spread claims read only articles that carry the frame",
+    """
+    CREATE TABLE article_stance (
+        frame_id INTEGER NOT NULL,
+        article_id VARCHAR NOT NULL,
+        stance VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        passage_id VARCHAR,
+        cue_text VARCHAR,
+        cue_passage_id VARCHAR,
+        cue_start INTEGER,
+        cue_end INTEGER,
+        speaker VARCHAR,
+        PRIMARY KEY (frame_id, article_id)
+    );
+    CREATE OR REPLACE VIEW frame_articles AS
+    SELECT af.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, af.score,
+           af.passages, a.title, s.stance
+    FROM resolved_article_frames af
+    JOIN frames f USING (frame_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    LEFT JOIN article_stance s ON s.frame_id = af.frame_id AND s.article_id = af.article_id
+    WHERE f.status = 'active';
+    -- The one place that says which articles count for a frame's spread claims (first seen, first movers,
+    -- adoption order and lag, lineage, counts): those that use or report the frame, not its rebuttals.
+    CREATE VIEW frame_claim_articles AS
+    SELECT * FROM frame_articles_copies WHERE stance IS DISTINCT FROM 'rebuts';
+    CREATE OR REPLACE VIEW frame_timeline AS
+    SELECT frame_id, outlet, CAST(published_at AS DATE) AS day,
+           count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts') AS articles,
+           count(*) FILTER (WHERE stance = 'rebuts') AS rebuttals
+    FROM frame_articles
+    GROUP BY ALL;
+    CREATE OR REPLACE VIEW frame_summary AS
+    WITH ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+        FROM frame_claim_articles
+    ), agg AS (
+        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
+               min(published_at) AS first_seen, max(published_at) AS last_seen
+        FROM frame_claim_articles GROUP BY frame_id
+    ), reb AS (
+        SELECT frame_id, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY frame_id
+    )
+    SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
+           coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
+           agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals, sf.story_id
+    FROM frames f
+    LEFT JOIN agg USING (frame_id)
+    LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+    LEFT JOIN reb ON reb.frame_id = f.frame_id
+    LEFT JOIN story_frames sf ON sf.frame_id = f.frame_id
+    WHERE f.status = 'active';
+    CREATE OR REPLACE VIEW story_summary AS
+    WITH members AS (
+        SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
+        FROM frames f JOIN story_frames sf USING (frame_id) JOIN stories s USING (story_id)
+        WHERE f.status = 'active' AND s.status = 'active'
+    ), frame_size AS (
+        SELECT m.story_id, m.frame_id, m.label, count(fa.article_id) AS articles
+        FROM members m LEFT JOIN frame_claim_articles fa USING (frame_id) GROUP BY ALL
+    ), largest AS (
+        SELECT story_id, frame_id, label,
+               row_number() OVER (PARTITION BY story_id ORDER BY articles DESC, frame_id) AS rn
+        FROM frame_size
+    ), agg AS (
+        SELECT m.story_id, count(DISTINCT m.frame_id) AS frames, count(DISTINCT fa.article_id) AS articles,
+               count(DISTINCT fa.outlet) AS outlets, min(fa.published_at) AS first_seen,
+               max(fa.published_at) AS last_seen
+        FROM members m LEFT JOIN frame_claim_articles fa USING (frame_id) GROUP BY m.story_id
+    )
+    SELECT a.story_id, l.label, l.frame_id AS largest_frame_id, a.frames, a.articles, a.outlets,
+           a.first_seen, a.last_seen
+    FROM agg a JOIN largest l ON l.story_id = a.story_id AND l.rn = 1;
+    CREATE OR REPLACE VIEW frame_spread AS
+    WITH start AS (
+        SELECT frame_id, min(published_at) AS frame_first_seen FROM frame_claim_articles GROUP BY frame_id
+    ), per_outlet AS (
+        SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
+               count(*) FILTER (WHERE independent) AS independent_articles
+        FROM frame_claim_articles GROUP BY frame_id, outlet
+    ), adopted AS (
+        SELECT p.frame_id, p.outlet, p.first_seen,
+               round(date_diff('second', s.frame_first_seen, p.first_seen) / 3600.0, 1) AS lag_hours,
+               p.articles, p.independent_articles,
+               row_number() OVER (PARTITION BY p.frame_id ORDER BY p.first_seen, p.outlet) AS adoption_rank
+        FROM per_outlet p JOIN start s USING (frame_id)
+    ), reb AS (
+        SELECT frame_id, outlet, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY ALL
+    )
+    SELECT frame_id, outlet, a.first_seen, a.lag_hours, coalesce(a.articles, 0) AS articles,
+           coalesce(a.independent_articles, 0) AS independent_articles, a.adoption_rank,
+           coalesce(r.rebuttals, 0) AS rebuttals
+    FROM adopted a FULL OUTER JOIN reb r USING (frame_id, outlet);
+    """,
+))
+
+MIGRATIONS.append((
+    15,
+    "why each evidence item counts for its frame",
+    """
+    ALTER TABLE evidence_items ADD COLUMN IF NOT EXISTS scope VARCHAR;
+    """,
+))
+
+MIGRATIONS.append((
+    16,
+    "the sentence shown beside a frame's label",
+    """
+    ALTER TABLE frames ADD COLUMN IF NOT EXISTS exemplar_sentence VARCHAR;
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence", "story_summary")

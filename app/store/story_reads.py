@@ -11,11 +11,11 @@ from app.store.filters import Filters
 class StoryReads(StoreBase):
     def story_summary(self, filters: Filters = Filters()) -> pd.DataFrame:
         """One row per active story with articles in the filtered range, busiest first: the columns of the
-        public view ``story_summary``, counted over the filtered articles; the label is that of the story's
-        largest frame in the range."""
+        public view ``story_summary``, counted over the filtered articles that carry a frame (rebuttals
+        left out, as in every count); the label is that of the story's largest frame in the range."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_articles WHERE {where}),
+            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE {where}),
                members AS (
                    SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
                    FROM frames f JOIN story_frames sf USING (frame_id) JOIN stories s USING (story_id)
