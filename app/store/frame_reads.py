@@ -35,20 +35,21 @@ class FrameReads(StoreBase):
         return self._df(
             f"""WITH fa AS (SELECT * FROM frame_articles WHERE {where}),
                ranked AS (
-                   SELECT frame_id, outlet, article_id,
+                   SELECT frame_id, outlet, article_id, published_at,
                           row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
-                   FROM fa),
+                   FROM frame_claim_articles WHERE {where}),
                agg AS (
                    SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
-                          min(published_at) AS first_seen, max(published_at) AS last_seen
+                          max(published_at) AS last_seen
                    FROM fa GROUP BY frame_id)
                SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, agg.articles, agg.outlets,
-                      agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id, agg.last_seen
+                      r.published_at AS first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+                      agg.last_seen
                FROM frames f JOIN agg USING (frame_id)
-               JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+               LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
                WHERE f.status = 'active'
                ORDER BY agg.articles DESC, f.frame_id""",
-            params,
+            params + params,
         )
 
     def frame_weekly(self, filters: Filters = Filters()) -> pd.DataFrame:
@@ -210,12 +211,12 @@ class FrameReads(StoreBase):
                 firsts AS (SELECT frame_id, min(published_at) AS first_seen,
                                   arg_min(outlet, (published_at, article_id)) AS first_outlet,
                                   arg_min(article_id, (published_at, article_id)) AS first_article_id
-                           FROM fa GROUP BY frame_id)
+                           FROM frame_claim_articles GROUP BY frame_id)
                SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, c.articles,
                       c.independent_articles, c.outlets, coalesce(p.previous_articles, 0) AS previous_articles,
                       coalesce(e.new_evidence, 0) AS new_evidence, coalesce(e.repeated_evidence, 0) AS repeated_evidence,
                       c.anonymous_only, x.first_seen, x.first_outlet, x.first_article_id
-               FROM cur c JOIN frames f USING (frame_id) JOIN firsts x USING (frame_id)
+               FROM cur c JOIN frames f USING (frame_id) LEFT JOIN firsts x USING (frame_id)
                LEFT JOIN prev p USING (frame_id) LEFT JOIN ev e USING (frame_id)
                WHERE f.status = 'active'
                ORDER BY c.articles DESC, f.frame_id""",
@@ -226,7 +227,8 @@ class FrameReads(StoreBase):
         """Each outlet's first appearance in each frame (of ``frame_ids``; None: every active frame) within
         the filters: when, its articles and independent articles (not syndicated copies), its first article
         and that article's URL; with the frame's label and kind. Adoption order, lag and first movers are
-        derived from it in :mod:`app.spread`."""
+        derived from it in :mod:`app.spread`. Only the articles a claim may rest on count (view
+        ``frame_claim_articles``: the core from the onset on, dates not flagged)."""
         where, params = filters.where()
         only = "" if frame_ids is None else "AND frame_id IN (SELECT unnest(?::INTEGER[]))"
         return self._df(
@@ -234,7 +236,7 @@ class FrameReads(StoreBase):
                     SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
                            count(*) FILTER (WHERE independent) AS independent_articles,
                            arg_min(article_id, (published_at, article_id)) AS first_article_id
-                    FROM frame_articles_copies WHERE {where} {only} GROUP BY frame_id, outlet)
+                    FROM frame_claim_articles WHERE {where} {only} GROUP BY frame_id, outlet)
                 SELECT per.*, a.url AS first_article_url, coalesce(f.user_label, f.label) AS label, f.kind
                 FROM per JOIN frames f USING (frame_id) LEFT JOIN articles a ON a.article_id = per.first_article_id
                 ORDER BY frame_id, first_seen, outlet""",

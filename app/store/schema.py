@@ -385,3 +385,104 @@ MIGRATIONS.append((
 
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence")
+
+MIGRATIONS.append((
+    13,
+    "onsets: core and precursor articles, where each date came from, date flags and corrections",
+    """
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS date_source VARCHAR DEFAULT 'unknown';
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS original_published_at TIMESTAMP;
+    CREATE SEQUENCE date_correction_ids;
+    CREATE TABLE date_corrections (
+        correction_id BIGINT PRIMARY KEY DEFAULT nextval('date_correction_ids'),
+        canonical_url VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        published_at TIMESTAMP NOT NULL,
+        note VARCHAR,
+        corrected_by VARCHAR,
+        corrected_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE date_flags (
+        article_id VARCHAR NOT NULL,
+        frame_id INTEGER,
+        reason VARCHAR NOT NULL,
+        detail VARCHAR
+    );
+    CREATE TABLE frame_onsets (
+        frame_id INTEGER PRIMARY KEY,
+        onset_article_id VARCHAR,
+        onset_at TIMESTAMP,
+        onset_outlet VARCHAR,
+        basis VARCHAR NOT NULL,
+        core_threshold FLOAT,
+        core_articles INTEGER NOT NULL,
+        precursors INTEGER NOT NULL,
+        flagged INTEGER NOT NULL
+    );
+    CREATE TABLE frame_article_roles (
+        frame_id INTEGER NOT NULL,
+        article_id VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        score FLOAT,
+        core BOOLEAN NOT NULL,
+        date_flagged BOOLEAN NOT NULL,
+        counts BOOLEAN NOT NULL,
+        PRIMARY KEY (frame_id, article_id)
+    );
+    -- The one place that says which of a frame's articles a claim about its spread rests on (first seen,
+    -- first outlet, adoption order and lag, first movers, lineage): the core from the onset on, dates not
+    -- flagged (app.frames.onsets decides ``counts``). Articles the onsets stage has not seen yet count.
+    CREATE VIEW frame_claim_articles AS
+    SELECT fa.*
+    FROM frame_articles_copies fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
+    WHERE coalesce(r.counts, TRUE);
+    CREATE VIEW frame_precursors AS
+    SELECT r.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, r.score, r.core,
+           r.date_flagged, a.title, fo.onset_at,
+           date_diff('day', a.published_at, fo.onset_at) AS days_before_onset
+    FROM frame_article_roles r
+    JOIN frames f USING (frame_id)
+    JOIN frame_onsets fo USING (frame_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    WHERE r.role = 'precursor' AND f.status = 'active';
+    CREATE OR REPLACE VIEW frame_summary AS
+    WITH ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+        FROM frame_claim_articles
+    ), agg AS (
+        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets, max(published_at) AS last_seen
+        FROM frame_articles GROUP BY frame_id
+    ), firsts AS (
+        SELECT frame_id, min(published_at) AS first_seen FROM frame_claim_articles GROUP BY frame_id
+    )
+    SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
+           coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
+           firsts.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+           agg.last_seen, f.exemplar_passage_id,
+           fo.basis AS onset_basis, fo.precursors, fo.flagged AS flagged_dates
+    FROM frames f
+    LEFT JOIN agg USING (frame_id)
+    LEFT JOIN firsts USING (frame_id)
+    LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+    LEFT JOIN frame_onsets fo ON fo.frame_id = f.frame_id
+    WHERE f.status = 'active';
+    CREATE OR REPLACE VIEW frame_spread AS
+    WITH fa AS (
+        SELECT frame_id, article_id, outlet, published_at, independent FROM frame_claim_articles
+    ), start AS (
+        SELECT frame_id, min(published_at) AS frame_first_seen FROM fa GROUP BY frame_id
+    ), per_outlet AS (
+        SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
+               count(*) FILTER (WHERE independent) AS independent_articles
+        FROM fa GROUP BY frame_id, outlet
+    )
+    SELECT p.frame_id, p.outlet, p.first_seen,
+           round(date_diff('second', s.frame_first_seen, p.first_seen) / 3600.0, 1) AS lag_hours,
+           p.articles, p.independent_articles,
+           row_number() OVER (PARTITION BY p.frame_id ORDER BY p.first_seen, p.outlet) AS adoption_rank
+    FROM per_outlet p JOIN start s USING (frame_id);
+    """,
+))
+
+PUBLIC_VIEWS = PUBLIC_VIEWS + ("frame_precursors", "frame_claim_articles")

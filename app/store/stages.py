@@ -156,9 +156,11 @@ class StageStore(StoreBase):
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
     def lineage_inputs(self, model: str) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
-        """Everything lineage needs, in three queries: every active frame's articles, the texts of those
-        articles, and every frame passage with its vector (rows aligned with the matrix)."""
-        articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_articles")
+        """Everything lineage needs, in three queries: every active frame's articles that a claim about its
+        spread may rest on (view ``frame_claim_articles``: the core from the onset on, dates not flagged),
+        the texts of those articles, and their frame passages with their vectors (rows aligned with the
+        matrix)."""
+        articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_claim_articles")
         texts = dict(self._exec(
             """SELECT article_id, coalesce(text, '') FROM articles
                WHERE article_id IN (SELECT DISTINCT article_id FROM article_frames)""").fetchall())
@@ -166,6 +168,7 @@ class StageStore(StoreBase):
             """SELECT pf.frame_id, p.article_id, p.passage_id, e.vector
                FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
                JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               SEMI JOIN frame_claim_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
                WHERE f.status = 'active' ORDER BY pf.frame_id, p.passage_id""",
             [model],
         )

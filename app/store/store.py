@@ -5,6 +5,7 @@
 * :mod:`app.store.corpus`: outlets, articles, rejects, passages, vectors;
 * :mod:`app.store.stages`: inputs and outputs of the frames, copies, lineage, cues and evidence stages;
 * :mod:`app.store.edits`: frame edits by hand and frame history;
+* :mod:`app.store.onsets`: onsets, date flags and date corrections;
 * :mod:`app.store.frame_reads` and :mod:`app.store.corpus_reads`: what the dashboard, CLI and report read.
 """
 
@@ -15,11 +16,12 @@ from app.store.corpus_reads import EXPORTABLE, CorpusReads
 from app.store.edits import EditStore
 from app.store.filters import Filters
 from app.store.frame_reads import FrameReads
+from app.store.onsets import OnsetStore
 from app.store.stages import StageStore
 
 __all__ = ["EXPORTABLE", "Filters", "Store"]
 
 
-class Store(CorpusStore, StageStore, EditStore, FrameReads, CorpusReads):
+class Store(CorpusStore, StageStore, EditStore, FrameReads, CorpusReads, OnsetStore):
     """One database, every job; handed its connection (``Store(conn)``, ``Store.memory()``,
     ``Store.open_read(path)``, ``Store.write(path)``)."""
