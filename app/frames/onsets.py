@@ -337,3 +337,43 @@ def date_flags(articles: pd.DataFrame) -> pd.DataFrame:
             rows.append({"article_id": r.article_id, "frame_id": None, "reason": "refers to a later date",
                          "detail": f"{when.isoformat()}: {sentence}"})
     return pd.DataFrame(rows, columns=FLAG_COLUMNS).astype({"frame_id": "Int32"})
+
+
+# -- corrections -----------------------------------------------------------------------------------------
+
+CORRECTION_COLUMNS = ["canonical_url", "url", "published_at", "note", "corrected_by", "corrected_at"]
+
+
+class CorrectionProblem(ValueError):
+    pass
+
+
+def corrections(table: pd.DataFrame, by: str, when: dt.datetime) -> pd.DataFrame:
+    """Date corrections from a user's table (columns url, published_at, optionally note): each URL in its
+    canonical form (so it finds the article however the address was written), the date parsed as at
+    ingest (to UTC), with who made the correction and when. Raises :class:`CorrectionProblem` naming every
+    bad row."""
+    from app.ingest.normalize import RecordProblem, canonical_url, parse_date
+
+    missing = {"url", "published_at"} - set(table.columns)
+    if missing:
+        raise CorrectionProblem(f"needs the columns url and published_at; missing {', '.join(sorted(missing))}; "
+                                f"found {', '.join(map(str, table.columns)) or '(none)'}")
+    rows, problems = [], []
+    for i, r in enumerate(table.to_dict("records"), start=2):  # row 1 is the header
+        url = str(r.get("url") or "").strip()
+        try:
+            if not url:
+                raise RecordProblem("no url")
+            canon = canonical_url(url)
+            published = parse_date(r.get("published_at"))
+        except (RecordProblem, ValueError) as exc:
+            problems.append(f"row {i}: {exc}")
+            continue
+        note = r.get("note")
+        rows.append({"canonical_url": canon, "url": url, "published_at": published,
+                     "note": None if note is None or (isinstance(note, float) and pd.isna(note)) or note == ""
+                     else str(note), "corrected_by": by, "corrected_at": when})
+    if problems:
+        raise CorrectionProblem("; ".join(problems))
+    return pd.DataFrame(rows, columns=CORRECTION_COLUMNS)
