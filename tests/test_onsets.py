@@ -341,3 +341,64 @@ def test_dates_load_corrects_a_date_that_survives_a_rebuild_and_a_reingest(hashe
     bad.write_text("url,when\nhttps://x.com/a,2020-01-01\n")
     out = runner.invoke(main, ["dates", "--db", str(db), "--load", str(bad)])
     assert out.exit_code != 0 and "url and published_at" in out.output
+
+
+def test_a_flagged_date_gets_one_mark_naming_every_reason():
+    from app.spread import flag_marks
+
+    flags = pd.DataFrame({"article_id": ["a", "a", "b"],
+                          "reason": ["refers to a later date", "apart in time", "crawl date"], "detail": ""})
+    assert flag_marks(flags) == {"a": "⚠ refers to a later date; apart in time", "b": "⚠ crawl date"}
+    assert flag_marks(flags.iloc[:0]) == {}
+
+
+def test_the_frame_page_states_the_basis_and_lists_the_earlier_similar_passages(monkeypatch, hashed_sample_db_copy):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app.ui import keys
+    from tests.conftest import HASHED_MODEL, ROOT
+
+    db = hashed_sample_db_copy
+    r = Store.open_read(db)
+    row = r.query("SELECT frame_id, precursors FROM frame_summary WHERE precursors > 0 "
+                  "ORDER BY precursors DESC, frame_id LIMIT 1").iloc[0]
+    frame_id, n = int(row["frame_id"]), int(row["precursors"])
+    basis = basis_line(r.frame_onset(frame_id))
+    r.close()
+    monkeypatch.setenv("NARRATIVES_DB", str(db))
+    monkeypatch.setenv("NARRATIVES_MODEL", HASHED_MODEL)
+    monkeypatch.chdir(db.parent)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params[keys.FRAME] = str(frame_id)
+    at.run()
+    at.switch_page("app/ui/pages/frame_detail.py").run()
+    assert not at.exception, at.exception
+    assert basis.startswith("First seen: ") and f"{n} earlier similar passage" in basis
+    from app.ui.text import md
+
+    assert md(basis) in [m.value for m in at.markdown]
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith(f"Earlier similar passages ({n})") for label in labels), labels
+    assert n in [len(d.value) for d in at.dataframe]
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def test_the_weekly_report_states_the_basis_of_each_first_seen(hashed_sample_db, tmp_path):
+    from app.report import build_report
+
+    r = Store.open_read(hashed_sample_db)
+    try:
+        end = r.query_value("SELECT max(published_at) FROM articles").date()
+        rep = build_report(r, end - dt.timedelta(days=6), end, tmp_path, 48, images=False)
+        onsets = r.frame_onsets().set_index("frame_id")
+    finally:
+        r.close()
+    top = rep.tables["top_frames"]
+    assert len(top) and top["first_seen_basis"].str.startswith("First seen: ").all()
+    for row in top.itertuples():
+        assert row.first_seen_basis == basis_line(onsets.loc[row.frame_id].to_dict() | {"frame_id": row.frame_id})
+    assert "first_seen_basis" in (tmp_path / "report.html").read_text()
