@@ -238,7 +238,7 @@ _DATE_TEXT = (r"(?P<month>January|February|March|April|May|June|July|August|Sept
               r"(?:,?\s+(?P<year>(?:19|20)\d{2})\b)?")
 # A verb in the past tense: a word ending in -ed that is not a plan ("scheduled", "expected"), or a common
 # irregular past form.
-_PAST = (r"(?:(?!(?:scheduled|planned|expected|slated|proposed|postponed|intended|supposed|needed|wanted|"
+_PAST = (r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeing )(?:(?!(?:scheduled|planned|expected|slated|proposed|postponed|intended|supposed|needed|wanted|"
          r"delayed|timed|billed|aimed|designed|hoped|anticipated)\b)[a-z]+ed|said|told|met|wrote|sent|made|took|"
          r"gave|began|spoke|held|fired|was|were|did|had|went|came|left|saw|led|won|lost|struck|shot|fell|rose|"
          r"broke|threw|drew|flew|hit|put|set off|tweeted|blew)")
@@ -253,12 +253,13 @@ _UPDATED = re.compile(r"\b(?:Updated|Update|UPDATE|UPDATED):?\s+(?:[Oo]n\s+)?" +
 _FUTURE = re.compile(
     r"\b(?:will|won't|shall|would|could|might|should|must|going to|plans?|planned|planning|scheduled|"
     r"expected|expects|set to|slated|due|deadline|upcoming|next|until|till|ahead of|intends?|proposed|if|"
-    r"unless|tentatively|is to|are to|expires?|impending|forthcoming|coming)\b|'ll\b", re.I)
+    r"unless|tentatively|is to|are to|was to|were to|to be|expires?|impending|forthcoming|coming|starting|"
+    r"beginning|before|ahead|annually|every|holds|ends|is on|are on|being)\b|'ll\b", re.I)
 _MAY = re.compile(r"\bmay\b")  # the modal, not the month
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[A-Z\"“‘(])|\n")
 # A date without a year is read as after publication only when it falls within this many days after it
 # ("On August 8, Trump said" in an article dated July 6); otherwise as the last such day before it.
-YEARLESS_AHEAD_DAYS = 45
+YEARLESS_AHEAD_DAYS = 30
 
 
 def _sentences(text: str):

@@ -17,7 +17,7 @@ from app.stages.common import Progress, no_progress
 from app.store import Store
 
 # Bump when the rules change: the stage then runs again on an unchanged database.
-ONSETS_VERSION = 1
+ONSETS_VERSION = 2
 
 
 def onsets_stage(store: Store, progress: Progress = no_progress, force: bool = False) -> tuple[int, bool]:
