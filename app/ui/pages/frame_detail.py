@@ -89,9 +89,11 @@ if not timeline.empty:
             st.session_state[keys.MARK_DAY] = days[0]
         mark_day = m2.selectbox("Day", days, key=keys.MARK_DAY, format_func=lambda d: f"{d:%d %b %Y}")
         behind = web_urls(cache.frame_articles_at(v, frame_id, mark_outlet, mark_day), "url", "copy_of")
-        st.dataframe(behind[["published_at", "title", "url", "passages", "independent", "copy_of"]], hide_index=True,
-                     width="stretch", key=keys.MARK_TABLE, column_config={
+        behind["date"] = [marks.get(a, "") for a in behind["article_id"]]
+        st.dataframe(behind[["published_at", "date", "title", "url", "passages", "independent", "copy_of"]],
+                     hide_index=True, width="stretch", key=keys.MARK_TABLE, column_config={
                          "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
+                         "date": st.column_config.TextColumn("date flag"),
                          "url": st.column_config.LinkColumn("article"),
                          "passages": st.column_config.NumberColumn("passages in the frame"),
                          "independent": st.column_config.CheckboxColumn("independent"),
