@@ -291,6 +291,9 @@ def test_first_seen_adoption_and_lineage_inputs_rest_on_the_core_from_the_onset_
     assert precursors["article_id"].tolist() == ["early"] and precursors["days_before_onset"].iloc[0] > 500
     assert set(store.query("SELECT article_id FROM frame_precursors")["article_id"]) == {"early"}
     assert store.frame_onset(1)["onset_outlet"] in {"V", "C"}
+    # Lineage traces among the same articles: the precursor is nobody's source.
+    articles, _, _, _ = store.lineage_inputs("m")
+    assert sorted(articles["article_id"]) == ["a", "b", "c", "d"]
     store.close()
 
 
