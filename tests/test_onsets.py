@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
-from app.frames import onsets as rules
 from app.frames.onsets import (CorrectionProblem, basis_line, core_threshold, corrections, date_flags, frame_onset,
                                frame_onsets, later_dates, sustained_onset, time_outliers)
 from app.ingest.normalize import ColumnMap, RecordProblem, normalise, url_date
