@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+# The legend of the timeline's mark for days with articles that rebut the frame.
+REBUTS = "rebuts the frame"
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -37,21 +39,32 @@ def _count_ticks(values) -> dict:
 
 
 def adoption_order(timeline: pd.DataFrame) -> list[str]:
-    """Outlets by the day they first carried the frame (ties by name)."""
+    """Outlets by the day they first carried the frame (ties by name); outlets that only rebutted it
+    (``rebuttals`` and no ``articles``) after them, by the day of their first rebuttal."""
     if timeline.empty:
         return []
-    first = timeline.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])
-    return first["outlet"].tolist()
+    carried = timeline[timeline["articles"] > 0] if "rebuttals" in timeline else timeline
+    first = carried.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])
+    order = first["outlet"].tolist()
+    if "rebuttals" in timeline:
+        only = timeline[~timeline["outlet"].isin(order)]
+        order += only.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])["outlet"].tolist()
+    return order
 
 
 def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
                     events: pd.DataFrame | None = None) -> go.Figure:
-    """One row per outlet, in order of adoption (first at the top); one mark per day with articles
-    (``timeline``: outlet, day, articles, copies). Days with only syndicated copies get open marks.
+    """One row per outlet, in order of adoption (first at the top); one mark per day with articles that
+    carry the frame (``timeline``: outlet, day, articles, copies, and optionally rebuttals). Days with only
+    syndicated copies get open marks. Days with articles that rebut the frame get an x of their own
+    ("rebuts the frame"); an outlet that only rebutted it has a row below the adopters and no other mark.
     ``events`` (published_at, outlet, description): new-evidence items, drawn as one star per outlet and
     day (larger for more items) on the outlet's row."""
     order = adoption_order(timeline)
     fig = go.Figure()
+    rebuttals = timeline[timeline["rebuttals"] > 0] if "rebuttals" in timeline else timeline.iloc[0:0]
+    if "rebuttals" in timeline:
+        timeline = timeline[timeline["articles"] > 0]
     if not timeline.empty:
         df = timeline.copy()
         df["day"] = pd.to_datetime(df["day"])
@@ -76,6 +89,15 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
                 hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s), %{customdata[1]} copies"
                               "<extra></extra>",
             ))
+    if not rebuttals.empty:
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(rebuttals["day"]), y=rebuttals["outlet"], mode="markers", name=REBUTS,
+            marker=dict(symbol="x", size=9 + 3 * rebuttals["rebuttals"].clip(upper=5), color=PALETTE[4],
+                        line=dict(width=1, color=PALETTE[4])),
+            customdata=rebuttals[["rebuttals"]].to_numpy(),
+            hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s) rebut the frame (denial or "
+                          "fact-check; not counted as spread)<extra></extra>",
+        ))
     if events is not None and not events.empty:
         # One star per outlet and day, sized by how many new evidence items it brought.
         ev = events[events["outlet"].isin(order)].assign(day=lambda d: pd.to_datetime(d["published_at"]).dt.normalize())

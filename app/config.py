@@ -55,7 +55,7 @@ class Settings:
     min_frame_anchoring: float = 0.6
     discovery_iterations: int = 3
     frame_match_threshold: float = 0.85
-    label_phrases: int = 3
+    label_phrases: int = 3  # phrases kept per frame (frames.phrases): its label and the runner-ups
     # Copies (syndication).
     copy_threshold: float = 0.55
     copy_max_group: int = 200
@@ -68,6 +68,9 @@ class Settings:
     seed_min_passages: int = 1
     # Evidence: an item repeats an earlier one of the same kind when their passages are this similar.
     evidence_repeat_threshold: float = 0.4
+    # Evidence: a cued passage elsewhere in an article counts for a frame when it is this close to the frame's
+    # centre (its own passages and their neighbours always count; app/evidence/scope.py).
+    evidence_about_threshold: float = 0.75
     sample: Path = SAMPLE_PATH
     extra: dict = field(default_factory=dict)
 

@@ -197,8 +197,9 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
                                                  "url"]]
         rep.charts.append(Chart(name, fig, (
             f"Timeline of frame #{r.frame_id}: one row per outlet in order of adoption, one mark per day with articles; "
-            f"{timeline['outlet'].nunique()} outlets, {int(timeline['articles'].sum())} articles, "
-            f"{len(events)} new evidence items marked as stars."), name + ".csv"))
+            f"{int((timeline['articles'] > 0).groupby(timeline['outlet']).any().sum())} outlets, "
+            f"{int(timeline['articles'].sum())} articles, {len(events)} new evidence items marked as stars, "
+            f"{int(timeline['rebuttals'].sum())} articles that rebut the frame marked x."), name + ".csv"))
 
     for name, table in rep.tables.items():
         path = out / f"{name}.csv"

@@ -36,6 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import normalise_rows
+from embeddings.cachefiles import making, private_name
 
 OPSET = 17
 RECIPE = 3  # bump when the export changes, so caches of older exports are not reused
@@ -66,23 +67,27 @@ def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, quantize:
     target = out / ("model-int8.onnx" if quantize else "model.onnx")
     if target.exists():
         return target
-    out.mkdir(parents=True, exist_ok=True)
-    fp32 = out / "model.onnx"
-    if not fp32.exists():
-        _export_fp32(model_dir, fp32)
-        _fuse(model_dir, fp32)
-    if quantize:
-        try:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-        except ImportError as exc:
-            raise _missing("onnxruntime") from exc
-        tmp = target.with_suffix(".tmp.onnx")
-        tanh = out / "model-tanh-gelu.onnx"
-        _tanh_gelu(fp32, tanh)
-        quantize_dynamic(str(tanh), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": 1})  # fused ops carry no inferred types: float
-        os.replace(tmp, target)
-        tanh.unlink()
+    with making(out):  # one process exports; another waits here, then finds the files whole
+        if target.exists():
+            return target
+        fp32 = out / "model.onnx"
+        if not fp32.exists():
+            tmp = private_name(fp32)
+            _export_fp32(model_dir, tmp)
+            _fuse(model_dir, tmp)
+            os.replace(tmp, fp32)
+        if quantize:
+            try:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+            except ImportError as exc:
+                raise _missing("onnxruntime") from exc
+            tmp = private_name(target)
+            tanh = private_name(out / "model-tanh-gelu.onnx")
+            _tanh_gelu(fp32, tanh)
+            quantize_dynamic(str(tanh), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             extra_options={"DefaultTensorType": 1})  # fused ops carry no inferred types: float
+            os.replace(tmp, target)
+            tanh.unlink()
     return target
 
 
@@ -137,7 +142,7 @@ def _export_fp32(model_dir: Path, dest: Path) -> None:
                                                                   "token_type_ids": axes, "last_hidden_state": axes},
                 opset_version=OPSET, dynamo=False,
             )
-        shutil.move(str(tmp), dest)
+        shutil.move(str(tmp), dest)  # dest is a private name; the caller publishes it with os.replace
     (dest.parent / "source.json").write_text(json.dumps({"model_dir": str(model_dir), "opset": OPSET}))
 
 

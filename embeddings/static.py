@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import normalise_rows
+from embeddings.cachefiles import making, private_name
 from embeddings.onnx import model_fingerprint
 
 
@@ -30,6 +31,13 @@ def distill(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, dim: int
     target = Path(cache_dir) / f"{model_dir.name}-{model_fingerprint(model_dir)}" / f"static-{dim}.npz"
     if target.exists():
         return target
+    with making(target.parent):  # one process distils; another waits, then loads the finished file
+        if target.exists():
+            return target
+        return _distill(model_dir, target, dim, batch)
+
+
+def _distill(model_dir: Path, target: Path, dim: int, batch: int) -> Path:
     import torch
     from sklearn.decomposition import PCA
     from transformers import AutoModel, AutoTokenizer
@@ -50,7 +58,7 @@ def distill(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, dim: int
     weights = np.log1p(np.arange(vocab, dtype=np.float32) + 1)[:, None]
     reduced *= weights
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp.npz")
+    tmp = private_name(target)
     np.savez(tmp, vectors=reduced)
     os.replace(tmp, target)
     return target

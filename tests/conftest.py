@@ -22,12 +22,14 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 
 # Tests marked with one of these are left out of the fast tier (`python -m pytest -m fast`); the rest are
 # marked `fast` here. A plain `python -m pytest` runs everything.
-SLOWER_TIERS = ("integration", "browser", "corpus", "slow")
+SLOWER_TIERS = ("integration", "browser", "corpus", "slow", "reliability")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if "/tests/reliability/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.reliability)
         if not any(item.get_closest_marker(name) for name in SLOWER_TIERS):
             item.add_marker(pytest.mark.fast)
 

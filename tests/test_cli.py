@@ -37,8 +37,8 @@ def test_ingest_build_frames_export(tmp_path, monkeypatch):
         assert col in table.column_names
     r = _run("export", "frame_timeline", "--db", db)
     df = pd.read_csv(pd.io.common.StringIO(r.output))
-    assert list(df.columns) == ["frame_id", "outlet", "day", "articles"]
-    assert df["articles"].sum() == table.num_rows
+    assert list(df.columns) == ["frame_id", "outlet", "day", "articles", "rebuttals"]
+    assert df["articles"].sum() + df["rebuttals"].sum() == table.num_rows
     r = _run("status", "--db", db)
     assert json.loads(r.output)["interrupted_build_pending"] is False
 
@@ -112,3 +112,112 @@ def test_python_dash_m_runs_the_cli():
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert "ingest" in out.stdout and "spread" in out.stdout
+
+
+def test_failed_ingest_into_a_new_path_makes_no_database(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    db = tmp_path / "new.duckdb"
+    r = CliRunner().invoke(main, ["ingest", str(bad), "--db", str(db)])
+    assert r.exit_code != 0
+    assert "no database was made" in r.output
+    assert not db.exists()
+    r = CliRunner().invoke(main, ["status", "--db", str(db)])
+    assert r.exit_code != 0 and "no database at" in r.output
+    rows = tmp_path / "all-bad.csv"
+    rows.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,yesterday-ish\n")
+    r = CliRunner().invoke(main, ["ingest", str(rows), "--db", str(db)])
+    assert r.exit_code == 0 and "0 ingested" in r.output and "1 rejected" in r.output
+    assert db.exists()  # the rejected record is kept, with its raw text, for `export rejects`
+
+
+def test_a_file_that_fails_among_good_ones_exits_nonzero_and_keeps_the_good(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\n")
+    db = tmp_path / "x.duckdb"
+    r = CliRunner().invoke(main, ["ingest", str(good), str(tmp_path / "missing.jsonl"), "--db", str(db)])
+    assert r.exit_code != 0
+    assert "1 of 2 files could not be read" in r.output and "missing.jsonl" in r.output
+    assert "total: 1 ingested" in r.output
+    r = _run("status", "--db", db)
+    assert json.loads(r.output)["articles"] == 1
+
+
+def test_ingesting_a_file_again_keeps_one_copy_of_each_reject(tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_text("url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\nhttps://a.example/2,T,Text,O,bad\n")
+    db = tmp_path / "x.duckdb"
+    for _ in range(3):
+        assert _run("ingest", f, "--db", db).exit_code == 0
+    out = tmp_path / "rejects.csv"
+    assert _run("export", "rejects", "--db", db, "--format", "csv", "--out", out).exit_code == 0
+    assert len(pd.read_csv(out)) == 1
+
+
+def test_ingest_after_a_killed_build_is_refused_until_the_build_is_finished_or_dropped(tmp_path):
+    from app.store import Store
+
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    try:
+        with Store.write(db, "build") as store:  # a build that dies after writing part of its work
+            store.query_value("SELECT 1")
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    other = tmp_path / "more.csv"
+    other.write_text("url,title,text,outlet,date\nhttps://b.example/1,T,Text,O,2024-01-01\n")
+    r = CliRunner().invoke(main, ["ingest", str(other), "--db", str(db)])
+    assert r.exit_code != 0
+    assert "interrupted build" in r.output and "narratives build" in r.output
+    status = json.loads(_run("status", "--db", db).output)
+    assert status["pending_write"]["resume_with"] == "narratives build"
+    r = _run("status", "--db", db, "--discard")
+    assert "dropped the unpublished work of `narratives build`" in r.output
+    assert _run("ingest", other, "--db", db).exit_code == 0
+
+
+def test_a_damaged_database_gets_a_message_and_is_not_republished(tmp_path):
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    with db.open("r+b") as fh:
+        fh.truncate(db.stat().st_size // 2)
+    damaged = db.read_bytes()
+    for args in (["frames"], ["ingest", str(SAMPLE_PATH)], ["export", "frame_articles"]):
+        r = CliRunner().invoke(main, [*args, "--db", str(db)])
+        assert r.exit_code == 1, (args, r.output)
+        assert "is damaged or unreadable" in r.output and "Traceback" not in r.output
+    assert db.read_bytes() == damaged
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.duckdb", "x.duckdb.lock"]
+
+
+def test_export_will_not_overwrite_a_database(tmp_path):
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    before = db.read_bytes()
+    r = CliRunner().invoke(main, ["export", "rejects", "--db", str(db), "--format", "csv", "--out", str(db)])
+    assert r.exit_code != 0 and "is a DuckDB database" in r.output
+    assert db.read_bytes() == before
+
+
+def test_a_database_held_by_another_duckdb_client_is_refused_not_replaced(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+                               "sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        inode = db.stat().st_ino
+        for args in (["frames"], ["ingest", str(SAMPLE_PATH)]):
+            r = CliRunner().invoke(main, [*args, "--db", str(db)])
+            assert r.exit_code == 1, (args, r.output)
+            assert "open for writing" in r.output and f"process {holder.pid}" in r.output, r.output
+        assert db.stat().st_ino == inode
+    finally:
+        holder.communicate("", timeout=30)
+    assert _run("frames", "--db", db).exit_code == 0

@@ -79,3 +79,24 @@ def test_pipelined_path_matches_plain_encode(passages, reference):
     enc.batch_size = 16
     v = enc.encode_pipelined(passages[:100], workers=2)
     assert np.min((v * reference[:100]).sum(axis=1)) > 0.9999
+
+
+def test_two_processes_exporting_at_once_both_get_a_whole_model(passages, reference, tmp_path):
+    """The first export on an empty cache, started by two processes together: one makes the files, the
+    other waits for them; neither reads a half-written file."""
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    code = ("import sys, numpy as np; from embeddings import load_encoder; "
+            "v = load_encoder('default', backend='onnx-int8', cache_dir=sys.argv[1]).encode([sys.argv[2]]); "
+            "np.save(sys.argv[3], v)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(cache), passages[0], str(tmp_path / f"v{i}.npy")],
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=900)
+        assert p.returncode == 0, err[-2000:]
+    a, b = (np.load(tmp_path / f"v{i}.npy") for i in range(2))
+    assert np.allclose(a, b, atol=1e-6) and float(a[0] @ reference[0]) > 0.97
+    leftovers = [p.name for p in cache.rglob("*") if ".tmp-" in p.name or "tanh" in p.name]
+    assert leftovers == []

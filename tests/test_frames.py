@@ -50,8 +50,8 @@ def test_labels_prefer_distinctive_phrases():
              "the weather was fine", "the weather report"]
     labels = np.array([0, 0, 0, 1, 1, 1, -1, -1])
     out = label_clusters(texts, labels, n_phrases=2)
-    assert out[0][0] == "cannon fodder"
-    assert out[1][0] == "blood offering"
+    assert out[0].label == "cannon fodder"
+    assert out[1].label == "blood offering"
 
 
 def test_match_frames_one_to_one():

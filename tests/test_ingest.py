@@ -92,7 +92,7 @@ def test_malformed_csv_rows(memory_store, tmp_path):
     assert rep.ingested == 1
     assert rep.rejected >= 1
     reasons = " | ".join(memory_store.rejects()["reason"])
-    assert "fields but the header has 5" in reasons or "not valid CSV" in reasons
+    assert "fields but the header has 5" in reasons or "is never closed" in reasons
 
 
 def test_missing_columns_names_what_was_found(memory_store, tmp_path):
@@ -192,3 +192,161 @@ def test_raw_html_gives_text_and_hyperlinks(tmp_path, memory_store):
         memory_store.query_value("SELECT article_id FROM articles"): [
             ("https://news.example/2024/03/orig", "https://news.example/2024/03/orig"),
             ("https://other.example/x", "https://other.example/x")]}
+
+
+def test_outlets_named_in_other_scripts_stay_apart(memory_store, tmp_path):
+    """Cyrillic, Hangul, Arabic and CJK outlet names each make their own outlet, and the same URL-less
+    article from two of them is two articles; a Latin name keeps the id it always had."""
+    names = ["Голос Америки", "Новая газета", "조선일보", "연합뉴스", "الجزيرة", "朝日新聞", "BBC Русская служба",
+             "BBC", "Süddeutsche Zeitung"]
+    f = tmp_path / "scripts.jsonl"
+    f.write_text("".join(json.dumps({"outlet": n, "title": "Same title", "text": "Same text.",
+                                     "published_at": "2024-03-01T10:00:00Z"}, ensure_ascii=False) + "\n"
+                         for n in names), encoding="utf-8")
+    rep = ingest_files(memory_store, [f], 1_000_000)
+    assert rep.ingested == len(names) and rep.rejected == 0
+    outlets = memory_store.outlet_table()
+    assert sorted(outlets["name"]) == sorted(names)
+    ids = dict(zip(outlets["name"], outlets["outlet_id"]))
+    assert len(set(ids.values())) == len(names)
+    assert ids["Süddeutsche Zeitung"] == "suddeutsche-zeitung" and ids["Голос Америки"] == "голос-америки"
+
+
+def _jsonl_record(n: int, **extra) -> dict:
+    return {"url": f"https://a.example/{n}", "title": f"Title {n}", "text": f"Text {n}.", "outlet": "O",
+            "date": "2024-01-01", **extra}
+
+
+def test_a_first_record_without_a_date_does_not_refuse_the_file(memory_store, tmp_path):
+    first = _jsonl_record(1)
+    del first["date"]
+    f = tmp_path / "first.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [first, _jsonl_record(2), _jsonl_record(3)]) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (2, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert rej["record_no"] == 1 and "no date column" in rej["reason"] and "Title 1" in rej["raw"]
+
+
+def test_line_separators_inside_json_strings_do_not_split_records(memory_store, tmp_path):
+    f = tmp_path / "sep.jsonl"
+    recs = [_jsonl_record(1, text="One\u2028two\u0085three\u2029four."), _jsonl_record(2)]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\r\n", encoding="utf-8")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (2, 0)
+    texts = memory_store.query("SELECT text FROM articles ORDER BY url")["text"].tolist()
+    assert texts[0].startswith("One") and "four." in texts[0]
+
+
+def test_invalid_utf8_in_one_item_of_a_json_array_rejects_only_that_item(memory_store, tmp_path):
+    good = json.dumps(_jsonl_record(1)).encode()
+    bad = json.dumps(_jsonl_record(2, title="bad XX bytes")).encode().replace(b"XX", b"\xff\xfe")
+    f = tmp_path / "arr.json"
+    f.write_bytes(b"[" + good + b",\n" + bad + b"]")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert rej["record_no"] == 2 and "invalid UTF-8" in rej["reason"] and "bad" in rej["raw"]
+
+
+def test_utf16_with_a_mark_is_read_and_without_one_is_refused_with_the_way_out(memory_store, tmp_path):
+    csv_text = "url,title,text,outlet,date\nhttps://a.example/1,Заголовок,Текст,O,2024-01-01\n"
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(csv_text.encode("utf-16"))
+    rep = _ingest(memory_store, marked)
+    assert (rep.ingested, rep.rejected) == (1, 0)
+    bare = tmp_path / "bare.csv"
+    bare.write_bytes(csv_text.replace("/1", "/2").encode("utf-16-le"))
+    rep = _ingest(memory_store, bare)
+    assert rep.nothing_read and "UTF-16" in rep.files[0].error and "save it as UTF-8" in rep.files[0].error
+
+
+def test_a_duplicated_header_is_refused_naming_the_columns(memory_store, tmp_path):
+    f = _write_csv(tmp_path / "dup.csv", ["https://a.example/1,Real,Other,Text,O,2024-01-01"],
+                   header="url,title,Title,text,outlet,date")
+    rep = _ingest(memory_store, f)
+    assert rep.nothing_read and "columns 2 and 3 are both called 'Title'" in rep.files[0].error
+
+
+def test_an_unclosed_quote_keeps_the_raw_lines(memory_store, tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text('url,title,text,outlet,date\nhttps://a.example/1,T,Text,O,2024-01-01\n'
+                 'https://a.example/2,T,"Never closed,O,2024-01-01\nhttps://a.example/3,T,Text,O,2024-01-01\n')
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    rej = memory_store.rejects().iloc[0]
+    assert "never closed" in rej["reason"] and "lines 3-4" in rej["reason"]
+    assert "Never closed" in rej["raw"] and "https://a.example/3" in rej["raw"]
+
+
+def test_slashed_dates_are_read_in_one_order_per_file(memory_store, tmp_path):
+    rows = ["https://d.example/1,T,Text one,O,01/02/2026", "https://d.example/2,T,Text two,O,13/03/2026"]
+    f = _write_csv(tmp_path / "eu.csv", rows)
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (2, 0)
+    assert "read day first" in rep.files[0].dates
+    got = memory_store.query("SELECT url, published_at FROM articles ORDER BY url")
+    assert [d.date().isoformat() for d in got["published_at"]] == ["2026-02-01", "2026-03-13"]
+    us = _write_csv(tmp_path / "us.csv", ["https://e.example/1,T,Text three,O,01/02/2026",
+                                          "https://e.example/2,T,Text four,O,03/13/2026"])
+    rep = _ingest(memory_store, us)
+    assert (rep.ingested, rep.rejected) == (2, 0) and "read month first" in rep.files[0].dates
+    mixed = _write_csv(tmp_path / "mixed.csv", ["https://f.example/1,T,Text five,O,13/03/2026",
+                                                "https://f.example/2,T,Text six,O,03/13/2026"])
+    rep = _ingest(memory_store, mixed)
+    assert (rep.ingested, rep.rejected) == (1, 1) and "mixes both orders" in rep.files[0].dates
+    assert "cannot be read month first" in memory_store.rejects()["reason"].iloc[-1]
+
+
+@pytest.mark.parametrize("date", ["-1000", "-0", "-5", "0000-00-00", "9999-12-31", "[1, 2]"])
+def test_impossible_dates_are_rejects_not_crashes(memory_store, tmp_path, date):
+    f = tmp_path / "d.jsonl"
+    f.write_text(json.dumps(_jsonl_record(1, date=date)) + "\n" + json.dumps(_jsonl_record(2)) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    assert "date" in memory_store.rejects()["reason"].iloc[0]
+
+
+def test_urls_that_are_not_web_addresses_are_rejected(memory_store, tmp_path):
+    bad = ["javascript://a.example/%0aalert(1)", "vbscript://a.example/x", "file://host/etc/passwd", "data:text/html,hi",
+           "http://[oops/"]
+    f = tmp_path / "u.jsonl"
+    f.write_text("".join(json.dumps(_jsonl_record(i, url=u)) + "\n" for i, u in enumerate(bad))
+                 + json.dumps(_jsonl_record(9, url="a.example:8080/ok")) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, len(bad))
+    reasons = memory_store.rejects()["reason"].tolist()
+    assert all("URL" in r for r in reasons)
+
+
+def test_lists_and_bytes_in_text_fields_are_text_or_a_reject_never_a_repr(memory_store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "p.jsonl"
+    f.write_text(json.dumps(_jsonl_record(1, text=["First paragraph.", "Second paragraph."])) + "\n"
+                 + json.dumps(_jsonl_record(2, title={"nested": 1})) + "\n"
+                 + json.dumps(_jsonl_record(3, text=["ok", 5])) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 2)
+    assert memory_store.query("SELECT text FROM articles")["text"][0] == "First paragraph.\n\nSecond paragraph."
+    reasons = " | ".join(memory_store.rejects()["reason"])
+    assert "title is a JSON object, not text" in reasons and "text is a list holding int, str" in reasons
+    pf = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"url": ["https://b.example/1", "https://b.example/2"], "title": [b"Bytes title", b"\xff\xfe"],
+                             "text": ["T", "T"], "outlet": ["O", "O"], "date": ["2024-01-01", "2024-01-01"]}), pf)
+    rep = _ingest(memory_store, pf)
+    assert (rep.ingested, rep.rejected) == (1, 1)
+    assert "Bytes title" in memory_store.query("SELECT title FROM articles")["title"].tolist()
+    assert "title is bytes that are not UTF-8" in memory_store.rejects()["reason"].iloc[-1]
+
+
+def test_a_broken_href_is_not_a_link_and_the_article_is_kept(memory_store, tmp_path):
+    html = ('<p>Read <a href="http://[oops/">this</a>, <a href="vbscript:x">that</a> and '
+            '<a href="https://ok.example/a">the source</a>.</p>')
+    f = tmp_path / "h.jsonl"
+    f.write_text(json.dumps(_jsonl_record(1, text=None, html=html)) + "\n")
+    rep = _ingest(memory_store, f)
+    assert (rep.ingested, rep.rejected) == (1, 0)
+    links = memory_store.query("SELECT url FROM article_links")["url"].tolist()
+    assert links == ["https://ok.example/a"]

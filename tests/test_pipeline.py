@@ -70,9 +70,11 @@ def test_frames_roll_up_to_articles_and_views_agree(hashed_sample_db, settings):
     r = Store.open_read(hashed_sample_db)
     summary = r.frame_summary()
     fid = int(summary.iloc[0]["frame_id"])
-    arts = r.frame_articles(fid)
+    every = r.frame_articles(fid)
+    arts = every[every["stance"] != "rebuts"]  # counts are of the articles that carry the frame
     timeline = r.frame_timeline(fid)
     assert len(arts) == summary.iloc[0]["articles"] == timeline["articles"].sum()
+    assert len(every) - len(arts) == summary.iloc[0]["rebuttals"] == timeline["rebuttals"].sum()
     assert arts["outlet"].nunique() == summary.iloc[0]["outlets"]
     first = arts.iloc[0]
     assert first["outlet"] == summary.iloc[0]["first_outlet"] and first["published_at"] == summary.iloc[0]["first_seen"]

@@ -51,8 +51,11 @@ def test_adoption_table_agrees_with_the_frame_articles(built):
     summary = built.frame_summary()
     for row in summary.head(5).itertuples():
         spread = frame_adoption(built.outlet_firsts([row.frame_id]))
-        assert len(built.frame_articles(row.frame_id)) == row.articles
-        # The adoption table rests on the articles a claim may rest on (the core from the onset on).
+        every = built.frame_articles(row.frame_id)
+        carrying = every[every["stance"] != "rebuts"]  # only articles that carry the frame spread it
+        assert len(carrying) == row.articles
+        assert (every["stance"] == "rebuts").sum() == row.rebuttals
+        # The adoption table rests on the articles a claim may rest on: of those, the core from the onset on.
         arts = built.query("SELECT * FROM frame_claim_articles WHERE frame_id = ?", [row.frame_id])
         assert spread["articles"].sum() == len(arts) <= row.articles
         assert spread.iloc[0]["outlet"] == row.first_outlet and spread.iloc[0]["lag_hours"] == 0
@@ -65,7 +68,9 @@ def test_adoption_table_agrees_with_the_frame_articles(built):
         assert daily["cumulative_outlets"].iloc[-1] == row.outlets >= len(spread)
         assert daily["articles"].sum() == row.articles
         view = built.query("SELECT * FROM frame_spread WHERE frame_id = ? ORDER BY adoption_rank", [row.frame_id])
-        assert view["outlet"].tolist() == spread["outlet"].tolist()
+        adopted = view[view["adoption_rank"].notna()]
+        assert adopted["outlet"].tolist() == spread["outlet"].tolist()
+        assert view["rebuttals"].sum() == row.rebuttals
 
 
 def test_spread_command(built, hashed_sample_db):

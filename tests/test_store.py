@@ -8,7 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from app.store import Store, StoreBusy, StoreMissing, file_version, has_pending_work
+from app.store import (NothingToPublish, Store, StoreBusy, StoreMissing, StorePending, discard_pending, file_version,
+                       has_pending_work, pending_work)
 from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
 from tests.conftest import undo_latest_migration
 from tests.writers import hold_lock
@@ -79,6 +80,55 @@ def test_failed_write_leaves_published_state_and_resumes(tmp_path):
     r = Store.open_read(db)
     assert r.outlet_names() == ["A", "B"]
     r.close()
+
+
+def test_interrupted_write_is_resumed_only_by_a_write_of_its_kind(tmp_path):
+    """A build killed half-way must not be published by the next ingest (its frames would have no
+    lineage and no evidence, and nothing would say so); the build itself resumes it."""
+    db = tmp_path / "a.duckdb"
+    with Store.write(db, "ingest a.jsonl") as store:
+        _add_outlet(store, "A")
+    before = file_version(db)
+    with pytest.raises(RuntimeError):
+        with Store.write(db, "build") as store:
+            _add_outlet(store, "Half")
+            raise RuntimeError("killed")
+    assert pending_work(db)["purpose"] == "build"
+    for other in ("ingest b.jsonl", "edit 3", "upgrade"):
+        with pytest.raises(StorePending, match=r"interrupted build.*narratives build.*status --discard"):
+            with Store.write(db, other) as store:
+                _add_outlet(store, "Other")
+    assert file_version(db) == before and pending_work(db)["purpose"] == "build"
+    with Store.write(db, "build") as store:
+        assert sorted(store.outlet_names()) == ["A", "Half"]
+    assert not has_pending_work(db)
+
+
+def test_interrupted_ingest_names_its_files_and_can_be_dropped(tmp_path):
+    db = tmp_path / "a.duckdb"
+    with Store.write(db, "ingest a.jsonl") as store:
+        _add_outlet(store, "A")
+    with pytest.raises(RuntimeError):
+        with Store.write(db, "ingest 'big file.jsonl'") as store:
+            _add_outlet(store, "Half")
+            raise RuntimeError("killed")
+    with pytest.raises(StorePending, match=r"narratives ingest 'big file.jsonl'"):
+        with Store.write(db, "ingest other.jsonl"):
+            pass
+    assert discard_pending(db)["purpose"] == "ingest 'big file.jsonl'"
+    assert not has_pending_work(db) and discard_pending(db) is None
+    with Store.write(db, "ingest other.jsonl") as store:
+        assert store.outlet_names() == ["A"]
+
+
+def test_nothing_to_publish_drops_the_work(tmp_path):
+    db = tmp_path / "new.duckdb"
+    with pytest.raises(NothingToPublish):
+        with Store.write(db, "ingest x.csv") as store:
+            _add_outlet(store, "A")
+            raise NothingToPublish("nothing read")
+    assert not db.exists() and not has_pending_work(db)
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["new.duckdb.lock"])
 
 
 def test_stale_work_copy_is_discarded_when_published_file_changed(tmp_path):
@@ -206,3 +256,16 @@ def test_stored_times_are_utc_whatever_the_machines_time_zone(tz, tmp_path):
                          env={**os.environ, "TZ": tz}, cwd=Path(__file__).resolve().parent.parent, timeout=120)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.strip()) < 60, (tz, out.stdout)
+
+
+def test_a_failed_short_write_leaves_nothing_to_resume(tmp_path):
+    db = tmp_path / "a.duckdb"
+    with Store.write(db) as store:
+        _add_outlet(store, "A")
+    with pytest.raises(ValueError):
+        with Store.write(db, "edit 3", resumable=False) as store:
+            _add_outlet(store, "B")
+            raise ValueError("no such frame")
+    assert not has_pending_work(db)
+    with Store.write(db, "ingest x.csv") as store:
+        assert store.outlet_names() == ["A"]

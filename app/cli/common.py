@@ -56,7 +56,19 @@ db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path)
                          help="DuckDB file (default: NARRATIVES_DB or data/narratives.duckdb).")
 
 
-@click.group()
+class _Group(click.Group):
+    """The command group; a store error from any command ends it with its message, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from app.store import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TOML settings file (default: NARRATIVES_CONFIG or ./narratives.toml).")
 @click.pass_context
@@ -75,9 +87,23 @@ def open_read(settings):
         raise fail(exc) from exc
 
 
+def _refuse_database(out) -> None:
+    """Refuse to write an export over a DuckDB file (the database itself, a copy of it, its work copy)."""
+    path = Path(out)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return
+    if head[8:12] == b"DUCK":
+        raise click.ClickException(f"{out} is a DuckDB database; an export will not overwrite it: choose another --out")
+
+
 def write_table(table, fmt: str, out) -> None:
     import pyarrow as pa
 
+    if out is not None:
+        _refuse_database(out)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -17,18 +18,40 @@ from app.config import PROJECT_ROOT
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
+@click.option("--dayfirst/--monthfirst", "dayfirst", default=None,
+              help="Read N/N/YYYY dates day first (13/03/2026) or month first. Default: decided per file, day first "
+                   "only when some date can only be day first and none only month first.")
 @click.pass_context
-def ingest(ctx, paths, db):
+def ingest(ctx, paths, db, dayfirst):
     """Read article files (CSV, TSV, JSONL, JSON, Parquet; optionally .gz) into the store."""
     from app.ingest import ingest_files
-    from app.store import Store, StoreError
+    from app.store import NothingToPublish, Store, StoreError
 
     settings = load_cli_settings(ctx, db=db)
+    purpose = "ingest " + " ".join(shlex.quote(str(p.absolute())) for p in paths) + (
+        "" if dayfirst is None else " --dayfirst" if dayfirst else " --monthfirst")
+    existed = settings.db.exists()
     try:
-        with Store.write(settings.db) as store:
-            report = ingest_files(store, paths, settings.max_article_chars)
+        with Store.write(settings.db, purpose) as store:
+            report = ingest_files(store, paths, settings.max_article_chars, dayfirst=dayfirst)
+            if not existed and report.ingested == 0 and report.rejected == 0:
+                # Nothing read at all: a new database would hold nothing (rejected records are kept, though).
+                raise NothingToPublish(f"nothing could be read, so no database was made at {settings.db}")
+    except NothingToPublish as exc:
+        _print_ingest(report)
+        raise fail(exc) from exc
     except StoreError as exc:
         raise fail(exc) from exc
+    _print_ingest(report)
+    click.echo(f"total: {report.ingested} ingested, {report.already_present} already present, "
+               f"{report.rejected} rejected (see `narratives export rejects`) -> {settings.db}")
+    failed = [f for f in report.files if f.error]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(report.files)} files could not be read: "
+                                   + ", ".join(str(f.path) for f in failed))
+
+
+def _print_ingest(report) -> None:
     for f in report.files:
         if f.error:
             click.echo(f"{f.path}: not read: {f.error}", err=True)
@@ -36,10 +59,8 @@ def ingest(ctx, paths, db):
         click.echo(f"{f.path}: {f.ingested} ingested, {f.already_present} already present, {f.rejected} rejected")
         for reason, n in sorted(f.reasons.items(), key=lambda kv: -kv[1]):
             click.echo(f"    {n} rejected: {reason}")
-    click.echo(f"total: {report.ingested} ingested, {report.already_present} already present, "
-               f"{report.rejected} rejected (see `narratives export rejects`) -> {settings.db}")
-    if report.nothing_read:
-        raise click.ClickException("nothing could be read")
+        if f.dates:
+            click.echo(f"    {f.dates}")
 
 
 @main.command()
@@ -103,7 +124,7 @@ def vectors(ctx, db, drop):
     if drop == current:
         raise click.ClickException(f"{drop} is the key the settings use; change the model or backend first")
     try:
-        with Store.write(settings.db) as store:
+        with Store.write(settings.db, f"vectors --drop {shlex.quote(drop)}", resumable=False) as store:
             known = set(store.vector_sets()["model"])
             if drop not in known:
                 raise click.ClickException(f"no vectors under {drop!r}; keys here: {', '.join(sorted(known)) or 'none'}")
@@ -166,7 +187,7 @@ def outlets(ctx, db, load, out):
         if "outlet_id" not in table.columns and "name" not in table.columns:
             raise click.ClickException(f"{load}: needs an outlet_id or a name column; found {', '.join(table.columns)}")
         try:
-            with Store.write(settings.db) as store:
+            with Store.write(settings.db, f"outlets --load {shlex.quote(str(Path(load).absolute()))}", resumable=False) as store:
                 updated, unknown = store.update_outlets(table)
         except StoreError as exc:
             raise fail(exc) from exc
@@ -184,19 +205,32 @@ def outlets(ctx, db, load, out):
 
 @main.command()
 @db_option
+@click.option("--discard", is_flag=True,
+              help="Drop the work an interrupted ingest or build left unpublished (the published state stays).")
 @click.pass_context
-def status(ctx, db):
-    """What the store holds, and whether an interrupted build is waiting to resume."""
-    from app.store import has_pending_work
+def status(ctx, db, discard):
+    """What the store holds, and whether an interrupted write is waiting to resume."""
+    from app.store import StoreError, discard_pending, pending_work, resume_command
 
     settings = load_cli_settings(ctx, db=db)
+    if discard:
+        try:
+            dropped = discard_pending(settings.db)
+        except StoreError as exc:
+            raise fail(exc) from exc
+        click.echo(f"dropped the unpublished work of `{resume_command(dropped['purpose'])}`" if dropped
+                   else "no unpublished work to drop")
+        return
     store = open_read(settings)
     try:
         counts = store.counts()
         runs = store.runs()
     finally:
         store.close()
-    counts["interrupted_build_pending"] = has_pending_work(settings.db)
+    pending = pending_work(settings.db)
+    counts["interrupted_build_pending"] = pending is not None
+    counts["pending_write"] = ({"resume_with": resume_command(pending["purpose"]), "started": pending["started"]}
+                               if pending else None)
     counts["last_runs"] = runs.groupby("stage")["finished_at"].max().astype(str).to_dict() if len(runs) else {}
     click.echo(json.dumps(counts, indent=1, default=str))
 

@@ -80,7 +80,7 @@ def edit(ctx, frame_id, db, rename, merge_into, retire, restore):
         raise click.UsageError("give exactly one of --rename, --merge-into, --retire, --restore")
     settings = load_cli_settings(ctx, db=db)
     try:
-        with Store.write(settings.db) as store:
+        with Store.write(settings.db, f"edit {frame_id}", resumable=False) as store:
             click.echo(store.edit_frame(frame_id, chosen[0], value=rename, into=merge_into))
     except StoreError as exc:
         raise fail(exc) from exc

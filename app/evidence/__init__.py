@@ -1,5 +1,6 @@
-"""Evidence: cues in passages (cues), the per-frame ledger of new and repeated items (ledger), echo
-measures (measures), and safe highlighting of cue spans for display."""
+"""Evidence: cues in passages (cues), which cued passages count for a frame (scope), the per-frame ledger
+of new and repeated items (ledger), echo measures (measures), and safe highlighting of cue spans for
+display."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ Three kinds, found by rules that a reader can audit (every cue keeps its span):
   "neither confirmed nor denied"). Negated or conditional forms ("did not
   deny", "if confirmed") are not cues.
 
-Known blind spots: the rules read English only; they judge each sentence on its
+Sentences come from :func:`app.sentences.sentences` (a maintained splitter: "Sen. Jane Doe of the U.S.
+Senate" stays one sentence). Known blind spots: the rules read English only; they judge each sentence on its
 own (a pronoun's antecedent in an earlier sentence is not resolved); a
 capitalised phrase before "said" is taken as a named source, so an unusual
 name for an anonymous group can pass as named. bench/evidence_eval.py measures
@@ -35,8 +36,9 @@ import re
 from dataclasses import dataclass
 
 from app.outlets import names_pattern
+from app.sentences import sentences
 
-RULES_VERSION = 2
+RULES_VERSION = 3  # 3: sentences by syntok (app.sentences), not a regular expression
 
 WIRES = ("Associated Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "Yonhap", "KCNA",
          "Korean Central News Agency", "TASS", "RIA Novosti", "Interfax", "Xinhua", "Kyodo", "BBC", "CNN",
@@ -56,7 +58,6 @@ class Cue:
     source: str | None = None  # the named person or body, or the outlet
 
 
-_SENT = re.compile(r"[^.!?]+(?:[.!?]+[\"'’”)]*|$)")
 _WS = r"\s+"
 
 # -- attribution ------------------------------------------------------------
@@ -97,7 +98,7 @@ _ANON_RE = re.compile("|".join(f"(?:{p})" for p in _ANON), re.I)
 
 _WORD = r"[A-Z][\w.-]*(?:[’'](?!s\b)\w+)?"
 _TITLE = rf"(?:{_WORD}|of|for|the|and|de|al|von|van|bin)"
-_PROPER = rf"{_WORD}(?:\s+{_TITLE}){{0,6}}"
+_PROPER = rf"{_WORD}(?:\s+{_TITLE}){{0,9}}"
 _BODY_NOUN = (r"(?:foreign\s+ministry|defen[cs]e\s+ministry|ministry|government|army|military|general\s+staff|staff|"
               r"armed\s+forces|presidency|president|prime\s+minister|spokes(?:man|woman|person)|(?:state\s+)?media|"
               r"(?:state\s+)?news\s+agency|agency|service|directorate|intelligence|embassy|police|navy|"
@@ -230,10 +231,8 @@ class CueFinder:
 
     def find(self, text: str) -> list[Cue]:
         cues: list[Cue] = []
-        for m in _SENT.finditer(text or ""):
-            sentence = m.group(0)
-            if sentence.strip():
-                cues.extend(self._sentence(sentence, m.start()))
+        for start, end in sentences(text or ""):
+            cues.extend(self._sentence(text[start:end], start))
         return cues
 
     # -- per sentence -------------------------------------------------------

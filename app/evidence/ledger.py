@@ -4,16 +4,18 @@ An *evidence item* is what a passage in one of the frame's articles puts on the 
 
 * material it cites (``material:video``, ``material:satellite``, ...),
 * an official person or body on the record (``named:<source>``: a ministry, an army, a spokesman, a
-  minister; a named person without an office, such as an analyst, gives a ``comment:<name>``, listed but
-  not counted as evidence),
-* a confirmation or denial (``confirms:<source>``, ``denies:<source>``),
+  minister; a named person without an office, such as an analyst, a retired general or a former
+  official, gives a ``comment:<name>``, listed but not counted as evidence: :func:`on_record`),
+* a confirmation or denial (``confirms:<source>``, ``denies:<source>``; by a commentator it is a comment),
 * or, weakest, a claim from unnamed sources (``anonymous``).
 
 Passages are read in publication order. A passage's item is a *repeat* when an
 earlier item in the frame is the same text, comes from the article this one
 copies (syndication), or shares a key with it (the same kind of material, the
 same named source, the same denial) and says the same thing (cosine of the two
-passages at least ``threshold``). Otherwise it is *new*: a new-evidence event of
+passages at least ``threshold``); the earlier item may itself be a repeat (a
+mention is matched to the closest earlier mention, and repeats what that one
+repeats). Otherwise it is *new*: a new-evidence event of
 the frame. Anonymous claims are listed but never counted as new evidence.
 """
 
@@ -33,44 +35,80 @@ OFFICIAL = re.compile(
     r"news\s+agency|agency|service|directorate|intelligence|embassy|police|navy|air\s+force|parliament|cabinet|"
     r"command\w*|authorities|regime|secretary|ambassador|envoy|governor|mayor|official|colonel|captain|major|"
     r"lieutenant|sergeant|admiral|marshal|department|pentagon|kremlin|white\s+house|foreign\s+office|court|"
-    r"prosecutor\w*|council|nato|united\s+nations|u\.?n\.?|senator|lawmaker|congress\w*|chancellor|king|"
-    r"leader|office|bureau|fbi|cia|nis|joint\s+chiefs|coast\s+guard|border\s+guard)\b", re.I)
+    r"prosecutor\w*|council|nato|united\s+nations|u\.?n\.?|senator|senate|committee|lawmaker|congress\w*|"
+    r"chancellor|king|leader|office|bureau|fbi|cia|nis|joint\s+chiefs|coast\s+guard|border\s+guard)\b|"
+    r"\b(?:gen|lt|col|maj|sgt|capt|adm|cmdr|brig|sen|rep|gov|amb|pres)\.", re.I)
+# Who speaks for no office, even with an office word nearby: "a retired general", "a former defence
+# official", "an analyst at the Defence Institute", "a senior fellow at the Council on Foreign Relations".
+COMMENTARY = re.compile(
+    r"\b(?:retired|former|ex-|one-?time|erstwhile|analysts?|experts?|researchers?|scholars?|professors?|"
+    r"academics?|commentators?|historians?|observers?|columnists?|pundits?|fellows?|think[- ]tanks?|"
+    r"economists?|lecturers?|consultants?|veterans?)\b", re.I)
 COLUMNS = ["frame_id", "passage_id", "article_id", "published_at", "keys", "strength", "description", "is_new",
-           "repeat_of", "similarity", "how"]
+           "repeat_of", "similarity", "how", "scope"]
 
 
 def _norm(source: str | None) -> str:
     return " ".join((source or "").lower().replace("’", "'").removeprefix("the ").split())
 
 
+def on_record(source: str, span: str) -> bool:
+    """Whether a named source speaks for an office (a ministry, an army, a spokesman, a minister) rather
+    than comments on the news (an analyst, a retired general, a former official): commentary is listed but
+    is not evidence. The name itself decides first ("Defence Minister Karl Berg, a former general": an
+    office; "retired general": commentary), then the rest of the attribution ("Anika Vos, a former defence
+    official, said": commentary)."""
+    rest = span.replace(source, " ", 1)
+    for part in (source, rest):
+        if COMMENTARY.search(part):
+            return False
+        if OFFICIAL.search(part):
+            return True
+    return False
+
+
+def _roles(cues: list[Cue]) -> dict[str, bool]:
+    """Each named source of a passage -> whether it speaks on the record (:func:`on_record`)."""
+    roles: dict[str, bool] = {}
+    for c in cues:
+        if c.kind == "attribution" and c.subtype == "named" and c.source and c.source.lower() not in ("he", "she"):
+            roles[c.source] = roles.get(c.source, False) or on_record(c.source, c.span)
+    return roles
+
+
 def item_keys(cues: list[Cue]) -> list[str]:
-    """The keys of a passage's evidence item, strongest first."""
+    """The keys of a passage's evidence item, strongest first. A confirmation or denial by a commentator
+    (a named source not on the record) is commentary, not a confirmation or denial."""
     keys: list[str] = []
+    roles = _roles(cues)
     for c in cues:
         if c.kind == "material":
             keys.append(f"material:{c.subtype}")
         elif c.kind == "stance" and c.subtype in ("confirms", "denies") and c.source and c.source != "anonymous":
-            keys.append(f"{c.subtype}:{_norm(c.source)}")
-        elif c.kind == "attribution" and c.subtype == "named" and c.source and c.source.lower() not in ("he", "she"):
-            official = OFFICIAL.search(c.span) or OFFICIAL.search(c.source)
-            keys.append(f"{'named' if official else 'comment'}:{_norm(c.source)}")
+            keys.append(f"{c.subtype if roles.get(c.source, True) else 'comment'}:{_norm(c.source)}")
+        elif c.kind == "attribution" and c.source in roles:
+            keys.append(f"{'named' if roles[c.source] else 'comment'}:{_norm(c.source)}")
     if not keys and any(c.kind == "attribution" and c.subtype == "anonymous" for c in cues):
         keys.append("anonymous")
     return list(dict.fromkeys(keys))
 
 
 def describe(cues: list[Cue]) -> str:
-    """A short reading of an item: material spans, then who said it and what they did."""
+    """A short reading of an item: material spans, then who said it and what they did; sources on the
+    record apart from commentators."""
     parts = list(dict.fromkeys(c.span.strip().lower() for c in cues if c.kind == "material"))
+    roles = _roles(cues)
     for c in cues:
-        if c.kind == "stance" and c.subtype in ("confirms", "denies"):
+        if c.kind == "stance" and c.subtype in ("confirms", "denies") and roles.get(c.source, True):
             who = c.source if c.source and c.source.lower() not in ("he", "she", "anonymous") else \
                 ("unnamed sources" if c.source == "anonymous" else None)
             parts.append(f"{c.subtype} ({who})" if who else c.subtype)
-    named = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "named"
-                               and c.source and c.source.lower() not in ("he", "she")))
+    named = [source for source, official in roles.items() if official]
     if named:
         parts.append("on the record: " + ", ".join(named))
+    comments = [source for source, official in roles.items() if not official]
+    if comments:
+        parts.append("comment: " + ", ".join(comments))
     outlets = list(dict.fromkeys(c.source for c in cues if c.kind == "attribution" and c.subtype == "outlet"))
     if outlets:
         parts.append("credited to: " + ", ".join(outlets))
@@ -104,8 +142,9 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
                  copies: dict[str, str], threshold: float, memo: dict | None = None) -> pd.DataFrame:
     """Items of one frame's passages, each marked new or repeated.
 
-    ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at),
-    rows aligned with ``vectors`` (unit length); ``cues``: cues by text hash; ``copies``: article -> original;
+    ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at, and
+    ``scope``, why each counts for the frame: :mod:`app.evidence.scope`), rows aligned with ``vectors`` (unit
+    length); ``cues``: cues by text hash; ``copies``: article -> original;
     ``memo``: keys and description by text hash, shared across frames (a passage is in many frames).
     """
     memo = {} if memo is None else memo
@@ -113,13 +152,18 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
     article_ids = passages["article_id"].tolist()
     hashes = passages["text_hash"].tolist()
     published = passages["published_at"].tolist()
+    scopes = passages["scope"].tolist() if "scope" in passages else [None] * len(passages)
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
     roots: list[_Root] = []
-    root_vecs = np.zeros((64, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    # Every item so far (new or repeat), so that a mention is matched to the closest earlier mention of the
+    # same evidence, not only to its first report: item -> its root, its vector, by gate and by article.
+    item_vecs = np.zeros((64, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    item_root: list[int] = []
+    item_gates: list[set[str]] = []
     by_key: dict[str, list[int]] = {}
     by_hash: dict[str, int] = {}
-    roots_by_article: dict[str, list[int]] = {}
+    items_by_article: dict[str, list[int]] = {}
     out = []
     for i in order:
         text_hash, article = hashes[i], article_ids[i]
@@ -135,32 +179,35 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
             root, how = by_hash[text_hash], "same text"
         else:
             original = copies.get(article)
-            candidates = [r for r in roots_by_article.get(original, []) if roots[r].keys & kset] if original else []
+            candidates = [j for j in items_by_article.get(original, []) if item_gates[j] & kset] if original else []
             if candidates:
-                sims = root_vecs[candidates] @ vectors[i]
-                root, sim, how = candidates[int(sims.argmax())], float(sims.max()), "copy"
+                sims = item_vecs[candidates] @ vectors[i]
+                root, sim, how = item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
             else:
-                related = sorted({r for k in kset for r in by_key.get(k, ())})
+                related = sorted({j for k in kset for j in by_key.get(k, ())})
                 if related:
-                    sims = root_vecs[related] @ vectors[i]
+                    sims = item_vecs[related] @ vectors[i]
                     best = int(sims.argmax())
                     if sims[best] >= threshold:
-                        root, sim, how = related[best], float(sims[best]), "paraphrase"
+                        root, sim, how = item_root[related[best]], float(sims[best]), "paraphrase"
         kinds = {k.split(":", 1)[0] for k in keys}
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
         if root is None:
             roots.append(_Root(int(i), passage_ids[i], kset))
-            r = len(roots) - 1
-            if r == len(root_vecs):
-                root_vecs = np.concatenate([root_vecs, np.zeros_like(root_vecs)])
-            root_vecs[r] = vectors[i]
-            for k in kset:
-                by_key.setdefault(k, []).append(r)
-            by_hash.setdefault(text_hash, r)
-            roots_by_article.setdefault(article, []).append(r)
+            root = len(roots) - 1
+            by_hash.setdefault(text_hash, root)
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, True, None,
-                        None, "new"))
+                        None, "new", scopes[i]))
         else:
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, False,
-                        roots[root].passage_id, sim, how))
+                        roots[root].passage_id, sim, how, scopes[i]))
+        j = len(item_root)
+        if j == len(item_vecs):
+            item_vecs = np.concatenate([item_vecs, np.zeros_like(item_vecs)])
+        item_vecs[j] = vectors[i]
+        item_root.append(root)
+        item_gates.append(kset)
+        for k in kset:
+            by_key.setdefault(k, []).append(j)
+        items_by_article.setdefault(article, []).append(j)
     return pd.DataFrame(out, columns=COLUMNS)

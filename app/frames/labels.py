@@ -1,19 +1,202 @@
-"""Frame labels: the most distinctive 1-3 word phrases of each cluster (class-based
-TF-IDF against all other clusters and the unassigned passages).
+"""Frame labels: one short, distinctive phrase of each frame's own passages, with the sentence it comes from,
+and the check that says how good a set of labels is.
 
-Each cluster is represented by at most ``per_class`` of its passages (those
-closest to its centre) and the background by an evenly spaced sample of at
-most ``background`` unassigned passages, so the n-gram vocabulary stays bounded
-on corpora of a million passages."""
+A label is a key phrase that occurs verbatim (any case, words contiguous, no punctuation in between) in the
+frame's passages. Candidates are word n-grams of one to ``MAX_WORDS`` words that neither start nor end with a
+stop word (function words, reporting verbs such as "said", days, months, number words) nor start with a
+number, and whose first and last words can bound a phrase (``_edges``). Each candidate of a frame is scored by
+
+* representativeness: the share of the frame's passages that contain it, each passage weighted by its
+  closeness (cosine) to the frame centre, times
+* distinctiveness: the share of its estimated occurrences, over all frames and the unassigned passages, that
+  fall inside this frame (class-based: each class is read from a sample, its counts scaled to its size),
+
+times a form factor: two to four words preferred and one word a last choice, less for each stop word inside
+and for a verb at the end. A phrase must recur in two of the frame's passages unless none does. Frames are
+labelled largest first; each takes the candidate with the best maximal-marginal-relevance value (its own
+score, relative to the frame's best, less its word overlap with the labels already given to other frames),
+and never a label another active frame already shows (user renames, seed names and kept labels are passed in
+``taken``). When every candidate is taken, a longer phrase that contains it, or the phrase followed by the
+frame's commonest other word in brackets, tells the frames apart; never a bare number.
+
+Each cluster is represented by at most ``per_class`` of its passages (those closest to its centre) and the
+background by an evenly spaced sample of at most ``background`` unassigned passages, so the cost stays
+bounded on corpora of a million passages. The n-grams are counted with array operations over token codes,
+not per phrase in Python.
+"""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
+import pandas as pd
 
-TOKEN = r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b|\b[^\W\d_]\b"
+MAX_WORDS = 6
+# Preference by number of words: one word is a last choice, two to four read as a headline's phrase.
+LENGTH_WEIGHT = {1: 0.12, 2: 1.0, 3: 1.05, 4: 1.05, 5: 0.95, 6: 0.85}
+INNER_STOP_WEIGHT = 0.85  # per stop word inside a phrase ("states in the world" reads worse than "isolated states")
+VERB_SHARE = 0.25  # a word followed by a determiner this often is taken for a verb
+VERB_END_WEIGHT = 0.6  # a phrase ending in a verb
+DETERMINERS = frozenset("the a an his her its their this these those our your my every each".split())
+EDGE_SHARE = 0.2  # a word starts (ends) a phrase only if at least this share of its uses follow (precede) a break
+CANDIDATES = 30  # best candidates kept per frame for the choice across frames
+DIVERSITY = 0.3  # weight of word overlap with other frames' labels against the phrase's own score (MMR)
+MIN_WEIGHT = 0.05  # a passage's weight is its cosine to the centre, at least this
+SPARE_WORDS = ("another", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+SENTENCE_CHARS = 320  # a longer representative sentence is cut around the phrase
+FALLBACK_CHARS = 60  # a frame with no phrase is labelled with the start of its best sentence, about a headline
+
+# Function words, reporting verbs, weekdays and months, honorifics: a label never starts or ends with one.
+STOP_WORDS = frozenset("""
+a about above across after afterwards again against all almost alone along already also although always am
+among amongst an and another any anyhow anyone anything anyway anywhere are around as at be became because
+become becomes becoming been before beforehand behind being below beside besides between beyond both but by
+can cannot could did do does doing done down during each either else elsewhere enough etc even ever every
+everyone everything everywhere except few for former formerly from further had has have having he hence her
+here hereafter hereby herein hereupon hers herself him himself his how however i ie if in indeed into is it
+its itself just last latter latterly least less many may me meanwhile might mine more moreover most mostly
+much must my myself namely neither never nevertheless next no nobody none noone nor not nothing now nowhere
+of off often on once one only onto or other others otherwise our ours ourselves out over own per perhaps
+please quite rather same several she should since so some somehow someone something sometime sometimes
+somewhere still such than that the their theirs them themselves then thence there thereafter thereby
+therefore therein thereupon these they this those though through throughout thru thus to together too
+toward towards under until up upon us very via was we well were what whatever when whence whenever where
+whereafter whereas whereby wherein whereupon wherever whether which while whither who whoever whole whom
+whose why will with within without would yet you your yours yourself yourselves
+it's its' he's she's they're we're you're i'm i've we've they've you've i'd he'd she'd we'd they'd you'd
+i'll he'll she'll we'll they'll you'll isn't aren't wasn't weren't hasn't haven't hadn't doesn't don't
+didn't won't wouldn't can't couldn't shouldn't mustn't that's there's here's what's who's let's
+said says say saying told tell tells according added adding asked stated noted reported reports reporting
+claimed claims wrote writes commented explained announced insisted argued suggested warned
+mr mrs ms dr sir madam 's
+two three four five six seven eight nine ten hundred hundreds thousand thousands million millions billion
+billions first second third despite including amid near
+monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+january february march april may june july august september october november december
+week weeks month months year years day days time times ago later earlier
+new like get got make made many much lot lots way ways thing things really
+""".split())
+
+# A word: letters and digits, inner apostrophes and hyphens allowed; a possessive "'s" is a word of its own (a stop
+# word, so "Mueller" and "Mueller's" are one phrase); anything else that is not a space breaks a phrase (so a
+# phrase never spans a comma, a dash, a quote or a sentence end).
+_TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+|['’](?![sS]\b)[^\W_]+)*|['’][sS]\b|[^\w\s]|_")
+POSSESSIVE = "'s"
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr sen rep gov gen col lt sgt capt cmdr adm maj st jr sr prof rev hon no vs etc inc corp co ltd "
+    "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m".split())
+_SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class FrameLabel:
+    """A frame's label, its runner-up phrases, and the sentence that shows the label in use."""
+    label: str
+    phrases: list[str] = field(default_factory=list)
+    sentence: str | None = None
+
+
+def _straight(text: str) -> str:
+    return text.replace("’", "'").replace("‘", "'")
+
+
+def normalise(label: str) -> str:
+    """The form in which two labels are compared: words in lower case, straight apostrophes, single spaces."""
+    return " ".join(_words(label))
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (_word(t) for t in _TOKEN.findall(text)) if w is not None]
+
+
+def _word(token: str) -> str | None:
+    """A token's word (lower case, straight apostrophe), or None for a mark that breaks a phrase."""
+    word = _straight(token.lower())
+    return word if word[:1].isalnum() or word == POSSESSIVE else None
+
+
+def _is_stop(word: str) -> bool:
+    return word in STOP_WORDS or len(word) < 2 and not word.isdigit()
+
+
+def stop_word_fragment(label: str) -> bool:
+    """Whether a label starts or ends with a stop word or has no word but stop words and numbers."""
+    words = _words(label)
+    return not words or _is_stop(words[0]) or _is_stop(words[-1]) or all(_is_stop(w) or w.isdigit() for w in words)
+
+
+def phrase_pattern(phrase: str) -> re.Pattern:
+    """The phrase's words in order, any case, separated by spaces only, not inside longer words."""
+    words = _words(phrase)
+    body = "".join(("" if i == 0 else r"\s*" if w == POSSESSIVE else r"\s+") + re.escape(w).replace("'", "['’]")
+                   for i, w in enumerate(words))
+    # Not inside a longer word, as the tokens are read: a hyphen or an apostrophe between letters joins words,
+    # except a possessive "'s".
+    return re.compile(r"(?<!\w)(?<!\w-)(?<!\w['’])" + body + r"(?!\w)(?!-\w)(?!['’](?![sS]\b)\w)", re.IGNORECASE)
+
+
+def occurs(phrase: str, text: str) -> bool:
+    """Whether ``phrase`` occurs verbatim in ``text``: its words contiguous, any case, nothing but space between."""
+    return bool(_words(phrase)) and phrase_pattern(phrase).search(text) is not None
+
+
+def sentence_around(text: str, start: int, end: int | None = None) -> str:
+    """The sentence of ``text`` that holds the span [start, end): split at ., ! or ? followed by a capital, but
+    not after an abbreviation ("Sen.", "U.S.") or an initial, and at line breaks; a sentence longer than
+    ``SENTENCE_CHARS`` is cut around the span, with an ellipsis."""
+    end = start if end is None else end
+    # A line break ends a sentence too (a heading, a byline, a list item).
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = len(text) if hi < 0 else hi
+    for m in _SENTENCE_END.finditer(text, lo, hi):
+        before = text[:m.start() + 1].rsplit(None, 1)[-1].rstrip(".!?").lower().lstrip("\"“‘'([")
+        if before in _ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
+            continue
+        if m.end() <= start:
+            lo = m.end()
+        elif m.start() >= end:
+            hi = m.start() + len(m.group().rstrip())
+            break
+    sentence = text[lo:hi].strip()
+    if len(sentence) <= SENTENCE_CHARS:
+        return sentence
+    offset = lo + len(text[lo:hi]) - len(text[lo:hi].lstrip())
+    a = max(0, start - offset - SENTENCE_CHARS // 2)
+    b = min(len(sentence), a + SENTENCE_CHARS)
+    a = max(0, b - SENTENCE_CHARS)
+    cut = sentence[a:b]
+    if a > 0:
+        cut = "…" + cut.split(" ", 1)[-1]
+    if b < len(sentence):
+        cut = cut.rsplit(" ", 1)[0] + "…"
+    return cut
+
+
+def sentence_with(text: str, phrase: str | None) -> str:
+    """The first sentence of ``text`` that holds ``phrase`` verbatim; the first sentence when none does."""
+    m = phrase_pattern(phrase).search(text) if phrase and _words(phrase) else None
+    return sentence_around(text, m.start(), m.end()) if m else sentence_around(text, 0)
+
+
+def taken_labels(frames: pd.DataFrame, kept: pd.DataFrame | None = None) -> set[str]:
+    """Labels that new labels must not repeat (normalised): every user rename of an active frame (``frames``),
+    every seeded frame's name, and the labels of ``kept`` frames (those that keep theirs in an incremental
+    run)."""
+    out: set[str] = set()
+    if frames is not None and len(frames):
+        if "user_label" in frames:
+            out |= {normalise(n) for n in frames["user_label"].dropna()}
+        out |= {normalise(n) for n in frames.loc[frames["kind"] == "seeded", "label"].dropna()}
+    if kept is not None and len(kept):
+        out |= {normalise(n) for n in kept["label"].dropna()}
+    out.discard("")
+    return out
 
 
 def _sample(labels: np.ndarray, scores: np.ndarray | None, per_class: int, background: int) -> dict[int, np.ndarray]:
@@ -36,51 +219,344 @@ def _sample(labels: np.ndarray, scores: np.ndarray | None, per_class: int, backg
     return out
 
 
+@dataclass
+class _Tokens:
+    """Every sampled text as token codes, one array: a break (-1) after each text and at each punctuation mark."""
+    codes: np.ndarray  # int64 per token, -1 for a break
+    doc: np.ndarray  # the text each token belongs to
+    words: np.ndarray  # the word of each code
+    stop: np.ndarray  # bool per code: a stop word
+    digits: np.ndarray  # bool per code: a number
+
+
+def _tokenise(texts: Sequence[str]) -> _Tokens:
+    lists = [_TOKEN.findall(_straight(t.lower())) + ["."] for t in texts]
+    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    codes, uniques = pd.factorize(np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lengths.sum())))
+    uniques = np.asarray(uniques, dtype=object)
+    is_word = np.fromiter((u[:1].isalnum() or u == POSSESSIVE for u in uniques), dtype=bool, count=len(uniques))
+    codes = np.where(is_word[codes], codes, -1).astype(np.int64)
+    stop = np.fromiter((_is_stop(u) for u in uniques), dtype=bool, count=len(uniques))
+    digits = np.fromiter((u.isdigit() for u in uniques), dtype=bool, count=len(uniques))
+    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits)
+
+
+def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per code: whether the word can start a phrase, whether it can end one, and whether it reads like a verb.
+    A word that is nearly always preceded by another content word ("Korea" after "North") cannot start a
+    phrase; one nearly always followed by another ("North", "Robert" before "Mueller", "intercontinental")
+    cannot end one; one often followed by a determiner ("call the", "rejected the") is taken for a verb,
+    and a phrase ending in it ("critics call") reads as half a clause rather than a name for the frame."""
+    codes = tok.codes
+    valid = codes >= 0
+    safe = np.where(valid, codes, 0)
+    open_ = ~valid | tok.stop[safe]  # a break or a stop word: a phrase may stop there
+    determiner = valid & np.fromiter((w in DETERMINERS for w in tok.words), dtype=bool, count=len(tok.words))[safe]
+    occurrences = np.bincount(codes[valid], minlength=len(tok.words))
+    after = np.r_[open_[1:], True]
+    before = np.r_[True, open_[:-1]]
+    ends = np.bincount(codes[valid & after], minlength=len(tok.words))
+    starts = np.bincount(codes[valid & before], minlength=len(tok.words))
+    objects = np.bincount(codes[valid & np.r_[determiner[1:], False]], minlength=len(tok.words))
+    seen = np.maximum(occurrences, 1)
+    return starts / seen >= EDGE_SHARE, ends / seen >= EDGE_SHARE, objects / seen >= VERB_SHARE
+
+
+def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
+    """One row per (text, candidate n-gram): ``doc``, ``key`` (a 64-bit hash of the words), ``n``, ``pos``
+    (the first occurrence in that text) and ``inner`` (stop words inside it). Candidates are word runs
+    without a break that neither start nor end with a stop word, do not start with a number, and start and
+    end with words that can (``_edges``)."""
+    codes = tok.codes
+    valid = codes >= 0
+    safe = np.where(valid, codes, 0)
+    stop = tok.stop[safe] | ~valid
+    can_start, can_end, verb = _edges(tok)
+    first_ok = ~stop & ~tok.digits[safe] & can_start[safe]
+    last_ok = ~stop & can_end[safe]
+    broken = np.r_[0, np.cumsum(~valid)]
+    stops = np.r_[0, np.cumsum(stop & valid)]
+    frames = []
+    size = len(codes)
+    for n in range(1, max_words + 1):
+        if size < n:
+            break
+        m = size - n + 1
+        ok = (broken[n:n + m] - broken[:m] == 0) & first_ok[:m] & last_ok[n - 1:n - 1 + m]
+        pos = np.flatnonzero(ok)
+        if not len(pos):
+            continue
+        key = np.full(len(pos), n, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                key = key * np.uint64(1_000_003) + (codes[pos + j].astype(np.uint64) + np.uint64(1))
+        frames.append(pd.DataFrame({"doc": tok.doc[pos], "key": key, "n": np.int8(n), "pos": pos,
+                                    "inner": (stops[pos + n] - stops[pos]).astype(np.int8),
+                                    "verb": verb[safe[pos + n - 1]]}))
+    if not frames:
+        return pd.DataFrame({"doc": [], "key": [], "n": [], "pos": [], "inner": [], "verb": []})
+    grams = pd.concat(frames, ignore_index=True)
+    return grams.drop_duplicates(["doc", "key"])
+
+
+def _candidates(texts: list[str], doc_class: np.ndarray, doc_weight: np.ndarray, scale: dict[int, float],
+                max_words: int, keep: int) -> tuple[pd.DataFrame, _Tokens]:
+    """The best ``keep`` candidates of each cluster with their scores: first those that recur in the frame (in
+    two of its passages, or in its only one), best first, then the best of those in a single passage."""
+    tok = _tokenise(texts)
+    grams = _ngrams(tok, max_words)
+    grams["cls"] = doc_class[grams["doc"].to_numpy()]
+    grams["w"] = doc_weight[grams["doc"].to_numpy()]
+    per = (grams.groupby(["cls", "key"], sort=False)
+           .agg(df=("doc", "size"), w=("w", "sum"), doc=("doc", "min"), n=("n", "first"), pos=("pos", "first"),
+                inner=("inner", "first"), verb=("verb", "first"))
+           .reset_index())
+    per["est"] = per["df"] * per["cls"].map(scale).to_numpy()
+    total = per.groupby("key", sort=False)["est"].transform("sum")
+    per = per[per["cls"] >= 0]
+    docs_in = pd.Series(doc_class).value_counts()
+    weight_in = pd.Series(doc_weight).groupby(doc_class).sum()
+    # A phrase must recur in the frame (in two of its passages, or in its only one); a frame none of whose
+    # phrases recurs takes its phrases from single passages.
+    per["recurs"] = per["df"].to_numpy() >= np.minimum(2, per["cls"].map(docs_in).to_numpy())
+    represent = per["w"].to_numpy() / per["cls"].map(weight_in).to_numpy()
+    distinct = per["est"].to_numpy() / total.loc[per.index].to_numpy()
+    form = (per["n"].map(LENGTH_WEIGHT).to_numpy() * INNER_STOP_WEIGHT ** per["inner"].to_numpy()
+            * np.where(per["verb"].to_numpy(bool), VERB_END_WEIGHT, 1.0))
+    per["score"] = represent * distinct * form
+    per = per.sort_values(["cls", "recurs", "score", "n", "doc"], ascending=[True, False, False, False, True],
+                          kind="stable")
+    return per.groupby(["cls", "recurs"], sort=False).head(keep), tok
+
+
+def _phrase(tok: _Tokens, pos: int, n: int) -> str:
+    return " ".join(tok.words[tok.codes[pos:pos + n]])
+
+
+def _written_form(phrase: str, texts: Iterable[str], limit: int = 5) -> tuple[str, str | None, int, int]:
+    """The phrase as the passages write it (the commonest form among the first ``limit`` that hold it), and the
+    first passage holding it with the span there."""
+    pattern = phrase_pattern(phrase)
+    forms: Counter[str] = Counter()
+    first = (None, 0, 0)
+    for text in texts:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        if first[0] is None:
+            first = (text, m.start(), m.end())
+        forms[re.sub(r"\s+", " ", m.group())] += 1
+        if sum(forms.values()) >= limit:
+            break
+    if not forms:
+        return phrase, None, 0, 0
+    best = max(forms.values())
+    # Among equally common forms, the one read first (the closest passage), unless it only differs by a capital
+    # at a sentence's start: then the lower-case form.
+    ranked = [f for f in forms if forms[f] == best]
+    form = ranked[0]
+    lower = [f for f in ranked if f[:1].islower()]
+    if form[:1].isupper() and lower and lower[0][1:] == form[1:]:
+        form = lower[0]
+    return form, first[0], first[1], first[2]
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], labels: np.ndarray,
-                   n_phrases: int = 3, candidates: int = 12, scores: np.ndarray | None = None,
-                   per_class: int = 60, background: int = 20000) -> dict[int, list[str]]:
-    """Phrases per cluster index (labels == -1 form the background class).
+                   n_phrases: int = 3, scores: np.ndarray | None = None, per_class: int = 60,
+                   background: int = 20000, taken: Iterable[str] = (),
+                   max_words: int = MAX_WORDS) -> dict[int, FrameLabel]:
+    """A label per cluster index (labels == -1 form the background class), unique among the clusters and
+    against ``taken`` (normalised labels other active frames show).
 
     ``texts`` is the text of every row, or a function giving the texts of the rows asked for (only the
-    sampled rows are read, so a million-passage corpus need not be held in memory)."""
+    sampled rows are read, so a million-passage corpus need not be held in memory); ``scores`` is each row's
+    cosine to its cluster's centre."""
     labels = np.asarray(labels)
     clusters = sorted(int(c) for c in np.unique(labels) if c >= 0)
     if not clusters:
         return {}
-    classes = clusters + [-1]
-    rows = _sample(labels, None if scores is None else np.asarray(scores), per_class, background)
+    scores = None if scores is None else np.asarray(scores, dtype=np.float64)
+    rows = _sample(labels, scores, per_class, background)
+    classes = clusters + ([-1] if -1 in rows else [])
+    wanted = np.concatenate([rows[c] for c in classes])
     if callable(texts):
-        wanted = np.concatenate([rows.get(c, np.zeros(0, np.int64)) for c in classes])
-        texts = dict(zip(wanted.tolist(), texts(wanted)))
-    docs = [" \n ".join(texts[i] for i in rows.get(c, [])) for c in classes]
-    vec = CountVectorizer(ngram_range=(1, 3), stop_words="english", token_pattern=TOKEN, lowercase=True)
-    try:
-        counts = vec.fit_transform(docs).astype(np.float64)
-    except ValueError:  # nothing but stop words
-        return {c: [] for c in clusters}
-    terms = vec.get_feature_names_out()
-    counts = counts.tocsr()
-    counts.sort_indices()  # ties: the earlier term in the vocabulary
-    words = np.asarray(counts.sum(axis=1)).ravel()
-    freq = np.asarray(counts.sum(axis=0)).ravel()
-    idf = np.log(1 + words.mean() / np.maximum(freq, 1))
-    out: dict[int, list[str]] = {}
-    for row, c in enumerate(clusters):
-        # Only the row's own terms: the vocabulary can hold tens of millions of n-grams.
-        start, end = counts.indptr[row], counts.indptr[row + 1]
-        idx, raw = counts.indices[start:end], counts.data[start:end]
-        ngram_len = np.fromiter((terms[i].count(" ") + 1 for i in idx), dtype=np.float64, count=len(idx))
-        # A phrase must recur inside the frame; longer phrases get a small boost.
-        score = raw / max(words[row], 1) * idf[idx] * (1 + 0.25 * (ngram_len - 1))
-        score[raw < 2] = 0
-        best = np.argsort(-score, kind="stable")[:candidates]
-        top = [terms[idx[i]] for i in best if score[i] > 0]
-        chosen: list[str] = []
-        for term in top:
-            if any(term in other or other in term for other in chosen):
-                continue
-            chosen.append(term)
-            if len(chosen) == n_phrases:
+        got = texts(wanted)
+    else:
+        got = [texts[i] for i in wanted]
+    got = ["" if t is None else str(t) for t in got]
+    doc_class = np.concatenate([np.full(len(rows[c]), c) for c in classes])
+    doc_weight = (np.maximum(scores[wanted], MIN_WEIGHT) if scores is not None else np.ones(len(wanted)))
+    size = Counter(labels.tolist())
+    scale = {c: size[c] / max(len(rows[c]), 1) for c in classes}
+    cands, tok = _candidates(got, doc_class, doc_weight, scale, max_words, max(CANDIDATES, n_phrases))
+    columns = [cands[name].to_numpy() for name in ("cls", "pos", "n", "score", "recurs")]
+    starts = np.flatnonzero(np.r_[True, columns[0][1:] != columns[0][:-1]]) if len(cands) else np.zeros(0, int)
+    bounds = dict(zip(columns[0][starts].tolist(), zip(starts.tolist(), np.r_[starts[1:], len(cands)].tolist())))
+    first_doc = {c: int(np.flatnonzero(doc_class == c)[0]) for c in clusters}
+    end_doc = {c: first_doc[c] + len(rows[c]) for c in clusters}
+
+    used = {normalise(t) for t in taken}
+    used.discard("")
+    given: list[set[str]] = []  # the content words of each label given so far, for the overlap
+    by_word: dict[str, list[int]] = {}
+    out: dict[int, FrameLabel] = {}
+    # Largest frames choose first.
+    for c in sorted(clusters, key=lambda c: (-size[c], c)):
+        own = got[first_doc[c]:end_doc[c]]
+        a, b = bounds.get(c, (0, 0))
+        options = [(_phrase(tok, int(p), int(n)), float(s), bool(r))
+                   for p, n, s, r in zip(*(col[a:b] for col in columns[1:]))]
+        recurring = [(p, s) for p, s, r in options if r]
+        single = [(p, s) for p, s, r in options if not r]
+        # A phrase of a single passage only when none that recurs is free.
+        choice = _choose(recurring, used, given, by_word) or _choose(single, used, given, by_word)
+        options = recurring or single
+        if choice is None:
+            choice = _disambiguate(options, own, used)
+        words = set(_words(choice)) - STOP_WORDS
+        given.append(words)
+        for w in words:
+            by_word.setdefault(w, []).append(len(given) - 1)
+        used.add(normalise(choice))
+        form, text, start, end = _written_form(choice, own) if options else (choice, None, 0, 0)
+        sentence = sentence_around(text, start, end) if text is not None else (
+            sentence_around(own[0], 0) if own and own[0] else None)
+        others = []
+        for phrase, _ in options:
+            if len(others) == n_phrases - 1:
                 break
-        out[c] = chosen
+            if phrase != choice and phrase not in choice and choice not in phrase and \
+                    all(phrase not in o and o not in phrase for o in others):
+                others.append(phrase)
+        out[c] = FrameLabel(form, [form, *(o.replace(" " + POSSESSIVE, POSSESSIVE) for o in others)], sentence)
     return out
+
+
+def _choose(options: list[tuple[str, float]], used: set[str], given: list[set[str]],
+            by_word: dict[str, list[int]]) -> str | None:
+    """The candidate with the best MMR score that no other frame shows: its score relative to the frame's
+    best, less ``DIVERSITY`` times its largest word overlap with another frame's label."""
+    if not options:
+        return None
+    top = options[0][1] or 1.0
+    best, best_value = None, -np.inf
+    for phrase, score in options:
+        if phrase in used:
+            continue
+        words = set(phrase.split()) - STOP_WORDS
+        near = {i for w in words for i in by_word.get(w, ())}
+        overlap = max((_overlap(words, given[i]) for i in near), default=0.0)
+        value = (1 - DIVERSITY) * score / top - DIVERSITY * overlap
+        if value > best_value:
+            best, best_value = phrase, value
+    return best
+
+
+def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[str]) -> str:
+    """A label when every candidate is taken (or there is none): a longer phrase of the frame's passages that
+    holds the best candidate, else the best candidate (or the start of the frame's best sentence) followed by
+    the frame's commonest other content word in brackets (an ordinal word when there is none)."""
+    if not options:
+        base = _fallback(own)
+        if normalise(base) not in used:
+            return base
+    base = options[0][0] if options else base
+    pattern = phrase_pattern(base) if options else None
+    if pattern is not None:
+        for text in own:
+            for m in pattern.finditer(text):
+                before = _words(text[:m.start()])[-1:]
+                after = _words(text[m.end():m.end() + 80])[:1]
+                for longer in ([*before, base] if before else None, [base, *after] if after else None):
+                    if longer is None:
+                        continue
+                    phrase = " ".join(longer)
+                    if normalise(phrase) not in used and not stop_word_fragment(phrase) and occurs(phrase, text):
+                        return phrase
+    counts = Counter(w for t in own for w in _words(t) if not _is_stop(w) and not w.isdigit())
+    # Frames whose passages have no other word (identical texts) are told apart by an ordinal word.
+    for word in [*(w for w, _ in counts.most_common()), *SPARE_WORDS]:
+        if word not in _words(base):
+            phrase = f"{base} ({word})"
+            if normalise(phrase) not in used:
+                return phrase
+    return base
+
+
+def _fallback(own: list[str]) -> str:
+    """The start of the frame's best sentence, cut at a word, about a headline's length."""
+    text = sentence_around(own[0], 0) if own and own[0] else ""
+    if len(text) <= FALLBACK_CHARS:
+        return text
+    return text[:FALLBACK_CHARS].rsplit(" ", 1)[0]
+
+
+# -- the check ----------------------------------------------------------------------------------------------
+
+
+def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Sequence[str]],
+                  background: Sequence[str] = ()) -> dict:
+    """How good a set of frame labels is.
+
+    ``labels`` maps frame id to label, ``passages_by_frame`` frame id to the texts of its passages, and
+    ``background`` holds the passages in no frame. Returns:
+
+    * ``frames``: labels checked;
+    * ``verbatim``: share of labels that occur verbatim (words contiguous, any case) in a passage of their frame;
+    * ``duplicates``: frames whose label (normalised) another frame also has; ``duplicate_labels`` those labels;
+    * ``stop_word``: share of labels that start or end with a stop word or are made of stop words only;
+    * ``mean_words``: mean number of words per label;
+    * ``distinctiveness``: mean, over labels that occur anywhere, of the share of the passages holding the label
+      that are in its frame;
+    * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
+    ids = list(labels)
+    norm = {f: normalise(labels[f]) for f in ids}
+    counts = Counter(n for n in norm.values() if n)
+    dup_ids = [f for f in ids if counts[norm[f]] > 1]
+    stop = {f for f in ids if stop_word_fragment(labels[f])}
+    verbatim = {f for f in ids if norm[f] and any(occurs(labels[f], t) for t in passages_by_frame.get(f, ()))}
+    inside, total = _occurrences(norm, passages_by_frame, background)
+    shares = [inside[f] / total[f] for f in ids if total[f]]
+    n = len(ids) or 1
+    return {
+        "frames": len(ids),
+        "verbatim": len(verbatim) / n,
+        "duplicates": len(dup_ids),
+        "duplicate_labels": sorted({norm[f] for f in dup_ids}),
+        "stop_word": len(stop) / n,
+        "mean_words": float(np.mean([len(_words(labels[f])) for f in ids])) if ids else 0.0,
+        "distinctiveness": float(np.mean(shares)) if shares else 0.0,
+        "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[norm[f]] > 1),
+    }
+
+
+def _occurrences(norm: Mapping[int, str], passages_by_frame: Mapping[int, Sequence[str]],
+                 background: Sequence[str]) -> tuple[Counter, Counter]:
+    """Per frame: passages of its own that hold its label, and passages anywhere that do. Labels are looked up
+    by their first word, so each passage is read once."""
+    wanted: dict[tuple[str, ...], list[int]] = {}
+    for f, n in norm.items():
+        if n:
+            wanted.setdefault(tuple(n.split()), []).append(f)
+    starts: dict[str, list[tuple[str, ...]]] = {}
+    for words in wanted:
+        starts.setdefault(words[0], []).append(words)
+    inside, total = Counter(), Counter()
+    sources = chain(((f, t) for f, texts in passages_by_frame.items() for t in texts), ((None, t) for t in background))
+    for frame, text in sources:
+        found = set()
+        tokens = [_word(t) for t in _TOKEN.findall(text)]
+        for i, tok in enumerate(tokens):
+            for words in starts.get(tok, ()):
+                if tuple(tokens[i:i + len(words)]) == words:
+                    found.add(words)
+        for words in found:
+            for f in wanted[words]:
+                total[f] += 1
+                if f == frame:
+                    inside[f] += 1
+    return inside, total

@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.frames.labels import sentence_around
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -173,6 +175,14 @@ def seed_frame_ids(frames: pd.DataFrame) -> dict[str, int]:
             if isinstance(n, str)}
 
 
+def seed_sentence(seed: Seed, text: str) -> str:
+    """The sentence shown beside a seeded frame's name: the exemplar's first sentence holding one of the seed's
+    phrases (matched as the seeded frame matches them), else its first sentence."""
+    spans = [m.span() for m in (phrase_pattern(p).search(text) for p in seed.phrases) if m is not None]
+    start, end = min(spans) if spans else (0, 0)
+    return sentence_around(text, start, end)
+
+
 def seed_frame(seed: Seed, seed_vectors: np.ndarray, frame_id: int, *, texts: list[str], vectors: np.ndarray,
                passage_ids: np.ndarray, article_ids: np.ndarray, model: str, default_threshold: float,
                default_min_passages: int) -> tuple[dict, pd.DataFrame]:
@@ -189,9 +199,10 @@ def seed_frame(seed: Seed, seed_vectors: np.ndarray, frame_id: int, *, texts: li
     rows, scores, how = rows[keep], scores[keep], how[keep]
     centre = seed_vectors.mean(axis=0)
     exemplar = passage_ids[rows[np.argmax(scores)]] if len(rows) else None
+    sentence = seed_sentence(seed, texts[rows[np.argmax(scores)]]) if len(rows) else None
     frame = {"frame_id": frame_id, "label": seed.name, "phrases": seed.texts, "exemplar_passage_id": exemplar,
              "centroid": centre / (np.linalg.norm(centre) or 1), "model": model, "seed_name": seed.name,
-             "threshold": threshold}
+             "threshold": threshold, "exemplar_sentence": sentence}
     matches = pd.DataFrame({"passage_id": passage_ids[rows], "frame_id": frame_id, "score": scores, "match": how,
                             "article_id": article_ids[rows]})
     return frame, matches

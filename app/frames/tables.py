@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FRAME_COLUMNS = ["frame_id", "label", "phrases", "exemplar_passage_id", "centroid", "model"]
+from app.frames.labels import FrameLabel, sentence_with
+
+FRAME_COLUMNS = ["frame_id", "label", "phrases", "exemplar_passage_id", "centroid", "model", "exemplar_sentence"]
 SEEDED_FRAME_COLUMNS = [*FRAME_COLUMNS, "seed_name", "threshold"]
 ARTICLE_FRAME_COLUMNS = ["article_id", "frame_id", "score", "passages"]
 
-# A frame with no distinctive phrase is labelled with the start of its exemplar passage: about a headline's
-# length, so the label still reads as one line in a table.
+# A frame with no label (no text to read one from) is labelled with the start of its exemplar passage: about a
+# headline's length, so the label still reads as one line in a table.
 FALLBACK_LABEL_CHARS = 60
-LABEL_SEPARATOR = " · "
 
 
 def empty_frames() -> pd.DataFrame:
@@ -66,21 +67,27 @@ def exemplars(assignments: pd.DataFrame) -> pd.Series:
 
 
 def discovered_frames(clusters: list[int], frame_ids: dict[int, int], centroids: np.ndarray,
-                      phrases: dict[int, list[str]], exemplar_of: pd.Series, exemplar_texts: dict[str, str],
+                      labels: dict[int, FrameLabel], exemplar_of: pd.Series, exemplar_texts: dict[str, str],
                       model: str, kept: pd.DataFrame | None = None) -> pd.DataFrame:
     """The frame rows of a discovery run.
 
     First those of ``kept`` (existing frames of an incremental run, which keep their label, phrases,
-    exemplar and centre), if they still hold a passage; then one per cluster in ``clusters``, labelled
-    with its phrases or, when it has none, with the start of its exemplar's text."""
+    exemplar, sentence and centre), if they still hold a passage; then one per cluster in ``clusters``, with
+    its label (:mod:`app.frames.labels`) and the sentence beside it or, when it has none, the start of its
+    exemplar's text."""
     rows = []
     if kept is not None:
         rows = [{"frame_id": int(frame.frame_id), "label": frame.label, "phrases": list(frame.phrases),
-                 "exemplar_passage_id": frame.exemplar_passage_id, "centroid": frame.centroid, "model": model}
+                 "exemplar_passage_id": frame.exemplar_passage_id, "centroid": frame.centroid, "model": model,
+                 "exemplar_sentence": getattr(frame, "exemplar_sentence", None)}
                 for frame in kept.itertuples() if frame.frame_id in exemplar_of.index]
     for cluster in clusters:
         exemplar = exemplar_of.loc[frame_ids[cluster]]
-        terms = phrases.get(cluster) or [exemplar_texts[exemplar][:FALLBACK_LABEL_CHARS]]
-        rows.append({"frame_id": frame_ids[cluster], "label": LABEL_SEPARATOR.join(terms), "phrases": terms,
-                     "exemplar_passage_id": exemplar, "centroid": centroids[cluster], "model": model})
+        found = labels.get(cluster)
+        if found is None or not found.label:
+            text = exemplar_texts[exemplar]
+            found = FrameLabel(text[:FALLBACK_LABEL_CHARS], [text[:FALLBACK_LABEL_CHARS]], sentence_with(text, None))
+        rows.append({"frame_id": frame_ids[cluster], "label": found.label, "phrases": list(found.phrases),
+                     "exemplar_passage_id": exemplar, "centroid": centroids[cluster], "model": model,
+                     "exemplar_sentence": found.sentence})
     return pd.DataFrame(rows, columns=FRAME_COLUMNS)

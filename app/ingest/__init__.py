@@ -11,8 +11,8 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from app.ingest.normalize import ColumnMap, RecordProblem, normalise
-from app.ingest.readers import UnreadableFile, read_records
+from app.ingest.normalize import ColumnMap, RecordProblem, normalise, slashed_order
+from app.ingest.readers import UnreadableFile, read_records, record_format
 from app.store import Store
 
 RAW_LIMIT = 20_000  # characters of a rejected record that are kept
@@ -29,6 +29,7 @@ class FileReport:
     rejected: int = 0
     error: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+    dates: str | None = None  # how N/N/YYYY dates were read, when the file has any
 
 
 @dataclass
@@ -62,14 +63,47 @@ def _reason_key(reason: str) -> str:
     return reason.split(" (")[0].split(" '")[0][:60]
 
 
-def ingest_files(store: Store, paths: Iterable[str | Path], max_article_chars: int, progress: Progress | None = None) -> IngestReport:
+def ingest_files(store: Store, paths: Iterable[str | Path], max_article_chars: int, progress: Progress | None = None,
+                 dayfirst: bool | None = None) -> IngestReport:
+    """Ingest each file. ``dayfirst`` sets how N/N/YYYY dates are read (None: decided per file, see
+    :func:`date_order`)."""
     report = IngestReport()
     for path in paths:
-        report.files.append(ingest_file(store, Path(path), max_article_chars, progress))
+        report.files.append(ingest_file(store, Path(path), max_article_chars, progress, dayfirst))
     return report
 
 
-def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Progress | None = None) -> FileReport:
+def date_order(path: Path) -> tuple[bool, str | None]:
+    """How a file's N/N/YYYY dates are read: one order for the whole file, never guessed value by value
+    (01/02/2026 and 13/03/2026 in one file are both day first). Day first when some date can only be read
+    day first and none only month first; otherwise month first. Returns (dayfirst, a note for the report,
+    or None when the file has no such dates)."""
+    seen = {"day": 0, "month": 0, "either": 0}
+    maps: dict[tuple, ColumnMap] = {}
+    try:
+        for _, record, problem in read_records(path):
+            if problem is not None:
+                continue
+            keys = tuple(record.keys())
+            cmap = maps.setdefault(keys, ColumnMap.detect(keys))
+            order = slashed_order(record.get(cmap.published_at)) if cmap.published_at else None
+            if order:
+                seen[order] += 1
+    except UnreadableFile:
+        return False, None
+    if not any(seen.values()):
+        return False, None
+    dayfirst = seen["day"] > 0 and seen["month"] == 0
+    how = "day first" if dayfirst else "month first"
+    why = (f"{seen['day']} can only be day first" if dayfirst else
+           f"{seen['month']} can only be month first" if seen["month"] else "none tells the order; use --dayfirst if they are")
+    mixed = " (the file mixes both orders: those that cannot be read month first are rejected)" if (
+        seen["day"] and seen["month"]) else ""
+    return dayfirst, f"N/N/YYYY dates read {how}: {sum(seen.values())} such dates, {why}{mixed}"
+
+
+def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Progress | None = None,
+                dayfirst: bool | None = None) -> FileReport:
     rep = FileReport(str(path))
     try:
         records = read_records(path)
@@ -80,11 +114,18 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
     if first is None:
         rep.error = f"{path}: no records"
         return rep
-    # Column names come from the first parsed record.
-    columns = ColumnMap.detect(first[1].keys()) if first[2] is None else None
+    # A table's columns are its header: when they cannot give articles, the file is refused as a whole.
+    # JSON records each have their own keys: one lacking a field is a reject of its own (see _store_batch).
+    tabular = record_format(path) in ("csv", "tsv", "parquet")
+    columns = ColumnMap.detect(first[1].keys()) if first[2] is None and tabular else None
     if columns is not None and (missing := columns.missing_reason(list(first[1].keys()))):
         rep.error = f"{path}: {missing}"
         return rep
+
+    if dayfirst is None:
+        dayfirst, rep.dates = date_order(path)
+    else:
+        rep.dates = f"N/N/YYYY dates read {'day' if dayfirst else 'month'} first (as asked)"
 
     def all_records():
         yield first
@@ -97,11 +138,11 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
             batch.append(item)
             seen += 1
             if len(batch) >= CHUNK:
-                _store_batch(store, path, batch, max_article_chars, rep)
+                _store_batch(store, path, batch, max_article_chars, rep, dayfirst)
                 batch = []
                 if progress:
                     progress(f"ingest {path.name}", seen, None)
-        _store_batch(store, path, batch, max_article_chars, rep)
+        _store_batch(store, path, batch, max_article_chars, rep, dayfirst)
     except UnreadableFile as exc:
         rep.error = str(exc)
     if progress:
@@ -109,7 +150,7 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
     return rep
 
 
-def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileReport) -> None:
+def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileReport, dayfirst: bool = False) -> None:
     if not batch:
         return
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -130,8 +171,12 @@ def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileRepor
         keys = tuple(record.keys())
         if keys not in maps:
             maps[keys] = ColumnMap.detect(keys)
+        missing = maps[keys].missing_reason(list(keys))
+        if missing:
+            reject(record_no, record, f"record has {missing}")
+            continue
         try:
-            article = normalise(record, maps[keys], max_chars)
+            article = normalise(record, maps[keys], max_chars, dayfirst)
         except RecordProblem as exc:
             reject(record_no, record, str(exc))
             continue

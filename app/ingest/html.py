@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "dd", "dt"}
 SKIP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "figcaption", "svg", "button",
@@ -49,7 +49,12 @@ class _Parser(HTMLParser):
         if tag == "a":
             href = dict(attrs).get("href")
             if href and not href.startswith(("#", "mailto:", "javascript:", "tel:")):
-                self._href = urljoin(self.base, href.strip()) if self.base else href.strip()
+                try:  # a broken href (http://[oops/) is not a link; the article is still read
+                    self._href = urljoin(self.base, href.strip()) if self.base else href.strip()
+                    urlsplit(self._href)
+                except ValueError:
+                    self._href = None
+                    return
                 self._anchor = []
 
     def handle_endtag(self, tag):

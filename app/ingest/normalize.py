@@ -101,9 +101,25 @@ def domain_of(url: str) -> str | None:
     return host or None
 
 
+def _latin(text: str) -> bool:
+    return all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in text)
+
+
 def slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+    """The outlet id made from a name: lower case, words joined by "-". A name in Latin script loses
+    its accents ("Süddeutsche" -> "suddeutsche", as ever); a name with letters of any other script keeps
+    them ("Голос Америки" -> "голос-америки", "조선일보"), so outlets in Cyrillic, Hangul, Arabic or
+    CJK are told apart instead of all becoming one outlet. A name with no letter or digit at all gets
+    an id from a hash of it."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if _latin(text):
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        out = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    else:
+        out = re.sub(r"[\W_]+", "-", text.casefold()).strip("-")
+    if out:
+        return out
+    return "outlet-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10] if text else "unknown"
 
 
 _NUMERIC = re.compile(r"^\d{9,13}(\.\d+)?$")
@@ -111,10 +127,43 @@ _GDELT = re.compile(r"^(\d{8})T?(\d{6})Z?$")
 _EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
 
 
-def parse_date(value) -> dt.datetime:
-    """Any common date form to a naive UTC datetime. Dates without a zone are taken as UTC."""
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\b(.*)$")
+
+
+def slashed_order(value) -> str | None:
+    """For a date written N/N/YYYY: "day" when it can only be day first (13/03/2026), "month" when it can
+    only be month first (03/13/2026), "either" when both read (01/02/2026); None for other forms."""
+    m = _SLASHED.match(str(value).strip()) if isinstance(value, str) else None
+    if not m:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    if a > 12 >= b:
+        return "day"
+    if b > 12 >= a:
+        return "month"
+    return "either"
+
+
+def parse_date(value, dayfirst: bool = False) -> dt.datetime:
+    """Any common date form to a naive UTC datetime. Dates without a zone are taken as UTC.
+
+    A date written N/N/YYYY is read month first, or day first with ``dayfirst``: one order for a whole
+    file (see :func:`app.ingest.date_order`), never guessed value by value."""
+    try:
+        return _parse_date(value, dayfirst)
+    except RecordProblem:
+        raise
+    except Exception as exc:  # any other failure of a parser is a problem of this record, not of the file
+        raise RecordProblem(f"unparseable date {str(value)[:80]!r} ({type(exc).__name__})") from exc
+
+
+def _parse_date(value, dayfirst: bool) -> dt.datetime:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
     if value is None or (isinstance(value, float) and pd.isna(value)):
         raise RecordProblem("no publication date")
+    if isinstance(value, (list, tuple, dict, set)):
+        raise RecordProblem(f"the date is a {type(value).__name__}, not a date: {str(value)[:80]!r}")
     if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
         ts = pd.Timestamp(value)
     else:
@@ -129,8 +178,23 @@ def parse_date(value) -> dt.datetime:
                 ts = pd.Timestamp(dt.datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S"))
             elif re.match(r"^[A-Z][a-z]{2}, ", text):
                 ts = pd.Timestamp(email.utils.parsedate_to_datetime(text))
+            elif m := _SLASHED.match(text):
+                first, second, year = int(m.group(1)), int(m.group(2)), m.group(3)
+                day, month = (first, second) if dayfirst else (second, first)
+                if month > 12:
+                    raise RecordProblem(
+                        f"date {text[:40]!r} cannot be read {'day' if dayfirst else 'month'} first, the order this "
+                        f"file's N/N/YYYY dates are read in (other dates in it can only be read that way); fix it, "
+                        f"or ingest with --{'monthfirst' if dayfirst else 'dayfirst'}")
+                year = int(year) + (2000 if int(year) < 70 else 1900) if len(year) == 2 else int(year)
+                rest = m.group(4).strip().lstrip(",").strip()
+                ts = pd.Timestamp(dt.datetime(year, month, day))
+                if rest:
+                    ts = pd.Timestamp(pd.to_datetime(f"{ts.date().isoformat()} {rest}", utc=False, format="mixed"))
             else:
                 ts = pd.Timestamp(pd.to_datetime(text, utc=False, format="mixed"))
+        except RecordProblem:
+            raise
         except (ValueError, TypeError, OverflowError) as exc:
             raise RecordProblem(f"unparseable date {text[:80]!r}") from exc
     if pd.isna(ts):
@@ -138,7 +202,7 @@ def parse_date(value) -> dt.datetime:
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     now = pd.Timestamp.now(tz="UTC")
     if ts < _EARLIEST or ts > now + pd.Timedelta(days=2):
-        raise RecordProblem(f"implausible date {ts.date().isoformat()} (before 1900 or in the future)")
+        raise RecordProblem(f"implausible date {str(value)[:40]!r}, year {ts.year} (before 1900 or in the future)")
     return ts.tz_localize(None).to_pydatetime()
 
 
@@ -163,19 +227,38 @@ def url_date(url: str | None) -> dt.datetime | None:
         return None
 
 
-def _clean(value) -> str:
+def _clean(value, field: str = "value", paragraphs: bool = False) -> str:
+    """A field's text. For a field of ``paragraphs`` (text, html) a list of strings, as some exports
+    give them, is joined by blank lines; bytes are read as UTF-8; any other structure is a problem of the
+    record, never stored as its repr."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordProblem(f"{field} is bytes that are not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    elif isinstance(value, (list, tuple)):
+        if not paragraphs:
+            raise RecordProblem(f"{field} is a list, not text")
+        if not all(isinstance(v, str) for v in value):
+            raise RecordProblem(f"{field} is a list holding {', '.join(sorted({type(v).__name__ for v in value}))}, "
+                                "not text")
+        value = "\n\n".join(v.strip() for v in value if v.strip())
+    elif isinstance(value, (dict, set)):
+        raise RecordProblem(f"{field} is a JSON {'object' if isinstance(value, dict) else 'set'}, not text")
+    elif not isinstance(value, str):
+        value = str(value)
+    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return unicodedata.normalize("NFC", text).strip()
 
 
-def normalise(record: dict, columns: ColumnMap, max_article_chars: int) -> dict:
+def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst: bool = False) -> dict:
     """A stored article row (without bookkeeping columns) or :class:`RecordProblem`."""
-    title = _clean(record.get(columns.title)) if columns.title else ""
-    text = _clean(record.get(columns.text)) if columns.text else ""
-    url = _clean(record.get(columns.url)) if columns.url else ""
-    raw_html = _clean(record.get(columns.html)) if columns.html else ""
+    title = _clean(record.get(columns.title), "title") if columns.title else ""
+    text = _clean(record.get(columns.text), "text", paragraphs=True) if columns.text else ""
+    url = _clean(record.get(columns.url), "url") if columns.url else ""
+    raw_html = _clean(record.get(columns.html), "html", paragraphs=True) if columns.html else ""
     links: list[tuple[str, str]] = []
     if raw_html:
         if len(raw_html) > 10 * max_article_chars:
@@ -192,6 +275,10 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int) -> dict:
     canon = None
     domain = None
     if url:
+        scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", url)
+        if scheme and scheme.group(1).lower() not in ("http", "https") and not re.match(r"^[^:/]+:\d+(/|$)", url):
+            raise RecordProblem(f"URL {url[:120]!r} is not a web address (scheme {scheme.group(1).lower()!r}; "
+                                "only http and https are kept)")
         try:
             canon = canonical_url(url)
             domain = domain_of(url)
@@ -199,17 +286,17 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int) -> dict:
             raise RecordProblem(f"malformed URL {url[:120]!r} ({exc})") from exc
         if not domain or "." not in domain:
             raise RecordProblem(f"malformed URL {url[:120]!r} (no host name)")
-    outlet_name = _clean(record.get(columns.outlet)) if columns.outlet else ""
+    outlet_name = _clean(record.get(columns.outlet), "outlet") if columns.outlet else ""
     if not outlet_name:
         if not domain:
             raise RecordProblem("no outlet and no URL to derive it from")
         outlet_name = domain
     raw_date = record.get(columns.published_at) if columns.published_at else None
     source = date_source(columns.published_at)
-    if _clean(raw_date) == "" and (from_url := url_date(url)) is not None:
+    if _clean(raw_date, "date") == "" and (from_url := url_date(url)) is not None:
         raw_date, source = from_url, "url"  # no date given: the one in the address
-    published_at = parse_date(raw_date)
-    language = _clean(record.get(columns.language)) if columns.language else ""
+    published_at = parse_date(raw_date, dayfirst)
+    language = _clean(record.get(columns.language), "language") if columns.language else ""
     content_hash = hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
     if canon:
         article_id = hashlib.sha1(canon.encode("utf-8")).hexdigest()[:16]

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -33,6 +34,14 @@ def _open_bytes(path: Path) -> bytes:
         except (OSError, EOFError) as exc:
             raise UnreadableFile(f"{path}: not a valid gzip file ({exc})") from exc
     return data
+
+
+def record_format(path: str | Path) -> str | None:
+    """The format a file is read as (``csv``, ``tsv``, ``jsonl``, ``json``, ``parquet``), None if unknown."""
+    try:
+        return _format(Path(path))
+    except UnreadableFile:
+        return None
 
 
 def _format(path: Path) -> str:
@@ -60,6 +69,28 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (undecodable bytes kept as escapes, so only their records are refused); UTF-16 with its
+    byte-order mark is read as such; UTF-16 without one is refused with the way out."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"{path}: starts as UTF-16 but is not valid UTF-16 ({exc.reason})") from exc
+    head = data[:4096]
+    if len(head) >= 16 and head.count(b"\x00") > len(head) // 4:
+        raise UnreadableFile(f"{path}: looks like UTF-16 text without a byte-order mark (every other byte is 0); "
+                             "save it as UTF-8 and ingest it again")
+    text = data.decode("utf-8", "surrogateescape")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _lines(text: str) -> list[str]:
+    """Physical lines as CSV and JSON Lines count them: ended by \\n, \\r\\n or \\r only. (str.splitlines
+    also breaks at U+2028, U+0085 and other characters that are legal inside a JSON string.)"""
+    return re.split(r"(?<=\n)|(?<=\r)(?!\n)", text)
+
+
 def read_records(path: str | Path) -> Iterator[Record]:
     path = Path(path)
     if not path.is_file():
@@ -68,9 +99,7 @@ def read_records(path: str | Path) -> Iterator[Record]:
     if fmt == "parquet":
         yield from _read_parquet(path)
         return
-    text = _open_bytes(path).decode("utf-8", "surrogateescape")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = _decode(path, _open_bytes(path))
     if fmt in ("csv", "tsv"):
         yield from _read_csv(text, "\t" if fmt == "tsv" else ",")
     elif fmt == "jsonl":
@@ -80,6 +109,7 @@ def read_records(path: str | Path) -> Iterator[Record]:
 
 
 def _read_csv(text: str, delimiter: str) -> Iterator[Record]:
+    lines = _lines(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
@@ -88,15 +118,28 @@ def _read_csv(text: str, delimiter: str) -> Iterator[Record]:
     except csv.Error as exc:
         raise UnreadableFile(f"header row is not valid CSV: {exc}") from exc
     header = [h.strip() for h in header]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        key = name.lower()
+        if key and key in seen:
+            raise UnreadableFile(f"columns {seen[key]} and {i} are both called {name!r}: rename one so it is clear "
+                                 "which to read")
+        seen[key] = i
     record_no = 0
     while True:
         record_no += 1
+        start = reader.line_num
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield record_no, {"_raw": f"line {reader.line_num}"}, f"row is not valid CSV ({exc})"
+            end = reader.line_num
+            raw = "".join(lines[start:end])
+            what = (f"row is not valid CSV ({exc})" if "end of data" not in str(exc) else
+                    f"a quote opened on line {start + 1} is never closed, so lines {start + 1}-{end} "
+                    f"(the rest of the file) could not be split into records")
+            yield record_no, {"_raw": _printable(raw)}, what
             continue
         raw_line = delimiter.join(row)
         if not any(cell.strip() for cell in row):
@@ -115,7 +158,8 @@ def _read_csv(text: str, delimiter: str) -> Iterator[Record]:
 
 
 def _read_jsonl(text: str) -> Iterator[Record]:
-    for record_no, line in enumerate(text.splitlines(), start=1):
+    for record_no, line in enumerate(_lines(text), start=1):
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
         bad = _has_bad_utf8(line)
@@ -134,9 +178,7 @@ def _read_jsonl(text: str) -> Iterator[Record]:
 
 
 def _read_json(path: Path, text: str) -> Iterator[Record]:
-    bad = _has_bad_utf8(text)
-    if bad is not None:
-        raise UnreadableFile(f"{path}: invalid UTF-8 at character {bad}")
+    # Undecodable bytes stay as escapes inside the strings they were in: only their records are refused.
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -152,8 +194,13 @@ def _read_json(path: Path, text: str) -> Iterator[Record]:
     if not isinstance(data, list):
         raise UnreadableFile(f"{path}: expected a JSON list of articles or an object with an 'articles' list")
     for record_no, obj in enumerate(data, start=1):
+        raw = json.dumps(obj, ensure_ascii=False)
         if not isinstance(obj, dict):
-            yield record_no, {"_raw": json.dumps(obj)[:2000]}, f"item is a JSON {type(obj).__name__}, not an object"
+            yield record_no, {"_raw": _printable(raw)[:2000]}, f"item is a JSON {type(obj).__name__}, not an object"
+            continue
+        bad = _has_bad_utf8(raw)
+        if bad is not None:
+            yield record_no, {"_raw": _printable(raw)}, f"invalid UTF-8 at character {bad} of the item"
             continue
         yield record_no, obj, None
 

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
+from app.frames.labels import taken_labels
 from app.frames.seeded import load_seeds, seed_frame, seed_frame_ids
 from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
                                empty_article_frames, empty_frames, empty_passage_frames, exemplars)
@@ -105,7 +106,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         return [known[p] for p in wanted]
 
     phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
-                             scores=found.scores[found.rows]) if labelled else {}
+                             scores=found.scores[found.rows],
+                             taken=taken_labels(store.frames(), old if incremental else None)) if labelled else {}
     progress("frames", 2, 3)
     exemplar_of = exemplars(assignments)
     exemplar_texts = store.passage_texts([exemplar_of.loc[frame_ids[cluster]] for cluster in labelled])

@@ -12,7 +12,8 @@ import pandas as pd
 from app.config import Settings
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
-from app.evidence.ledger import frame_ledger
+from app.evidence.ledger import STRONG, describe, frame_ledger, item_keys
+from app.evidence.scope import SCOPE_VERSION, frame_scope
 from app.fingerprints import changed_frames, combine, frame_fingerprints, redo_every_frame
 from app.lineage import Attributions, frame_lineage
 from app.outlets import names_pattern
@@ -52,7 +53,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
     context = {"model": encoder_key, "version": PER_FRAME_VERSION}
     params = {"context": context, "outlets": outlets,
               "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                        for stage in ("copies", "frames", "seeded", "onsets")},
+                        for stage in ("copies", "frames", "seeded", "stance", "onsets")},
               "edits": store.last_edit_id()}
     last = store.last_run("lineage")
     if not force and last is not None and last["parameters"] == params:
@@ -130,11 +131,14 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
                    force: bool = False) -> tuple[int, bool]:
     """The evidence ledger of every active frame: each item new or a repeat of an earlier one.
 
-    Only frames whose inputs changed since the last run (the cued passages of their articles, their dates,
-    the copy relations of their articles, the cues of their texts: the cue stage reads again the texts
-    naming a new outlet) are written again; another model, threshold or cue rules rewrite every frame."""
+    A frame's items are the cued passages of its articles that belong to it (``app.evidence.scope``: its own
+    passages, the passages right after or before them, or passages close to its centre), not every cue of
+    every article that tells it. Only frames whose inputs changed since the last run (those passages, their
+    dates, the copy relations of their articles, the cues of their texts: the cue stage reads again the texts
+    naming a new outlet) are written again; another model, threshold, scope rule or cue rules rewrite every
+    frame."""
     context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
-               "version": PER_FRAME_VERSION}
+               "version": PER_FRAME_VERSION, "scope": SCOPE_VERSION, "about": settings.evidence_about_threshold}
     params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
                                             for stage in ("copies", "frames", "seeded", "cues")},
               "edits": store.last_edit_id()}
@@ -147,19 +151,22 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     passages["original"] = passages["article_id"].map(copies)
     # The cues of each text: a new outlet name makes the cue stage read again the texts that name it.
     passages = passages.merge(store.cue_signatures(), on="text_hash", how="left")
+    # Which cued passages belong to which frame: read from every cued text's item (whether it is evidence).
+    cues = store.cues_by_text(passages["text_hash"].unique().tolist()) if len(passages) else {}
+    memo = {h: (item_keys(found), describe(found)) for h, found in cues.items()}
+    strong = {h for h, (keys, _) in memo.items() if {k.split(":", 1)[0] for k in keys} & set(STRONG)}
+    centroids = {int(f): c / np.linalg.norm(c) for f, c, m in store.frames()[["frame_id", "centroid", "model"]]
+                 .itertuples(index=False) if c is not None and m == encoder_key and vectors.ndim == 2 and len(c) == vectors.shape[1]}
+    passages["scope"] = frame_scope(passages, store.frame_positions(), strong, vectors, centroids,
+                                    settings.evidence_about_threshold)
+    passages = passages[passages["scope"].notna()].reset_index(drop=True)
     fingerprints = frame_fingerprints(passages, ["passage_id", "article_id", "text_hash", "published_at", "original",
-                                                 "cue_signature"])
+                                                 "cue_signature", "scope"])
     redo = _frames_to_redo(store, "evidence", last, context, fingerprints, force)
     todo = set(fingerprints) if redo is None else set(redo)
     groups = {frame_id: rows for frame_id, rows in passages.groupby("frame_id", sort=True).indices.items()
               if frame_id in todo}
-    if not groups:
-        cues = {}
-    elif redo is None:
-        cues = store.cues_by_text(None)
-    else:
-        cues = store.cues_by_text(passages["text_hash"].iloc[np.concatenate(list(groups.values()))].unique().tolist())
-    parts, memo = [], {}
+    parts = []
     progress("evidence", 0, len(groups))
     for i, (frame_id, rows) in enumerate(groups.items()):
         frame = passages.iloc[rows]
@@ -172,4 +179,3 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     total, new = store.evidence_totals()
     store.finish_run(run_id, {"items": total, "new": new, "frames": len(fingerprints), "written": len(groups)})
     return new, False
-

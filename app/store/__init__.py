@@ -1,16 +1,23 @@
 """The only code that talks to DuckDB."""
 
-from app.store.db import StoreBusy, StoreError, StoreMissing, connect, file_version, has_pending_work, writing
+from app.store.db import (NothingToPublish, StoreBusy, StoreDamaged, StoreError, StoreMissing, StorePending, connect,
+                          discard_pending, file_version, has_pending_work, pending_work, resume_command, writing)
 from app.store.store import Filters, Store
 
 __all__ = [
     "Filters",
+    "NothingToPublish",
     "Store",
     "StoreBusy",
+    "StoreDamaged",
     "StoreError",
     "StoreMissing",
+    "StorePending",
     "connect",
+    "discard_pending",
     "file_version",
     "has_pending_work",
+    "pending_work",
+    "resume_command",
     "writing",
 ]

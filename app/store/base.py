@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from app.store.db import StoreError, connect, migrate, writing
+from app.store.db import StoreDamaged, StoreError, connect, explain, migrate, writing
 from app.store.schema import MIGRATIONS
 
 
@@ -46,6 +46,9 @@ class StoreBase:
         latest = max(m[0] for m in MIGRATIONS)
         try:
             have = store._scalar("SELECT max(version) FROM schema_migrations")
+        except StoreDamaged:
+            store.close()
+            raise
         except StoreError:
             have = None
         if have != latest:
@@ -57,9 +60,13 @@ class StoreBase:
 
     @classmethod
     @contextlib.contextmanager
-    def write(cls, path: str | Path):
-        """A writable store on a private copy, published atomically when the block succeeds."""
-        with writing(path) as conn:
+    def write(cls, path: str | Path, purpose: str = "build", resumable: bool = True):
+        """A writable store on a private copy, published atomically when the block succeeds.
+
+        ``purpose`` names the write as the command that repeats it (see :func:`app.store.db.writing`):
+        an interrupted write is resumed only by one of the same purpose. A short write (an edit, loading
+        outlet attributes) is not ``resumable``: when it fails, its work is dropped."""
+        with writing(path, purpose, resumable) as conn:
             yield cls(conn)
 
     def close(self) -> None:
@@ -104,20 +111,28 @@ class StoreBase:
         try:
             return self.conn.execute(sql, params or [])
         except duckdb.Error as exc:
-            raise StoreError(f"the database refused a statement: {exc}") from exc
+            raise explain(exc) from exc
 
     def _arrow(self, sql: str, params: list | None = None) -> pa.Table:
         try:
             return self.conn.sql(sql, params=params or None).to_arrow_table()
         except duckdb.Error as exc:
-            raise StoreError(f"the database refused a statement: {exc}") from exc
+            raise explain(exc) from exc
 
     def _df(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        return self._exec(sql, params).df()
+        result = self._exec(sql, params)
+        try:
+            return result.df()
+        except duckdb.Error as exc:  # reading the rows can fail too (a damaged file)
+            raise explain(exc) from exc
 
     def _row(self, sql: str, params: list | None = None) -> tuple | None:
         # Fetch everything: DuckDB refuses new work while a result is unfinished.
-        rows = self._exec(sql, params).fetchall()
+        result = self._exec(sql, params)
+        try:
+            rows = result.fetchall()
+        except duckdb.Error as exc:
+            raise explain(exc) from exc
         return rows[0] if rows else None
 
     def _scalar(self, sql: str, params: list | None = None):

@@ -74,7 +74,26 @@ class CorpusStore(StoreBase):
         return out
 
     def add_rejects(self, rejects: pd.DataFrame) -> int:
-        return self._insert("rejects", rejects)
+        """Store rejected records; one already stored (same file, record number, raw text and reason: the
+        same file ingested again) is not stored twice. Returns how many were new."""
+        if rejects.empty:
+            return 0
+        data = pa.Table.from_pandas(rejects, preserve_index=False)
+        self.conn.register("_rejects_in", data)
+        try:
+            cols = ", ".join(data.column_names)
+            return self._scalar(
+                f"""WITH new AS (
+                        INSERT INTO rejects ({cols})
+                        SELECT {cols} FROM _rejects_in d
+                        WHERE NOT EXISTS (SELECT 1 FROM rejects r
+                                          WHERE r.source_file IS NOT DISTINCT FROM d.source_file
+                                            AND r.record_no IS NOT DISTINCT FROM d.record_no
+                                            AND r.raw IS NOT DISTINCT FROM d.raw AND r.reason = d.reason)
+                        RETURNING 1)
+                    SELECT count(*) FROM new""")
+        finally:
+            self.conn.unregister("_rejects_in")
 
     def rejects(self) -> pd.DataFrame:
         return self._df("SELECT * FROM rejects ORDER BY reject_id")

@@ -20,9 +20,11 @@ file replaced on disk is really reopened (DuckDB caches instances per path).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +45,53 @@ class StoreMissing(StoreError):
     pass
 
 
+class StoreDamaged(StoreError):
+    """The database file cannot be read (truncated, overwritten, not a DuckDB file)."""
+
+
+class StorePending(StoreBusy):
+    """An interrupted write of another kind left its work unpublished: finish it or discard it first."""
+
+
+class NothingToPublish(StoreError):
+    """Raised by a writer's body to drop its work instead of publishing it (e.g. an ingest that read no
+    article into a database that did not exist before)."""
+
+
+def explain(exc: BaseException, path: str | os.PathLike | None = None) -> StoreError:
+    """A DuckDB error in words a user can act on: a damaged file and a file another program holds are
+    told apart from a refused statement."""
+    text = str(exc)
+    where = f" {path}" if path else ""
+    low = text.lower()
+    if "conflicting lock" in low or "could not set lock" in low:
+        pid = re.search(r"PID (\d+)", text)
+        return StoreBusy(f"another program{f' (process {pid.group(1)})' if pid else ''} has the database{where} open "
+                         "for writing (a DuckDB client, a notebook?); close it there and try again. Nothing was changed.")
+    if isinstance(exc, duckdb.IOException) or "not a valid duckdb" in low or "corrupt" in low:
+        return StoreDamaged(f"the database file{where} is damaged or unreadable ({text.splitlines()[0]}); restore it "
+                          "from a copy, or make it again with `narratives ingest` and `narratives build`. "
+                          "Nothing was changed.")
+    return StoreError(f"the database refused a statement: {text}")
+
+
+def held_by_another_program(path: Path) -> None:
+    """Raise :class:`StoreBusy` when another process holds ``path`` read-write (a DuckDB client outside
+    this tool): copying it now could copy half a write, and publishing over it would lose that
+    program's later writes."""
+    if not path.exists():
+        return
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute(f"ATTACH '{_quote(str(path))}' AS probe (READ_ONLY)")
+    except duckdb.Error as exc:
+        err = explain(exc, path)
+        if isinstance(err, StoreBusy):
+            raise err from exc
+    finally:
+        probe.close()
+
+
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with ``path`` attached as the default catalog (``None``: in memory)."""
     conn = duckdb.connect(":memory:")
@@ -61,7 +110,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
             raise StoreMissing(
                 f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
             ) from exc
-        raise StoreError(f"cannot open database {path}: {exc}") from exc
+        raise explain(exc, path) from exc
     conn.execute("USE narratives")
     return conn
 
@@ -111,11 +160,52 @@ def _work_paths(path: Path) -> tuple[Path, Path, Path]:
     )
 
 
+def _pending(base: Path) -> dict | None:
+    """What the work copy's marker says: the published state it started from, the write it is for
+    (``purpose``) and when it started; None when there is no readable marker."""
+    try:
+        marker = json.loads(base.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict):  # written by an older version: the published state alone, a build's
+        marker = {"published": marker, "purpose": "build", "started": None}
+    return marker
+
+
+def _same_state(marker: dict | None, current) -> bool:
+    return marker is not None and json.dumps(marker.get("published")) == json.dumps(current)
+
+
+def pending_work(path: str | os.PathLike) -> dict | None:
+    """The interrupted write waiting on ``path`` (``purpose``, ``started``), or None."""
+    path = Path(path)
+    work, base, _ = _work_paths(path)
+    if not work.exists():
+        return None
+    marker = _pending(base)
+    if not _same_state(marker, file_version(path)):
+        return None  # stale: the next writer discards it
+    return {"purpose": marker.get("purpose", "build"), "started": marker.get("started")}
+
+
+def resume_command(purpose: str) -> str:
+    """The command that finishes an interrupted write of ``purpose``."""
+    if purpose.startswith("upload "):  # the dashboard's Data page: the uploaded file is gone, send it again
+        return f"upload {purpose[len('upload '):]} again on the Data page"
+    return "narratives build" if purpose == "build" else f"narratives {purpose}"
+
+
 @contextlib.contextmanager
-def writing(path: str | os.PathLike):
+def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = True):
     """Yield a read-write connection on a private copy of ``path``; publish it on success.
 
-    Raises :class:`StoreBusy` when another writer holds the lock.
+    ``purpose`` names the write as a command would repeat it (``build``, ``ingest a.jsonl``,
+    ``edit``...). Work left by an interrupted write is resumed only by a write of the same purpose: any
+    other would publish its half-done state (a build's frames without lineage, half of an ingested file)
+    as if it were whole, so it is refused with :class:`StorePending`, naming the command that finishes
+    the pending work and the one that drops it. Raises :class:`StoreBusy` when another writer holds the
+    lock. A body that raises :class:`NothingToPublish` drops its work and publishes nothing; so does any
+    failure of a write that is not ``resumable`` (a short one, such as an edit: nothing to resume).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,22 +217,47 @@ def writing(path: str | os.PathLike):
             raise StoreBusy(
                 f"another ingest or build is writing {path}; wait for it to finish and try again"
             ) from exc
-        current = json.dumps(file_version(path))
-        if work.exists() and (not base.exists() or base.read_text() != current):
+        current = file_version(path)
+        marker = _pending(base)
+        if work.exists() and not _same_state(marker, current):
             # Left over from a different published state: it cannot be resumed.
             _remove_work(work, base)
+        if work.exists() and marker.get("purpose", "build") != purpose:
+            pending = marker.get("purpose", "build")
+            since = f" (started {marker['started']})" if marker.get("started") else ""
+            raise StorePending(
+                f"{path} has unpublished work from an interrupted {pending}{since}; publishing it with this "
+                f"write would show half of it as done. Finish it ({resume_command(pending)}) or drop it "
+                f"(narratives status --discard), then try again. Nothing was changed."
+            )
+        held_by_another_program(path)
         if not work.exists():
             if path.exists():
                 shutil.copyfile(path, work)
-            base.write_text(current)
-        conn = connect(work)
+            base.write_text(json.dumps({"published": current, "purpose": purpose,
+                                        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
+        conn = None
         try:
+            conn = connect(work)
             migrate(conn)
+        except (duckdb.Error, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            _remove_work(work, base)  # a copy of a damaged file: nothing to resume
+            raise explain(exc.__cause__ or exc if isinstance(exc, StoreError) else exc, path) from exc
+        try:
             yield conn
             conn.execute("CHECKPOINT")
+        except BaseException as exc:
+            if isinstance(exc, NothingToPublish) or not resumable:
+                conn.close()
+                _remove_work(work, base)
+            raise
         finally:
             conn.close()
-        # Only reached when the body succeeded: publish atomically.
+        # Only reached when the body succeeded: publish atomically, unless a program outside this tool
+        # opened the published file for writing meanwhile (its writes would be lost under the new file).
+        held_by_another_program(path)
         with open(work, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(work, path)
@@ -160,6 +275,21 @@ def _remove_work(work: Path, base: Path) -> None:
 
 
 def has_pending_work(path: str | os.PathLike) -> bool:
-    """True when an interrupted writer left progress that the next build resumes."""
-    work, _, _ = _work_paths(Path(path))
-    return work.exists()
+    """True when an interrupted writer left progress that the next write of its kind resumes."""
+    return pending_work(path) is not None
+
+
+def discard_pending(path: str | os.PathLike) -> dict | None:
+    """Drop the work an interrupted write left (under the writers' lock); returns what was dropped."""
+    path = Path(path)
+    work, base, lock = _work_paths(path)
+    with open(lock, "a+") as lock_fh:
+        try:
+            fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreBusy(f"another ingest or build is writing {path}; wait for it to finish") from exc
+        dropped = pending_work(path) if work.exists() else None
+        if work.exists() and dropped is None:
+            dropped = {"purpose": "stale", "started": None}
+        _remove_work(work, base)
+        return dropped

@@ -14,7 +14,8 @@ class FrameReads(StoreBase):
     def frame(self, frame_id: int) -> dict | None:
         df = self._df(
             """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.label AS generated_label, f.kind,
-                      f.phrases, f.status, f.exemplar_passage_id, p.text AS exemplar, p.article_id AS exemplar_article_id,
+                      f.phrases, f.status, f.exemplar_passage_id, f.exemplar_sentence, p.text AS exemplar,
+                      p.article_id AS exemplar_article_id,
                       a.url AS exemplar_url, o.name AS exemplar_outlet
                FROM frames f
                LEFT JOIN passages p ON p.passage_id = f.exemplar_passage_id
@@ -29,11 +30,19 @@ class FrameReads(StoreBase):
         row["phrases"] = list(row["phrases"]) if row["phrases"] is not None else []
         return row
 
+    def frame_sentences(self) -> dict[int, str]:
+        """The sentence shown beside each active frame's label (its label in use), by frame id."""
+        return dict(self._exec("""SELECT frame_id, exemplar_sentence FROM frames
+                                  WHERE status = 'active' AND exemplar_sentence IS NOT NULL""").fetchall())
+
     def frame_summary(self, filters: Filters = Filters()) -> pd.DataFrame:
-        """One row per active frame with articles in the filtered range, busiest first."""
+        """One row per active frame with articles that carry it in the filtered range, busiest first; with the
+        articles that rebut it (``rebuttals``), which the counts and the first outlet leave out."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_articles WHERE {where}),
+            f"""WITH fa AS (SELECT * FROM frame_carrying_articles WHERE {where}),
+               reb AS (SELECT frame_id, count(*) AS rebuttals FROM frame_articles
+                       WHERE stance = 'rebuts' AND {where} GROUP BY frame_id),
                ranked AS (
                    SELECT frame_id, outlet, article_id, published_at,
                           row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
@@ -44,28 +53,32 @@ class FrameReads(StoreBase):
                    FROM fa GROUP BY frame_id)
                SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, agg.articles, agg.outlets,
                       r.published_at AS first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
-                      agg.last_seen
+                      agg.last_seen, coalesce(reb.rebuttals, 0) AS rebuttals
                FROM frames f JOIN agg USING (frame_id)
                LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+               LEFT JOIN reb ON reb.frame_id = f.frame_id
                WHERE f.status = 'active'
                ORDER BY agg.articles DESC, f.frame_id""",
-            params + params,
+            [*params, *params, *params],
         )
 
     def frame_weekly(self, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
             f"""SELECT frame_id, date_trunc('week', published_at)::DATE AS week, count(*) AS articles
-                FROM frame_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
+                FROM frame_carrying_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
             params,
         )
 
     def frame_timeline(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
-        """Per outlet and day: articles, and how many of them are syndicated copies."""
+        """Per outlet and day: articles that carry the frame, how many of them are syndicated copies, and the
+        articles that rebut it (``rebuttals``; not in ``articles``)."""
         where, params = filters.where()
         return self._df(
-            f"""SELECT outlet, CAST(published_at AS DATE) AS day, count(*) AS articles,
-                       count(*) FILTER (WHERE NOT independent) AS copies
+            f"""SELECT outlet, CAST(published_at AS DATE) AS day,
+                       count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts') AS articles,
+                       count(*) FILTER (WHERE NOT independent AND stance IS DISTINCT FROM 'rebuts') AS copies,
+                       count(*) FILTER (WHERE stance = 'rebuts') AS rebuttals
                 FROM frame_articles_copies
                 WHERE frame_id = ? AND {where} GROUP BY ALL ORDER BY day, outlet""",
             [frame_id, *params],
@@ -75,7 +88,7 @@ class FrameReads(StoreBase):
         """The articles behind one mark of the timeline: a frame, an outlet, a day (UTC)."""
         return self._df(
             """SELECT fa.published_at, fa.title, fa.url, fa.passages, fa.independent,
-                      oa.url AS copy_of, fa.article_id
+                      oa.url AS copy_of, fa.stance, fa.article_id
                FROM frame_articles_copies fa LEFT JOIN articles oa ON oa.article_id = fa.original_id
                WHERE fa.frame_id = ? AND fa.outlet = ? AND CAST(fa.published_at AS DATE) = ?
                ORDER BY fa.published_at, fa.article_id""",
@@ -84,7 +97,7 @@ class FrameReads(StoreBase):
     def frame_articles(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
-            f"""SELECT article_id, published_at, outlet, title, url, score, passages FROM frame_articles
+            f"""SELECT article_id, published_at, outlet, title, url, score, passages, stance FROM frame_articles
                 WHERE frame_id = ? AND {where} ORDER BY published_at, article_id""",
             [frame_id, *params],
         )
@@ -105,7 +118,7 @@ class FrameReads(StoreBase):
         return self._df(
             f"""WITH fa AS (
                     SELECT article_id, outlet, CAST(published_at AS DATE) AS day, independent
-                    FROM frame_articles_copies WHERE frame_id = ? AND {where}),
+                    FROM frame_carrying_articles WHERE frame_id = ? AND {where}),
                 firsts AS (SELECT outlet, min(day) AS day FROM fa GROUP BY outlet),
                 days AS (SELECT day, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles
                          FROM fa GROUP BY day),
@@ -138,7 +151,7 @@ class FrameReads(StoreBase):
                     FROM items WHERE NOT is_new GROUP BY repeat_of)
                 SELECT i.published_at, i.outlet, i.strength, i.description, i.keys,
                        coalesce(r.repeats, 0) AS repeats, coalesce(r.repeat_outlets, 0) AS repeat_outlets,
-                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id
+                       r.last_repeated, i.title, i.url, i.article_id, i.passage_id, i.scope
                 FROM items i LEFT JOIN repeats r ON r.repeat_of = i.passage_id
                 WHERE i.is_new AND {where}
                 ORDER BY i.published_at, i.article_id, i.passage_id""",
@@ -174,7 +187,7 @@ class FrameReads(StoreBase):
             f"""SELECT fa.frame_id, date_trunc('week', fa.published_at)::DATE AS week, count(*) AS articles,
                        count(*) FILTER (WHERE fa.independent) AS independent_articles,
                        count(DISTINCT fa.outlet) AS outlets
-                FROM frame_articles_copies fa
+                FROM frame_carrying_articles fa
                 WHERE fa.frame_id IN (SELECT unnest(?::INTEGER[])) AND {where}
                 GROUP BY ALL ORDER BY fa.frame_id, week""",
             [list(frame_ids), *params])
@@ -195,7 +208,7 @@ class FrameReads(StoreBase):
         hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
         before = lo - (hi - lo)
         return self._df(
-            """WITH fa AS (SELECT * FROM frame_articles_copies),
+            """WITH fa AS (SELECT * FROM frame_carrying_articles),
                 cur AS (
                     SELECT fa.frame_id, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles,
                            count(DISTINCT outlet) AS outlets,
@@ -228,7 +241,8 @@ class FrameReads(StoreBase):
         the filters: when, its articles and independent articles (not syndicated copies), its first article
         and that article's URL; with the frame's label and kind. Adoption order, lag and first movers are
         derived from it in :mod:`app.spread`. Only the articles a claim may rest on count (view
-        ``frame_claim_articles``: the core from the onset on, dates not flagged)."""
+        ``frame_claim_articles``): not rebuttals (an outlet that only rebuts a frame has not adopted it), and
+        of the rest the frame's core from its onset on, dates not flagged."""
         where, params = filters.where()
         only = "" if frame_ids is None else "AND frame_id IN (SELECT unnest(?::INTEGER[]))"
         return self._df(

@@ -13,14 +13,14 @@ from app.store.base import StoreBase
 class OnsetStore(StoreBase):
     # -- the onsets stage --------------------------------------------------------------------------------
     def onset_inputs(self) -> pd.DataFrame:
-        """Every active frame's articles (merges resolved) with their outlet, date and best passage score,
-        and whether one of their passages matched a seeded frame literally."""
+        """Every active frame's articles that carry it (not its rebuttals; merges resolved) with their outlet,
+        date and best passage score, and whether one of their passages matched a seeded frame literally."""
         return self._df(
             """WITH lit AS (SELECT frame_id, p.article_id, bool_or(pf.match = 'literal') AS literal
                             FROM resolved_passage_frames pf JOIN passages p USING (passage_id) GROUP BY ALL)
                SELECT fa.frame_id, fa.article_id, fa.outlet, fa.published_at, fa.score,
                       coalesce(lit.literal, FALSE) AS literal
-               FROM frame_articles fa LEFT JOIN lit USING (frame_id, article_id)""")
+               FROM frame_carrying_articles fa LEFT JOIN lit USING (frame_id, article_id)""")
 
     def date_inputs(self) -> pd.DataFrame:
         """Every article's title, text, date and where the date came from (the date flag rules' input)."""

@@ -383,9 +383,6 @@ MIGRATIONS.append((
     """,
 ))
 
-PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
-                "frame_edges", "evidence_cues", "frame_evidence")
-
 MIGRATIONS.append((
     13,
     "onsets: core and precursor articles, where each date came from, date flags and corrections",
@@ -429,13 +426,6 @@ MIGRATIONS.append((
         counts BOOLEAN NOT NULL,
         PRIMARY KEY (frame_id, article_id)
     );
-    -- The one place that says which of a frame's articles a claim about its spread rests on (first seen,
-    -- first outlet, adoption order and lag, first movers, lineage): the core from the onset on, dates not
-    -- flagged (app.frames.onsets decides ``counts``). Articles the onsets stage has not seen yet count.
-    CREATE VIEW frame_claim_articles AS
-    SELECT fa.*
-    FROM frame_articles_copies fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
-    WHERE coalesce(r.counts, TRUE);
     CREATE VIEW frame_precursors AS
     SELECT r.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, r.score, r.core,
            r.date_flagged, a.title, fo.onset_at,
@@ -446,43 +436,114 @@ MIGRATIONS.append((
     JOIN articles a USING (article_id)
     JOIN outlets o USING (outlet_id)
     WHERE r.role = 'precursor' AND f.status = 'active';
+    """,
+))
+
+MIGRATIONS.append((
+    14,
+    "stance of each article toward each frame; spread claims read only articles that carry the frame",
+    """
+    CREATE TABLE article_stance (
+        frame_id INTEGER NOT NULL,
+        article_id VARCHAR NOT NULL,
+        stance VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        passage_id VARCHAR,
+        cue_text VARCHAR,
+        cue_passage_id VARCHAR,
+        cue_start INTEGER,
+        cue_end INTEGER,
+        speaker VARCHAR,
+        PRIMARY KEY (frame_id, article_id)
+    );
+    CREATE OR REPLACE VIEW frame_articles AS
+    SELECT af.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, af.score,
+           af.passages, a.title, s.stance
+    FROM resolved_article_frames af
+    JOIN frames f USING (frame_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    LEFT JOIN article_stance s ON s.frame_id = af.frame_id AND s.article_id = af.article_id
+    WHERE f.status = 'active';
+    -- The articles that carry a frame (use or report it, not its rebuttals: app.frames.stance) are what
+    -- counts count; of those, the one place that says which a frame's spread claims rest on (first seen,
+    -- first outlet, first movers, adoption order and lag, lineage) is frame_claim_articles: the frame's core
+    -- from its onset on whose dates are not flagged (app.frames.onsets decides ``counts``; articles the
+    -- onsets stage has not seen yet count).
+    CREATE VIEW frame_carrying_articles AS
+    SELECT * FROM frame_articles_copies WHERE stance IS DISTINCT FROM 'rebuts';
+    CREATE VIEW frame_claim_articles AS
+    SELECT fa.*
+    FROM frame_carrying_articles fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
+    WHERE coalesce(r.counts, TRUE);
+    CREATE OR REPLACE VIEW frame_timeline AS
+    SELECT frame_id, outlet, CAST(published_at AS DATE) AS day,
+           count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts') AS articles,
+           count(*) FILTER (WHERE stance = 'rebuts') AS rebuttals
+    FROM frame_articles
+    GROUP BY ALL;
     CREATE OR REPLACE VIEW frame_summary AS
     WITH ranked AS (
         SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
         FROM frame_claim_articles
     ), agg AS (
         SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets, max(published_at) AS last_seen
-        FROM frame_articles GROUP BY frame_id
+        FROM frame_carrying_articles GROUP BY frame_id
     ), firsts AS (
         SELECT frame_id, min(published_at) AS first_seen FROM frame_claim_articles GROUP BY frame_id
+    ), reb AS (
+        SELECT frame_id, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY frame_id
     )
     SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
            coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
            firsts.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
-           agg.last_seen, f.exemplar_passage_id,
+           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals,
            fo.basis AS onset_basis, fo.precursors, fo.flagged AS flagged_dates
     FROM frames f
     LEFT JOIN agg USING (frame_id)
     LEFT JOIN firsts USING (frame_id)
     LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+    LEFT JOIN reb ON reb.frame_id = f.frame_id
     LEFT JOIN frame_onsets fo ON fo.frame_id = f.frame_id
     WHERE f.status = 'active';
     CREATE OR REPLACE VIEW frame_spread AS
-    WITH fa AS (
-        SELECT frame_id, article_id, outlet, published_at, independent FROM frame_claim_articles
-    ), start AS (
-        SELECT frame_id, min(published_at) AS frame_first_seen FROM fa GROUP BY frame_id
+    WITH start AS (
+        SELECT frame_id, min(published_at) AS frame_first_seen FROM frame_claim_articles GROUP BY frame_id
     ), per_outlet AS (
         SELECT frame_id, outlet, min(published_at) AS first_seen, count(*) AS articles,
                count(*) FILTER (WHERE independent) AS independent_articles
-        FROM fa GROUP BY frame_id, outlet
+        FROM frame_claim_articles GROUP BY frame_id, outlet
+    ), adopted AS (
+        SELECT p.frame_id, p.outlet, p.first_seen,
+               round(date_diff('second', s.frame_first_seen, p.first_seen) / 3600.0, 1) AS lag_hours,
+               p.articles, p.independent_articles,
+               row_number() OVER (PARTITION BY p.frame_id ORDER BY p.first_seen, p.outlet) AS adoption_rank
+        FROM per_outlet p JOIN start s USING (frame_id)
+    ), reb AS (
+        SELECT frame_id, outlet, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY ALL
     )
-    SELECT p.frame_id, p.outlet, p.first_seen,
-           round(date_diff('second', s.frame_first_seen, p.first_seen) / 3600.0, 1) AS lag_hours,
-           p.articles, p.independent_articles,
-           row_number() OVER (PARTITION BY p.frame_id ORDER BY p.first_seen, p.outlet) AS adoption_rank
-    FROM per_outlet p JOIN start s USING (frame_id);
+    SELECT frame_id, outlet, a.first_seen, a.lag_hours, coalesce(a.articles, 0) AS articles,
+           coalesce(a.independent_articles, 0) AS independent_articles, a.adoption_rank,
+           coalesce(r.rebuttals, 0) AS rebuttals
+    FROM adopted a FULL OUTER JOIN reb r USING (frame_id, outlet);
     """,
 ))
 
-PUBLIC_VIEWS = PUBLIC_VIEWS + ("frame_precursors", "frame_claim_articles")
+MIGRATIONS.append((
+    15,
+    "why each evidence item counts for its frame",
+    """
+    ALTER TABLE evidence_items ADD COLUMN IF NOT EXISTS scope VARCHAR;
+    """,
+))
+
+MIGRATIONS.append((
+    16,
+    "the sentence shown beside a frame's label",
+    """
+    ALTER TABLE frames ADD COLUMN IF NOT EXISTS exemplar_sentence VARCHAR;
+    """,
+))
+
+PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
+                "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors")

@@ -55,7 +55,13 @@ class StageStore(StoreBase):
         return df
 
     def new_frame_ids(self, n: int) -> list[int]:
-        return [self._scalar("SELECT nextval('frame_ids')") for _ in range(n)]
+        """``n`` ids no frame ever had: above every id in ``frames`` (retired frames stay there) and in the
+        history. Derived from committed rows, not from a sequence: a sequence moves on in a build that is
+        killed before it commits, so the resumed build would number its frames differently from an
+        uninterrupted one. A stage asks once, then writes its frames in one transaction."""
+        high = self._scalar("""SELECT greatest(coalesce((SELECT max(frame_id) FROM frames), 0),
+                                               coalesce((SELECT max(frame_id) FROM frame_history), 0))""")
+        return list(range(int(high) + 1, int(high) + 1 + n))
 
     def save_frames(
         self,
@@ -94,7 +100,7 @@ class StageStore(StoreBase):
                     "exemplar_passage_id": row["exemplar_passage_id"],
                     "centroid": [float(x) for x in row["centroid"]] if row.get("centroid") is not None else None,
                     "model": row["model"], "seed_name": row.get("seed_name"),
-                    "threshold": row.get("threshold"),
+                    "threshold": row.get("threshold"), "exemplar_sentence": row.get("exemplar_sentence"),
                 }
                 cols = list(values)
                 if int(row["frame_id"]) in existing:
@@ -157,9 +163,9 @@ class StageStore(StoreBase):
 
     def lineage_inputs(self, model: str) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
         """Everything lineage needs, in three queries: every active frame's articles that a claim about its
-        spread may rest on (view ``frame_claim_articles``: the core from the onset on, dates not flagged),
-        the texts of those articles, and their frame passages with their vectors (rows aligned with the
-        matrix)."""
+        spread may rest on (view ``frame_claim_articles``: not its rebuttals; its core from the onset on,
+        dates not flagged), the texts of those articles, and their frame passages with their vectors (rows
+        aligned with the matrix)."""
         articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_claim_articles")
         texts = dict(self._exec(
             """SELECT article_id, coalesce(text, '') FROM articles
@@ -270,13 +276,13 @@ class StageStore(StoreBase):
         return out
 
     def evidence_inputs(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
-        """Passages with evidence cues in every active frame's articles, and the vectors of their texts
-        (``vector_row`` of each passage indexes the matrix)."""
+        """Passages with evidence cues in every active frame's articles (with their place in the article,
+        ``seq``), and the vectors of their texts (``vector_row`` of each passage indexes the matrix)."""
         passages = self._df(
             """WITH cued AS (
                    SELECT DISTINCT text_hash FROM cues
                    WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
-               SELECT fa.frame_id, p.passage_id, p.article_id, p.text_hash, fa.published_at
+               SELECT fa.frame_id, p.passage_id, p.article_id, p.seq, p.text_hash, fa.published_at
                FROM frame_articles fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
                ORDER BY fa.frame_id, fa.published_at, p.article_id, p.passage_id""")
         table = self._arrow(
@@ -288,6 +294,12 @@ class StageStore(StoreBase):
         passages["vector_row"] = passages["text_hash"].map(row_of)
         passages = passages[passages["vector_row"].notna()].astype({"vector_row": "int64"})
         return passages.reset_index(drop=True), list_column_to_matrix(table.column("vector"))
+
+    def frame_positions(self) -> pd.DataFrame:
+        """Where each active frame's passages stand in their articles: frame_id, article_id, seq."""
+        return self._df(
+            """SELECT DISTINCT fp.frame_id, fp.article_id, p.seq FROM frame_passages fp JOIN passages p USING (passage_id)
+               ORDER BY fp.frame_id, fp.article_id, p.seq""")
 
     def replace_evidence(self, items: pd.DataFrame, fingerprints: dict[int, int] | None = None,
                          redo: list[int] | None = None) -> None:

@@ -4,6 +4,7 @@
   the public read-only :meth:`~app.store.base.StoreBase.query`, run records;
 * :mod:`app.store.corpus`: outlets, articles, rejects, passages, vectors;
 * :mod:`app.store.stages`: inputs and outputs of the frames, copies, lineage, cues and evidence stages;
+* :mod:`app.store.stance`: inputs and outputs of the stance stage, and the rebuttals of a frame;
 * :mod:`app.store.edits`: frame edits by hand and frame history;
 * :mod:`app.store.onsets`: onsets, date flags and date corrections;
 * :mod:`app.store.frame_reads` and :mod:`app.store.corpus_reads`: what the dashboard, CLI and report read.
@@ -18,10 +19,11 @@ from app.store.filters import Filters
 from app.store.frame_reads import FrameReads
 from app.store.onsets import OnsetStore
 from app.store.stages import StageStore
+from app.store.stance import StanceStore
 
 __all__ = ["EXPORTABLE", "Filters", "Store"]
 
 
-class Store(CorpusStore, StageStore, EditStore, FrameReads, CorpusReads, OnsetStore):
+class Store(CorpusStore, StageStore, StanceStore, EditStore, FrameReads, CorpusReads, OnsetStore):
     """One database, every job; handed its connection (``Store(conn)``, ``Store.memory()``,
     ``Store.open_read(path)``, ``Store.write(path)``)."""

@@ -99,6 +99,11 @@ def frame_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def frame_sentences(ver: tuple) -> dict[int, str]:
+    return _store().frame_sentences()
+
+
+@st.cache_data(show_spinner=False)
 def frame_weekly(ver: tuple, filters: Filters) -> pd.DataFrame:
     return _store().frame_weekly(filters)
 
@@ -144,6 +149,11 @@ def frame_articles_at(ver: tuple, frame_id: int, outlet: str, day: dt.date) -> p
 @st.cache_data(show_spinner=False)
 def frame_ledger(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_ledger(frame_id, filters)
+
+
+@st.cache_data(show_spinner=False)
+def frame_rebuttals(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
+    return _store().frame_rebuttals(frame_id, filters)
 
 
 @st.cache_data(show_spinner=False)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app.config import SAMPLE_OUTLETS, SAMPLE_PATH
-from app.store import Store, StoreMissing, file_version
+from app.store import Store, StoreError, file_version
 from app.ui import cache
 from app.ui.text import md
 from app.ui.writes import build_with_progress
@@ -21,7 +21,7 @@ def ensure_database() -> None:
     if file_version(s.db) is not None:
         if not cache.schema_current(str(s.db), cache.version()):
             # Written by an older version: migrate it (a write publishes the upgraded copy atomically).
-            with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db):
+            with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db, "upgrade", resumable=False):
                 pass
         return
     from app.ingest import ingest_files
@@ -34,16 +34,30 @@ def ensure_database() -> None:
         if s.sample == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
             store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
 
-    build_with_progress(prepare, "Reading the sample…")
+    build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
 
 
-def open_or_stop() -> tuple:
-    """Make sure there is a database to show; return its version (stop the page if there is none)."""
+def open_or_stop(needs_frames: bool = True) -> tuple:
+    """Make sure there is a database to show; return its version. Stop the page, saying what to do, when
+    there is no database, when it holds no article yet (a first file whose every record was rejected), or,
+    for pages that show frames (``needs_frames``), when it was never built."""
     try:
         ensure_database()
         v = cache.version()
-        cache.counts(v)
-    except StoreMissing as exc:
+        c = cache.counts(v)
+    except StoreError as exc:  # no database, an unfinished write of another kind, a damaged file
         st.error(md(exc))
+        st.stop()
+    if not needs_frames:
+        return v
+    if not c["articles"]:
+        rejected = f" ({c['rejects']:,} rejected records, with their reasons, are on the Data page)" if c["rejects"] else ""
+        st.info(f"{md(cache.settings().db.name)} holds no article yet{rejected}. Add a file of articles on the "
+                "Data page, or run `narratives ingest FILE` and `narratives build`.")
+        st.page_link("app/ui/pages/corpus.py", label="Open the Data page")
+        st.stop()
+    if not c["frames"]:
+        st.info(f"{c['articles']:,} articles are stored but no frames are built yet: run `narratives build` (or add "
+                "a file on the Data page, which builds).")
         st.stop()
     return v

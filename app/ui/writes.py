@@ -33,9 +33,11 @@ class _StageBar:
         self._bar.progress(1.0, text="Done.")
 
 
-def build_with_progress(prepare: Callable[[Store], object] | None = None, first_text: str = "Building…"):
+def build_with_progress(prepare: Callable[[Store], object] | None = None, first_text: str = "Building…",
+                        purpose: str = "build"):
     """Run ``prepare(store)`` (an ingest, say) and the core's build (app.pipeline.run_stages) in one
-    write, with a progress bar. ``first_text`` is Markdown: escape what comes from users.
+    write, with a progress bar. ``first_text`` is Markdown: escape what comes from users. ``purpose``
+    names the write for resuming it (see :meth:`Store.write`): an ingest's is ``ingest FILE``.
 
     Returns what ``prepare`` returned and the build's report."""
     from app.pipeline import run_stages
@@ -43,7 +45,7 @@ def build_with_progress(prepare: Callable[[Store], object] | None = None, first_
     s = cache.settings()
     bar = _StageBar(first_text)
     try:
-        with Store.write(s.db) as store:
+        with Store.write(s.db, purpose) as store:
             result = prepare(store) if prepare else None
             report = run_stages(store, s, progress=bar)
     finally:
@@ -54,7 +56,7 @@ def build_with_progress(prepare: Callable[[Store], object] | None = None, first_
 
 def edit_frame(frame_id: int, action: str, value: str | None = None, into: int | None = None) -> str:
     """Rename, merge, retire or restore a frame (see Store.edit_frame); returns what was done."""
-    with Store.write(cache.settings().db) as store:
+    with Store.write(cache.settings().db, f"edit {frame_id}", resumable=False) as store:
         done = store.edit_frame(frame_id, action, value=value, into=into)
     cache.clear()
     return done

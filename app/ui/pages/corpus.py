@@ -12,7 +12,7 @@ from app.ui.text import md
 from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
 from app.ui.writes import build_with_progress
 
-v = open_or_stop()
+v = open_or_stop(needs_frames=False)
 st.title("Data")
 s = cache.settings()
 c = cache.counts(v)
@@ -32,7 +32,7 @@ if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
     try:
         with saved_upload(upload.name, upload.getvalue()) as path:
             ingest, _ = build_with_progress(lambda store: ingest_files(store, [path], s.max_article_chars),
-                                            f"Reading {md(sent)}…")
+                                            f"Reading {md(sent)}…", purpose=f"upload {sent}")
     except (UploadRejected, StoreError) as exc:
         st.error(md(exc))
         st.stop()

@@ -25,20 +25,24 @@ info = cache.frame(v, frame_id)
 row = summary[summary["frame_id"] == frame_id].iloc[0]
 chart_label = chart_text(info["label"])  # in chart titles (Plotly reads HTML there)
 st.header(f"#{frame_id} · {md(info['label'])}")
+if info.get("exemplar_sentence"):  # the label in use: the most representative sentence that holds it
+    st.markdown(f"> {md(info['exemplar_sentence'])}")
 st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
 c2.metric("outlets", int(row["outlets"]))
 profile = cache.frame_profile(v, frame_id, filters)
 marks = flag_marks(profile.date_flags)
+rebuttals = (f" Counts, first movers and lineage leave out the **{int(row['rebuttals'])} articles that rebut "
+             "it** (listed below)." if row.get("rebuttals", 0) else "")
 if pd.notna(row["first_seen"]):
     c3.metric("first seen", f"{row['first_seen']:%d %b %Y}")
     st.markdown(f"First told by **{md(row['first_outlet'])}** on {row['first_seen']:%d %b %Y, %H:%M} UTC; "
-                f"last seen {row['last_seen']:%d %b %Y}.")
+                f"last seen {row['last_seen']:%d %b %Y}." + rebuttals)
 else:
     c3.metric("first seen", "none in range")
     st.markdown(f"No article of the frame's core from its onset on is in the chosen range; last seen "
-                f"{row['last_seen']:%d %b %Y}.")
+                f"{row['last_seen']:%d %b %Y}." + rebuttals)
 # The basis of the first-seen claim, in plain words: how the onset was found, what came before it.
 st.markdown(md(profile.basis))
 precursors = profile.precursors
@@ -71,7 +75,7 @@ timeline = cache.frame_timeline(v, frame_id, filters)
 ledger = cache.frame_ledger(v, frame_id, filters)
 evidence_items = ledger[ledger["strength"] == "evidence"]
 fig = timeline_figure(timeline, f"How “{chart_label}” spread, outlet by outlet",
-                      chart_text(caption) + " · all articles, copies included · ★ new evidence",
+                      chart_text(caption) + " · all articles, copies included · ★ new evidence · × rebuts the frame",
                       events=evidence_items)
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
@@ -90,14 +94,16 @@ if not timeline.empty:
         mark_day = m2.selectbox("Day", days, key=keys.MARK_DAY, format_func=lambda d: f"{d:%d %b %Y}")
         behind = web_urls(cache.frame_articles_at(v, frame_id, mark_outlet, mark_day), "url", "copy_of")
         behind["date"] = [marks.get(a, "") for a in behind["article_id"]]
-        st.dataframe(behind[["published_at", "date", "title", "url", "passages", "independent", "copy_of"]],
+        st.dataframe(behind[["published_at", "date", "title", "url", "passages", "independent", "copy_of", "stance"]],
                      hide_index=True, width="stretch", key=keys.MARK_TABLE, column_config={
                          "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
                          "date": st.column_config.TextColumn("date flag"),
                          "url": st.column_config.LinkColumn("article"),
                          "passages": st.column_config.NumberColumn("passages in the frame"),
                          "independent": st.column_config.CheckboxColumn("independent"),
-                         "copy_of": st.column_config.LinkColumn("copy of")})
+                         "copy_of": st.column_config.LinkColumn("copy of"),
+                         "stance": st.column_config.TextColumn(
+                             "stance", help="uses or reports the frame, or rebuts it (docs/stance.md)")})
 
 daily, att, repeaters = profile.daily, profile.attention, len(profile.only_copies)
 st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} articles). Half-life of attention: "
@@ -128,11 +134,14 @@ st.markdown("**Evidence ledger**: each item the first time it appeared in the fr
 show_weak = st.toggle("Also list named comments and claims from unnamed sources", key=keys.EVIDENCE_ALL)
 shown = web_urls(ledger if show_weak else evidence_items, "url")
 st.dataframe(
-    shown[["published_at", "outlet", "strength", "description", "repeats", "repeat_outlets", "last_repeated", "url"]],
+    shown[["published_at", "outlet", "strength", "description", "scope", "repeats", "repeat_outlets", "last_repeated",
+           "url"]],
     hide_index=True, width="stretch",
     column_config={
         "published_at": st.column_config.DatetimeColumn("first appeared", format="YYYY-MM-DD HH:mm"),
         "description": st.column_config.TextColumn("what", width="large"),
+        "scope": st.column_config.TextColumn("why here", help="own: a passage of the frame; after / before: right "
+                                             "after or before one; about: close to what the frame says"),
         "repeats": st.column_config.NumberColumn("repeated", help="later passages repeating it"),
         "repeat_outlets": st.column_config.NumberColumn("by outlets"),
         "last_repeated": st.column_config.DatetimeColumn("last repeated", format="YYYY-MM-DD"),
@@ -157,6 +166,21 @@ st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width
              column_config={"first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
                             "first_article_url": st.column_config.LinkColumn("first article"),
                             "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
+
+rebuttals = web_urls(cache.frame_rebuttals(v, frame_id, filters), "url")
+st.subheader(f"Articles that rebut it ({len(rebuttals)})")
+st.markdown("A denial, a dispute or fact-check language next to the frame's first passage in the article; "
+            "these articles are not counted as spreading the frame. The words that decided it are shown; "
+            "how it is decided: docs/stance.md.")
+if len(rebuttals):
+    st.dataframe(rebuttals[["published_at", "outlet", "cue_text", "speaker", "rule", "passage", "url"]],
+                 hide_index=True, width="stretch", key=keys.REBUTTALS, column_config={
+                     "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
+                     "cue_text": st.column_config.TextColumn("trigger words"),
+                     "speaker": st.column_config.TextColumn("said by"),
+                     "rule": st.column_config.TextColumn("rule"),
+                     "passage": st.column_config.TextColumn("in the passage", width="large"),
+                     "url": st.column_config.LinkColumn("article")})
 
 edges = cache.frame_edges(v, frame_id)
 st.subheader("Who picked it up from whom")

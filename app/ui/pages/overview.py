@@ -26,6 +26,7 @@ series = weekly_series(weekly, summary["frame_id"].tolist(), weeks)
 table = pd.DataFrame({
     "frame": summary["frame_id"],
     "label": summary["label"],
+    "in a sentence": summary["frame_id"].map(cache.frame_sentences(v)),
     "kind": summary["kind"],
     "articles": summary["articles"],
     "outlets": summary["outlets"],
@@ -42,6 +43,8 @@ event = st.dataframe(
     column_config={
         "frame": st.column_config.NumberColumn("frame", format="%d", width="small"),
         "label": st.column_config.TextColumn("label", width="large"),
+        "in a sentence": st.column_config.TextColumn(
+            "in a sentence", width="large", help="The frame's most representative sentence that holds its label"),
         "first seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
         "weekly articles": st.column_config.LineChartColumn("weekly articles", y_min=0),
         "open": st.column_config.LinkColumn("open", display_text="open frame"),

@@ -1,0 +1,441 @@
+"""The stance of an article toward a frame it is in: ``uses``, ``reports`` or ``rebuts``.
+
+* ``uses``: the article tells the frame in its own voice ("The conscripts are being used as cannon
+  fodder.").
+* ``reports``: it tells the frame as what others say: an attribution ("X called them cannon fodder",
+  "according to ...", "officials said"), a quotation, an allegation ("the claims that ..."), or a
+  question ("Are the conscripts cannon fodder?").
+* ``rebuts``: it tells the frame in order to deny or debunk it: a denial of the frame's claim (the
+  evidence cues' ``denies`` and ``disputes``), words that call it false ("lies", "propaganda", "fake",
+  "fabricated", "baseless", "slander", "so-called"), or fact-check language ("there is no evidence that",
+  "false claim", "debunked"), near the frame's passage.
+
+How it is decided, in order, for the article's first passage in the frame (its *lead* is its first
+sentence, where news tells a paragraph's point); docs/stance.md says the same in plain words:
+
+1. **Own-voice rebuttal** (rule ``fact-check``): fact-check language not attributed to anyone (no
+   attribution cue or speech verb in its sentence, not inside quotation marks) in the passage or in the
+   adjacent sentence of the passage before or after it; or, in the passage, a false-word where it judges a
+   claim ("the reports are lies", "pure propaganda"): ``rebuts``.
+2. **Denial in the lead** (rule ``denial``): the lead holds a denial, a dispute that says the claim is wrong
+   or a false-word, whoever says it ("The foreign ministry dismissed the reports as a fabrication"): the
+   frame is told as the thing denied, ``rebuts``.
+3. **The article opens with a denial** (rule ``denial before``): its first paragraph (or its title, for a
+   frame passage that is the first paragraph) holds a denial and the frame passage is one of the
+   ``DENIAL_WINDOW`` passages after it, unless the lead answers it ("But officials say ..."): ``rebuts``.
+4. **Distanced claim, then a denial** (rule ``distanced``): the lead distances itself from the claim
+   ("so-called", "claimed that", "rumours") and the next sentence denies it: ``rebuts``.
+5. Otherwise the passage carries the frame. Its lead is ``reports`` (rule ``attributed``, ``quoted``,
+   ``allegation``, ``unverified`` or ``question``) when it attributes the claim, quotes it, calls it an
+   allegation, says it is unverified or asks it; else ``uses`` (rule ``own voice``). A denial reported
+   after the frame is told ("Pyongyang has denied the reports") does not make a rebuttal: the article
+   tells the frame and gives the other side.
+
+A frame most of whose articles rebut it is itself a denial: its rebuttals are ``reports`` (rule ``denial
+frame``, :func:`frame_stances`). The article's stance is that of its first passage in the frame (the title
+first): news states its point first. Every result keeps the passage that decided it, the rule, and the
+triggering words with their character span (``cue_text``, ``cue_start``, ``cue_end`` in
+``cue_passage_id``, the deciding passage or a neighbour).
+
+Negation and other senses are respected ("did not deny", "not fabricated", "far from baseless", "the
+border lies along the river", "Kestrian propaganda", "political disputes", "denied him access", "were
+denied entry"); so are the cue rules' own negations and conditionals. Doubt ("skeptical", "questioned
+whether") is not denial.
+
+Known blind spots (figures in bench/RESULTS.md, labelled set in bench/stance/): the rules read English
+only; which sentence of a passage holds the frame's wording is not known, so a denial of something else
+in the lead of a frame passage counts as a rebuttal of the frame (the main error on real news, where
+about half of the rebuttals found are right); an article whose first frame passage is a rebuttal but
+which later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence
+says otherwise") and irony are read literally; a denial by the article's own government voiced as plain
+fact ("Our soldiers are all at home.") is not read as a rebuttal. Sentences are split by a small rule
+here (abbreviations such as "U.S." and "Sen." kept inside).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Bump when the rules change: every (article, frame) pair is then decided again.
+RULES_VERSION = 1
+STANCES = ("uses", "reports", "rebuts")
+
+# -- sentences ----------------------------------------------------------------------------------------
+# A sentence ends at . ! ? (with closing quotes or brackets) before a space and a capital, a digit or an
+# opening quote; abbreviations such as "U.S." and "Sen." stay inside.
+_ABBREV = re.compile(r"(?:^|\W)(?:[A-Z]|Mr|Ms|Mrs|Dr|St|Sen|Rep|Gen|Col|Gov|Lt|No|vs)$")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|[.!?…]+[\"'”’)\]]*\s*$")
+
+
+@lru_cache(maxsize=65536)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence of ``text``, whitespace trimmed."""
+    spans, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[m.start()] == "." and _ABBREV.search(text, max(0, m.start() - 4), m.start()):
+            continue  # "U.S.", "Sen.": not the end of a sentence
+        spans.append((pos, m.end()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((a, b))
+    return tuple(out)
+
+
+# -- what calls a claim false -------------------------------------------------------------------------
+_CLAIM = (r"(?:claims?|reports?|reporting|stor(?:y|ies)|allegations?|accusations?|accounts?|assertions?|"
+          r"rumou?rs?|narratives?|suggestions?|charges?|theor(?:y|ies)|idea|notion|news|articles?|it|this|these|that|"
+          r"they|them)")
+# Fact-check language: the outlet's own judgement when nobody else is credited with it.
+_FACT_CHECK = [
+    r"\bthere\s+(?:is|was|has\s+been|have\s+been|were)\s+(?:no|little|scant|not\s+(?:a\s+shred\s+of|any))\s+"
+    r"(?:\w+\s+){0,2}?(?:evidence|proof|basis)\b",
+    r"\bno\s+(?:credible\s+|independent\s+|hard\s+|real\s+)?(?:evidence|proof)\s+(?:that|to\s+support|to\s+back|"
+    r"for|of|supports?|backs?|has\s+been|exists?)\b",
+    r"\b(?:without|lacks?|lacking|offered\s+no|provided\s+no|presented\s+no)\s+(?:any\s+)?(?:evidence|proof)\b",
+    r"\bfalse(?:ly)?\s+(?:claims?|reports?|stor(?:y|ies)|narratives?|allegations?|assertions?|rumou?rs?|"
+    r"information|accusations?|flag|claimed|reported|alleged|suggested|asserted)\b",
+    r"\b(?:debunk\w*|fact[- ]?check\w*|hoax(?:es)?)\b",
+    r"\b(?:is|are|was|were|proved|proven|turned\s+out\s+to\s+be|remains?)\s+(?:(?!not\b|never\b)\w+\s+){0,1}?"
+    r"(?:false|untrue|baseless|groundless|unfounded|fabricated|made[- ]up(?!\s+of\b)|invented|fiction|a\s+fabrication|"
+    r"a\s+myth|a\s+hoax|a\s+lie|lies|fake|bogus|nonsense|not\s+true|without\s+(?:foundation|basis))\b",
+    r"\b(?:no|without)\s+basis\s+in\s+fact\b",
+    r"\bnot\s+(?:supported|backed)\s+by\s+(?:the\s+|any\s+)?(?:evidence|facts)\b",
+]
+# Words that call a claim false or mock it; ``propaganda`` and ``lies`` only where they judge a claim,
+# not where they describe ("Kestrian propaganda", "the border lies along the river").
+_FALSE_WORDS = [
+    r"\b(?:fabricat(?:ed|ion|ions|ing)|baseless|groundless|unfounded|slanderous|smear\s+campaign|hoax(?:es)?|"
+    r"concocted|cooked[- ]up|bogus|trumped[- ]up|information\s+war(?:fare)?|psychological\s+warfare|invented\s+by|"
+    r"spread\s+by\s+hostile)\b",
+    # Words that judge a claim only when they are said of it ("the reports are lies", "dismissed as nonsense",
+    # "Lies and propaganda:"), not in passing ("serial lies about her e-mail", "despotic fantasies")
+    r"(?:\b(?:is|are|was|were|be|been|being|as|called|calling|calls|call|dismissed|dismissing|branded|labell?ed|"
+    r"described|denounced|nothing\s+but|pure|mere|sheer|complete|total|utter|outright|blatant|more|just)\s+"
+    r"(?:\w+\s+){0,2}?|^\W*)(?:slander(?:s|ed)?|smears?|nonsense|absurd(?:ity)?|fairy[- ]tales?|tall\s+tales?|"
+    r"fantas(?:y|ies)|fiction|falsehoods?|lies|(?:a|the|big)\s+lie|peddl(?:ed|ing|es)|fake\s+news|myths?|"
+    r"misinformation|disinformation)\b",
+    r"\b(?:as|is|are|was|were|be|of|pure|mere|sheer|baseless|hostile|enemy|western|malicious|anti-[\w-]+|"
+    r"smear|lies\s+and|called\s+(?:it|them|this)|reptile|puppet)\s+propaganda\b",
+    r"\bpropaganda\s+(?:campaign|offensive|war|ploy|stunt|exercise|effort)s?\b",
+    # "so-called" mocks a claim ("the so-called 'cannon fodder' story"), not a name ("the so-called six-party
+    # talks", "a so-called megacity")
+    r"\bso-called\s+(?:['‘\"“][^'’\"”]{1,40}['’\"”]\s+)?(?:[\w-]+\s+){0,2}?(?:evidence|revelations?|claims?|reports?|"
+    r"stor(?:y|ies)|proof|facts?|experts?|allegations?|accusations?|exposés?|scoops?|witness(?:es)?|"
+    r"intelligence|leaks?)\b",
+    r"\bfake(?=\s+(?:stor(?:y|ies)|reports?|claims?|allegations?|narratives?|videos?|footage|images?|"
+    r"photos?|documents?|evidence)\b)",
+    r"\b(?:is|are|was|were)\s+fake\b",
+]
+# A word every fact-check or false-word pattern holds: sentences without one are not searched further.
+_ANY_WORD = re.compile(r"evidence|proof|sign|indication|basis|record|false|debunk|fact|misinform|disinform|fake|myth|"
+                       r"hoax|true|baseless|groundless|unfounded|fabricat|made|invent|fiction|lie|bogus|"
+                       r"nonsense|foundation|support|back|slander|smear|absurd|concoct|cooked|fair|tale|fantas|"
+                       r"so-called|trumped|information\s+war|psycholog|hostile|peddl|propaganda", re.I)
+_LIES_AS_VERB = re.compile(r"^\s+(?:in|at|on|with|ahead|behind|beyond|between|within|near|along|across|under|"
+                           r"over|outside|inside|just|about|to|dormant|idle|buried|the|some|only|less|more|north|"
+                           r"south|east|west)\b", re.I)
+_FACT_CHECK_RE = re.compile("|".join(f"(?:{p})" for p in _FACT_CHECK), re.I)
+_FALSE_RE = re.compile("|".join(f"(?:{p})" for p in _FALSE_WORDS), re.I)
+_NEGATED = re.compile(r"(?:\b(?:not|never|no\s+longer|hardly|far\s+from|neither|nor|n't)|n't)\s+(?:\w+\s+){0,2}$",
+                      re.I)
+# "did not deny", "stopped short of calling it false": not a rebuttal.
+_DENY_CUES = ("denies", "disputes")
+
+# -- what attributes a claim -------------------------------------------------------------------------
+_SPEECH = (r"(?<!\bto\s)(?<!-)(?:said|says|say|told|tells|stated|claimed|added|insisted|wrote|tweeted|posted|"
+           r"reported|argued|alleged|alleges|allege|accused|called|call|described|describes|describe|branded|"
+           r"labell?ed|brands|labels|dismissed|dismisses|rejected|rejects|denied|denies|deny|according\s+to|citing|quoted|quoting|warned|believes?|"
+           r"suggested|suggests|asserted|asserts|maintained|maintains|contended|contends|charged)")
+_SPEECH_RE = re.compile(rf"\b{_SPEECH}\b", re.I)
+_DISTANCE_RE = re.compile(
+    r"\b(?:so-called|supposed(?:ly)?|purported(?:ly)?|alleged(?:ly)?|claimed\s+that|claims?\s+that|"
+    r"allegations?\s+that|accusations?\s+that|rumou?rs?|reports?\s+that|stories\s+that|"
+    r"(?:have|has|had)\s+(?:claimed|alleged|suggested|asserted))\b", re.I)
+_ALLEGATION_RE = re.compile(
+    r"\b(?:alleged(?:ly)?|allegations?|accusations?|claims?\s+(?:that|of)|reports?\s+(?:that|of)|reportedly|purported(?:ly)?|supposed(?:ly)?|"
+    r"so-called|rumou?rs?|is\s+said\s+to|are\s+said\s+to|were\s+said\s+to|was\s+said\s+to|"
+    r"(?:is|are|was|were)\s+(?:believed|thought|reported)\s+to)\b", re.I)
+_QUOTE_RE = re.compile(r"[\"“”]([^\"“”]{3,})[\"“”]|(?<![\w])['‘]([^'‘’]{3,}?)['’](?![\w])")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One passage of an article, in article order. ``cues``: the evidence cues of its text
+    (:class:`app.evidence.cues.Cue`: kind, subtype, start, end, span, source), offsets in ``text``."""
+
+    passage_id: str
+    seq: int
+    text: str
+    in_frame: bool = False
+    cues: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Stance:
+    """An article's stance toward a frame, with what decided it."""
+
+    stance: str                 # uses | reports | rebuts
+    passage_id: str | None      # the frame passage that decided it
+    rule: str                   # own voice | attributed | quoted | allegation | question | fact-check | denial | distanced
+    cue_text: str | None = None  # the triggering words, as in the text
+    cue_passage_id: str | None = None  # the passage holding them (the deciding one or a neighbour)
+    cue_start: int | None = None  # their span in that passage
+    cue_end: int | None = None
+    speaker: str | None = None   # who says the denial or the claim, when the cues name someone
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    kind: str          # fact-check | false | denial
+    start: int
+    end: int
+    text: str
+    attributed: bool
+    speaker: str | None = None
+
+
+def _in_quotes(sentence: str, a: int, b: int) -> bool:
+    for m in _QUOTE_RE.finditer(sentence):
+        if m.start() < a and b < m.end():
+            return True
+    return False
+
+
+def _attributed(sentence: str, cues_here: list) -> bool:
+    """Whether the sentence credits someone: an attribution cue, or a speech verb."""
+    return any(c.kind == "attribution" for c in cues_here) or _SPEECH_RE.search(sentence) is not None
+
+
+def _cues_in(cues, a: int, b: int) -> list:
+    return [c for c in cues if a <= c.start < b]
+
+
+def _triggers(text: str, a: int, b: int, cues) -> tuple[_Trigger, ...]:
+    """Rebuttal triggers in the sentence text[a:b]: fact-check language, false-words, denial cues (the same
+    text is read once per build: an article's passages recur in every frame it is in)."""
+    return _triggers_cached(text, a, b, tuple(cues))
+
+
+@lru_cache(maxsize=262144)
+def _triggers_cached(text: str, a: int, b: int, cues: tuple) -> tuple[_Trigger, ...]:
+    s = text[a:b]
+    here = _cues_in(cues, a, b)
+    denials = [c for c in here if c.kind == "stance" and c.subtype in _DENY_CUES]
+    if not denials and not _ANY_WORD.search(s):
+        return ()  # most sentences: none of the words any rule needs
+    attributed = _attributed(s, here)
+    found: list[_Trigger] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind, start, end, speaker=None, force_attributed=None):
+        if any(start < y and x < end for x, y in taken):
+            return
+        if kind != "denial" and _NEGATED.search(s[:start]):
+            return
+        quoted = _in_quotes(s, start, end) or _inside_quotation(text, a + start)
+        att = force_attributed if force_attributed is not None else (attributed or quoted)
+        taken.append((start, end))
+        found.append(_Trigger(kind, a + start, a + end, s[start:end], att, speaker))
+
+    for c in denials:
+        if not _not_a_denial(text, c):
+            add("denial", c.start - a, c.end - a, c.source, force_attributed=True if c.source else attributed)
+    for m in _FACT_CHECK_RE.finditer(s):
+        add("fact-check", m.start(), m.end())
+    for m in _FALSE_RE.finditer(s):
+        if m.group(0).lower() == "lies" and _LIES_AS_VERB.match(s[m.end():]):
+            continue
+        add("false", m.start(), m.end())
+    found.sort(key=lambda t: t.start)
+    return tuple(found)
+
+
+_TRANSITIVE = re.compile(r"^\s+(?:the|that|this|these|those|it|its|their|his|her|claims?|reports?|whether|such|"
+                         r"any|an?|accounts?|allegations?|by|as)\b", re.I)
+
+
+_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+$", re.I)  # "activists were denied an attempt"
+_DEPRIVE = re.compile(r"^\s+(?:(?:him|her|them|us|me)\b|(?:[\w'’-]+\s+){0,3}?(?:access|asylum|entry|visas?|permits?|"
+                      r"permission|bail|benefits|funding|service|a\s+platform|the\s+right)\b)", re.I)
+
+
+_REBUFF = re.compile(r"^(?:rebuffed|refuted)$", re.I)
+_CLAIM_OBJECT = re.compile(r"^\s+(?:the\s+|these\s+|those\s+|such\s+|any\s+)?(?:[\w'’-]+\s+){0,2}?(?:reports?|claims?|"
+                           r"allegations?|suggestions?|accounts?|accusations?|stor(?:y|ies)|charges?|it|this|that)\b",
+                           re.I)
+_REBUTTING_DISPUTE = re.compile(r"^(?:disput|contest|cast|challeng|(?:were|was|are|is)\s+misleading)", re.I)
+
+
+def _not_a_denial(text: str, cue) -> bool:
+    """Cues that are not a rebuttal: doubt ("skeptical", "questioned whether", "doubt that": a dispute that
+    stops short of saying the claim is wrong), the noun "disputes" ("delayed by political disputes", no
+    object or agent after it), and "denied" meaning deprived ("the technology the sanctions have denied
+    him")."""
+    if _REBUFF.match(cue.span) and not _CLAIM_OBJECT.match(text[cue.end:]):
+        return True  # "rebuffed a call from his commission", "Rebuffed by Congress"
+    if cue.subtype == "disputes":
+        if not _REBUTTING_DISPUTE.match(cue.span):
+            return True
+        return cue.span.lower().startswith("disput") and not _TRANSITIVE.match(text[cue.end:])
+    return cue.subtype == "denies" and cue.span.lower().startswith("den") and (
+        bool(_DEPRIVE.match(text[cue.end:])) or bool(_PASSIVE.search(text, max(0, cue.start - 12), cue.start)))
+
+
+def _inside_quotation(text: str, position: int) -> bool:
+    """Whether ``position`` of a passage is inside a quotation that may span sentences: an odd number of
+    straight double quotes before it, or more curly openings than closings."""
+    before = text[:position]
+    return before.count('"') % 2 == 1 or before.count("“") > before.count("”")
+
+
+def _speaker(text: str, a: int, b: int, cues) -> str | None:
+    for c in _cues_in(cues, a, b):
+        if c.kind == "attribution" and c.subtype != "none":
+            return c.source or c.subtype
+    return None
+
+
+def _carries(text: str, a: int, b: int, cues) -> tuple[str, str, tuple[int, int] | None]:
+    """How the lead sentence text[a:b] carries the frame: (stance, rule, span of the words that say so)."""
+    s = text[a:b]
+    here = _cues_in(cues, a, b)
+    if s.rstrip("\"'”’) ").endswith("?"):
+        return "reports", "question", (a + len(s) - 1, a + len(s))
+    for c in here:
+        if c.kind == "attribution" and c.subtype in ("named", "anonymous", "outlet"):
+            return "reports", "attributed", (c.start, c.end)
+    for c in here:
+        if c.kind == "stance" and c.subtype == "cannot_verify":
+            return "reports", "unverified", (c.start, c.end)
+    m = _SPEECH_RE.search(s)
+    if m:
+        return "reports", "attributed", (a + m.start(), a + m.end())
+    m = _ALLEGATION_RE.search(s)
+    if m:
+        return "reports", "allegation", (a + m.start(), a + m.end())
+    q = _QUOTE_RE.search(s)
+    if q and (q.end() - q.start()) > 0.5 * len(s.strip()):
+        return "reports", "quoted", (a + q.start(), a + q.end())
+    return "uses", "own voice", None
+
+
+def _result(stance: str, passage: Passage, rule: str, trigger_passage: Passage | None = None,
+            span: tuple[int, int] | None = None, speaker: str | None = None) -> Stance:
+    where = trigger_passage or passage
+    if span is None:
+        return Stance(stance, passage.passage_id, rule, speaker=speaker)
+    return Stance(stance, passage.passage_id, rule, where.text[span[0]:span[1]], where.passage_id, span[0], span[1],
+                  speaker)
+
+
+_CONTRAST = re.compile(r"^\W*(?:but|however|yet|still|nevertheless|nonetheless|even\s+so|despite|in\s+fact|"
+                       r"contrary\s+to)\b", re.I)
+
+
+def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None) -> _Trigger | None:
+    """The first rebuttal trigger of any kind in passage ``p`` (in ``spans``, default: every sentence)."""
+    if p is None:
+        return None
+    for a, b in spans if spans is not None else sentence_spans(p.text):
+        triggers = _triggers(p.text, a, b, p.cues)
+        if triggers:
+            return triggers[0]
+    return None
+
+
+def passage_stance(passage: Passage, before: Passage | None = None, after: Passage | None = None,
+                   title: Passage | None = None, earlier: Passage | None = None) -> Stance:
+    """The stance of a frame passage, given the article's passages just before and after it, the one before
+    ``before`` (``earlier``) and its title (or None; the title is the headline, not a sentence before the
+    first paragraph)."""
+    text, cues = passage.text, passage.cues
+    sentences = sentence_spans(text)
+    if not sentences:
+        return Stance("uses", passage.passage_id, "own voice")
+    per_sentence = [_triggers(text, a, b, cues) for a, b in sentences]
+    # 1. own-voice rebuttal in the passage or the adjacent sentence of a neighbour
+    for triggers in per_sentence:
+        for t in triggers:
+            if t.kind in ("fact-check", "false") and not t.attributed:
+                return _result("rebuts", passage, "fact-check", span=(t.start, t.end))
+    neighbours = []
+    if before is not None and (spans := sentence_spans(before.text)):
+        neighbours.append((before, spans[-1]))
+    if after is not None and (spans := sentence_spans(after.text)):
+        neighbours.append((after, spans[0]))
+    for other, (a, b) in neighbours:
+        for t in _triggers(other.text, a, b, other.cues):
+            if t.kind == "fact-check" and not t.attributed:
+                return _result("rebuts", passage, "fact-check", other, (t.start, t.end))
+    # 2. a denial in the lead
+    lead = sentences[0]
+    if per_sentence[0]:
+        t = per_sentence[0][0]
+        return _result("rebuts", passage, "denial", span=(t.start, t.end),
+                       speaker=t.speaker or _speaker(text, *lead, cues))
+    # 3. a denial just before the frame is first told (the passage before it, or the headline), unless the
+    #    lead answers it ("But officials say ...")
+    if not _CONTRAST.search(text[lead[0]:lead[1]]):
+        for other in (before, earlier, title if passage.seq == 1 else None):
+            if other is None or other.seq > 1:
+                continue  # only a denial the article opens with (its title or first paragraph)
+            t = _first_trigger(other)
+            if t is not None:
+                return _result("rebuts", passage, "denial before", other, (t.start, t.end), t.speaker)
+    # 4. a distanced lead, then a denial in the next sentence
+    if _DISTANCE_RE.search(text[lead[0]:lead[1]]):
+        if len(sentences) > 1:
+            where, t = passage, (per_sentence[1][0] if per_sentence[1] else None)
+        else:
+            where = after
+            t = _first_trigger(after, sentence_spans(after.text)[:1]) if after is not None else None
+        if t is not None:
+            return _result("rebuts", passage, "distanced", where, (t.start, t.end), t.speaker)
+    # 5. the passage carries the frame
+    stance, rule, span = _carries(text, *lead, cues)
+    return _result(stance, passage, rule, span=span,
+                   speaker=_speaker(text, *lead, cues) if stance == "reports" else None)
+
+
+def article_stance(passages: list[Passage]) -> Stance | None:
+    """The article's stance toward the frame: that of its first passage in the frame (``passages``: all the
+    article's passages, or at least the title, the frame passages and their neighbours; the title is
+    ``seq`` 0). None when no passage is in the frame."""
+    ordered = sorted(passages, key=lambda p: p.seq)
+    by_seq = {p.seq: p for p in ordered}
+    for p in ordered:
+        if p.in_frame:
+            if p.seq == 0:
+                return passage_stance(p, None, by_seq.get(1))
+            return passage_stance(p, by_seq.get(p.seq - 1) if p.seq > 1 else None, by_seq.get(p.seq + 1),
+                                  by_seq.get(0), by_seq.get(p.seq - DENIAL_WINDOW) if p.seq > DENIAL_WINDOW else None)
+    return None
+
+
+# A denial this many passages before the frame's first passage counts as leading into it (rule 3).
+DENIAL_WINDOW = 2
+
+# A frame whose articles mostly rebut it by these rules is itself a denial ("the reports are fabricated
+# propaganda"): telling the denial is using that frame, so none of its articles is a rebuttal.
+DENIAL_FRAME_SHARE = 0.5
+
+
+def frame_stances(articles: dict[str, list[Passage]]) -> dict[str, Stance]:
+    """The stance of each article of one frame (article_id -> its passages, ``in_frame`` set for the frame's
+    passages). When at least ``DENIAL_FRAME_SHARE`` of the articles come out ``rebuts``, the frame is a
+    denial and its rebuttals are taken as telling it: each becomes ``reports`` (rule ``denial frame``), the
+    denial's words kept as the trigger."""
+    out = {a: s for a, s in ((a, article_stance(ps)) for a, ps in articles.items()) if s is not None}
+    if out and sum(s.stance == "rebuts" for s in out.values()) >= DENIAL_FRAME_SHARE * len(out):
+        out = {a: (Stance("reports", s.passage_id, "denial frame", s.cue_text, s.cue_passage_id, s.cue_start,
+                          s.cue_end, s.speaker) if s.stance == "rebuts" else s) for a, s in out.items()}
+    return out

@@ -1,0 +1,280 @@
+"""Frame labels: one verbatim, distinctive phrase per frame, unique among active frames, never a stop-word
+fragment, chosen with diversity; the sentence beside it; the label-quality check."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.frames.labels import (label_clusters, label_quality, normalise, occurs, sentence_with, stop_word_fragment,
+                               taken_labels)
+from app.store import Store
+
+
+def _label(texts_by_cluster: dict[int, list[str]], background: list[str] = (), **kw):
+    texts, labels = [], []
+    for c, texts_c in texts_by_cluster.items():
+        texts += texts_c
+        labels += [c] * len(texts_c)
+    texts += list(background)
+    labels += [-1] * len(background)
+    return label_clusters(texts, np.array(labels), **kw)
+
+
+BACKGROUND = ["The weather was fine on the coast.", "Markets closed higher on the day.",
+              "A new bridge opened in the capital.", "The weather report said rain."]
+
+
+def test_a_label_occurs_verbatim_in_its_frame_in_the_case_it_is_written():
+    frames = {0: ["Officials said the Kestrian conscripts were cannon fodder, nothing more.",
+                  "Critics called them cannon fodder for Valdoria's war.",
+                  "They are cannon fodder, a defector said."],
+              1: ["Satellite images showed tents at the Dorsk range.",
+                  "New satellite images of the Dorsk range were released.",
+                  "The satellite images, taken on Monday, show trains."]}
+    out = _label(frames, BACKGROUND)
+    assert out[0].label == "cannon fodder"
+    assert out[1].label in {"satellite images", "Dorsk range"}
+    for c, found in out.items():
+        assert any(occurs(found.label, t) for t in frames[c])
+        # the label is written as the passages write it
+        assert any(found.label in t for t in frames[c])
+
+
+def test_a_phrase_never_spans_punctuation():
+    # "fodder troops" recurs only across a sentence end: it is no phrase of the text.
+    frames = {0: ["They were used as fodder. Troops then moved north.", "Used as fodder. Troops moved again.",
+                  "Fodder. Troops were seen."]}
+    out = _label(frames, BACKGROUND)
+    assert normalise(out[0].label) != "fodder troops"
+    assert any(occurs(out[0].label, t) for t in frames[0])
+    assert not occurs("fodder troops", frames[0][0])
+    assert occurs("robert mueller", "Robert Mueller's report") and not occurs("mexico", "the ex-Mexico text")
+
+
+def test_no_two_frames_share_a_label_nor_one_another_frame_shows():
+    # Both clusters are told with the same stock phrase; the smaller takes its next-best phrase.
+    same = "Critics call the troops cannon fodder"
+    frames = {0: [f"{same} and blood tribute.", f"{same}, a blood tribute.", f"{same} in the war.",
+                  f"{same} today."],
+              1: [f"{same} sent by the marshal.", f"{same}, sent by the marshal.", f"{same} again."]}
+    out = _label(frames, BACKGROUND)
+    assert normalise(out[0].label) != normalise(out[1].label)
+    assert all(any(occurs(out[c].label, t) for t in frames[c]) for c in frames)
+    # A name a user gave another frame (a rename, a seed) is taken too.
+    again = _label(frames, BACKGROUND, taken={normalise(out[0].label), "Sent by the marshal"})
+    shown = {normalise(again[0].label), normalise(again[1].label)}
+    assert len(shown) == 2 and not shown & {normalise(out[0].label), "sent by the marshal"}
+
+
+def test_when_every_phrase_is_taken_a_word_tells_frames_apart_never_a_bare_number():
+    frames = {0: ["cannon fodder", "cannon fodder"], 1: ["cannon fodder", "cannon fodder"]}
+    out = _label(frames, taken={"cannon", "fodder"})
+    labels = [out[0].label, out[1].label]
+    assert len({normalise(x) for x in labels}) == 2
+    assert not any(re.search(r"\d\)?$", x) for x in labels)
+    assert not any(normalise(x) in {"cannon", "fodder"} for x in labels)
+
+
+def test_no_label_starts_or_ends_with_a_stop_word():
+    # The commonest n-grams are stop-word fragments ("of the", "said the", "it was").
+    frames = {0: ["It was said that the army of the north said the bridge fell.",
+                  "It was said the army of the north held the bridge.",
+                  "Officials said the army of the north lost the bridge, it was said."]}
+    out = _label(frames, BACKGROUND)
+    assert not stop_word_fragment(out[0].label), out[0].label
+    assert "north" in normalise(out[0].label) or "bridge" in normalise(out[0].label)
+    for label in ["of the", "said the army", "the army", "army of the", "it was", "Tuesday", "on"]:
+        assert stop_word_fragment(label), label
+    for label in ["army of the north", "cannon fodder", "fire and fury", "Kestria's border"]:
+        assert not stop_word_fragment(label), label
+
+
+def test_a_label_is_not_cut_before_the_word_that_always_follows():
+    # "Special Counsel Robert" is always followed by "Mueller": a label never stops there.
+    frames = {0: [f"Special Counsel Robert Mueller {x}." for x in ["spoke", "testified", "wrote", "left"]]
+              + ["Robert Mueller's report was out.", "Robert Mueller declined."]}
+    out = _label(frames, BACKGROUND + ["Robert Mueller was seen."])
+    assert not normalise(out[0].label).endswith("robert"), out[0].label
+
+
+def test_labels_are_chosen_with_diversity_against_other_frames():
+    # Frame 1's best phrase on its own ("cannon fodder story") repeats frame 0's label; a nearly as good
+    # phrase of its own ("blood tribute") is chosen instead.
+    frames = {0: ["Cannon fodder.", "Cannon fodder!", "Cannon fodder?", "Cannon fodder...", "Cannon fodder;"],
+              1: [f"Cannon fodder story; a blood tribute {x}." for x in ["now", "again", "today", "there"]]}
+    out = _label(frames, BACKGROUND)
+    assert normalise(out[0].label) == "cannon fodder"
+    assert normalise(out[1].label) == "blood tribute"
+    alone = _label({1: frames[1]}, BACKGROUND)
+    assert normalise(alone[1].label) == "cannon fodder story"
+
+
+def test_the_sentence_beside_a_label_is_from_the_passage_closest_to_the_centre():
+    frames = {0: ["Intro line. The army called it a blood tribute to Vell. More follows.",
+                  "A blood tribute, critics say. Then other news.",
+                  "Blood tribute again."]}
+    texts = frames[0] + BACKGROUND
+    labels = np.array([0, 0, 0, -1, -1, -1, -1])
+    scores = np.array([0.6, 0.9, 0.7, 0, 0, 0, 0])
+    out = label_clusters(texts, labels, scores=scores)
+    assert normalise(out[0].label) == "blood tribute"
+    assert out[0].sentence == "A blood tribute, critics say."
+    assert sentence_with("Sen. Jane Doe of the U.S. Senate denied it. She called it fodder!", "fodder") == \
+        "She called it fodder!"
+    assert sentence_with("Sen. Jane Doe of the U.S. Senate denied it. Then more.", "Jane Doe") == \
+        "Sen. Jane Doe of the U.S. Senate denied it."
+
+
+def test_taken_labels_are_user_names_seed_names_and_kept_labels():
+    frames = pd.DataFrame({"frame_id": [1, 2, 3], "kind": ["discovered", "seeded", "discovered"],
+                           "label": ["war footing", "Human waves", "old label"],
+                           "user_label": [None, None, "My Name"]})
+    kept = pd.DataFrame({"label": ["kept phrase"]})
+    assert taken_labels(frames) == {"human waves", "my name"}
+    assert taken_labels(frames, kept) == {"human waves", "my name", "kept phrase"}
+
+
+def test_label_quality_reports_each_rule():
+    passages = {1: ["They are cannon fodder.", "Cannon fodder again.", "More text."],
+                2: ["A blood tribute.", "Critics call it cannon fodder."],
+                3: ["The army of the north moved."],
+                4: ["Nothing about it."],
+                5: ["Some tribute paid.", "Tribute paid again."],
+                6: ["Some tribute paid here."]}
+    labels = {1: "cannon fodder", 2: "blood tribute", 3: "of the north", 4: "war footing", 5: "tribute paid",
+              6: "Tribute Paid"}
+    q = label_quality(labels, passages, background=["Cannon fodder in the background."])
+    assert q["frames"] == 6
+    assert q["verbatim"] == pytest.approx(5 / 6)  # "war footing" is in none of its passages
+    assert q["duplicates"] == 2 and q["duplicate_labels"] == ["tribute paid"]
+    assert q["stop_word"] == pytest.approx(1 / 6)
+    assert q["mean_words"] == pytest.approx((2 + 2 + 3 + 2 + 2 + 2) / 6)
+    # cannon fodder: 2 of its 4 passages are in frame 1; blood tribute 1/1; of the north 1/1;
+    # tribute paid (frames 5 and 6): 2/3 and 1/3; war footing occurs nowhere and is left out.
+    assert q["distinctiveness"] == pytest.approx(np.mean([2 / 4, 1, 1, 2 / 3, 1 / 3]))
+    assert q["failing"] == [3, 4, 5, 6]
+
+
+@pytest.mark.integration
+def test_every_label_on_the_sample_passes_the_check(sample_db_copy):
+    from app.pipeline import run_stages  # noqa: F401  (the sample is built by the fixture)
+
+    store = Store.open_read(sample_db_copy)
+    try:
+        frames = store.query("""SELECT frame_id, label, exemplar_sentence FROM frames
+                                WHERE status = 'active' AND kind = 'discovered'""")
+        passages = store.query("SELECT frame_id, text FROM frame_passages")
+        background = store.query("""SELECT text FROM passages
+                                    WHERE passage_id NOT IN (SELECT passage_id FROM frame_passages)""")["text"]
+    finally:
+        store.close()
+    by_frame = {int(f): g["text"].tolist() for f, g in passages.groupby("frame_id")}
+    labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
+    q = label_quality(labels, by_frame, background.tolist())
+    assert q["failing"] == [], [labels[f] for f in q["failing"]]
+    assert q["verbatim"] == 1 and q["duplicates"] == 0 and q["stop_word"] == 0
+    assert 1.5 <= q["mean_words"] <= 4
+    assert q["distinctiveness"] >= 0.6
+    # The frames written into the sample read as their phrase; the sentence beside each label holds it.
+    assert "cannon fodder" in {normalise(x) for x in labels.values()}
+    for row in frames.itertuples():
+        assert row.exemplar_sentence and occurs(row.label, row.exemplar_sentence), (row.label, row.exemplar_sentence)
+
+
+def test_a_rename_wins_and_no_label_repeats_it_after_a_rebuild(hashed_sample_db_copy):
+    from app.config import load_settings
+    from app.pipeline import run_stages
+    from tests.conftest import HASHED_MODEL
+
+    db = hashed_sample_db_copy
+    with Store.write(db) as store:
+        frames = store.frames()
+        a, b = (int(f) for f in frames.loc[frames["kind"] == "discovered", "frame_id"].iloc[:2])
+        name = frames.set_index("frame_id").loc[b, "label"]
+        store.edit_frame(a, "rename", name)
+        run_stages(store, load_settings(env={}, db=db, model=HASHED_MODEL), recluster=True)
+    store = Store.open_read(db)
+    try:
+        shown = store.query("""SELECT frame_id, coalesce(user_label, label) AS shown, label, exemplar_sentence
+                               FROM frames WHERE status = 'active'""").set_index("frame_id")
+        sentences = store.frame_sentences()
+        page = store.frame(b)
+    finally:
+        store.close()
+    assert shown.loc[a, "shown"] == name  # the user's name wins
+    assert normalise(shown.loc[b, "label"]) != normalise(name)  # and no other frame's label repeats it
+    assert shown["shown"].map(normalise).is_unique
+    assert all(occurs(row.label, row.exemplar_sentence) for row in shown.itertuples()
+               if row.Index != a and "(" not in row.label)
+    assert sentences[b] == page["exemplar_sentence"] == shown.loc[b, "exemplar_sentence"]
+
+
+def test_a_seeded_frame_keeps_its_name_with_the_sentence_that_holds_a_seed_phrase():
+    from app.frames.seeded import Seed, seed_frame
+
+    seed = Seed("Human waves", ("human wave",), ("Troops were sent forward in dense waves.",))
+    texts = ["Officials met on Monday. Brigades report human wave attacks near Verin. Losses were high.",
+             "The weather was fine."]
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    row, matched = seed_frame(seed, np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32), 7, texts=texts,
+                              vectors=vectors, passage_ids=np.array(["p1", "p2"]),
+                              article_ids=np.array(["a1", "a2"]), model="m", default_threshold=0.6,
+                              default_min_passages=1)
+    assert row["label"] == "Human waves"
+    assert row["exemplar_sentence"] == "Brigades report human wave attacks near Verin."
+
+
+@pytest.mark.slow
+def test_an_incremental_week_keeps_labels_and_gives_new_frames_labels_of_their_own(tmp_path, settings, encoder):
+    from app import pipeline
+    from tests.test_pipeline import _ingest, _split_sample
+
+    early, late = _split_sample(tmp_path, 1, 2)
+    db = tmp_path / "w.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    before = r.query("SELECT frame_id, label, exemplar_sentence FROM frames WHERE status = 'active'")
+    r.close()
+    _ingest(db, settings, late)
+    pipeline.build(db, settings, encoder)
+    r = Store.open_read(db)
+    try:
+        assert r.last_run("frames")["counts"]["mode"] == "incremental"
+        after = r.query("SELECT frame_id, label, exemplar_sentence FROM frames WHERE status = 'active'")
+    finally:
+        r.close()
+    kept = before.merge(after, on="frame_id", suffixes=("_before", "_after"))
+    assert len(kept) and (kept["label_before"] == kept["label_after"]).all()
+    assert (kept["exemplar_sentence_before"] == kept["exemplar_sentence_after"]).all()
+    assert len(after) > len(kept)  # the later week made frames of its own
+    assert after["label"].map(normalise).is_unique
+
+
+def test_the_frame_page_and_the_overview_show_the_sentence_beside_the_label(monkeypatch, hashed_sample_db_copy,
+                                                                            tmp_path):
+    import streamlit as st
+
+    from app.ui import keys
+    from app.ui.text import md
+    from tests.conftest import HASHED_MODEL
+    from tests.test_pages import _app, _env
+
+    _env(monkeypatch, hashed_sample_db_copy, tmp_path, HASHED_MODEL)
+    try:
+        store = Store.open_read(hashed_sample_db_copy)
+        summary, sentences = store.frame_summary(), store.frame_sentences()
+        store.close()
+        fid = int(summary["frame_id"].iloc[0])
+        at = _app()  # the Overview
+        table = at.dataframe[0].value
+        assert table.set_index("frame").loc[fid, "in a sentence"] == sentences[fid]
+        at = _app("frame_detail.py", {keys.FRAME: str(fid)})
+        assert f"> {md(sentences[fid])}" in [m.value for m in at.markdown]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

@@ -1,0 +1,310 @@
+"""Stance of an article toward a frame: the rules one by one, the labelled set's floor, the stage and the
+views that leave rebuttals out of spread claims, the timeline's mark, and the sample's Kestrian denial."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.charts import REBUTS, timeline_figure
+from app.evidence.cues import CueFinder
+from app.frames.stance import Passage, article_stance, frame_stances, passage_stance, sentence_spans
+from app.spread import first_movers
+from app.stages.provenance import cues_stage
+from app.stages.stance import stance_stage
+from app.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FINDER = CueFinder()
+
+
+def _p(text: str, seq: int = 2, in_frame: bool = True) -> Passage:
+    return Passage(f"a:{seq}", seq, text, in_frame, tuple(FINDER.find(text)))
+
+
+def _stance(text: str, before: str | None = None, after: str | None = None, title: str | None = None,
+            earlier: str | None = None):
+    passages = [_p(text, 3)]
+    for seq, t in ((0, title), (1, earlier), (2, before), (4, after)):
+        if t is not None:
+            passages.append(_p(t, seq, False))
+    return article_stance(passages)
+
+
+def _audit(s) -> None:
+    """The trigger words are where the result says they are."""
+    if s.cue_text is not None:
+        assert s.cue_start is not None and s.cue_end is not None and s.cue_passage_id is not None
+
+
+# -- carrying the frame ---------------------------------------------------------------------------------
+def test_own_voice_is_uses():
+    s = _stance("The conscripts are being thrown at the front as cannon fodder.")
+    assert (s.stance, s.rule, s.cue_text) == ("uses", "own voice", None)
+
+
+@pytest.mark.parametrize("text, rule, words", [
+    ("Officials in Velka say the conscripts are used as cannon fodder.", "attributed", "Officials in Velka say"),
+    ("According to Velka's army, the conscripts are sent to die.", "attributed", "According to"),
+    ("Are the conscripts being used as cannon fodder?", "question", "?"),
+    ("Reports of a famine in the north have multiplied since the spring.", "allegation", "Reports of"),
+    ("The famine claims could not be independently verified.", "unverified", "could not be independently verified"),
+])
+def test_attributed_quoted_alleged_or_asked_is_reports(text, rule, words):
+    s = _stance(text)
+    assert (s.stance, s.rule, s.cue_text) == ("reports", rule, words)
+    _audit(s)
+
+
+# -- rebuttals ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, words", [
+    ("There is no evidence that the conscripts are cannon fodder.", "There is no evidence"),
+    ("The claim that the hospital is a shield is false.", "is false"),
+    ("Claims that Orsova hides a famine have been debunked.", "debunked"),
+    ("The ghost fleet is a fiction.", "is a fiction"),
+    ("The so-called evidence is a handful of old photographs.", "so-called evidence"),
+])
+def test_own_voice_fact_check_language_rebuts(text, words):
+    s = _stance(text)
+    assert (s.stance, s.rule, s.cue_text) == ("rebuts", "fact-check", words)
+    assert s.cue_passage_id == s.passage_id and text[s.cue_start:s.cue_end] == words
+
+
+def test_fact_check_in_the_adjacent_sentence_of_the_next_passage_rebuts():
+    s = _stance("Western outlets say the conscripts are cannon fodder.", after="These are lies. More text here.")
+    assert (s.stance, s.rule, s.cue_text, s.cue_passage_id) == ("rebuts", "fact-check", "are lies", "a:4")
+
+
+def test_a_denial_in_the_lead_rebuts_whoever_says_it():
+    s = _stance("The foreign ministry dismissed the reports as a fabrication spread by hostile governments.")
+    assert (s.stance, s.rule) == ("rebuts", "denial")
+    assert s.cue_text in ("dismissed the reports", "dismissed the reports as a fabrication")
+    _audit(s)
+
+
+def test_a_denial_the_article_opens_with_rebuts_the_frame_told_just_after_it():
+    denial = "Orsova's foreign ministry dismissed the reports as a fabrication."
+    claim = "Sources briefed on the intelligence said a contingent had crossed the border."
+    # the first paragraph denies; the frame passage is the next one, or the one after
+    assert _stance(claim, earlier=denial).rule == "denial before"
+    passages = [_p(denial, 1, False), _p("Satellite images showed a camp.", 2, False), _p(claim, 3)]
+    assert article_stance(passages).stance == "rebuts"
+    # a denial further down the article is not what the article opens with
+    assert _stance(claim, before=denial, earlier="The war is in its third year.").stance == "reports"
+    s = _stance(claim, before="But first, the weather.", earlier="Filler.", title="Orsova denies sending troops")
+    assert s.stance == "reports"  # the title is next to the first paragraph only
+
+
+def test_the_title_counts_for_the_first_paragraph():
+    passages = [_p("Orsova denies its soldiers are fighting abroad", 0, False),
+                _p("Velka's officials say the Orsovans are used as cannon fodder.", 1)]
+    s = article_stance(passages)
+    assert (s.stance, s.rule, s.cue_passage_id) == ("rebuts", "denial before", "a:0")
+
+
+def test_a_lead_that_answers_the_denial_carries_the_frame():
+    s = _stance("But the evidence shows the conscripts are used as cannon fodder.",
+                before="State radio called the reports a slander.")
+    assert s.stance == "uses"
+
+
+def test_a_distanced_claim_then_a_denial_rebuts():
+    s = _stance("Some outlets claimed that the missile test had failed.",
+                after="The defence ministry dismissed the reports as slander.")
+    assert (s.stance, s.rule, s.cue_passage_id) == ("rebuts", "distanced", "a:4")
+
+
+def test_a_denial_reported_after_the_claim_does_not_rebut():
+    """The hard case: the article tells the frame, then gives the other side."""
+    s = _stance("Orsovan soldiers are used as cannon fodder in Tamrin's war.",
+                after="Officials said Orsova had denied the reports.")
+    assert s.stance == "uses"
+    s = _stance("The hospital is used as a base by fighters. Velka has dismissed the accusation as propaganda.")
+    assert s.stance == "uses"
+
+
+@pytest.mark.parametrize("text", [
+    "The tankers switch off their transponders at night. Orsova did not deny the reports.",
+    "The reports of a hidden famine are not fabricated, aid workers say.",
+    "The accounts were far from baseless, as the casualty lists show.",
+    "The fleet's tankers lie at anchor off the strait for days.",
+    "Orsovan propaganda has praised the men as heroes.",
+    "Aid from the coalition was delayed by political disputes.",
+    "The recruits lack the technology the sanctions have denied them.",
+    "The activists were denied an attempt to cross the border.",
+    "The president rebuffed a call from his commission to declare an emergency.",
+    "The talks, the so-called six-party talks, failed in 2009.",
+    "The group is made up of seven countries.",
+    "He has built his campaign on attacks on fake news and the press.",
+    "Analysts are skeptical that the talks will bring progress.",
+    "She wrote about his serial lies about the budget.",
+])
+def test_negations_and_other_senses_are_not_rebuttals(text):
+    assert _stance(text).stance != "rebuts", text
+
+
+def test_the_first_frame_passage_decides():
+    claim = _p("The conscripts are cannon fodder.", 1)
+    denial = _p("Orsova denied that the conscripts are cannon fodder, calling the claims lies.", 3)
+    assert article_stance([claim, denial, _p("Filler.", 2, False)]).stance == "uses"
+    first = _p("Orsova denied that the conscripts are cannon fodder.", 1)
+    later = _p("Velka says the conscripts are cannon fodder.", 3)
+    assert article_stance([first, _p("Filler.", 2, False), later]).stance == "rebuts"
+    assert article_stance([_p("Not in the frame.", 1, False)]) is None
+
+
+def test_a_frame_told_as_a_denial_is_not_rebutted_by_its_own_articles():
+    deny = {f"d{i}": [_p("The ministry dismissed the reports as a fabrication.", 1)] for i in range(3)}
+    carry = {"c": [_p("The ministry says the soldiers are at home.", 1)]}
+    out = frame_stances({**deny, **carry})
+    assert {s.stance for s in out.values()} == {"reports"}
+    assert out["d0"].rule == "denial frame" and out["d0"].cue_text  # the denial's words are kept
+    mixed = frame_stances({"d0": deny["d0"], "c": carry["c"], "c2": carry["c"], "c3": carry["c"]})
+    assert mixed["d0"].stance == "rebuts"
+
+
+def test_sentences_keep_abbreviations():
+    text = "Sen. Jane Doe of the U.S. Senate said so. Then she left."
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["Sen. Jane Doe of the U.S. Senate said so.",
+                                                            "Then she left."]
+    assert passage_stance(_p("")).stance == "uses"
+
+
+# -- the labelled set -----------------------------------------------------------------------------------
+def _bench():
+    spec = importlib.util.spec_from_file_location("stance_eval", ROOT / "bench" / "stance_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.846 (written after the
+# rules were first frozen; 0.823 then); the floors sit 0.02 below.
+FLOORS = {"dev": 0.96, "holdout": 0.82}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_the_labelled_set_holds_its_measured_floor(name):
+    bench = _bench()
+    rows = bench.load(name)
+    result = bench.score(rows, FINDER)
+    assert result["macro_f1"] >= FLOORS[name], result["per_class"]
+    assert {r["stance"] for r in rows} == {"uses", "reports", "rebuts"}
+
+
+def test_the_labelled_sets_are_large_enough():
+    bench = _bench()
+    assert len(bench.load("dev")) + len(bench.load("holdout")) >= 120
+
+
+# -- the stage and the views --------------------------------------------------------------------------
+def test_rebuttals_are_left_out_of_spread_claims_and_lineage(hashed_sample_db_copy):
+    with Store.write(hashed_sample_db_copy) as s:
+        assert stance_stage(s)[1]  # the build ran it; nothing changed since
+        stances = s.query("SELECT * FROM article_stance")
+        rebuts = stances[stances["stance"] == "rebuts"]
+        assert len(rebuts) and set(stances["stance"]) <= {"uses", "reports", "rebuts"}
+        claims = s.query("SELECT frame_id, article_id FROM frame_claim_articles")
+        pairs = set(zip(claims["frame_id"], claims["article_id"]))
+        assert not pairs & set(zip(rebuts["frame_id"], rebuts["article_id"]))
+        every = s.query("SELECT frame_id, count(*) AS n FROM frame_articles GROUP BY frame_id")
+        summary = s.query("SELECT frame_id, articles, rebuttals FROM frame_summary").merge(every, on="frame_id")
+        assert (summary["articles"] + summary["rebuttals"] == summary["n"]).all()
+        firsts = s.outlet_firsts()
+        assert not set(firsts["first_article_id"]) & set(rebuts["article_id"]) - set(claims["article_id"])
+        edges = s.query("SELECT frame_id, from_article, to_article FROM lineage")
+        for col in ("from_article", "to_article"):
+            assert not set(zip(edges["frame_id"], edges[col])) & set(zip(rebuts["frame_id"], rebuts["article_id"]))
+        # only-rebutting outlets: in frame_spread with their rebuttals and no rank
+        spread = s.query("SELECT * FROM frame_spread")
+        assert spread["rebuttals"].sum() == len(rebuts)
+        assert spread.loc[spread["adoption_rank"].isna(), "articles"].eq(0).all()
+        # the frame page's list: each rebuttal with its trigger words and the passage holding them
+        fid = int(rebuts["frame_id"].value_counts().index[0])
+        listed = s.frame_rebuttals(fid)
+        assert len(listed) == (rebuts["frame_id"] == fid).sum()
+        assert listed["cue_text"].notna().all() and listed["passage"].notna().all()
+        assert all(c in p for c, p in zip(listed["cue_text"], listed["passage"]))
+        # the rows say what decided them
+        decided = rebuts.dropna(subset=["cue_text"])
+        texts = dict(s.query("SELECT passage_id, text FROM passages").itertuples(index=False))
+        for r in decided.itertuples():
+            assert texts[r.cue_passage_id][r.cue_start:r.cue_end] == r.cue_text
+
+
+def test_the_stance_stage_redoes_only_changed_frames_and_agrees_with_a_full_run(hashed_sample_db_copy, tmp_path):
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(hashed_sample_db_copy, full)
+    with Store.write(hashed_sample_db_copy) as s:
+        fid = int(s.query_value("SELECT frame_id FROM article_stance GROUP BY frame_id ORDER BY count(*) DESC"))
+        # a frame's input changes: one of its passages now reads as a denial
+        pid = s.query_value("SELECT passage_id FROM article_stance WHERE frame_id = ? AND stance <> 'rebuts' "
+                            "ORDER BY article_id LIMIT 1", [fid])
+        s.conn.execute("UPDATE passages SET text = 'There is no evidence that this is true.', text_hash = 'changed' "
+                "WHERE passage_id = ?", [pid])
+        cues_stage(s)  # reads the new text
+        assert not stance_stage(s)[1]
+        run = s.last_run("stance")
+        assert run["counts"]["decided"] < run["counts"]["frames"]  # only the changed frame(s)
+        incremental = s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id")
+    with Store.write(full) as s:
+        s.conn.execute("UPDATE passages SET text = 'There is no evidence that this is true.', text_hash = 'changed' "
+                "WHERE passage_id = ?", [pid])
+        cues_stage(s)
+        stance_stage(s, force=True)
+        everything = s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id")
+    pd.testing.assert_frame_equal(incremental, everything)
+    assert incremental.set_index(["frame_id", "passage_id"]).loc[(fid, pid), "stance"] == "rebuts"
+
+
+# -- the timeline ---------------------------------------------------------------------------------------
+def test_the_timeline_marks_rebuttal_days_with_their_own_mark():
+    timeline = pd.DataFrame({
+        "outlet": ["Herald", "Herald", "Wire", "State News"],
+        "day": pd.to_datetime(["2026-03-03", "2026-03-05", "2026-03-04", "2026-03-02"]).date,
+        "articles": [2, 1, 1, 0], "copies": [0, 0, 0, 0], "rebuttals": [0, 1, 0, 2]})
+    fig = timeline_figure(timeline, "t")
+    rebut = [t for t in fig.data if t.name == REBUTS]
+    assert len(rebut) == 1 and rebut[0].marker.symbol == "x"
+    assert list(rebut[0].y) == ["Herald", "State News"]
+    assert "rebut the frame" in rebut[0].hovertemplate
+    others = [t for t in fig.data if t.name != REBUTS]
+    assert sum(len(t.x) for t in others) == 3 and "State News" not in {y for t in others for y in t.y}
+    # the outlet that only rebutted sits below the adopters, though it was first
+    assert list(fig.layout.yaxis.categoryarray)[::-1] == ["Herald", "Wire", "State News"]
+    plain = timeline_figure(timeline.drop(columns="rebuttals").iloc[:3], "t")
+    assert REBUTS not in {t.name for t in plain.data}
+
+
+# -- the sample, the real model ---------------------------------------------------------------------------
+@pytest.mark.integration
+def test_the_kestrian_denial_is_not_a_first_mover_of_cannon_fodder(sample_db):
+    r = Store.open_read(sample_db)
+    try:
+        summary = r.frame_summary()
+        fid = int(summary[summary["label"].str.contains("cannon fodder")].iloc[0]["frame_id"])
+        arts = r.frame_articles(fid)
+        kcn = arts[arts["outlet"] == "Kestrian Central News"]
+        movers = first_movers(r.outlet_firsts([fid]), 48)["outlet"].tolist()
+        edges = r.frame_edges(fid)
+        rebuttals = r.frame_rebuttals(fid)
+    finally:
+        r.close()
+    assert len(kcn) and (kcn["stance"] == "rebuts").all()  # it is in the frame, as a rebuttal
+    assert "Kestrian Central News" not in movers and movers[0] == "The Lessen Herald"
+    wire = edges[edges["to_outlet"] == "Continental Wire"]
+    assert len(wire) == 1 and wire.iloc[0]["from_outlet"] != "Kestrian Central News"
+    assert "Kestrian Central News" not in set(edges["from_outlet"]) | set(edges["to_outlet"])
+    assert set(rebuttals["outlet"]) >= {"Kestrian Central News"} and rebuttals["cue_text"].notna().all()
+
+
+@pytest.mark.integration
+def test_the_sample_denial_articles_rebut_the_other_written_frames(sample_db):
+    fig = _bench().sample_figure(sample_db)
+    assert fig["total"] >= 15 and fig["rebuts"] / fig["total"] >= 0.8, fig["denial_in_other"]
+    assert fig["carriers_rebuts"] <= 0.02 * fig["carriers"]  # the frames' own articles are not rebuttals
+    assert fig["denial_frame_rebuts"] == 0  # the denial frame is told, not rebutted, by its articles
