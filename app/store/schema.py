@@ -465,17 +465,10 @@ MIGRATIONS.append((
     JOIN outlets o USING (outlet_id)
     LEFT JOIN article_stance s ON s.frame_id = af.frame_id AND s.article_id = af.article_id
     WHERE f.status = 'active';
-    -- The articles that carry a frame (use or report it, not its rebuttals: app.frames.stance) are what
-    -- counts count; of those, the one place that says which a frame's spread claims rest on (first seen,
-    -- first outlet, first movers, adoption order and lag, lineage) is frame_claim_articles: the frame's core
-    -- from its onset on whose dates are not flagged (app.frames.onsets decides ``counts``; articles the
-    -- onsets stage has not seen yet count).
-    CREATE VIEW frame_carrying_articles AS
-    SELECT * FROM frame_articles_copies WHERE stance IS DISTINCT FROM 'rebuts';
+    -- The one place that says which articles count for a frame's spread claims (first seen, first movers,
+    -- adoption order and lag, lineage, counts): those that use or report the frame, not its rebuttals.
     CREATE VIEW frame_claim_articles AS
-    SELECT fa.*
-    FROM frame_carrying_articles fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
-    WHERE coalesce(r.counts, TRUE);
+    SELECT * FROM frame_articles_copies WHERE stance IS DISTINCT FROM 'rebuts';
     CREATE OR REPLACE VIEW frame_timeline AS
     SELECT frame_id, outlet, CAST(published_at AS DATE) AS day,
            count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts') AS articles,
@@ -487,24 +480,20 @@ MIGRATIONS.append((
         SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
         FROM frame_claim_articles
     ), agg AS (
-        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets, max(published_at) AS last_seen
-        FROM frame_carrying_articles GROUP BY frame_id
-    ), firsts AS (
-        SELECT frame_id, min(published_at) AS first_seen FROM frame_claim_articles GROUP BY frame_id
+        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
+               min(published_at) AS first_seen, max(published_at) AS last_seen
+        FROM frame_claim_articles GROUP BY frame_id
     ), reb AS (
         SELECT frame_id, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY frame_id
     )
     SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
            coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
-           firsts.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
-           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals,
-           fo.basis AS onset_basis, fo.precursors, fo.flagged AS flagged_dates
+           agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals
     FROM frames f
     LEFT JOIN agg USING (frame_id)
-    LEFT JOIN firsts USING (frame_id)
     LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
     LEFT JOIN reb ON reb.frame_id = f.frame_id
-    LEFT JOIN frame_onsets fo ON fo.frame_id = f.frame_id
     WHERE f.status = 'active';
     CREATE OR REPLACE VIEW frame_spread AS
     WITH start AS (
@@ -542,6 +531,48 @@ MIGRATIONS.append((
     "the sentence shown beside a frame's label",
     """
     ALTER TABLE frames ADD COLUMN IF NOT EXISTS exemplar_sentence VARCHAR;
+    """,
+))
+
+MIGRATIONS.append((
+    17,
+    "spread claims rest on the core from each frame's onset on, besides leaving rebuttals out",
+    """
+    -- The articles that carry a frame (use or report it, not its rebuttals: app.frames.stance) are what
+    -- counts count; of those, the one place that says which a frame's spread claims rest on (first seen,
+    -- first outlet, first movers, adoption order and lag, lineage) is frame_claim_articles: the frame's core
+    -- from its onset on whose dates are not flagged (app.frames.onsets decides ``counts``; articles the
+    -- onsets stage has not seen yet count).
+    CREATE OR REPLACE VIEW frame_carrying_articles AS
+    SELECT * FROM frame_articles_copies WHERE stance IS DISTINCT FROM 'rebuts';
+    CREATE OR REPLACE VIEW frame_claim_articles AS
+    SELECT fa.*
+    FROM frame_carrying_articles fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
+    WHERE coalesce(r.counts, TRUE);
+    CREATE OR REPLACE VIEW frame_summary AS
+    WITH ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+        FROM frame_claim_articles
+    ), agg AS (
+        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets, max(published_at) AS last_seen
+        FROM frame_carrying_articles GROUP BY frame_id
+    ), firsts AS (
+        SELECT frame_id, min(published_at) AS first_seen FROM frame_claim_articles GROUP BY frame_id
+    ), reb AS (
+        SELECT frame_id, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY frame_id
+    )
+    SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
+           coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
+           firsts.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals,
+           fo.basis AS onset_basis, fo.precursors, fo.flagged AS flagged_dates
+    FROM frames f
+    LEFT JOIN agg USING (frame_id)
+    LEFT JOIN firsts USING (frame_id)
+    LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+    LEFT JOIN reb ON reb.frame_id = f.frame_id
+    LEFT JOIN frame_onsets fo ON fo.frame_id = f.frame_id
+    WHERE f.status = 'active';
     """,
 ))
 
