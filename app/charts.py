@@ -3,6 +3,8 @@ and the report; nothing here reads the store or the UI."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -52,6 +54,24 @@ def adoption_order(timeline: pd.DataFrame) -> list[str]:
     return order
 
 
+def plotly_text(text: object) -> str:
+    """Text from the data (an outlet's name, a label, an evidence description) for a Plotly label, legend,
+    hover or title: Plotly reads a subset of HTML there, ``<a href>`` included, so the characters that
+    start markup are written as entities, which Plotly shows as the characters themselves. Every builder
+    here applies it to what it takes from its DataFrames; titles and captions are the caller's to escape."""
+    return html.escape(str(text), quote=False)
+
+
+def _escaped(df: pd.DataFrame | None, *columns: str) -> pd.DataFrame | None:
+    if df is None:
+        return None
+    df = df.copy()
+    for c in columns:
+        if c in df:
+            df[c] = df[c].map(plotly_text)
+    return df
+
+
 def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
                     events: pd.DataFrame | None = None) -> go.Figure:
     """One row per outlet, in order of adoption (first at the top); one mark per day with articles that
@@ -59,7 +79,10 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
     syndicated copies get open marks. Days with articles that rebut the frame get an x of their own
     ("rebuts the frame"); an outlet that only rebutted it has a row below the adopters and no other mark.
     ``events`` (published_at, outlet, description): new-evidence items, drawn as one star per outlet and
-    day (larger for more items) on the outlet's row."""
+    day (larger for more items) on the outlet's row. Outlet names and descriptions are shown as text: a
+    clicked mark's ``y`` is the outlet's name escaped (``html.unescape`` gives it back)."""
+    timeline = _escaped(timeline, "outlet")
+    events = _escaped(events, "outlet", "description")
     order = adoption_order(timeline)
     fig = go.Figure()
     rebuttals = timeline[timeline["rebuttals"] > 0] if "rebuttals" in timeline else timeline.iloc[0:0]
@@ -164,6 +187,8 @@ def lineage_figure(adoption: pd.DataFrame, edges: pd.DataFrame, title: str, capt
     """Outlets at the time they first carried the frame (x) in adoption order (y), with an arrow from
     each outlet's most likely source, coloured by the kind of evidence."""
     fig = go.Figure()
+    adoption = _escaped(adoption, "outlet")
+    edges = _escaped(edges, "from_outlet", "to_outlet")
     pos = {o: (t, r) for o, t, r in zip(adoption["outlet"], pd.to_datetime(adoption["first_seen"]),
                                         adoption["adoption_rank"])}
     for kind, colour in EDGE_COLOURS.items():
@@ -220,7 +245,8 @@ def compare_figure(weekly: pd.DataFrame, labels: dict[int, str], measure: str, t
         part = weekly[weekly["frame_id"] == fid].copy()
         part["week"] = pd.to_datetime(part["week"])
         series = part.set_index("week")[measure].reindex(weeks, fill_value=0)
-        short = label if len(label) <= 48 else label[:45] + "…"
+        label = str(label)
+        short = plotly_text(label if len(label) <= 48 else label[:45] + "…")
         fig.add_trace(go.Scatter(x=series.index, y=series.values, mode="lines+markers", name=f"#{fid} {short}",
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=3,
                                            dash=["solid", "dash", "dot", "dashdot", "longdash"][i % 5]),

@@ -24,7 +24,7 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts import PALETTE, chart_title, timeline_figure
+from app.charts import PALETTE, chart_title, plotly_text, timeline_figure
 from app.evidence.measures import grew_without_evidence
 from app.frames.onsets import basis_line
 from app.spread import period_first_movers
@@ -89,7 +89,8 @@ def report_period(store: Store, start: dt.date | None, end: dt.date | None, toda
 
 
 def _wrap(label: str, width: int = 38) -> str:
-    return "<br>".join(textwrap.wrap(str(label), width)[:2])
+    """A label on at most two lines of a chart, escaped (Plotly reads HTML in titles and labels)."""
+    return "<br>".join(plotly_text(line) for line in textwrap.wrap(str(label), width)[:2])
 
 
 def _layout(fig: go.Figure, title: str, caption: str, height: int = HEIGHT) -> go.Figure:

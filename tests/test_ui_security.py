@@ -246,3 +246,28 @@ def test_serve_listens_where_it_is_told(monkeypatch):
 def test_streamlit_run_from_the_project_listens_on_this_machine_only():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] == "127.0.0.1"
+
+
+# --- Charts: Plotly reads HTML in labels, legends and hovers ---------------------------------------
+
+def test_every_chart_shows_outlet_names_labels_and_evidence_as_text():
+    import json as _json
+
+    from app.charts import compare_figure, lineage_figure, timeline_figure
+
+    evil = EVIL_OUTLET
+    timeline = pd.DataFrame({"outlet": [evil, "Plain"], "day": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                             "articles": [1, 2], "copies": [0, 0], "rebuttals": [0, 1]})
+    events = pd.DataFrame({"published_at": pd.to_datetime(["2024-01-01"]), "outlet": [evil],
+                           "description": ["on the record: <a href='https://evil.example'>x</a>"]})
+    adoption = pd.DataFrame({"outlet": [evil, "Plain"], "first_seen": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                             "adoption_rank": [1, 2]})
+    edges = pd.DataFrame({"from_outlet": [evil], "to_outlet": ["Plain"], "kind": ["attribution"]})
+    weekly = pd.DataFrame({"frame_id": [1], "week": pd.to_datetime(["2024-01-01"]), "articles": [3]})
+    figures = [timeline_figure(timeline, "t", "", events), lineage_figure(adoption, edges, "l"),
+               compare_figure(weekly, {1: EVIL_LABEL}, "articles", "c")]
+    for fig in figures:
+        text = _json.dumps(fig.to_plotly_json(), default=str)
+        assert "<img" not in text and "<a " not in text and "<a href" not in text
+    shown = set(figures[0].data[0].y) | set(figures[0].layout.yaxis.categoryarray)
+    assert html.escape(evil, quote=False) in shown  # the name itself, as Plotly will show it

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from app.outlets import names_pattern
 from app.sentences import sentences
 
-RULES_VERSION = 3  # 3: sentences by syntok (app.sentences), not a regular expression
+RULES_VERSION = 4  # 3: sentences by syntok (app.sentences), not a regular expression; 4: bounded names and sentences
 
 WIRES = ("Associated Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "Yonhap", "KCNA",
          "Korean Central News Agency", "TASS", "RIA Novosti", "Interfax", "Xinhua", "Kyodo", "BBC", "CNN",
@@ -96,7 +96,9 @@ _ANON = [
 ]
 _ANON_RE = re.compile("|".join(f"(?:{p})" for p in _ANON), re.I)
 
-_WORD = r"[A-Z][\w.-]*(?:[’'](?!s\b)\w+)?"
+# A capitalised word: it starts at a word boundary and is at most 41 characters long, so a hostile "word" of
+# ten thousand capitals costs a linear scan, not a quadratic backtrack from every letter in it.
+_WORD = r"\b[A-Z][\w.-]{0,40}(?:[’'](?!s\b)\w{1,40})?"
 _TITLE = rf"(?:{_WORD}|of|for|the|and|de|al|von|van|bin)"
 _PROPER = rf"{_WORD}(?:\s+{_TITLE}){{0,9}}"
 _BODY_NOUN = (r"(?:foreign\s+ministry|defen[cs]e\s+ministry|ministry|government|army|military|general\s+staff|staff|"
@@ -232,7 +234,8 @@ class CueFinder:
     def find(self, text: str) -> list[Cue]:
         cues: list[Cue] = []
         for start, end in sentences(text or ""):
-            cues.extend(self._sentence(text[start:end], start))
+            for a, b in _windows(text, start, end):
+                cues.extend(self._sentence(text[a:b], a))
         return cues
 
     # -- per sentence -------------------------------------------------------
@@ -285,6 +288,20 @@ class CueFinder:
                 stance_spans.append((m.start(), m.end()))
                 add("stance", name, m.start(), m.end(), _speaker(out, offset + m.start()))
         return out
+
+
+MAX_SENTENCE = 2_000  # characters: a longer "sentence" (no full stop in it) is read in windows of this size
+
+
+def _windows(text: str, start: int, end: int):
+    """The sentence ``text[start:end]``, or, when it is longer than any real sentence, consecutive windows
+    of it cut at spaces, so that the rules' cost stays linear in the text whatever it holds."""
+    while end - start > MAX_SENTENCE:
+        cut = text.rfind(" ", start + MAX_SENTENCE // 2, start + MAX_SENTENCE)
+        cut = cut if cut > start else start + MAX_SENTENCE
+        yield start, cut
+        start = cut
+    yield start, end
 
 
 def _overlaps(a: int, b: int, spans: list[tuple[int, int]]) -> bool:

@@ -159,10 +159,13 @@ class FrameReads(StoreBase):
         )
 
     def frame_evidence(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
-        """Per day: articles, new and repeated evidence items, share of articles resting on anonymous sources."""
+        """Per day: articles carrying the frame (rebuttals left out, as in every count), new and repeated
+        evidence items (from any of the frame's articles: a denial or an admission inside a rebuttal is
+        evidence too), share of articles resting on anonymous sources."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_articles WHERE frame_id = ? AND {where}),
+            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE frame_id = ? AND {where}),
+                every AS (SELECT article_id FROM frame_articles WHERE frame_id = ? AND {where}),
                 days AS (
                     SELECT CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
                            count(*) FILTER (WHERE s.anonymous AND NOT s.attributed) AS anonymous_only
@@ -171,13 +174,13 @@ class FrameReads(StoreBase):
                     SELECT CAST(e.published_at AS DATE) AS day,
                            count(*) FILTER (WHERE e.is_new AND e.strength = 'evidence') AS new_evidence,
                            count(*) FILTER (WHERE NOT e.is_new AND e.strength = 'evidence') AS repeated_evidence
-                    FROM evidence_items e WHERE e.frame_id = ? AND e.article_id IN (SELECT article_id FROM fa)
+                    FROM evidence_items e WHERE e.frame_id = ? AND e.article_id IN (SELECT article_id FROM every)
                     GROUP BY ALL)
-                SELECT d.day, d.articles, coalesce(i.new_evidence, 0) AS new_evidence,
-                       coalesce(i.repeated_evidence, 0) AS repeated_evidence, d.anonymous_only,
-                       round(d.anonymous_only / d.articles, 3) AS anonymous_share
-                FROM days d LEFT JOIN items i USING (day) ORDER BY d.day""",
-            [frame_id, *params, frame_id],
+                SELECT day, coalesce(d.articles, 0) AS articles, coalesce(i.new_evidence, 0) AS new_evidence,
+                       coalesce(i.repeated_evidence, 0) AS repeated_evidence, coalesce(d.anonymous_only, 0) AS anonymous_only,
+                       round(coalesce(d.anonymous_only, 0) / greatest(d.articles, 1), 3) AS anonymous_share
+                FROM days d FULL OUTER JOIN items i USING (day) ORDER BY day""",
+            [frame_id, *params, frame_id, *params, frame_id],
         )
 
     def frame_compare(self, frame_ids: list[int], filters: Filters = Filters()) -> pd.DataFrame:

@@ -25,7 +25,7 @@ independent = st.toggle("Independent articles only (syndicated copies folded int
                         key=keys.COMPARE_INDEPENDENT)
 weekly = cache.frame_compare(v, tuple(chosen), filters)
 measure = "independent_articles" if independent else "articles"
-st.plotly_chart(compare_figure(weekly, {f: chart_text(labels[f]) for f in chosen}, measure,
+st.plotly_chart(compare_figure(weekly, {f: labels[f] for f in chosen}, measure,
                                "Frames compared, week by week", chart_text(caption)),
                 width="stretch", key="compare_chart")
 table = summary[summary["frame_id"].isin(chosen)].set_index("frame_id").loc[chosen].reset_index()

@@ -1,5 +1,7 @@
 """Frame: how one frame spread across outlets, and the passages behind every mark."""
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -80,8 +82,9 @@ fig = timeline_figure(timeline, f"How “{chart_label}” spread, outlet by outl
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
 points = event.selection.points if event is not None and event.selection else []
-if points and points[0].get("y") in set(timeline["outlet"]):
-    st.session_state[keys.MARK_OUTLET] = points[0]["y"]
+clicked = html.unescape(str(points[0].get("y"))) if points else None  # the chart shows names escaped
+if clicked in set(timeline["outlet"]):
+    st.session_state[keys.MARK_OUTLET] = clicked
     st.session_state[keys.MARK_DAY] = pd.Timestamp(points[0]["x"]).date()
 if not timeline.empty:
     with st.expander("The articles behind a mark (click a mark, or choose)", expanded=bool(points)):
