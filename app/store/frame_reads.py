@@ -164,7 +164,7 @@ class FrameReads(StoreBase):
         evidence too), share of articles resting on anonymous sources."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE frame_id = ? AND {where}),
+            f"""WITH fa AS (SELECT * FROM frame_carrying_articles WHERE frame_id = ? AND {where}),
                 every AS (SELECT article_id FROM frame_articles WHERE frame_id = ? AND {where}),
                 days AS (
                     SELECT CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
