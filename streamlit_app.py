@@ -1,9 +1,14 @@
 """Narrative Tracker dashboard: `streamlit run streamlit_app.py`."""
 
+from pathlib import Path
+
 import streamlit as st
 
+ICON = Path(__file__).resolve().parent / "app" / "ui" / "static" / "icon.png"
+
 # Report mode (report=1 in the URL) starts with the sidebar folded away, for screenshots.
-st.set_page_config(page_title="Narrative Tracker", layout="wide",
+# The tab icon is a file of ours: an emoji or a material icon there would be fetched from an outside host.
+st.set_page_config(page_title="Narrative Tracker", layout="wide", page_icon=str(ICON),
                    initial_sidebar_state="collapsed" if st.query_params.get("report") == "1" else "auto")
 # The url_path values are the addresses users share (./frame?frame=12): keep them when files move.
 st.navigation(

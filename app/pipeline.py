@@ -1,4 +1,4 @@
-"""The build: segment -> copies -> embed -> frames -> seeded -> cues -> stance -> lineage -> evidence,
+"""The build: segment -> copies -> embed -> frames -> seeded -> cues -> stance -> onsets -> lineage -> evidence,
 each stage incremental and resumable.
 
 ``build`` works through :meth:`Store.write`, so the published database only
@@ -20,6 +20,7 @@ from app.config import Settings
 from app.fingerprints import frame_fingerprints
 from app.stages.common import Progress, no_progress
 from app.stages.frames import frames_stage, seeded_stage
+from app.stages.onsets import onsets_stage
 from app.stages.passages import EMBED_CHUNK, SEGMENT_CHUNK, copies_stage, embed_stage, segment_stage
 from app.stages.provenance import CUE_CHUNK, PER_FRAME_VERSION, cues_stage, evidence_stage, lineage_stage
 from app.stages.stance import stance_stage
@@ -28,7 +29,8 @@ from embeddings import Encoder, load_encoder, model_key
 
 __all__ = ["BuildReport", "CUE_CHUNK", "EMBED_CHUNK", "PER_FRAME_VERSION", "Progress", "SEGMENT_CHUNK", "build",
            "copies_stage", "cues_stage", "embed_stage", "evidence_stage", "frame_fingerprints", "frames_stage",
-           "lineage_stage", "no_progress", "run_stages", "seeded_stage", "segment_stage", "stance_stage"]
+           "lineage_stage", "no_progress", "onsets_stage", "run_stages", "seeded_stage", "segment_stage",
+           "stance_stage"]
 
 
 @dataclass
@@ -36,6 +38,7 @@ class BuildReport:
     seeded_frames: int = 0
     copies: int = 0
     lineage_edges: int = 0
+    flagged_dates: int = 0
     new_evidence: int = 0
     rebuttals: int = 0
     segmented_articles: int = 0
@@ -82,6 +85,9 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     cues_stage(store, progress, chunk=CUE_CHUNK)
     report.rebuttals, _ = stance_stage(store, progress)
     report.seconds["stance"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    report.flagged_dates, _ = onsets_stage(store, progress)
+    report.seconds["onsets"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.lineage_edges, _ = lineage_stage(store, key, progress)
     report.seconds["lineage"] = round(time.perf_counter() - started, 2)

@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 
 from app.charts import PALETTE, chart_title, plotly_text, timeline_figure
 from app.evidence.measures import grew_without_evidence
+from app.frames.onsets import basis_line
 from app.spread import period_first_movers
 from app.store import Filters, Store
 
@@ -150,6 +151,10 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
     frames = store.period_frames(start, end)
     frames["growth"] = frames["articles"] - frames["previous_articles"]
     frames["anonymous_share"] = (frames["anonymous_only"] / frames["articles"]).round(3)
+    # Each frame's first-seen claim with its basis in plain words (onset rule, earlier passages, flagged dates).
+    onsets = {int(r["frame_id"]): r for r in store.frame_onsets(frames["frame_id"].astype(int).tolist())
+              .to_dict("records")} if len(frames) else {}
+    frames["first_seen_basis"] = [basis_line(onsets.get(int(f))) for f in frames["frame_id"]]
     lo = pd.Timestamp(start)
     hi = pd.Timestamp(end) + pd.Timedelta(days=1)
     top = frames.head(TOP)
@@ -158,7 +163,8 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
                   ].head(TOP)
     movers = period_first_movers(store, new["frame_id"].astype(int).tolist(), first_mover_hours)
     columns = ["frame_id", "label", "kind", "articles", "independent_articles", "outlets", "previous_articles",
-               "growth", "new_evidence", "repeated_evidence", "anonymous_share", "first_seen", "first_outlet"]
+               "growth", "new_evidence", "repeated_evidence", "anonymous_share", "first_seen", "first_outlet",
+               "first_seen_basis"]
     rep.tables = {"top_frames": top[columns], "new_frames": new[columns], "echo_frames": echo[columns],
                   "first_movers": movers}
 
@@ -273,7 +279,9 @@ figure{{margin:1em 0}} figcaption{{color:#555;font-size:.9em}}
 </style></head><body>
 <h1>Narrative frames, {rep.start:%d %b} – {rep.end:%d %b %Y}</h1>
 <p class="cap">{e(caption)}. Counts include syndicated copies unless a column says "independent".
-Every chart's counts are in the CSV file named under it.</p>
+Every chart's counts are in the CSV file named under it. First seen is the frame's onset: its first
+article close to what the frame says that other outlets took up within days; earlier, loosely similar
+passages and articles whose date cannot be right are left out (column first_seen_basis).</p>
 {note}
 {''.join(sections)}
 </body></html>

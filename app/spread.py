@@ -2,8 +2,9 @@
 counts as a first mover, and the attention curve (peak, half-life).
 
 One home for these rules, used by the CLI, the dashboard pages and the weekly report. The store supplies
-each outlet's first appearance in a frame (:meth:`Store.outlet_firsts`); everything derived from it is
-computed here. The public view ``frame_spread`` states the same adoption order in SQL for analysts, and
+each outlet's first appearance in a frame (:meth:`Store.outlet_firsts`), counting only the articles a
+claim may rest on (view ``frame_claim_articles``: the frame's core from its onset on, dates not flagged;
+see :mod:`app.frames.onsets`); everything derived from it is computed here. The public view ``frame_spread`` states the same adoption order in SQL for analysts, and
 a test holds the two to each other.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from app.frames.onsets import basis_line
 
 ADOPTION_COLUMNS = ["adoption_rank", "outlet", "first_seen", "lag_hours", "articles", "independent_articles",
                     "first_article_id", "first_article_url"]
@@ -84,6 +87,10 @@ class FrameProfile:
     attention: dict
     only_copies: list[str]          # outlets that carried the frame only through syndicated copies
     daily: pd.DataFrame = field(repr=False, default=None)
+    onset: dict | None = None       # the frame's onset (frame_onsets row); None before the onsets stage ran
+    basis: str = ""                 # the first-seen claim's basis in plain words
+    precursors: pd.DataFrame = field(repr=False, default=None)   # earlier similar passages
+    date_flags: pd.DataFrame = field(repr=False, default=None)   # flagged dates among the frame's articles
 
     @property
     def first(self) -> dict | None:
@@ -104,7 +111,16 @@ def frame_profile(store, frame_id: int, first_mover_hours: float, filters=None) 
     movers = first_movers(firsts, first_mover_hours)["outlet"].tolist() if len(firsts) else []
     daily = store.frame_daily(frame_id, filters)
     only_copies = table.loc[table["independent_articles"] == 0, "outlet"].tolist()
-    return FrameProfile(frame_id, info, table, movers, first_mover_hours, attention(daily), only_copies, daily)
+    onset = store.frame_onset(frame_id)
+    return FrameProfile(frame_id, info, table, movers, first_mover_hours, attention(daily), only_copies, daily,
+                        onset, basis_line(onset), store.frame_precursors(frame_id), store.frame_date_flags(frame_id))
+
+
+def flag_marks(flags: pd.DataFrame) -> dict[str, str]:
+    """article_id -> the mark shown next to a flagged date ('⚠ refers to a later date; apart in time')."""
+    if flags is None or flags.empty:
+        return {}
+    return {aid: "⚠ " + "; ".join(dict.fromkeys(group["reason"])) for aid, group in flags.groupby("article_id")}
 
 
 def outlet_roles(store, outlet: str, first_mover_hours: float, filters=None) -> pd.DataFrame:

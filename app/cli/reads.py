@@ -83,6 +83,7 @@ def spread(ctx, frame_id, db, fmt):
         click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
                    f"{len(table)} outlets; first movers (within {profile.first_mover_hours:g} h): "
                    f"{', '.join(profile.first_movers)}")
+        click.echo(profile.basis)
         click.echo(f"peak {a['peak_day']} ({a['peak_articles']} articles); half-life {a['half_life_days']} days "
                    f"(days from the peak until half of the articles since the peak had appeared)")
         click.echo(f"outlets that only ran copies: {', '.join(profile.only_copies) or 'none'}\n")

@@ -187,6 +187,7 @@ def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileRepor
     known = store.known_article_ids([a["article_id"] for a in good])
     known_hashes = store.known_articles([a["canonical_url"] for a in good if a["canonical_url"]])
     fresh: dict[str, dict] = {}
+    present_sources: dict[str, str] = {}  # where the dates of articles stored before it was recorded came from
     for article in good:
         aid = article["article_id"]
         earlier = fresh.get(aid)
@@ -196,6 +197,8 @@ def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileRepor
                 same = article["content_hash"]
             if same == article["content_hash"]:
                 rep.already_present += 1
+                if aid in known:
+                    present_sources[aid] = article["date_source"]
             else:
                 where = "an article already stored" if aid in known else f"record {earlier['record_no']}"
                 reject(article["record_no"], {k: article[k] for k in ("url", "title", "published_at", "outlet_name")},
@@ -215,5 +218,9 @@ def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileRepor
                 columns=["article_id", "url", "anchor"]))
         if rejects:
             store.add_rejects(pd.DataFrame(rejects))
+        store.fill_date_sources(pd.DataFrame({"article_id": list(present_sources),
+                                              "date_source": list(present_sources.values())}))
+    if fresh:
+        store.apply_date_corrections()  # a correction loaded before its article was
     rep.ingested += len(fresh)
     rep.rejected += len(rejects)

@@ -21,10 +21,19 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline", "heading"),
     "text": ("text", "content", "body", "article", "full_text", "maintext"),
     "outlet": ("outlet", "source", "media_name", "publisher", "site_name", "source_name", "domain"),
-    "published_at": ("published_at", "date", "publish_date", "published", "pubdate", "seendate", "datetime", "timestamp"),
+    "published_at": ("published_at", "date", "publish_date", "published", "pubdate", "datetime", "timestamp",
+                     "seendate", "seen_date", "seen_at", "crawl_date", "crawled_at", "crawled", "fetched_at",
+                     "fetched", "date_crawled", "retrieved_at"),
     "language": ("language", "lang"),
     "html": ("html", "raw_html", "content_html", "body_html", "article_html"),
 }
+
+# Date columns that hold when a crawler saw the article, not when its publisher dated it (GDELT's
+# seendate, a scraper's fetch time): articles dated by them have date_source 'crawl'.
+CRAWL_DATE_COLUMNS = frozenset({"seendate", "seen_date", "seen_at", "crawl_date", "crawled_at", "crawled",
+                                "fetched_at", "fetched", "date_crawled", "retrieved_at"})
+# /2017/08/09/, /2017/8/9/, /20170809/ in a URL's path: the date a publisher put in the address.
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})(?:/|$)|/((?:19|20)\d{2})(\d{2})(\d{2})(?:/|$)")
 
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid|ref|_ga)$", re.I)
 
@@ -197,6 +206,27 @@ def _parse_date(value, dayfirst: bool) -> dt.datetime:
     return ts.tz_localize(None).to_pydatetime()
 
 
+def date_source(column: str | None) -> str:
+    """Where a date read from ``column`` came from: 'crawl' for a crawl or "seen" time, else 'publisher'."""
+    if column is None:
+        return "unknown"
+    return "crawl" if str(column).strip().lower() in CRAWL_DATE_COLUMNS else "publisher"
+
+
+def url_date(url: str | None) -> dt.datetime | None:
+    """The date in a URL's path (/2017/08/09/ or /20170809/), or None."""
+    if not url:
+        return None
+    m = _URL_DATE.search(urlsplit(url).path or "")
+    if not m:
+        return None
+    y, mo, d = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+    try:
+        return dt.datetime(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+
+
 def _clean(value, field: str = "value", paragraphs: bool = False) -> str:
     """A field's text. For a field of ``paragraphs`` (text, html) a list of strings, as some exports
     give them, is joined by blank lines; bytes are read as UTF-8; any other structure is a problem of the
@@ -261,7 +291,11 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst
         if not domain:
             raise RecordProblem("no outlet and no URL to derive it from")
         outlet_name = domain
-    published_at = parse_date(record.get(columns.published_at) if columns.published_at else None, dayfirst)
+    raw_date = record.get(columns.published_at) if columns.published_at else None
+    source = date_source(columns.published_at)
+    if _clean(raw_date, "date") == "" and (from_url := url_date(url)) is not None:
+        raw_date, source = from_url, "url"  # no date given: the one in the address
+    published_at = parse_date(raw_date, dayfirst)
     language = _clean(record.get(columns.language), "language") if columns.language else ""
     content_hash = hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
     if canon:
@@ -279,6 +313,7 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst
         "title": title or None,
         "text": text or None,
         "published_at": published_at,
+        "date_source": source,
         "language": language or None,
         "content_hash": content_hash,
         "links": links,

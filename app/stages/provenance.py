@@ -53,7 +53,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
     context = {"model": encoder_key, "version": PER_FRAME_VERSION}
     params = {"context": context, "outlets": outlets,
               "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                        for stage in ("copies", "frames", "seeded", "stance")},
+                        for stage in ("copies", "frames", "seeded", "stance", "onsets")},
               "edits": store.last_edit_id()}
     last = store.last_run("lineage")
     if not force and last is not None and last["parameters"] == params:

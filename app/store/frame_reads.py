@@ -40,33 +40,33 @@ class FrameReads(StoreBase):
         articles that rebut it (``rebuttals``), which the counts and the first outlet leave out."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE {where}),
+            f"""WITH fa AS (SELECT * FROM frame_carrying_articles WHERE {where}),
                reb AS (SELECT frame_id, count(*) AS rebuttals FROM frame_articles
                        WHERE stance = 'rebuts' AND {where} GROUP BY frame_id),
                ranked AS (
-                   SELECT frame_id, outlet, article_id,
+                   SELECT frame_id, outlet, article_id, published_at,
                           row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
-                   FROM fa),
+                   FROM frame_claim_articles WHERE {where}),
                agg AS (
                    SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
-                          min(published_at) AS first_seen, max(published_at) AS last_seen
+                          max(published_at) AS last_seen
                    FROM fa GROUP BY frame_id)
                SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, agg.articles, agg.outlets,
-                      agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id, agg.last_seen,
-                      coalesce(reb.rebuttals, 0) AS rebuttals
+                      r.published_at AS first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+                      agg.last_seen, coalesce(reb.rebuttals, 0) AS rebuttals
                FROM frames f JOIN agg USING (frame_id)
-               JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+               LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
                LEFT JOIN reb ON reb.frame_id = f.frame_id
                WHERE f.status = 'active'
                ORDER BY agg.articles DESC, f.frame_id""",
-            [*params, *params],
+            [*params, *params, *params],
         )
 
     def frame_weekly(self, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.where()
         return self._df(
             f"""SELECT frame_id, date_trunc('week', published_at)::DATE AS week, count(*) AS articles
-                FROM frame_claim_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
+                FROM frame_carrying_articles WHERE {where} GROUP BY ALL ORDER BY frame_id, week""",
             params,
         )
 
@@ -118,7 +118,7 @@ class FrameReads(StoreBase):
         return self._df(
             f"""WITH fa AS (
                     SELECT article_id, outlet, CAST(published_at AS DATE) AS day, independent
-                    FROM frame_claim_articles WHERE frame_id = ? AND {where}),
+                    FROM frame_carrying_articles WHERE frame_id = ? AND {where}),
                 firsts AS (SELECT outlet, min(day) AS day FROM fa GROUP BY outlet),
                 days AS (SELECT day, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles
                          FROM fa GROUP BY day),
@@ -164,7 +164,7 @@ class FrameReads(StoreBase):
         evidence too), share of articles resting on anonymous sources."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE frame_id = ? AND {where}),
+            f"""WITH fa AS (SELECT * FROM frame_carrying_articles WHERE frame_id = ? AND {where}),
                 every AS (SELECT article_id FROM frame_articles WHERE frame_id = ? AND {where}),
                 days AS (
                     SELECT CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
@@ -190,7 +190,7 @@ class FrameReads(StoreBase):
             f"""SELECT fa.frame_id, date_trunc('week', fa.published_at)::DATE AS week, count(*) AS articles,
                        count(*) FILTER (WHERE fa.independent) AS independent_articles,
                        count(DISTINCT fa.outlet) AS outlets
-                FROM frame_claim_articles fa
+                FROM frame_carrying_articles fa
                 WHERE fa.frame_id IN (SELECT unnest(?::INTEGER[])) AND {where}
                 GROUP BY ALL ORDER BY fa.frame_id, week""",
             [list(frame_ids), *params])
@@ -211,7 +211,7 @@ class FrameReads(StoreBase):
         hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
         before = lo - (hi - lo)
         return self._df(
-            """WITH fa AS (SELECT * FROM frame_claim_articles),
+            """WITH fa AS (SELECT * FROM frame_carrying_articles),
                 cur AS (
                     SELECT fa.frame_id, count(*) AS articles, count(*) FILTER (WHERE independent) AS independent_articles,
                            count(DISTINCT outlet) AS outlets,
@@ -227,12 +227,12 @@ class FrameReads(StoreBase):
                 firsts AS (SELECT frame_id, min(published_at) AS first_seen,
                                   arg_min(outlet, (published_at, article_id)) AS first_outlet,
                                   arg_min(article_id, (published_at, article_id)) AS first_article_id
-                           FROM fa GROUP BY frame_id)
+                           FROM frame_claim_articles GROUP BY frame_id)
                SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, c.articles,
                       c.independent_articles, c.outlets, coalesce(p.previous_articles, 0) AS previous_articles,
                       coalesce(e.new_evidence, 0) AS new_evidence, coalesce(e.repeated_evidence, 0) AS repeated_evidence,
                       c.anonymous_only, x.first_seen, x.first_outlet, x.first_article_id
-               FROM cur c JOIN frames f USING (frame_id) JOIN firsts x USING (frame_id)
+               FROM cur c JOIN frames f USING (frame_id) LEFT JOIN firsts x USING (frame_id)
                LEFT JOIN prev p USING (frame_id) LEFT JOIN ev e USING (frame_id)
                WHERE f.status = 'active'
                ORDER BY c.articles DESC, f.frame_id""",
@@ -242,9 +242,10 @@ class FrameReads(StoreBase):
     def outlet_firsts(self, frame_ids: list[int] | None = None, filters: Filters = Filters()) -> pd.DataFrame:
         """Each outlet's first appearance in each frame (of ``frame_ids``; None: every active frame) within
         the filters: when, its articles and independent articles (not syndicated copies), its first article
-        and that article's URL; with the frame's label and kind. Only articles that carry the frame count
-        (``frame_claim_articles``): an outlet that only rebuts a frame has not adopted it. Adoption order, lag and first movers are
-        derived from it in :mod:`app.spread`."""
+        and that article's URL; with the frame's label and kind. Adoption order, lag and first movers are
+        derived from it in :mod:`app.spread`. Only the articles a claim may rest on count (view
+        ``frame_claim_articles``): not rebuttals (an outlet that only rebuts a frame has not adopted it), and
+        of the rest the frame's core from its onset on, dates not flagged."""
         where, params = filters.where()
         only = "" if frame_ids is None else "AND frame_id IN (SELECT unnest(?::INTEGER[]))"
         return self._df(

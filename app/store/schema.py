@@ -398,24 +398,6 @@ MIGRATIONS.append((
         frame_id INTEGER PRIMARY KEY,
         story_id INTEGER NOT NULL
     );
-    CREATE OR REPLACE VIEW frame_summary AS
-    WITH ranked AS (
-        SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
-        FROM frame_articles
-    ), agg AS (
-        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets,
-               min(published_at) AS first_seen, max(published_at) AS last_seen
-        FROM frame_articles GROUP BY frame_id
-    )
-    SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
-           coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
-           agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
-           agg.last_seen, f.exemplar_passage_id, sf.story_id
-    FROM frames f
-    LEFT JOIN story_frames sf USING (frame_id)
-    LEFT JOIN agg USING (frame_id)
-    LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
-    WHERE f.status = 'active';
     CREATE VIEW story_summary AS
     WITH members AS (
         SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
@@ -437,6 +419,62 @@ MIGRATIONS.append((
     SELECT a.story_id, l.label, l.frame_id AS largest_frame_id, a.frames, a.articles, a.outlets,
            a.first_seen, a.last_seen
     FROM agg a JOIN largest l ON l.story_id = a.story_id AND l.rn = 1;
+    """,
+))
+
+MIGRATIONS.append((
+    13,
+    "onsets: core and precursor articles, where each date came from, date flags and corrections",
+    """
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS date_source VARCHAR DEFAULT 'unknown';
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS original_published_at TIMESTAMP;
+    CREATE SEQUENCE date_correction_ids;
+    CREATE TABLE date_corrections (
+        correction_id BIGINT PRIMARY KEY DEFAULT nextval('date_correction_ids'),
+        canonical_url VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        published_at TIMESTAMP NOT NULL,
+        note VARCHAR,
+        corrected_by VARCHAR,
+        corrected_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE date_flags (
+        article_id VARCHAR NOT NULL,
+        frame_id INTEGER,
+        reason VARCHAR NOT NULL,
+        detail VARCHAR
+    );
+    CREATE TABLE frame_onsets (
+        frame_id INTEGER PRIMARY KEY,
+        onset_article_id VARCHAR,
+        onset_at TIMESTAMP,
+        onset_outlet VARCHAR,
+        basis VARCHAR NOT NULL,
+        core_threshold FLOAT,
+        core_articles INTEGER NOT NULL,
+        precursors INTEGER NOT NULL,
+        flagged INTEGER NOT NULL
+    );
+    CREATE TABLE frame_article_roles (
+        frame_id INTEGER NOT NULL,
+        article_id VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        score FLOAT,
+        core BOOLEAN NOT NULL,
+        date_flagged BOOLEAN NOT NULL,
+        counts BOOLEAN NOT NULL,
+        PRIMARY KEY (frame_id, article_id)
+    );
+    CREATE VIEW frame_precursors AS
+    SELECT r.frame_id, a.article_id, a.url, o.name AS outlet, a.published_at, r.score, r.core,
+           r.date_flagged, a.title, fo.onset_at,
+           date_diff('day', a.published_at, fo.onset_at) AS days_before_onset
+    FROM frame_article_roles r
+    JOIN frames f USING (frame_id)
+    JOIN frame_onsets fo USING (frame_id)
+    JOIN articles a USING (article_id)
+    JOIN outlets o USING (outlet_id)
+    WHERE r.role = 'precursor' AND f.status = 'active';
     """,
 ))
 
@@ -490,34 +528,12 @@ MIGRATIONS.append((
     SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
            coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
            agg.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
-           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals, sf.story_id
+           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals
     FROM frames f
     LEFT JOIN agg USING (frame_id)
     LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
     LEFT JOIN reb ON reb.frame_id = f.frame_id
-    LEFT JOIN story_frames sf ON sf.frame_id = f.frame_id
     WHERE f.status = 'active';
-    CREATE OR REPLACE VIEW story_summary AS
-    WITH members AS (
-        SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
-        FROM frames f JOIN story_frames sf USING (frame_id) JOIN stories s USING (story_id)
-        WHERE f.status = 'active' AND s.status = 'active'
-    ), frame_size AS (
-        SELECT m.story_id, m.frame_id, m.label, count(fa.article_id) AS articles
-        FROM members m LEFT JOIN frame_claim_articles fa USING (frame_id) GROUP BY ALL
-    ), largest AS (
-        SELECT story_id, frame_id, label,
-               row_number() OVER (PARTITION BY story_id ORDER BY articles DESC, frame_id) AS rn
-        FROM frame_size
-    ), agg AS (
-        SELECT m.story_id, count(DISTINCT m.frame_id) AS frames, count(DISTINCT fa.article_id) AS articles,
-               count(DISTINCT fa.outlet) AS outlets, min(fa.published_at) AS first_seen,
-               max(fa.published_at) AS last_seen
-        FROM members m LEFT JOIN frame_claim_articles fa USING (frame_id) GROUP BY m.story_id
-    )
-    SELECT a.story_id, l.label, l.frame_id AS largest_frame_id, a.frames, a.articles, a.outlets,
-           a.first_seen, a.last_seen
-    FROM agg a JOIN largest l ON l.story_id = a.story_id AND l.rn = 1;
     CREATE OR REPLACE VIEW frame_spread AS
     WITH start AS (
         SELECT frame_id, min(published_at) AS frame_first_seen FROM frame_claim_articles GROUP BY frame_id
@@ -557,5 +573,71 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    17,
+    "spread claims rest on the core from each frame's onset on, besides leaving rebuttals out",
+    """
+    -- The articles that carry a frame (use or report it, not its rebuttals: app.frames.stance) are what
+    -- counts count; of those, the one place that says which a frame's spread claims rest on (first seen,
+    -- first outlet, first movers, adoption order and lag, lineage) is frame_claim_articles: the frame's core
+    -- from its onset on whose dates are not flagged (app.frames.onsets decides ``counts``; articles the
+    -- onsets stage has not seen yet count).
+    CREATE OR REPLACE VIEW frame_carrying_articles AS
+    SELECT * FROM frame_articles_copies WHERE stance IS DISTINCT FROM 'rebuts';
+    CREATE OR REPLACE VIEW frame_claim_articles AS
+    SELECT fa.*
+    FROM frame_carrying_articles fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
+    WHERE coalesce(r.counts, TRUE);
+    CREATE OR REPLACE VIEW frame_summary AS
+    WITH ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY frame_id ORDER BY published_at, article_id) AS rn
+        FROM frame_claim_articles
+    ), agg AS (
+        SELECT frame_id, count(*) AS articles, count(DISTINCT outlet) AS outlets, max(published_at) AS last_seen
+        FROM frame_carrying_articles GROUP BY frame_id
+    ), firsts AS (
+        SELECT frame_id, min(published_at) AS first_seen FROM frame_claim_articles GROUP BY frame_id
+    ), reb AS (
+        SELECT frame_id, count(*) AS rebuttals FROM frame_articles WHERE stance = 'rebuts' GROUP BY frame_id
+    )
+    SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind,
+           coalesce(agg.articles, 0) AS articles, coalesce(agg.outlets, 0) AS outlets,
+           firsts.first_seen, r.outlet AS first_outlet, r.article_id AS first_article_id,
+           agg.last_seen, f.exemplar_passage_id, coalesce(reb.rebuttals, 0) AS rebuttals,
+           fo.basis AS onset_basis, fo.precursors, fo.flagged AS flagged_dates, sf.story_id
+    FROM frames f
+    LEFT JOIN agg USING (frame_id)
+    LEFT JOIN firsts USING (frame_id)
+    LEFT JOIN ranked r ON r.frame_id = f.frame_id AND r.rn = 1
+    LEFT JOIN reb ON reb.frame_id = f.frame_id
+    LEFT JOIN frame_onsets fo ON fo.frame_id = f.frame_id
+    LEFT JOIN story_frames sf ON sf.frame_id = f.frame_id
+    WHERE f.status = 'active';
+    -- Stories (migration 12) count, like frames, the articles that carry their frames.
+    CREATE OR REPLACE VIEW story_summary AS
+    WITH members AS (
+        SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
+        FROM frames f JOIN story_frames sf USING (frame_id) JOIN stories s USING (story_id)
+        WHERE f.status = 'active' AND s.status = 'active'
+    ), frame_size AS (
+        SELECT m.story_id, m.frame_id, m.label, count(fa.article_id) AS articles
+        FROM members m LEFT JOIN frame_carrying_articles fa USING (frame_id) GROUP BY ALL
+    ), largest AS (
+        SELECT story_id, frame_id, label,
+               row_number() OVER (PARTITION BY story_id ORDER BY articles DESC, frame_id) AS rn
+        FROM frame_size
+    ), agg AS (
+        SELECT m.story_id, count(DISTINCT m.frame_id) AS frames, count(DISTINCT fa.article_id) AS articles,
+               count(DISTINCT fa.outlet) AS outlets, min(fa.published_at) AS first_seen,
+               max(fa.published_at) AS last_seen
+        FROM members m LEFT JOIN frame_carrying_articles fa USING (frame_id) GROUP BY m.story_id
+    )
+    SELECT a.story_id, l.label, l.frame_id AS largest_frame_id, a.frames, a.articles, a.outlets,
+           a.first_seen, a.last_seen
+    FROM agg a JOIN largest l ON l.story_id = a.story_id AND l.rn = 1;
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
-                "frame_edges", "evidence_cues", "frame_evidence", "story_summary")
+                "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
+                "story_summary")

@@ -191,9 +191,10 @@ class StageStore(StoreBase):
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
     def lineage_inputs(self, model: str) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
-        """Everything lineage needs, in three queries: every active frame's articles that carry it (not its
-        rebuttals: ``frame_claim_articles``), the texts of those articles, and their frame passages with
-        their vectors (rows aligned with the matrix)."""
+        """Everything lineage needs, in three queries: every active frame's articles that a claim about its
+        spread may rest on (view ``frame_claim_articles``: not its rebuttals; its core from the onset on,
+        dates not flagged), the texts of those articles, and their frame passages with their vectors (rows
+        aligned with the matrix)."""
         articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_claim_articles")
         texts = dict(self._exec(
             """SELECT article_id, coalesce(text, '') FROM articles

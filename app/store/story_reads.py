@@ -15,7 +15,7 @@ class StoryReads(StoreBase):
         left out, as in every count); the label is that of the story's largest frame in the range."""
         where, params = filters.where()
         return self._df(
-            f"""WITH fa AS (SELECT * FROM frame_claim_articles WHERE {where}),
+            f"""WITH fa AS (SELECT * FROM frame_carrying_articles WHERE {where}),
                members AS (
                    SELECT sf.story_id, f.frame_id, coalesce(f.user_label, f.label) AS label
                    FROM frames f JOIN story_frames sf USING (frame_id) JOIN stories s USING (story_id)

@@ -8,6 +8,7 @@ import streamlit as st
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
+from app.spread import flag_marks
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
 from app.ui.text import chart_text, md, md_list, web_url, web_urls
@@ -32,11 +33,39 @@ st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
 c2.metric("outlets", int(row["outlets"]))
-c3.metric("first seen", f"{row['first_seen']:%d %b %Y}")
-st.markdown(f"First told by **{md(row['first_outlet'])}** on {row['first_seen']:%d %b %Y, %H:%M} UTC; "
-            f"last seen {row['last_seen']:%d %b %Y}."
-            + (f" Counts, first movers and lineage leave out the **{int(row['rebuttals'])} articles that rebut "
-               "it** (listed below)." if row.get("rebuttals", 0) else ""))
+profile = cache.frame_profile(v, frame_id, filters)
+marks = flag_marks(profile.date_flags)
+rebuttals = (f" Counts, first movers and lineage leave out the **{int(row['rebuttals'])} articles that rebut "
+             "it** (listed below)." if row.get("rebuttals", 0) else "")
+if pd.notna(row["first_seen"]):
+    c3.metric("first seen", f"{row['first_seen']:%d %b %Y}")
+    st.markdown(f"First told by **{md(row['first_outlet'])}** on {row['first_seen']:%d %b %Y, %H:%M} UTC; "
+                f"last seen {row['last_seen']:%d %b %Y}." + rebuttals)
+else:
+    c3.metric("first seen", "none in range")
+    st.markdown(f"No article of the frame's core from its onset on is in the chosen range; last seen "
+                f"{row['last_seen']:%d %b %Y}." + rebuttals)
+# The basis of the first-seen claim, in plain words: how the onset was found, what came before it.
+st.markdown(md(profile.basis))
+precursors = profile.precursors
+if precursors is not None and not precursors.empty:
+    with st.expander(f"Earlier similar passages ({len(precursors)}): before the frame's onset, not counted as "
+                     "its first telling"):
+        shown_precursors = web_urls(precursors.assign(
+            date=[marks.get(a, "") for a in precursors["article_id"]]), "url")
+        st.dataframe(shown_precursors[["published_at", "date", "outlet", "passage", "score", "days_before_onset",
+                                       "url"]],
+                     hide_index=True, width="stretch", key="precursors", column_config={
+                         "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD"),
+                         "date": st.column_config.TextColumn("date flag"),
+                         "passage": st.column_config.TextColumn("passage", width="large"),
+                         "score": st.column_config.NumberColumn("similarity", format="%.2f"),
+                         "days_before_onset": st.column_config.NumberColumn("days before onset"),
+                         "url": st.column_config.LinkColumn("article")})
+if marks:
+    st.caption(f"⚠ marks a flagged date ({len(marks)} in this frame): the text refers to a later date, the date "
+               "is a crawl time, or the article stands far before the rest of the frame. Flagged dates are left "
+               "out of first seen and first movers; correct them with `narratives dates --load FILE`.")
 if info.get("exemplar"):
     st.markdown(f"**Most representative passage** ({md(info['exemplar_outlet'])}):" if info.get("exemplar_outlet")
                 else "**Most representative passage:**")
@@ -67,10 +96,11 @@ if not timeline.empty:
             st.session_state[keys.MARK_DAY] = days[0]
         mark_day = m2.selectbox("Day", days, key=keys.MARK_DAY, format_func=lambda d: f"{d:%d %b %Y}")
         behind = web_urls(cache.frame_articles_at(v, frame_id, mark_outlet, mark_day), "url", "copy_of")
-        st.dataframe(behind[["published_at", "title", "url", "passages", "independent", "copy_of", "stance"]],
-                     hide_index=True,
-                     width="stretch", key=keys.MARK_TABLE, column_config={
+        behind["date"] = [marks.get(a, "") for a in behind["article_id"]]
+        st.dataframe(behind[["published_at", "date", "title", "url", "passages", "independent", "copy_of", "stance"]],
+                     hide_index=True, width="stretch", key=keys.MARK_TABLE, column_config={
                          "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
+                         "date": st.column_config.TextColumn("date flag"),
                          "url": st.column_config.LinkColumn("article"),
                          "passages": st.column_config.NumberColumn("passages in the frame"),
                          "independent": st.column_config.CheckboxColumn("independent"),
@@ -78,7 +108,6 @@ if not timeline.empty:
                          "stance": st.column_config.TextColumn(
                              "stance", help="uses or reports the frame, or rebuts it (docs/stance.md)")})
 
-profile = cache.frame_profile(v, frame_id, filters)
 daily, att, repeaters = profile.daily, profile.attention, len(profile.only_copies)
 st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} articles). Half-life of attention: "
             f"**{att['half_life_days']} days** (from the peak until half of the articles since the peak had "
@@ -168,11 +197,14 @@ st.dataframe(edges[["to_outlet", "from_outlet", "kind", "score", "evidence", "to
                  "to_published_at": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD HH:mm")})
 
 passages = web_urls(cache.frame_passages(v, frame_id, filters), "url")
+passages["date"] = [marks.get(a, "") for a in passages["article_id"]]
 st.subheader(f"Passages in this frame ({len(passages)})")
 st.dataframe(
-    passages[["published_at", "outlet", "text", "score", "match", "url", "title"]], hide_index=True, width="stretch",
+    passages[["published_at", "date", "outlet", "text", "score", "match", "url", "title"]], hide_index=True,
+    width="stretch",
     column_config={
         "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
+        "date": st.column_config.TextColumn("date flag", help="⚠: a flagged date (see above)"),
         "text": st.column_config.TextColumn("passage", width="large"),
         "score": st.column_config.NumberColumn("similarity", format="%.2f"),
         "match": st.column_config.TextColumn("matched by", help="cluster, or for seeded frames literal or paraphrase"),

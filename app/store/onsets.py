@@ -1,0 +1,133 @@
+"""Onsets and dates: the onsets stage's inputs and outputs, date corrections, and what the Frame page, the
+CLI and the report read about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from app.store.base import StoreBase
+
+
+class OnsetStore(StoreBase):
+    # -- the onsets stage --------------------------------------------------------------------------------
+    def onset_inputs(self) -> pd.DataFrame:
+        """Every active frame's articles that carry it (not its rebuttals; merges resolved) with their outlet,
+        date and best passage score, and whether one of their passages matched a seeded frame literally."""
+        return self._df(
+            """WITH lit AS (SELECT frame_id, p.article_id, bool_or(pf.match = 'literal') AS literal
+                            FROM resolved_passage_frames pf JOIN passages p USING (passage_id) GROUP BY ALL)
+               SELECT fa.frame_id, fa.article_id, fa.outlet, fa.published_at, fa.score,
+                      coalesce(lit.literal, FALSE) AS literal
+               FROM frame_carrying_articles fa LEFT JOIN lit USING (frame_id, article_id)""")
+
+    def date_inputs(self) -> pd.DataFrame:
+        """Every article's title, text, date and where the date came from (the date flag rules' input)."""
+        return self._df("SELECT article_id, title, text, published_at, date_source FROM articles")
+
+    def dates_fingerprint(self) -> str:
+        """Changes whenever an article, its date or its date's source changes."""
+        row = self._row("""SELECT count(*), coalesce(bit_xor(hash(article_id, published_at, date_source, content_hash)), 0)
+                           FROM articles""")
+        return f"{row[0]}:{row[1]}"
+
+    def replace_onsets(self, onsets: pd.DataFrame, roles: pd.DataFrame, flags: pd.DataFrame) -> None:
+        """Write every frame's onset, every article's role in its frames and every date flag, in one
+        transaction."""
+        with self.transaction():
+            for table in ("frame_onsets", "frame_article_roles", "date_flags"):
+                self._exec(f"DELETE FROM {table}")
+            self._insert("frame_onsets", onsets)
+            self._insert("frame_article_roles", roles)
+            self._insert("date_flags", flags)
+
+    # -- corrections ---------------------------------------------------------------------------------------
+    def add_date_corrections(self, rows: pd.DataFrame) -> int:
+        """Store corrections (canonical_url, url, published_at, note, corrected_by, corrected_at) and apply them."""
+        with self.transaction():
+            self._insert("date_corrections", rows)
+            n = self._apply_date_corrections()
+        return n
+
+    def apply_date_corrections(self) -> int:
+        """Apply every stored correction to the articles it names (after an ingest: a correction may name an
+        article stored later); the latest correction of a URL wins. Returns the articles changed."""
+        with self.transaction():
+            return self._apply_date_corrections()
+
+    def _apply_date_corrections(self) -> int:
+        # DuckDB answers an UPDATE with the number of rows it changed.
+        return int(self._scalar(
+            """UPDATE articles SET original_published_at = coalesce(articles.original_published_at,
+                                                                  articles.published_at),
+                                 published_at = latest.published_at, date_source = 'corrected'
+               FROM (SELECT canonical_url, arg_max(published_at, correction_id) AS published_at
+                     FROM date_corrections GROUP BY canonical_url) AS latest
+               WHERE articles.canonical_url = latest.canonical_url
+                 AND (articles.published_at <> latest.published_at OR articles.date_source <> 'corrected')""") or 0)
+
+    def date_corrections(self) -> pd.DataFrame:
+        return self._df(
+            """SELECT c.url, c.published_at, c.note, c.corrected_by, c.corrected_at, a.article_id,
+                      a.original_published_at
+               FROM date_corrections c LEFT JOIN articles a USING (canonical_url) ORDER BY c.correction_id""")
+
+    def fill_date_sources(self, sources: pd.DataFrame) -> int:
+        """Record where the date of already stored articles came from (article_id, date_source), for those
+        stored before it was recorded ('unknown')."""
+        if sources.empty:
+            return 0
+        self.conn.register("_sources", sources)
+        try:
+            return int(self._scalar(
+                """UPDATE articles SET date_source = s.date_source FROM _sources s
+                   WHERE articles.article_id = s.article_id AND articles.date_source = 'unknown'""") or 0)
+        finally:
+            self.conn.unregister("_sources")
+
+    # -- reads -----------------------------------------------------------------------------------------------
+    def frame_onset(self, frame_id: int) -> dict | None:
+        """A frame's onset row (frame_onsets), or None before the onsets stage has run on it."""
+        df = self._df("SELECT * FROM frame_onsets WHERE frame_id = ?", [frame_id])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def frame_onsets(self, frame_ids: list[int] | None = None) -> pd.DataFrame:
+        only = "" if frame_ids is None else "WHERE frame_id IN (SELECT unnest(?::INTEGER[]))"
+        return self._df(f"SELECT * FROM frame_onsets {only} ORDER BY frame_id",
+                        [] if frame_ids is None else [list(frame_ids)])
+
+    def frame_precursors(self, frame_id: int) -> pd.DataFrame:
+        """A frame's earlier similar passages: each precursor article with its best passage in the frame."""
+        return self._df(
+            """WITH best AS (
+                   SELECT article_id, arg_max(text, score) AS passage, max(score) AS passage_score
+                   FROM frame_passages WHERE frame_id = ? GROUP BY article_id)
+               SELECT p.published_at, p.outlet, p.title, b.passage, p.score, p.core, p.date_flagged,
+                      p.days_before_onset, p.url, p.article_id
+               FROM frame_precursors p JOIN best b USING (article_id)
+               WHERE p.frame_id = ? ORDER BY p.published_at, p.article_id""",
+            [frame_id, frame_id])
+
+    def frame_date_flags(self, frame_id: int) -> pd.DataFrame:
+        """The flagged dates among a frame's articles: its articles' own flags and the frame's own."""
+        return self._df(
+            """SELECT d.article_id, d.reason, d.detail
+               FROM date_flags d JOIN frame_articles fa ON fa.article_id = d.article_id AND fa.frame_id = ?
+               WHERE d.frame_id IS NULL OR d.frame_id = ?
+               ORDER BY d.article_id, d.reason""", [frame_id, frame_id])
+
+    def flagged_dates(self) -> pd.DataFrame:
+        """Every flagged date, with the article, where its date came from and any correction."""
+        return self._df(
+            """SELECT a.url, o.name AS outlet, a.published_at, a.date_source, d.reason, d.frame_id, d.detail,
+                      a.original_published_at, a.title, a.article_id
+               FROM date_flags d JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+               ORDER BY a.published_at, a.article_id, d.frame_id NULLS FIRST""")
+
+    def date_source_counts(self) -> dict[str, int]:
+        return dict(self._exec("SELECT date_source, count(*) FROM articles GROUP BY ALL").fetchall())
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
