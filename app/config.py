@@ -56,6 +56,9 @@ class Settings:
     # Clusters that are fragments of one framing merge: complete-link agglomeration of their centres, less the
     # corpus' mean passage, stopped at this cosine (1.0: never).
     frame_fragment_threshold: float = 0.4
+    # ...and only when they took hold (a tenth of their passages had appeared) within this many days of each
+    # other: a later coinage in the same vein is a framing of its own.
+    frame_fragment_days: float = 28.0
     # A passage shape (names, numbers, quotations masked) told with other fillers by at least this many
     # outlets is a template, set aside before clustering (0: off).
     template_min_outlets: int = 3

@@ -203,3 +203,20 @@ def test_story_ids_hold_across_a_rebuild_and_an_incremental_update(tmp_path, set
     retired = r.query("SELECT story_id FROM stories WHERE status = 'retired'")["story_id"].tolist()
     r.close()
     assert not set(retired) & set(stories3["story_id"])
+
+
+def test_fragments_that_took_hold_weeks_apart_stay_apart():
+    from app.frames.discovery import took_hold
+
+    x, truth = _fragment_corpus()
+    centres = np.array([x[truth == g].mean(axis=0) for g in ("a1", "a2", "b")])
+    day = np.datetime64("2026-03-01T00:00:00")
+    together = np.array([day, day + np.timedelta64(3, "D"), day])
+    apart = np.array([day, day + np.timedelta64(40, "D"), day])
+    assert fragments(centres, x.mean(axis=0), 0.45, together, 14)[:2].tolist() == [0, 0]
+    group = fragments(centres, x.mean(axis=0), 0.45, apart, 14)
+    assert group[0] != group[1]  # a later coinage in the same vein is a framing of its own
+    # when a cluster took hold: the date by which a tenth of its texts had appeared, not its first date
+    times = np.array([day - np.timedelta64(400, "D")] + [day + np.timedelta64(i, "D") for i in range(19)])
+    labels = np.r_[np.zeros(20, dtype=np.int64)]
+    assert took_hold(times, labels, 1)[0] == day  # the 2nd of 20 dates; the first, 400 days early, is not it

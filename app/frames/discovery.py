@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# A cluster "takes hold" when this share of its texts has appeared (``took_hold``).
+START_SHARE = 0.1
+
 # Rows taken per block (here and in the leader pass): bounds the similarity matrices held at once
 # (BLOCK x centres, BLOCK x BLOCK floats) while keeping each matrix product large.
 BLOCK = 4096
@@ -179,16 +182,46 @@ def centred(centroids: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
-def fragments(centroids: np.ndarray, mean: np.ndarray, threshold: float) -> np.ndarray:
+def fragments(centroids: np.ndarray, mean: np.ndarray, threshold: float, starts: np.ndarray | None = None,
+              days: float | None = None) -> np.ndarray:
     """Group index per cluster: clusters that are fragments of one framing (the same claim told with another
     lead; a headline and the paragraphs it sums up), by complete-link agglomeration of their centres
     *centred* on the corpus' mean passage (``centred``), stopped at ``threshold``: every two clusters of a
     group are at least that alike in what sets them apart from the rest of the coverage. Complete link, not
     average or single: on AllSides North Korea, average link grew one frame to half of the articles.
+
+    With ``starts`` (when each cluster took hold, as datetime64) and ``days``, two clusters that took hold
+    more than ``days`` apart never merge: the wordings of one framing start together, while a later coinage
+    in the same vein ("rocket man" six weeks after "fire and fury") is a framing of its own.
     ``threshold >= 1`` merges nothing."""
     if threshold >= 1 or len(centroids) < 2:
         return np.arange(len(centroids), dtype=np.int64)
-    return _merge(centred(centroids, mean), threshold, "complete")
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    distances = np.clip(pdist(centred(centroids, mean).astype(np.float64), "cosine"), 0, 2)
+    if starts is not None and days is not None:
+        t = (np.asarray(starts).astype("datetime64[s]").astype(np.int64) / 86400.0)[:, None]
+        apart = pdist(t, "cityblock") > days
+        distances = np.where(apart, 2.0, distances)
+    groups = fcluster(linkage(distances, "complete"), 1 - threshold, "distance")
+    _, group = np.unique(groups, return_inverse=True)
+    return group.astype(np.int64)
+
+
+def took_hold(times: np.ndarray, labels: np.ndarray, n: int, share: float = START_SHARE) -> np.ndarray:
+    """Per cluster index: the date by which ``share`` of its texts had appeared (robust to a few early,
+    loosely similar passages, unlike the first date)."""
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    t = np.asarray(times).astype("datetime64[s]")
+    on = labels >= 0
+    order = np.lexsort((t[on], labels[on]))
+    lab, tt = labels[on][order], t[on][order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(lab)]
+    for a, b in zip(starts, ends):
+        out[lab[a]] = tt[a + int(share * (b - a - 1))]
+    return out
 
 
 def _spread_ok(labels: np.ndarray, article_ids: np.ndarray, outlet_ids: np.ndarray, n: int,
@@ -209,7 +242,8 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
              threshold: float, iterations: int = 3, max_clusters: int = 5000, min_articles: int = 3,
              min_outlets: int = 2, min_anchoring: float = 0.6, merge_threshold: float = 1.0,
              fragment_threshold: float = 1.0, anchor: np.ndarray | None = None, typical: float | None = None,
-             template: np.ndarray | None = None, mean: np.ndarray | None = None) -> Discovery:
+             template: np.ndarray | None = None, mean: np.ndarray | None = None,
+             times: np.ndarray | None = None, fragment_days: float | None = None) -> Discovery:
     """Frames over passage rows (given in publication order).
 
     ``template`` marks rows that are templates (``app.frames.templates``): they are left out of the
@@ -258,7 +292,14 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
         near_centres = np.zeros((n_near, x.shape[1]), dtype=np.float32)
         np.add.at(near_centres, group, kept_centres)
         near_centres /= np.maximum(np.linalg.norm(near_centres, axis=1, keepdims=True), 1e-9)
-        group = fragments(near_centres, vectors.mean(axis=0) if mean is None else mean, fragment_threshold)[group]
+        starts = None
+        if times is not None and fragment_days is not None:
+            cluster_near = np.full(n, -1, dtype=np.int64)
+            cluster_near[keep] = group
+            text_near = np.r_[cluster_near, -1][text_labels]
+            starts = took_hold(np.asarray(times)[rows], text_near, n_near)
+        group = fragments(near_centres, vectors.mean(axis=0) if mean is None else mean, fragment_threshold,
+                          starts, fragment_days)[group]
     n_groups = int(group.max()) + 1 if len(group) else 0
     # A merged frame's centre is the mean of the texts of its clusters; then every text joins the frame whose
     # centre is nearest when close enough (texts of clusters too narrow to be frames may join here, and a

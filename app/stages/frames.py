@@ -47,6 +47,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         "min_anchoring": settings.min_frame_anchoring,
         "merge_threshold": settings.frame_merge_threshold,
         "fragment_threshold": settings.frame_fragment_threshold,
+        "fragment_days": settings.frame_fragment_days,
         "template_min_outlets": settings.template_min_outlets,
         "match_threshold": settings.frame_match_threshold,
     }
@@ -94,7 +95,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                      min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
                      min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
                      fragment_threshold=settings.frame_fragment_threshold, anchor=anchor[to_cluster],
-                     typical=typical, template=templates.mask[to_cluster], mean=mean)
+                     typical=typical, template=templates.mask[to_cluster], mean=mean,
+                     times=clustered["published_at"].to_numpy(), fragment_days=settings.frame_fragment_days)
     del vectors
     progress("frames", 1, 3)
     n_clusters = len(found.centroids)
