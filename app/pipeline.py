@@ -102,3 +102,16 @@ def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, pr
     """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch."""
     with Store.write(db) as store:
         return run_stages(store, settings, encoder, progress, recluster)
+
+
+def build_sample(db, **settings) -> Path:
+    """The bundled sample ingested and built into ``db`` in one write (what the dashboard's first start
+    does, without its progress bar); ``settings`` override the defaults (``model="hashing-384"``...)."""
+    from app.config import SAMPLE_PATH, load_settings
+    from app.ingest import ingest_sample
+
+    s = load_settings(env={}, db=db, **settings)
+    with Store.write(db, f"ingest {SAMPLE_PATH}") as store:
+        ingest_sample(store, SAMPLE_PATH, s.max_article_chars)
+        run_stages(store, s)
+    return Path(db)

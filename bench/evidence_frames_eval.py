@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from app.pipeline import build_sample as build_sample_db  # noqa: E402
 from app.store import Store  # noqa: E402
 
 
@@ -48,22 +49,6 @@ def generator():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def build_sample(db: Path) -> Path:
-    """The bundled sample built with the real packaged model, as the dashboard's first start builds it."""
-    import pandas as pd
-
-    from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, load_settings
-    from app.ingest import ingest_files
-    from app.pipeline import run_stages
-
-    settings = load_settings(env={}, db=db)
-    with Store.write(db) as store:
-        ingest_files(store, [SAMPLE_PATH], settings.max_article_chars)
-        store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
-        run_stages(store, settings)
-    return db
 
 
 def passage_truth(store: Store) -> dict[str, tuple[str, str | None, str]]:
@@ -234,7 +219,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="every figure as JSON")
     args = parser.parse_args()
     if args.db is None:
-        args.db = build_sample(Path(tempfile.mkdtemp(prefix="evidence-frames-")) / "sample.duckdb")
+        args.db = build_sample_db(Path(tempfile.mkdtemp(prefix="evidence-frames-")) / "sample.duckdb")
     store = Store.open_read(args.db)
     try:
         result = evaluate(store)

@@ -135,16 +135,10 @@ def _has_stories(store: Store) -> bool:
 
 def build_sample(db: Path, **settings) -> float:
     """Build the bundled sample into ``db``; returns seconds."""
-    from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, load_settings
-    from app.ingest import ingest_files
-    from app.pipeline import run_stages
+    from app.pipeline import build_sample as build
 
-    s = load_settings(env={}, db=db, **settings)
     t0 = time.perf_counter()
-    with Store.write(db) as store:
-        ingest_files(store, [SAMPLE_PATH], s.max_article_chars)
-        store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
-        run_stages(store, s)
+    build(db, **settings)
     return time.perf_counter() - t0
 
 

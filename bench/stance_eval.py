@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from app.evidence.cues import CueFinder  # noqa: E402
 from app.frames.stance import STANCES, Passage, article_stance  # noqa: E402
+from app.pipeline import build_sample as build_sample_db  # noqa: E402
 
 
 def item_passages(item: dict, finder: CueFinder) -> list[Passage]:
@@ -101,22 +102,6 @@ def print_score(name: str, result: dict, errors: bool) -> None:
 
 
 # -- the sample -----------------------------------------------------------------------------------------
-def build_sample(db: Path) -> Path:
-    from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, load_settings
-    from app.ingest import ingest_files
-    from app.pipeline import run_stages
-    from app.store import Store
-
-    import pandas as pd
-
-    settings = load_settings(env={}, db=db)
-    with Store.write(db) as store:
-        ingest_files(store, [SAMPLE_PATH], settings.max_article_chars)
-        store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
-        run_stages(store, settings)
-    return db
-
-
 def written_frame_of_passages(truth: list[dict]) -> dict[tuple[str, int], str | None]:
     """(url, seq) -> the written frame a passage was written for: the title tells the main frame, a
     ``frame`` paragraph its frame; anything else None. Body paragraph i is passage i + 1 (the sample's
@@ -175,7 +160,7 @@ def main() -> None:
             print_score(name, score(load(name), finder), args.errors)
     if args.sample is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            db = Path(args.sample) if args.sample else build_sample(Path(tmp) / "sample.duckdb")
+            db = Path(args.sample) if args.sample else build_sample_db(Path(tmp) / "sample.duckdb")
             fig = sample_figure(db)
         print("\n### sample: articles written for the denial frame alone, in other written frames' frames\n")
         for frame_id, (w, label) in sorted(fig["frames"].items()):

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import pandas as pd
-
-from app.config import SAMPLE_OUTLETS, SAMPLE_PATH, load_settings
+from app.config import SAMPLE_PATH, load_settings
 from embeddings import HashingEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,21 +53,15 @@ def memory_store():
 
 def ingest_sample(store, max_article_chars: int) -> None:
     """The bundled sample and its outlets' attributes, as the dashboard's first start reads them."""
-    from app.ingest import ingest_files
+    from app.ingest import ingest_sample as ingest
 
-    ingest_files(store, [SAMPLE_PATH], max_article_chars)
-    store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
+    ingest(store, SAMPLE_PATH, max_article_chars)
 
 
 def _build_sample(db: Path, **settings) -> Path:
-    from app.pipeline import run_stages
-    from app.store import Store
+    from app.pipeline import build_sample
 
-    s = load_settings(env={}, db=db, **settings)
-    with Store.write(db) as store:
-        ingest_sample(store, s.max_article_chars)
-        run_stages(store, s)
-    return db
+    return build_sample(db, **settings)
 
 
 @pytest.fixture(scope="session")

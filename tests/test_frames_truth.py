@@ -13,9 +13,10 @@ from sample_frames import frame_scores  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-# Measured with the default settings (bench/RESULTS.md, 2026-12-02): ARI 0.792, purity 0.990, coverage 0.98,
-# 19 frames; before templates, fragment merging and stories: ARI 0.51, 34 frames.
-MEASURED_ARI = 0.792
+# Measured with the default settings (bench/RESULTS.md, 2026-12-02): ARI 0.559, purity 0.98, coverage 0.98,
+# 31 frames (12 of them the written frames' passages); before templates, fragment merging and stories: ARI 0.51,
+# 34 frames. (A looser fragment merge reaches ARI 0.79 here but breaks onset checks on real news.)
+MEASURED_ARI = 0.559
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +38,11 @@ def test_discovered_frames_match_the_written_frames(scores):
     found, _ = scores
     assert found["ARI"] >= MEASURED_ARI - 0.05, found
     assert found["purity"] >= 0.95 and found["coverage"] >= 0.95, found
-    # Not yet one frame per written frame: "blood tribute" and "human waves" are one each; "cannon fodder"
-    # and "payment" two, "denial" four (its headlines gather with the admission's evidence paragraphs).
-    assert found["fragments"]["tribute"] == 1 and found["fragments"]["waves"] == 1, found["fragments"]
-    assert max(found["fragments"].values()) <= 4, found["fragments"]
-    assert found["frames_of_written"] <= 8, found
+    # Not yet one frame per written frame: "blood tribute" and "human waves" come in two pieces, "cannon
+    # fodder" three, "payment" four, "denial" five (its headlines gather with the admission's evidence).
+    assert found["fragments"]["tribute"] <= 2 and found["fragments"]["waves"] <= 2, found["fragments"]
+    assert max(found["fragments"].values()) <= 5, found["fragments"]
+    assert found["frames_of_written"] <= 13, found
 
 
 def test_stories_group_the_frames(scores, sample_db):

@@ -224,3 +224,13 @@ def _store_batch(store: Store, path: Path, batch, max_chars: int, rep: FileRepor
         store.apply_date_corrections()  # a correction loaded before its article was
     rep.ingested += len(fresh)
     rep.rejected += len(rejects)
+
+
+def ingest_sample(store: Store, path: Path, max_article_chars: int) -> IngestReport:
+    """A sample file and, for the bundled sample, its outlets' attributes (the first start reads them so)."""
+    from app.config import SAMPLE_OUTLETS, SAMPLE_PATH
+
+    report = ingest_files(store, [path], max_article_chars)
+    if Path(path) == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
+        store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
+    return report

@@ -5,10 +5,8 @@ the core's build); a database written by an older version is upgraded in place."
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from app.config import SAMPLE_OUTLETS, SAMPLE_PATH
 from app.store import Store, StoreError, file_version
 from app.ui import cache
 from app.ui.text import md
@@ -24,15 +22,13 @@ def ensure_database() -> None:
             with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db, "upgrade", resumable=False):
                 pass
         return
-    from app.ingest import ingest_files
+    from app.ingest import ingest_sample
 
     st.info(f"No database yet at {md(s.db)}: building one from the bundled illustrative sample. "
             "This takes about a minute the first time.")
 
     def prepare(store: Store) -> None:
-        ingest_files(store, [s.sample], s.max_article_chars)
-        if s.sample == SAMPLE_PATH and SAMPLE_OUTLETS.exists():
-            store.update_outlets(pd.read_csv(SAMPLE_OUTLETS, dtype=str, keep_default_na=False))
+        ingest_sample(store, s.sample, s.max_article_chars)
 
     build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
 

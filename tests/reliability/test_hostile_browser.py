@@ -4,41 +4,21 @@ no dialog opens, no request leaves this machine, no link or image is made from a
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app.store import Store
+from tests.dashboard import CHROMIUM, dashboard, need_chromium
 from tests.reliability.crash import cli
 from tests.reliability.hostile import EVIL_HTML, EVIL_LINK, HOSTILE_OUTLETS, file_cases
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "screenshots" / "hostile"
 LOCAL = {"127.0.0.1", "localhost"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _chromium():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -65,29 +45,11 @@ def hostile_db(tmp_path_factory, hashed_sample_db):
 
 
 @pytest.fixture(scope="module")
-def server(hostile_db, tmp_path_factory):
-    _chromium()
+def server(hostile_db):
+    need_chromium()
     db = hostile_db[0]
-    port = _free_port()
-    env = dict(os.environ, NARRATIVES_DB=str(db), NARRATIVES_FRAMES_FILE=str(db.parent / "frames.toml"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=db.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("dashboard did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with dashboard(db, db.parent, NARRATIVES_FRAMES_FILE=str(db.parent / "frames.toml")) as url:
+        yield url
 
 
 def _visit(page, address: str, dialogs: list, outside: list, wait_for: str | None) -> None:
@@ -105,7 +67,7 @@ def _visit(page, address: str, dialogs: list, outside: list, wait_for: str | Non
 
 
 def test_hostile_text_on_every_page_opens_no_dialog_and_sends_nothing_outside(server, hostile_db):
-    sync_api = _chromium()
+    sync_api = need_chromium()
     _, fid, outlet = hostile_db
     dialogs: list[str] = []
     outside: list[str] = []
@@ -134,7 +96,7 @@ def test_hostile_text_on_every_page_opens_no_dialog_and_sends_nothing_outside(se
 
 
 def test_the_weekly_report_of_hostile_text_is_inert_in_a_browser(hostile_db, tmp_path):
-    sync_api = _chromium()
+    sync_api = need_chromium()
     db = hostile_db[0]
     out = tmp_path / "report"
     r = cli("report", "--from", "2026-03-01", "--to", "2026-05-31", "--out", out, "--no-images", db=db)
