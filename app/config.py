@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 

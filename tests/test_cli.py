@@ -244,3 +244,8 @@ def test_a_database_held_by_another_duckdb_client_is_refused_not_replaced(tmp_pa
     finally:
         holder.communicate("", timeout=30)
     assert _run("frames", "--db", db).exit_code == 0
+
+
+def test_version():
+    r = _run("--version")
+    assert r.exit_code == 0 and r.output.startswith("narratives, version ")

@@ -69,6 +69,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
+@click.version_option(package_name="narrative-tracker", prog_name="narratives")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), default=None,
               help="TOML settings file (default: NARRATIVES_CONFIG or ./narratives.toml).")
 @click.pass_context
