@@ -249,3 +249,17 @@ def test_a_database_held_by_another_duckdb_client_is_refused_not_replaced(tmp_pa
 def test_version():
     r = _run("--version")
     assert r.exit_code == 0 and r.output.startswith("narratives, version ")
+
+
+def test_listing_commands_speak_csv_and_json(tmp_path):
+    db = tmp_path / "x.duckdb"
+    assert _run("ingest", SAMPLE_PATH, "--db", db).exit_code == 0
+    assert _run("build", "--db", db, "--model", "hashing-384").exit_code == 0
+    fid = json.loads(_run("frames", "--db", db, "--format", "json").output)[0]["frame_id"]
+    for args in (["history", str(fid)], ["vectors"], ["outlets"]):
+        rows = json.loads(_run(*args, "--db", db, "--format", "json").output)
+        assert isinstance(rows, list) and rows, args
+        header = _run(*args, "--db", db, "--format", "csv").output.splitlines()[0]
+        assert header.split(",")[0] == list(rows[0])[0], args
+    assert json.loads(_run("status", "--db", db, "--format", "json").output)["articles"] == 348
+    assert "articles" in _run("status", "--db", db, "--format", "table").output

@@ -52,6 +52,9 @@ def fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
+format_option = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                             show_default=True, help="table for reading; csv or json for other programs.")
+
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="DuckDB file (default: NARRATIVES_DB or data/narratives.duckdb).")
 

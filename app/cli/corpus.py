@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import Bars, db_option, fail, load_cli_settings, main, open_read, write_table
+from app.cli.common import Bars, db_option, fail, format_option, load_cli_settings, main, open_read, write_table
 from app.config import PROJECT_ROOT
 
 
@@ -97,8 +97,9 @@ def build(ctx, db, model, threshold, recluster):
 @db_option
 @click.option("--drop", "drop", default=None, metavar="MODEL_KEY",
               help="Delete the vectors stored under this key (never the key in use).")
+@format_option
 @click.pass_context
-def vectors(ctx, db, drop):
+def vectors(ctx, db, drop, fmt):
     """The sets of vectors in the database: one per model key, and which one the settings use.
 
     Changing the model, the backend or the int8 recipe embeds every text again under a new key and keeps the
@@ -119,7 +120,7 @@ def vectors(ctx, db, drop):
             return
         table.insert(1, "in_use", table["model"] == current)
         table["covers"] = (table["texts_covered"] / table["texts"].clip(lower=1)).map("{:.0%}".format)
-        write_table(table[["model", "in_use", "vectors", "covers", "last_embedded", "runtime"]], "table", None)
+        write_table(table[["model", "in_use", "vectors", "covers", "last_embedded", "runtime"]], fmt, None)
         return
     if drop == current:
         raise click.ClickException(f"{drop} is the key the settings use; change the model or backend first")
@@ -174,8 +175,10 @@ def seed(ctx, name, phrases, examples, threshold, min_passages, remove, frames_f
               help="Set outlet attributes from this CSV (columns: outlet_id or name; country, language, kind, lean, "
                    "groups separated by ';').")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the outlets CSV here (default: stdout).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="csv", show_default=True,
+              help="csv (the file --load reads), json, or a table for reading.")
 @click.pass_context
-def outlets(ctx, db, load, out):
+def outlets(ctx, db, load, out, fmt):
     """Export the outlets with their attributes as CSV, or load attributes from a CSV you keep under version control."""
     import pandas as pd
 
@@ -200,15 +203,16 @@ def outlets(ctx, db, load, out):
         table = store.outlet_table()
     finally:
         store.close()
-    write_table(table, "csv", out)
+    write_table(table, fmt, out)
 
 
 @main.command()
 @db_option
 @click.option("--discard", is_flag=True,
               help="Drop the work an interrupted ingest or build left unpublished (the published state stays).")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
 @click.pass_context
-def status(ctx, db, discard):
+def status(ctx, db, discard, fmt):
     """What the store holds, and whether an interrupted write is waiting to resume."""
     from app.store import StoreError, discard_pending, pending_work, resume_command
 
@@ -232,6 +236,10 @@ def status(ctx, db, discard):
     counts["pending_write"] = ({"resume_with": resume_command(pending["purpose"]), "started": pending["started"]}
                                if pending else None)
     counts["last_runs"] = runs.groupby("stage")["finished_at"].max().astype(str).to_dict() if len(runs) else {}
+    if fmt == "table":
+        for key, value in counts.items():
+            click.echo(f"{key:>26}  {json.dumps(value, default=str) if isinstance(value, (dict, list)) else value}")
+        return
     click.echo(json.dumps(counts, indent=1, default=str))
 
 

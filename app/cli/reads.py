@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import db_option, fail, frame_or_fail, load_cli_settings, main, open_read, write_table
+from app.cli.common import (db_option, fail, format_option, frame_or_fail, load_cli_settings, main, open_read,
+                             write_table)
 
 
 @main.command()
@@ -121,8 +122,9 @@ def edit(ctx, frame_id, db, rename, merge_into, retire, restore):
 @main.command()
 @click.argument("frame_id", type=int)
 @db_option
+@format_option
 @click.pass_context
-def history(ctx, frame_id, db):
+def history(ctx, frame_id, db, fmt):
     """A frame's history: created, split, merged, renamed, retired, restored."""
     settings = load_cli_settings(ctx, db=db)
     store = open_read(settings)
@@ -132,7 +134,7 @@ def history(ctx, frame_id, db):
         store.close()
     if df.empty:
         raise click.ClickException(f"no history for frame {frame_id}")
-    write_table(df, "table", None)
+    write_table(df, fmt, None)
 
 
 @main.command()
