@@ -263,3 +263,20 @@ def test_listing_commands_speak_csv_and_json(tmp_path):
         assert header.split(",")[0] == list(rows[0])[0], args
     assert json.loads(_run("status", "--db", db, "--format", "json").output)["articles"] == 348
     assert "articles" in _run("status", "--db", db, "--format", "table").output
+
+
+def test_progress_in_a_log_is_plain_lines(tmp_path):
+    """Without a terminal (a log, a pipe, CI) progress is one line per stage step: no carriage returns or
+    cursor codes; ingest shows its progress too."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "x.duckdb"
+    for args in (["ingest", str(SAMPLE_PATH)], ["build", "--model", "hashing-384"]):
+        r = subprocess.run([sys.executable, "-m", "app.cli", *args, "--db", str(db)], capture_output=True, text=True,
+                           timeout=600, cwd=Path(__file__).resolve().parent.parent)
+        assert r.returncode == 0, r.stderr
+        assert "\r" not in r.stderr and "\x1b[" not in r.stderr, r.stderr[:500]
+        lines = [line for line in r.stderr.splitlines() if ": " in line]
+        assert lines and len(lines) < 200, r.stderr[:2000]
+    assert "frames: " in r.stderr and "embed: " in r.stderr

@@ -12,15 +12,32 @@ from app.config import ConfigError, load_settings
 
 
 class Bars:
-    """tqdm bars keyed by stage, for pipeline progress callbacks."""
+    """Progress of each stage, for pipeline and ingest progress callbacks: tqdm bars on a terminal; in a
+    log or a pipe (no terminal), plain lines, one when a stage starts, at every tenth of it and when it
+    ends, with no carriage returns or cursor codes."""
 
-    def __init__(self):
-        from tqdm.auto import tqdm
-
-        self._tqdm = tqdm
+    def __init__(self, stream=None):
+        self._stream = stream or sys.stderr
+        self._plain = not (hasattr(self._stream, "isatty") and self._stream.isatty())
         self._bars: dict = {}
+        self._said: dict[str, int] = {}
+        if not self._plain:
+            from tqdm.auto import tqdm
+
+            self._tqdm = tqdm
+
+    def _line(self, stage: str, done: int, total: int | None) -> None:
+        tenth = -1 if not total else min(10, done * 10 // max(total, 1))
+        if self._said.get(stage) == tenth and (total or done):
+            return
+        self._said[stage] = tenth
+        count = f"{done:,} of {total:,}" if total else f"{done:,}"
+        print(f"{stage}: {count}", file=self._stream, flush=True)
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self._plain:
+            self._line(stage, done, total)
+            return
         bar = self._bars.get(stage)
         if bar is None:
             bar = self._bars[stage] = self._tqdm(total=total, desc=stage, unit="item", leave=True, file=sys.stderr)

@@ -33,7 +33,7 @@ def ingest(ctx, paths, db, dayfirst):
     existed = settings.db.exists()
     try:
         with Store.write(settings.db, purpose) as store:
-            report = ingest_files(store, paths, settings.max_article_chars, dayfirst=dayfirst)
+            report = ingest_files(store, paths, settings.max_article_chars, progress=Bars(), dayfirst=dayfirst)
             if not existed and report.ingested == 0 and report.rejected == 0:
                 # Nothing read at all: a new database would hold nothing (rejected records are kept, though).
                 raise NothingToPublish(f"nothing could be read, so no database was made at {settings.db}")
