@@ -30,7 +30,9 @@ def test_timeline_renders_in_a_real_browser(server):
     r.close()
     row = summary.set_index("frame_id").loc[fid]
     r = Store.open_read(db)
-    marks = len(r.frame_timeline(fid))
+    timeline = r.frame_timeline(fid)
+    # a mark per outlet-day with articles that carry the frame, an x per outlet-day with rebuttals
+    marks = int((timeline["articles"] > 0).sum() + (timeline["rebuttals"] > 0).sum())
     ledger = r.frame_ledger(fid)
     strong = ledger[ledger["strength"] == "evidence"]
     stars = int(strong.assign(day=strong["published_at"].dt.normalize()).groupby(["outlet", "day"]).ngroups)
@@ -53,7 +55,7 @@ def test_timeline_renders_in_a_real_browser(server):
         assert "spread, outlet by outlet" in title
         timeline = page.locator(".js-plotly-plot").first
         points = timeline.locator(".scatterlayer .point").count()
-        assert points == marks + stars  # a mark per outlet-day, a star per outlet-day with new evidence
+        assert points == marks + stars  # the marks above, and a star per outlet-day with new evidence
         assert stars > 0
         ticks = timeline.locator(".ytick text").all_text_contents()
         assert row["first_outlet"] in ticks

@@ -55,7 +55,8 @@ def test_report_for_a_week_of_the_sample(browser, sample_db_copy, tmp_path):
         assert png.exists()
         pixels = np.asarray(Image.open(png).convert("L"), dtype=np.float32)
         assert pixels.shape == (max(720, int(chart.figure.layout.height)), 1280)
-        assert (pixels < 128).mean() > 0.005 and pixels.std() > 10  # marks and text, not a blank page
+        # marks and text, not a blank page (a title and axes alone: 0.22% dark, std 9)
+        assert (pixels < 128).mean() > 0.003 and pixels.std() > 10, chart.name
         assert (tmp_path / "r" / chart.csv).exists()
 
     top = pd.read_csv(tmp_path / "r" / "top_frames.csv")
