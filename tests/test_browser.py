@@ -43,7 +43,7 @@ def test_timeline_renders_in_a_real_browser(server):
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync"])
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(url + "/overview")
+        page.goto(url + "/")  # the Overview is the default page: its address is the root
         page.get_by_text("Narrative frames").first.wait_for(timeout=60_000)
         page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
         page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)

@@ -71,7 +71,7 @@ def test_hostile_text_on_every_page_opens_no_dialog_and_sends_nothing_outside(se
     _, fid, outlet = hostile_db
     dialogs: list[str] = []
     outside: list[str] = []
-    pages = [("overview", "", "[data-testid='stDataFrame']"),
+    pages = [("", "", "[data-testid='stDataFrame']"),  # the Overview, the default page, lives at the root
              ("frame", f"?frame={fid}", ".js-plotly-plot .main-svg"),
              ("compare", "", ".js-plotly-plot .main-svg"),
              ("outlets", "?outlet=" + urllib.parse.quote(outlet), None),
@@ -89,7 +89,8 @@ def test_hostile_text_on_every_page_opens_no_dialog_and_sends_nothing_outside(se
                 and urllib.parse.urlsplit(r.url).scheme in ("http", "https", "ws", "wss") else None)
         for name, query, wait_for in pages:
             _visit(page, f"{server}/{name}{query}", dialogs, outside, wait_for)
-            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+            assert page.get_by_text("Page not found").count() == 0, name
+            page.screenshot(path=str(SHOTS / f"{name or 'overview'}.png"), full_page=True)
         browser.close()
     assert dialogs == []
     assert outside == [], sorted(set(outside))
