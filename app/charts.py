@@ -54,12 +54,17 @@ def adoption_order(timeline: pd.DataFrame) -> list[str]:
     return order
 
 
+# Bidirectional embedding, override and isolate controls: text from articles may use them to show a name
+# reversed ("Outlet\u202eevil" reads "Outletlive"); shown text drops them (marks like U+200F stay).
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def plotly_text(text: object) -> str:
     """Text from the data (an outlet's name, a label, an evidence description) for a Plotly label, legend,
     hover or title: Plotly reads a subset of HTML there, ``<a href>`` included, so the characters that
     start markup are written as entities, which Plotly shows as the characters themselves. Every builder
     here applies it to what it takes from its DataFrames; titles and captions are the caller's to escape."""
-    return html.escape(str(text), quote=False)
+    return html.escape(str(text).translate(BIDI_CONTROLS), quote=False)
 
 
 def _escaped(df: pd.DataFrame | None, *columns: str) -> pd.DataFrame | None:

@@ -271,3 +271,13 @@ def test_every_chart_shows_outlet_names_labels_and_evidence_as_text():
         assert "<img" not in text and "<a " not in text and "<a href" not in text
     shown = set(figures[0].data[0].y) | set(figures[0].layout.yaxis.categoryarray)
     assert html.escape(evil, quote=False) in shown  # the name itself, as Plotly will show it
+
+
+def test_direction_controls_cannot_show_a_name_reversed():
+    from app.charts import plotly_text
+
+    spoof = "Outlet\u202eevil\u202c \u2067x\u2069"
+    for shown in (md(spoof), chart_text(spoof), plotly_text(spoof)):
+        assert not set(shown) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "Outletevil" in md(spoof)
+    assert md("\u200fالجزيرة") == "\u200fالجزيرة"  # right-to-left text and its marks are left as they are

@@ -9,11 +9,12 @@ shown only in tables (``column_config.LinkColumn``), and only for http(s) addres
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import urlsplit
 
 import pandas as pd
+
+from app.charts import BIDI_CONTROLS, plotly_text
 
 # The ASCII punctuation that Markdown (CommonMark + GFM), Streamlit's directives (:red[...]), LaTeX ($)
 # or HTML give a meaning to; CommonMark lets any of them be backslash-escaped ('/', '.' and '@' stop the
@@ -32,7 +33,7 @@ def md(text: object) -> str:
     autolink; it reads exactly as written.
 
     Line breaks become spaces: the value sits inside a sentence or a heading."""
-    flat = _AUTOLINK_STARTS.sub(_WORD_JOINER, " ".join(str(text).splitlines()))
+    flat = _AUTOLINK_STARTS.sub(_WORD_JOINER, " ".join(str(text).translate(BIDI_CONTROLS).splitlines()))
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in flat)
 
 
@@ -44,7 +45,7 @@ def md_list(items) -> str:
 def chart_text(text: object) -> str:
     """``text`` for a Plotly title or label: Plotly reads a subset of HTML there (``<a href>`` included),
     so the characters that start it are written as entities, which Plotly shows as the characters."""
-    return html.escape(str(text), quote=False)
+    return plotly_text(text)
 
 
 def web_url(url: object) -> str | None:
