@@ -512,3 +512,21 @@ def test_a_passage_about_the_frames_claim_counts_anywhere_in_the_article():
     centroids = {1: _unit(0.9, 0.1, 0), 2: _unit(0.9, 0.1, 0)}
     s = _scopes(passages, members, strong, vectors=vectors, centroids=centroids, about_threshold=0.75)
     assert s[(1, 6)] == "about" and s[(2, 6)] is None
+
+
+def test_the_public_frame_evidence_view_says_what_the_frame_page_says(hashed_sample_db):
+    """Analysts reading `frame_evidence` get the dashboard's counts: articles that carry the frame
+    (rebuttals out), evidence items from all of its articles."""
+    store = Store.open_read(hashed_sample_db)
+    try:
+        view = store.query("SELECT * FROM frame_evidence ORDER BY frame_id, day")
+        cols = ["day", "articles", "new_evidence", "repeated_evidence"]
+        for fid in store.frame_summary()["frame_id"]:
+            page = store.frame_evidence(int(fid))[cols].reset_index(drop=True)
+            mine = view[view["frame_id"] == fid][cols].reset_index(drop=True)
+            mine["day"] = pd.to_datetime(mine["day"])
+            page["day"] = pd.to_datetime(page["day"])
+            pd.testing.assert_frame_equal(mine, page, check_dtype=False)
+        assert view["articles"].sum() == store.query_value("SELECT count(*) FROM frame_carrying_articles")
+    finally:
+        store.close()

@@ -638,6 +638,30 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    18,
+    "frame_evidence counts the articles that carry the frame, as the dashboard does",
+    """
+    CREATE OR REPLACE VIEW frame_evidence AS
+    WITH days AS (
+        SELECT fa.frame_id, CAST(fa.published_at AS DATE) AS day, count(*) AS articles,
+               count(*) FILTER (WHERE s.anonymous AND NOT s.attributed) AS anonymous_only
+        FROM frame_carrying_articles fa LEFT JOIN article_support s USING (article_id)
+        GROUP BY ALL
+    ), items AS (
+        SELECT e.frame_id, CAST(e.published_at AS DATE) AS day,
+               count(*) FILTER (WHERE e.is_new AND e.strength = 'evidence') AS new_evidence,
+               count(*) FILTER (WHERE NOT e.is_new AND e.strength = 'evidence') AS repeated_evidence
+        FROM evidence_items e SEMI JOIN frame_articles fa ON fa.frame_id = e.frame_id AND fa.article_id = e.article_id
+        GROUP BY ALL
+    )
+    SELECT frame_id, day, coalesce(d.articles, 0) AS articles, coalesce(i.new_evidence, 0) AS new_evidence,
+           coalesce(i.repeated_evidence, 0) AS repeated_evidence,
+           round(coalesce(d.anonymous_only, 0) / greatest(d.articles, 1), 3) AS anonymous_share
+    FROM days d FULL OUTER JOIN items i USING (frame_id, day);
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
                 "story_summary")
