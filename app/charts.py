@@ -35,7 +35,8 @@ def _panels(fig: go.Figure, title: str, caption: str, height: int) -> go.Figure:
     fig.update_layout(
         title=chart_title(title, caption), height=height, margin=dict(l=10, r=10, t=110, b=40),
         plot_bgcolor="white", font=dict(size=13), bargap=0.15,
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, itemsizing="constant"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, itemsizing="constant",
+                    traceorder="normal"),
     )
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero")

@@ -40,5 +40,5 @@ def partial_note(partial: dict[pd.Timestamp, int]) -> str:
     caption ('' when none)."""
     if not partial:
         return ""
-    weeks = "; ".join(f"week of {w:%-d %b}: {d} of 7 days" for w, d in sorted(partial.items()))
+    weeks = "; ".join(f"week of {w.day} {w:%b}: {d} of 7 days" for w, d in sorted(partial.items()))
     return f"hatched or dotted: {'weeks' if len(partial) > 1 else 'a week'} only partly in the period ({weeks})"

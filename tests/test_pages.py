@@ -214,3 +214,34 @@ def test_the_url_carries_filters_and_report_mode(app_env):
     at.toggle(key=keys.REPORT_MODE).set_value(False).run()
     assert keys.Q_REPORT not in at.query_params
     assert not any("stMain" in m.value for m in at.markdown)
+
+
+# Main column at 1400 px with the sidebar open: what the screenshot check (tests/test_screenshots.py) measures.
+MAIN_COLUMN_PX = 938
+
+
+@pytest.mark.parametrize("page, params", [
+    (None, {}),
+    ("frame_detail.py", {}),
+    ("compare.py", {}),
+    ("outlets.py", {keys.OUTLET: "The Lessen Herald"}),
+    ("search.py", {keys.SEARCH: "cannon fodder", keys.SEARCH_MODE: "keyword"}),
+    ("corpus.py", {}),
+])
+def test_every_table_speaks_to_readers(app_env, page, params):
+    """Column names a reader understands (no `adoption_rank`), a blank or '—' for a missing value (never
+    'None'), and columns whose set widths fit the main column at 1400 px."""
+    at = _app(page, params)
+    assert at.dataframe
+    for table in at.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        data = table.value
+        shown = list(table.proto.column_order) or [c for c in data.columns if not str(c).startswith("_")]
+        labels = {c: config.get(c, {}).get("label") or c for c in shown}
+        raw = [label for label in labels.values() if "_" in str(label)]
+        assert not raw, f"raw column names shown: {raw}"
+        if data[[c for c in shown if c in data]].isna().any().any():
+            assert table.proto.HasField("placeholder") and table.proto.placeholder != "None", labels
+        widths = [config.get(c, {}).get("width") for c in shown]
+        if all(isinstance(w, int) for w in widths):
+            assert sum(widths) + (36 if table.proto.selection_mode else 0) <= MAIN_COLUMN_PX, (labels, widths)

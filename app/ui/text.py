@@ -94,7 +94,7 @@ def fit(text: object, width_px: int, lines: int = 3) -> str:
     if text is None or (isinstance(text, float) and text != text):
         return ""
     text = " ".join(str(text).split())
-    room = int((width_px - 16) / 5.8 * lines * 0.9)  # characters of the tables' text that wrap into the lines
+    room = int((width_px - 16) / 6.0 * lines * 0.88)  # characters of the tables' text that wrap into the lines
     if len(text) <= room:
         return text
     return text[:room].rsplit(" ", 1)[0].rstrip(",;:.") + " …"

@@ -50,7 +50,7 @@ if st.session_state.get(keys.UPLOAD_REPORT):
 stats = cache.corpus_stats(cache.version())
 st.subheader("Articles per week")
 partial = partial_weeks(*cache.date_bounds(cache.version()))
-st.plotly_chart(weekly_bars_figure(stats["per_week"], "Articles per week",
+st.plotly_chart(weekly_bars_figure(stats["per_week"], "Every article, by the week it was published",
                                    "all outlets" + (" · " + partial_note(partial) if partial else ""), partial),
                 width="stretch", key="per_week")
 st.subheader("Outlets")

@@ -108,7 +108,7 @@ if not timeline.empty:
                          "published_at": st.column_config.DatetimeColumn("published", format="D MMM YYYY HH:mm",
                                                                          width=130),
                          "date": st.column_config.TextColumn("date flag", width=90),
-                         "title": st.column_config.TextColumn("title", width=280),
+                         "title": st.column_config.TextColumn("title", width=260),
                          "url": st.column_config.LinkColumn("article", display_text="open", width=60),
                          "passages": st.column_config.NumberColumn("passages in the frame", width=140),
                          "independent": st.column_config.CheckboxColumn(
@@ -231,7 +231,7 @@ st.plotly_chart(lineage_figure(adoption, edges, f"Lineage of “{chart_label}”
                                "each outlet's first article, linked to its most likely source"),
                 width="stretch", key="lineage")
 lineage_table = edges.assign(
-    source=[fit(f"{t:%-d %b %H:%M} · {title}", 210, 3) for t, title in zip(edges["from_published_at"], edges["from_title"])],
+    source=[fit(f"{t.day} {t:%b %H:%M} · {title}", 210, 3) for t, title in zip(edges["from_published_at"], edges["from_title"])],
     found=[f"{k} · {s:.2f}" if k == "similar passage" else k for k, s in zip(edges["kind"], edges["score"])],
     evidence_text=[fit(x, 230, 3) for x in edges["evidence_text"]])
 st.dataframe(lineage_table[["to_outlet", "to_published_at", "from_outlet", "source", "found", "evidence_text"]],

@@ -25,7 +25,7 @@ st.dataframe(every, hide_index=True, width="stretch", key="outlets_table", place
              column_order=["outlet", "kind", "lean", "country", "groups", "frames", "first", "first_mover", "followed",
                            "articles"],
              column_config={
-                 "outlet": st.column_config.TextColumn("outlet", width=190),
+                 "outlet": st.column_config.TextColumn("outlet", width=180),
                  "kind": st.column_config.TextColumn("kind", width=95),
                  "lean": st.column_config.TextColumn("lean", width=70, help="—: not set"),
                  "country": st.column_config.TextColumn("country", width=80, help="—: not set"),

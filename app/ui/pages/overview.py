@@ -69,7 +69,8 @@ table = pd.DataFrame({
     "outlets": summary["outlets"],
     "first seen": summary["first_seen"],
     "first outlet": summary["first_outlet"],
-    "first told": [f"{o}, {t:%-d %b %Y}" if pd.notna(t) else "" for t, o in zip(summary["first_seen"], summary["first_outlet"])],
+    "first told": [f"{o}, {t.day}\u00a0{t:%b}\u00a0{t.year}" if pd.notna(t) else ""  # the date on one line
+                   for t, o in zip(summary["first_seen"], summary["first_outlet"])],
     "weekly articles": [series[f] for f in summary["frame_id"]],
     "open": [f"./frame?{keys.FRAME}={f}" for f in summary["frame_id"]],
 })
