@@ -92,7 +92,7 @@ MARK_SIZE = 11
 
 
 def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
-                    events: pd.DataFrame | None = None) -> go.Figure:
+                    events: pd.DataFrame | None = None, adopted: dict | None = None) -> go.Figure:
     """One row per outlet, in order of adoption (first at the top); one mark per day with articles that
     carry the frame (``timeline``: outlet, day, articles, copies, and optionally rebuttals), all of one
     size. Days with only syndicated copies get open marks. Days with articles that rebut the frame get an
@@ -104,6 +104,15 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
     timeline = _escaped(timeline, "outlet")
     events = _escaped(events, "outlet", "description")
     order = adoption_order(timeline)
+    # ``adopted`` (outlet -> the day it first carried the frame, over all the frame's articles) is for a
+    # ``timeline`` cut to a period (the report's week): the diamond then marks that day only, so an outlet that
+    # took the frame up before the period gets none in it, and rows follow that order. Without it, an
+    # outlet's first day in ``timeline`` is its first.
+    if adopted is not None:
+        adopted = {plotly_text(o): pd.Timestamp(day).normalize() for o, day in adopted.items()}
+        carriers = [o for o in order if o in set(timeline.loc[timeline["articles"] > 0, "outlet"])]
+        order = sorted(carriers, key=lambda o: (adopted.get(o, pd.Timestamp.max), o)) + \
+            [o for o in order if o not in carriers]
     fig = go.Figure()
     rebuttals = timeline[timeline["rebuttals"] > 0] if "rebuttals" in timeline else timeline.iloc[0:0]
     if "rebuttals" in timeline:
@@ -125,7 +134,8 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
     if not timeline.empty:
         df = timeline.copy()
         df["day"] = pd.to_datetime(df["day"])
-        first_day = df.groupby("outlet")["day"].transform("min")
+        first_day = (pd.to_datetime(df["outlet"].map(adopted)) if adopted is not None
+                     else df.groupby("outlet")["day"].transform("min"))
         kinds = pd.Series("later articles", index=df.index)
         kinds[df["articles"] == df["copies"]] = "later: syndicated copies only"
         kinds[df["day"] == first_day] = "first article from the outlet"
