@@ -168,8 +168,6 @@ class ReportLayout(AssertionError):
     """What the report shows wrong at 1400 px."""
 
 
-@pytest.mark.xfail(raises=ReportLayout, strict=True,
-                   reason="the weekly report (app/report.py, report.html) is wider than a 1400 px window")
 def test_the_weekly_report_at_1400_px(sample_db, tmp_path):
     from playwright.sync_api import sync_playwright
 
