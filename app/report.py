@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from app.charts import BIDI_CONTROLS, PALETTE, chart_title, plotly_text, timeline_figure
 from app.evidence.measures import grew_without_evidence
 from app.frames.onsets import basis_line
-from app.spread import period_first_movers
+from app.spread import adoption_days, period_first_movers
 from app.store import Filters, Store
 
 TOP = 10
@@ -255,13 +255,6 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
     html_path.write_text(_html(rep, caption, pngs if images else []), encoding="utf-8")
     rep.files.append(html_path)
     return rep
-
-
-def adoption_days(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
-    """Outlet -> the day of its first article carrying the frame, from a frame's whole timeline (the day
-    the report's diamond marks, whatever the period)."""
-    carried = timeline[timeline["articles"] > 0]
-    return {o: pd.Timestamp(d) for o, d in carried.groupby("outlet")["day"].min().items()}
 
 
 def _period_axis(fig: go.Figure, start: dt.date, end: dt.date) -> None:

@@ -173,3 +173,10 @@ def period_first_movers(store, frame_ids: list[int], first_mover_hours: float) -
         return pd.DataFrame(columns=columns)
     movers = first_movers(firsts, first_mover_hours)
     return movers.rename(columns={"first_article_url": "url"})[columns]
+
+
+def adoption_days(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Outlet -> the day of its first article carrying the frame, from a frame's whole timeline (the day
+    the report's diamond marks, whatever the period)."""
+    carried = timeline[timeline["articles"] > 0]
+    return {o: pd.Timestamp(d) for o, d in carried.groupby("outlet")["day"].min().items()}

@@ -3,6 +3,7 @@
 import json
 import multiprocessing as mp
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -158,6 +159,33 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     shown = at.dataframe[4].value
     assert len(shown) == len(passages)
     assert shown["url"].str.startswith("https://").all()
+
+
+def test_frame_page_diamonds_mark_adoption_not_the_first_day_shown(app_env):
+    """With dates narrowed past a frame's start, an outlet that took the frame up earlier gets no diamond."""
+    import datetime as dt
+
+    fid = _cannon_fodder(app_env)
+    r = Store.open_read(app_env)
+    whole = r.frame_timeline(fid)
+    r.close()
+    carried = whole[whole["articles"] > 0]
+    firsts = carried.groupby("outlet")["day"].min()
+    start = (pd.Timestamp(firsts.min()) + pd.Timedelta(days=21)).date()
+    later = carried[pd.to_datetime(carried["day"]) >= pd.Timestamp(start)]
+    joined_later = {o for o, d in firsts.items() if pd.Timestamp(d) >= pd.Timestamp(start)}
+    assert set(later["outlet"]) - joined_later, "the sample should have outlets carrying the frame on both sides"
+    at = _app()
+    at.query_params[keys.FRAME] = str(fid)
+    at.query_params[keys.Q_FROM] = start.isoformat()
+    at.run()
+    at.switch_page(FRAME_PAGE).run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    diamonds = [t for t in spec["data"] if t["name"] == "first article from the outlet"]
+    marked = {y for t in diamonds for y in t["y"]}
+    assert marked == joined_later & set(later["outlet"])
+    assert "took the frame up before these dates" in spec["layout"]["title"]["subtitle"]["text"]
 
 
 def test_choosing_another_frame_updates_the_page(app_env):

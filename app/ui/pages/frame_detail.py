@@ -1,5 +1,6 @@
 """Frame: how one frame spread across outlets, and the passages behind every mark."""
 
+import dataclasses
 import html
 
 import pandas as pd
@@ -8,7 +9,7 @@ import streamlit as st
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
-from app.spread import flag_marks
+from app.spread import adoption_days, flag_marks
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
 from app.ui.text import chart_text, fit, md, md_list, project_doc, web_url, web_urls
@@ -81,9 +82,15 @@ if info.get("exemplar"):
 timeline = cache.frame_timeline(v, frame_id, filters)
 ledger = cache.frame_ledger(v, frame_id, filters)
 evidence_items = ledger[ledger["strength"] == "evidence"]
+# A diamond marks an outlet's first article in the frame ever, not its first in the dates shown: adoption days
+# come from the frame's whole timeline, whatever the date filter.
+adopted = adoption_days(cache.frame_timeline(v, frame_id, dataclasses.replace(filters, start=None, end=None)))
+earlier = filters.start is not None and any(d < pd.Timestamp(filters.start) for d in adopted.values())
 fig = timeline_figure(timeline, f"How “{chart_label}” spread, outlet by outlet",
                       chart_caption + " · all articles, copies included · ☆ around a mark: new evidence that day "
-                      "· × rebuts the frame", events=evidence_items)
+                      "· × rebuts the frame" + (" · no ◆: the outlet took the frame up before these dates"
+                                                if earlier else ""),
+                      events=evidence_items, adopted=adopted)
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
 points = event.selection.points if event is not None and event.selection else []
