@@ -31,7 +31,7 @@ def collect(ctx, feeds_file, url_files, db, then_build):
     A URL already stored is never fetched again; every failure is kept in the fetch_log view. Exit code 0
     when the run completed (pages that failed are recorded, not fatal); 1 when a feed or URL list could not
     be read at all, or the run could not complete; 75 when another collect is running."""
-    from app.collect import collect as run_collect
+    from app.collect.run import collect as run_collect
     from app.collect.feeds import FeedsFileError, load_feeds
     from app.store import Store, StoreError
 

@@ -104,6 +104,8 @@ def _body(body, base_url: str | None, title: str | None) -> tuple[str, list[tupl
     links: list[tuple[str, str]] = []
     if body is None:
         return "", links
+    for lb in body.iter("lb"):  # a <br> inside a paragraph is a space, not nothing
+        lb.text = " "
     for node in body.iter(*_BLOCKS):
         if node.tag == "list" or any(a.tag in _BLOCKS and a.tag != "list" for a in node.iterancestors()):
             continue  # a list's items and a quote's paragraphs are read as their own blocks

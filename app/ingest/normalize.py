@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from app.ingest.html import parse_html
+from app.ingest.html import read_html
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "link", "article_url", "source_url_full", "href"),
@@ -319,8 +319,9 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst
         if len(raw_html) > 10 * max_article_chars:
             raise RecordProblem(f"html is {len(raw_html):,} characters, over 10 x the {max_article_chars:,} limit "
                                 "(setting max_article_chars)")
-        html_text, links = parse_html(raw_html, url or None)
-        text = text or html_text
+        page = read_html(raw_html, url or None)
+        text, links = text or page.text, page.links
+        title = title or page.title or ""
     if not title and not text:
         raise RecordProblem("no text and no title")
     if len(text) > max_article_chars:
