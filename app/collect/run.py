@@ -261,6 +261,12 @@ def collect(store, settings: Settings, feeds: list[FeedSpec], url_files: list[Pa
 
 
 def _fetch_all(store, settings, fetcher, todo, report, by_source, progress) -> None:
+    if todo:  # the extractor and the language model, loaded once here rather than by every worker at once
+        import trafilatura  # noqa: F401
+
+        from app.collect.language import load
+
+        load()
     pending: list = []
     done = 0
 
@@ -285,8 +291,7 @@ def _fetch_all(store, settings, fetcher, todo, report, by_source, progress) -> N
                     progress("collect pages", done, len(todo))
             flush()
         except BaseException:
-            for fut in futures:
-                fut.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
             flush()  # what was fetched is kept: the next run does not fetch it again
             raise
 
