@@ -67,7 +67,10 @@ class CollectStore(StoreBase):
                     lf AS (SELECT f.* FROM fetches f JOIN last USING (source, run_id)),
                     reasons AS (
                         SELECT source, string_agg(reason || ': ' || n, '; ' ORDER BY n DESC, reason) AS failures_by_reason
-                        FROM (SELECT source, reason, count(*) AS n FROM lf WHERE outcome = 'failed' GROUP BY ALL)
+                        -- a reason without its particulars: 'too big (over 5,000,000 bytes...)' -> 'too big'
+                        FROM (SELECT source, split_part(regexp_replace(reason, '^record \d+: ', ''), ' (', 1) AS reason,
+                                     count(*) AS n
+                              FROM lf WHERE outcome = 'failed' GROUP BY ALL)
                         GROUP BY source)
                SELECT l.source, any_value(r.started_at) AS last_run,
                       bool_or(lf.kind <> 'page' AND lf.outcome = 'failed') AS source_unreadable,

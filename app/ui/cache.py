@@ -237,3 +237,8 @@ def search(ver: tuple, query: str, mode: str, filters: Filters) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def frames_like(ver: tuple, sentence: str) -> pd.DataFrame:
     return _store().frames_like(encoder().encode([sentence])[0], model_key())
+
+
+@st.cache_data(show_spinner=False)
+def collect_health(ver: tuple) -> pd.DataFrame:
+    return _store().collect_health()

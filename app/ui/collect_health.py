@@ -1,0 +1,27 @@
+"""The Data page's collection health: per feed or URL list of `narratives collect`, its last run, the new
+articles and failures of that run (by reason), and the articles it gave in all runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui import cache
+
+
+def render_collect_health(ver: tuple) -> None:
+    table = cache.collect_health(ver)
+    st.subheader("Collection health")
+    if table.empty:
+        st.markdown("No collection yet. `narratives collect --feeds feeds.toml` fetches the articles of news feeds "
+                    "(README: Your own articles).")
+        return
+    unreadable = int(table["source_unreadable"].sum())
+    if unreadable:
+        st.warning(f"{unreadable} feed(s) or list(s) could not be read in their last run: see the table.")
+    shown = table.rename(columns={"source": "feed or list", "last_run": "last run", "source_unreadable": "unreadable",
+                                  "new_articles": "new articles", "failed": "pages failed",
+                                  "articles_all_runs": "articles (all runs)", "failures_by_reason": "failures by reason"})
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"last run": st.column_config.DatetimeColumn("last run", format="YYYY-MM-DD HH:mm")})
+    st.caption("Counts of each source's last run; every fetch, with URL, HTTP status and reason: "
+               "`narratives export fetch_log`.")
