@@ -59,6 +59,7 @@ class Site:
 class _Handler(BaseHTTPRequestHandler):
     site: Site
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stall per page)
 
     def log_message(self, *args):  # quiet
         pass
@@ -115,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
             if first:
                 return self._send(500, b"internal error")
             return self._send(200, site.file("/news/harbour.html").replace(b"Harbour master warns", b"Harbour master repeats"))
+        if path.startswith("/copy/"):  # /copy/N/news/page.html: the page under as many addresses as asked
+            path = "/" + path.split("/", 3)[3]
         body = site.file(path)
         if body is None:
             return self._send(404, b"<html><body><h1>Not found</h1></body></html>")
