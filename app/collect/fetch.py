@@ -103,7 +103,7 @@ class Fetcher:
     def _load_robots(self, origin: str, host: _Host) -> None:
         """RFC 9309: a robots.txt that is missing (4xx) allows everything; one that cannot be fetched (5xx,
         timeout) refuses everything for this run."""
-        got = self._request(origin + "/robots.txt", {}, host, robots=True)
+        got = self._request(origin + "/robots.txt", {}, host)
         parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
         if got.ok:
             parser.parse(got.body.decode("utf-8", "replace").splitlines())
@@ -134,7 +134,7 @@ class Fetcher:
             self._sleep(start - now)
 
     # -- requests ---------------------------------------------------------------------------------
-    def _request(self, url: str, headers: dict, host: _Host, robots: bool = False) -> Fetched:
+    def _request(self, url: str, headers: dict, host: _Host) -> Fetched:
         """One GET, read up to the size cap; no redirects, no retries."""
         out = Fetched(url, url)
         started = self._clock()
