@@ -278,12 +278,14 @@ def _fetch_all(store, settings, fetcher, todo, report, by_source, progress) -> N
 
     with ThreadPoolExecutor(max_workers=max(1, settings.collect_concurrency)) as pool:
         futures = {pool.submit(fetch_article, fetcher, t, settings.max_article_chars): t for t in todo}
+        taken: set = set()
         try:
             remaining = set(futures)
             while remaining:
                 finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     pending.append((futures[fut], *fut.result()))
+                    taken.add(fut)
                     done += 1
                 if len(pending) >= BATCH:
                     flush()
@@ -292,7 +294,12 @@ def _fetch_all(store, settings, fetcher, todo, report, by_source, progress) -> N
             flush()
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
-            flush()  # what was fetched is kept: the next run does not fetch it again
+            # What was fetched is kept, so the next run does not fetch it again: the results waiting here and
+            # those the workers finished meanwhile (a page still in flight is lost, one per worker at most).
+            for fut, target in futures.items():
+                if fut not in taken and fut.done() and not fut.cancelled() and fut.exception() is None:
+                    pending.append((target, *fut.result()))
+            flush()
             raise
 
 
