@@ -26,6 +26,8 @@ class Site:
         self.big_sent = 0
         self.big_finished = False
         self.fail_once = {"/news/flaky.html"}
+        self.active = 0  # requests being answered now, and the most at once
+        self.most_at_once = 0
         self._failed: set[str] = set()
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"site": self})
@@ -75,10 +77,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self):  # noqa: N802 (http.server's name)
+        with self.site.lock:
+            self.site.active += 1
+            self.site.most_at_once = max(self.site.most_at_once, self.site.active)
         try:
             self._get()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout, a download stopped): expected here
+        finally:
+            with self.site.lock:
+                self.site.active -= 1
 
     def _get(self):
         site = self.site
@@ -107,6 +115,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, site.file("/news/harbour.html"))
         if path == "/big.html":
             return self._big()
+        if path == "/busy.html":  # 429 with Retry-After the first time, then the page
+            with site.lock:
+                first = path not in site._failed
+                site._failed.add(path)
+            if first:
+                return self._send(429, b"slow down", headers={"Retry-After": "1"})
+            return self._send(200, site.file("/news/harbour.html"))
+        if path.startswith("/pause/"):  # a page that takes a moment, to see how many requests come at once
+            time.sleep(0.1)
+            return self._send(200, site.file("/news/harbour.html"))
         if path == "/data.json":
             return self._send(200, b'{"items": []}', "application/json")
         if path in site.fail_once:

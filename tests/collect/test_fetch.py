@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from app.collect.fetch import Fetcher
 from tests.collect.server import BIG_BYTES
 
@@ -66,3 +68,20 @@ def test_requests_to_one_host_keep_their_distance(site, quick_settings):
     for _ in range(4):
         assert f.get(site.url("/news/storm.html")).ok
     assert time.monotonic() - start >= 0.15 * 4  # robots.txt and four pages, 0.15 s apart
+
+
+@pytest.mark.slow
+def test_a_429_waits_as_the_server_asks_then_succeeds(site, quick_settings):
+    got = Fetcher(quick_settings).get(site.url("/busy.html"))
+    assert got.ok and got.attempts == 2 and site.hits["/busy.html"] == 2
+    assert got.seconds >= 1.0  # Retry-After: 1 wins over the 0.05 s back-off
+
+
+def test_no_more_requests_at_once_to_a_host_than_the_setting(site, quick_settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    f = Fetcher(quick_settings.replace(collect_host_concurrency=2))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(f.get, [site.url(f"/pause/{i}") for i in range(12)]))
+    assert all(r.ok for r in results)
+    assert site.most_at_once == 2

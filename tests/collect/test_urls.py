@@ -97,3 +97,12 @@ def test_canonical_urls_and_one_outlet_per_site():
     assert canonical_url("https://www.m.example/x") == "https://m.example/x"  # 'example' is no public suffix
     assert site_of("https://news.bbc.co.uk/world") == site_of("https://www.bbc.co.uk/") == "bbc.co.uk"
     assert site_of("http://127.0.0.1:8123/a") == "127.0.0.1:8123"
+
+
+def test_ingest_of_a_file_without_text_says_collect_fetches_it(tmp_path, memory_store):
+    mc = tmp_path / "mediacloud.csv"
+    mc.write_text("id,publish_date,title,url,media_name\n"
+                  "1,2026-03-03 08:15:00,Storm floods towns,https://dailyexample.test/storm,The Daily Example\n")
+    rep = ingest_files(memory_store, [mc], 200_000)
+    assert rep.ingested == 1
+    assert "no article text" in rep.files[0].note and f"narratives collect --urls {mc}" in rep.files[0].note
