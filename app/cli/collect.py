@@ -78,8 +78,10 @@ def _print(report, db) -> None:
                    f"{s.duplicates} duplicates, {s.failed} failed")
         for reason, n in sorted(s.reasons.items(), key=lambda kv: -kv[1]):
             click.echo(f"    {n} failed: {reason}")
+        if s.to_retry:
+            click.echo(f"    {s.to_retry} of them may pass (timeout, 429, 5xx): tried again next run")
     click.echo(f"total: {report.stored} stored, {report.failed} failed (see `narratives export fetch_log`), "
                f"{report.requests} requests in {report.seconds:.1f} s -> {db}")
     if report.not_english:
-        click.echo(f"{report.not_english} stored articles are not in English: the default model is English, so "
+        click.echo(f"{report.not_english} stored article(s) not in English: the default model is English, so "
                    "their frames will be poorer (set `model` to a multilingual one to treat them well)", err=True)

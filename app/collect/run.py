@@ -147,6 +147,9 @@ def fetch_article(fetcher: Fetcher, target: Target, max_chars: int) -> tuple[Fet
         return got, None, str(exc), False
     article["date_source"] = source
     article["author"] = page.author
+    # The zone the page wrote its time in (minutes east of UTC), when it gave one: published_at is UTC.
+    article["published_utc_offset"] = (int(page.published_at.utcoffset().total_seconds() // 60)
+                                       if source in ("page", "page-text") and page.zone_given else None)
     article["links"] = page.links
     return got, article, None, False
 

@@ -698,6 +698,7 @@ MIGRATIONS.append((
         checked_at TIMESTAMP
     );
     ALTER TABLE articles ADD COLUMN IF NOT EXISTS author VARCHAR;
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS published_utc_offset INTEGER;
     """,
 ))
 

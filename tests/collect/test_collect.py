@@ -36,13 +36,17 @@ def test_acceptance_two_feeds_collect_build_then_nothing_fetched_again(tmp_path,
     assert "total: 7 stored, 6 failed" in first.output
     store = Store.open_read(db)
     try:
-        articles = store.query("SELECT a.url, o.name AS outlet, o.groups, a.date_source, a.language "
+        articles = store.query("SELECT a.url, o.name AS outlet, o.groups, a.date_source, a.language, "
+                               "a.published_at, a.published_utc_offset "
                                "FROM articles a JOIN outlets o USING (outlet_id) ORDER BY a.url")
         assert len(articles) == 7
         assert set(articles["outlet"]) == {"The Daily Example – News", "Evening Post"}
         assert all(list(g) == ["wire"] for g in articles[articles["outlet"] != "Evening Post"]["groups"])
         assert dict(zip(articles["url"].str.rsplit("/", n=1).str[-1], articles["date_source"]))["no-date.html"] == "feed"
         assert sorted(articles["language"]) == ["en"] * 6 + ["fr"]
+        ferry = articles[articles["url"].str.endswith("jsonld-only.html")].iloc[0]  # dated only in JSON-LD
+        assert (str(ferry["published_at"]), ferry["published_utc_offset"], ferry["date_source"]) == (
+            "2026-03-04 11:45:00", -300, "page")
         # The build ran: passages and a frame from the shared framing ("neglected sea walls") across both outlets.
         framed = store.query("SELECT DISTINCT outlet FROM frame_articles")
         assert set(framed["outlet"]) >= {"The Daily Example – News", "Evening Post"}
