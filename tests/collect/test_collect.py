@@ -166,7 +166,8 @@ def test_url_lists_from_a_gdelt_table_and_a_text_file(tmp_path, site, quick_env)
         zf.writestr("20260303.gkg.csv", gkg_row(site.url("/news/storm.html"), source="dailyexample.test") + "\n"
                     + gkg_row(site.url("/news/no-date.html"), date="20260307120000") + "\n")
     txt = tmp_path / "urls.txt"
-    txt.write_text(f"{site.url('/news/budget.html')}\n{site.url('/news/storm.html?utm_source=x')}\nnot a url\n")
+    txt.write_text(f"{site.url('/news/budget.html')}\n{site.url('/news/storm.html?utm_source=x')}\nnot a url\n"
+                   f"{site.url('/sections/front.html')}\n")
     db = tmp_path / "c.duckdb"
     result = run(["collect", "--urls", str(gkg), "--urls", str(txt), "--db", str(db)], quick_env)
     assert result.exit_code == 0, result.output
@@ -181,5 +182,6 @@ def test_url_lists_from_a_gdelt_table_and_a_text_file(tmp_path, site, quick_env)
         ("/news/budget.html", "127.0.0.1:" + site.base.rsplit(":", 1)[1], "page"),
         ("/news/no-date.html", "dailyexample.test", "crawl"),  # GKG's source name
         ("/news/storm.html", "dailyexample.test", "page")]
-    assert failed == ["record 3: not an http(s) address"]
+    assert sorted(failed) == ["no article text (the extractor found no body on the page)",
+                              "record 3: not an http(s) address"]  # a section front: links, no article
     assert site.hits["/news/storm.html"] == 1  # listed twice (tracking parameter), fetched once
