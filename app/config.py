@@ -15,11 +15,19 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
-SAMPLE_PATH = DATA_DIR / "sample" / "articles.jsonl"
-SAMPLE_OUTLETS = DATA_DIR / "sample" / "outlets.csv"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# A checkout (or an editable install of one) keeps its data under the project's data/; an installed copy
+# (a wheel) has no project folder: its database is data/narratives.duckdb under the folder it is started
+# from, and the bundled sample is package data (app/sample/, copied from data/sample/ into the wheel).
+CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data" / "sample").is_dir()
+DATA_DIR = PROJECT_ROOT / "data" if CHECKOUT else Path("data")
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample" if CHECKOUT else PACKAGE_DIR / "sample"
+SAMPLE_PATH = SAMPLE_DIR / "articles.jsonl"
+SAMPLE_OUTLETS = SAMPLE_DIR / "outlets.csv"
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
+# The dashboard's entry script, inside the package (what `narratives serve` runs).
+DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "main.py"
 
 ENV_PREFIX = "NARRATIVES_"
 CONFIG_ENV = "NARRATIVES_CONFIG"

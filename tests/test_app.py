@@ -201,10 +201,11 @@ def test_first_start_builds_the_sample_with_progress(monkeypatch, tmp_path):
     st.cache_data.clear()
     at = _app(timeout=300).run()
     assert not at.exception
-    assert any("building one from the bundled illustrative sample" in i.value for i in at.info)
-    assert at.get("progress")  # the progress bar was shown
     assert db.exists()
     assert len(at.dataframe[1].value) > 5  # the frames under their stories
+    # The "building" notice and its progress bar were shown while it built, and are gone once it is done.
+    assert not any("building one from the bundled illustrative sample" in i.value for i in at.info)
+    assert not at.get("progress")
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -234,7 +235,11 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
     at.switch_page("app/ui/pages/outlets.py").run()
     assert not at.exception
     assert at.header[0].value == "The Lessen Herald"
-    table = at.dataframe[0].value
+    every = at.dataframe[0].value  # every outlet, its attributes and roles, above the chosen outlet's frames
+    herald = every.set_index("outlet").loc["The Lessen Herald"]
+    assert herald["kind"] == "national" and "front-line press" in herald["groups"]
+    table = at.dataframe[1].value
+    assert herald["frames"] == len(table) and herald["first"] == (table["role"] == "first").sum()
     r = Store.open_read(app_env)
     try:
         for row in table.head(5).itertuples():
