@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -33,7 +35,14 @@ def test_the_data_page_shows_each_feeds_last_run_new_articles_and_failures(
     at.switch_page("app/ui/pages/corpus.py").run()
     assert not at.exception, at.exception
     assert "Collection health" in [h.value for h in at.subheader]
-    health = next(d.value for d in at.dataframe if "feed or list" in d.value.columns)
+    table = next(d for d in at.dataframe if "feed or list" in d.value.columns)
+    health = table.value
+    # Fits the main column at 1400 px, as every table of the dashboard (tests/test_pages.py).
+    from tests.test_pages import MAIN_COLUMN_PX
+
+    config = json.loads(table.proto.columns)
+    assert sum(config[c]["width"] for c in health.columns) <= MAIN_COLUMN_PX
+    assert table.proto.placeholder == "—"
     rows = health.set_index("feed or list")
     assert rows.loc[site.url("/feeds/daily.xml"), "new articles"] == 5
     assert rows.loc[site.url("/feeds/evening.atom"), "pages failed"] == 4
