@@ -96,6 +96,20 @@ class Settings:
     # Evidence: a cued passage elsewhere in an article counts for a frame when it is this close to the frame's
     # centre (its own passages and their neighbours always count; app/evidence/scope.py).
     evidence_about_threshold: float = 0.75
+    # Collection (`narratives collect`): who to tell site owners to contact (an e-mail or a URL, sent in the
+    # User-Agent), seconds between two requests to one host (robots.txt's Crawl-delay wins when longer),
+    # requests at once to one host and in all, seconds before a request times out, the largest page or feed
+    # read (the download stops there), redirects followed, retries of a passing failure (timeout, 429, 5xx)
+    # and the first retry's wait in seconds (doubled each time; a server's Retry-After wins, up to a minute).
+    collect_contact: str = ""
+    collect_host_delay: float = 1.0
+    collect_host_concurrency: int = 2
+    collect_concurrency: int = 8
+    collect_timeout: float = 20.0
+    collect_max_bytes: int = 5_000_000
+    collect_max_redirects: int = 5
+    collect_retries: int = 3
+    collect_backoff: float = 2.0
     sample: Path = SAMPLE_PATH
     extra: dict = field(default_factory=dict)
 

@@ -61,6 +61,8 @@ def _print_ingest(report) -> None:
             click.echo(f"    {n} rejected: {reason}")
         if f.dates:
             click.echo(f"    {f.dates}")
+        if f.note:
+            click.echo(f"    {f.note}")
 
 
 @main.command()

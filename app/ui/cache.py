@@ -245,3 +245,8 @@ def outlets_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
     from app.spread import outlets_summary as summary
 
     return summary(_store(), settings().first_mover_hours, filters)
+
+
+@st.cache_data(show_spinner=False)
+def collect_health(ver: tuple) -> pd.DataFrame:
+    return _store().collect_health()

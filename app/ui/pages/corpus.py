@@ -8,6 +8,7 @@ from app.charts import weekly_bars_figure
 from app.ingest import ingest_files
 from app.store import StoreError
 from app.ui import cache, keys
+from app.ui.collect_health import render_collect_health
 from app.ui.first_start import open_or_stop
 from app.ui.text import md
 from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
@@ -77,6 +78,7 @@ if run.get("passages"):
         f"clusters. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
         + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
            "new frames were made." if run.get("mode") == "incremental" else ""))
+render_collect_health(cache.version())
 st.subheader("Rejected records, by reason")
 if stats["rejects"].empty:
     st.markdown("None.")
