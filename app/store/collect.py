@@ -42,7 +42,7 @@ class CollectStore(StoreBase):
         return self._insert("fetches", frame)
 
     def feed_state(self, feed_url: str) -> dict:
-        row = self._exec("SELECT title, etag, last_modified FROM feed_state WHERE feed_url = ?", [feed_url]).fetchone()
+        row = self._row("SELECT title, etag, last_modified FROM feed_state WHERE feed_url = ?", [feed_url])
         return dict(zip(("title", "etag", "last_modified"), row)) if row else {}
 
     def save_feed_state(self, feed_url: str, title: str | None, etag: str | None, last_modified: str | None,

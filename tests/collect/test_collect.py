@@ -185,3 +185,15 @@ def test_url_lists_from_a_gdelt_table_and_a_text_file(tmp_path, site, quick_env)
     assert sorted(failed) == ["no article text (the extractor found no body on the page)",
                               "record 3: not an http(s) address"]  # a section front: links, no article
     assert site.hits["/news/storm.html"] == 1  # listed twice (tracking parameter), fetched once
+
+
+@pytest.mark.slow
+def test_reruns_with_unchanged_feeds_complete(tmp_path, site, quick_env):
+    """Run after run on the same feeds: once a feed's state is kept, the next runs read it and still finish
+    (a kept feed state once left a query open and the run crashed on writing its log)."""
+    db = tmp_path / "news.duckdb"
+    feeds = feeds_file(tmp_path, site, *TWO_FEEDS)
+    env = {**quick_env, "NARRATIVES_COLLECT_TIMEOUT": "5"}  # the slow page too is stored: every page settles
+    outputs = [run(["collect", "--feeds", feeds, "--db", str(db)], env) for _ in range(3)]
+    assert [o.exit_code for o in outputs] == [0, 0, 0], outputs[-1].output
+    assert outputs[-1].output.count("feed unchanged since the last run") == 2
