@@ -68,13 +68,22 @@ def last_full_week(today: dt.date) -> tuple[dt.date, dt.date]:
 
 def default_period(store: Store, today: dt.date) -> tuple[dt.date, dt.date, str]:
     """The last full ISO week; if the store has no article in it, the last full week that has some."""
-    start, end = last_full_week(today)
     lo, hi = store.date_bounds()
+    return period_for(lo, hi, today)
+
+
+def period_for(lo: dt.date | None, hi: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date, str]:
+    """:func:`default_period` for a store whose articles run from ``lo`` to ``hi``."""
+    start, end = last_full_week(today)
     if hi is None or hi >= start:
         return start, end, ""
     start, end = last_full_week(hi + dt.timedelta(days=7 - hi.weekday()))
-    if end > hi:  # the latest week with articles is not complete: take the one before
+    if end > hi and start - dt.timedelta(days=1) >= lo:
+        # the store's articles stop inside the latest week with articles: take the one before, which is whole
         start, end = start - dt.timedelta(days=7), end - dt.timedelta(days=7)
+    elif end > hi:  # no week before it has articles: the latest week it is, said to be perhaps incomplete
+        return start, end, (f"No articles in the last full week before {today:%d %b %Y}; this is the only week "
+                            f"with articles, and the store's articles stop on {hi:%d %b %Y}: it may be incomplete.")
     return start, end, (f"No articles in the last full week before {today:%d %b %Y}; this is the latest full week "
                         f"with articles.")
 

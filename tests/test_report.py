@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from app.cli import main
-from app.report import build_report, default_period, last_full_week
+from app.report import build_report, default_period, last_full_week, period_for
 from app.store import Store
 
 WEEK = (dt.date(2026, 3, 16), dt.date(2026, 3, 22))  # the week the sample's satellite images appear
@@ -274,3 +274,15 @@ def test_report_fits_a_1400_px_window_and_an_a4_page(hashed_sample_db_copy, tmp_
             assert rights and max(rights) <= width, media
             page.close()
         browser.close()
+
+
+def test_the_default_week_is_never_one_without_articles():
+    d = dt.date
+    today = d(2026, 12, 2)  # a Wednesday; the last full week is 23-29 Nov
+    assert period_for(d(2026, 3, 3), d(2026, 11, 30), today)[:2] == (d(2026, 11, 23), d(2026, 11, 29))
+    # articles stop on Saturday 7 Mar: the week of 2 Mar is not whole, the one before has articles: take it
+    start, end, note = period_for(d(2026, 2, 10), d(2026, 3, 7), today)
+    assert (start, end) == (d(2026, 2, 23), d(2026, 3, 1)) and "latest full week" in note
+    # every article falls in 3-7 Mar: the week before has none, so the report covers the week of 2 Mar
+    start, end, note = period_for(d(2026, 3, 3), d(2026, 3, 7), today)
+    assert (start, end) == (d(2026, 3, 2), d(2026, 3, 8)) and "may be incomplete" in note

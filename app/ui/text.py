@@ -29,6 +29,11 @@ _WORD_JOINER = "\u2060"
 _AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """'1 story', '2 stories': a count with its noun in the right number."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def md(text: object) -> str:
     """``text`` for a Markdown context, every character with a meaning escaped and no address left to
     autolink; it reads exactly as written.

@@ -9,7 +9,7 @@ import streamlit as st
 from app.charts import weekly_series
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
-from app.ui.text import fit, md
+from app.ui.text import counted, fit, md
 from app.weeks import partial_weeks, week_start
 
 v = open_or_stop()
@@ -24,7 +24,7 @@ if summary.empty:
 stories = cache.story_summary(v, filters)
 
 st.subheader("Stories")
-st.markdown(f"**{len(stories)} stories**, busiest first: a story is the event or topic a set of frames belongs to "
+st.markdown(f"**{counted(len(stories), 'story', 'stories')}**, busiest first: a story is the event or topic a set of frames belongs to "
             "(frames alike in subject, or told by the same articles), named after its largest frame.")
 st.dataframe(pd.DataFrame({
     "story": stories["story_id"], "label": stories["label"], "frames": stories["frames"],
@@ -75,7 +75,7 @@ table = pd.DataFrame({
     "open": [f"./frame?{keys.FRAME}={f}" for f in summary["frame_id"]],
 })
 st.subheader("Frames")
-st.markdown(f"**{len(table)} frames**, grouped by story (busiest story first, as in the table above), busiest frame "
+st.markdown(f"**{counted(len(table), 'frame')}**, grouped by story (busiest story first, as in the table above), busiest frame "
             "first within each. Counts are all articles (copies included). Select a row, or follow *open*, to see "
             "how a frame spread.")
 # Every column shown fits the main column at 1400 px (no sideways scrolling): long text wraps over the taller
