@@ -22,12 +22,16 @@ def render_collect_health(ver: tuple) -> None:
                                   "new_articles": "new articles", "failed": "pages failed",
                                   "articles_all_runs": "articles (all runs)", "failures_by_reason": "failures by reason"})
     st.dataframe(shown, hide_index=True, width="stretch", placeholder="—", column_config={
-        "feed or list": st.column_config.TextColumn("feed or list", width=240),
+        "feed or list": st.column_config.TextColumn("feed or list", width=280),
         "last run": st.column_config.DatetimeColumn("last run (UTC)", format="D MMM YYYY HH:mm", width=130),
-        "unreadable": st.column_config.CheckboxColumn("unreadable", width=80),
-        "new articles": st.column_config.NumberColumn("new articles", width=70),
-        "pages failed": st.column_config.NumberColumn("pages failed", width=70),
-        "articles (all runs)": st.column_config.NumberColumn("articles (all runs)", width=80),
-        "failures by reason": st.column_config.TextColumn("failures by reason", width=250)})
+        "unreadable": st.column_config.CheckboxColumn("unreadable", width=80,
+                                                      help="The feed or list could not be read at all in its last run"),
+        "new articles": st.column_config.NumberColumn("new articles", width=100,
+                                                      help="Articles stored by the last run"),
+        "pages failed": st.column_config.NumberColumn("pages failed", width=100,
+                                                      help="Pages of the last run that could not be fetched or used"),
+        "articles (all runs)": st.column_config.NumberColumn("all runs", width=80,
+                                                             help="Articles stored from this source over all runs"),
+        "failures by reason": st.column_config.TextColumn("failures by reason (last run)", width=165)})
     st.caption("Counts of each source's last run; every fetch, with URL, HTTP status and reason: "
                "`narratives export fetch_log`.")
