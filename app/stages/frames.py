@@ -16,7 +16,9 @@ from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
 from app.frames.labels import taken_labels
-from app.frames.seeded import load_seeds, seed_frame, seed_frame_ids
+from app.frames.learned import DEFAULT_COMBINE, fit_rule
+from app.frames.seeded import example_sets, load_seeds, seed_frame, seed_frame_ids
+from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
 from app.frames.templates import find_templates
 from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
@@ -166,18 +168,28 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     passages, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
     new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
     encoder = get_encoder() if seeds else None
-    rows, matches = [], []
+    rows, matches, article_rows, missing, learned = [], [], [], [], 0
     if seeds:
         texts = passages["text"].tolist()
         passage_ids, article_ids = passages["passage_id"].to_numpy(), passages["article_id"].to_numpy()
     for i, seed in enumerate(seeds):
         frame_id = known_ids[seed.name.lower()] if seed.name.lower() in known_ids else next(new_ids)
-        row, matched = seed_frame(seed, encoder.encode(seed.texts), frame_id, texts=texts, vectors=vectors,
-                                  passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
-                                  default_threshold=settings.seed_threshold,
-                                  default_min_passages=settings.seed_min_passages)
+        rule = None
+        if seed.labelled:
+            sets, labels, not_found = example_sets(
+                seed, encoder.encode, lambda url: store.passage_vectors_of_url(encoder_key, canonical_url(url)))
+            missing += [f"{seed.name}: {url}" for url in not_found]
+            rule = fit_rule(sets, labels, combine=seed.combine or DEFAULT_COMBINE)
+            learned += rule is not None
+        seed_vectors = encoder.encode(seed.texts) if seed.texts else \
+            encoder.encode([e.text for e in seed.labelled if e.text and e.label == "in"] or [seed.name])
+        row, matched, articles = seed_frame(seed, seed_vectors, frame_id, texts=texts, vectors=vectors,
+                                            passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
+                                            default_threshold=settings.seed_threshold,
+                                            default_min_passages=settings.seed_min_passages, rule=rule)
         rows.append(row)
         matches.append(matched)
+        article_rows.append(article_frames(matched) if articles is None else articles)
         progress("seeded", i + 1, len(seeds))
     assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
                                                                            "article_id"])
@@ -185,8 +197,11 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     store.save_frames(pd.DataFrame(rows, columns=SEEDED_FRAME_COLUMNS),
                       assignments[["passage_id", "frame_id", "score", "match"]].astype(
                           {"frame_id": "int32", "score": "float32"}),
-                      article_frames(assignments), retired, run_id, kind="seeded")
-    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired)})
+                      pd.concat(article_rows) if article_rows else empty_article_frames(), retired, run_id,
+                      kind="seeded")
+    # Examples whose url names no article are left out of the fitting and named here (`narratives status`).
+    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired),
+                              "learned": learned, "examples_not_found": missing})
     return len(rows), False
 
 

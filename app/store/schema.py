@@ -662,6 +662,23 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    21,
+    "seeded frames record how they decide and their precision estimated on their examples",
+    """
+    ALTER TABLE frames ADD COLUMN match_rule VARCHAR;
+    ALTER TABLE frames ADD COLUMN match_combine VARCHAR;
+    ALTER TABLE frames ADD COLUMN est_precision FLOAT;
+    ALTER TABLE frames ADD COLUMN est_recall FLOAT;
+    ALTER TABLE frames ADD COLUMN examples_in INTEGER;
+    ALTER TABLE frames ADD COLUMN examples_out INTEGER;
+    CREATE VIEW seeded_frame_rules AS
+    SELECT frame_id, label, seed_name, status, coalesce(match_rule, 'phrases') AS match_rule,
+           match_combine, threshold, est_precision, est_recall, examples_in, examples_out
+    FROM frames WHERE kind = 'seeded';
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
-                "story_summary")
+                "story_summary", "seeded_frame_rules")
