@@ -19,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_PATH = DATA_DIR / "sample" / "articles.jsonl"
 SAMPLE_OUTLETS = DATA_DIR / "sample" / "outlets.csv"
+SAMPLE_SEEDS = DATA_DIR / "sample" / "frames.toml"  # the sample's seeded frames, with labelled examples
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
 
 ENV_PREFIX = "NARRATIVES_"

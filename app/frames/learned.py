@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 COMBINE_RULES = ("mean", "max", "top3")
-DEFAULT_COMBINE = "mean"
+DEFAULT_COMBINE = "max"
 MIN_EACH = 2  # examples needed in and out of the frame before a rule is learned
 REGULARISATION = 1.0  # inverse strength (C) of the logistic regression's L2 penalty
 RULE_NAME = "learned"
@@ -131,9 +131,20 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray, beta: float = 1.0) ->
     return threshold, float(tp[i] / (tp[i] + fp[i])), float(tp[i] / max(y.sum(), 1))
 
 
+BACKGROUND = 200  # corpus passages drawn as unlabelled background, counted out of the frame
+
+
+def background_rows(n_passages: int, size: int = BACKGROUND, seed: int = 0) -> np.ndarray:
+    """A fixed random draw of passage rows used as background: most of a corpus's passages are in no given
+    frame, so a few hundred of them, counted out, keep a rule fitted on a handful of examples from taking
+    every passage that merely shares the story's words. The same corpus gives the same draw."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.permutation(n_passages)[:min(size, n_passages)])
+
+
 def fit_rule(examples: list[np.ndarray], labels: np.ndarray, combine: str = DEFAULT_COMBINE,
              folds: int = 5, seed: int = 0, c: float = REGULARISATION, balanced: bool = True,
-             beta: float = 1.0) -> LearnedRule | None:
+             beta: float = 1.0, background: np.ndarray | None = None) -> LearnedRule | None:
     """The learned rule of one frame from its examples (each an array of passage vectors, one row for a text
     example) and their labels (1 in the frame, 0 out of it); None when either side has fewer than
     ``MIN_EACH`` examples."""
@@ -141,6 +152,10 @@ def fit_rule(examples: list[np.ndarray], labels: np.ndarray, combine: str = DEFA
     n_in, n_out = int(labels.sum()), int((labels == 0).sum())
     if n_in < MIN_EACH or n_out < MIN_EACH:
         return None
+    labelled = len(labels)
+    if background is not None and len(background):
+        examples = [*examples, *(np.asarray(background, dtype=np.float32)[:, None, :])]
+        labels = np.r_[labels, np.zeros(len(background), dtype=int)]
     means = _means(examples)
     k = min(folds, n_in, n_out)
     rng = np.random.default_rng(seed)
@@ -153,6 +168,10 @@ def fit_rule(examples: list[np.ndarray], labels: np.ndarray, combine: str = DEFA
         train, test = fold != f, fold == f
         w, b = _fit(means[train], labels[train], c, balanced)
         oof[test] = _score_examples(w, b, [examples[i] for i in np.flatnonzero(test)], combine)
-    threshold, precision, recall = best_threshold(oof, labels, beta)
+    threshold, _, _ = best_threshold(oof, labels, beta)
+    taken = oof[:labelled] >= threshold
+    truth = labels[:labelled] == 1
+    precision = float((taken & truth).sum() / taken.sum()) if taken.any() else None
+    recall = float((taken & truth).sum() / truth.sum())
     weights, bias = _fit(means, labels, c, balanced)
     return LearnedRule(weights, bias, threshold, combine, precision, recall, n_in, n_out)

@@ -429,3 +429,19 @@ def learned_matches(seed: Seed, rule, frame_id: int, *, texts: list[str], vector
                              "score": article_score[chosen].astype(np.float32)})
     articles["passages"] = articles["article_id"].map(counts).fillna(0).astype("int32")
     return passages, articles.astype({"frame_id": "int32"})
+
+
+def start_from_sample(frames_file: str | Path) -> bool:
+    """Copy the bundled sample's seeded frames to ``frames_file`` when there is no seeds file yet (the
+    dashboard's first start, so the sample's seeded frames can be edited and reviewed there); True if
+    copied. An existing seeds file is never touched."""
+    from app.config import SAMPLE_SEEDS
+
+    frames_file = Path(frames_file)
+    if frames_file.exists() or not SAMPLE_SEEDS.exists():
+        return False
+    frames_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = frames_file.with_name(frames_file.name + ".tmp")
+    tmp.write_text(SAMPLE_SEEDS.read_text(encoding="utf-8"), encoding="utf-8")
+    tmp.replace(frames_file)
+    return True

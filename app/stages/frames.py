@@ -16,7 +16,7 @@ from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
 from app.frames.labels import taken_labels
-from app.frames.learned import DEFAULT_COMBINE, fit_rule
+from app.frames.learned import DEFAULT_COMBINE, background_rows, fit_rule
 from app.frames.seeded import example_sets, load_seeds, seed_frame, seed_frame_ids
 from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
@@ -179,7 +179,8 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
             sets, labels, not_found = example_sets(
                 seed, encoder.encode, lambda url: store.passage_vectors_of_url(encoder_key, canonical_url(url)))
             missing += [f"{seed.name}: {url}" for url in not_found]
-            rule = fit_rule(sets, labels, combine=seed.combine or DEFAULT_COMBINE)
+            rule = fit_rule(sets, labels, combine=seed.combine or DEFAULT_COMBINE,
+                            background=vectors[background_rows(len(vectors))])
             learned += rule is not None
         seed_vectors = encoder.encode(seed.texts) if seed.texts else \
             encoder.encode([e.text for e in seed.labelled if e.text and e.label == "in"] or [seed.name])
