@@ -445,3 +445,40 @@ def start_from_sample(frames_file: str | Path) -> bool:
     tmp.write_text(SAMPLE_SEEDS.read_text(encoding="utf-8"), encoding="utf-8")
     tmp.replace(frames_file)
     return True
+
+
+REVIEW_SIZE = 20  # articles per seeded frame in the review queue
+
+
+def boundary_queue(article_ids: np.ndarray, passage_ids: np.ndarray, passage_scores: np.ndarray,
+                   article_scores: dict | None, threshold: float, literal: np.ndarray,
+                   size: int = REVIEW_SIZE) -> pd.DataFrame:
+    """The articles nearest a seeded frame's decision boundary, for review: each article's score (its learned
+    probability, else its best passage's cosine), the passage shown (its best-scoring one), whether the
+    frame takes it (score at least the threshold) and the margin. Articles with a literal phrase match are
+    left out: a phrase decides them, not the boundary. The ``size`` with the smallest distance to the
+    threshold, nearest first."""
+    codes, owner = np.unique(np.asarray(article_ids), return_inverse=True)
+    scores = np.asarray(passage_scores, dtype=np.float64)
+    lit = np.zeros(len(codes), dtype=bool)
+    np.logical_or.at(lit, owner, np.asarray(literal, dtype=bool))
+    order = np.lexsort((-scores, owner))
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]] if len(order) else np.zeros(0, bool)
+    best = np.full(len(codes), -1)
+    best[owner[order][first]] = order[first]
+    score = scores[best] if article_scores is None else np.asarray([article_scores[c] for c in codes], np.float64)
+    keep = np.flatnonzero(~lit & (best >= 0))
+    keep = keep[np.argsort(np.abs(score[keep] - threshold), kind="stable")[:size]]
+    return pd.DataFrame({"article_id": codes[keep], "passage_id": np.asarray(passage_ids)[best[keep]],
+                         "score": score[keep].astype(np.float32), "threshold": np.float32(threshold),
+                         "matched": score[keep] >= threshold})
+
+
+def describe_rule(frame) -> str:
+    """How a seeded frame decides, in words, with its estimated precision when it learned from examples
+    (``frame`` has ``rule`` and ``est_precision``, as ``Store.editable_frames`` gives them)."""
+    if frame.get("rule") == "learned":
+        precision = frame.get("est_precision")
+        known = precision is not None and precision == precision
+        return "learned from examples" + (f", precision about {precision:.0%} on them" if known else "")
+    return "phrases and paraphrase"

@@ -17,7 +17,8 @@ from app.frames.identity import comparable_frames, match_old_frames, number_clus
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
 from app.frames.labels import taken_labels
 from app.frames.learned import DEFAULT_COMBINE, background_rows, fit_rule
-from app.frames.seeded import example_sets, load_seeds, seed_frame, seed_frame_ids
+from app.frames.seeded import (boundary_queue, example_sets, load_seeds, phrase_pattern, seed_frame,
+                               seed_frame_ids)
 from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
 from app.frames.templates import find_templates
@@ -168,7 +169,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     passages, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
     new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
     encoder = get_encoder() if seeds else None
-    rows, matches, article_rows, missing, learned = [], [], [], [], 0
+    rows, matches, article_rows, queues, missing, learned = [], [], [], [], [], 0
     if seeds:
         texts = passages["text"].tolist()
         passage_ids, article_ids = passages["passage_id"].to_numpy(), passages["article_id"].to_numpy()
@@ -191,6 +192,8 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
         rows.append(row)
         matches.append(matched)
         article_rows.append(article_frames(matched) if articles is None else articles)
+        queues.append(_review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids,
+                                    row["threshold"]))
         progress("seeded", i + 1, len(seeds))
     assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
                                                                            "article_id"])
@@ -200,10 +203,28 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
                           {"frame_id": "int32", "score": "float32"}),
                       pd.concat(article_rows) if article_rows else empty_article_frames(), retired, run_id,
                       kind="seeded")
+    store.save_seed_review(pd.concat(queues, ignore_index=True) if queues else pd.DataFrame())
     # Examples whose url names no article are left out of the fitting and named here (`narratives status`).
     store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired),
                               "learned": learned, "examples_not_found": missing})
     return len(rows), False
+
+
+def _review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids, threshold):
+    """The seeded frame's articles nearest its decision boundary (``app.frames.seeded.boundary_queue``)."""
+    literal = np.zeros(len(texts), dtype=bool)
+    for phrase in seed.phrases:
+        pattern = phrase_pattern(phrase)
+        literal |= np.fromiter((bool(pattern.search(t)) for t in texts), dtype=bool, count=len(texts))
+    if rule is None:
+        scores, per_article = (vectors @ seed_vectors.T).max(axis=1), None
+    else:
+        scores = rule.passage_scores(vectors)
+        codes, owner = np.unique(article_ids, return_inverse=True)
+        per_article = dict(zip(codes, rule.article_scores(vectors, owner, len(codes))))
+    queue = boundary_queue(article_ids, passage_ids, scores, per_article, threshold, literal)
+    queue.insert(0, "frame_id", frame_id)
+    return queue
 
 
 def save_stories(store: Store, frame_table: pd.DataFrame, assignments: pd.DataFrame, old: dict[int, set[int]],

@@ -679,6 +679,22 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    22,
+    "the review queue of each seeded frame: the articles nearest its decision boundary",
+    """
+    CREATE TABLE seed_review (
+        frame_id INTEGER NOT NULL,
+        article_id VARCHAR NOT NULL,
+        passage_id VARCHAR NOT NULL,
+        score FLOAT NOT NULL,
+        threshold FLOAT NOT NULL,
+        matched BOOLEAN NOT NULL,
+        PRIMARY KEY (frame_id, article_id)
+    );
+    """,
+))
+
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
                 "story_summary", "seeded_frame_rules")

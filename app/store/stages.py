@@ -138,6 +138,15 @@ class StageStore(StoreBase):
                WHERE a.canonical_url = ? ORDER BY p.part""", [model, canonical_url]).fetchall()
         return np.asarray([r[0] for r in rows], dtype=np.float32) if rows else None
 
+    def save_seed_review(self, queue: pd.DataFrame) -> None:
+        """Replace every seeded frame's review queue (``frame_id, article_id, passage_id, score, threshold,
+        matched``)."""
+        with self.transaction():
+            self._exec("DELETE FROM seed_review")
+            if len(queue):
+                self._insert("seed_review", queue[["frame_id", "article_id", "passage_id", "score", "threshold",
+                                                   "matched"]])
+
     def story_members(self) -> dict[int, set[int]]:
         """The frame ids of each active story, as the last build left them (for matching story ids)."""
         out: dict[int, set[int]] = {}
