@@ -220,7 +220,7 @@ def test_a_seeded_frame_keeps_its_name_with_the_sentence_that_holds_a_seed_phras
     texts = ["Officials met on Monday. Brigades report human wave attacks near Verin. Losses were high.",
              "The weather was fine."]
     vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    row, matched = seed_frame(seed, np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32), 7, texts=texts,
+    row, matched, _ = seed_frame(seed, np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32), 7, texts=texts,
                               vectors=vectors, passage_ids=np.array(["p1", "p2"]),
                               article_ids=np.array(["a1", "a2"]), model="m", default_threshold=0.6,
                               default_min_passages=1)
