@@ -111,10 +111,13 @@ def test_seed_examples_command_keeps_good_rows_and_exits_1_on_bad(tmp_path):
     assert seed.phrases == ("cannon fodder",)
     assert [(e.label, e.text) for e in seed.labelled] == [
         ("in", "Soldiers spent like ammunition."), ("out", "A trade deal."), ("out", "A denial.")]
+    # Changing the phrases later keeps the examples.
+    assert CliRunner().invoke(main, ["seed", "Cannon fodder", "--phrase", "fodder", "--file", str(seeds)]).exit_code == 0
+    assert load_seeds(seeds)[0].phrases == ("fodder",) and len(load_seeds(seeds)[0].labelled) == 3
     csv_file.write_text("text,label\nMore.,in\n")
     result = CliRunner().invoke(main, ["seed", "Cannon fodder", "--examples", str(csv_file), "--file", str(seeds)])
     assert result.exit_code == 0 and len(load_seeds(seeds)[0].labelled) == 4
-    assert load_seeds(seeds)[0].phrases == ("cannon fodder",)  # kept
+    assert load_seeds(seeds)[0].phrases == ("fodder",)  # kept
 
 
 def test_boundary_queue_is_nearest_first_and_leaves_literal_matches_out():

@@ -271,6 +271,11 @@ def save_seeds(path: str | Path, seeds: list[Seed]) -> None:
 
 
 def upsert_seed(path: str | Path, seed: Seed) -> list[Seed]:
+    """Add or replace the seed of that name (any case). A replacement given no labelled examples or combine
+    rule keeps those of the seed it replaces: changing a frame's phrases never drops its examples."""
+    current = {s.name.lower(): s for s in load_seeds(path, reviewed=False)}.get(seed.name.lower())
+    if current is not None:
+        seed = replace(seed, labelled=seed.labelled or current.labelled, combine=seed.combine or current.combine)
     _seed(seed.as_dict(), f"{path} frame {seed.name!r}")  # the same checks as reading it back
     seeds = [s for s in load_seeds(path, reviewed=False) if s.name.lower() != seed.name.lower()] + [seed]
     save_seeds(path, seeds)
