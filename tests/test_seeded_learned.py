@@ -164,3 +164,24 @@ def test_learned_sample_frames_find_their_written_articles(sample_db):
         tp = len(truth & got)
         precision, recall = tp / max(len(got), 1), tp / len(truth)
         assert 2 * precision * recall / (precision + recall) > 0.85, (seed, precision, recall)
+
+
+def test_url_examples_are_their_articles_and_missing_ones_are_named(hashed_sample_db_copy, tmp_path, settings,
+                                                                    encoder):
+    db = hashed_sample_db_copy
+    r = Store.open_read(db)
+    urls = r.query("""SELECT a.url FROM articles a WHERE a.title ILIKE '%human wave%' ORDER BY a.url LIMIT 2""")["url"]
+    others = r.query("""SELECT a.url FROM articles a WHERE a.title ILIKE '%denies%' ORDER BY a.url LIMIT 2""")["url"]
+    r.close()
+    seeds_file = tmp_path / "frames.toml"
+    save_seeds(seeds_file, [Seed("Waves", ("human waves",), labelled=(
+        *(Example("in", url=u) for u in urls), *(Example("out", url=u) for u in others),
+        Example("out", url="https://nowhere.example/gone"), Example("out", text="Officials denied it all.")))])
+    pipeline.build(db, settings.replace(frames_file=seeds_file, db=db), encoder)
+    r = Store.open_read(db)
+    rule = r.query("SELECT * FROM seeded_frame_rules WHERE label = 'Waves'").iloc[0]
+    counts = r.last_run("seeded")["counts"]
+    r.close()
+    # phrases count in; the two found urls in, two found out plus the text out; the missing url left out, named
+    assert rule["match_rule"] == "learned" and (rule["examples_in"], rule["examples_out"]) == (3, 3)
+    assert counts["examples_not_found"] == ["Waves: https://nowhere.example/gone"]
