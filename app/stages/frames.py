@@ -15,9 +15,9 @@ from app.config import Settings
 from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
-from app.frames.labels import taken_labels
+from app.frames.labels import normalise, taken_labels
 from app.frames.learned import DEFAULT_COMBINE, background_rows, fit_rule
-from app.frames.seeded import (boundary_queue, example_sets, load_seeds, phrase_pattern, seed_frame,
+from app.frames.seeded import (SeedError, boundary_queue, example_sets, load_seeds, phrase_pattern, seed_frame,
                                seed_frame_ids)
 from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
@@ -123,7 +123,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
                              scores=found.scores[found.rows],
-                             taken=taken_labels(store.frames(), old if incremental else None)) if labelled else {}
+                             taken=taken_labels(store.frames(), old if incremental else None)
+                             | _seed_names(settings)) if labelled else {}
     progress("frames", 2, 3)
     exemplar_of = exemplars(assignments)
     exemplar_texts = store.passage_texts([exemplar_of.loc[frame_ids[cluster]] for cluster in labelled])
@@ -237,6 +238,15 @@ def save_stories(store: Store, frame_table: pd.DataFrame, assignments: pd.DataFr
     story_of, retired = number_stories(groups, frame_ids, old, store.new_story_ids)
     store.save_stories(story_of, retired, run_id)
     return len(set(story_of.values()))
+
+
+def _seed_names(settings: Settings) -> set[str]:
+    """The names in the seeds file, which discovered labels must not repeat, also before the seeded stage has
+    made their frames (a first build); a seeds file that cannot be read is the seeded stage's to report."""
+    try:
+        return {normalise(seed.name) for seed in load_seeds(settings.frames_file, reviewed=False)}
+    except (SeedError, OSError):
+        return set()
 
 
 def _active_discovered(store: Store) -> list[int]:
