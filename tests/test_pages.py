@@ -142,7 +142,7 @@ def test_frames_page_review_queue_keeps_examples_and_rebuilds(app_env, tmp_path)
     assert set(seeded["label"]) == {"cannon fodder", "blood offering"}
     fid = int(seeded.set_index("label").loc["cannon fodder", "frame_id"])
     queue = _read(app_env, lambda r: r.seed_review(fid))
-    assert len(queue) > 2 and not queue["text"].isna().any()
+    assert len(queue) > 2 and not queue["text"].isna().any() and queue["text"].is_unique
     margins = (queue["score"] - queue["threshold"]).abs().to_numpy()
     assert (margins[:-1] <= margins[1:] + 1e-6).all()  # nearest the boundary first
     at = _app("edit_frames.py")
