@@ -185,3 +185,13 @@ def test_url_examples_are_their_articles_and_missing_ones_are_named(hashed_sampl
     # phrases count in; the two found urls in, two found out plus the text out; the missing url left out, named
     assert rule["match_rule"] == "learned" and (rule["examples_in"], rule["examples_out"]) == (3, 3)
     assert counts["examples_not_found"] == ["Waves: https://nowhere.example/gone"]
+
+
+def test_first_start_copies_the_sample_seeds_only_when_there_is_no_seeds_file(tmp_path):
+    from app.config import SAMPLE_SEEDS
+    from app.frames.seeded import start_from_sample
+
+    target = tmp_path / "sub" / "frames.toml"
+    assert start_from_sample(target) and target.read_text() == SAMPLE_SEEDS.read_text()
+    target.write_text('[[frame]]\nname = "mine"\nphrases = ["x"]\n')
+    assert not start_from_sample(target) and "mine" in target.read_text()
