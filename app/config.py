@@ -15,12 +15,20 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
-SAMPLE_PATH = DATA_DIR / "sample" / "articles.jsonl"
-SAMPLE_OUTLETS = DATA_DIR / "sample" / "outlets.csv"
-SAMPLE_SEEDS = DATA_DIR / "sample" / "frames.toml"  # the sample's seeded frames, with labelled examples
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# A checkout (or an editable install of one) keeps its data under the project's data/; an installed copy
+# (a wheel) has no project folder: its database is data/narratives.duckdb under the folder it is started
+# from, and the bundled sample is package data (app/sample/, copied from data/sample/ into the wheel).
+CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data" / "sample").is_dir()
+DATA_DIR = PROJECT_ROOT / "data" if CHECKOUT else Path("data")
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample" if CHECKOUT else PACKAGE_DIR / "sample"
+SAMPLE_PATH = SAMPLE_DIR / "articles.jsonl"
+SAMPLE_OUTLETS = SAMPLE_DIR / "outlets.csv"
+SAMPLE_SEEDS = SAMPLE_DIR / "frames.toml"  # the sample's seeded frames, with labelled examples
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
+# The dashboard's entry script, inside the package (what `narratives serve` runs).
+DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "main.py"
 
 ENV_PREFIX = "NARRATIVES_"
 CONFIG_ENV = "NARRATIVES_CONFIG"
@@ -89,6 +97,20 @@ class Settings:
     # Evidence: a cued passage elsewhere in an article counts for a frame when it is this close to the frame's
     # centre (its own passages and their neighbours always count; app/evidence/scope.py).
     evidence_about_threshold: float = 0.75
+    # Collection (`narratives collect`): who to tell site owners to contact (an e-mail or a URL, sent in the
+    # User-Agent), seconds between two requests to one host (robots.txt's Crawl-delay wins when longer),
+    # requests at once to one host and in all, seconds before a request times out, the largest page or feed
+    # read (the download stops there), redirects followed, retries of a passing failure (timeout, 429, 5xx)
+    # and the first retry's wait in seconds (doubled each time; a server's Retry-After wins, up to a minute).
+    collect_contact: str = ""
+    collect_host_delay: float = 1.0
+    collect_host_concurrency: int = 2
+    collect_concurrency: int = 8
+    collect_timeout: float = 20.0
+    collect_max_bytes: int = 5_000_000
+    collect_max_redirects: int = 5
+    collect_retries: int = 3
+    collect_backoff: float = 2.0
     sample: Path = SAMPLE_PATH
     extra: dict = field(default_factory=dict)
 

@@ -138,6 +138,32 @@ def outlet_roles(store, outlet: str, first_mover_hours: float, filters=None) -> 
     return df[columns].reset_index(drop=True)
 
 
+def outlets_summary(store, first_mover_hours: float, filters=None) -> pd.DataFrame:
+    """Every outlet with its attributes (kind, lean, country, groups) and what it did in the frames within
+    the filters: frames carried, of them first ('first'), first movers and followed (the roles of
+    :func:`outlet_roles`); ``led`` is first plus first mover. Outlets that carried none are listed with
+    zeros. Busiest first."""
+    from app.store import Filters
+
+    attrs = store.outlet_table().rename(columns={"name": "outlet"})
+    firsts = store.outlet_firsts(None, filters or Filters())
+    roles = ["first", "first mover", "follower"]
+    if firsts.empty:
+        counts = pd.DataFrame(0, index=attrs["outlet"], columns=roles)
+    else:
+        counts = (adoption(firsts, first_mover_hours).groupby(["outlet", "role"]).size().unstack(fill_value=0)
+                  .reindex(columns=roles, fill_value=0))
+    df = attrs.merge(counts, left_on="outlet", right_index=True, how="left").fillna({r: 0 for r in roles})
+    df = df.rename(columns={"first mover": "first_mover", "follower": "followed"})
+    for c in ("first", "first_mover", "followed"):
+        df[c] = df[c].astype(int)
+    df["frames"] = df["first"] + df["first_mover"] + df["followed"]
+    df["led"] = df["first"] + df["first_mover"]
+    cols = ["outlet", "kind", "lean", "country", "language", "groups", "frames", "first", "first_mover", "followed",
+            "led", "articles"]
+    return df.sort_values(["frames", "outlet"], ascending=[False, True])[cols].reset_index(drop=True)
+
+
 def period_first_movers(store, frame_ids: list[int], first_mover_hours: float) -> pd.DataFrame:
     """For each of ``frame_ids``: its first movers over all its articles, with the URL of each one's first
     article (the weekly report's table)."""
@@ -147,3 +173,10 @@ def period_first_movers(store, frame_ids: list[int], first_mover_hours: float) -
         return pd.DataFrame(columns=columns)
     movers = first_movers(firsts, first_mover_hours)
     return movers.rename(columns={"first_article_url": "url"})[columns]
+
+
+def adoption_days(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Outlet -> the day of its first article carrying the frame, from a frame's whole timeline (the day
+    the report's diamond marks, whatever the period)."""
+    carried = timeline[timeline["articles"] > 0]
+    return {o: pd.Timestamp(d) for o, d in carried.groupby("outlet")["day"].min().items()}

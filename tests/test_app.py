@@ -163,6 +163,33 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
     assert shown["url"].str.startswith("https://").all()
 
 
+def test_frame_page_diamonds_mark_adoption_not_the_first_day_shown(app_env):
+    """With dates narrowed past a frame's start, an outlet that took the frame up earlier gets no diamond."""
+    import datetime as dt
+
+    fid = _cannon_fodder(app_env)
+    r = Store.open_read(app_env)
+    whole = r.frame_timeline(fid)
+    r.close()
+    carried = whole[whole["articles"] > 0]
+    firsts = carried.groupby("outlet")["day"].min()
+    start = (pd.Timestamp(firsts.min()) + pd.Timedelta(days=21)).date()
+    later = carried[pd.to_datetime(carried["day"]) >= pd.Timestamp(start)]
+    joined_later = {o for o, d in firsts.items() if pd.Timestamp(d) >= pd.Timestamp(start)}
+    assert set(later["outlet"]) - joined_later, "the sample should have outlets carrying the frame on both sides"
+    at = _app()
+    at.query_params[keys.FRAME] = str(fid)
+    at.query_params[keys.Q_FROM] = start.isoformat()
+    at.run()
+    at.switch_page(FRAME_PAGE).run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    diamonds = [t for t in spec["data"] if t["name"] == "first article from the outlet"]
+    marked = {y for t in diamonds for y in t["y"]}
+    assert marked == joined_later & set(later["outlet"])
+    assert "took the frame up before these dates" in spec["layout"]["title"]["subtitle"]["text"]
+
+
 def test_choosing_another_frame_updates_the_page(app_env):
     at = _app().run()
     at.switch_page(FRAME_PAGE).run()
@@ -204,10 +231,11 @@ def test_first_start_builds_the_sample_with_progress(monkeypatch, tmp_path):
     st.cache_data.clear()
     at = _app(timeout=300).run()
     assert not at.exception
-    assert any("building one from the bundled illustrative sample" in i.value for i in at.info)
-    assert at.get("progress")  # the progress bar was shown
     assert db.exists()
     assert len(at.dataframe[1].value) > 5  # the frames under their stories
+    # The "building" notice and its progress bar were shown while it built, and are gone once it is done.
+    assert not any("building one from the bundled illustrative sample" in i.value for i in at.info)
+    assert not at.get("progress")
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -237,7 +265,11 @@ def test_outlet_page_says_what_the_outlet_led_and_followed(app_env):
     at.switch_page("app/ui/pages/outlets.py").run()
     assert not at.exception
     assert at.header[0].value == "The Lessen Herald"
-    table = at.dataframe[0].value
+    every = at.dataframe[0].value  # every outlet, its attributes and roles, above the chosen outlet's frames
+    herald = every.set_index("outlet").loc["The Lessen Herald"]
+    assert herald["kind"] == "national" and "front-line press" in herald["groups"]
+    table = at.dataframe[1].value
+    assert herald["frames"] == len(table) and herald["first"] == (table["role"] == "first").sum()
     r = Store.open_read(app_env)
     try:
         for row in table.head(5).itertuples():

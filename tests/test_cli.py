@@ -280,3 +280,34 @@ def test_progress_in_a_log_is_plain_lines(tmp_path):
         lines = [line for line in r.stderr.splitlines() if ": " in line]
         assert lines and len(lines) < 200, r.stderr[:2000]
     assert "frames: " in r.stderr and "embed: " in r.stderr
+
+
+def test_spread_and_evidence_json_carry_the_summary_table_mode_prints(hashed_sample_db):
+    """--format json is one object, the summary table mode prints above its rows and the rows; csv is the
+    rows alone, every line a row."""
+    import io
+
+    import pandas as pd
+
+    fid = json.loads(_run("frames", "--db", hashed_sample_db, "--format", "json").output)[0]["frame_id"]
+    table = _run("spread", fid, "--db", hashed_sample_db).output
+    doc = json.loads(_run("spread", fid, "--db", hashed_sample_db, "--format", "json").output)
+    s = doc["summary"]
+    assert s["frame_id"] == fid and s["first_outlet"] and s["first_movers"]
+    assert f"in {s['first_outlet']} (article {s['first_article_id']}); {s['outlets']} outlets" in table
+    assert f"first movers (within 48 h): {', '.join(s['first_movers'])}" in table
+    assert s["first_seen_basis"] in table and f"peak {s['peak_day']} ({s['peak_articles']} articles)" in table
+    assert isinstance(s["outlets"], int) and isinstance(s["half_life_days"], int)
+    rows = pd.read_csv(io.StringIO(_run("spread", fid, "--db", hashed_sample_db, "--format", "csv").output))
+    assert len(doc["rows"]) == len(rows) == s["outlets"] and doc["rows"][0]["outlet"] == s["first_outlet"]
+    assert list(doc["rows"][0]) == list(rows.columns) and "source" in rows.columns
+
+    table = _run("evidence", fid, "--db", hashed_sample_db).output
+    doc = json.loads(_run("evidence", fid, "--db", hashed_sample_db, "--format", "json").output)
+    s = doc["summary"]
+    assert f"{s['articles']} articles, {s['new_evidence']} new evidence items, {s['repeated_evidence']} " \
+           f"repetitions; {s['anonymous_share']:.0%} of articles" in table
+    assert f"{s['echo_weeks']} week(s) grew without new evidence" in table and isinstance(s["echo"], bool)
+    csv_text = _run("evidence", fid, "--db", hashed_sample_db, "--format", "csv").output
+    assert csv_text.splitlines()[0].startswith("published_at,")
+    assert len(doc["rows"]) == len(pd.read_csv(io.StringIO(csv_text))) == s["new_evidence"]

@@ -70,13 +70,20 @@ def test_compare_puts_the_chosen_frames_on_one_chart(app_env):
     at = _app("compare.py", {keys.COMPARE: ",".join(map(str, chosen))})
     assert at.multiselect(key=keys.COMPARE).value == chosen
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert [t["name"].split(" ")[0] for t in spec["data"]] == [f"#{f}" for f in chosen]
+    lines = [t for t in spec["data"] if t.get("showlegend", True)]  # one per frame; partial weeks drawn apart
+    assert [t["name"].split(" ")[0] for t in lines] == [f"#{f}" for f in chosen]
     weekly = _read(app_env, lambda r: r.frame_compare(chosen, Filters(*_read(app_env, lambda r: r.date_bounds()))))
-    for trace, fid in zip(spec["data"], chosen):
-        assert sum(plotly_values(trace["y"])) == weekly[weekly["frame_id"] == fid]["articles"].sum()
+
+    def points(spec, fid):
+        """Each week's value of a frame's line, the partial weeks' segments included (each week once)."""
+        return {x: y for t in spec["data"] if t.get("legendgroup") == str(fid)
+                for x, y in zip(plotly_values(t["x"]), plotly_values(t["y"]))}
+
+    for fid in chosen:
+        assert sum(points(spec, fid).values()) == weekly[weekly["frame_id"] == fid]["articles"].sum()
     at.toggle(key=keys.COMPARE_INDEPENDENT).set_value(True).run()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert sum(plotly_values(spec["data"][0]["y"])) == weekly[weekly["frame_id"] == chosen[0]]["independent_articles"].sum()
+    assert sum(points(spec, chosen[0]).values()) == weekly[weekly["frame_id"] == chosen[0]]["independent_articles"].sum()
     assert at.query_params[keys.COMPARE] == ",".join(map(str, chosen))
 
 
@@ -252,3 +259,34 @@ def test_the_url_carries_filters_and_report_mode(app_env):
     at.toggle(key=keys.REPORT_MODE).set_value(False).run()
     assert keys.Q_REPORT not in at.query_params
     assert not any("stMain" in m.value for m in at.markdown)
+
+
+# Main column at 1400 px with the sidebar open: what the screenshot check (tests/test_screenshots.py) measures.
+MAIN_COLUMN_PX = 938
+
+
+@pytest.mark.parametrize("page, params", [
+    (None, {}),
+    ("frame_detail.py", {}),
+    ("compare.py", {}),
+    ("outlets.py", {keys.OUTLET: "The Lessen Herald"}),
+    ("search.py", {keys.SEARCH: "cannon fodder", keys.SEARCH_MODE: "keyword"}),
+    ("corpus.py", {}),
+])
+def test_every_table_speaks_to_readers(app_env, page, params):
+    """Column names a reader understands (no `adoption_rank`), a blank or '—' for a missing value (never
+    'None'), and columns whose set widths fit the main column at 1400 px."""
+    at = _app(page, params)
+    assert at.dataframe
+    for table in at.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        data = table.value
+        shown = list(table.proto.column_order) or [c for c in data.columns if not str(c).startswith("_")]
+        labels = {c: config.get(c, {}).get("label") or c for c in shown}
+        raw = [label for label in labels.values() if "_" in str(label)]
+        assert not raw, f"raw column names shown: {raw}"
+        if data[[c for c in shown if c in data]].isna().any().any():
+            assert table.proto.HasField("placeholder") and table.proto.placeholder != "None", labels
+        widths = [config.get(c, {}).get("width") for c in shown]
+        if all(isinstance(w, int) for w in widths):
+            assert sum(widths) + (36 if table.proto.selection_mode else 0) <= MAIN_COLUMN_PX, (labels, widths)

@@ -2,6 +2,8 @@
 counts in its CSV; the HTML escapes article-derived text and describes every chart in words."""
 
 import datetime as dt
+import html
+from html.parser import HTMLParser
 import os
 import shutil
 
@@ -54,7 +56,7 @@ def test_report_for_a_week_of_the_sample(browser, sample_db_copy, tmp_path):
         png = tmp_path / "r" / f"{chart.name}.png"
         assert png.exists()
         pixels = np.asarray(Image.open(png).convert("L"), dtype=np.float32)
-        assert pixels.shape == (max(720, int(chart.figure.layout.height)), 1280)
+        assert pixels.shape == (int(chart.figure.layout.height), 1280)
         # marks and text, not a blank page (a title and axes alone: 0.22% dark, std 9)
         assert (pixels < 128).mean() > 0.003 and pixels.std() > 10, chart.name
         assert (tmp_path / "r" / chart.csv).exists()
@@ -126,3 +128,149 @@ def test_dashboard_prepares_the_report_for_download(browser, monkeypatch, sample
     assert any(n.endswith("top_frames.csv") for n in names)
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+LATE_WEEK = (dt.date(2026, 4, 27), dt.date(2026, 5, 3))  # most outlets took their frames up weeks before
+LONG_LABEL = ("Kestria sends its conscripts to the Lessen front as cannon fodder while officials deny any "
+              "deployment at all, say families")
+
+
+def _report_html(db, tmp_path, week=LATE_WEEK, rename=None):
+    """The report of ``week`` without PNGs (no browser), after renaming the busiest frame to ``rename``."""
+    if rename is not None:
+        with Store.write(db) as store:
+            store.edit_frame(int(store.period_frames(*week).iloc[0]["frame_id"]), "rename", value=rename)
+    store = Store.open_read(db)
+    try:
+        rep = build_report(store, *week, tmp_path / "r", images=False)
+        timelines = {int(c.name.removeprefix("timeline_")): store.frame_timeline(int(c.name.removeprefix("timeline_")))
+                     for c in rep.charts if c.name.startswith("timeline_")}
+    finally:
+        store.close()
+    return rep, (tmp_path / "r" / "report.html").read_text(), timelines
+
+
+class _Page(HTMLParser):
+    """Every tag with its attributes, the text of the table headers and of the h2 headings."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.headers, self.headings, self._in = [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("th", "h2"):
+            self._in, self._text = tag, ""
+
+    def handle_endtag(self, tag):
+        if tag == self._in:
+            (self.headers if tag == "th" else self.headings).append(self._text)
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+
+
+def test_timeline_diamond_marks_the_outlets_adoption_not_its_first_article_of_the_week(hashed_sample_db_copy,
+                                                                                       tmp_path):
+    rep, _, timelines = _report_html(hashed_sample_db_copy, tmp_path)
+    assert timelines
+    earlier_seen = 0
+    for fid, whole in timelines.items():
+        fig = next(c.figure for c in rep.charts if c.name == f"timeline_{fid}")
+        carried = whole[whole["articles"] > 0]
+        adopted = carried.groupby("outlet")["day"].min().map(pd.Timestamp)
+        week = carried[(carried["day"] >= pd.Timestamp(LATE_WEEK[0])) & (carried["day"] <= pd.Timestamp(LATE_WEEK[1]))]
+        expected = {(o, pd.Timestamp(d)) for o, d in zip(week["outlet"], week["day"]) if adopted[o] == pd.Timestamp(d)}
+        diamonds = [t for t in fig.data if t.name == "first article from the outlet"]
+        shown = {(html.unescape(o), pd.Timestamp(d)) for t in diamonds for o, d in zip(t.y, t.x)}
+        assert shown == expected, fid
+        earlier = set(week["outlet"][week["outlet"].map(adopted) < pd.Timestamp(LATE_WEEK[0])])
+        earlier_seen += len(earlier)
+        assert not earlier & {o for o, _ in shown}, fid  # adopted before the week: no diamond in it
+        # their rows say since when; rows follow adoption, earliest at the top
+        labels = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext))
+        for outlet in earlier:
+            assert labels[outlet] == f"{outlet} · since {adopted[outlet]:%d %b}"
+        rows = [o for o in list(fig.layout.yaxis.categoryarray)[::-1] if o in adopted]
+        assert [adopted[o] for o in rows] == sorted(adopted[o] for o in rows), fid
+        # the period's days on the axis, whatever days have marks
+        lo, hi = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+        assert lo < pd.Timestamp(LATE_WEEK[0]) and hi > pd.Timestamp(LATE_WEEK[1]) and hi - lo < pd.Timedelta(days=8)
+    assert earlier_seen > 0, "the week must hold outlets that adopted earlier, or the test shows nothing"
+
+
+def test_report_tables_speak_to_people_and_cut_long_labels_with_the_whole_label_at_hand(hashed_sample_db_copy,
+                                                                                        tmp_path):
+    hostile = LONG_LABEL + ' "><img src=x onerror=alert(1)>'
+    rep, page, timelines = _report_html(hashed_sample_db_copy, tmp_path, rename=hostile)
+    parsed = _Page()
+    parsed.feed(page)
+    assert parsed.headers[:10] == ["Frame", "Articles", "Independent", "Outlets", "Period before", "Change",
+                                   "New evidence", "Repeated evidence", "Unnamed sources only", "First seen"]
+    assert not [h for h in parsed.headers if "_" in h], parsed.headers  # no raw column names
+    assert {"Outlet", "First article", "Hours after the first", "Published", "Evidence", "Repeated", "Article"} \
+        <= set(parsed.headers)
+    # the label: cut in the table, whole in its tooltip, whole (as text) in the heading of its timeline
+    assert not [t for t, _ in parsed.tags if t in ("img", "script")]
+    tips = [a["title"] for t, a in parsed.tags if t == "span" and "title" in a]
+    assert hostile in tips
+    assert f"How #{next(iter(timelines))} “{hostile}” spread, outlet by outlet" in parsed.headings
+    assert "&lt;img src=x" in page and "<img src=x" not in page
+    # the CSV keeps every value and the program-readable names
+    top = pd.read_csv(tmp_path / "r" / "top_frames.csv")
+    assert top.loc[0, "label"] == hostile and "independent_articles" in top.columns
+    # chart labels: at most two lines, cut with an ellipsis, never silently
+    fig = next(c.figure for c in rep.charts if c.name == "top_frames")
+    label = [y for y in fig.data[0].y if y.startswith(f"#{top.loc[0, 'frame_id']} ")][0]
+    assert label.count("<br>") == 1 and label.endswith("…")
+    assert (" ".join(html.unescape(label).removesuffix("…").split("<br>"))) in f"#{top.loc[0, 'frame_id']} {hostile}"
+
+
+def test_evidence_and_first_mover_addresses_are_links_only_when_http():
+    from app.report import _link, safe_href
+
+    for bad in ("javascript:alert(1)", "JavaScript:alert(1)", "java\tscript:alert(1)", " javascript:alert(1)",
+                "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd",
+                "//evil.example/a", "http:///nohost", "https://ex ample.org/", "https://a.example/\x00", None, 3.5):
+        assert safe_href(bad) is None, bad
+        assert "<a " not in _link(bad, "title")
+    assert "<script>" not in _link("data:text/html,<script>alert(1)</script>")
+    link = _link('https://news.example/a?b=1&c="><script>alert(1)</script>', '<b>Title</b> & more')
+    assert link.startswith('<a href="https://news.example/a?b=1&amp;c=&quot;&gt;&lt;script&gt;')
+    assert 'rel="noopener noreferrer nofollow"' in link and "&lt;b&gt;Title&lt;/b&gt; &amp; more</a>" in link
+    assert "<script>" not in link and "<b>" not in link
+    assert _link("HTTP://News.Example/x", None).startswith('<a href="HTTP://News.Example/x"')
+
+
+def test_the_report_links_every_article_it_names(hashed_sample_db_copy, tmp_path):
+    rep, page, _ = _report_html(hashed_sample_db_copy, tmp_path)
+    parsed = _Page()
+    parsed.feed(page)
+    links = [a for t, a in parsed.tags if t == "a"]
+    articles = [a for a in links if a["href"].startswith(("http://", "https://"))]
+    named = sum(len(t) for n, t in rep.tables.items() if n.endswith("_evidence")) + len(rep.tables["first_movers"])
+    assert named > 0 and len(articles) == named
+    assert all(a.get("rel") == "noopener noreferrer nofollow" for a in articles)
+    assert all(a["href"].endswith(".csv") for a in links if a not in articles)
+
+
+@pytest.mark.browser
+def test_report_fits_a_1400_px_window_and_an_a4_page(hashed_sample_db_copy, tmp_path):
+    """No horizontal scrolling at 1400 px, nor in print on A4 (794 px less 12 mm margins: 718 px)."""
+    from tests.dashboard import CHROMIUM, need_chromium
+
+    sync_api = need_chromium()
+    _report_html(hashed_sample_db_copy, tmp_path, rename=LONG_LABEL + " " + "Standardbearer" * 3)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for width, media in ((1400, "screen"), (718, "print")):
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.emulate_media(media=media)
+            page.goto((tmp_path / "r" / "report.html").as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, media
+            rights = page.eval_on_selector_all("table, h2, figure", "els => els.map(e => e.getBoundingClientRect().right)")
+            assert rights and max(rights) <= width, media
+            page.close()
+        browser.close()

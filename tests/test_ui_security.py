@@ -5,7 +5,10 @@ machine only unless told otherwise."""
 import html
 import json
 import re
-import tomllib
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 from pathlib import Path
 
 import pandas as pd

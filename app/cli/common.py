@@ -120,6 +120,22 @@ def _refuse_database(out) -> None:
         raise click.ClickException(f"{out} is a DuckDB database; an export will not overwrite it: choose another --out")
 
 
+def write_summary_json(summary: dict, rows) -> None:
+    """A command's summary and its rows as one JSON object, ``{"summary": {...}, "rows": [...]}`` (what
+    ``--format json`` prints where table mode prints a summary above its table)."""
+    import json
+
+    def plain(value):
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        if hasattr(value, "item"):  # numpy and pandas scalars
+            return value.item()
+        return str(value)
+
+    records = json.loads(rows.to_json(orient="records", date_format="iso"))
+    click.echo(json.dumps({"summary": summary, "rows": records}, indent=1, default=plain, ensure_ascii=False))
+
+
 def write_table(table, fmt: str, out) -> None:
     import pyarrow as pa
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from app.cli.common import Bars, db_option, fail, format_option, load_cli_settings, main, open_read, write_table
-from app.config import PROJECT_ROOT
+from app.config import DASHBOARD_SCRIPT
 
 
 @main.command()
@@ -61,6 +61,8 @@ def _print_ingest(report) -> None:
             click.echo(f"    {n} rejected: {reason}")
         if f.dates:
             click.echo(f"    {f.dates}")
+        if f.note:
+            click.echo(f"    {f.note}")
 
 
 @main.command()
@@ -296,14 +298,25 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option("--address", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default serves this machine only; 0.0.0.0 serves every network "
                    "interface, so anyone who can reach the machine can read and change the database.")
+@click.option("--dev", is_flag=True,
+              help="Rerun the dashboard when its code changes (Streamlit's file watcher, over the package's folders "
+                   "only). Off by default: a server watches no files.")
 @click.pass_context
-def serve(ctx, db, port, address):
-    """Start the dashboard (same as `streamlit run streamlit_app.py`)."""
+def serve(ctx, db, port, address, dev):
+    """Start the dashboard: `streamlit run` on the package's app/ui/main.py, from a checkout or an installed
+    copy, listening on this machine only unless --address says otherwise."""
     env = dict(os.environ)
     if db is not None:
-        env["NARRATIVES_DB"] = str(db)
+        env["NARRATIVES_DB"] = str(Path(db).absolute())
     if ctx.obj.get("config"):
-        env["NARRATIVES_CONFIG"] = str(ctx.obj["config"])
-    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
-           "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    raise SystemExit(subprocess.call(cmd, env=env))
+        env["NARRATIVES_CONFIG"] = str(Path(ctx.obj["config"]).absolute())
+    raise SystemExit(subprocess.call(serve_command(address, port, dev), env=env))
+
+
+def serve_command(address: str, port: int, dev: bool = False) -> list[str]:
+    """The `streamlit run` command line of `narratives serve`. The entry script lives in the package, so
+    Streamlit's watcher (with --dev) covers the package's folders, never a virtual environment or the
+    database beside it; without --dev nothing is watched (``fileWatcherType none``)."""
+    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_SCRIPT),
+            "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "auto" if dev else "none"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.common import (db_option, fail, format_option, frame_or_fail, load_cli_settings, main, open_read,
-                             write_table)
+                             write_summary_json, write_table)
 
 
 @main.command()
@@ -59,13 +59,19 @@ def stories(ctx, db, fmt, with_frames):
     write_table(df[["story_id", "label", "frames", "articles", "outlets", "first_seen", "last_seen"]], fmt, None)
 
 
+SUMMARY_FORMATS = ("table: the summary, then one row per item; json: one object, {\"summary\": {...}, \"rows\": "
+                   "[...]}; csv: the rows only (no summary: every line is a row other programs can read).")
+
+
 @main.command()
 @click.argument("frame_id", type=int)
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help=SUMMARY_FORMATS)
 @click.pass_context
 def spread(ctx, frame_id, db, fmt):
-    """How a frame spread: outlets in order of adoption, lag, articles and independent articles."""
+    """How a frame spread: first seen and its basis, first movers, peak and half-life, then the outlets in
+    order of adoption with their lag, articles, independent articles and most likely source."""
     from app.spread import frame_profile
 
     settings = load_cli_settings(ctx, db=db)
@@ -77,9 +83,19 @@ def spread(ctx, frame_id, db, fmt):
         edges = store.frame_edges(frame_id)
     finally:
         store.close()
-    table = profile.adoption
-    if fmt == "table" and profile.first is not None:
-        info, first, a = profile.info, profile.first, profile.attention
+    table = profile.adoption.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
+        columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")
+    info, first, a = profile.info, profile.first, profile.attention
+    if fmt == "json":
+        write_summary_json({
+            "frame_id": frame_id, "label": info["label"], "kind": info["kind"], "status": info["status"],
+            "first_seen": first["first_seen"] if first else None, "first_outlet": first["outlet"] if first else None,
+            "first_article_id": first["first_article_id"] if first else None, "outlets": len(table),
+            "first_mover_hours": profile.first_mover_hours, "first_movers": profile.first_movers,
+            "first_seen_basis": profile.basis, "peak_day": a.get("peak_day"), "peak_articles": a.get("peak_articles"),
+            "half_life_days": a.get("half_life_days"), "only_copies": profile.only_copies}, table)
+        return
+    if fmt == "table" and first is not None:
         click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
         click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
                    f"{len(table)} outlets; first movers (within {profile.first_mover_hours:g} h): "
@@ -88,9 +104,6 @@ def spread(ctx, frame_id, db, fmt):
         click.echo(f"peak {a['peak_day']} ({a['peak_articles']} articles); half-life {a['half_life_days']} days "
                    f"(days from the peak until half of the articles since the peak had appeared)")
         click.echo(f"outlets that only ran copies: {', '.join(profile.only_copies) or 'none'}\n")
-    if fmt == "table":
-        table = table.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
-            columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")
     write_table(table, fmt, None)
 
 
@@ -141,10 +154,15 @@ def history(ctx, frame_id, db, fmt):
 @click.argument("frame_id", type=int)
 @db_option
 @click.option("--all", "show_all", is_flag=True, help="Also list claims resting on unnamed sources only.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help=SUMMARY_FORMATS)
 @click.pass_context
 def evidence(ctx, frame_id, db, show_all, fmt):
-    """The evidence ledger of a frame: each new evidence item in order, and how often it was repeated."""
+    """The evidence ledger of a frame: its articles, new evidence items, repetitions, share resting on unnamed
+    sources and weeks that grew without new evidence, then each new evidence item in order and how often it
+    was repeated."""
+    from app.evidence.measures import echo_summary
+
     settings = load_cli_settings(ctx, db=db)
     store = open_read(settings)
     try:
@@ -155,10 +173,12 @@ def evidence(ctx, frame_id, db, show_all, fmt):
         store.close()
     if not show_all:
         ledger = ledger[ledger["strength"] == "evidence"]
+    e = echo_summary(daily)
+    if fmt == "json":
+        write_summary_json({"frame_id": frame_id, "label": info["label"], "kind": info["kind"],
+                            "status": info["status"], **e}, ledger)
+        return
     if fmt == "table":
-        from app.evidence.measures import echo_summary
-
-        e = echo_summary(daily)
         click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
         click.echo(f"{e['articles']} articles, {e['new_evidence']} new evidence items, {e['repeated_evidence']} "
                    f"repetitions; {e['anonymous_share']:.0%} of articles rest on unnamed sources only; "

@@ -30,6 +30,7 @@ class FileReport:
     error: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     dates: str | None = None  # how N/N/YYYY dates were read, when the file has any
+    note: str | None = None  # e.g. a file of URLs and titles without text (Media Cloud, GDELT DOC exports)
 
 
 @dataclass
@@ -122,6 +123,12 @@ def ingest_file(store: Store, path: Path, max_article_chars: int, progress: Prog
         rep.error = f"{path}: {missing}"
         return rep
 
+    if first[2] is None:
+        found = ColumnMap.detect(first[1].keys())
+        if found.url and not found.text and not found.html:
+            rep.note = (f"{path} holds URLs and titles but no article text (a Media Cloud or GDELT export?): its "
+                        f"articles are stored with their titles only; `narratives collect --urls {path}` fetches "
+                        "their text")
     if dayfirst is None:
         dayfirst, rep.dates = date_order(path)
     else:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from app.ingest.html import parse_html
+from app.ingest.html import read_html
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "link", "article_url", "source_url_full", "href"),
@@ -78,27 +78,82 @@ class ColumnMap:
         return None
 
 
+# Hosts that serve a site's mobile or AMP edition: the same article as the site's own address.
+_EDITION_HOST = re.compile(r"^(?:m|mobile|amp)\.", re.I)
+_AMP_QUERY = re.compile(r"^(amp|outputtype)$", re.I)
+
+
+def _tracking_free(url: str) -> str:
+    """``url`` without the tracking parameters courlan knows (a longer, maintained list than ours)."""
+    try:
+        from courlan import normalize_url
+
+        cleaned = normalize_url(url)
+    except Exception:  # courlan refuses some odd addresses: our own list still applies
+        return url
+    return cleaned if urlsplit(cleaned).hostname else url
+
+
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no ``www.``, no fragment, no tracking parameters, no trailing slash."""
+    """Lower-case scheme and host, no ``www.``, no fragment, no tracking parameters (ours and courlan's),
+    no trailing slash; a mobile or AMP edition (``m.``/``mobile.``/``amp.`` hosts, a trailing ``/amp``, an
+    ``amp``/``outputType=amp`` parameter) is the article's own address."""
     url = url.strip()
     if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
         url = "https://" + url.lstrip("/")
-    parts = urlsplit(url)
+    parts = urlsplit(_tracking_free(url))
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
+    if _EDITION_HOST.match(host) and site_of_host(host[host.index(".") + 1:]) is not None:
+        host = host[host.index(".") + 1:]
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)))
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not TRACKING_PARAMS.match(k) and not _AMP_QUERY.match(k)))
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
+    if path.lower().endswith("/amp") and len(path) > 4:
+        path = path[:-4]
     return urlunsplit(("https", host, path, query, ""))
 
 
 def domain_of(url: str) -> str | None:
     host = urlsplit(canonical_url(url)).hostname
     return host or None
+
+
+_EXTRACT = None
+
+
+def site_of_host(host: str) -> str | None:
+    """The site a host belongs to, its registered domain under the public suffix list ("news.bbc.co.uk"
+    -> "bbc.co.uk"), from tldextract's bundled snapshot of the list (never downloaded at run time); an IP
+    address or a name under no public suffix is its own site... unless it has no dot at all (None)."""
+    global _EXTRACT
+    host = host.lower().strip(".")
+    if not host:
+        return None
+    if _EXTRACT is None:
+        import tldextract
+
+        _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    parts = _EXTRACT(host)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}"
+    if re.match(r"^[\d.]+$|^\[", host) or "." in host:
+        return host
+    return None
+
+
+def site_of(url: str) -> str | None:
+    """The site (one outlet) of a URL: its registered domain, with the port when it is not the default."""
+    parts = urlsplit(canonical_url(url))
+    site = site_of_host(parts.hostname or "")
+    if site and parts.port and parts.port not in (80, 443):
+        site = f"{site}:{parts.port}"
+    return site
 
 
 def _latin(text: str) -> bool:
@@ -264,8 +319,9 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst
         if len(raw_html) > 10 * max_article_chars:
             raise RecordProblem(f"html is {len(raw_html):,} characters, over 10 x the {max_article_chars:,} limit "
                                 "(setting max_article_chars)")
-        html_text, links = parse_html(raw_html, url or None)
-        text = text or html_text
+        page = read_html(raw_html, url or None)
+        text, links = text or page.text, page.links
+        title = title or page.title or ""
     if not title and not text:
         raise RecordProblem("no text and no title")
     if len(text) > max_article_chars:
@@ -290,7 +346,7 @@ def normalise(record: dict, columns: ColumnMap, max_article_chars: int, dayfirst
     if not outlet_name:
         if not domain:
             raise RecordProblem("no outlet and no URL to derive it from")
-        outlet_name = domain
+        outlet_name = site_of(url) or domain  # one outlet per site: news.example.com and example.com
     raw_date = record.get(columns.published_at) if columns.published_at else None
     source = date_source(columns.published_at)
     if _clean(raw_date, "date") == "" and (from_url := url_date(url)) is not None:

@@ -1,4 +1,4 @@
-"""Read article records from CSV, JSONL (.gz), JSON and Parquet files.
+"""Read article records from CSV, JSONL (.gz), JSON and Parquet files, also inside a .zip.
 
 Readers yield ``(record_no, record, problem)``: a record is a dict of raw
 values; ``problem`` is set when the record could not even be parsed (bad
@@ -14,6 +14,7 @@ import io
 import json
 import re
 import sys
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -36,6 +37,36 @@ def _open_bytes(path: Path) -> bytes:
     return data
 
 
+# GDELT's headerless tab-separated tables (shipped as .CSV inside .zip): their number of fields, which
+# field holds the article URL, its date (YYYYMMDDHHMMSS) and the outlet's domain (None: not given).
+GDELT_TABLES = {
+    27: ("GDELT GKG 2.1", 4, 1, 3),
+    61: ("GDELT Events 2.0", 60, 59, None),
+    58: ("GDELT Events 1.0", 57, 56, None),
+}
+
+
+def gdelt_table(first_line: str) -> tuple[str, int, int, int | None] | None:
+    """(name, url field, date field, outlet field) when ``first_line`` is a row of a GDELT GKG or Events
+    table (headerless TSV), else None."""
+    fields = first_line.rstrip("\r\n").split("\t")
+    spec = GDELT_TABLES.get(len(fields))
+    if spec and re.match(r"^https?://", fields[spec[1]].strip(), re.I) and re.match(r"^\d{8,14}$", fields[spec[2]]):
+        return spec
+    return None
+
+
+def _zip_members(path: Path) -> list[tuple[str, bytes]]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [i.filename for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+            if not names:
+                raise UnreadableFile(f"{path}: the zip file holds no file")
+            return [(name, zf.read(name)) for name in names]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise UnreadableFile(f"{path}: not a valid zip file ({exc})") from exc
+
+
 def record_format(path: str | Path) -> str | None:
     """The format a file is read as (``csv``, ``tsv``, ``jsonl``, ``json``, ``parquet``), None if unknown."""
     try:
@@ -45,6 +76,10 @@ def record_format(path: str | Path) -> str | None:
 
 
 def _format(path: Path) -> str:
+    if path.suffix.lower() == ".zip":
+        if not path.is_file():
+            return "zip"
+        return _format(Path(_zip_members(path)[0][0]))
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -52,7 +87,7 @@ def _format(path: Path) -> str:
     formats = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
     if ext not in formats:
         raise UnreadableFile(
-            f"{path}: unknown file type {ext or '(none)'}; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet (optionally .gz)"
+            f"{path}: unknown file type {ext or '(none)'}; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet (optionally .gz or inside a .zip)"
         )
     return formats[ext]
 
@@ -92,20 +127,45 @@ def _lines(text: str) -> list[str]:
 
 
 def read_records(path: str | Path) -> Iterator[Record]:
+    """The records of a file; a .zip's files one after the other, numbered on."""
     path = Path(path)
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file")
+    if path.suffix.lower() != ".zip":
+        yield from _read_file(path, None)
+        return
+    offset = 0
+    for name, data in _zip_members(path):
+        last = 0
+        for record_no, record, problem in _read_file(Path(name), data, path):
+            last = record_no
+            yield offset + record_no, record, problem
+        offset += last
+
+
+def _read_file(path: Path, data: bytes | None, container: Path | None = None) -> Iterator[Record]:
+    shown = Path(f"{container}:{path}") if container else path
     fmt = _format(path)
     if fmt == "parquet":
-        yield from _read_parquet(path)
+        yield from _read_parquet(io.BytesIO(data) if data is not None else path)
         return
-    text = _decode(path, _open_bytes(path))
+    if data is not None and path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFile(f"{shown}: not a valid gzip file ({exc})") from exc
+    text = _decode(shown, data if data is not None else _open_bytes(path))
     if fmt in ("csv", "tsv"):
+        first_line = text[:20_000].split("\n", 1)[0]
+        if (table := gdelt_table(first_line)) is not None:
+            raise UnreadableFile(
+                f"{shown}: a {table[0]} table (headerless, tab-separated): it carries article URLs, dates and "
+                f"sources but no article text; fetch the articles' text with `narratives collect --urls {container or path}`")
         yield from _read_csv(text, "\t" if fmt == "tsv" else ",")
     elif fmt == "jsonl":
         yield from _read_jsonl(text)
     else:
-        yield from _read_json(path, text)
+        yield from _read_json(shown, text)
 
 
 def _read_csv(text: str, delimiter: str) -> Iterator[Record]:
@@ -205,7 +265,7 @@ def _read_json(path: Path, text: str) -> Iterator[Record]:
         yield record_no, obj, None
 
 
-def _read_parquet(path: Path) -> Iterator[Record]:
+def _read_parquet(path) -> Iterator[Record]:
     import pyarrow.parquet as pq
 
     try:

@@ -67,8 +67,9 @@ class CorpusReads(StoreBase):
 
     def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50
                         ) -> pd.DataFrame:
-        """Distinct passage texts nearest in meaning to ``vector`` (cosine): the earliest passage with
-        each text, how many passages repeat it (copies), and the frames it is in."""
+        """Distinct passage texts nearest in meaning to ``vector`` (cosine), at most ``limit``: the earliest
+        passage with each text, how many passages repeat it (copies), the frames it is in, and ``searched``,
+        the number of distinct passage texts in the selection (what the first ``limit`` were chosen from)."""
         where, params = filters.where("a.published_at", "o.name")
         q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
         return self._df(
@@ -88,25 +89,28 @@ class CorpusReads(StoreBase):
                        a.title, a.url, p.passage_id, p.article_id,
                        (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
                         JOIN frames f USING (frame_id) JOIN passages q USING (passage_id)
-                        WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames
+                        WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames,
+                       (SELECT count(DISTINCT text_hash) FROM scope) AS searched
                 FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
                 JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
                 ORDER BY h.similarity DESC, p.passage_id""",
             [*params, q, model, limit])
 
     def keyword_passages(self, words: str, filters: Filters = Filters(), limit: int = 200) -> pd.DataFrame:
-        """Passages containing every word of ``words`` (any case), newest first, with their frames."""
+        """Passages containing every word of ``words`` (any case), newest first, at most ``limit``, with their
+        frames and ``matches``, the number of passages that contain them all (the true total)."""
         terms = [t for t in re.findall(r"[\w'’-]+", words.lower()) if t]
         if not terms:
             return pd.DataFrame(columns=["published_at", "outlet", "text", "title", "url", "passage_id", "article_id",
-                                         "frames"])
+                                         "frames", "matches"])
         where, params = filters.where("a.published_at", "o.name")
         contains = " AND ".join("contains(lower(p.text), ?)" for _ in terms)
         return self._df(
             f"""SELECT a.published_at, o.name AS outlet, p.text, a.title, a.url, p.passage_id, p.article_id,
                        (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
                         JOIN frames f USING (frame_id) WHERE rp.passage_id = p.passage_id AND f.status = 'active')
-                           AS frames
+                           AS frames,
+                       count(*) OVER () AS matches
                 FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
                 WHERE {contains} AND {where}
                 ORDER BY a.published_at DESC, p.passage_id LIMIT ?""",

@@ -130,10 +130,18 @@ class FrameReads(StoreBase):
         )
 
     def frame_edges(self, frame_id: int) -> pd.DataFrame:
+        """Lineage edges of a frame (view ``frame_edges``), with each article's title and URL, and the
+        evidence in words: for a similar passage, the source passage's text instead of its id."""
         return self._df(
-            """SELECT from_outlet, to_outlet, kind, score, evidence, from_published_at, to_published_at,
-                      from_article, to_article
-               FROM frame_edges WHERE frame_id = ? ORDER BY to_published_at, to_article""",
+            """SELECT e.from_outlet, e.to_outlet, e.kind, e.score, e.evidence, e.from_published_at,
+                      e.to_published_at, e.from_article, e.to_article,
+                      fa.title AS from_title, fa.url AS from_url, ta.title AS to_title, ta.url AS to_url,
+                      CASE WHEN e.kind = 'similar passage' THEN coalesce(p.text, e.evidence) ELSE e.evidence END
+                          AS evidence_text
+               FROM frame_edges e
+               JOIN articles fa ON fa.article_id = e.from_article JOIN articles ta ON ta.article_id = e.to_article
+               LEFT JOIN passages p ON e.kind = 'similar passage' AND p.passage_id = e.evidence
+               WHERE e.frame_id = ? ORDER BY e.to_published_at, e.to_article""",
             [frame_id],
         )
 

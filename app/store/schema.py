@@ -662,6 +662,57 @@ MIGRATIONS.append((
     """,
 ))
 
+PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
+                "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
+                "story_summary", "fetch_log", "seeded_frame_rules")
+
+MIGRATIONS.append((
+    19,
+    "collection: every fetch with its outcome, feeds' conditional-request state, articles' authors",
+    """
+    CREATE SEQUENCE fetch_ids;
+    CREATE TABLE fetches (
+        fetch_id BIGINT PRIMARY KEY DEFAULT nextval('fetch_ids'),
+        run_id BIGINT,
+        source VARCHAR,
+        url VARCHAR NOT NULL,
+        canonical_url VARCHAR,
+        kind VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,
+        status INTEGER,
+        reason VARCHAR,
+        retry BOOLEAN NOT NULL DEFAULT false,
+        final_url VARCHAR,
+        bytes BIGINT,
+        attempts INTEGER,
+        seconds DOUBLE,
+        article_id VARCHAR,
+        fetched_at TIMESTAMP NOT NULL
+    );
+    CREATE INDEX fetches_canonical ON fetches(canonical_url);
+    CREATE TABLE feed_state (
+        feed_url VARCHAR PRIMARY KEY,
+        title VARCHAR,
+        etag VARCHAR,
+        last_modified VARCHAR,
+        checked_at TIMESTAMP
+    );
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS author VARCHAR;
+    ALTER TABLE articles ADD COLUMN IF NOT EXISTS published_utc_offset INTEGER;
+    """,
+))
+
+MIGRATIONS.append((
+    20,
+    "the public fetch log",
+    """
+    CREATE VIEW fetch_log AS
+    SELECT f.fetch_id, f.run_id, f.source, f.url, f.final_url, f.kind, f.outcome, f.status, f.reason, f.retry,
+           f.bytes, f.attempts, f.seconds, f.article_id, f.fetched_at
+    FROM fetches f;
+    """,
+))
+
 MIGRATIONS.append((
     21,
     "seeded frames record how they decide and their precision estimated on their examples",
@@ -694,7 +745,3 @@ MIGRATIONS.append((
     );
     """,
 ))
-
-PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
-                "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
-                "story_summary", "seeded_frame_rules")

@@ -3,6 +3,7 @@
 * :mod:`app.store.base`: opening, query primitives (DuckDB errors become :class:`StoreError` there),
   the public read-only :meth:`~app.store.base.StoreBase.query`, run records;
 * :mod:`app.store.corpus`: outlets, articles, rejects, passages, vectors;
+* :mod:`app.store.collect`: the fetch log, feeds' state and collection health;
 * :mod:`app.store.stages`: inputs and outputs of the frames, copies, lineage, cues and evidence stages;
 * :mod:`app.store.stance`: inputs and outputs of the stance stage, and the rebuttals of a frame;
 * :mod:`app.store.edits`: frame edits by hand and frame history;
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+from app.store.collect import CollectStore
 from app.store.corpus import CorpusStore
 from app.store.corpus_reads import EXPORTABLE, CorpusReads
 from app.store.edits import EditStore
@@ -26,6 +28,7 @@ from app.store.story_reads import StoryReads
 __all__ = ["EXPORTABLE", "Filters", "Store"]
 
 
-class Store(CorpusStore, StageStore, StanceStore, EditStore, FrameReads, StoryReads, CorpusReads, OnsetStore):
+class Store(CorpusStore, StageStore, StanceStore, EditStore, FrameReads, StoryReads, CorpusReads, OnsetStore,
+            CollectStore):
     """One database, every job; handed its connection (``Store(conn)``, ``Store.memory()``,
     ``Store.open_read(path)``, ``Store.write(path)``)."""

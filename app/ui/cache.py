@@ -242,3 +242,16 @@ def search(ver: tuple, query: str, mode: str, filters: Filters) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def frames_like(ver: tuple, sentence: str) -> pd.DataFrame:
     return _store().frames_like(encoder().encode([sentence])[0], model_key())
+
+
+@st.cache_data(show_spinner=False)
+def outlets_summary(ver: tuple, filters: Filters) -> pd.DataFrame:
+    """Every outlet, its attributes and its roles in the frames (:func:`app.spread.outlets_summary`)."""
+    from app.spread import outlets_summary as summary
+
+    return summary(_store(), settings().first_mover_hours, filters)
+
+
+@st.cache_data(show_spinner=False)
+def collect_health(ver: tuple) -> pd.DataFrame:
+    return _store().collect_health()

@@ -25,14 +25,19 @@ def ensure_database() -> None:
     from app.frames.seeded import start_from_sample
     from app.ingest import ingest_sample
 
-    st.info(f"No database yet at {md(s.db)}: building one from the bundled illustrative sample. "
-            "This takes about a minute the first time.")
+    # The notice and the progress bar live in one placeholder, emptied once the build is done: a page
+    # built on first start then looks like any other (no "building" notice or "Done." bar left behind).
+    notice = st.empty()
+    with notice.container():
+        st.info(f"No database yet at {md(s.db)}: building one from the bundled illustrative sample. "
+                "This takes about a minute the first time.")
 
-    def prepare(store: Store) -> None:
-        start_from_sample(s.frames_file)  # the sample's seeded frames, when there is no seeds file yet
-        ingest_sample(store, s.sample, s.max_article_chars)
+        def prepare(store: Store) -> None:
+            start_from_sample(s.frames_file)  # the sample's seeded frames, when there is no seeds file yet
+            ingest_sample(store, s.sample, s.max_article_chars)
 
-    build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
+        build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
+    notice.empty()
 
 
 def open_or_stop(needs_frames: bool = True) -> tuple:

@@ -87,8 +87,9 @@ def frames_or_stop(v: tuple, filters: Filters) -> tuple[pd.DataFrame, list[int],
     return summary, ids, dict(zip(ids, summary["label"]))
 
 
-def caption(v: tuple, filters: Filters) -> str:
-    """What the view shows (period, outlets, corpus), as plain text: escape it for Markdown or a chart."""
+def caption(v: tuple, filters: Filters, source: bool = True) -> str:
+    """What the view shows (period, outlets, corpus), as plain text: escape it for Markdown or a chart.
+    ``source=False`` leaves out the database file's name (for chart subtitles, which end up in reports)."""
     c = cache.counts(v)
     lo, hi = cache.date_bounds(v)
     start = filters.start or lo
@@ -96,5 +97,11 @@ def caption(v: tuple, filters: Filters) -> str:
     outlets = f"{len(filters.outlets)} selected outlets" if filters.outlets else f"all {c['outlets']} outlets"
     if filters.groups:
         outlets += " in " + ", ".join(filters.groups)
-    return (f"{start:%d %b %Y} – {end:%d %b %Y} · {outlets} · corpus of {c['articles']:,} articles "
-            f"from {cache.settings().db.name}")
+    return (f"{start:%d %b %Y} – {end:%d %b %Y} · {outlets} · corpus of {c['articles']:,} articles"
+            + (f" from {cache.settings().db.name}" if source else ""))
+
+
+def period(v: tuple, filters: Filters):
+    """The first and last day the view shows (the filters, else the corpus's first and last article)."""
+    lo, hi = cache.date_bounds(v)
+    return filters.start or lo, filters.end or hi

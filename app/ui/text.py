@@ -10,6 +10,7 @@ shown only in tables (``column_config.LinkColumn``), and only for http(s) addres
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -68,3 +69,32 @@ def web_urls(table: pd.DataFrame, *columns: str) -> pd.DataFrame:
     if not present:
         return table
     return table.assign(**{c: table[c].map(web_url) for c in present})
+
+
+_DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
+_DOC_LINK = re.compile(r"\[([^\]]+)\]\((?![a-z]+:)[^)]*\)")
+
+
+def project_doc(name: str) -> str | None:
+    """One of the project's own documents (``docs/NAME``, trusted Markdown written with the code) for an
+    in-app expander, its links to other documents left as their words; None when the docs are not
+    installed alongside the code."""
+    try:
+        text = (_DOCS / name).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    # Headings two levels down: the document sits inside a page, under the page's own headings.
+    return re.sub(r"^(#+) ", r"\1## ", _DOC_LINK.sub(r"\1", text), flags=re.M)
+
+
+def fit(text: object, width_px: int, lines: int = 3) -> str:
+    """``text`` short enough to wrap into ``lines`` lines of a table column ``width_px`` wide, cut at a word
+    and ended with "…" when it is longer, so no line is clipped mid-height (the article link, or a wider
+    table, has it in full). Blank for a missing value."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    text = " ".join(str(text).split())
+    room = int((width_px - 16) / 6.0 * lines * 0.88)  # characters of the tables' text that wrap into the lines
+    if len(text) <= room:
+        return text
+    return text[:room].rsplit(" ", 1)[0].rstrip(",;:.") + " …"

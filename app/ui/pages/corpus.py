@@ -4,13 +4,16 @@ corpus holds."""
 import pandas as pd
 import streamlit as st
 
+from app.charts import weekly_bars_figure
 from app.ingest import ingest_files
 from app.store import StoreError
 from app.ui import cache, keys
+from app.ui.collect_health import render_collect_health
 from app.ui.first_start import open_or_stop
 from app.ui.text import md
 from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
 from app.ui.writes import build_with_progress
+from app.weeks import partial_note, partial_weeks
 
 v = open_or_stop(needs_frames=False)
 st.title("Data")
@@ -47,12 +50,18 @@ if st.session_state.get(keys.UPLOAD_REPORT):
 
 stats = cache.corpus_stats(cache.version())
 st.subheader("Articles per week")
-st.bar_chart(stats["per_week"].set_index("week")["articles"], x_label="week (UTC, starting Monday)",
-             y_label="articles")
+partial = partial_weeks(*cache.date_bounds(cache.version()))
+st.plotly_chart(weekly_bars_figure(stats["per_week"], "Every article, by the week it was published",
+                                   "all outlets" + (" · " + partial_note(partial) if partial else ""), partial),
+                width="stretch", key="per_week")
 st.subheader("Outlets")
-st.dataframe(stats["per_outlet"], hide_index=True, width="stretch",
-             column_config={"first": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD"),
-                            "last": st.column_config.DatetimeColumn("last article", format="YYYY-MM-DD")})
+st.dataframe(stats["per_outlet"], hide_index=True, width="stretch", placeholder="—",
+             column_config={"outlet": st.column_config.TextColumn("outlet", width=220),
+                            "kind": st.column_config.TextColumn("kind", width=120),
+                            "lean": st.column_config.TextColumn("lean", width=100, help="—: not set"),
+                            "articles": st.column_config.NumberColumn("articles", width=90),
+                            "first": st.column_config.DatetimeColumn("first article", format="D MMM YYYY", width=120),
+                            "last": st.column_config.DatetimeColumn("last article", format="D MMM YYYY", width=120)})
 run = stats["frames_run"]
 if run.get("passages"):
     st.subheader("Frames: the last build")
@@ -69,9 +78,12 @@ if run.get("passages"):
         f"clusters. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
         + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
            "new frames were made." if run.get("mode") == "incremental" else ""))
+render_collect_health(cache.version())
 st.subheader("Rejected records, by reason")
 if stats["rejects"].empty:
     st.markdown("None.")
 else:
-    st.dataframe(stats["rejects"], hide_index=True, width="stretch")
+    st.dataframe(stats["rejects"], hide_index=True, width="stretch", column_config={
+        "reason": st.column_config.TextColumn("reason", width=420), "records": st.column_config.NumberColumn(
+            "records", width=90), "example_file": st.column_config.TextColumn("example file", width=300)})
     st.caption("Every rejected record is kept with its raw content: `narratives export rejects`.")

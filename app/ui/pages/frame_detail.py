@@ -1,5 +1,6 @@
 """Frame: how one frame spread across outlets, and the passages behind every mark."""
 
+import dataclasses
 import html
 
 import pandas as pd
@@ -8,14 +9,17 @@ import streamlit as st
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
-from app.spread import flag_marks
+from app.spread import adoption_days, flag_marks
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
-from app.ui.text import chart_text, md, md_list, web_url, web_urls
+from app.ui.text import chart_text, fit, md, md_list, project_doc, web_url, web_urls
+from app.weeks import partial_note, partial_weeks
 
 v = open_or_stop()
 filters = state.sidebar_filters(v)
 caption = state.caption(v, filters)
+chart_caption = chart_text(state.caption(v, filters, source=False))  # chart subtitles: no file name
+partial = partial_weeks(*state.period(v, filters))
 summary, ids, labels = state.frames_or_stop(v, filters)
 wanted = st.query_params.get(keys.FRAME)
 default = int(wanted) if wanted and wanted.isdigit() and int(wanted) in labels else ids[0]
@@ -52,16 +56,18 @@ if precursors is not None and not precursors.empty:
     with st.expander(f"Earlier similar passages ({len(precursors)}): before the frame's onset, not counted as "
                      "its first telling"):
         shown_precursors = web_urls(precursors.assign(
-            date=[marks.get(a, "") for a in precursors["article_id"]]), "url")
+            date=[marks.get(a, "") for a in precursors["article_id"]],
+            passage=[fit(x, 320, 3) for x in precursors["passage"]]), "url")
         st.dataframe(shown_precursors[["published_at", "date", "outlet", "passage", "score", "days_before_onset",
                                        "url"]],
-                     hide_index=True, width="stretch", key="precursors", column_config={
-                         "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD"),
-                         "date": st.column_config.TextColumn("date flag"),
-                         "passage": st.column_config.TextColumn("passage", width="large"),
-                         "score": st.column_config.NumberColumn("similarity", format="%.2f"),
-                         "days_before_onset": st.column_config.NumberColumn("days before onset"),
-                         "url": st.column_config.LinkColumn("article")})
+                     hide_index=True, width="stretch", key="precursors", row_height=66, placeholder="", column_config={
+                         "published_at": st.column_config.DatetimeColumn("published", format="D MMM YYYY", width=100),
+                         "date": st.column_config.TextColumn("date flag", width=100),
+                         "outlet": st.column_config.TextColumn("outlet", width=130),
+                         "passage": st.column_config.TextColumn("passage", width=320),
+                         "score": st.column_config.NumberColumn("similarity", format="%.2f", width=80),
+                         "days_before_onset": st.column_config.NumberColumn("days before onset", width=120),
+                         "url": st.column_config.LinkColumn("article", display_text="open", width=60)})
 if marks:
     st.caption(f"⚠ marks a flagged date ({len(marks)} in this frame): the text refers to a later date, the date "
                "is a crawl time, or the article stands far before the rest of the frame. Flagged dates are left "
@@ -76,9 +82,15 @@ if info.get("exemplar"):
 timeline = cache.frame_timeline(v, frame_id, filters)
 ledger = cache.frame_ledger(v, frame_id, filters)
 evidence_items = ledger[ledger["strength"] == "evidence"]
+# A diamond marks an outlet's first article in the frame ever, not its first in the dates shown: adoption days
+# come from the frame's whole timeline, whatever the date filter.
+adopted = adoption_days(cache.frame_timeline(v, frame_id, dataclasses.replace(filters, start=None, end=None)))
+earlier = filters.start is not None and any(d < pd.Timestamp(filters.start) for d in adopted.values())
 fig = timeline_figure(timeline, f"How “{chart_label}” spread, outlet by outlet",
-                      chart_text(caption) + " · all articles, copies included · ★ new evidence · × rebuts the frame",
-                      events=evidence_items)
+                      chart_caption + " · all articles, copies included · ☆ around a mark: new evidence that day "
+                      "· × rebuts the frame" + (" · no ◆: the outlet took the frame up before these dates"
+                                                if earlier else ""),
+                      events=evidence_items, adopted=adopted)
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
 points = event.selection.points if event is not None and event.selection else []
@@ -98,21 +110,26 @@ if not timeline.empty:
         behind = web_urls(cache.frame_articles_at(v, frame_id, mark_outlet, mark_day), "url", "copy_of")
         behind["date"] = [marks.get(a, "") for a in behind["article_id"]]
         st.dataframe(behind[["published_at", "date", "title", "url", "passages", "independent", "copy_of", "stance"]],
-                     hide_index=True, width="stretch", key=keys.MARK_TABLE, column_config={
-                         "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
-                         "date": st.column_config.TextColumn("date flag"),
-                         "url": st.column_config.LinkColumn("article"),
-                         "passages": st.column_config.NumberColumn("passages in the frame"),
-                         "independent": st.column_config.CheckboxColumn("independent"),
-                         "copy_of": st.column_config.LinkColumn("copy of"),
+                     hide_index=True, width="stretch", key=keys.MARK_TABLE, row_height=66, placeholder="",
+                     column_config={
+                         "published_at": st.column_config.DatetimeColumn("published", format="D MMM YYYY HH:mm",
+                                                                         width=130),
+                         "date": st.column_config.TextColumn("date flag", width=90),
+                         "title": st.column_config.TextColumn("title", width=260),
+                         "url": st.column_config.LinkColumn("article", display_text="open", width=60),
+                         "passages": st.column_config.NumberColumn("passages in the frame", width=140),
+                         "independent": st.column_config.CheckboxColumn(
+                             "independent", width=90, help="not a syndicated copy of another article"),
+                         "copy_of": st.column_config.LinkColumn("copy of", display_text="original", width=70,
+                                                                help="blank: not a copy"),
                          "stance": st.column_config.TextColumn(
-                             "stance", help="uses or reports the frame, or rebuts it (docs/stance.md)")})
+                             "stance", width=90, help="uses or reports the frame, or rebuts it (docs/stance.md)")})
 
 daily, att, repeaters = profile.daily, profile.attention, len(profile.only_copies)
 st.markdown(f"Peak: **{att['peak_day']:%d %b %Y}** ({att['peak_articles']} articles). Half-life of attention: "
             f"**{att['half_life_days']} days** (from the peak until half of the articles since the peak had "
             f"appeared). Outlets that only repeated it through syndicated copies: **{repeaters}**.")
-st.plotly_chart(spread_figure(daily, f"Spread curve of “{chart_label}”", chart_text(caption)),
+st.plotly_chart(spread_figure(daily, f"Spread curve of “{chart_label}”", chart_caption),
                 width="stretch", key="spread")
 
 st.subheader("Evidence: new, or repeated?")
@@ -120,35 +137,50 @@ daily_evidence = cache.frame_evidence(v, frame_id, filters)
 echo = echo_summary(daily_evidence)
 e1, e2, e3, e4 = st.columns(4)
 e1.metric("new evidence items", echo["new_evidence"])
-e2.metric("repetitions of earlier items", echo["repeated_evidence"])
+e2.metric("repeated mentions", echo["repeated_evidence"],
+          help="Times a later passage repeated an evidence item already in the ledger (same text, a syndicated "
+               "copy, or the same kind of evidence in similar words). Mentions, not articles: one article can "
+               "repeat several items, so this can exceed the frame's articles.")
 e3.metric("unnamed sources only", f"{echo['anonymous_share']:.0%}",
           help="Share of the frame's articles whose only support is unnamed sources (no named source, outlet "
                "credit or material anywhere in the article).")
 e4.metric("echo weeks", echo["echo_weeks"],
           help="Weeks in which the frame had more articles than the week before and no new evidence item.")
+st.caption(f"Evidence is counted in mentions, not articles: {echo['new_evidence']} items appeared for the first "
+           f"time, and later passages mentioned earlier items again {echo['repeated_evidence']} times across the "
+           f"frame's {echo['articles']} articles (one article can mention several).")
 if echo["echo"]:
     st.warning(f"Echo: {echo['echo_articles']} of {echo['articles']} articles appeared in weeks when the frame grew "
                "without any new evidence.")
-st.plotly_chart(evidence_figure(weekly(daily_evidence), f"Articles vs new evidence for “{chart_label}”",
-                                chart_text(caption)), width="stretch", key="evidence")
+evidence_weeks = weekly(daily_evidence)
+shown_partial = {w: d for w, d in partial.items() if w in set(pd.to_datetime(evidence_weeks["week"]))}
+st.plotly_chart(evidence_figure(evidence_weeks, f"Articles vs new evidence for “{chart_label}”",
+                                chart_caption + (" · " + partial_note(shown_partial) if shown_partial else ""),
+                                partial=shown_partial), width="stretch", key="evidence")
 st.markdown("**Evidence ledger**: each item the first time it appeared in the frame, and how often later "
-            "articles repeated it (same text, syndicated copy, or the same kind of evidence in similar words). "
-            "How items are found: docs/evidence.md.")
+            "passages repeated it (same text, syndicated copy, or the same kind of evidence in similar words).")
+if doc := project_doc("evidence.md"):
+    with st.expander("How evidence items are found and counted (docs/evidence.md)"):
+        st.markdown(doc)
 show_weak = st.toggle("Also list named comments and claims from unnamed sources", key=keys.EVIDENCE_ALL)
 shown = web_urls(ledger if show_weak else evidence_items, "url")
 st.dataframe(
     shown[["published_at", "outlet", "strength", "description", "scope", "repeats", "repeat_outlets", "last_repeated",
            "url"]],
-    hide_index=True, width="stretch",
+    hide_index=True, width="stretch", row_height=66, placeholder="—",
     column_config={
-        "published_at": st.column_config.DatetimeColumn("first appeared", format="YYYY-MM-DD HH:mm"),
-        "description": st.column_config.TextColumn("what", width="large"),
-        "scope": st.column_config.TextColumn("why here", help="own: a passage of the frame; after / before: right "
-                                             "after or before one; about: close to what the frame says"),
-        "repeats": st.column_config.NumberColumn("repeated", help="later passages repeating it"),
-        "repeat_outlets": st.column_config.NumberColumn("by outlets"),
-        "last_repeated": st.column_config.DatetimeColumn("last repeated", format="YYYY-MM-DD"),
-        "url": st.column_config.LinkColumn("article"),
+        "published_at": st.column_config.DatetimeColumn("first appeared", format="D MMM YYYY HH:mm", width=115),
+        "outlet": st.column_config.TextColumn("outlet", width=120),
+        "strength": st.column_config.TextColumn("kind", width=75, help="evidence (on the record or material), "
+                                                "or, when listed, a named comment or a claim from unnamed sources"),
+        "description": st.column_config.TextColumn("what", width=240),
+        "scope": st.column_config.TextColumn("why here", width=70, help="own: a passage of the frame; after / "
+                                             "before: right after or before one; about: close to what the frame says"),
+        "repeats": st.column_config.NumberColumn("repeated", width=72, help="later passages repeating it"),
+        "repeat_outlets": st.column_config.NumberColumn("by outlets", width=75, help="outlets of those passages"),
+        "last_repeated": st.column_config.DatetimeColumn("last repeated", format="D MMM YYYY", width=98,
+                                                         help="—: never repeated"),
+        "url": st.column_config.LinkColumn("article", display_text="open", width=60),
     },
 )
 with st.expander(f"Passages behind the ledger, cues highlighted ({min(len(shown), 50)} of {len(shown)})"):
@@ -165,49 +197,80 @@ hours, movers = profile.first_mover_hours, profile.first_movers
 st.subheader("Adoption")
 st.markdown(f"**First movers** (within {hours:g} hours of the first article): {md_list(movers)}. "
             f"Independent articles exclude syndicated copies.")
-st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width="stretch",
-             column_config={"first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
-                            "first_article_url": st.column_config.LinkColumn("first article"),
-                            "lag_hours": st.column_config.NumberColumn("lag (hours)", format="%.1f")})
+st.dataframe(adoption.drop(columns=["first_article_id"]), hide_index=True, width="stretch", placeholder="—",
+             column_config={"adoption_rank": st.column_config.NumberColumn("order", format="%d", width=60,
+                                                                           help="place in the order of adoption"),
+                            "outlet": st.column_config.TextColumn("outlet", width=180),
+                            "first_seen": st.column_config.DatetimeColumn("first seen", format="D MMM YYYY HH:mm",
+                                                                          width=140),
+                            "lag_hours": st.column_config.NumberColumn(
+                                "lag (hours)", format="%.1f", width=100,
+                                help="hours after the frame's first article"),
+                            "articles": st.column_config.NumberColumn("articles", width=80),
+                            "independent_articles": st.column_config.NumberColumn(
+                                "independent articles", width=150, help="articles that are not syndicated copies"),
+                            "first_article_url": st.column_config.LinkColumn("first article", display_text="open",
+                                                                             width=100)})
 
 rebuttals = web_urls(cache.frame_rebuttals(v, frame_id, filters), "url")
 st.subheader(f"Articles that rebut it ({len(rebuttals)})")
 st.markdown("A denial, a dispute or fact-check language next to the frame's first passage in the article; "
-            "these articles are not counted as spreading the frame. The words that decided it are shown; "
-            "how it is decided: docs/stance.md.")
+            "these articles are not counted as spreading the frame. The words that decided it are shown.")
+if doc := project_doc("stance.md"):
+    with st.expander("How the stance is decided (docs/stance.md)"):
+        st.markdown(doc)
 if len(rebuttals):
-    st.dataframe(rebuttals[["published_at", "outlet", "cue_text", "speaker", "rule", "passage", "url"]],
-                 hide_index=True, width="stretch", key=keys.REBUTTALS, column_config={
-                     "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
-                     "cue_text": st.column_config.TextColumn("trigger words"),
-                     "speaker": st.column_config.TextColumn("said by"),
-                     "rule": st.column_config.TextColumn("rule"),
-                     "passage": st.column_config.TextColumn("in the passage", width="large"),
-                     "url": st.column_config.LinkColumn("article")})
+    st.dataframe(rebuttals.assign(passage=[fit(x, 260, 3) for x in rebuttals["passage"]])[
+                     ["published_at", "outlet", "cue_text", "speaker", "rule", "passage", "url"]],
+                 hide_index=True, width="stretch", key=keys.REBUTTALS, row_height=66, placeholder="—",
+                 column_config={
+                     "published_at": st.column_config.DatetimeColumn("published", format="D MMM YYYY HH:mm", width=110),
+                     "outlet": st.column_config.TextColumn("outlet", width=120),
+                     "cue_text": st.column_config.TextColumn("trigger words", width=150),
+                     "speaker": st.column_config.TextColumn("said by", width=120, help="—: no speaker named"),
+                     "rule": st.column_config.TextColumn("rule", width=90),
+                     "passage": st.column_config.TextColumn("in the passage", width=260),
+                     "url": st.column_config.LinkColumn("article", display_text="open", width=60)})
 
 edges = cache.frame_edges(v, frame_id)
 st.subheader("Who picked it up from whom")
 st.plotly_chart(lineage_figure(adoption, edges, f"Lineage of “{chart_label}”",
                                "each outlet's first article, linked to its most likely source"),
                 width="stretch", key="lineage")
-st.dataframe(edges[["to_outlet", "from_outlet", "kind", "score", "evidence", "to_published_at"]], hide_index=True,
-             width="stretch", column_config={
-                 "to_outlet": "outlet", "from_outlet": "most likely source", "kind": "evidence kind",
-                 "score": st.column_config.NumberColumn("score", format="%.2f"),
-                 "to_published_at": st.column_config.DatetimeColumn("first article", format="YYYY-MM-DD HH:mm")})
+lineage_table = edges.assign(
+    source=[fit(f"{t.day} {t:%b %H:%M} · {title}", 210, 3) for t, title in zip(edges["from_published_at"], edges["from_title"])],
+    found=[f"{k} · {s:.2f}" if k == "similar passage" else k for k, s in zip(edges["kind"], edges["score"])],
+    evidence_text=[fit(x, 230, 3) for x in edges["evidence_text"]])
+st.dataframe(lineage_table[["to_outlet", "to_published_at", "from_outlet", "source", "found", "evidence_text"]],
+             hide_index=True, width="stretch", row_height=66, placeholder="—", key="lineage_table", column_config={
+                 "to_outlet": st.column_config.TextColumn("outlet", width=125),
+                 "to_published_at": st.column_config.DatetimeColumn("its first article", format="D MMM HH:mm",
+                                                                    width=110),
+                 "from_outlet": st.column_config.TextColumn("most likely source", width=130),
+                 "source": st.column_config.TextColumn("the source's article", width=210),
+                 "found": st.column_config.TextColumn(
+                     "found by", width=110, help="copy, link or attribution (certain), else the most similar "
+                     "passage of an earlier outlet, with its similarity (0 to 1)"),
+                 "evidence_text": st.column_config.TextColumn(
+                     "evidence", width=230, help="the shared paragraphs, the link, the credit, or the similar "
+                     "passage of the source")})
 
 passages = web_urls(cache.frame_passages(v, frame_id, filters), "url")
 passages["date"] = [marks.get(a, "") for a in passages["article_id"]]
+passages["passage"] = [fit(x, 370, 3) for x in passages["text"]]
 st.subheader(f"Passages in this frame ({len(passages)})")
 st.dataframe(
-    passages[["published_at", "date", "outlet", "text", "score", "match", "url", "title"]], hide_index=True,
-    width="stretch",
+    passages[["published_at", "date", "outlet", "passage", "score", "match", "url", "title", "text"]], hide_index=True,
+    width="stretch", row_height=66, placeholder="",
+    column_order=["published_at", "date", "outlet", "passage", "score", "match", "url"],
     column_config={
-        "published_at": st.column_config.DatetimeColumn("published", format="YYYY-MM-DD HH:mm"),
-        "date": st.column_config.TextColumn("date flag", help="⚠: a flagged date (see above)"),
-        "text": st.column_config.TextColumn("passage", width="large"),
-        "score": st.column_config.NumberColumn("similarity", format="%.2f"),
-        "match": st.column_config.TextColumn("matched by", help="cluster, or for seeded frames literal or paraphrase"),
-        "url": st.column_config.LinkColumn("article"),
+        "published_at": st.column_config.DatetimeColumn("published", format="D MMM YYYY HH:mm", width=110),
+        "date": st.column_config.TextColumn("date flag", width=80, help="⚠: a flagged date (see above)"),
+        "outlet": st.column_config.TextColumn("outlet", width=130),
+        "passage": st.column_config.TextColumn("passage", width=370),
+        "score": st.column_config.NumberColumn("similarity", format="%.2f", width=80),
+        "match": st.column_config.TextColumn("matched by", width=90,
+                                             help="cluster, or for seeded frames literal or paraphrase"),
+        "url": st.column_config.LinkColumn("article", display_text="open", width=60),
     },
 )

@@ -9,7 +9,8 @@ import streamlit as st
 from app.charts import weekly_series
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
-from app.ui.text import md
+from app.ui.text import fit, md
+from app.weeks import partial_weeks, week_start
 
 v = open_or_stop()
 filters = state.sidebar_filters(v)
@@ -30,11 +31,14 @@ st.dataframe(pd.DataFrame({
     "articles": stories["articles"], "outlets": stories["outlets"], "first seen": stories["first_seen"],
     "last seen": stories["last_seen"],
 }), hide_index=True, width="stretch", key=keys.STORIES_TABLE, column_config={
-    "story": st.column_config.NumberColumn("story", format="%d", width="small"),
-    "label": st.column_config.TextColumn("label", width="large"),
-    "first seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD"),
-    "last seen": st.column_config.DatetimeColumn("last seen", format="YYYY-MM-DD"),
-})
+    "story": st.column_config.NumberColumn("story", format="#%d", width=60),
+    "label": st.column_config.TextColumn("named after its largest frame", width=330),
+    "frames": st.column_config.NumberColumn("frames", width=70),
+    "articles": st.column_config.NumberColumn("articles", width=80),
+    "outlets": st.column_config.NumberColumn("outlets", width=80),
+    "first seen": st.column_config.DatetimeColumn("first seen", format="D MMM YYYY", width=120),
+    "last seen": st.column_config.DatetimeColumn("last seen", format="D MMM YYYY", width=120),
+}, placeholder="—")
 
 choices = [None, *stories["story_id"].astype(int).tolist()]
 names = {int(r.story_id): f"#{int(r.story_id)} · {r.label} ({int(r.frames)} frames)" for r in stories.itertuples()}
@@ -49,38 +53,50 @@ else:
     summary = summary[summary["story_id"] == story].reset_index(drop=True)
 
 weekly = cache.frame_weekly(v, filters)
-weeks = sorted(weekly["week"].unique())
+# A last week the view covers only in part would end every sparkline in a false drop: it is left out of them.
+view_start, view_end = state.period(v, filters)
+cut = {w.date() for w in partial_weeks(view_start, view_end) if w == week_start(view_end)}
+weeks = [w for w in sorted(weekly["week"].unique()) if pd.Timestamp(w).date() not in cut]
 series = weekly_series(weekly, summary["frame_id"].tolist(), weeks)
 table = pd.DataFrame({
     "story": summary["story_id"],
     "story label": summary["story"],
     "frame": summary["frame_id"],
     "label": summary["label"],
-    "in a sentence": summary["frame_id"].map(cache.frame_sentences(v)),
+    "in a sentence": [fit(x, 300, 4) for x in summary["frame_id"].map(cache.frame_sentences(v))],
     "kind": summary["kind"],
     "articles": summary["articles"],
     "outlets": summary["outlets"],
     "first seen": summary["first_seen"],
     "first outlet": summary["first_outlet"],
+    "first told": [f"{o}, {t.day}\u00a0{t:%b}\u00a0{t.year}" if pd.notna(t) else ""  # the date on one line
+                   for t, o in zip(summary["first_seen"], summary["first_outlet"])],
     "weekly articles": [series[f] for f in summary["frame_id"]],
     "open": [f"./frame?{keys.FRAME}={f}" for f in summary["frame_id"]],
 })
 st.subheader("Frames")
-st.markdown(f"**{len(table)} frames**, grouped by story (busiest story first), busiest frame first within each. "
-            "Counts are all articles (copies included). Select a row, or follow *open*, to see how a frame spread.")
+st.markdown(f"**{len(table)} frames**, grouped by story (busiest story first, as in the table above), busiest frame "
+            "first within each. Counts are all articles (copies included). Select a row, or follow *open*, to see "
+            "how a frame spread.")
+# Every column shown fits the main column at 1400 px (no sideways scrolling): long text wraps over the taller
+# rows. The story and kind stay in the data (selection, tests) but are not shown: the order groups the stories.
 event = st.dataframe(
     table, hide_index=True, width="stretch", key=keys.OVERVIEW_TABLE, on_select="rerun",
-    selection_mode="single-row",
+    selection_mode="single-row", row_height=88, height=88 * min(len(table), 7) + 40, placeholder="—",
+    column_order=["frame", "label", "in a sentence", "articles", "outlets", "first told", "weekly articles", "open"],
     column_config={
-        "story": st.column_config.NumberColumn("story", format="%d", width="small"),
-        "story label": st.column_config.TextColumn("story label", width="medium"),
-        "frame": st.column_config.NumberColumn("frame", format="%d", width="small"),
-        "label": st.column_config.TextColumn("label", width="large"),
+        "frame": st.column_config.NumberColumn("frame", format="#%d", width=52),
+        "label": st.column_config.TextColumn("label", width=130),
         "in a sentence": st.column_config.TextColumn(
-            "in a sentence", width="large", help="The frame's most representative sentence that holds its label"),
-        "first seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
-        "weekly articles": st.column_config.LineChartColumn("weekly articles", y_min=0),
-        "open": st.column_config.LinkColumn("open", display_text="open frame"),
+            "in a sentence", width=300, help="The frame's most representative sentence that holds its label"),
+        "articles": st.column_config.NumberColumn("articles", width=66),
+        "outlets": st.column_config.NumberColumn("outlets", width=62),
+        "first told": st.column_config.TextColumn("first told", width=130,
+                                                  help="When and by which outlet the frame was first seen"),
+        "weekly articles": st.column_config.LineChartColumn(
+            "per week", y_min=0, width=86, help="Articles per week over the period (a last week the period covers "
+                                                "only in part is left out: it would read as a drop)"),
+        "open": st.column_config.LinkColumn("open", display_text="open", width=52),
     },
 )
 st.subheader("Weekly report")
