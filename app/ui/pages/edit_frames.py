@@ -33,9 +33,19 @@ labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
 status_of = dict(zip(frames["frame_id"].astype(int), frames["status"]))
 st.caption(f"{(frames['status'] == 'active').sum()} active frames, {(frames['status'] == 'merged').sum()} merged, "
            f"{(frames['status'] == 'hidden').sum()} retired by hand · {md(s.db.name)}")
-st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, column_config={
-    "label": st.column_config.TextColumn("label", width="large"),
-    "merged_into": st.column_config.NumberColumn("merged into", format="%d")})
+st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, placeholder="—", column_config={
+    "frame_id": st.column_config.NumberColumn("frame", width=60, format="%d"),
+    "label": st.column_config.TextColumn("label", width=300),
+    "kind": st.column_config.TextColumn("kind", width=85),
+    "status": st.column_config.TextColumn("status", width=70),
+    "articles": st.column_config.NumberColumn("articles", width=70),
+    "outlets": st.column_config.NumberColumn("outlets", width=65),
+    "merged_into": st.column_config.NumberColumn("merged into", width=90, format="%d"),
+    "rule": st.column_config.TextColumn("decides by", width=90, help="Seeded frames: phrases and paraphrase, "
+                                        "or a rule learned from labelled examples"),
+    "est_precision": st.column_config.NumberColumn("precision", width=80, format="%.2f",
+                                                   help="A learned seeded frame's precision estimated on its "
+                                                        "examples, out of fold (docs/seeded.md)")})
 
 st.subheader("Edit a frame")
 ids = list(labels)
