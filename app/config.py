@@ -25,6 +25,7 @@ DATA_DIR = PROJECT_ROOT / "data" if CHECKOUT else Path("data")
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample" if CHECKOUT else PACKAGE_DIR / "sample"
 SAMPLE_PATH = SAMPLE_DIR / "articles.jsonl"
 SAMPLE_OUTLETS = SAMPLE_DIR / "outlets.csv"
+SAMPLE_SEEDS = SAMPLE_DIR / "frames.toml"  # the sample's seeded frames, with labelled examples
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
 # The dashboard's entry script, inside the package (what `narratives serve` runs).
 DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "main.py"

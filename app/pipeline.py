@@ -106,11 +106,12 @@ def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, pr
 
 def build_sample(db, **settings) -> Path:
     """The bundled sample ingested and built into ``db`` in one write (what the dashboard's first start
-    does, without its progress bar); ``settings`` override the defaults (``model="hashing-384"``...)."""
-    from app.config import SAMPLE_PATH, load_settings
+    does, without its progress bar, with the sample's seeded frames unless ``frames_file`` is given);
+    ``settings`` override the defaults (``model="hashing-384"``...)."""
+    from app.config import SAMPLE_PATH, SAMPLE_SEEDS, load_settings
     from app.ingest import ingest_sample
 
-    s = load_settings(env={}, db=db, **settings)
+    s = load_settings(env={}, db=db, **{"frames_file": SAMPLE_SEEDS, **settings})
     with Store.write(db, f"ingest {SAMPLE_PATH}") as store:
         ingest_sample(store, SAMPLE_PATH, s.max_article_chars)
         run_stages(store, s)

@@ -144,11 +144,215 @@ def cluster_scores(labels: np.ndarray, truth: list[str]) -> dict:
             "purity": pur, "clusters": len(np.unique(labels[labels >= 0])), "unassigned": float((labels < 0).mean())}
 
 
+# ---- held-out evaluation (--dev DIR) ----
+
+def load_dir(base: Path) -> tuple[dict, dict]:
+    """Documents and gold of a directory in the task's layout: BASE/subtask-2-annotations.txt and the
+    documents in BASE/subtask-2-documents/ (the dev and test releases) or BASE/raw-documents/ (train)."""
+    gold = {}
+    for line in (base / "subtask-2-annotations.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        doc, narr, sub = line.split("\t")[:3]
+        gold[doc] = ({n.strip() for n in narr.split(";") if n.strip()},
+                     {s.strip() for s in sub.split(";") if s.strip()})
+    folder = base / "subtask-2-documents"
+    if not folder.is_dir():
+        folder = base / "raw-documents"
+    docs = {}
+    for doc in gold:
+        title, _, body = (folder / doc).read_text(encoding="utf-8").partition("\n")
+        docs[doc] = (title.strip(), body.strip())
+    return docs, gold
+
+
+class Learned:
+    """The product's learned rules (``app.frames.learned``) for every narrative and subnarrative: a seeded
+    frame each, whose examples are the training documents (in when the gold has it, out otherwise) and the
+    taxonomy's sentences (in)."""
+
+    def __init__(self, doc_vecs: list[np.ndarray], gold: list[tuple[set, set]], tax_vecs: dict[str, np.ndarray],
+                 combine: str):
+        from app.frames.learned import fit_rule
+
+        narratives = sorted({n for g in gold for n in g[0]} - {"Other"})
+        subnarratives = sorted({s for g in gold for s in g[1]} - {"Other"})
+        self.rules = {}
+        for level, labels in ((0, narratives), (1, subnarratives)):
+            for label in labels:
+                extra = [v[None] for s, vs in tax_vecs.items() if s == label or s.startswith(label + ": ")
+                         for v in vs]
+                y = np.asarray([int(label in g[level]) for g in gold] + [1] * len(extra))
+                rule = fit_rule(list(doc_vecs) + extra, y, combine=combine)
+                if rule is not None:
+                    self.rules[label] = rule
+
+    def margins(self, vecs: np.ndarray) -> dict[str, float]:
+        """Each frame's article score less its threshold (>= 0: the frame's rule takes the document)."""
+        owner = np.zeros(len(vecs), dtype=int)
+        return {label: float(rule.article_scores(vecs, owner, 1)[0] - rule.threshold)
+                for label, rule in self.rules.items()}
+
+
+def decode(margins: dict[str, float], k: int, force: bool) -> tuple[set, set]:
+    """Narratives: the ``k`` best whose rule takes the document (with ``force``, at least the best one);
+    for each, its best subnarrative whose rule takes the document, else "<narrative>: Other"."""
+    narr = [n for n in sorted(margins, key=lambda n: -margins[n]) if n.count(": ") == 1]
+    chosen = [n for n in narr[:k] if margins[n] >= 0] or (narr[:1] if force else [])
+    if not chosen:
+        return {"Other"}, {"Other"}
+    subs = set()
+    for n in chosen:
+        mine = [s for s in margins if s.startswith(n + ": ")]
+        best = max(mine, key=lambda s: margins[s], default=None)
+        subs.add(best if best is not None and margins[best] >= 0 else f"{n}: Other")
+    return set(chosen), subs
+
+
+def dev_eval(args) -> None:
+    settings = load_settings()
+    docs, gold = load(args.lang)
+    dev_docs, dev_gold = load_dir(args.dev / args.lang)
+    overlap = set(docs) & set(dev_docs)
+    ids = sorted(set(docs) - overlap)  # never fit on a document that is scored
+    dev_ids = sorted(dev_docs)
+    t0 = time.perf_counter()
+    encoder = load_encoder(settings.model, "cpu", settings.max_seq_length, settings.batch_size, settings.backend)
+
+    def embed(texts_of: dict, keys: list[str]) -> list[np.ndarray]:
+        passages, owner = [], []
+        for i, d in enumerate(keys):
+            for p in segment(*texts_of[d], settings.min_passage_chars, settings.max_passage_chars):
+                passages.append(p.text)
+                owner.append(i)
+        vecs = np.asarray(encoder.encode(passages), dtype=np.float32)
+        owner = np.asarray(owner)
+        return [vecs[owner == i] for i in range(len(keys))]
+
+    train_vecs = embed(docs, ids)
+    dev_vecs = embed(dev_docs, dev_ids)
+    tax = taxonomy()
+    subs = sorted(tax)
+    ex_texts = [e for s in subs for e in tax[s]]
+    ex_owner = np.asarray([j for j, s in enumerate(subs) for _ in tax[s]])
+    ex_vecs = np.asarray(encoder.encode(ex_texts), dtype=np.float32)
+    tax_vecs = {s: ex_vecs[ex_owner == j] for j, s in enumerate(subs)}
+    t_embed = time.perf_counter() - t0
+    grid = np.round(np.arange(0.45, 0.70, 0.025), 3)
+
+    def support(vecs: list[np.ndarray]) -> dict[float, np.ndarray]:
+        """Matching passages per document and subnarrative at each t (today's paraphrase rule)."""
+        per_doc = [np.stack([(v @ tax_vecs[s].T).max(axis=1) for s in subs], axis=1) for v in vecs]
+        return {t: np.stack([(p >= t).sum(axis=0) for p in per_doc]) for t in grid}
+
+    train_support, dev_support = support(train_vecs), support(dev_vecs)
+
+    def gate(counts: np.ndarray, m: int) -> tuple[list[set], list[set]]:
+        return predict_support(counts - (m - 1), subs)
+
+    gold_train = [gold[d] for d in ids]
+    rng = np.random.default_rng(0)
+    fold = rng.permutation(len(ids)) % 5
+    gates = [(t, m) for t in grid for m in range(1, 9)]
+
+    def best_gate(rows: np.ndarray) -> tuple[float, int]:
+        return max(gates, key=lambda o: samples_f1(gate(train_support[o[0]][rows], o[1])[0],
+                                                  [gold_train[i][0] for i in rows]))
+
+    # Candidates: (name, options); each is scored by 5-fold cross-validation on the training documents.
+    candidates = {"today": [None]}
+    for combine in ("mean", "top3", "max"):
+        candidates[f"learned-{combine}"] = [(k, False) for k in (1, 2, 3, 99)]
+        candidates[f"gate+learned-{combine}"] = [(k, True) for k in (1, 2, 3)]
+
+    def predict_rows(name: str, option, fitted, counts_of, vecs, picked_gate):
+        if name == "today":
+            return gate(counts_of[picked_gate[0]], picked_gate[1])
+        narr, sub = [], []
+        gated = gate(counts_of[picked_gate[0]], picked_gate[1])[0] if name.startswith("gate+") else None
+        for i, v in enumerate(vecs):
+            if gated is not None and gated[i] == {"Other"}:
+                n, s = {"Other"}, {"Other"}
+            else:
+                n, s = decode(fitted.margins(v), *option)
+            narr.append(n)
+            sub.append(s)
+        return narr, sub
+
+    cv = {}
+    for f in range(5):
+        train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        g = best_gate(train)
+        inner_counts = {t: c[test] for t, c in train_support.items()}
+        fitted = {}
+        for name, options in candidates.items():
+            combine = name.rsplit("-", 1)[-1]
+            if name != "today" and combine not in fitted:
+                fitted[combine] = Learned([train_vecs[i] for i in train], [gold_train[i] for i in train],
+                                          tax_vecs, combine)
+            for option in options:
+                pn, ps = predict_rows(name, option, fitted.get(combine), inner_counts,
+                                      [train_vecs[i] for i in test], g)
+                cv.setdefault((name, option), []).append(
+                    (samples_f1(pn, [gold_train[i][0] for i in test]), samples_f1(ps, [gold_train[i][1] for i in test])))
+    cv_mean = {key: tuple(np.mean(v, axis=0)) for key, v in cv.items()}
+    t_cv = time.perf_counter() - t0 - t_embed
+
+    # Fit everything on all the training documents and score the dev documents once per candidate.
+    g = best_gate(np.arange(len(ids)))
+    fitted = {c: Learned(train_vecs, gold_train, tax_vecs, c) for c in ("mean", "top3", "max")}
+    dev_n = [dev_gold[d][0] for d in dev_ids]
+    dev_s = [dev_gold[d][1] for d in dev_ids]
+    dev = {}
+    for (name, option) in cv_mean:
+        combine = name.rsplit("-", 1)[-1]
+        pn, ps = predict_rows(name, option, fitted.get(combine), dev_support, dev_vecs, g)
+        dev[(name, option)] = (samples_f1(pn, dev_n), samples_f1(ps, dev_s))
+    picked = max(cv_mean, key=lambda key: cv_mean[key][0])
+    best_today = ("today", None)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def describe(key) -> str:
+        name, option = key
+        if name == "today":
+            return f"today's rule: a narrative needs m passages within t of its sentences (t {g[0]:.3f}, m {g[1]})"
+        combine = name.rsplit("-", 1)[-1]
+        k = "every" if option[0] == 99 else f"the {option[0]} best"
+        if name.startswith("gate+"):
+            return (f"today's rule decides Other (t {g[0]:.3f}, m {g[1]}); then {k} narratives by learned "
+                    f"margin ({combine} of passage logits)")
+        return f"learned rules alone ({combine} of passage logits), {k} narratives whose rule takes the document"
+
+    print(f"## {dt.date.today()}, dev-2c: SemEval-2025 Task 10 ({args.lang}), learned seeded frames on held-out documents\n")
+    print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"encoder {encoder.name}")
+    print(f"- command: `python bench/semeval_eval.py --lang {args.lang} --dev {args.dev} --no-bertopic`; fitted on "
+          f"{len(ids)} training documents ({len(overlap)} left out because they are in the dev directory), scored on "
+          f"{len(dev_ids)} dev documents; embedding {t_embed:.0f} s, cross-validation {t_cv:.0f} s; peak RSS {peak:.0f} MB\n")
+    print("| rule | CV narratives | CV subnarratives | dev narratives | dev subnarratives |\n|---|---|---|---|---|")
+    for key in sorted(cv_mean, key=lambda k: -cv_mean[k][0]):
+        mark = " **(picked by CV)**" if key == picked else ""
+        print(f"| {describe(key)}{mark} | {cv_mean[key][0]:.3f} | {cv_mean[key][1]:.3f} | {dev[key][0]:.3f} | "
+              f"{dev[key][1]:.3f} |")
+    other_n = samples_f1([{"Other"}] * len(dev_ids), dev_n)
+    other_s = samples_f1([{"Other"}] * len(dev_ids), dev_s)
+    print(f"| everything 'Other' (for scale) | | | {other_n:.3f} | {other_s:.3f} |")
+    print("| task's zero-shot baseline (EN dev, published) | | | 0.43 | 0.24 |")
+    print("| best published systems (EN, about) | | | 0.55 | 0.43 |\n")
+    print(f"today's rule alone on dev: {dev[best_today][0]:.3f} / {dev[best_today][1]:.3f}\n")
+    print(f"dev narrative samples-F1 {dev[picked][0]:.3f} subnarrative samples-F1 {dev[picked][1]:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lang", default="EN")
     ap.add_argument("--no-bertopic", action="store_true")
+    ap.add_argument("--dev", type=Path, help="score once on this directory (task layout: DIR/LANG/...), fitting on "
+                                             "the training documents not in it")
     args = ap.parse_args()
+    if args.dev is not None:
+        dev_eval(args)
+        return
     settings = load_settings()
     docs, gold = load(args.lang)
     ids = sorted(docs)

@@ -126,8 +126,10 @@ def plotly_values(v) -> list:
 
 
 def frame_telling(store, phrase: str) -> int:
-    """The active frame that tells ``phrase`` most: the one holding the most passages that contain it (found
-    by its passages, not by its label, which depends on the label rules and on how frames were merged)."""
+    """The active discovered frame that tells ``phrase`` most: the one holding the most passages that contain it
+    (found by its passages, not by its label, which depends on the label rules and on how frames were merged;
+    the sample's seeded frames of the same name are left out)."""
     return int(store.query_value(
         """SELECT frame_id FROM frame_passages WHERE text ILIKE '%' || ? || '%'
+              AND frame_id IN (SELECT frame_id FROM frames WHERE kind = 'discovered')
            GROUP BY frame_id ORDER BY count(*) DESC, frame_id LIMIT 1""", [phrase]))

@@ -5,6 +5,7 @@ import pytest
 
 from app.store import Store
 from embeddings import load_encoder
+from tests.conftest import frame_telling
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +28,7 @@ def test_sample_build_finds_the_written_frames(sample_db):
         distinct = r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
         embed_run = r.last_run("embed")
         # the frame that tells of the satellite images: the one most of whose passages name them
+        cannon_id = frame_telling(r, "cannon fodder")
         satellite = int(r.query_value("""SELECT frame_id FROM frame_passages WHERE text ILIKE '%satellite im%'
                                          GROUP BY frame_id ORDER BY count(*) DESC, frame_id LIMIT 1"""))
     finally:
@@ -36,9 +38,11 @@ def test_sample_build_finds_the_written_frames(sample_db):
     # the vectors' provenance: which form of the model made them, with which runtime
     assert embed_run["parameters"]["model"].endswith("@256+int8v2")
     assert embed_run["parameters"]["runtime"].startswith("onnxruntime ")
-    # The frame written around "cannon fodder" is labelled by it (every label's rules: tests/test_labels.py).
-    assert "cannon fodder" in set(summary["label"].str.lower()), summary["label"].tolist()
-    cannon = summary[summary["label"].str.contains("cannon fodder")].iloc[0]
+    # The sample's seeded frame holds the name "cannon fodder" (no discovered label repeats it: every label's
+    # rules, tests/test_labels.py); the discovered frame written around it starts where it was written.
+    assert set(summary.loc[summary["kind"] == "seeded", "label"]) == {"cannon fodder", "blood offering"}
+    assert "cannon fodder" not in set(summary.loc[summary["kind"] == "discovered", "label"].str.lower())
+    cannon = summary.set_index("frame_id").loc[cannon_id]
     assert cannon["first_outlet"] == "The Lessen Herald"
     assert cannon["outlets"] >= 10
     sat = summary.set_index("frame_id").loc[satellite]

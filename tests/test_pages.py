@@ -119,7 +119,15 @@ def test_frames_page_renames_merges_and_restores(app_env):
     assert _read(app_env, lambda r: r.frame_summary()).set_index("frame_id").loc[a, "label"] == \
         "Soldiers as cannon fodder"
     at.selectbox(key=keys.EDIT_FRAME).set_value(b).run()
+    # Nothing is preselected as the merge target, and the merge waits for a confirmation naming both frames.
+    assert at.selectbox(key=keys.EDIT_INTO).value is None
+    assert at.button(key=keys.EDIT_MERGE).disabled
     at.selectbox(key=keys.EDIT_INTO).set_value(a).run()
+    assert at.button(key=keys.EDIT_MERGE).disabled
+    confirm = at.checkbox(key=f"{keys.EDIT_CONFIRM}_{b}_{a}")
+    assert f"#{b}" in confirm.label and f"#{a}" in confirm.label and "cannon fodder" in confirm.label
+    assert b in _read(app_env, lambda r: r.frame_summary())["frame_id"].tolist()  # not merged yet
+    confirm.check().run()
     at.button(key=keys.EDIT_MERGE).click().run()
     assert "merged into" in at.success[0].value
     after = _read(app_env, lambda r: r.frame_summary()).set_index("frame_id")
@@ -129,6 +137,43 @@ def test_frames_page_renames_merges_and_restores(app_env):
     at.selectbox(key=keys.EDIT_FRAME).set_value(b).run()
     at.button(key=keys.EDIT_RESTORE).click().run()
     assert b in _read(app_env, lambda r: r.frame_summary())["frame_id"].tolist()
+
+
+def test_frames_page_review_queue_keeps_examples_and_rebuilds(app_env, tmp_path):
+    from app.config import SAMPLE_SEEDS
+    from app.frames.seeded import examples_file, load_seeds
+
+    seeds_file = tmp_path / "frames.toml"
+    seeds_file.write_text(SAMPLE_SEEDS.read_text())
+    seeded = _read(app_env, lambda r: r.query("SELECT frame_id, label FROM seeded_frame_rules WHERE status = 'active'"))
+    assert set(seeded["label"]) == {"cannon fodder", "blood offering"}
+    fid = int(seeded.set_index("label").loc["cannon fodder", "frame_id"])
+    queue = _read(app_env, lambda r: r.seed_review(fid))
+    assert len(queue) > 2 and not queue["text"].isna().any() and queue["text"].is_unique
+    margins = (queue["score"] - queue["threshold"]).abs().to_numpy()
+    assert (margins[:-1] <= margins[1:] + 1e-6).all()  # nearest the boundary first
+    at = _app("edit_frames.py")
+    at.selectbox(key=keys.REVIEW_FRAME).set_value(fid).run()
+    first = queue.iloc[0]
+    second = queue[queue["text"] != first["text"]].iloc[0]  # a copy of the same passage leaves with it
+    assert any(first["text"] == t.value for t in at.text)  # the passage, shown as text
+    at.button(key=keys.review_button("in", first["article_id"])).click().run()
+    assert not at.exception and "Kept as an example in" in at.success[0].value
+    at.button(key=keys.review_button("out", second["article_id"])).click().run()
+    assert not at.exception
+    kept = examples_file(seeds_file).read_text()
+    assert "cannon fodder" in kept and ",in" in kept and ",out" in kept
+    labelled = {e.text: e.label for e in load_seeds(seeds_file)[0].labelled}
+    assert labelled[first["text"]] == "in" and labelled[second["text"]] == "out"
+    # Reviewed articles leave the queue; the rebuild learns from them.
+    assert not any(f"review_in_{first['article_id']}" == b.key for b in at.button)
+    before = _read(app_env, lambda r: r.query(f"SELECT examples_in, examples_out FROM seeded_frame_rules "
+                                              f"WHERE frame_id = {fid}")).iloc[0]
+    at.button(key=keys.REVIEW_REFIT).click().run()
+    assert not at.exception and not at.error
+    after = _read(app_env, lambda r: r.query(f"SELECT examples_in, examples_out, est_precision FROM seeded_frame_rules "
+                                             f"WHERE frame_id = {fid}")).iloc[0]
+    assert (after["examples_in"], after["examples_out"]) == (before["examples_in"] + 1, before["examples_out"] + 1)
 
 
 def test_frames_page_seeds_a_frame_and_builds(app_env, tmp_path):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import app.pipeline as pipeline
-from app.config import SAMPLE_PATH
+from app.config import SAMPLE_PATH, SAMPLE_SEEDS
 from app.ingest import ingest_files
 from app.store import Store, has_pending_work
 from tests.conftest import ingest_sample
@@ -28,6 +28,7 @@ def _snapshot(db):
 
 def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encoder):
     db = hashed_sample_db_copy  # the sample, built with the encoder
+    settings = settings.replace(frames_file=SAMPLE_SEEDS)  # and with its seeded frames
     before = _snapshot(db)
     assert len(before[0]) > 3 and before[2] > 100
     second = pipeline.build(db, settings, encoder)
@@ -216,9 +217,12 @@ class _Renamed:
 
 
 def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(hashed_sample_db_copy, settings, encoder):
+    settings = settings.replace(frames_file=SAMPLE_SEEDS)  # the seeds the sample was built with
     db = hashed_sample_db_copy  # built with the encoder
     r = Store.open_read(db)
-    before = set(r.frame_summary()["frame_id"])
+    summary = r.frame_summary()
+    before = set(summary["frame_id"])
+    discovered = set(summary[summary["kind"] == "discovered"]["frame_id"])
     texts = r.query_value("SELECT count(*) FROM embeddings WHERE model = ?", [encoder.name])
     r.close()
     assert before and texts > 100
@@ -234,14 +238,16 @@ def test_another_form_of_the_model_reembeds_and_keeps_frame_ids(hashed_sample_db
     assert set(after[after["status"] == "active"]["frame_id"]) == before
     assert set(after[after["status"] == "active"]["model"]) == {encoder.name + "+int8v2"}
 
-    # A model in another vector space (a static model) cannot be compared: its frames are new.
+    # A model in another vector space (a static model) cannot be compared: its discovered frames are new
+    # (seeded frames keep their ids, which follow their seed's name).
     pipeline.build(db, settings, _Renamed(encoder, encoder.name + "+static256"))
     r = Store.open_read(db)
     again = r.frames(include_inactive=True)
     r.close()
-    active = set(again[again["status"] == "active"]["frame_id"])
-    assert active and not active & before
-    assert set(again[again["frame_id"].isin(before)]["status"]) == {"retired"}
+    active = again[again["status"] == "active"]
+    assert len(active) and not set(active[active["kind"] == "discovered"]["frame_id"]) & discovered
+    assert set(again[again["frame_id"].isin(discovered)]["status"]) == {"retired"}
+    assert set(active[active["kind"] == "seeded"]["frame_id"]) == before - discovered
 
 
 @pytest.mark.slow

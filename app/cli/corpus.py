@@ -144,18 +144,24 @@ def vectors(ctx, db, drop, fmt):
 @click.option("--threshold", type=float, default=None, help="Paraphrase similarity for this frame (default: seed_threshold).")
 @click.option("--min-passages", type=click.IntRange(min=1), default=None,
               help="Passages an article matched only by paraphrase needs (default: seed_min_passages, 1).")
+@click.option("--examples", "examples_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Labelled examples from a CSV (columns text or url, and label in|out); bad rows are reported by "
+                   "row number, good rows kept.")
 @click.option("--remove", is_flag=True, help="Remove the seeded frame NAME.")
 @click.option("--file", "frames_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Seeds file (default: the frames_file setting, ./frames.toml).")
 @click.pass_context
-def seed(ctx, name, phrases, examples, threshold, min_passages, remove, frames_file):
+def seed(ctx, name, phrases, examples, examples_csv, threshold, min_passages, remove, frames_file):
     """Add, replace or remove a seeded frame; `narratives build` then matches it."""
     from app.frames.seeded import Seed, SeedError, load_seeds, save_seeds, upsert_seed
 
     settings = load_cli_settings(ctx, frames_file=frames_file)
     try:
+        if examples_csv is not None:
+            _seed_examples(settings.frames_file, name, phrases, examples, examples_csv, threshold, min_passages)
+            return
         if remove:
-            seeds = load_seeds(settings.frames_file)
+            seeds = load_seeds(settings.frames_file, reviewed=False)
             kept = [s for s in seeds if s.name.lower() != name.lower()]
             if len(kept) == len(seeds):
                 raise click.ClickException(f"no seeded frame named {name!r} in {settings.frames_file}")
@@ -169,6 +175,43 @@ def seed(ctx, name, phrases, examples, threshold, min_passages, remove, frames_f
     except SeedError as exc:
         raise fail(exc) from exc
     click.echo(f"{len(seeds)} seeded frame(s) in {settings.frames_file}; run `narratives build` to match them")
+
+
+def _seed_examples(frames_file: Path, name: str, phrases, examples, csv_path: Path, threshold, min_passages) -> None:
+    """Add the good rows of a CSV of labelled examples to the seed NAME (made when new); bad rows are named
+    on stderr and the command exits 1 after keeping the good ones."""
+    from dataclasses import replace
+
+    from app.frames.seeded import Seed, SeedError, merge_examples, load_seeds, read_examples_csv, upsert_seed
+
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{csv_path}: not UTF-8 text ({exc})") from exc
+    good, bad = read_examples_csv(text, str(csv_path))
+    for frame, _ in good:
+        if frame and frame.lower() != name.lower():
+            bad.append(f"{csv_path}: a row names frame {frame!r}, not {name!r}")
+    good = [e for frame, e in good if not frame or frame.lower() == name.lower()]
+    current = {s.name.lower(): s for s in load_seeds(frames_file, reviewed=False)}.get(name.lower())
+    if current is None:
+        current = Seed(name)
+    seed = replace(current, phrases=tuple(phrases) or current.phrases, examples=tuple(examples) or current.examples,
+                   threshold=threshold if threshold is not None else current.threshold,
+                   min_passages=min_passages if min_passages is not None else current.min_passages,
+                   labelled=merge_examples(current.labelled, good))
+    for message in bad:
+        click.echo(message, err=True)
+    if good:
+        try:
+            upsert_seed(frames_file, seed)
+        except SeedError as exc:
+            raise click.ClickException(str(exc)) from exc
+    n_in = sum(e.label == "in" for e in seed.labelled)
+    click.echo(f"{len(good)} example(s) added to {name!r} in {frames_file} ({n_in} in, {len(seed.labelled) - n_in} out "
+               f"in all); {len(bad)} bad row(s); run `narratives build` to match it")
+    if bad:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -12,7 +12,8 @@ import pandas as pd
 from app.frames.labels import FrameLabel, sentence_with
 
 FRAME_COLUMNS = ["frame_id", "label", "phrases", "exemplar_passage_id", "centroid", "model", "exemplar_sentence"]
-SEEDED_FRAME_COLUMNS = [*FRAME_COLUMNS, "seed_name", "threshold"]
+SEEDED_FRAME_COLUMNS = [*FRAME_COLUMNS, "seed_name", "threshold", "match_rule", "combine", "precision", "recall",
+                        "examples_in", "examples_out"]
 ARTICLE_FRAME_COLUMNS = ["article_id", "frame_id", "score", "passages"]
 
 # A frame with no label (no text to read one from) is labelled with the start of its exemplar passage: about a

@@ -15,8 +15,11 @@ from app.config import Settings
 from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
-from app.frames.labels import taken_labels
-from app.frames.seeded import load_seeds, seed_frame, seed_frame_ids
+from app.frames.labels import normalise, taken_labels
+from app.frames.learned import DEFAULT_COMBINE, background_rows, fit_rule
+from app.frames.seeded import (SeedError, boundary_queue, example_sets, load_seeds, phrase_pattern, seed_frame,
+                               seed_frame_ids)
+from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
 from app.frames.templates import find_templates
 from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
@@ -120,7 +123,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
                              scores=found.scores[found.rows],
-                             taken=taken_labels(store.frames(), old if incremental else None)) if labelled else {}
+                             taken=taken_labels(store.frames(), old if incremental else None)
+                             | _seed_names(settings)) if labelled else {}
     progress("frames", 2, 3)
     exemplar_of = exemplars(assignments)
     exemplar_texts = store.passage_texts([exemplar_of.loc[frame_ids[cluster]] for cluster in labelled])
@@ -166,18 +170,31 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     passages, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
     new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
     encoder = get_encoder() if seeds else None
-    rows, matches = [], []
+    rows, matches, article_rows, queues, missing, learned = [], [], [], [], [], 0
     if seeds:
         texts = passages["text"].tolist()
         passage_ids, article_ids = passages["passage_id"].to_numpy(), passages["article_id"].to_numpy()
     for i, seed in enumerate(seeds):
         frame_id = known_ids[seed.name.lower()] if seed.name.lower() in known_ids else next(new_ids)
-        row, matched = seed_frame(seed, encoder.encode(seed.texts), frame_id, texts=texts, vectors=vectors,
-                                  passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
-                                  default_threshold=settings.seed_threshold,
-                                  default_min_passages=settings.seed_min_passages)
+        rule = None
+        if seed.labelled:
+            sets, labels, not_found = example_sets(
+                seed, encoder.encode, lambda url: store.passage_vectors_of_url(encoder_key, canonical_url(url)))
+            missing += [f"{seed.name}: {url}" for url in not_found]
+            rule = fit_rule(sets, labels, combine=seed.combine or DEFAULT_COMBINE,
+                            background=vectors[background_rows(len(vectors))])
+            learned += rule is not None
+        seed_vectors = encoder.encode(seed.texts) if seed.texts else \
+            encoder.encode([e.text for e in seed.labelled if e.text and e.label == "in"] or [seed.name])
+        row, matched, articles = seed_frame(seed, seed_vectors, frame_id, texts=texts, vectors=vectors,
+                                            passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
+                                            default_threshold=settings.seed_threshold,
+                                            default_min_passages=settings.seed_min_passages, rule=rule)
         rows.append(row)
         matches.append(matched)
+        article_rows.append(article_frames(matched) if articles is None else articles)
+        queues.append(_review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids,
+                                    row["threshold"]))
         progress("seeded", i + 1, len(seeds))
     assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
                                                                            "article_id"])
@@ -185,9 +202,30 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     store.save_frames(pd.DataFrame(rows, columns=SEEDED_FRAME_COLUMNS),
                       assignments[["passage_id", "frame_id", "score", "match"]].astype(
                           {"frame_id": "int32", "score": "float32"}),
-                      article_frames(assignments), retired, run_id, kind="seeded")
-    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired)})
+                      pd.concat(article_rows) if article_rows else empty_article_frames(), retired, run_id,
+                      kind="seeded")
+    store.save_seed_review(pd.concat(queues, ignore_index=True) if queues else pd.DataFrame())
+    # Examples whose url names no article are left out of the fitting and named here (`narratives status`).
+    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired),
+                              "learned": learned, "examples_not_found": missing})
     return len(rows), False
+
+
+def _review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids, threshold):
+    """The seeded frame's articles nearest its decision boundary (``app.frames.seeded.boundary_queue``)."""
+    literal = np.zeros(len(texts), dtype=bool)
+    for phrase in seed.phrases:
+        pattern = phrase_pattern(phrase)
+        literal |= np.fromiter((bool(pattern.search(t)) for t in texts), dtype=bool, count=len(texts))
+    if rule is None:
+        scores, per_article = (vectors @ seed_vectors.T).max(axis=1), None
+    else:
+        scores = rule.passage_scores(vectors)
+        codes, owner = np.unique(article_ids, return_inverse=True)
+        per_article = dict(zip(codes, rule.article_scores(vectors, owner, len(codes))))
+    queue = boundary_queue(article_ids, passage_ids, scores, per_article, threshold, literal)
+    queue.insert(0, "frame_id", frame_id)
+    return queue
 
 
 def save_stories(store: Store, frame_table: pd.DataFrame, assignments: pd.DataFrame, old: dict[int, set[int]],
@@ -200,6 +238,15 @@ def save_stories(store: Store, frame_table: pd.DataFrame, assignments: pd.DataFr
     story_of, retired = number_stories(groups, frame_ids, old, store.new_story_ids)
     store.save_stories(story_of, retired, run_id)
     return len(set(story_of.values()))
+
+
+def _seed_names(settings: Settings) -> set[str]:
+    """The names in the seeds file, which discovered labels must not repeat, also before the seeded stage has
+    made their frames (a first build); a seeds file that cannot be read is the seeded stage's to report."""
+    try:
+        return {normalise(seed.name) for seed in load_seeds(settings.frames_file, reviewed=False)}
+    except (SeedError, OSError):
+        return set()
 
 
 def _active_discovered(store: Store) -> list[int]:

@@ -74,10 +74,25 @@ class EditStore(StoreBase):
         """Active frames and those a user merged or retired, with their counts and merge target."""
         return self._df(
             """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, f.status,
-                      coalesce(s.articles, 0) AS articles, coalesce(s.outlets, 0) AS outlets, m.into_frame AS merged_into
+                      coalesce(s.articles, 0) AS articles, coalesce(s.outlets, 0) AS outlets, m.into_frame AS merged_into,
+                      CASE WHEN f.kind = 'seeded' THEN coalesce(f.match_rule, 'phrases') END AS rule,
+                      f.est_precision AS est_precision
                FROM frames f LEFT JOIN frame_summary s USING (frame_id) LEFT JOIN frame_merges m USING (frame_id)
                WHERE f.status IN (SELECT unnest(?::VARCHAR[])) ORDER BY f.status, articles DESC, f.frame_id""",
             [list(EDITABLE)])
+
+    def seed_review(self, frame_id: int) -> pd.DataFrame:
+        """The review queue of a seeded frame, nearest the boundary first, with each article's passage shown
+        (one article of those whose passage is the same text)."""
+        return self._df(
+            """SELECT r.article_id, r.passage_id, r.score, r.threshold, r.matched, p.text, a.title, a.url,
+                      o.name AS outlet, a.published_at
+               FROM seed_review r JOIN passages p USING (passage_id) JOIN articles a ON a.article_id = r.article_id
+               JOIN outlets o USING (outlet_id)
+               WHERE r.frame_id = ?
+               -- a syndicated copy's passage is asked about once
+               QUALIFY row_number() OVER (PARTITION BY p.text_hash ORDER BY abs(r.score - r.threshold), r.article_id) = 1
+               ORDER BY abs(r.score - r.threshold), r.article_id""", [frame_id])
 
     def last_edit_id(self) -> int:
         return self._scalar("SELECT coalesce(max(edit_id), 0) FROM frame_edits")

@@ -664,7 +664,7 @@ MIGRATIONS.append((
 
 PUBLIC_VIEWS = ("frame_summary", "frame_articles", "frame_timeline", "frame_passages", "frame_spread",
                 "frame_edges", "evidence_cues", "frame_evidence", "frame_claim_articles", "frame_precursors",
-                "story_summary", "fetch_log")
+                "story_summary", "fetch_log", "seeded_frame_rules")
 
 MIGRATIONS.append((
     19,
@@ -710,5 +710,38 @@ MIGRATIONS.append((
     SELECT f.fetch_id, f.run_id, f.source, f.url, f.final_url, f.kind, f.outcome, f.status, f.reason, f.retry,
            f.bytes, f.attempts, f.seconds, f.article_id, f.fetched_at
     FROM fetches f;
+    """,
+))
+
+MIGRATIONS.append((
+    21,
+    "seeded frames record how they decide and their precision estimated on their examples",
+    """
+    ALTER TABLE frames ADD COLUMN match_rule VARCHAR;
+    ALTER TABLE frames ADD COLUMN match_combine VARCHAR;
+    ALTER TABLE frames ADD COLUMN est_precision FLOAT;
+    ALTER TABLE frames ADD COLUMN est_recall FLOAT;
+    ALTER TABLE frames ADD COLUMN examples_in INTEGER;
+    ALTER TABLE frames ADD COLUMN examples_out INTEGER;
+    CREATE VIEW seeded_frame_rules AS
+    SELECT frame_id, label, seed_name, status, coalesce(match_rule, 'phrases') AS match_rule,
+           match_combine, threshold, est_precision, est_recall, examples_in, examples_out
+    FROM frames WHERE kind = 'seeded';
+    """,
+))
+
+MIGRATIONS.append((
+    22,
+    "the review queue of each seeded frame: the articles nearest its decision boundary",
+    """
+    CREATE TABLE seed_review (
+        frame_id INTEGER NOT NULL,
+        article_id VARCHAR NOT NULL,
+        passage_id VARCHAR NOT NULL,
+        score FLOAT NOT NULL,
+        threshold FLOAT NOT NULL,
+        matched BOOLEAN NOT NULL,
+        PRIMARY KEY (frame_id, article_id)
+    );
     """,
 ))

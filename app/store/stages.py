@@ -102,6 +102,12 @@ class StageStore(StoreBase):
                     "model": row["model"], "seed_name": row.get("seed_name"),
                     "threshold": row.get("threshold"), "exemplar_sentence": row.get("exemplar_sentence"),
                 }
+                if kind == "seeded":  # how the frame decides, and its precision estimated on its examples
+                    values.update({"match_rule": row.get("match_rule"), "match_combine": row.get("combine"),
+                                   "est_precision": _number(row.get("precision")),
+                                   "est_recall": _number(row.get("recall")),
+                                   "examples_in": _number(row.get("examples_in")),
+                                   "examples_out": _number(row.get("examples_out"))})
                 cols = list(values)
                 if int(row["frame_id"]) in existing:
                     sets = ", ".join(f"{quote_ident(c)} = ?" for c in cols)
@@ -123,6 +129,23 @@ class StageStore(StoreBase):
             self.record_history(created, run_id, "created", detail=f"{kind} frame found by the build")
             self.record_history(retired, run_id, "retired", detail="no longer found by the build")
             self._apply_edits()
+
+    def passage_vectors_of_url(self, model: str, canonical_url: str) -> np.ndarray | None:
+        """The vectors of the passages of the article at ``canonical_url`` (None when no article has it)."""
+        rows = self._exec(
+            """SELECT e.vector FROM articles a JOIN passages p USING (article_id)
+               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               WHERE a.canonical_url = ? ORDER BY p.part""", [model, canonical_url]).fetchall()
+        return np.asarray([r[0] for r in rows], dtype=np.float32) if rows else None
+
+    def save_seed_review(self, queue: pd.DataFrame) -> None:
+        """Replace every seeded frame's review queue (``frame_id, article_id, passage_id, score, threshold,
+        matched``)."""
+        with self.transaction():
+            self._exec("DELETE FROM seed_review")
+            if len(queue):
+                self._insert("seed_review", queue[["frame_id", "article_id", "passage_id", "score", "threshold",
+                                                   "matched"]])
 
     def story_members(self) -> dict[int, set[int]]:
         """The frame ids of each active story, as the last build left them (for matching story ids)."""
@@ -349,3 +372,13 @@ class StageStore(StoreBase):
 
     def count_lineage_edges(self) -> int:
         return int(self._scalar("SELECT count(*) FROM lineage"))
+
+
+def _number(value):
+    """A number for a nullable column (pandas' NaN and None both become NULL)."""
+    if value is None:
+        return None
+    try:
+        return None if value != value else value  # NaN
+    except TypeError:
+        return value

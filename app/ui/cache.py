@@ -64,6 +64,11 @@ def all_frames(ver: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def seed_review(ver: tuple, frame_id: int) -> pd.DataFrame:
+    return _store().seed_review(frame_id)
+
+
+@st.cache_data(show_spinner=False)
 def frame_history(ver: tuple, frame_id: int) -> pd.DataFrame:
     return _store().frame_history(frame_id)
 

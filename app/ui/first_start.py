@@ -22,6 +22,7 @@ def ensure_database() -> None:
             with st.spinner(f"Upgrading {md(s.db.name)} to this version's schema…"), Store.write(s.db, "upgrade", resumable=False):
                 pass
         return
+    from app.frames.seeded import start_from_sample
     from app.ingest import ingest_sample
 
     # The notice and the progress bar live in one placeholder, emptied once the build is done: a page
@@ -32,6 +33,7 @@ def ensure_database() -> None:
                 "This takes about a minute the first time.")
 
         def prepare(store: Store) -> None:
+            start_from_sample(s.frames_file)  # the sample's seeded frames, when there is no seeds file yet
             ingest_sample(store, s.sample, s.max_article_chars)
 
         build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")

@@ -26,6 +26,14 @@ EDIT_INTO = "edit_into"
 EDIT_MERGE = "edit_merge"
 EDIT_RETIRE = "edit_retire"
 EDIT_RESTORE = "edit_restore"
+EDIT_CONFIRM = "edit_confirm"  # the merge's confirmation, naming both frames
+REVIEW_FRAME = "review_frame"
+REVIEW_REFIT = "review_refit"
+
+
+def review_button(label: str, article_id: str) -> str:
+    """The key of a review queue's one-click button (``label``: in or out) for an article."""
+    return f"review_{label}_{article_id}"
 SEED_FORM = "seed_form"
 SEED_NAME = "seed_name"
 SEED_PHRASES = "seed_phrases"

@@ -3,7 +3,8 @@
 
 import streamlit as st
 
-from app.frames.seeded import Seed, SeedError, load_seeds, upsert_seed
+from app.frames.seeded import (Example, Seed, SeedError, add_reviewed, describe_rule, examples_file, load_seeds,
+                               upsert_seed)
 from app.store import StoreError
 from app.ui import cache, keys
 from app.ui.first_start import open_or_stop
@@ -32,9 +33,19 @@ labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
 status_of = dict(zip(frames["frame_id"].astype(int), frames["status"]))
 st.caption(f"{(frames['status'] == 'active').sum()} active frames, {(frames['status'] == 'merged').sum()} merged, "
            f"{(frames['status'] == 'hidden').sum()} retired by hand · {md(s.db.name)}")
-st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, column_config={
-    "label": st.column_config.TextColumn("label", width="large"),
-    "merged_into": st.column_config.NumberColumn("merged into", format="%d")})
+st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, placeholder="—", column_config={
+    "frame_id": st.column_config.NumberColumn("frame", width=60, format="%d"),
+    "label": st.column_config.TextColumn("label", width=300),
+    "kind": st.column_config.TextColumn("kind", width=85),
+    "status": st.column_config.TextColumn("status", width=70),
+    "articles": st.column_config.NumberColumn("articles", width=70),
+    "outlets": st.column_config.NumberColumn("outlets", width=65),
+    "merged_into": st.column_config.NumberColumn("merged into", width=90, format="%d"),
+    "rule": st.column_config.TextColumn("decides by", width=90, help="Seeded frames: phrases and paraphrase, "
+                                        "or a rule learned from labelled examples"),
+    "est_precision": st.column_config.NumberColumn("precision", width=80, format="%.2f",
+                                                   help="A learned seeded frame's precision estimated on its "
+                                                        "examples, out of fold (docs/seeded.md)")})
 
 st.subheader("Edit a frame")
 ids = list(labels)
@@ -47,8 +58,13 @@ if ids:
             apply("rename", value=new_label)
     with c2:
         targets = [f for f in ids if f != fid and status_of[f] == "active"]
-        into = st.selectbox("Merge into", targets, format_func=lambda f: f"#{f} · {labels[f]}", key=keys.EDIT_INTO)
-        if st.button("Merge", key=keys.EDIT_MERGE, disabled=not targets):
+        # No target is chosen for the user, and merging waits for a confirmation naming both frames.
+        into = st.selectbox("Merge into", targets, index=None, placeholder="Choose the frame to merge into",
+                            format_func=lambda f: f"#{f} · {labels[f]}", key=keys.EDIT_INTO)
+        confirmed = into is not None and st.checkbox(
+            f"Merge #{fid} · {md(labels[fid])} into #{into} · {md(labels[into])}", value=False,
+            key=f"{keys.EDIT_CONFIRM}_{fid}_{into}")
+        if st.button("Merge", key=keys.EDIT_MERGE, disabled=not confirmed):
             apply("merge", into=into)
     c3, c4 = st.columns(2)
     if c3.button("Retire (hide)", key=keys.EDIT_RETIRE, disabled=status_of[fid] != "active"):
@@ -57,6 +73,47 @@ if ids:
         apply("restore")
     with st.expander(f"History of frame #{fid}"):
         st.dataframe(cache.frame_history(cache.version(), fid), hide_index=True, width="stretch")
+
+seeded = frames[(frames["kind"] == "seeded") & (frames["status"] == "active")]
+if len(seeded):
+    st.subheader("Review seeded matches")
+    st.markdown("The articles nearest each seeded frame's decision boundary, each with the passage that decided "
+                "it. Mark it in or out of the frame in one click: it becomes a labelled example, kept in "
+                f"{md(examples_file(s.frames_file))} beside the seeds file, and the next build learns from it.")
+    seeded_ids = seeded["frame_id"].astype(int).tolist()
+    rid = st.selectbox("Seeded frame", seeded_ids, key=keys.REVIEW_FRAME, format_func=lambda f: (
+        f"#{f} · {labels[f]} · " + describe_rule(seeded.set_index("frame_id").loc[f])))
+    seed_name = labels[rid]
+    done = {e.text for x in (load_seeds(s.frames_file) if s.frames_file.exists() else [])
+            if x.name.lower() == str(seed_name).lower() for e in x.labelled}
+    queue = cache.seed_review(v, rid)
+    queue = queue[~queue["text"].isin(done)]
+    if queue.empty:
+        st.info("Nothing to review for this frame: every article near its boundary is labelled (rebuild to "
+                "refresh the queue).")
+    for row in queue.head(8).itertuples():
+        verdict = "in the frame" if row.matched else "not in the frame"
+        st.markdown(f"**{md(row.outlet)}** · {md(row.title)} · score {row.score:.3f} "
+                    f"(threshold {row.threshold:.3f}, {verdict})")
+        st.text(row.text)
+        b1, b2, _ = st.columns([1, 1, 6])
+        for column, label, caption in ((b1, "in", "In the frame"), (b2, "out", "Not in it")):
+            if column.button(caption, key=keys.review_button(label, row.article_id)):
+                try:
+                    path = add_reviewed(s.frames_file, seed_name, Example(label, text=row.text))
+                except (OSError, SeedError) as exc:
+                    st.error(md(exc))
+                else:
+                    st.session_state[keys.FLASH] = (f"Kept as an example {label} of “{seed_name}” in {path.name}; "
+                                                    "rebuild to learn from it.")
+                    st.rerun()
+    if st.button("Rebuild with the reviewed examples", key=keys.REVIEW_REFIT):
+        try:
+            _, report = build_with_progress(None, "Matching the seeded frames…")
+            st.session_state[keys.FLASH] = f"{report.seeded_frames} seeded frames matched again."
+            st.rerun()
+        except (SeedError, StoreError) as exc:
+            st.error(md(exc))
 
 st.subheader("Seed a frame")
 st.markdown(f"Name a frame and give phrases (matched literally, any case and inflection) and example sentences "
