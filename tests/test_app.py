@@ -87,6 +87,10 @@ def test_overview_lists_every_story_and_every_frame_under_its_story(app_env):
     assert [s for s in runs if s is not None] == stories["story_id"].tolist()
     assert all(len(s) > 1 for s in table["weekly articles"])
     assert "corpus of" in at.caption[0].value
+    # the sample's seeded frames come first, marked as seeded, so the first screen shows them
+    seeded = expected[expected["kind"] == "seeded"]
+    assert len(seeded) >= 2 and table["frame"].tolist()[:len(seeded)] == seeded["frame_id"].tolist()
+    assert table["label"].head(len(seeded)).str.endswith("(seeded)").all()
 
 
 def test_overview_narrows_the_frames_to_one_story(app_env):

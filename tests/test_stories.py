@@ -153,8 +153,8 @@ def test_frames_by_story_groups_frames_under_their_stories():
     stories = pd.DataFrame({"story_id": [9, 8], "label": ["story nine", "story eight"]})
     members = pd.DataFrame({"frame_id": [1, 2, 3, 4], "story_id": [8, 9, 8, None]})
     out = frames_by_story(frames, stories, members)
-    assert out["frame_id"].tolist() == [2, 3, 1, 4]
-    assert out["story"].tolist() == ["story nine", "story eight", "story eight", NO_STORY]
+    assert out["frame_id"].tolist() == [4, 2, 3, 1]  # the seeded frame (no story) first
+    assert out["story"].tolist() == [NO_STORY, "story nine", "story eight", "story eight"]
 
 
 @pytest.mark.slow

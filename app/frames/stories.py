@@ -107,7 +107,8 @@ NO_STORY = "no story (seeded frames)"
 
 def frames_by_story(frames: pd.DataFrame, stories: pd.DataFrame, frame_stories: pd.DataFrame) -> pd.DataFrame:
     """``frames`` (rows of a frame summary) grouped under their stories: stories busiest first (the order of
-    ``stories``), frames busiest first within each; frames of no story (seeded ones) last. Adds
+    ``stories``), frames busiest first within each; frames of no story (the user's seeded ones) first, as the
+    frames the user asked about. Adds
     ``story_id`` (nullable) and ``story`` (the story's label, or ``NO_STORY``)."""
     out = frames.merge(frame_stories[["frame_id", "story_id"]], on="frame_id", how="left")
     out["story_id"] = out["story_id"].astype("Int64")
@@ -116,6 +117,6 @@ def frames_by_story(frames: pd.DataFrame, stories: pd.DataFrame, frame_stories: 
     known = out["story_id"].map(lambda s: pd.notna(s) and int(s) in rank)
     out["story_id"] = out["story_id"].where(known, pd.NA)
     out["story"] = [label[int(s)] if pd.notna(s) else NO_STORY for s in out["story_id"]]
-    out["_rank"] = [rank[int(s)] if pd.notna(s) else len(rank) for s in out["story_id"]]
+    out["_rank"] = [rank[int(s)] if pd.notna(s) else -1 for s in out["story_id"]]
     out = out.sort_values(["_rank", "articles", "frame_id"], ascending=[True, False, True], kind="stable")
     return out.drop(columns="_rank").reset_index(drop=True)

@@ -62,7 +62,7 @@ table = pd.DataFrame({
     "story": summary["story_id"],
     "story label": summary["story"],
     "frame": summary["frame_id"],
-    "label": summary["label"],
+    "label": [f"{label} (seeded)" if kind == "seeded" else label for label, kind in zip(summary["label"], summary["kind"])],
     "in a sentence": [fit(x, 300, 4) for x in summary["frame_id"].map(cache.frame_sentences(v))],
     "kind": summary["kind"],
     "articles": summary["articles"],
@@ -75,8 +75,8 @@ table = pd.DataFrame({
     "open": [f"./frame?{keys.FRAME}={f}" for f in summary["frame_id"]],
 })
 st.subheader("Frames")
-st.markdown(f"**{counted(len(table), 'frame')}**, grouped by story (busiest story first, as in the table above), busiest frame "
-            "first within each. Counts are all articles (copies included). Select a row, or follow *open*, to see "
+st.markdown(f"**{counted(len(table), 'frame')}**: the frames seeded in the seeds file first, then the discovered ones "
+            "grouped by story (busiest story first, as in the table above), busiest frame first within each. Counts are all articles (copies included). Select a row, or follow *open*, to see "
             "how a frame spread.")
 # Every column shown fits the main column at 1400 px (no sideways scrolling): long text wraps over the taller
 # rows. The story and kind stay in the data (selection, tests) but are not shown: the order groups the stories.
