@@ -49,11 +49,14 @@ class BuildReport:
     assigned_passages: int = 0
     total_passages: int = 0
     seconds: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)  # what the embedding engine wants said (runtime differences)
 
 
 def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = no_progress,
-               recluster: bool = False) -> BuildReport:
-    """Run every stage in order on ``store``; the encoder is loaded only if some text needs embedding."""
+               recluster: bool = False, engine: str = "local", address: str | None = None) -> BuildReport:
+    """Run every stage in order on ``store``; the encoder is loaded only if some text needs embedding.
+    ``engine="ray"`` embeds on a Ray cluster (``address``, else ``RAY_ADDRESS``, else a local instance);
+    every other stage stays here."""
     report = BuildReport()
     key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
                                                              settings.backend, settings.device)
@@ -71,7 +74,14 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.seconds["segment"] = round(time.perf_counter() - started, 2)
     report.copies, _ = copies_stage(store, settings, progress)
     started = time.perf_counter()
-    report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress, chunk=EMBED_CHUNK)
+    if engine == "ray":
+        from app.stages.ray_embed import ray_embed_stage
+
+        done = ray_embed_stage(store, key, settings, address, progress)
+        report.embedded_texts, report.notes = done.texts, done.notes
+    else:
+        report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress,
+                                            chunk=EMBED_CHUNK)
     report.seconds["embed"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
@@ -98,10 +108,11 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
 
 
 def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, progress: Progress = no_progress,
-          recluster: bool = False) -> BuildReport:
-    """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch."""
+          recluster: bool = False, engine: str = "local", address: str | None = None) -> BuildReport:
+    """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch;
+    ``engine`` says where the embedding runs (see ``run_stages``)."""
     with Store.write(db) as store:
-        return run_stages(store, settings, encoder, progress, recluster)
+        return run_stages(store, settings, encoder, progress, recluster, engine, address)
 
 
 def build_sample(db, **settings) -> Path:

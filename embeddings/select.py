@@ -162,7 +162,9 @@ def default_cache_dir() -> str:
 
 
 def load_encoder(setting: str = "default", device: str = "auto", max_seq_length: int = 256, batch_size: int = 64,
-                 backend: str = "auto", cache_dir: str | None = None):
+                 backend: str = "auto", cache_dir: str | None = None, threads: int | None = None):
+    """``threads``: the ONNX backends' worker threads (default: one per core; a worker of a cluster that
+    runs one encoder per core passes 1)."""
     if setting.startswith("hashing"):
         from embeddings.hashing import HashingEncoder
 
@@ -180,7 +182,8 @@ def load_encoder(setting: str = "default", device: str = "auto", max_seq_length:
             raise RuntimeError(f"the ONNX backends export a local model folder; {setting!r} is not one")
         from embeddings.onnx import OnnxEncoder
 
-        return OnnxEncoder(path, key, cache_dir, quantize=chosen == "onnx-int8", max_seq_length=max_seq_length)
+        return OnnxEncoder(path, key, cache_dir, quantize=chosen == "onnx-int8", max_seq_length=max_seq_length,
+                           threads=threads)
     from embeddings.sentence import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(path, key, device=device, max_seq_length=max_seq_length, batch_size=batch_size)
