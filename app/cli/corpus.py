@@ -72,20 +72,35 @@ def _print_ingest(report) -> None:
 @click.option("--recluster", is_flag=True,
               help="Rebuild the discovered frames from scratch (by default the passages of new articles join the "
                    "existing frames and only the rest of them are clustered); frames still found keep their ids.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where the texts are embedded: here, or on a Ray cluster (needs the 'ray' extra); the other "
+                   "stages always run here.")
+@click.option("--address", default=None, metavar="ADDR",
+              help="With --engine ray: the cluster (ray://host:10001, host:6379 or auto; default: RAY_ADDRESS, "
+                   "else a Ray instance started on this machine for the build).")
 @click.pass_context
-def build(ctx, db, model, threshold, recluster):
+def build(ctx, db, model, threshold, recluster, engine, address):
     """Segment, embed and discover frames for everything not yet built. Safe to interrupt and rerun."""
     from app.pipeline import build as run_build
     from app.store import StoreError
 
+    if address and engine != "ray":
+        raise click.UsageError("--address needs --engine ray")
     settings = load_cli_settings(ctx, db=db, model=model, frame_threshold=threshold)
     bars = Bars()
     try:
-        report = run_build(settings.db, settings, progress=bars, recluster=recluster)
+        report = run_build(settings.db, settings, progress=bars, recluster=recluster, engine=engine,
+                           address=address)
     except StoreError as exc:
+        raise fail(exc) from exc
+    except RuntimeError as exc:
+        if type(exc).__name__ != "RayEngineError":  # defined in the module only --engine ray imports
+            raise
         raise fail(exc) from exc
     finally:
         bars.close()
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     share = report.assigned_passages / report.total_passages if report.total_passages else 0
     click.echo(f"segmented {report.segmented_articles} articles into {report.new_passages} passages; "
                f"embedded {report.embedded_texts} new texts; {report.frames} frames"

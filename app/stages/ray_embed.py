@@ -73,6 +73,7 @@ def connect(address: str | None = None, **start):
         raise RayEngineError(f"the Ray engine needs Ray, which is not installed: {RAY_HINT}") from exc
     if ray.is_initialized():
         return ray
+    _reachable(address)
     try:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.WARNING, runtime_env=worker_runtime_env(), **start)
@@ -80,6 +81,27 @@ def connect(address: str | None = None, **start):
         where = address or "the address in RAY_ADDRESS (or a new local instance)"
         raise RayEngineError(f"cannot reach the Ray cluster at {where}: {exc}") from exc
     return ray
+
+
+def _reachable(address: str | None, seconds: float = 5.0) -> None:
+    """Refuse at once an address nothing answers at (Ray itself retries for minutes before it gives up)."""
+    if not address or address == "auto":
+        return
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"ray-gcs://{address}")
+    try:
+        host, port = parts.hostname, parts.port or (10001 if parts.scheme == "ray" else 6379)
+    except ValueError as exc:
+        raise RayEngineError(f"not a Ray address: {address!r} (expected ray://host:10001 or host:6379)") from exc
+    if not host:
+        raise RayEngineError(f"not a Ray address: {address!r} (expected ray://host:10001 or host:6379)")
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as exc:
+        raise RayEngineError(f"cannot reach the Ray cluster at {address}: nothing answers at {host}:{port} "
+                             f"({exc.strerror or exc})") from exc
 
 
 def _workers(ray, use_gpu: bool, requested: int | None) -> int:
