@@ -36,6 +36,7 @@ ROUND = 65_536
 # Texts per staged Parquet file at most: a file is Ray Data's unit of reading, and so of spreading the work
 # over workers; a round has at least four files per worker while they hold 32 texts or more.
 FILE_TEXTS = 512
+GPU_FILE_TEXTS = 16_384
 # Vectors per committed write into the store (the local embed stage's chunk).
 LOAD_CHUNK = 1024
 RAY_HINT = "pip install 'narrative-tracker[ray]' (or pip install 'ray[data]')"
@@ -163,7 +164,8 @@ def ray_embed_stage(store: Store, key: str, settings: Settings, address: str | N
             round_no += 1
             src, out = root / f"in-{round_no}", root / f"out-{round_no}"
             src.mkdir()
-            per_file = max(32, min(FILE_TEXTS, -(-len(batch) // (4 * report.workers))))
+            # A GPU worker wants big blocks (the local GPU encoder takes 65,536 texts per call).
+            per_file = max(32, min(GPU_FILE_TEXTS if use_gpu else FILE_TEXTS, -(-len(batch) // (4 * report.workers))))
             for i, start in enumerate(range(0, len(batch), per_file)):
                 part = batch.iloc[start:start + per_file]
                 pq.write_table(pa.table({"text_hash": pa.array(part["text_hash"].tolist(), pa.string()),
