@@ -128,7 +128,10 @@ def ray_embed_stage(store: Store, key: str, settings: Settings, address: str | N
     if total == 0:
         return report
     ray = connect(address)
-    report.address = address or "the Ray cluster this process is connected to"
+    try:
+        report.address = address or ray.get_runtime_context().gcs_address
+    except Exception:  # noqa: BLE001 - Ray Client has no GCS address to give
+        report.address = address or "RAY_ADDRESS"
     import pyarrow as pa
     import pyarrow.parquet as pq
     import ray.data
@@ -180,7 +183,7 @@ def ray_embed_stage(store: Store, key: str, settings: Settings, address: str | N
                 report.runtime = cluster.pop("encoder")
                 report.differences = version_differences(backend, local, cluster)
                 run_id = store.start_run("embed", {
-                    "model": key, "runtime": report.runtime, "engine": "ray", "address": address or "local",
+                    "model": key, "runtime": report.runtime, "engine": "ray", "address": report.address,
                     "workers": report.workers, "local_versions": local, "cluster_versions": cluster,
                     "differs": {k: list(v) for k, v in report.differences.items()}})
             if len(runtimes) > 1:
