@@ -144,4 +144,4 @@ def test_ray_embeds_the_sample_as_a_local_build_does(ray_cluster, sample_db, tmp
     assert run["engine"] == "ray" and run["workers"] == 2 and run["model"] == key
     assert run["runtime"] == local.last_run("embed")["parameters"]["runtime"]  # "onnxruntime X.Y.Z"
     assert run["cluster_versions"] == run["local_versions"] == runtime_versions() and run["differs"] == {}
-    assert report.notes == []
+    assert report.notes == [f"embedded {len(a)} texts on Ray: 2 workers at {run['address']}, {run['runtime']}"]

@@ -201,6 +201,8 @@ def ray_embed_stage(store: Store, key: str, settings: Settings, address: str | N
     if run_id is not None:
         store.finish_run(run_id, {"texts": done})
     report.texts = done
+    report.notes.append(f"embedded {done} texts on Ray: {report.workers} workers at {report.address}, "
+                        f"{report.runtime or 'runtime unknown'}")
     for name, (here, there) in report.differences.items():
         report.notes.append(f"{name} differs: {here or 'absent'} here, {there or 'absent'} on the cluster")
     if report.differences:
