@@ -145,3 +145,30 @@ def test_ray_embeds_the_sample_as_a_local_build_does(ray_cluster, sample_db, tmp
     assert run["runtime"] == local.last_run("embed")["parameters"]["runtime"]  # "onnxruntime X.Y.Z"
     assert run["cluster_versions"] == run["local_versions"] == runtime_versions() and run["differs"] == {}
     assert report.notes == [f"embedded {len(a)} texts on Ray: 2 workers at {run['address']}, {run['runtime']}"]
+
+
+@pytest.mark.integration
+def test_ray_resumes_a_partly_embedded_store_over_several_rounds(ray_cluster, hashed_sample_db, tmp_path):
+    """A store that already holds some vectors (an interrupted build) gets only the rest from the cluster, in
+    rounds, and ends with the vectors a local build made."""
+    from app.config import SAMPLE_PATH, load_settings
+    from app.ingest import ingest_sample
+    from app.pipeline import segment_stage
+    from app.stages.ray_embed import ray_embed_stage
+    from embeddings import HashingEncoder
+
+    key = "hashing-384"
+    db = tmp_path / "partly.duckdb"
+    settings = load_settings(env={}, db=db, model=key)
+    with Store.write(db) as store:
+        ingest_sample(store, SAMPLE_PATH, settings.max_article_chars)
+        segment_stage(store, settings)
+        first = store.texts_to_embed(key, 250)
+        store.add_embeddings(key, first["text_hash"].tolist(), HashingEncoder(384).encode(first["text"].tolist()))
+        left = store.count_texts_to_embed(key)
+        report = ray_embed_stage(store, key, settings, round_texts=200)
+        assert report.texts == left > 400 and store.count_texts_to_embed(key) == 0
+    sql = f"SELECT text_hash, vector FROM embeddings WHERE model = '{key}' ORDER BY text_hash"
+    a, b = Store.open_read(hashed_sample_db).query(sql), Store.open_read(db).query(sql)
+    assert b["text_hash"].tolist() == a["text_hash"].tolist()
+    np.testing.assert_allclose(np.stack(b["vector"].to_numpy()), np.stack(a["vector"].to_numpy()), atol=1e-6)
