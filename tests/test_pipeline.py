@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import app.pipeline as pipeline
-from app.config import SAMPLE_PATH, SAMPLE_SEEDS
+from app.config import SAMPLE_PATH, SAMPLE_SEEDS, load_settings
 from app.ingest import ingest_files
 from app.store import Store, has_pending_work
 from tests.conftest import ingest_sample
@@ -46,6 +46,7 @@ def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encod
 @pytest.mark.slow
 def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch, hashed_sample_db):
     clean, broken = hashed_sample_db, tmp_path / "broken.duckdb"  # clean: the sample built in one go
+    settings = load_settings(env={}, db=settings.db, frames_file=SAMPLE_SEEDS)  # with its seeds, as the clean one
     with Store.write(broken) as store:
         ingest_sample(store, settings.max_article_chars)
     monkeypatch.setattr(pipeline, "EMBED_CHUNK", 100)
