@@ -68,6 +68,38 @@ def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encode
     assert a[2] == b[2]
 
 
+@pytest.mark.slow
+def test_a_build_stopped_while_saving_its_stories_resumes_to_the_same_story_ids(tmp_path, settings, encoder,
+                                                                               monkeypatch, hashed_sample_db):
+    """Stopped after numbering its stories and before writing them, a resumed build numbers them as a build
+    that ran in one go (story ids come from committed rows: a sequence moved on in the stopped build)."""
+    broken = tmp_path / "broken.duckdb"
+    settings = load_settings(env={}, db=settings.db, frames_file=SAMPLE_SEEDS)
+    with Store.write(broken) as store:
+        ingest_sample(store, settings.max_article_chars)
+    save = Store.save_stories
+
+    def stop_once(self, *args, **kwargs):
+        monkeypatch.setattr(Store, "save_stories", save)
+        raise KeyboardInterrupt("stopped while saving stories")
+
+    monkeypatch.setattr(Store, "save_stories", stop_once)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.build(broken, settings, encoder)
+    pipeline.build(broken, settings, encoder)
+
+    def stories(db):
+        r = Store.open_read(db)
+        try:
+            return r.query("SELECT story_id, frame_id FROM story_frames ORDER BY ALL")
+        finally:
+            r.close()
+
+    clean = stories(hashed_sample_db)
+    assert len(clean) > 10
+    pd.testing.assert_frame_equal(clean, stories(broken))
+
+
 def test_frames_roll_up_to_articles_and_views_agree(hashed_sample_db, settings):
     r = Store.open_read(hashed_sample_db)
     summary = r.frame_summary()
