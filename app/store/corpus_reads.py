@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from app.store.base import StoreBase, quote_ident
-from app.store.db import StoreError
+from app.store.base import StoreBase, list_column_to_matrix, quote_ident
+from app.store.db import StoreError, explain
 from app.store.filters import Filters
 from app.store.schema import PUBLIC_VIEWS
 
@@ -65,13 +66,19 @@ class CorpusReads(StoreBase):
                    FROM rejects GROUP BY 1 ORDER BY records DESC"""),
         }
 
-    def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50
-                        ) -> pd.DataFrame:
+    def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50,
+                        candidates: list[str] | None = None) -> pd.DataFrame:
         """Distinct passage texts nearest in meaning to ``vector`` (cosine), at most ``limit``: the earliest
         passage with each text, how many passages repeat it (copies), the frames it is in, and ``searched``,
-        the number of distinct passage texts in the selection (what the first ``limit`` were chosen from)."""
+        the number of distinct passage texts in the selection (what the first ``limit`` were chosen from).
+
+        ``candidates``: the text hashes to rank (a nearest-neighbour index's answer, see :mod:`app.ann`),
+        instead of every vector of the model; their similarities are computed exactly here all the same."""
         where, params = filters.where("a.published_at", "o.name")
         q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        among, among_params = "", []
+        if candidates is not None:
+            among, among_params = "AND e.text_hash IN (SELECT unnest(?::VARCHAR[]))", [list(candidates)]
         return self._df(
             f"""WITH scope AS (
                     SELECT p.passage_id, p.text_hash, a.published_at
@@ -79,8 +86,8 @@ class CorpusReads(StoreBase):
                     WHERE {where}),
                 hits AS (
                     SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
-                    FROM embeddings e WHERE e.model = ? AND e.text_hash IN (SELECT text_hash FROM scope)
-                    ORDER BY similarity DESC LIMIT ?),
+                    FROM embeddings e WHERE e.model = ? {among} AND e.text_hash IN (SELECT text_hash FROM scope)
+                    ORDER BY similarity DESC, e.text_hash LIMIT ?),
                 firsts AS (
                     SELECT text_hash, arg_min(passage_id, (published_at, passage_id)) AS passage_id,
                            count(*) AS passages
@@ -94,7 +101,40 @@ class CorpusReads(StoreBase):
                 FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
                 JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
                 ORDER BY h.similarity DESC, p.passage_id""",
-            [*params, q, model, limit])
+            [*params, q, model, *among_params, limit])
+
+    # -- the vectors of one model, for the nearest-neighbour index (app/ann.py) --------------------------
+    def database_path(self) -> str | None:
+        """The file this store reads (the published file for a reader); None in memory."""
+        path = self._scalar("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+        return str(path) if path else None
+
+    def vector_fingerprint(self, model: str) -> tuple[int, int]:
+        """(how many vectors ``model`` has, an order-free checksum of their text hashes): it changes whenever
+        a vector is added or dropped. A vector never changes under its key (the model key names what the
+        vectors are), so the set of keys identifies the set of vectors."""
+        n, check = self._row("SELECT count(*), coalesce(bit_xor(hash(text_hash)), 0) FROM embeddings WHERE model = ?",
+                             [model])
+        return int(n), int(check)
+
+    def vector_hashes(self, model: str) -> list[str]:
+        return [r[0] for r in self._exec("SELECT text_hash FROM embeddings WHERE model = ?", [model]).fetchall()]
+
+    def vector_chunks(self, model: str, chunk: int = 65_536, only: list[str] | None = None):
+        """The vectors of ``model`` (or only those of the text hashes ``only``) in chunks of at most ``chunk``:
+        yields (text hashes, float32 matrix), so memory stays bounded whatever the number of vectors."""
+        sql = "SELECT text_hash, vector FROM embeddings WHERE model = ?"
+        params: list = [model]
+        if only is not None:
+            sql += " AND text_hash IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(only))
+        try:
+            reader = self.conn.sql(sql, params=params).to_arrow_reader(chunk)
+        except duckdb.Error as exc:
+            raise explain(exc) from exc
+        for batch in reader:
+            if batch.num_rows:
+                yield batch.column(0).to_pylist(), list_column_to_matrix(batch.column(1))
 
     def keyword_passages(self, words: str, filters: Filters = Filters(), limit: int = 200) -> pd.DataFrame:
         """Passages containing every word of ``words`` (any case), newest first, at most ``limit``, with their

@@ -1,0 +1,243 @@
+"""The nearest-neighbour index of a model's vectors: semantic search without scanning every vector.
+
+One index per database and model key, kept beside the database file as three files::
+
+    <db>.<model>.usearch          the HNSW graph (usearch, cosine, vectors stored as f16)
+    <db>.<model>.usearch.keys     the text hash of each entry, in key order (key i is line i)
+    <db>.<model>.usearch.json     what it was built from: model, the vector fingerprint, entries, settings
+
+The fingerprint (:meth:`Store.vector_fingerprint`: the number of the model's vectors and an order-free
+checksum of their text hashes) says whether the index still describes the stored vectors; a stale or
+missing index is never used: search falls back to the exact scan. :func:`refresh` brings an index up to
+date after a build: when the vectors were only added to (a weekly update), the new ones are added to the
+existing graph (reading only them); when any was dropped (``narratives vectors --drop``, another model
+rebuilt), it is built again. Every file is written under a temporary name and moved into place, the
+description last, so a reader sees either the old index or the new one, and a crash leaves at worst an
+index that the fingerprint marks stale.
+
+The index only proposes candidates: the store ranks them by their exact cosine similarity and applies the
+filters (dates, outlets, groups), so an answer from the index differs from the exact scan only where the
+graph missed one of the true nearest texts (recall, measured by bench/ann_recall.py). When filters leave
+too few of the candidates, the search asks for more, and scans exactly once the candidates would be a
+large part of the vectors anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+# Below this many vectors an exact scan is as fast as the index (tens of ms): ``refresh`` builds none.
+MIN_VECTORS = 50_000
+CONNECTIVITY = 16
+EXPANSION_ADD = 128
+EXPANSION_SEARCH = 128
+DTYPE = "f16"
+CHUNK = 65_536
+FIRST_CANDIDATES = 200  # the fewest candidates a search asks the index for
+_SETTINGS = {"metric": "cos", "dtype": DTYPE, "connectivity": CONNECTIVITY, "expansion_add": EXPANSION_ADD,
+             "format": 1}
+
+
+def index_path(db: str | os.PathLike, model: str) -> Path:
+    """``<db>.<model>.usearch``, the model key made safe for a file name."""
+    safe = re.sub(r"[^A-Za-z0-9._+-]+", "_", model).strip("._") or "model"
+    return Path(f"{db}.{safe}.usearch")
+
+
+def _meta_path(path: Path) -> Path:
+    return Path(f"{path}.json")
+
+
+def _keys_path(path: Path) -> Path:
+    return Path(f"{path}.keys")
+
+
+def _read_meta(path: Path) -> dict | None:
+    try:
+        return json.loads(_meta_path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _new_index(dim: int):
+    from usearch.index import Index
+
+    return Index(ndim=dim, metric="cos", dtype=DTYPE, connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
+                 expansion_search=EXPANSION_SEARCH)
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+
+
+def refresh(store, db: str | os.PathLike, model: str, min_vectors: int | None = None, progress=None) -> str:
+    """Bring the index of ``model`` beside ``db`` up to date with ``store`` (a store reading ``db``).
+
+    Returns what it did: ``"current"``, ``"added N"``, ``"built N"``, ``"removed"`` (fewer vectors than
+    ``min_vectors``: a stale index is deleted, none is built) or ``"none"``."""
+    path = index_path(db, model)
+    fingerprint = list(store.vector_fingerprint(model))
+    meta = _read_meta(path)
+    if meta is not None and meta.get("fingerprint") == fingerprint and meta.get("settings") == _SETTINGS \
+            and path.exists() and _keys_path(path).exists():
+        return "current"
+    if fingerprint[0] < max(MIN_VECTORS if min_vectors is None else min_vectors, 1):
+        if meta is not None or path.exists():
+            remove(db, model)
+            return "removed"
+        return "none"
+    if meta is not None and meta.get("settings") == _SETTINGS and path.exists() and _keys_path(path).exists():
+        old = _keys_path(path).read_text().split("\n")[: meta["entries"]]
+        current = store.vector_hashes(model)
+        have = set(old)
+        if len(have) == len(old) and have.issubset(current):  # only additions: extend the graph
+            new = [h for h in current if h not in have]
+            index = _new_index(meta["dim"])
+            index.load(str(path))
+            added = _add(index, store, model, len(old), new, progress)
+            _write(index, path, old + added, fingerprint, meta["dim"], model)
+            return f"added {len(added)}"
+    index, keys, dim = None, [], 0
+    for hashes, vectors in store.vector_chunks(model, CHUNK):
+        if index is None:
+            dim = vectors.shape[1]
+            index = _new_index(dim)
+        index.add(np.arange(len(keys), len(keys) + len(hashes), dtype=np.uint64), vectors, log=False)
+        keys.extend(hashes)
+        if progress:
+            progress(len(keys), fingerprint[0])
+    _write(index, path, keys, fingerprint, dim, model)
+    return f"built {len(keys)}"
+
+
+def _add(index, store, model: str, start: int, new: list[str], progress) -> list[str]:
+    added: list[str] = []
+    for i in range(0, len(new), CHUNK):
+        for hashes, vectors in store.vector_chunks(model, CHUNK, only=new[i: i + CHUNK]):
+            first = start + len(added)
+            index.add(np.arange(first, first + len(hashes), dtype=np.uint64), vectors, log=False)
+            added.extend(hashes)
+            if progress:
+                progress(len(added), len(new))
+    return added
+
+
+def _write(index, path: Path, keys: list[str], fingerprint: list[int], dim: int, model: str) -> None:
+    pid = os.getpid()
+    tmp_index, tmp_keys, tmp_meta = (Path(f"{p}.{pid}.tmp") for p in (path, _keys_path(path), _meta_path(path)))
+    # The description goes first out of the way, so no reader pairs the new graph with the old description.
+    _meta_path(path).unlink(missing_ok=True)
+    index.save(str(tmp_index))
+    _replace(tmp_index, path)
+    tmp_keys.write_text("\n".join(keys))
+    _replace(tmp_keys, _keys_path(path))
+    tmp_meta.write_text(json.dumps({"model": model, "fingerprint": fingerprint, "entries": len(keys), "dim": dim,
+                                    "settings": _SETTINGS}))
+    _replace(tmp_meta, _meta_path(path))
+
+
+def remove(db: str | os.PathLike, model: str) -> None:
+    path = index_path(db, model)
+    for p in (_meta_path(path), path, _keys_path(path)):
+        p.unlink(missing_ok=True)
+
+
+class LoadedIndex:
+    """An index opened for search (memory-mapped: opening costs no time and memory grows only with what
+    searches touch), with the text hash of each key."""
+
+    def __init__(self, path: Path, meta: dict):
+        from usearch.index import Index
+
+        self.index = Index.restore(str(path), view=True)
+        self.index.expansion_search = EXPANSION_SEARCH
+        self.keys = np.array(_keys_path(path).read_text().split("\n")[: meta["entries"]], dtype=object)
+        self.meta = meta
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[str]:
+        """The text hashes of (about) the ``k`` nearest vectors, nearest first."""
+        k = min(k, len(self.keys))
+        found = self.index.search(np.asarray(vector, dtype=np.float32).ravel(), k)
+        return list(self.keys[np.asarray(found.keys, dtype=np.int64)])
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _open(path: str, stamp: tuple, fingerprint: tuple) -> LoadedIndex | None:
+    meta = _read_meta(Path(path))
+    if meta is None or tuple(meta.get("fingerprint", ())) != fingerprint or meta.get("settings") != _SETTINGS:
+        return None
+    try:
+        return LoadedIndex(Path(path), meta)
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def load(store, model: str) -> LoadedIndex | None:
+    """The current index of ``model`` for the database ``store`` reads, or None (none, or stale)."""
+    db = store.database_path()
+    if not db:
+        return None
+    path = index_path(db, model)
+    try:
+        st = _meta_path(path).stat()
+    except OSError:
+        return None
+    fingerprint = _fingerprint(store, db, model)
+    with _lock:
+        return _open(str(path), (st.st_mtime_ns, st.st_size), fingerprint)
+
+
+_fingerprints: dict[tuple, tuple] = {}
+
+
+def _fingerprint(store, db: str, model: str) -> tuple:
+    """The vectors' fingerprint, computed once per published state of the file (every write publishes a
+    new file, so its identity changes with any change to the vectors)."""
+    from app.store.db import file_version
+
+    key = (db, file_version(db), model)
+    with _lock:
+        found = _fingerprints.get(key)
+    if found is None:
+        found = tuple(store.vector_fingerprint(model))
+        with _lock:
+            if len(_fingerprints) > 16:
+                _fingerprints.clear()
+            _fingerprints[key] = found
+    return found
+
+
+def search_passages(store, vector: np.ndarray, model: str, filters=None, limit: int = 50, index=None):
+    """:meth:`Store.search_passages` through the index when there is a current one, else the exact scan.
+
+    Asks the index for ``4 * limit`` candidates (at least ``FIRST_CANDIDATES``), and for four times more each time the
+    filters leave fewer than ``limit`` of them while the selection holds more texts; once the candidates
+    would be a quarter of the vectors, scans exactly."""
+    from app.store import Filters
+
+    filters = filters if filters is not None else Filters()
+    index = index if index is not None else load(store, model)
+    if index is None:
+        return store.search_passages(vector, model, filters, limit)
+    k = max(4 * limit, FIRST_CANDIDATES)
+    while k < len(index) / 4:
+        hits = store.search_passages(vector, model, filters, limit, candidates=index.nearest(vector, k))
+        if len(hits) >= limit or (len(hits) and int(hits["searched"].iat[0]) <= len(hits)):
+            return hits
+        k *= 4
+    return store.search_passages(vector, model, filters, limit)
