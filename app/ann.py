@@ -40,6 +40,7 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
 DTYPE = "f16"
 CHUNK = 65_536
+BACKBONE = 20_000  # the first entries of an index, inserted one at a time (see _insert)
 FIRST_CANDIDATES = 200  # the fewest candidates a search asks the index for
 _SETTINGS = {"metric": "cos", "dtype": DTYPE, "connectivity": CONNECTIVITY, "expansion_add": EXPANSION_ADD,
              "format": 1}
@@ -111,7 +112,7 @@ def refresh(store, db: str | os.PathLike, model: str, min_vectors: int | None = 
         if index is None:
             dim = vectors.shape[1]
             index = _new_index(dim)
-        index.add(np.arange(len(keys), len(keys) + len(hashes), dtype=np.uint64), vectors, log=False)
+        _insert(index, len(keys), vectors)
         keys.extend(hashes)
         if progress:
             progress(len(keys), fingerprint[0])
@@ -124,11 +125,24 @@ def _add(index, store, model: str, start: int, new: list[str], progress) -> list
     for i in range(0, len(new), CHUNK):
         for hashes, vectors in store.vector_chunks(model, CHUNK, only=new[i: i + CHUNK]):
             first = start + len(added)
-            index.add(np.arange(first, first + len(hashes), dtype=np.uint64), vectors, log=False)
+            _insert(index, first, vectors)
             added.extend(hashes)
             if progress:
                 progress(len(added), len(new))
     return added
+
+
+def _insert(index, first: int, vectors: np.ndarray) -> None:
+    """Add ``vectors`` under the keys ``first, first + 1, ...``. The first ``BACKBONE`` entries go in one
+    thread: inserted concurrently into a graph that is still small, they link poorly (recall@10 fell to
+    0.93 on the sample's 676 texts in one such build, against 0.99-1.0 one at a time); later entries join a
+    graph dense enough for concurrent insertion."""
+    keys = np.arange(first, first + len(vectors), dtype=np.uint64)
+    alone = max(0, min(len(vectors), BACKBONE - first))
+    if alone:
+        index.add(keys[:alone], vectors[:alone], log=False, threads=1)
+    if alone < len(vectors):
+        index.add(keys[alone:], vectors[alone:], log=False)
 
 
 def _write(index, path: Path, keys: list[str], fingerprint: list[int], dim: int, model: str) -> None:
