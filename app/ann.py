@@ -2,7 +2,7 @@
 
 One index per database and model key, kept beside the database file as three files::
 
-    <db>.<model>.usearch          the HNSW graph (usearch, cosine, vectors stored as f16)
+    <db>.<model>.usearch          the HNSW graph (usearch, cosine, vectors in full precision)
     <db>.<model>.usearch.keys     the text hash of each entry, in key order (key i is line i)
     <db>.<model>.usearch.json     what it was built from: model, the vector fingerprint, entries, settings
 
@@ -15,9 +15,11 @@ rebuilt), it is built again. Every file is written under a temporary name and mo
 description last, so a reader sees either the old index or the new one, and a crash leaves at worst an
 index that the fingerprint marks stale.
 
-The index only proposes candidates: the store ranks them by their exact cosine similarity and applies the
-filters (dates, outlets, groups), so an answer from the index differs from the exact scan only where the
-graph missed one of the true nearest texts (recall, measured by bench/ann_recall.py). When filters leave
+The index proposes candidates with their cosine similarity (computed from the full-precision vectors it
+holds, so the exact value); the store keeps those in the selection (dates, outlets, groups) and ranks
+them, reading neither the vectors nor any passage but the candidates', so an answer from the index differs
+from the exact scan only where the graph missed one of the true nearest texts (recall, measured by
+bench/ann_recall.py). When filters leave
 too few of the candidates, the search asks for more, and scans exactly once the candidates would be a
 large part of the vectors anyway.
 """
@@ -38,7 +40,7 @@ MIN_VECTORS = 50_000
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
-DTYPE = "f16"
+DTYPE = "f32"  # full precision: the index's similarities are the exact ones, and rank the results
 CHUNK = 65_536
 BACKBONE = 20_000  # the first entries of an index, inserted one at a time (see _insert)
 FIRST_CANDIDATES = 200  # the fewest candidates a search asks the index for
@@ -182,9 +184,14 @@ class LoadedIndex:
 
     def nearest(self, vector: np.ndarray, k: int) -> list[str]:
         """The text hashes of (about) the ``k`` nearest vectors, nearest first."""
+        return list(self.scored(vector, k))
+
+    def scored(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """(About) the ``k`` nearest texts, nearest first: text hash -> cosine similarity."""
         k = min(k, len(self.keys))
         found = self.index.search(np.asarray(vector, dtype=np.float32).ravel(), k)
-        return list(self.keys[np.asarray(found.keys, dtype=np.int64)])
+        keys = self.keys[np.asarray(found.keys, dtype=np.int64)]
+        return dict(zip(keys, (1.0 - np.asarray(found.distances, dtype=np.float64)).tolist()))
 
 
 _lock = threading.Lock()
@@ -248,10 +255,33 @@ def search_passages(store, vector: np.ndarray, model: str, filters=None, limit: 
     index = index if index is not None else load(store, model)
     if index is None:
         return store.search_passages(vector, model, filters, limit)
+    searched = _searchable(store, filters)
     k = max(4 * limit, FIRST_CANDIDATES)
     while k < len(index) / 4:
-        hits = store.search_passages(vector, model, filters, limit, candidates=index.nearest(vector, k))
-        if len(hits) >= limit or (len(hits) and int(hits["searched"].iat[0]) <= len(hits)):
+        hits = store.search_passages(vector, model, filters, limit, candidates=index.scored(vector, k),
+                                     searched=searched)
+        if len(hits) >= limit or len(hits) >= searched:
             return hits
         k *= 4
-    return store.search_passages(vector, model, filters, limit)
+    return store.search_passages(vector, model, filters, limit, searched=searched)
+
+
+_searchables: dict[tuple, int] = {}
+
+
+def _searchable(store, filters) -> int:
+    """The selection's distinct passage texts, counted once per published state and filters (it does not
+    depend on the query, and counting reads every passage of the selection)."""
+    from app.store.db import file_version
+
+    db = store.database_path()
+    key = (db, file_version(db) if db else None, filters)
+    with _lock:
+        found = _searchables.get(key)
+    if found is None or db is None:
+        found = store.searchable_texts(filters)
+        with _lock:
+            if len(_searchables) > 256:
+                _searchables.clear()
+            _searchables[key] = found
+    return found

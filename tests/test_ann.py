@@ -94,6 +94,19 @@ def test_index_follows_the_vectors(tmp_path):
         store.close()
 
 
+def _tie_groups(hits) -> list[set]:
+    """The results as groups of passages with the same similarity (to 1e-5: the index and DuckDB round the
+    last float digit differently, which may swap two equally near texts), the last group, which the limit
+    may cut, left out."""
+    groups, last = [], None
+    for sim, pid in zip(hits["similarity"], hits["passage_id"]):
+        if last is None or abs(sim - last) > 1e-5:
+            groups.append(set())
+        groups[-1].add(pid)
+        last = sim
+    return groups[:-1]
+
+
 def test_search_with_and_without_the_index_agree_on_the_sample(hashed_sample_db_copy, monkeypatch):
     db = hashed_sample_db_copy
     monkeypatch.setattr(ann, "FIRST_CANDIDATES", 40)  # the sample's 676 texts: few enough that 200 would scan
@@ -103,8 +116,8 @@ def test_search_with_and_without_the_index_agree_on_the_sample(hashed_sample_db_
         index = ann.load(store, HASHED_MODEL)
         assert len(index) / 4 > 40  # the searches below go through the index, not the fallback
         asked = []
-        nearest = index.nearest
-        monkeypatch.setattr(index, "nearest", lambda v, k: asked.append(k) or nearest(v, k))
+        scored = index.scored
+        monkeypatch.setattr(index, "scored", lambda v, k: asked.append(k) or scored(v, k))
         encoder = HashingEncoder(384)
         texts = store.query("SELECT text FROM passages ORDER BY passage_id LIMIT 400")["text"].tolist()[::40]
         texts += ["soldiers sent to die as cannon fodder", "weapons technology in exchange for troops"]
@@ -114,8 +127,8 @@ def test_search_with_and_without_the_index_agree_on_the_sample(hashed_sample_db_
             for filters in (Filters(), Filters(outlets=(outlet,))):
                 exact = store.search_passages(v, HASHED_MODEL, filters, limit=10)
                 fast = ann.search_passages(store, v, HASHED_MODEL, filters, limit=10, index=index)
-                assert fast["passage_id"].tolist() == exact["passage_id"].tolist(), text
-                assert np.allclose(fast["similarity"], exact["similarity"])
+                assert np.allclose(fast["similarity"], exact["similarity"], atol=1e-5), text
+                assert _tie_groups(fast) == _tie_groups(exact), text
                 assert (fast["searched"] == exact["searched"]).all()
         assert asked and min(asked) == 40
         assert max(asked) > 40  # the outlet filter left too few of the first candidates: it asked for more

@@ -67,27 +67,39 @@ class CorpusReads(StoreBase):
         }
 
     def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50,
-                        candidates: list[str] | None = None) -> pd.DataFrame:
+                        candidates: dict[str, float] | None = None, searched: int | None = None) -> pd.DataFrame:
         """Distinct passage texts nearest in meaning to ``vector`` (cosine), at most ``limit``: the earliest
         passage with each text, how many passages repeat it (copies), the frames it is in, and ``searched``,
         the number of distinct passage texts in the selection (what the first ``limit`` were chosen from).
 
-        ``candidates``: the text hashes to rank (a nearest-neighbour index's answer, see :mod:`app.ann`),
-        instead of every vector of the model; their similarities are computed exactly here all the same."""
+        ``candidates``: the texts to rank, text hash -> cosine similarity (a nearest-neighbour index's
+        answer, computed there from the full-precision vectors, see :mod:`app.ann`), instead of comparing
+        every vector of the model; only the candidates' passages are read. ``searched``, when the caller knows it
+        (:meth:`searchable_texts` of the same filters), saves counting the whole selection."""
         where, params = filters.where("a.published_at", "o.name")
         q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
-        among, among_params = "", []
+        scope_filter = ""
+        hits = """SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
+                  FROM embeddings e WHERE e.model = ? AND e.text_hash IN (SELECT text_hash FROM scope)"""
+        hit_params = [q, model]
         if candidates is not None:
-            among, among_params = "AND e.text_hash IN (SELECT unnest(?::VARCHAR[]))", [list(candidates)]
+            scope_filter = "p.text_hash IN (SELECT text_hash FROM cand) AND"
+            hits = "SELECT text_hash, similarity FROM cand WHERE text_hash IN (SELECT text_hash FROM scope)"
+            hit_params = []
+        count = ("(SELECT count(DISTINCT p.text_hash) FROM passages p JOIN articles a USING (article_id) "
+                 f"JOIN outlets o USING (outlet_id) WHERE {where})")
+        count_params = list(params)
+        if searched is not None:
+            count, count_params = "?::BIGINT", [int(searched)]
+        cand = ("cand AS (SELECT unnest(?::VARCHAR[]) AS text_hash, unnest(?::FLOAT[]) AS similarity),"
+                if candidates is not None else "")
+        cand_params = [list(candidates), [float(x) for x in candidates.values()]] if candidates is not None else []
         return self._df(
-            f"""WITH scope AS (
+            f"""WITH {cand} scope AS (
                     SELECT p.passage_id, p.text_hash, a.published_at
                     FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
-                    WHERE {where}),
-                hits AS (
-                    SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
-                    FROM embeddings e WHERE e.model = ? {among} AND e.text_hash IN (SELECT text_hash FROM scope)
-                    ORDER BY similarity DESC, e.text_hash LIMIT ?),
+                    WHERE {scope_filter} {where}),
+                hits AS ({hits} ORDER BY similarity DESC, text_hash LIMIT ?),
                 firsts AS (
                     SELECT text_hash, arg_min(passage_id, (published_at, passage_id)) AS passage_id,
                            count(*) AS passages
@@ -97,11 +109,18 @@ class CorpusReads(StoreBase):
                        (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
                         JOIN frames f USING (frame_id) JOIN passages q USING (passage_id)
                         WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames,
-                       (SELECT count(DISTINCT text_hash) FROM scope) AS searched
+                       {count} AS searched
                 FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
                 JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
                 ORDER BY h.similarity DESC, p.passage_id""",
-            [*params, q, model, *among_params, limit])
+            [*cand_params, *params, *hit_params, limit, *count_params])
+
+    def searchable_texts(self, filters: Filters = Filters()) -> int:
+        """The number of distinct passage texts in the selection (``searched`` of :meth:`search_passages`)."""
+        where, params = filters.where("a.published_at", "o.name")
+        return int(self._scalar(
+            f"""SELECT count(DISTINCT p.text_hash) FROM passages p JOIN articles a USING (article_id)
+                JOIN outlets o USING (outlet_id) WHERE {where}""", params))
 
     # -- the vectors of one model, for the nearest-neighbour index (app/ann.py) --------------------------
     def database_path(self) -> str | None:
