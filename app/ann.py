@@ -1,19 +1,22 @@
 """The nearest-neighbour index of a model's vectors: semantic search without scanning every vector.
 
-One index per database and model key, kept beside the database file as three files::
+One index per database and model key, kept beside the database file::
 
-    <db>.<model>.usearch          the HNSW graph (usearch, cosine, vectors in full precision)
-    <db>.<model>.usearch.keys     the text hash of each entry, in key order (key i is line i)
-    <db>.<model>.usearch.json     what it was built from: model, the vector fingerprint, entries, settings
+    <db>.<model>.usearch.json        the description: model, the vector fingerprint, entries, settings and
+                                     the generation of the two files below
+    <db>.<model>.usearch.<gen>       the HNSW graph (usearch, cosine, vectors in full precision)
+    <db>.<model>.usearch.<gen>.keys  the text hash of each entry, in key order (key i is line i)
 
 The fingerprint (:meth:`Store.vector_fingerprint`: the number of the model's vectors and an order-free
 checksum of their text hashes) says whether the index still describes the stored vectors; a stale or
 missing index is never used: search falls back to the exact scan. :func:`refresh` brings an index up to
 date after a build: when the vectors were only added to (a weekly update), the new ones are added to the
 existing graph (reading only them); when any was dropped (``narratives vectors --drop``, another model
-rebuilt), it is built again. Every file is written under a temporary name and moved into place, the
-description last, so a reader sees either the old index or the new one, and a crash leaves at worst an
-index that the fingerprint marks stale.
+rebuilt), it is built again. A new index is written as a new generation (graph and keys under new
+names), then the description naming it replaces the old one by rename: a reader sees the old index or the
+new one, never the graph of one with the keys of the other; the old generation is deleted after (a reader
+still searching it keeps its open file). A crash leaves at worst an index the fingerprint marks stale, and
+unreferenced files the next refresh deletes. A lock file keeps two refreshes from interleaving.
 
 The index proposes candidates with their cosine similarity (computed from the full-precision vectors it
 holds, so the exact value); the store keeps those in the selection (dates, outlets, groups) and ranks
@@ -26,11 +29,14 @@ large part of the vectors anyway.
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import glob
 import json
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +64,17 @@ def _meta_path(path: Path) -> Path:
     return Path(f"{path}.json")
 
 
-def _keys_path(path: Path) -> Path:
-    return Path(f"{path}.keys")
+def _graph_path(path: Path, meta: dict) -> Path:
+    return Path(f"{path}.{meta['generation']}")
+
+
+def _keys_path(path: Path, meta: dict) -> Path:
+    return Path(f"{path}.{meta['generation']}.keys")
+
+
+def _usable(path: Path, meta: dict | None) -> bool:
+    return (meta is not None and meta.get("settings") == _SETTINGS and "generation" in meta
+            and _graph_path(path, meta).exists() and _keys_path(path, meta).exists())
 
 
 def _read_meta(path: Path) -> dict | None:
@@ -88,24 +103,30 @@ def refresh(store, db: str | os.PathLike, model: str, min_vectors: int | None = 
     Returns what it did: ``"current"``, ``"added N"``, ``"built N"``, ``"removed"`` (fewer vectors than
     ``min_vectors``: a stale index is deleted, none is built) or ``"none"``."""
     path = index_path(db, model)
+    with open(f"{path}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _refresh(store, path, model, min_vectors, progress)
+
+
+def _refresh(store, path: Path, model: str, min_vectors: int | None, progress) -> str:
     fingerprint = list(store.vector_fingerprint(model))
     meta = _read_meta(path)
-    if meta is not None and meta.get("fingerprint") == fingerprint and meta.get("settings") == _SETTINGS \
-            and path.exists() and _keys_path(path).exists():
+    if _usable(path, meta) and meta.get("fingerprint") == fingerprint:
+        _sweep(path, meta)
         return "current"
     if fingerprint[0] < max(MIN_VECTORS if min_vectors is None else min_vectors, 1):
-        if meta is not None or path.exists():
-            remove(db, model)
+        if meta is not None or _sweep(path, None):
+            _remove(path)
             return "removed"
         return "none"
-    if meta is not None and meta.get("settings") == _SETTINGS and path.exists() and _keys_path(path).exists():
-        old = _keys_path(path).read_text().split("\n")[: meta["entries"]]
+    if _usable(path, meta):
+        old = _keys_path(path, meta).read_text().split("\n")[: meta["entries"]]
         current = store.vector_hashes(model)
         have = set(old)
         if len(have) == len(old) and have.issubset(current):  # only additions: extend the graph
             new = [h for h in current if h not in have]
             index = _new_index(meta["dim"])
-            index.load(str(path))
+            index.load(str(_graph_path(path, meta)))
             added = _add(index, store, model, len(old), new, progress)
             _write(index, path, old + added, fingerprint, meta["dim"], model)
             return f"added {len(added)}"
@@ -148,23 +169,42 @@ def _insert(index, first: int, vectors: np.ndarray) -> None:
 
 
 def _write(index, path: Path, keys: list[str], fingerprint: list[int], dim: int, model: str) -> None:
-    pid = os.getpid()
-    tmp_index, tmp_keys, tmp_meta = (Path(f"{p}.{pid}.tmp") for p in (path, _keys_path(path), _meta_path(path)))
-    # The description goes first out of the way, so no reader pairs the new graph with the old description.
+    meta = {"model": model, "fingerprint": fingerprint, "entries": len(keys), "dim": dim, "settings": _SETTINGS,
+            "generation": f"{time.time_ns():x}"}
+    graph, key_file, tmp = _graph_path(path, meta), _keys_path(path, meta), Path(f"{path}.json.{os.getpid()}.tmp")
+    index.save(str(graph))
+    key_file.write_text("\n".join(keys))
+    for done in (graph, key_file):
+        with open(done, "rb") as fh:
+            os.fsync(fh.fileno())
+    tmp.write_text(json.dumps(meta))
+    _replace(tmp, _meta_path(path))  # the publication
+    _sweep(path, meta)
+
+
+def _sweep(path: Path, meta: dict | None) -> bool:
+    """Delete the files of other generations than ``meta``'s (all when None); whether there were any."""
+    keep = {_graph_path(path, meta).name, _keys_path(path, meta).name} if meta and "generation" in meta else set()
+    found = False
+    for p in path.parent.glob(glob.escape(path.name) + ".*"):
+        if p.name in keep or p.name in (_meta_path(path).name, f"{path.name}.lock"):
+            continue
+        p.unlink(missing_ok=True)
+        found = True
+    return found
+
+
+def _remove(path: Path) -> None:
     _meta_path(path).unlink(missing_ok=True)
-    index.save(str(tmp_index))
-    _replace(tmp_index, path)
-    tmp_keys.write_text("\n".join(keys))
-    _replace(tmp_keys, _keys_path(path))
-    tmp_meta.write_text(json.dumps({"model": model, "fingerprint": fingerprint, "entries": len(keys), "dim": dim,
-                                    "settings": _SETTINGS}))
-    _replace(tmp_meta, _meta_path(path))
+    _sweep(path, None)
 
 
 def remove(db: str | os.PathLike, model: str) -> None:
+    """Delete the index of ``model`` beside ``db``."""
     path = index_path(db, model)
-    for p in (_meta_path(path), path, _keys_path(path)):
-        p.unlink(missing_ok=True)
+    with open(f"{path}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _remove(path)
 
 
 class LoadedIndex:
@@ -174,9 +214,11 @@ class LoadedIndex:
     def __init__(self, path: Path, meta: dict):
         from usearch.index import Index
 
-        self.index = Index.restore(str(path), view=True)
+        self.index = Index.restore(str(_graph_path(path, meta)), view=True)
         self.index.expansion_search = EXPANSION_SEARCH
-        self.keys = np.array(_keys_path(path).read_text().split("\n")[: meta["entries"]], dtype=object)
+        self.keys = np.array(_keys_path(path, meta).read_text().split("\n")[: meta["entries"]], dtype=object)
+        if len(self.keys) != meta["entries"] or len(self.index) != meta["entries"]:
+            raise ValueError("the index's files do not match its description")
         self.meta = meta
 
     def __len__(self) -> int:
@@ -200,7 +242,7 @@ _lock = threading.Lock()
 @functools.lru_cache(maxsize=4)
 def _open(path: str, stamp: tuple, fingerprint: tuple) -> LoadedIndex | None:
     meta = _read_meta(Path(path))
-    if meta is None or tuple(meta.get("fingerprint", ())) != fingerprint or meta.get("settings") != _SETTINGS:
+    if not _usable(Path(path), meta) or tuple(meta.get("fingerprint", ())) != fingerprint:
         return None
     try:
         return LoadedIndex(Path(path), meta)

@@ -58,7 +58,8 @@ def main() -> None:
     build_s = time.perf_counter() - t
     index = ann.load(store, model)
     n = len(index)
-    size_mb = ann.index_path(db, model).stat().st_size / 2**20
+    base = ann.index_path(db, model)
+    size_mb = sum(p.stat().st_size for p in base.parent.glob(base.name + ".*")) / 2**20
 
     hashes, chunks = [], []
     for h, v in store.vector_chunks(model):

@@ -37,7 +37,8 @@ def test_index_returns_the_exact_neighbours_on_a_small_set(tmp_path):
     store = Store.open_read(db)
     try:
         assert ann.refresh(store, db, MODEL, min_vectors=0) == "built 3000"
-        assert ann.index_path(db, MODEL).exists()
+        base = ann.index_path(db, MODEL)
+        assert sorted(p.name[len(base.name):].count(".") for p in tmp_path.glob(base.name + "*")) == [1, 1, 1, 2]
         index = ann.load(store, MODEL)
         assert index is not None and len(index) == 3000
         rng = np.random.default_rng(2)
@@ -89,7 +90,9 @@ def test_index_follows_the_vectors(tmp_path):
     store = Store.open_read(db)
     try:
         assert ann.refresh(store, db, MODEL, min_vectors=10_000) == "removed"
-        assert not ann.index_path(db, MODEL).exists() and ann.load(store, MODEL) is None
+        base = ann.index_path(db, MODEL)
+        assert [p.name for p in tmp_path.glob(base.name + "*")] == [base.name + ".lock"]
+        assert ann.load(store, MODEL) is None
     finally:
         store.close()
 
