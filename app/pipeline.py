@@ -49,6 +49,8 @@ class BuildReport:
     assigned_passages: int = 0
     total_passages: int = 0
     seconds: dict = field(default_factory=dict)
+    model: str = ""
+    index: str = ""  # what refreshing the nearest-neighbour index did (app.ann.refresh)
     notes: list = field(default_factory=list)  # what the embedding engine wants said (runtime differences)
 
 
@@ -60,6 +62,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report = BuildReport()
     key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
                                                              settings.backend, settings.device)
+    report.model = key
     loaded: list[Encoder] = [encoder] if encoder is not None else []
 
     def get_encoder() -> Encoder:
@@ -112,7 +115,27 @@ def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, pr
     """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch;
     ``engine`` says where the embedding runs (see ``run_stages``)."""
     with Store.write(db) as store:
-        return run_stages(store, settings, encoder, progress, recluster, engine, address)
+        report = run_stages(store, settings, encoder, progress, recluster, engine, address)
+    started = time.perf_counter()
+    report.index = refresh_index(db, report.model)
+    report.seconds["index"] = round(time.perf_counter() - started, 2)
+    return report
+
+
+def refresh_index(db: str | Path, model: str) -> str:
+    """Bring the nearest-neighbour index of ``model`` beside the published ``db`` up to date
+    (:func:`app.ann.refresh`); the build is published already, so a failure here only leaves search on the
+    exact scan, and says so."""
+    from app import ann
+
+    store = Store.open_read(db)
+    try:
+        return ann.refresh(store, db, model)
+    except (OSError, RuntimeError, ValueError) as exc:
+        ann.remove(db, model)
+        return f"not refreshed ({exc}); search scans every vector"
+    finally:
+        store.close()
 
 
 def build_sample(db, **settings) -> Path:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import app.pipeline as pipeline
-from app.config import SAMPLE_PATH, SAMPLE_SEEDS
+from app.config import SAMPLE_PATH, SAMPLE_SEEDS, load_settings
 from app.ingest import ingest_files
 from app.store import Store, has_pending_work
 from tests.conftest import ingest_sample
@@ -46,6 +46,7 @@ def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encod
 @pytest.mark.slow
 def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch, hashed_sample_db):
     clean, broken = hashed_sample_db, tmp_path / "broken.duckdb"  # clean: the sample built in one go
+    settings = load_settings(env={}, db=settings.db, frames_file=SAMPLE_SEEDS)  # with its seeds, as the clean one
     with Store.write(broken) as store:
         ingest_sample(store, settings.max_article_chars)
     monkeypatch.setattr(pipeline, "EMBED_CHUNK", 100)
@@ -65,6 +66,38 @@ def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encode
     pd.testing.assert_frame_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
     assert a[2] == b[2]
+
+
+@pytest.mark.slow
+def test_a_build_stopped_while_saving_its_stories_resumes_to_the_same_story_ids(tmp_path, settings, encoder,
+                                                                               monkeypatch, hashed_sample_db):
+    """Stopped after numbering its stories and before writing them, a resumed build numbers them as a build
+    that ran in one go (story ids come from committed rows: a sequence moved on in the stopped build)."""
+    broken = tmp_path / "broken.duckdb"
+    settings = load_settings(env={}, db=settings.db, frames_file=SAMPLE_SEEDS)
+    with Store.write(broken) as store:
+        ingest_sample(store, settings.max_article_chars)
+    save = Store.save_stories
+
+    def stop_once(self, *args, **kwargs):
+        monkeypatch.setattr(Store, "save_stories", save)
+        raise KeyboardInterrupt("stopped while saving stories")
+
+    monkeypatch.setattr(Store, "save_stories", stop_once)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.build(broken, settings, encoder)
+    pipeline.build(broken, settings, encoder)
+
+    def stories(db):
+        r = Store.open_read(db)
+        try:
+            return r.query("SELECT story_id, frame_id FROM story_frames ORDER BY ALL")
+        finally:
+            r.close()
+
+    clean = stories(hashed_sample_db)
+    assert len(clean) > 10
+    pd.testing.assert_frame_equal(clean, stories(broken))
 
 
 def test_frames_roll_up_to_articles_and_views_agree(hashed_sample_db, settings):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from app.store.base import StoreBase, quote_ident
-from app.store.db import StoreError
+from app.store.base import StoreBase, list_column_to_matrix, quote_ident
+from app.store.db import StoreError, explain
 from app.store.filters import Filters
 from app.store.schema import PUBLIC_VIEWS
 
@@ -65,22 +66,40 @@ class CorpusReads(StoreBase):
                    FROM rejects GROUP BY 1 ORDER BY records DESC"""),
         }
 
-    def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50
-                        ) -> pd.DataFrame:
+    def search_passages(self, vector: np.ndarray, model: str, filters: Filters = Filters(), limit: int = 50,
+                        candidates: dict[str, float] | None = None, searched: int | None = None) -> pd.DataFrame:
         """Distinct passage texts nearest in meaning to ``vector`` (cosine), at most ``limit``: the earliest
         passage with each text, how many passages repeat it (copies), the frames it is in, and ``searched``,
-        the number of distinct passage texts in the selection (what the first ``limit`` were chosen from)."""
+        the number of distinct passage texts in the selection (what the first ``limit`` were chosen from).
+
+        ``candidates``: the texts to rank, text hash -> cosine similarity (a nearest-neighbour index's
+        answer, computed there from the full-precision vectors, see :mod:`app.ann`), instead of comparing
+        every vector of the model; only the candidates' passages are read. ``searched``, when the caller knows it
+        (:meth:`searchable_texts` of the same filters), saves counting the whole selection."""
         where, params = filters.where("a.published_at", "o.name")
         q = [float(x) for x in np.asarray(vector, dtype=np.float32).ravel()]
+        scope_filter = ""
+        hits = """SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
+                  FROM embeddings e WHERE e.model = ? AND e.text_hash IN (SELECT text_hash FROM scope)"""
+        hit_params = [q, model]
+        if candidates is not None:
+            scope_filter = "p.text_hash IN (SELECT text_hash FROM cand) AND"
+            hits = "SELECT text_hash, similarity FROM cand WHERE text_hash IN (SELECT text_hash FROM scope)"
+            hit_params = []
+        count = ("(SELECT count(DISTINCT p.text_hash) FROM passages p JOIN articles a USING (article_id) "
+                 f"JOIN outlets o USING (outlet_id) WHERE {where})")
+        count_params = list(params)
+        if searched is not None:
+            count, count_params = "?::BIGINT", [int(searched)]
+        cand = ("cand AS (SELECT unnest(?::VARCHAR[]) AS text_hash, unnest(?::FLOAT[]) AS similarity),"
+                if candidates is not None else "")
+        cand_params = [list(candidates), [float(x) for x in candidates.values()]] if candidates is not None else []
         return self._df(
-            f"""WITH scope AS (
+            f"""WITH {cand} scope AS (
                     SELECT p.passage_id, p.text_hash, a.published_at
                     FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
-                    WHERE {where}),
-                hits AS (
-                    SELECT e.text_hash, list_cosine_similarity(e.vector, ?::FLOAT[]) AS similarity
-                    FROM embeddings e WHERE e.model = ? AND e.text_hash IN (SELECT text_hash FROM scope)
-                    ORDER BY similarity DESC LIMIT ?),
+                    WHERE {scope_filter} {where}),
+                hits AS ({hits} ORDER BY similarity DESC, text_hash LIMIT ?),
                 firsts AS (
                     SELECT text_hash, arg_min(passage_id, (published_at, passage_id)) AS passage_id,
                            count(*) AS passages
@@ -90,11 +109,51 @@ class CorpusReads(StoreBase):
                        (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
                         JOIN frames f USING (frame_id) JOIN passages q USING (passage_id)
                         WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames,
-                       (SELECT count(DISTINCT text_hash) FROM scope) AS searched
+                       {count} AS searched
                 FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
                 JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
                 ORDER BY h.similarity DESC, p.passage_id""",
-            [*params, q, model, limit])
+            [*cand_params, *params, *hit_params, limit, *count_params])
+
+    def searchable_texts(self, filters: Filters = Filters()) -> int:
+        """The number of distinct passage texts in the selection (``searched`` of :meth:`search_passages`)."""
+        where, params = filters.where("a.published_at", "o.name")
+        return int(self._scalar(
+            f"""SELECT count(DISTINCT p.text_hash) FROM passages p JOIN articles a USING (article_id)
+                JOIN outlets o USING (outlet_id) WHERE {where}""", params))
+
+    # -- the vectors of one model, for the nearest-neighbour index (app/ann.py) --------------------------
+    def database_path(self) -> str | None:
+        """The file this store reads (the published file for a reader); None in memory."""
+        path = self._scalar("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+        return str(path) if path else None
+
+    def vector_fingerprint(self, model: str) -> tuple[int, int]:
+        """(how many vectors ``model`` has, an order-free checksum of their text hashes): it changes whenever
+        a vector is added or dropped. A vector never changes under its key (the model key names what the
+        vectors are), so the set of keys identifies the set of vectors."""
+        n, check = self._row("SELECT count(*), coalesce(bit_xor(hash(text_hash)), 0) FROM embeddings WHERE model = ?",
+                             [model])
+        return int(n), int(check)
+
+    def vector_hashes(self, model: str) -> list[str]:
+        return [r[0] for r in self._exec("SELECT text_hash FROM embeddings WHERE model = ?", [model]).fetchall()]
+
+    def vector_chunks(self, model: str, chunk: int = 65_536, only: list[str] | None = None):
+        """The vectors of ``model`` (or only those of the text hashes ``only``) in chunks of at most ``chunk``:
+        yields (text hashes, float32 matrix), so memory stays bounded whatever the number of vectors."""
+        sql = "SELECT text_hash, vector FROM embeddings WHERE model = ?"
+        params: list = [model]
+        if only is not None:
+            sql += " AND text_hash IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(only))
+        try:
+            reader = self.conn.sql(sql, params=params).to_arrow_reader(chunk)
+        except duckdb.Error as exc:
+            raise explain(exc) from exc
+        for batch in reader:
+            if batch.num_rows:
+                yield batch.column(0).to_pylist(), list_column_to_matrix(batch.column(1))
 
     def keyword_passages(self, words: str, filters: Filters = Filters(), limit: int = 200) -> pd.DataFrame:
         """Passages containing every word of ``words`` (any case), newest first, at most ``limit``, with their

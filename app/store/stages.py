@@ -157,7 +157,11 @@ class StageStore(StoreBase):
         return out
 
     def new_story_ids(self, n: int) -> list[int]:
-        return [self._scalar("SELECT nextval('story_ids')") for _ in range(n)]
+        """``n`` ids no story ever had: above every id in ``stories`` (retired stories stay there). From
+        committed rows, not a sequence, for the reason :meth:`new_frame_ids` gives: a killed build must not
+        move the numbering of the resumed one."""
+        high = self._scalar("SELECT coalesce(max(story_id), 0) FROM stories")
+        return list(range(int(high) + 1, int(high) + 1 + n))
 
     def save_stories(self, story_of: dict[int, int], retired: list[int], run_id: int) -> None:
         """Each discovered frame's story (``story_of``: frame id -> story id) in one transaction; stories no

@@ -236,7 +236,9 @@ def search(ver: tuple, query: str, mode: str, filters: Filters) -> pd.DataFrame:
     if mode == "keyword":
         return _store().keyword_passages(query, filters)
     vector = encoder().encode([query])[0]
-    return _store().search_passages(vector, model_key(), filters)
+    from app.ann import search_passages
+
+    return search_passages(_store(), vector, model_key(), filters)
 
 
 @st.cache_data(show_spinner=False)

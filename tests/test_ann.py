@@ -1,0 +1,163 @@
+"""The nearest-neighbour index (app/ann.py): exact neighbours on a small set, kept in step with the stored
+vectors (added to, rebuilt, never used stale), and semantic search that agrees with the exact scan."""
+
+import numpy as np
+import pytest
+
+from app import ann
+from app.store import Filters, Store
+from embeddings import HashingEncoder
+from tests.conftest import HASHED_MODEL
+
+MODEL = "test-model@64"
+
+
+def _vectors(n: int, seed: int, dim: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    # Clustered, like passage vectors: 40 centres with spread around each.
+    centres = rng.normal(size=(40, dim))
+    v = centres[rng.integers(0, 40, size=n)] + 0.6 * rng.normal(size=(n, dim))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _store_vectors(db, hashes, vectors, model=MODEL):
+    with Store.write(db, "vectors") as store:
+        store.add_embeddings(model, hashes, vectors)
+
+
+def _exact(vectors, query, k):
+    return list(np.argsort(-(vectors @ query), kind="stable")[:k])
+
+
+def test_index_returns_the_exact_neighbours_on_a_small_set(tmp_path):
+    db = tmp_path / "a.duckdb"
+    vectors = _vectors(3000, 1)
+    hashes = [f"h{i:05d}" for i in range(len(vectors))]
+    _store_vectors(db, hashes, vectors)
+    store = Store.open_read(db)
+    try:
+        assert ann.refresh(store, db, MODEL, min_vectors=0) == "built 3000"
+        base = ann.index_path(db, MODEL)
+        assert sorted(p.name[len(base.name):].count(".") for p in tmp_path.glob(base.name + "*")) == [1, 1, 1, 2]
+        index = ann.load(store, MODEL)
+        assert index is not None and len(index) == 3000
+        rng = np.random.default_rng(2)
+        recall = []
+        for i in rng.choice(len(vectors), 100, replace=False):
+            found = index.nearest(vectors[i], 10)
+            assert found[0] == hashes[i]
+            recall.append(len(set(found) & {hashes[j] for j in _exact(vectors, vectors[i], 10)}) / 10)
+        assert np.mean(recall) >= 0.99
+        assert ann.refresh(store, db, MODEL, min_vectors=0) == "current"
+    finally:
+        store.close()
+
+
+def test_index_follows_the_vectors(tmp_path):
+    db = tmp_path / "a.duckdb"
+    vectors = _vectors(1200, 3)
+    _store_vectors(db, [f"a{i}" for i in range(1000)], vectors[:1000])
+    store = Store.open_read(db)
+    assert ann.refresh(store, db, MODEL, min_vectors=0) == "built 1000"
+    store.close()
+
+    _store_vectors(db, [f"a{i}" for i in range(1000, 1200)], vectors[1000:])  # a weekly update
+    store = Store.open_read(db)
+    try:
+        assert ann.load(store, MODEL) is None  # stale: never used
+        assert ann.refresh(store, db, MODEL, min_vectors=0) == "added 200"
+        index = ann.load(store, MODEL)
+        assert len(index) == 1200 and index.nearest(vectors[1100], 1) == ["a1100"]
+        assert index.nearest(vectors[5], 1) == ["a5"]
+    finally:
+        store.close()
+
+    with Store.write(db, "drop") as w:  # vectors dropped: built again from what is stored
+        w.drop_vectors(MODEL)
+        w.add_embeddings(MODEL, [f"b{i}" for i in range(600)], vectors[:600])
+    store = Store.open_read(db)
+    try:
+        assert ann.load(store, MODEL) is None
+        assert ann.refresh(store, db, MODEL, min_vectors=0) == "built 600"
+        assert ann.load(store, MODEL).nearest(vectors[7], 1) == ["b7"]
+        # Too few vectors for an index to pay: the stale one is removed, search scans.
+        assert ann.refresh(store, db, MODEL, min_vectors=10_000) == "current"
+    finally:
+        store.close()
+    with Store.write(db, "drop") as w:
+        w.drop_vectors(MODEL)
+        w.add_embeddings(MODEL, ["c0"], vectors[:1])
+    store = Store.open_read(db)
+    try:
+        assert ann.refresh(store, db, MODEL, min_vectors=10_000) == "removed"
+        base = ann.index_path(db, MODEL)
+        assert [p.name for p in tmp_path.glob(base.name + "*")] == [base.name + ".lock"]
+        assert ann.load(store, MODEL) is None
+    finally:
+        store.close()
+
+
+def _tie_groups(hits) -> list[set]:
+    """The results as groups of passages with the same similarity (to 1e-5: the index and DuckDB round the
+    last float digit differently, which may swap two equally near texts), the last group, which the limit
+    may cut, left out."""
+    groups, last = [], None
+    for sim, pid in zip(hits["similarity"], hits["passage_id"]):
+        if last is None or abs(sim - last) > 1e-5:
+            groups.append(set())
+        groups[-1].add(pid)
+        last = sim
+    return groups[:-1]
+
+
+def test_search_with_and_without_the_index_agree_on_the_sample(hashed_sample_db_copy, monkeypatch):
+    db = hashed_sample_db_copy
+    monkeypatch.setattr(ann, "FIRST_CANDIDATES", 40)  # the sample's 676 texts: few enough that 200 would scan
+    store = Store.open_read(db)
+    try:
+        assert ann.refresh(store, db, HASHED_MODEL, min_vectors=0).startswith("built")
+        index = ann.load(store, HASHED_MODEL)
+        assert len(index) / 4 > 40  # the searches below go through the index, not the fallback
+        asked = []
+        scored = index.scored
+        monkeypatch.setattr(index, "scored", lambda v, k: asked.append(k) or scored(v, k))
+        encoder = HashingEncoder(384)
+        texts = store.query("SELECT text FROM passages ORDER BY passage_id LIMIT 400")["text"].tolist()[::40]
+        texts += ["soldiers sent to die as cannon fodder", "weapons technology in exchange for troops"]
+        outlet = store.query_value("SELECT name FROM outlets ORDER BY name LIMIT 1")
+        for text in texts:
+            v = encoder.encode([text])[0]
+            for filters in (Filters(), Filters(outlets=(outlet,))):
+                exact = store.search_passages(v, HASHED_MODEL, filters, limit=10)
+                fast = ann.search_passages(store, v, HASHED_MODEL, filters, limit=10, index=index)
+                assert np.allclose(fast["similarity"], exact["similarity"], atol=1e-5), text
+                assert _tie_groups(fast) == _tie_groups(exact), text
+                assert (fast["searched"] == exact["searched"]).all()
+        assert asked and min(asked) == 40
+        assert max(asked) > 40  # the outlet filter left too few of the first candidates: it asked for more
+    finally:
+        store.close()
+
+
+def test_build_refreshes_the_index(tmp_path, monkeypatch):
+    from app.config import SAMPLE_PATH, load_settings
+    from app.ingest import ingest_file
+    from app.pipeline import build
+
+    monkeypatch.setattr(ann, "MIN_VECTORS", 0)
+    db = tmp_path / "b.duckdb"
+    settings = load_settings(env={}, db=db, model=HASHED_MODEL)
+    lines = SAMPLE_PATH.read_text().splitlines()
+    first, rest = tmp_path / "first.jsonl", tmp_path / "rest.jsonl"
+    first.write_text("\n".join(lines[:150]) + "\n")
+    rest.write_text("\n".join(lines[150:200]) + "\n")
+    for path, expect in ((first, "built"), (rest, "added")):
+        with Store.write(db, f"ingest {path}") as store:
+            ingest_file(store, path, settings.max_article_chars)
+        report = build(db, settings)
+        assert report.index.startswith(expect), report.index
+    store = Store.open_read(db)
+    try:
+        assert ann.load(store, report.model) is not None
+    finally:
+        store.close()
