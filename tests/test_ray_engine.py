@@ -1,7 +1,7 @@
 """The embed stage on Ray Data (``--engine ray``): a local Ray cluster of two workers embeds the sample's texts
 with the packaged int8 model, and the store ends with the same vectors, to the byte, and the same frames as
 a local build. Ray is an optional extra of the product and part of the test extra: these tests skip only where
-it is not installed.
+it is not installed."""
 
 from __future__ import annotations
 
