@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import random
 import sys
 import time
@@ -409,7 +408,7 @@ class Archive:
         dom = DOMAINS[st["domain"]]
         facts = rng.sample(dom["facts"], k=rng.choice([2, 3, 4]))
         if age > 3 and rng.random() < 0.6:
-            paras.append(self._fill(rng, f"Earlier this month, {{event}} drew attention when it was first reported.",
+            paras.append(self._fill(rng, "Earlier this month, {event} drew attention when it was first reported.",
                                     fills))
         for fact in facts:
             paras.append(self._fill(rng, fact, fills))

@@ -2,7 +2,6 @@
 vectors (added to, rebuilt, never used stale), and semantic search that agrees with the exact scan."""
 
 import numpy as np
-import pytest
 
 from app import ann
 from app.store import Filters, Store

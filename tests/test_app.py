@@ -169,8 +169,6 @@ def test_frame_page_shows_timeline_in_adoption_order_and_passages(app_env):
 
 def test_frame_page_diamonds_mark_adoption_not_the_first_day_shown(app_env):
     """With dates narrowed past a frame's start, an outlet that took the frame up earlier gets no diamond."""
-    import datetime as dt
-
     fid = _cannon_fodder(app_env)
     r = Store.open_read(app_env)
     whole = r.frame_timeline(fid)

@@ -286,7 +286,6 @@ def test_the_timeline_marks_rebuttal_days_with_their_own_mark():
 def test_the_kestrian_denial_is_not_a_first_mover_of_cannon_fodder(sample_db):
     r = Store.open_read(sample_db)
     try:
-        summary = r.frame_summary()
         fid = frame_telling(r, "cannon fodder")
         arts = r.frame_articles(fid)
         kcn = arts[arts["outlet"] == "Kestrian Central News"]

@@ -20,7 +20,6 @@ import logging
 import shutil
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
