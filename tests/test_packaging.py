@@ -39,7 +39,7 @@ def _serve_argv(monkeypatch, *args: str) -> list[str]:
     import app.cli.corpus as commands
 
     calls = []
-    monkeypatch.setattr(commands.subprocess, "call", lambda cmd, env=None: calls.append(cmd) or 0)
+    monkeypatch.setattr(commands, "start_dashboard", lambda cmd, env: calls.append(cmd) or 0)
     result = CliRunner().invoke(cli.main, ["serve", *args], env={})
     assert result.exit_code == 0, result.output
     return calls[0]
@@ -178,3 +178,39 @@ def test_the_wheel_installed_elsewhere_serves_and_builds_the_sample(tmp_path):
     assert json.loads(r.stdout)["articles"] == 348
     served = log.read_text(errors="replace")
     assert "Traceback" not in served, served[-3000:]
+
+
+@pytest.mark.slow
+def test_stopping_narratives_serve_stops_the_server(tmp_path):
+    """A stop signal sent to `narratives serve` (systemd, `kill`) stops the dashboard's server: no Streamlit
+    left behind, still listening, after the command it belongs to has gone."""
+    port = free_port()
+    env = {**os.environ, "NARRATIVES_MODEL": "hashing-384"}
+    with (tmp_path / "server.log").open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+                                 "--db", str(tmp_path / "n.duckdb")], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(health, timeout=2) as r:
+                    assert r.status == 200
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+                time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # to the command alone, not its process group
+        proc.wait(20)
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen(health, timeout=2).close()
+            except OSError:
+                break  # nothing listens any more
+            assert time.time() < deadline, "the server still answers after `narratives serve` was stopped"
+            time.sleep(0.5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -227,7 +227,7 @@ def _serve_argv(monkeypatch, *args: str) -> list[str]:
     import app.cli.corpus as commands
 
     calls = []
-    monkeypatch.setattr(commands.subprocess, "call", lambda cmd, env=None: calls.append(cmd) or 0)
+    monkeypatch.setattr(commands, "start_dashboard", lambda cmd, env: calls.append(cmd) or 0)
     result = CliRunner().invoke(cli.main, ["serve", *args], env={})
     assert result.exit_code == 0, result.output
     assert len(calls) == 1

@@ -327,7 +327,18 @@ def serve(ctx, db, port, address, dev):
         env["NARRATIVES_DB"] = str(Path(db).absolute())
     if ctx.obj.get("config"):
         env["NARRATIVES_CONFIG"] = str(Path(ctx.obj["config"]).absolute())
-    raise SystemExit(subprocess.call(serve_command(address, port, dev), env=env))
+    raise SystemExit(start_dashboard(serve_command(address, port, dev), env))
+
+
+def start_dashboard(command: list[str], env: dict) -> int:
+    """Run the dashboard's server. On POSIX Streamlit replaces this process, so a stop signal (Ctrl-C,
+    `kill`, systemd) reaches the server itself: a child started beside us would be left running, still
+    listening, when only we were stopped. Elsewhere it runs as a child and we wait for it."""
+    if os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)
 
 
 def serve_command(address: str, port: int, dev: bool = False) -> list[str]:
