@@ -92,6 +92,23 @@ def hashed_sample_db_copy(hashed_sample_db, tmp_path) -> Path:
     return dest
 
 
+def dashboard_on(monkeypatch, db: Path, params: dict | None = None):
+    """Streamlit's AppTest of the whole dashboard on ``db`` (built with the stand-in encoder), run once on
+    its first page, with fresh caches and ``params`` in the URL."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("NARRATIVES_DB", str(db))
+    monkeypatch.setenv("NARRATIVES_MODEL", HASHED_MODEL)
+    monkeypatch.chdir(db.parent)  # no stray narratives.toml
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
 def corpus_path(*parts: str) -> Path:
     path = CORPORA.joinpath(*parts)
     if not path.exists():

@@ -361,10 +361,9 @@ def test_a_flagged_date_gets_one_mark_naming_every_reason():
 
 def test_the_frame_page_states_the_basis_and_lists_the_earlier_similar_passages(monkeypatch, hashed_sample_db_copy):
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     from app.ui import keys
-    from tests.conftest import HASHED_MODEL, ROOT
+    from tests.conftest import dashboard_on
 
     db = hashed_sample_db_copy
     r = Store.open_read(db)
@@ -373,14 +372,7 @@ def test_the_frame_page_states_the_basis_and_lists_the_earlier_similar_passages(
     frame_id, n = int(row["frame_id"]), int(row["precursors"])
     basis = basis_line(r.frame_onset(frame_id))
     r.close()
-    monkeypatch.setenv("NARRATIVES_DB", str(db))
-    monkeypatch.setenv("NARRATIVES_MODEL", HASHED_MODEL)
-    monkeypatch.chdir(db.parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.query_params[keys.FRAME] = str(frame_id)
-    at.run()
+    at = dashboard_on(monkeypatch, db, {keys.FRAME: str(frame_id)})
     at.switch_page("app/ui/pages/frame_detail.py").run()
     assert not at.exception, at.exception
     assert basis.startswith("First seen: ") and f"{n} earlier similar passage" in basis

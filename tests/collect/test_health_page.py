@@ -6,14 +6,13 @@ import json
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from app.collect.feeds import load_feeds
 from app.collect.run import collect
 from app.config import load_settings
 from app.store import Store
 from tests.collect.conftest import QUICK, feeds_file
-from tests.conftest import HASHED_MODEL, ROOT
+from tests.conftest import dashboard_on
 
 
 @pytest.mark.slow
@@ -25,13 +24,7 @@ def test_the_data_page_shows_each_feeds_last_run_new_articles_and_failures(
                                   ("/feeds/evening.atom", "Evening Post", ())))
     with Store.write(db, "collect") as store:
         collect(store, settings, feeds, [])
-    monkeypatch.setenv("NARRATIVES_DB", str(db))
-    monkeypatch.setenv("NARRATIVES_MODEL", HASHED_MODEL)
-    monkeypatch.chdir(db.parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
+    at = dashboard_on(monkeypatch, db)
     at.switch_page("app/ui/pages/corpus.py").run()
     assert not at.exception, at.exception
     assert "Collection health" in [h.value for h in at.subheader]
