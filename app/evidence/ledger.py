@@ -22,8 +22,6 @@ the frame. Anonymous claims are listed but never counted as new evidence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -131,21 +129,116 @@ def _gates(keys: list[str]) -> set[str]:
     return set()
 
 
-@dataclass
-class _Root:
-    row: int
-    passage_id: str
-    keys: set[str]
+class _Rows:
+    """Vectors appended one at a time into a matrix that doubles when full, with the item index of each row:
+    a search is one matrix-vector product over a contiguous block, no copy of the rows it reads."""
+
+    def __init__(self, dim: int):
+        self.vectors = np.zeros((16, dim), dtype=np.float32)
+        self.items = np.zeros(16, dtype=np.int64)
+        self.n = 0
+
+    def add(self, item: int, vector: np.ndarray) -> None:
+        if self.n == len(self.items):
+            self.vectors = np.concatenate([self.vectors, np.zeros_like(self.vectors)])
+            self.items = np.concatenate([self.items, np.zeros_like(self.items)])
+        self.vectors[self.n] = vector
+        self.items[self.n] = item
+        self.n += 1
+
+    def best(self, vector: np.ndarray) -> tuple[float, int]:
+        """The highest cosine with ``vector`` and its item (the earliest item among equals)."""
+        sims = self.vectors[:self.n] @ vector
+        k = int(sims.argmax())
+        return float(sims[k]), int(self.items[k])
+
+
+class LedgerState:
+    """What the ledger of a frame knows after reading its items so far, in publication order: every item's
+    root (the new item it repeats, or itself), its vector and its gates; the items by gate, by article and
+    the first item of each text. Reading a frame's later passages continues from it
+    (:func:`frame_ledger`'s ``state``), and :meth:`from_items` rebuilds it from the stored rows of a
+    ledger, so a frame that only gained later articles is extended rather than read again from its start."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self.roots: list[str] = []  # passage id of each root, in the order they appeared
+        self.vectors = np.zeros((16, dim), dtype=np.float32)  # every item's vector, by item
+        self.item_root: list[int] = []
+        self.item_gates: list[set[str]] = []
+        self.by_gate: dict[str, _Rows] = {}
+        self.by_hash: dict[str, int] = {}
+        self.by_article: dict[str, list[int]] = {}
+
+    def add(self, vector: np.ndarray, root: int, gates: set[str], article: str) -> None:
+        j = len(self.item_root)
+        if j == len(self.vectors):
+            self.vectors = np.concatenate([self.vectors, np.zeros_like(self.vectors)])
+        self.vectors[j] = vector
+        self.item_root.append(root)
+        self.item_gates.append(gates)
+        for gate in gates:
+            if gate not in self.by_gate:
+                self.by_gate[gate] = _Rows(self.dim)
+            self.by_gate[gate].add(j, vector)
+        self.by_article.setdefault(article, []).append(j)
+
+    def new_root(self, passage_id: str, text_hash: str) -> int:
+        self.roots.append(passage_id)
+        root = len(self.roots) - 1
+        self.by_hash.setdefault(text_hash, root)
+        return root
+
+    def match(self, vector: np.ndarray, gates: set[str], text_hash: str, original: str | None,
+              threshold: float) -> tuple[int | None, float, str]:
+        """The root an item repeats (None: it is new), the cosine to the item it was matched with, and how."""
+        if text_hash in self.by_hash:
+            return self.by_hash[text_hash], 1.0, "same text"
+        candidates = [j for j in self.by_article.get(original, []) if self.item_gates[j] & gates] if original else []
+        if candidates:
+            sims = self.vectors[candidates] @ vector
+            return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
+        best, item = -np.inf, -1
+        for gate in gates:
+            rows = self.by_gate.get(gate)
+            if rows is not None and rows.n:
+                sim, j = rows.best(vector)
+                if sim > best or (sim == best and j < item):
+                    best, item = sim, j
+        if item >= 0 and best >= threshold:
+            return self.item_root[item], best, "paraphrase"
+        return None, 1.0, ""
+
+    @classmethod
+    def from_items(cls, items: pd.DataFrame, vectors: np.ndarray) -> "LedgerState":
+        """The state after the stored items of one frame (passage_id, article_id, text_hash, published_at, keys,
+        is_new, repeat_of), rows aligned with ``vectors``."""
+        state = cls(vectors.shape[1] if vectors.ndim == 2 else 0)
+        order = np.lexsort((items["passage_id"].to_numpy(), items["article_id"].to_numpy(),
+                            items["published_at"].to_numpy()))
+        root_of: dict[str, int] = {}
+        columns = [items[c].tolist() for c in ("passage_id", "article_id", "text_hash", "keys", "is_new", "repeat_of")]
+        for i in order:
+            passage_id, article, text_hash, keys, is_new, repeat_of = (c[i] for c in columns)
+            if is_new:
+                root = root_of[passage_id] = state.new_root(passage_id, text_hash)
+            else:
+                root = root_of[repeat_of]
+            state.add(vectors[i], root, _gates(list(keys)), article)
+        return state
 
 
 def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cues: dict[str, list[Cue]],
-                 copies: dict[str, str], threshold: float, memo: dict | None = None) -> pd.DataFrame:
+                 copies: dict[str, str], threshold: float, memo: dict | None = None,
+                 state: LedgerState | None = None) -> pd.DataFrame:
     """Items of one frame's passages, each marked new or repeated.
 
     ``passages``: the passages of the frame's articles (passage_id, article_id, text_hash, published_at, and
     ``scope``, why each counts for the frame: :mod:`app.evidence.scope`), rows aligned with ``vectors`` (unit
     length); ``cues``: cues by text hash; ``copies``: article -> original;
-    ``memo``: keys and description by text hash, shared across frames (a passage is in many frames).
+    ``memo``: keys and description by text hash, shared across frames (a passage is in many frames);
+    ``state``: the ledger of the frame's earlier items (:class:`LedgerState`), when ``passages`` are only
+    those published after them; it is updated in place.
     """
     memo = {} if memo is None else memo
     passage_ids = passages["passage_id"].tolist()
@@ -155,15 +248,10 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
     scopes = passages["scope"].tolist() if "scope" in passages else [None] * len(passages)
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
-    roots: list[_Root] = []
     # Every item so far (new or repeat), so that a mention is matched to the closest earlier mention of the
-    # same evidence, not only to its first report: item -> its root, its vector, by gate and by article.
-    item_vecs = np.zeros((64, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
-    item_root: list[int] = []
-    item_gates: list[set[str]] = []
-    by_key: dict[str, list[int]] = {}
-    by_hash: dict[str, int] = {}
-    items_by_article: dict[str, list[int]] = {}
+    # same evidence, not only to its first report.
+    if state is None:
+        state = LedgerState(vectors.shape[1] if vectors.ndim == 2 else 0)
     out = []
     for i in order:
         text_hash, article = hashes[i], article_ids[i]
@@ -174,40 +262,15 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
         if not keys:
             continue
         kset = _gates(keys)
-        root, sim, how = None, 1.0, ""
-        if text_hash in by_hash:
-            root, how = by_hash[text_hash], "same text"
-        else:
-            original = copies.get(article)
-            candidates = [j for j in items_by_article.get(original, []) if item_gates[j] & kset] if original else []
-            if candidates:
-                sims = item_vecs[candidates] @ vectors[i]
-                root, sim, how = item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
-            else:
-                related = sorted({j for k in kset for j in by_key.get(k, ())})
-                if related:
-                    sims = item_vecs[related] @ vectors[i]
-                    best = int(sims.argmax())
-                    if sims[best] >= threshold:
-                        root, sim, how = item_root[related[best]], float(sims[best]), "paraphrase"
+        root, sim, how = state.match(vectors[i], kset, text_hash, copies.get(article), threshold)
         kinds = {k.split(":", 1)[0] for k in keys}
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
         if root is None:
-            roots.append(_Root(int(i), passage_ids[i], kset))
-            root = len(roots) - 1
-            by_hash.setdefault(text_hash, root)
+            root = state.new_root(passage_ids[i], text_hash)
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, True, None,
                         None, "new", scopes[i]))
         else:
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, False,
-                        roots[root].passage_id, sim, how, scopes[i]))
-        j = len(item_root)
-        if j == len(item_vecs):
-            item_vecs = np.concatenate([item_vecs, np.zeros_like(item_vecs)])
-        item_vecs[j] = vectors[i]
-        item_root.append(root)
-        item_gates.append(kset)
-        for k in kset:
-            by_key.setdefault(k, []).append(j)
-        items_by_article.setdefault(article, []).append(j)
+                        state.roots[root], sim, how, scopes[i]))
+        state.add(vectors[i], root, kset, article)
     return pd.DataFrame(out, columns=COLUMNS)
