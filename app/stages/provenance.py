@@ -12,9 +12,9 @@ import pandas as pd
 from app.config import Settings
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
-from app.evidence.ledger import STRONG, describe, frame_ledger, item_keys
+from app.evidence.ledger import STRONG, LedgerState, describe, frame_ledger, item_keys
 from app.evidence.scope import SCOPE_VERSION, frame_scope
-from app.fingerprints import changed_frames, combine, frame_fingerprints, redo_every_frame
+from app.fingerprints import _COUNT_MIX, changed_frames, combine, frame_fingerprints, redo_every_frame
 from app.lineage import Attributions, frame_lineage
 from app.outlets import names_pattern
 from app.stages.common import Progress, no_progress
@@ -28,6 +28,11 @@ CUE_CHUNK = 5000
 # The per-frame stages report progress every this many frames (and at the last one): enough for a bar to
 # move on a corpus of thousands of frames without a callback per frame.
 PROGRESS_EVERY = 50
+# Bump when the ledger's reading or its fingerprints change: every frame's ledger is then written again.
+LEDGER_VERSION = 2
+# Input passages the evidence stage loads per chunk of frames (each chunk is committed): bounds its memory
+# whatever the archive's size; a frame larger than this is read alone.
+EVIDENCE_CHUNK = 200_000
 LINEAGE_COLUMNS = ["frame_id", "from_article", "to_article", "kind", "score", "evidence"]
 CUE_COLUMNS = ["text_hash", "kind", "subtype", "start_char", "end_char", "span", "source"]
 
@@ -128,17 +133,26 @@ def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_
 
 
 def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
-                   force: bool = False) -> tuple[int, bool]:
+                   force: bool = False, chunk_rows: int = EVIDENCE_CHUNK) -> tuple[int, bool]:
     """The evidence ledger of every active frame: each item new or a repeat of an earlier one.
 
     A frame's items are the cued passages of its articles that belong to it (``app.evidence.scope``: its own
     passages, the passages right after or before them, or passages close to its centre), not every cue of
-    every article that tells it. Only frames whose inputs changed since the last run (those passages, their
-    dates, the copy relations of their articles, the cues of their texts: the cue stage reads again the texts
-    naming a new outlet) are written again; another model, threshold, scope rule or cue rules rewrite every
-    frame."""
+    every article that tells it.
+
+    What each frame must do is read in the database (:meth:`Store.evidence_plan`): a fingerprint of its
+    inputs (its articles' cued passages, their places, texts, dates, cues and copy relations, the places
+    frames take in those articles, its centre). A frame whose fingerprint is unchanged keeps its rows. A frame
+    that only gained articles dated after everything it held (the usual weekly case: the fingerprint of its
+    articles up to its stored mark is the stored one) is *extended*: its ledger's state is rebuilt from its
+    stored items and only the new articles' passages are read, which gives the rows a full reading would
+    (the ledger reads in publication order and never revises an earlier item). Any other change redoes the
+    frame over all its articles. Only those frames' inputs are loaded, a chunk of frames at a time (about
+    ``chunk_rows`` input passages), each chunk committed. Another model, threshold, scope rule or cue rules,
+    or ``force``, redo every frame."""
     context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
-               "version": PER_FRAME_VERSION, "scope": SCOPE_VERSION, "about": settings.evidence_about_threshold}
+               "version": PER_FRAME_VERSION, "scope": SCOPE_VERSION, "about": settings.evidence_about_threshold,
+               "ledger": LEDGER_VERSION}
     params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
                                             for stage in ("copies", "frames", "seeded", "cues")},
               "edits": store.last_edit_id()}
@@ -146,36 +160,84 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("new", 0), True
     run_id = store.start_run("evidence", params)
-    passages, vectors = store.evidence_inputs(encoder_key)
-    copies = store.copy_map()
-    passages["original"] = passages["article_id"].map(copies)
-    # The cues of each text: a new outlet name makes the cue stage read again the texts that name it.
-    passages = passages.merge(store.cue_signatures(), on="text_hash", how="left")
-    # Which cued passages belong to which frame: read from every cued text's item (whether it is evidence).
-    cues = store.cues_by_text(passages["text_hash"].unique().tolist()) if len(passages) else {}
-    memo = {h: (item_keys(found), describe(found)) for h, found in cues.items()}
-    strong = {h for h, (keys, _) in memo.items() if {k.split(":", 1)[0] for k in keys} & set(STRONG)}
+    plan = store.evidence_plan(encoder_key)
+    everything = redo_every_frame(last, context, force)
+    plan["fingerprint"] = [_fingerprint(s, n, c) for s, n, c in zip(plan["sum"], plan["rows"], plan["centre"])]
+    early = [_fingerprint(s, n, c) for s, n, c in zip(plan["early_sum"], plan["early"], plan["centre"])]
+    written_before = plan["stored_mark"].notna() & ~everything
+    stored = [int(x) for x in plan["stored"]]
+    keep = written_before & pd.Series([f == s for f, s in zip(plan["fingerprint"], stored)], index=plan.index)
+    extend = (written_before & ~keep & pd.Series([e == s for e, s in zip(early, stored)], index=plan.index)
+              & (plan["early"] < plan["rows"]))
+    todo = plan[~keep].copy()
+    todo["after"] = [m if x else None for m, x in zip(todo["stored_mark"], extend[~keep])]
+    todo["load"] = [n - e if x else n for n, e, x in zip(todo["rows"], todo["early"], extend[~keep])]
     centroids = {int(f): c / np.linalg.norm(c) for f, c, m in store.frames()[["frame_id", "centroid", "model"]]
-                 .itertuples(index=False) if c is not None and m == encoder_key and vectors.ndim == 2 and len(c) == vectors.shape[1]}
-    passages["scope"] = frame_scope(passages, store.frame_positions(), strong, vectors, centroids,
-                                    settings.evidence_about_threshold)
-    passages = passages[passages["scope"].notna()].reset_index(drop=True)
-    fingerprints = frame_fingerprints(passages, ["passage_id", "article_id", "text_hash", "published_at", "original",
-                                                 "cue_signature", "scope"])
-    redo = _frames_to_redo(store, "evidence", last, context, fingerprints, force)
-    todo = set(fingerprints) if redo is None else set(redo)
-    groups = {frame_id: rows for frame_id, rows in passages.groupby("frame_id", sort=True).indices.items()
-              if frame_id in todo}
-    parts = []
-    progress("evidence", 0, len(groups))
-    for i, (frame_id, rows) in enumerate(groups.items()):
-        frame = passages.iloc[rows]
-        parts.append(frame_ledger(int(frame_id), frame.reset_index(drop=True), vectors[frame["vector_row"].to_numpy()],
-                                  cues, copies, settings.evidence_repeat_threshold, memo))
-        if i % PROGRESS_EVERY == 0 or i + 1 == len(groups):
-            progress("evidence", i + 1, len(groups))
-    items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
-    store.replace_evidence(items.astype({"frame_id": "int32", "similarity": "float32"}), fingerprints, redo)
+                 .itertuples(index=False) if c is not None and m == encoder_key and np.linalg.norm(c) > 0}
+    written, extended = 0, 0
+    progress("evidence", 0, len(todo))
+    for chunk in _chunks(todo, chunk_rows):
+        after = dict(zip(chunk["frame_id"].astype(int), chunk["after"]))
+        passages, vectors, places = store.evidence_inputs(encoder_key, after)
+        copies = {a: o for a, o in zip(passages["article_id"], passages["original"]) if isinstance(o, str)}
+        # Which cued passages belong to which frame: read from every cued text's item (whether it is evidence).
+        cues = store.cues_by_text(passages["text_hash"].unique().tolist()) if len(passages) else {}
+        memo = {h: (item_keys(found), describe(found)) for h, found in cues.items()}
+        strong = {h for h, (keys, _) in memo.items() if {k.split(":", 1)[0] for k in keys} & set(STRONG)}
+        chunk_centroids = {f: c for f, c in centroids.items()
+                           if f in after and vectors.ndim == 2 and len(c) == vectors.shape[1]}
+        passages["scope"] = frame_scope(passages, places, strong, vectors, chunk_centroids,
+                                        settings.evidence_about_threshold)
+        passages = passages[passages["scope"].notna()].reset_index(drop=True)
+        continued = [f for f, m in after.items() if m is not None]
+        states = _ledger_states(store, encoder_key, continued)
+        groups = passages.groupby("frame_id", sort=True).indices
+        parts = []
+        for frame_id in sorted(after):
+            rows = groups.get(frame_id, np.zeros(0, dtype=np.int64))
+            frame = passages.iloc[rows]
+            dim = vectors.shape[1] if vectors.ndim == 2 else 0
+            state = states.get(frame_id) if after[frame_id] is not None else None
+            parts.append(frame_ledger(int(frame_id), frame.reset_index(drop=True),
+                                      vectors[frame["vector_row"].to_numpy()] if len(frame) else np.zeros((0, dim)),
+                                      cues, copies, settings.evidence_repeat_threshold, memo,
+                                      state=state if state is not None else None))
+        items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
+        inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
+        store.write_evidence(items[LEDGER_COLUMNS].astype({"frame_id": "int32", "similarity": "float32"}), inputs,
+                             [f for f, m in after.items() if m is None])
+        written += len(chunk)
+        extended += len(continued)
+        progress("evidence", written, len(todo))
+    store.drop_evidence_except(plan["frame_id"].astype(int).tolist())
     total, new = store.evidence_totals()
-    store.finish_run(run_id, {"items": total, "new": new, "frames": len(fingerprints), "written": len(groups)})
+    store.finish_run(run_id, {"items": total, "new": new, "frames": len(plan), "written": written,
+                              "extended": extended})
     return new, False
+
+
+def _fingerprint(total: int, rows: int, centre: int) -> int:
+    """A frame's fingerprint from the sum of its input rows' hashes, their number and its centre's hash."""
+    return combine({0: (int(total) ^ (int(rows) * _COUNT_MIX)) % 2**64}, {0: int(centre)})[0]
+
+
+def _chunks(todo: pd.DataFrame, rows: int):
+    """Frames in id order, cut where the input rows to load pass ``rows`` (a larger frame is a chunk alone)."""
+    start, total = 0, 0
+    loads = todo["load"].tolist()
+    for i, n in enumerate(loads):
+        if total and total + n > rows:
+            yield todo.iloc[start:i]
+            start, total = i, 0
+        total += n
+    if start < len(todo):
+        yield todo.iloc[start:]
+
+
+def _ledger_states(store: Store, encoder_key: str, frames: list[int]) -> dict[int, LedgerState]:
+    """The ledger state of each frame in ``frames`` after its stored items."""
+    if not frames:
+        return {}
+    items, vectors = store.evidence_state(encoder_key, frames)
+    return {int(f): LedgerState.from_items(items.iloc[rows].reset_index(drop=True), vectors[rows])
+            for f, rows in items.groupby("frame_id").indices.items()}

@@ -745,3 +745,12 @@ MIGRATIONS.append((
     );
     """,
 ))
+
+MIGRATIONS.append((
+    23,
+    "where each frame's per-frame rows were written up to, so that a frame that only gained later articles "
+    "is extended",
+    """
+    ALTER TABLE frame_inputs ADD COLUMN mark VARCHAR;
+    """,
+))

@@ -9,6 +9,16 @@ from app.frames.edits import ACTIVE, EDITABLE
 from app.store.base import StoreBase, list_column_to_matrix, quote_ident
 
 
+# The texts whose cues can make an evidence item (material, a source on the record or not, a confirmation or
+# denial, unnamed sources): the only passages the evidence stage reads.
+_CUED = """SELECT DISTINCT text_hash FROM cues
+           WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies')"""
+# An article's place in publication order as one string that sorts like (date, article id), the order the
+# evidence ledger reads a frame in; ``{t}`` is the alias of a relation with published_at and article_id.
+ORDER_KEY = "strftime({t}.published_at, '%Y-%m-%d %H:%M:%S.%f') || '|' || {t}.article_id"
+_WORD = 2**64
+
+
 class StageStore(StoreBase):
     def passage_fingerprint(self, model: str | None) -> str:
         """Changes whenever the (embedded, when ``model`` is given) passages change."""
@@ -331,35 +341,106 @@ class StageStore(StoreBase):
             out.setdefault(h, []).append(Cue(*rest))
         return out
 
-    def evidence_inputs(self, model: str) -> tuple[pd.DataFrame, np.ndarray]:
-        """Passages with evidence cues in every active frame's articles (with their place in the article,
-        ``seq``), and the vectors of their texts (``vector_row`` of each passage indexes the matrix)."""
-        passages = self._df(
-            """WITH cued AS (
-                   SELECT DISTINCT text_hash FROM cues
-                   WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
-               SELECT fa.frame_id, p.passage_id, p.article_id, p.seq, p.text_hash, fa.published_at
-               FROM frame_articles fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
-               ORDER BY fa.frame_id, fa.published_at, p.article_id, p.passage_id""")
+    def evidence_plan(self, model: str) -> pd.DataFrame:
+        """What the evidence stage must do, per active frame, read in the database without loading any row.
+
+        For each frame: ``rows``, the number of its input rows (each cued passage of its articles, embedded
+        under ``model``, with its place, text, date, original and cues; each place in those articles taken by
+        a frame's passage); ``sum``, their hashes summed modulo 2**64; ``early`` and ``early_sum``, the same
+        over the articles up to the ``mark`` its rows were last written at (``stored``: the fingerprint then);
+        ``centre``, a hash of its centre; ``mark``, its latest article now. An article's place in publication
+        order is :data:`ORDER_KEY` (date, then id, as the ledger reads them). A frame never written has
+        ``stored`` 0 and no ``stored_mark``."""
+        return self._df(
+            f"""WITH cued AS ({_CUED}),
+               sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                              AS s, count(*) AS n FROM cues GROUP BY text_hash),
+               fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
+                      FROM frame_articles),
+               places AS (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
+                          FROM frame_passages fp JOIN passages p USING (passage_id)),
+               input AS (
+                   SELECT fa.frame_id, fa.k, hash(p.passage_id, p.seq, p.text_hash, fa.published_at, c.original_id,
+                                                  sig.s, sig.n) AS h
+                   FROM fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
+                   LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
+                   WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+                   UNION ALL
+                   SELECT fa.frame_id, fa.k, hash('place', m.frame_id, m.seq) FROM fa JOIN places m USING (article_id)),
+               marked AS (SELECT i.frame_id, i.k, i.h, s.mark, s.fingerprint, i.k <= s.mark AS early
+                          FROM input i LEFT JOIN frame_inputs s ON s.stage = 'evidence' AND s.frame_id = i.frame_id)
+               SELECT m.frame_id, count(*) AS rows, (sum(m.h) % {_WORD})::UBIGINT AS sum,
+                      count(*) FILTER (WHERE m.early) AS early,
+                      (coalesce(sum(m.h) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
+                      coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark, max(m.k) AS mark,
+                      any_value(hash(f.centroid, f.model = ?)) AS centre
+               FROM marked m JOIN frames f USING (frame_id)
+               GROUP BY m.frame_id ORDER BY m.frame_id""", [model, model])
+
+    def evidence_inputs(self, model: str, frames: dict[int, str | None]) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+        """The evidence stage's inputs for ``frames`` only (frame id -> a mark: only its articles after it, or
+        None: all of them): the cued passages of their articles (with ``seq``, the date and the article's
+        ``original``), the vectors of their texts (``vector_row`` of each passage indexes the matrix), and the
+        places every active frame's passages take in those articles (frame_id, article_id, seq)."""
+        todo = pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
+                             "mark": pd.Series(list(frames.values()), dtype="string")})
+        self.conn.register("_todo", todo)
+        try:
+            self._exec(
+                f"""CREATE OR REPLACE TEMP TABLE _evidence_rows AS
+                   WITH cued AS ({_CUED})
+                   SELECT fa.frame_id, p.passage_id, p.article_id, p.seq, p.text_hash, fa.published_at,
+                          c.original_id AS original
+                   FROM frame_articles fa JOIN _todo t USING (frame_id) JOIN passages p USING (article_id)
+                   JOIN cued USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
+                   WHERE (t.mark IS NULL OR {ORDER_KEY.format(t="fa")} > t.mark)
+                     AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""", [model])
+        finally:
+            self.conn.unregister("_todo")
+        passages = self._df("SELECT * FROM _evidence_rows ORDER BY frame_id, published_at, article_id, passage_id")
         table = self._arrow(
             """SELECT e.text_hash, e.vector FROM embeddings e
-               WHERE e.model = ? AND e.text_hash IN (SELECT DISTINCT text_hash FROM cues
-                   WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))""",
-            [model])
-        row_of = {h: i for i, h in enumerate(table.column("text_hash").to_pylist())}
-        passages["vector_row"] = passages["text_hash"].map(row_of)
-        passages = passages[passages["vector_row"].notna()].astype({"vector_row": "int64"})
-        return passages.reset_index(drop=True), list_column_to_matrix(table.column("vector"))
-
-    def frame_positions(self) -> pd.DataFrame:
-        """Where each active frame's passages stand in their articles: frame_id, article_id, seq."""
-        return self._df(
+               WHERE e.model = ? AND e.text_hash IN (SELECT DISTINCT text_hash FROM _evidence_rows)""", [model])
+        places = self._df(
             """SELECT DISTINCT fp.frame_id, fp.article_id, p.seq FROM frame_passages fp JOIN passages p USING (passage_id)
+               WHERE fp.article_id IN (SELECT DISTINCT article_id FROM _evidence_rows)
                ORDER BY fp.frame_id, fp.article_id, p.seq""")
+        self._exec("DROP TABLE _evidence_rows")
+        row_of = {h: i for i, h in enumerate(table.column("text_hash").to_pylist())}
+        passages["vector_row"] = passages["text_hash"].map(row_of).astype("int64")
+        return passages, list_column_to_matrix(table.column("vector")), places
 
-    def replace_evidence(self, items: pd.DataFrame, fingerprints: dict[int, int] | None = None,
-                         redo: list[int] | None = None) -> None:
-        self._replace_by_frame("evidence", "evidence_items", items, fingerprints, redo)
+    def evidence_state(self, model: str, frames: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The stored ledger items of ``frames`` (frame_id, passage_id, article_id, text_hash, published_at, keys,
+        is_new, repeat_of) with the vectors of their texts, rows aligned: what extending their ledgers
+        starts from."""
+        table = self._arrow(
+            """SELECT ei.frame_id, ei.passage_id, ei.article_id, p.text_hash, ei.published_at, ei.keys, ei.is_new,
+                      ei.repeat_of, e.vector
+               FROM evidence_items ei JOIN passages p USING (passage_id)
+               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
+               WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))
+               ORDER BY ei.frame_id, ei.published_at, ei.article_id, ei.passage_id""", [model, list(frames)])
+        return table.drop_columns(["vector"]).to_pandas(), list_column_to_matrix(table.column("vector"))
+
+    def write_evidence(self, items: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
+        """One chunk of the evidence stage in one transaction: the rows of the frames in ``redo`` are replaced,
+        ``items`` added (those of extended frames come after their stored rows), and the fingerprint and mark of
+        each frame in ``inputs`` (frame_id, fingerprint, mark) recorded."""
+        with self.transaction():
+            self._exec("DELETE FROM evidence_items WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [list(redo)])
+            self._insert("evidence_items", items)
+            self._exec("DELETE FROM frame_inputs WHERE stage = 'evidence' AND frame_id IN (SELECT unnest(?::INTEGER[]))",
+                       [inputs["frame_id"].astype(int).tolist()])
+            self._insert("frame_inputs", inputs.assign(stage="evidence")[["stage", "frame_id", "fingerprint", "mark"]])
+
+    def drop_evidence_except(self, frames: list[int]) -> None:
+        """Drop the ledger rows and fingerprints of every frame not in ``frames`` (gone, retired, merged, or
+        without any cued passage now)."""
+        with self.transaction():
+            self._exec("DELETE FROM evidence_items WHERE frame_id NOT IN (SELECT unnest(?::INTEGER[]))", [list(frames)])
+            self._exec("DELETE FROM frame_inputs WHERE stage = 'evidence' AND frame_id NOT IN (SELECT unnest(?::INTEGER[]))",
+                       [list(frames)])
 
     def cue_signatures(self) -> pd.DataFrame:
         """A fingerprint of each text's cues (text_hash, cue_signature)."""
