@@ -1,0 +1,83 @@
+"""A weekly update of the per-frame stages (stance, onsets, lineage, evidence) against a forced rebuild of
+them: every table the same, whether a frame was kept, extended from its stored rows or redone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import app.pipeline as pipeline
+from app.config import SAMPLE_PATH
+from app.ingest import ingest_files
+from app.store import Store
+
+TABLES = {"article_stance": ["frame_id", "article_id"], "frame_onsets": ["frame_id"],
+          "frame_article_roles": ["frame_id", "article_id"], "date_flags": ["article_id", "reason", "frame_id"],
+          "lineage": ["frame_id", "to_article"], "evidence_items": ["frame_id", "passage_id"]}
+
+
+def _ingest(db, settings, path):
+    with Store.write(db) as store:
+        ingest_files(store, [path], settings.max_article_chars)
+
+
+def _tables(store) -> dict[str, pd.DataFrame]:
+    return {t: store.query(f"SELECT * FROM {t}").sort_values(keys).reset_index(drop=True)
+            for t, keys in TABLES.items()}
+
+
+def _assert_same_as_forced(store, settings, encoder) -> None:
+    """Every per-frame table as the build left it equals the one a forced run of each stage writes."""
+    built = _tables(store)
+    pipeline.stance_stage(store, force=True)
+    pipeline.onsets_stage(store, force=True)
+    pipeline.lineage_stage(store, encoder.name, force=True)
+    pipeline.evidence_stage(store, encoder.name, settings, force=True)
+    forced = _tables(store)
+    assert len(forced["evidence_items"]) and len(forced["lineage"]) and len(forced["article_stance"])
+    for table in TABLES:
+        pd.testing.assert_frame_equal(built[table], forced[table], obj=table)
+
+
+@pytest.mark.slow
+def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_path, settings, encoder):
+    rows = pd.read_json(SAMPLE_PATH, lines=True)
+    cut = rows["published_at"].sort_values().iloc[len(rows) * 5 // 6]
+    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
+    rows[rows["published_at"] < cut].to_json(early, orient="records", lines=True)
+    rows[rows["published_at"] >= cut].to_json(late, orient="records", lines=True)
+    db = tmp_path / "w.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+
+    # The later week: frames it adds to are extended from their stored ledgers (no earlier article came).
+    _ingest(db, settings, late)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        evidence = store.last_run("evidence")["counts"]
+        assert 0 < evidence["extended"] <= evidence["written"] < evidence["frames"], evidence
+        _assert_same_as_forced(store, settings, encoder)
+        # An extended frame's stored mark is its latest article now.
+        extended_frames = store.query(
+            """SELECT i.frame_id, i.mark, max(strftime(fa.published_at, '%Y-%m-%d %H:%M:%S.%f') || '|' || fa.article_id) AS latest
+               FROM frame_inputs i JOIN frame_articles fa USING (frame_id) WHERE i.stage = 'evidence' GROUP BY ALL""")
+        assert (extended_frames["mark"] == extended_frames["latest"]).all()
+        # An article like one of the week's, dated before everything in the frames it joins.
+        frame_id, article_id = store.query(
+            """SELECT frame_id, article_id FROM evidence_items WHERE published_at >= ? AND how = 'new'
+               ORDER BY frame_id, passage_id LIMIT 1""", [cut]).iloc[0]
+        article = store.query("SELECT title, text FROM articles WHERE article_id = ?", [article_id]).iloc[0]
+        first = store.query_value("SELECT min(published_at) FROM frame_articles WHERE frame_id = ?", [int(frame_id)])
+    earlier = tmp_path / "earlier.jsonl"
+    pd.DataFrame([{"title": article["title"], "text": article["text"], "outlet": "Late Filer",
+                   "published_at": (first - pd.Timedelta(days=1)).isoformat() + "Z",
+                   "url": "https://late-filer.example/a"}]).to_json(earlier, orient="records", lines=True)
+    _ingest(db, settings, earlier)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        assert store.query_value("SELECT count(*) FROM frame_articles WHERE frame_id = ? AND outlet = 'Late Filer'",
+                                 [int(frame_id)]) == 1
+        evidence = store.last_run("evidence")["counts"]
+        # That frame is redone over all its articles (and so is any other the article joined).
+        assert evidence["written"] > evidence["extended"], evidence
+        _assert_same_as_forced(store, settings, encoder)
