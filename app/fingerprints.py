@@ -68,3 +68,41 @@ def changed_frames(fingerprints: dict[int, int], written: dict[int, int]) -> lis
     Frames that are gone are not listed: the store drops the rows of every frame missing from the
     fingerprints it is given."""
     return sorted(frame_id for frame_id, fingerprint in fingerprints.items() if written.get(frame_id) != fingerprint)
+
+
+def frames_to_do(plan: pd.DataFrame, everything: bool) -> pd.DataFrame:
+    """The frames a per-frame stage must write, from its plan (``Store.frame_plan``: per frame the number
+    and sum of its input rows' hashes, the same up to the mark its rows were last written at, the stored
+    fingerprint and mark, its mark now, its centre's hash), with ``fingerprint`` and ``mark`` to record and
+    ``after``: the stored mark when the frame is *extended* (its rows up to the mark are exactly those it
+    was written from, so only rows after it are new), None when it is redone over all its inputs; ``load``,
+    the input rows to read. A frame whose fingerprint is unchanged is left out; ``everything`` redoes every
+    frame (another context, ``force``)."""
+    plan = plan.copy()
+    plan["fingerprint"] = [_fingerprint(s, n, c) for s, n, c in zip(plan["sum"], plan["rows"], plan["centre"])]
+    early = [_fingerprint(s, n, c) for s, n, c in zip(plan["early_sum"], plan["early"], plan["centre"])]
+    stored = [int(x) for x in plan["stored"]]
+    written = plan["stored_mark"].notna().to_numpy() & (not everything)
+    keep = written & np.array([f == s for f, s in zip(plan["fingerprint"], stored)], dtype=bool)
+    extend = (written & ~keep & np.array([e == s for e, s in zip(early, stored)], dtype=bool)
+              & (plan["early"] < plan["rows"]).to_numpy())
+    plan["after"] = [m if x else None for m, x in zip(plan["stored_mark"], extend)]
+    plan["load"] = np.where(extend, plan["rows"] - plan["early"], plan["rows"])
+    return plan[~keep].reset_index(drop=True)
+
+
+def _fingerprint(total: int, rows: int, centre: int) -> int:
+    """A frame's fingerprint from the sum of its input rows' hashes, their number and its centre's hash."""
+    return combine({0: (int(total) ^ (int(rows) * _COUNT_MIX)) % _WORD}, {0: int(centre)})[0]
+
+
+def chunks(todo: pd.DataFrame, rows: int):
+    """``todo`` cut, in order, where the input rows to ``load`` pass ``rows`` (a larger frame is a chunk alone)."""
+    start, total = 0, 0
+    for i, n in enumerate(todo["load"].tolist()):
+        if total and total + n > rows:
+            yield todo.iloc[start:i]
+            start, total = i, 0
+        total += n
+    if start < len(todo):
+        yield todo.iloc[start:]

@@ -434,8 +434,21 @@ def frame_stances(articles: dict[str, list[Passage]]) -> dict[str, Stance]:
     passages). When at least ``DENIAL_FRAME_SHARE`` of the articles come out ``rebuts``, the frame is a
     denial and its rebuttals are taken as telling it: each becomes ``reports`` (rule ``denial frame``), the
     denial's words kept as the trigger."""
-    out = {a: s for a, s in ((a, article_stance(ps)) for a, ps in articles.items()) if s is not None}
-    if out and sum(s.stance == "rebuts" for s in out.values()) >= DENIAL_FRAME_SHARE * len(out):
-        out = {a: (Stance("reports", s.passage_id, "denial frame", s.cue_text, s.cue_passage_id, s.cue_start,
-                          s.cue_end, s.speaker) if s.stance == "rebuts" else s) for a, s in out.items()}
-    return out
+    out = article_stances(articles)
+    return as_denial_frame(out) if is_denial_frame(sum(s.stance == "rebuts" for s in out.values()), len(out)) else out
+
+
+def article_stances(articles: dict[str, list[Passage]]) -> dict[str, Stance]:
+    """Each article's own stance (:func:`article_stance`), before the frame's articles are read together."""
+    return {a: s for a, s in ((a, article_stance(ps)) for a, ps in articles.items()) if s is not None}
+
+
+def is_denial_frame(rebuttals: int, articles: int) -> bool:
+    """Whether a frame whose ``articles`` include ``rebuttals`` by their own stance is itself a denial."""
+    return articles > 0 and rebuttals >= DENIAL_FRAME_SHARE * articles
+
+
+def as_denial_frame(stances: dict[str, Stance]) -> dict[str, Stance]:
+    """The stances of a denial frame's articles: its rebuttals tell it (``reports``, rule ``denial frame``)."""
+    return {a: (Stance("reports", s.passage_id, "denial frame", s.cue_text, s.cue_passage_id, s.cue_start,
+                       s.cue_end, s.speaker) if s.stance == "rebuts" else s) for a, s in stances.items()}

@@ -14,7 +14,7 @@ from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import STRONG, LedgerState, describe, frame_ledger, item_keys
 from app.evidence.scope import SCOPE_VERSION, frame_scope
-from app.fingerprints import _COUNT_MIX, changed_frames, combine, frame_fingerprints, redo_every_frame
+from app.fingerprints import changed_frames, chunks, combine, frame_fingerprints, frames_to_do, redo_every_frame
 from app.lineage import Attributions, frame_lineage
 from app.outlets import names_pattern
 from app.stages.common import Progress, no_progress
@@ -161,22 +161,12 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
         return last["counts"].get("new", 0), True
     run_id = store.start_run("evidence", params)
     plan = store.evidence_plan(encoder_key)
-    everything = redo_every_frame(last, context, force)
-    plan["fingerprint"] = [_fingerprint(s, n, c) for s, n, c in zip(plan["sum"], plan["rows"], plan["centre"])]
-    early = [_fingerprint(s, n, c) for s, n, c in zip(plan["early_sum"], plan["early"], plan["centre"])]
-    written_before = plan["stored_mark"].notna() & ~everything
-    stored = [int(x) for x in plan["stored"]]
-    keep = written_before & pd.Series([f == s for f, s in zip(plan["fingerprint"], stored)], index=plan.index)
-    extend = (written_before & ~keep & pd.Series([e == s for e, s in zip(early, stored)], index=plan.index)
-              & (plan["early"] < plan["rows"]))
-    todo = plan[~keep].copy()
-    todo["after"] = [m if x else None for m, x in zip(todo["stored_mark"], extend[~keep])]
-    todo["load"] = [n - e if x else n for n, e, x in zip(todo["rows"], todo["early"], extend[~keep])]
+    todo = frames_to_do(plan, redo_every_frame(last, context, force))
     centroids = {int(f): c / np.linalg.norm(c) for f, c, m in store.frames()[["frame_id", "centroid", "model"]]
                  .itertuples(index=False) if c is not None and m == encoder_key and np.linalg.norm(c) > 0}
     written, extended = 0, 0
     progress("evidence", 0, len(todo))
-    for chunk in _chunks(todo, chunk_rows):
+    for chunk in chunks(todo, chunk_rows):
         after = dict(zip(chunk["frame_id"].astype(int), chunk["after"]))
         passages, vectors, places = store.evidence_inputs(encoder_key, after)
         copies = {a: o for a, o in zip(passages["article_id"], passages["original"]) if isinstance(o, str)}
@@ -197,11 +187,10 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
             rows = groups.get(frame_id, np.zeros(0, dtype=np.int64))
             frame = passages.iloc[rows]
             dim = vectors.shape[1] if vectors.ndim == 2 else 0
-            state = states.get(frame_id) if after[frame_id] is not None else None
             parts.append(frame_ledger(int(frame_id), frame.reset_index(drop=True),
                                       vectors[frame["vector_row"].to_numpy()] if len(frame) else np.zeros((0, dim)),
                                       cues, copies, settings.evidence_repeat_threshold, memo,
-                                      state=state if state is not None else None))
+                                      state=states.get(frame_id)))
         items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
         inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
         store.write_evidence(items[LEDGER_COLUMNS].astype({"frame_id": "int32", "similarity": "float32"}), inputs,
@@ -214,24 +203,6 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     store.finish_run(run_id, {"items": total, "new": new, "frames": len(plan), "written": written,
                               "extended": extended})
     return new, False
-
-
-def _fingerprint(total: int, rows: int, centre: int) -> int:
-    """A frame's fingerprint from the sum of its input rows' hashes, their number and its centre's hash."""
-    return combine({0: (int(total) ^ (int(rows) * _COUNT_MIX)) % 2**64}, {0: int(centre)})[0]
-
-
-def _chunks(todo: pd.DataFrame, rows: int):
-    """Frames in id order, cut where the input rows to load pass ``rows`` (a larger frame is a chunk alone)."""
-    start, total = 0, 0
-    loads = todo["load"].tolist()
-    for i, n in enumerate(loads):
-        if total and total + n > rows:
-            yield todo.iloc[start:i]
-            start, total = i, 0
-        total += n
-    if start < len(todo):
-        yield todo.iloc[start:]
 
 
 def _ledger_states(store: Store, encoder_key: str, frames: list[int]) -> dict[int, LedgerState]:

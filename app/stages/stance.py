@@ -1,9 +1,14 @@
 """The stance stage: whether each article in a frame uses, reports or rebuts it (app/frames/stance.py).
 
 It runs after the cue stage (the rules read each passage's evidence cues) and before lineage, which
-reads only the articles that carry a frame. Per frame: each frame's inputs (its articles' first frame
-passages, their neighbours and titles, and the cues of those texts) get a fingerprint, and a frame whose
-fingerprint is unchanged keeps its rows; other stance rules or cue rules redo every frame.
+reads only the articles that carry a frame. Per frame: what each frame must do is read in the database
+(``Store.stance_plan``: a fingerprint of its inputs, its articles' first frame passages, their neighbours
+and titles, and the cues of those texts). A frame whose fingerprint is unchanged keeps its rows. A frame
+that only gained articles dated after everything it held is *extended*: an article's stance depends on its
+own passages alone, so only the new articles are decided, unless they make the frame a denial frame or stop
+it being one (``app.frames.stance.is_denial_frame``), which redoes it. Any other change redoes the frame.
+Only those frames' inputs are loaded, a chunk of frames at a time, each chunk committed. Other stance rules
+or cue rules redo every frame.
 """
 
 from __future__ import annotations
@@ -11,19 +16,23 @@ from __future__ import annotations
 import pandas as pd
 
 from app.evidence.cues import RULES_VERSION as CUE_RULES_VERSION
-from app.fingerprints import changed_frames, frame_fingerprints, redo_every_frame
-from app.frames.stance import RULES_VERSION, Passage, frame_stances
+from app.fingerprints import chunks, frames_to_do, redo_every_frame
+from app.frames.stance import RULES_VERSION, Passage, article_stances, as_denial_frame, is_denial_frame
 from app.stages.common import Progress, no_progress
 from app.store import Store
 from app.store.stance import STANCE_COLUMNS
 
-PROGRESS_EVERY = 200
+# Bump when the stage's reading or its fingerprints change: every frame is then decided again.
+STAGE_VERSION = 2
+# Input passages loaded per chunk of frames (each chunk committed).
+STANCE_CHUNK = 200_000
 
 
-def stance_stage(store: Store, progress: Progress = no_progress, force: bool = False) -> tuple[int, bool]:
+def stance_stage(store: Store, progress: Progress = no_progress, force: bool = False,
+                 chunk_rows: int = STANCE_CHUNK) -> tuple[int, bool]:
     """Decide the stance of every (frame, article) whose frame's inputs changed; returns the rebuttals stored
     and whether the stage was skipped."""
-    context = {"rules": RULES_VERSION, "cue_rules": CUE_RULES_VERSION}
+    context = {"rules": RULES_VERSION, "cue_rules": CUE_RULES_VERSION, "stage": STAGE_VERSION}
     params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
                                             for stage in ("frames", "seeded", "cues")},
               "edits": store.last_edit_id()}
@@ -31,33 +40,68 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("rebuts", 0), True
     run_id = store.start_run("stance", params)
-    rows = store.stance_inputs()
-    rows = rows.merge(store.cue_signatures(), on="text_hash", how="left")
-    fingerprints = frame_fingerprints(rows, ["article_id", "passage_id", "seq", "in_frame", "text_hash",
-                                             "cue_signature"])
-    redo = None if redo_every_frame(last, context, force) else changed_frames(fingerprints, store.frame_inputs("stance"))
-    todo = rows if redo is None else rows[rows["frame_id"].isin(set(redo))]
-    cues = store.cues_by_text(todo["text_hash"].unique().tolist()) if len(todo) else {}
-    out = []
+    plan = store.stance_plan()
+    todo = frames_to_do(plan, redo_every_frame(last, context, force))
+    done, extended, decided = 0, 0, 0
+    progress("stance", 0, len(todo))
+    for chunk in chunks(todo, chunk_rows):
+        after = dict(zip(chunk["frame_id"].astype(int), chunk["after"]))
+        frames = _decide(store, after)
+        stored = store.stored_stances([f for f, m in after.items() if m is not None]).set_index("frame_id")
+        redo = [f for f, m in after.items() if m is None]
+        again = []
+        for frame_id, mark in after.items():
+            if mark is None:
+                continue
+            new = frames.get(frame_id, {})
+            before = stored.loc[frame_id] if frame_id in stored.index else None
+            n, rebuttals, was = (0, 0, False) if before is None else (
+                int(before["articles"]), int(before["rebuttals"]), bool(before["denial_frame"]))
+            now = is_denial_frame(rebuttals + sum(s.stance == "rebuts" for s in new.values()), n + len(new))
+            if now != was:
+                again.append(frame_id)  # the frame became a denial frame or stopped being one: read it whole
+        if again:
+            frames.update(_decide(store, {f: None for f in again}))
+            redo += again
+        extended += len(after) - len(redo)
+        out = []
+        for frame_id, stances in sorted(frames.items()):
+            if after[frame_id] is not None and frame_id not in again:
+                before = stored.loc[frame_id] if frame_id in stored.index else None
+                n, rebuttals = (0, 0) if before is None else (int(before["articles"]), int(before["rebuttals"]))
+                denial = is_denial_frame(rebuttals + sum(s.stance == "rebuts" for s in stances.values()),
+                                         n + len(stances))
+            else:
+                denial = is_denial_frame(sum(s.stance == "rebuts" for s in stances.values()), len(stances))
+            total = as_denial_frame(stances) if denial else stances
+            decided += len(total)
+            for article_id, s in total.items():
+                out.append((frame_id, article_id, s.stance, s.rule, s.passage_id, s.cue_text, s.cue_passage_id,
+                            s.cue_start, s.cue_end, s.speaker))
+        table = pd.DataFrame(out, columns=STANCE_COLUMNS).astype(
+            {"frame_id": "int32", "cue_start": "Int32", "cue_end": "Int32"})
+        inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
+        store.write_stances(table, inputs, redo)
+        done += len(chunk)
+        progress("stance", done, len(todo))
+    store.drop_stances_except(plan["frame_id"].astype(int).tolist())
+    counts = store.stance_counts()
+    store.finish_run(run_id, {**counts, "frames": len(plan), "decided": done, "extended": extended,
+                              "articles_decided": decided})
+    return counts.get("rebuts", 0), False
+
+
+def _decide(store: Store, frames: dict[int, str | None]) -> dict[int, dict]:
+    """Each article's own stance in ``frames`` (frame id -> a mark: only its articles after it; None: all)."""
+    rows = store.stance_inputs(frames)
+    cues = store.cues_by_text(rows["text_hash"].unique().tolist()) if len(rows) else {}
     # Plain lists: one pass, no per-row pandas access. Rows come ordered by frame and article.
-    columns = {c: todo[c].tolist() for c in ("frame_id", "article_id", "passage_id", "seq", "text", "text_hash",
+    columns = {c: rows[c].tolist() for c in ("frame_id", "article_id", "passage_id", "seq", "text", "text_hash",
                                              "in_frame")}
     passages = [Passage(pid, int(seq), text, bool(inside), tuple(cues.get(h, ())))
                 for pid, seq, text, h, inside in zip(columns["passage_id"], columns["seq"], columns["text"],
                                                       columns["text_hash"], columns["in_frame"])]
-    frames: dict[int, dict[str, list[Passage]]] = {}
+    by_frame: dict[int, dict[str, list[Passage]]] = {}
     for frame_id, article_id, passage in zip(columns["frame_id"], columns["article_id"], passages):
-        frames.setdefault(int(frame_id), {}).setdefault(article_id, []).append(passage)
-    progress("stance", 0, len(frames))
-    for i, (frame_id, articles) in enumerate(sorted(frames.items())):
-        for article_id, s in frame_stances(articles).items():
-            out.append((frame_id, article_id, s.stance, s.rule, s.passage_id, s.cue_text, s.cue_passage_id,
-                        s.cue_start, s.cue_end, s.speaker))
-        if i % PROGRESS_EVERY == 0 or i + 1 == len(frames):
-            progress("stance", i + 1, len(frames))
-    table = pd.DataFrame(out, columns=STANCE_COLUMNS).astype(
-        {"frame_id": "int32", "cue_start": "Int32", "cue_end": "Int32"})
-    store.replace_stances(table, fingerprints, redo)
-    counts = store.stance_counts()
-    store.finish_run(run_id, {**counts, "frames": len(fingerprints), "decided": len(frames)})
-    return counts.get("rebuts", 0), False
+        by_frame.setdefault(int(frame_id), {}).setdefault(article_id, []).append(passage)
+    return {frame_id: article_stances(articles) for frame_id, articles in by_frame.items()}

@@ -341,41 +341,47 @@ class StageStore(StoreBase):
             out.setdefault(h, []).append(Cue(*rest))
         return out
 
-    def evidence_plan(self, model: str) -> pd.DataFrame:
-        """What the evidence stage must do, per active frame, read in the database without loading any row.
+    def frame_plan(self, stage: str, inputs: str, params: list | None = None, centre_model: str | None = None) -> pd.DataFrame:
+        """What a per-frame stage must do, per active frame, read in the database without loading any row.
 
-        For each frame: ``rows``, the number of its input rows (each cued passage of its articles, embedded
-        under ``model``, with its place, text, date, original and cues; each place in those articles taken by
-        a frame's passage); ``sum``, their hashes summed modulo 2**64; ``early`` and ``early_sum``, the same
-        over the articles up to the ``mark`` its rows were last written at (``stored``: the fingerprint then);
-        ``centre``, a hash of its centre; ``mark``, its latest article now. An article's place in publication
-        order is :data:`ORDER_KEY` (date, then id, as the ledger reads them). A frame never written has
-        ``stored`` 0 and no ``stored_mark``."""
+        ``inputs`` is a query giving the stage's input rows, one per row it reads: ``frame_id``, ``k`` (the
+        row's article's place in publication order, :data:`ORDER_KEY`) and ``h`` (a hash of what the row
+        holds). For each frame: ``rows``, their number; ``sum``, their hashes summed modulo 2**64; ``early``
+        and ``early_sum``, the same over the articles up to the ``stored_mark`` its rows were last written at
+        (``stored``: the fingerprint then; 0 and no mark for a frame never written); ``mark``, its latest
+        article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space."""
         return self._df(
-            f"""WITH cued AS ({_CUED}),
-               sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
-                              AS s, count(*) AS n FROM cues GROUP BY text_hash),
-               fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
-                      FROM frame_articles),
-               places AS (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
-                          FROM frame_passages fp JOIN passages p USING (passage_id)),
-               input AS (
-                   SELECT fa.frame_id, fa.k, hash(p.passage_id, p.seq, p.text_hash, fa.published_at, c.original_id,
-                                                  sig.s, sig.n) AS h
-                   FROM fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
-                   LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
-                   WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
-                   UNION ALL
-                   SELECT fa.frame_id, fa.k, hash('place', m.frame_id, m.seq) FROM fa JOIN places m USING (article_id)),
+            f"""WITH input AS ({inputs}),
                marked AS (SELECT i.frame_id, i.k, i.h, s.mark, s.fingerprint, i.k <= s.mark AS early
-                          FROM input i LEFT JOIN frame_inputs s ON s.stage = 'evidence' AND s.frame_id = i.frame_id)
+                          FROM input i LEFT JOIN frame_inputs s ON s.stage = ? AND s.frame_id = i.frame_id)
                SELECT m.frame_id, count(*) AS rows, (sum(m.h) % {_WORD})::UBIGINT AS sum,
                       count(*) FILTER (WHERE m.early) AS early,
                       (coalesce(sum(m.h) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
-                      coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark, max(m.k) AS mark,
-                      any_value(hash(f.centroid, f.model = ?)) AS centre
+                      coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark,
+                      max(m.k) AS mark, any_value(hash(f.centroid, f.model = ?)) AS centre
                FROM marked m JOIN frames f USING (frame_id)
-               GROUP BY m.frame_id ORDER BY m.frame_id""", [model, model])
+               GROUP BY m.frame_id ORDER BY m.frame_id""", [*(params or []), stage, centre_model])
+
+    def evidence_plan(self, model: str) -> pd.DataFrame:
+        """:meth:`frame_plan` of the evidence stage. Its input rows: each cued passage of a frame's articles,
+        embedded under ``model``, with its place, text, date, original and cues; each place in those articles
+        taken by a frame's passage; and the frame's centre."""
+        return self.frame_plan("evidence", f"""
+            WITH cued AS ({_CUED}),
+            sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                           AS s, count(*) AS n FROM cues GROUP BY text_hash),
+            fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
+                   FROM frame_articles),
+            places AS (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
+                       FROM frame_passages fp JOIN passages p USING (passage_id))
+            SELECT fa.frame_id, fa.k, hash(p.passage_id, p.seq, p.text_hash, fa.published_at, c.original_id,
+                                           sig.s, sig.n) AS h
+            FROM fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
+            LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
+            WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+            UNION ALL
+            SELECT fa.frame_id, fa.k, hash('place', m.frame_id, m.seq) FROM fa JOIN places m USING (article_id)""",
+            [model], centre_model=model)
 
     def evidence_inputs(self, model: str, frames: dict[int, str | None]) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
         """The evidence stage's inputs for ``frames`` only (frame id -> a mark: only its articles after it, or
@@ -424,23 +430,33 @@ class StageStore(StoreBase):
         return table.drop_columns(["vector"]).to_pandas(), list_column_to_matrix(table.column("vector"))
 
     def write_evidence(self, items: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
-        """One chunk of the evidence stage in one transaction: the rows of the frames in ``redo`` are replaced,
-        ``items`` added (those of extended frames come after their stored rows), and the fingerprint and mark of
-        each frame in ``inputs`` (frame_id, fingerprint, mark) recorded."""
-        with self.transaction():
-            self._exec("DELETE FROM evidence_items WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [list(redo)])
-            self._insert("evidence_items", items)
-            self._exec("DELETE FROM frame_inputs WHERE stage = 'evidence' AND frame_id IN (SELECT unnest(?::INTEGER[]))",
-                       [inputs["frame_id"].astype(int).tolist()])
-            self._insert("frame_inputs", inputs.assign(stage="evidence")[["stage", "frame_id", "fingerprint", "mark"]])
+        """One chunk of the evidence stage (:meth:`write_frame_rows`)."""
+        self.write_frame_rows("evidence", "evidence_items", items, inputs, redo)
 
     def drop_evidence_except(self, frames: list[int]) -> None:
-        """Drop the ledger rows and fingerprints of every frame not in ``frames`` (gone, retired, merged, or
-        without any cued passage now)."""
+        self.drop_frame_rows_except("evidence", "evidence_items", frames)
+
+    def write_frame_rows(self, stage: str, table: str, rows: pd.DataFrame, inputs: pd.DataFrame,
+                         redo: list[int]) -> None:
+        """One chunk of a per-frame stage in one transaction: the rows of the frames in ``redo`` are replaced,
+        ``rows`` added (those of extended frames come beside their stored rows), and the fingerprint and mark
+        of each frame in ``inputs`` (frame_id, fingerprint, mark) recorded."""
         with self.transaction():
-            self._exec("DELETE FROM evidence_items WHERE frame_id NOT IN (SELECT unnest(?::INTEGER[]))", [list(frames)])
-            self._exec("DELETE FROM frame_inputs WHERE stage = 'evidence' AND frame_id NOT IN (SELECT unnest(?::INTEGER[]))",
+            self._exec(f"DELETE FROM {quote_ident(table)} WHERE frame_id IN (SELECT unnest(?::INTEGER[]))",
+                       [list(redo)])
+            self._insert(table, rows)
+            self._exec("DELETE FROM frame_inputs WHERE stage = ? AND frame_id IN (SELECT unnest(?::INTEGER[]))",
+                       [stage, inputs["frame_id"].astype(int).tolist()])
+            self._insert("frame_inputs", inputs.assign(stage=stage)[["stage", "frame_id", "fingerprint", "mark"]])
+
+    def drop_frame_rows_except(self, stage: str, table: str, frames: list[int]) -> None:
+        """Drop the rows and fingerprints of every frame not in ``frames`` (gone, retired, merged, or without
+        any input now)."""
+        with self.transaction():
+            self._exec(f"DELETE FROM {quote_ident(table)} WHERE frame_id NOT IN (SELECT unnest(?::INTEGER[]))",
                        [list(frames)])
+            self._exec("DELETE FROM frame_inputs WHERE stage = ? AND frame_id NOT IN (SELECT unnest(?::INTEGER[]))",
+                       [stage, list(frames)])
 
     def cue_signatures(self) -> pd.DataFrame:
         """A fingerprint of each text's cues (text_hash, cue_signature)."""

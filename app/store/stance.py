@@ -9,31 +9,76 @@ from __future__ import annotations
 import pandas as pd
 
 from app.store.base import StoreBase
+from app.store.stages import ORDER_KEY
 from app.store.filters import Filters
 
+# Each (active frame, article in it) with the article's first passage in the frame, and the passages the
+# stance rules read around it: the title, two before, the passage itself and the one after.
+_FIRSTS = """firsts AS (
+    SELECT pf.frame_id, p.article_id, min(p.seq) AS first_seq
+    FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+    WHERE f.status = 'active' GROUP BY ALL)"""
+_AROUND = "p.seq IN (0, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)"
 STANCE_COLUMNS = ["frame_id", "article_id", "stance", "rule", "passage_id", "cue_text", "cue_passage_id",
                   "cue_start", "cue_end", "speaker"]
 
 
 class StanceStore(StoreBase):
-    def stance_inputs(self) -> pd.DataFrame:
-        """For each (active frame, article in it): the article's first passage in the frame (``in_frame``), the
-        passages just before and after it, and its title (seq 0); with each passage's text and text hash."""
-        return self._df(
-            """WITH firsts AS (
-                   SELECT pf.frame_id, p.article_id, min(p.seq) AS first_seq
-                   FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
-                   WHERE f.status = 'active' GROUP BY ALL)
-               SELECT fi.frame_id, fi.article_id, p.passage_id, p.seq, p.text_hash, p.text,
-                      p.seq = fi.first_seq AS in_frame
-               FROM firsts fi JOIN passages p ON p.article_id = fi.article_id
-                    AND p.seq IN (0, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)
-               ORDER BY fi.frame_id, fi.article_id, p.seq""")
+    def stance_plan(self) -> pd.DataFrame:
+        """:meth:`frame_plan` of the stance stage. Its input rows: for each (active frame, article in it), the
+        article's first passage in the frame, the passages just before and after it and its title, each with
+        its place, text and cues (:meth:`stance_inputs` reads the same rows)."""
+        return self.frame_plan("stance", f"""
+            WITH {_FIRSTS},
+            sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                           AS s, count(*) AS n FROM cues GROUP BY text_hash)
+            SELECT fi.frame_id, {ORDER_KEY.format(t="a")} AS k,
+                   hash(p.passage_id, p.seq, p.seq = fi.first_seq, p.text_hash, sig.s, sig.n) AS h
+            FROM firsts fi JOIN articles a ON a.article_id = fi.article_id
+            JOIN passages p ON p.article_id = fi.article_id AND {_AROUND}
+            LEFT JOIN sig ON sig.text_hash = p.text_hash""")
 
-    def replace_stances(self, rows: pd.DataFrame, fingerprints: dict[int, int] | None = None,
-                        redo: list[int] | None = None) -> None:
-        """The stance rows of the frames in ``redo`` (None: every frame), with each frame's input fingerprint."""
-        self._replace_by_frame("stance", "article_stance", rows[STANCE_COLUMNS], fingerprints, redo)
+    def stance_inputs(self, frames: dict[int, str | None] | None = None) -> pd.DataFrame:
+        """For each (active frame, article in it): the article's first passage in the frame (``in_frame``), the
+        passages just before and after it, and its title (seq 0); with each passage's text and text hash.
+        ``frames``: only these frames (frame id -> a mark: only its articles after it, :data:`ORDER_KEY`; or
+        None: all of them)."""
+        where = ""
+        if frames is not None:
+            where = f"""JOIN _todo t ON t.frame_id = fi.frame_id
+                        WHERE t.mark IS NULL OR {ORDER_KEY.format(t="a")} > t.mark"""
+            self.conn.register("_todo", pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
+                                                     "mark": pd.Series(list(frames.values()), dtype="string")}))
+        try:
+            return self._df(
+                f"""WITH {_FIRSTS}
+                   SELECT fi.frame_id, fi.article_id, p.passage_id, p.seq, p.text_hash, p.text,
+                          p.seq = fi.first_seq AS in_frame
+                   FROM firsts fi JOIN articles a ON a.article_id = fi.article_id
+                   JOIN passages p ON p.article_id = fi.article_id AND {_AROUND}
+                   {where}
+                   ORDER BY fi.frame_id, fi.article_id, p.seq""")
+        finally:
+            if frames is not None:
+                self.conn.unregister("_todo")
+
+    def stored_stances(self, frames: list[int]) -> pd.DataFrame:
+        """For each of ``frames``: its stored stance rows, the rebuttals among them by the articles' own
+        stance (a denial frame's rebuttals are stored as ``reports``, rule ``denial frame``), and whether it
+        was read as a denial frame."""
+        return self._df(
+            """SELECT frame_id, count(*) AS articles,
+                      count(*) FILTER (WHERE stance = 'rebuts' OR rule = 'denial frame') AS rebuttals,
+                      bool_or(rule = 'denial frame') AS denial_frame
+               FROM article_stance WHERE frame_id IN (SELECT unnest(?::INTEGER[])) GROUP BY frame_id""",
+            [list(frames)])
+
+    def write_stances(self, rows: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
+        """One chunk of the stance stage (:meth:`write_frame_rows`)."""
+        self.write_frame_rows("stance", "article_stance", rows[STANCE_COLUMNS], inputs, redo)
+
+    def drop_stances_except(self, frames: list[int]) -> None:
+        self.drop_frame_rows_except("stance", "article_stance", frames)
 
     def stance_counts(self) -> dict[str, int]:
         return dict(self._exec("SELECT stance, count(*) FROM article_stance GROUP BY stance").fetchall())
