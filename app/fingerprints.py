@@ -1,14 +1,17 @@
-"""Fingerprints of each frame's inputs, so the per-frame stages (lineage, evidence) redo only the frames
-whose inputs changed.
+"""Fingerprints of each frame's inputs, so the per-frame stages (stance, lineage, evidence) redo only the
+frames whose inputs changed, and extend those that only gained later articles.
 
 A stage writes, next to its rows, one 64-bit fingerprint per frame of the rows it read for that frame
-(articles, dates, outlets, passages, copy relations, cues: whatever its result depends on). On the next
-run it takes the fingerprints again and redoes only the frames whose fingerprint differs; a weekly update
-that touches a tenth of the frames then costs a tenth of a full run. What the rows cannot show (the
-model, the cue rules, the version of the stage's own logic) goes into the stage's *context*; a changed
-context redoes every frame.
+(articles, dates, outlets, passages, copy relations, cues: whatever its result depends on), and its
+*mark*: the frame's latest article then (date, then id). The store sums the rows' hashes per frame in the
+database (``Store.frame_plan``), over all of them and over those up to the stored mark, so deciding costs
+no row loaded. On the next run a frame whose fingerprint is unchanged keeps its rows; one whose rows up to
+its mark give the stored fingerprint only gained articles after everything it held, and is extended from
+its stored rows; any other is redone. A weekly update then costs what the week adds to the frames it
+touches. What the rows cannot show (the model, the cue rules, the version of the stage's own logic) goes
+into the stage's *context*; a changed context redoes every frame.
 
-Pure functions: the stage reads the rows and the written fingerprints from the store.
+Pure functions: the stage reads the sums and the written fingerprints from the store.
 """
 
 from __future__ import annotations
@@ -62,14 +65,6 @@ def redo_every_frame(last_run: dict | None, context: dict, force: bool) -> bool:
     return force or last_run is None or last_run["parameters"].get("context") != context
 
 
-def changed_frames(fingerprints: dict[int, int], written: dict[int, int]) -> list[int]:
-    """The frames whose inputs changed since their rows were written (new frames too), in id order.
-
-    Frames that are gone are not listed: the store drops the rows of every frame missing from the
-    fingerprints it is given."""
-    return sorted(frame_id for frame_id, fingerprint in fingerprints.items() if written.get(frame_id) != fingerprint)
-
-
 def frames_to_do(plan: pd.DataFrame, everything: bool) -> pd.DataFrame:
     """The frames a per-frame stage must write, from its plan (``Store.frame_plan``: per frame the number
     and sum of its input rows' hashes, the same up to the mark its rows were last written at, the stored
@@ -106,3 +101,8 @@ def chunks(todo: pd.DataFrame, rows: int):
         total += n
     if start < len(todo):
         yield todo.iloc[start:]
+
+
+def marks(todo: pd.DataFrame) -> dict[int, str | None]:
+    """frame id -> the mark a frame of ``todo`` is extended after, or None when it is redone whole."""
+    return {int(f): (m if isinstance(m, str) else None) for f, m in zip(todo["frame_id"], todo["after"])}

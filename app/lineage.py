@@ -70,14 +70,17 @@ _BEFORE, _AFTER = 160, 200
 def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray, copies: dict[str, str],
                   url_index: dict[str, str], attributions: Attributions,
                   links: dict[str, list[tuple[str, str]]] | None = None,
-                  credited: dict[str, list[tuple[str, str]]] | None = None) -> pd.DataFrame:
+                  credited: dict[str, list[tuple[str, str]]] | None = None,
+                  outlets: set[str] | None = None) -> pd.DataFrame:
     """Edges for one frame.
 
     ``articles``: article_id, outlet, published_at, text (the frame's articles);
     ``passages``: article_id, passage_id (the frame's passages), aligned with ``vectors`` (unit rows);
     ``copies``: copy article_id -> original article_id; ``url_index``: canonical URL -> article_id;
     ``links``: article_id -> [(canonical URL, URL)] of the hyperlinks in its HTML; ``credited``: a cache of
-    ``attributions.find`` by article, shared across frames (an article is in many frames).
+    ``attributions.find`` by article, shared across frames (an article is in many frames); ``outlets``: trace
+    only these outlets' first articles (an outlet's edge depends on earlier articles alone, so a frame that
+    only gained later articles needs only the edges of the outlets new to it); None: every outlet.
     """
     arts = articles.sort_values(["published_at", "article_id"]).reset_index(drop=True)
     ids = arts["article_id"].tolist()
@@ -99,6 +102,8 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
     sorted_vectors = vectors[order] if len(order) else vectors
     edges = []
     for outlet, rows in by_outlet.items():
+        if outlets is not None and outlet not in outlets:
+            continue
         r = rows[0]  # the outlet's first article in the frame
         article = ids[r]
 

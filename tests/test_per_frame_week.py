@@ -58,6 +58,8 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
         assert 0 < evidence["extended"] <= evidence["written"] < evidence["frames"], evidence
         stance = store.last_run("stance")["counts"]
         assert 0 < stance["extended"] <= stance["decided"] < stance["frames"], stance
+        lineage = store.last_run("lineage")["counts"]
+        assert 0 < lineage["extended"] <= lineage["traced"] < lineage["frames"], lineage
         _assert_same_as_forced(store, settings, encoder)
         # An extended frame's stored mark is its latest article now.
         extended_frames = store.query(

@@ -14,7 +14,7 @@ from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import STRONG, LedgerState, describe, frame_ledger, item_keys
 from app.evidence.scope import SCOPE_VERSION, frame_scope
-from app.fingerprints import changed_frames, chunks, combine, frame_fingerprints, frames_to_do, redo_every_frame
+from app.fingerprints import chunks, frames_to_do, marks, redo_every_frame
 from app.lineage import Attributions, frame_lineage
 from app.outlets import names_pattern
 from app.stages.common import Progress, no_progress
@@ -30,6 +30,10 @@ CUE_CHUNK = 5000
 PROGRESS_EVERY = 50
 # Bump when the ledger's reading or its fingerprints change: every frame's ledger is then written again.
 LEDGER_VERSION = 2
+# Bump when the lineage stage's reading or its fingerprints change: every frame is then traced again.
+LINEAGE_VERSION = 2
+# Input rows (articles and passages) lineage loads per chunk of frames (each chunk committed).
+LINEAGE_CHUNK = 200_000
 # Input passages the evidence stage loads per chunk of frames (each chunk is committed): bounds its memory
 # whatever the archive's size; a frame larger than this is read alone.
 EVIDENCE_CHUNK = 200_000
@@ -37,25 +41,19 @@ LINEAGE_COLUMNS = ["frame_id", "from_article", "to_article", "kind", "score", "e
 CUE_COLUMNS = ["text_hash", "kind", "subtype", "start_char", "end_char", "span", "source"]
 
 
-def _frames_to_redo(store: Store, stage: str, last: dict | None, context: dict, fingerprints: dict[int, int],
-                    force: bool) -> list[int] | None:
-    """The frames whose inputs changed since ``stage`` last wrote them; None: every frame (first run, another
-    context such as another model or other rules, or ``force``)."""
-    if redo_every_frame(last, context, force):
-        return None
-    return changed_frames(fingerprints, store.frame_inputs(stage))
-
-
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progress,
-                  force: bool = False) -> tuple[int, bool]:
+                  force: bool = False, chunk_rows: int = LINEAGE_CHUNK) -> tuple[int, bool]:
     """Edges from each outlet's first article in each frame to its most likely source.
 
-    Only frames whose inputs changed since the last run are traced again (their articles, dates, outlets,
-    passages, or the copy relations of their articles): a weekly update leaves the edges of the frames the
-    week did not touch as they are. A new outlet traces again the frames with an article naming it (they
-    may now credit it); another model, or an outlet gone or renamed, traces every frame."""
+    What each frame must do is read in the database (``Store.lineage_plan``: a fingerprint of its articles,
+    dates, outlets, copy relations and passages). A frame whose fingerprint is unchanged keeps its edges; a
+    frame that only gained articles dated after everything it held is *extended*: an outlet's edge depends on
+    earlier articles alone, so only the outlets new to the frame are traced (with their texts read); any other
+    change traces the frame again. Only those frames' inputs are loaded, a chunk of frames at a time, each
+    chunk committed. A new outlet traces again the frames with an article naming it (they may now credit it);
+    another model, or an outlet gone or renamed, traces every frame."""
     outlets = sorted(store.outlet_names())
-    context = {"model": encoder_key, "version": PER_FRAME_VERSION}
+    context = {"model": encoder_key, "version": PER_FRAME_VERSION, "stage": LINEAGE_VERSION}
     params = {"context": context, "outlets": outlets,
               "after": {stage: (store.last_run(stage) or {}).get("run_id")
                         for stage in ("copies", "frames", "seeded", "stance", "onsets")},
@@ -64,39 +62,55 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("edges", 0), True
     run_id = store.start_run("lineage", params)
-    copies, urls, links, credited = store.copy_map(), store.url_index(), store.article_links(), {}
+    credited: dict = {}
     attributions = Attributions(outlets)
-    articles, texts, passages, vectors = store.lineage_inputs(encoder_key)
-    articles["original"] = articles["article_id"].map(copies)
-    fingerprints = combine(frame_fingerprints(articles, ["article_id", "outlet", "published_at", "original"]),
-                           frame_fingerprints(passages, ["article_id", "passage_id"]))
     before = (last or {}).get("parameters", {}).get("outlets")
     if before is None or set(before) - set(outlets):
         force = True  # an outlet gone or renamed (or a run that kept no list): attributions may change anywhere
-    redo = _frames_to_redo(store, "lineage", last, context, fingerprints, force)
-    if redo is not None and set(outlets) - set(before):
-        # A new outlet: frames with an article that names it may now credit it.
-        naming = store.articles_naming(names_pattern(set(outlets) - set(before)))
-        redo = sorted(set(redo) | set(articles.loc[articles["article_id"].isin(naming), "frame_id"].tolist()))
-    todo = set(fingerprints) if redo is None else set(redo)
-    articles = articles[articles["frame_id"].isin(todo)].assign(text=lambda a: a["article_id"].map(texts))
-    passage_rows = passages.groupby("frame_id").indices
-    parts = []
+    plan = store.lineage_plan(encoder_key)
+    todo = frames_to_do(plan, redo_every_frame(last, context, force))
+    if not force and set(outlets) - set(before):
+        # A new outlet: frames with an article that names it may now credit it; they are traced whole.
+        naming = store.frames_of_articles(store.articles_naming(names_pattern(set(outlets) - set(before))))
+        again = plan[plan["frame_id"].isin(naming) & ~plan["frame_id"].isin(todo["frame_id"])]
+        todo = pd.concat([todo, frames_to_do(again, True)], ignore_index=True).sort_values("frame_id")
+        named = todo["frame_id"].isin(naming).to_numpy()
+        todo["after"] = [None if n else m for n, m in zip(named, todo["after"])]
+        todo["load"] = np.where(named, todo["rows"], todo["load"])
+    traced, extended = 0, 0
     progress("lineage", 0, len(todo))
-    for i, (frame_id, frame_articles) in enumerate(articles.groupby("frame_id", sort=True)):
-        rows = passage_rows.get(frame_id, np.zeros(0, dtype=np.int64))
-        edges = frame_lineage(frame_articles, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies, urls,
-                              attributions, links, credited)
-        edges["frame_id"] = frame_id
-        parts.append(edges)
-        if i % PROGRESS_EVERY == 0 or i + 1 == len(todo):
-            progress("lineage", i + 1, len(todo))
-    edges = pd.concat(parts) if parts else pd.DataFrame(columns=LINEAGE_COLUMNS)
-    store.replace_lineage(edges[LINEAGE_COLUMNS].astype({"frame_id": "int32", "score": "float32"}), fingerprints, redo)
+    for chunk in chunks(todo, chunk_rows):
+        after = marks(chunk)
+        articles, texts, passages, vectors = store.lineage_inputs(encoder_key, after)
+        copies = {a: o for a, o in zip(articles["article_id"], articles["original"]) if isinstance(o, str)}
+        articles["text"] = articles["article_id"].map(texts)
+        # Links count only to an earlier article of the frame: the chunk's articles' own URLs are enough.
+        urls = store.url_index(articles["article_id"].unique().tolist())
+        links = store.article_links(sorted(texts))
+        passage_rows = passages.groupby("frame_id").indices
+        parts = []
+        for frame_id, frame_articles in articles.groupby("frame_id", sort=True):
+            mark = after.get(int(frame_id))
+            new_outlets = None
+            if mark is not None:
+                firsts = frame_articles.groupby("outlet")["k"].min()
+                new_outlets = set(firsts[firsts > mark].index)
+            rows = passage_rows.get(frame_id, np.zeros(0, dtype=np.int64))
+            edges = frame_lineage(frame_articles, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies,
+                                  urls, attributions, links, credited, outlets=new_outlets)
+            edges["frame_id"] = frame_id
+            parts.append(edges)
+        edges = pd.concat(parts) if parts else pd.DataFrame(columns=LINEAGE_COLUMNS)
+        inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
+        store.write_lineage(edges[LINEAGE_COLUMNS].astype({"frame_id": "int32", "score": "float32"}), inputs,
+                            [f for f, m in after.items() if m is None])
+        traced += len(chunk)
+        extended += sum(m is not None for m in after.values())
+        progress("lineage", traced, len(todo))
+    store.drop_lineage_except(plan["frame_id"].astype(int).tolist())
     total = store.count_lineage_edges()
-    store.finish_run(run_id, {"edges": total, "frames": len(fingerprints), "traced": len(todo)})
+    store.finish_run(run_id, {"edges": total, "frames": len(plan), "traced": traced, "extended": extended})
     return total, False
-
 
 
 def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_CHUNK) -> tuple[int, bool]:
@@ -167,7 +181,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     written, extended = 0, 0
     progress("evidence", 0, len(todo))
     for chunk in chunks(todo, chunk_rows):
-        after = dict(zip(chunk["frame_id"].astype(int), chunk["after"]))
+        after = marks(chunk)
         passages, vectors, places = store.evidence_inputs(encoder_key, after)
         copies = {a: o for a, o in zip(passages["article_id"], passages["original"]) if isinstance(o, str)}
         # Which cued passages belong to which frame: read from every cued text's item (whether it is evidence).

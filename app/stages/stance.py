@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from app.evidence.cues import RULES_VERSION as CUE_RULES_VERSION
-from app.fingerprints import chunks, frames_to_do, redo_every_frame
+from app.fingerprints import chunks, frames_to_do, marks, redo_every_frame
 from app.frames.stance import RULES_VERSION, Passage, article_stances, as_denial_frame, is_denial_frame
 from app.stages.common import Progress, no_progress
 from app.store import Store
@@ -45,7 +45,7 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
     done, extended, decided = 0, 0, 0
     progress("stance", 0, len(todo))
     for chunk in chunks(todo, chunk_rows):
-        after = dict(zip(chunk["frame_id"].astype(int), chunk["after"]))
+        after = marks(chunk)
         frames = _decide(store, after)
         stored = store.stored_stances([f for f, m in after.items() if m is not None]).set_index("frame_id")
         redo = [f for f, m in after.items() if m is None]

@@ -227,63 +227,81 @@ class StageStore(StoreBase):
     def copies(self) -> pd.DataFrame:
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
-    def lineage_inputs(self, model: str) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
-        """Everything lineage needs, in three queries: every active frame's articles that a claim about its
-        spread may rest on (view ``frame_claim_articles``: not its rebuttals; its core from the onset on,
-        dates not flagged), the texts of those articles, and their frame passages with their vectors (rows
-        aligned with the matrix)."""
-        articles = self._df("SELECT frame_id, article_id, outlet, published_at FROM frame_claim_articles")
+    def lineage_plan(self, model: str) -> pd.DataFrame:
+        """:meth:`frame_plan` of the lineage stage. Its input rows: each article a claim about the frame's
+        spread may rest on (view ``frame_claim_articles``) with its outlet, date and original, and each of the
+        frame's passages in those articles embedded under ``model``."""
+        return self.frame_plan("lineage", f"""
+            SELECT c.frame_id, {ORDER_KEY.format(t="c")} AS k, hash(c.article_id, c.outlet, c.published_at, c.original_id) AS h
+            FROM frame_claim_articles c
+            UNION ALL
+            SELECT pf.frame_id, {ORDER_KEY.format(t="c")}, hash(p.passage_id, p.text_hash)
+            FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+            JOIN frame_claim_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
+            WHERE f.status = 'active' AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""",
+            [model])
+
+    def lineage_inputs(self, model: str, frames: dict[int, str | None] | None = None
+                       ) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
+        """What lineage needs for ``frames`` (None: every active frame; else frame id -> a mark, or None), in
+        three queries: the frame's articles that a claim about its spread may rest on (view
+        ``frame_claim_articles``: not its rebuttals; its core from the onset on, dates not flagged) with their
+        ``original`` and their place in publication order ``k`` (:data:`ORDER_KEY`); the texts of the articles
+        an edge is traced to (each outlet's first article in the frame, after the frame's mark when it has
+        one); and the frame passages of those articles with their vectors (rows aligned with the matrix)."""
+        todo = None if frames is None else pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
+                                                         "mark": pd.Series(list(frames.values()), dtype="string")})
+        if todo is None:
+            todo = self._df("SELECT DISTINCT frame_id, NULL::VARCHAR AS mark FROM frame_claim_articles")
+        self.conn.register("_todo", todo)
+        try:
+            self._exec(
+                f"""CREATE OR REPLACE TEMP TABLE _lineage_articles AS
+                   SELECT c.frame_id, c.article_id, c.outlet, c.published_at, c.original_id AS original,
+                          {ORDER_KEY.format(t="c")} AS k, t.mark
+                   FROM frame_claim_articles c JOIN _todo t USING (frame_id)""")
+        finally:
+            self.conn.unregister("_todo")
+        articles = self._df("SELECT frame_id, article_id, outlet, published_at, original, k FROM _lineage_articles "
+                            "ORDER BY frame_id, k")
         texts = dict(self._exec(
-            """SELECT article_id, coalesce(text, '') FROM articles
-               WHERE article_id IN (SELECT DISTINCT article_id FROM article_frames)""").fetchall())
+            """WITH firsts AS (SELECT frame_id, outlet, min(k) AS k, any_value(mark) AS mark
+                               FROM _lineage_articles GROUP BY ALL)
+               SELECT DISTINCT a.article_id, coalesce(a.text, '')
+               FROM firsts f JOIN _lineage_articles l USING (frame_id, outlet, k) JOIN articles a USING (article_id)
+               WHERE f.mark IS NULL OR f.k > f.mark""").fetchall())
         table = self._arrow(
             """SELECT pf.frame_id, p.article_id, p.passage_id, e.vector
-               FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+               FROM resolved_passage_frames pf JOIN passages p USING (passage_id)
                JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
-               SEMI JOIN frame_claim_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
-               WHERE f.status = 'active' ORDER BY pf.frame_id, p.passage_id""",
+               SEMI JOIN _lineage_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
+               ORDER BY pf.frame_id, p.passage_id""",
             [model],
         )
+        self._exec("DROP TABLE _lineage_articles")
         return articles, texts, table.drop_columns(["vector"]).to_pandas(), list_column_to_matrix(table.column("vector"))
 
-    def copy_map(self) -> dict[str, str]:
-        return dict(self._exec("SELECT article_id, original_id FROM copies").fetchall())
+    def write_lineage(self, edges: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
+        """One chunk of the lineage stage (:meth:`write_frame_rows`)."""
+        self.write_frame_rows("lineage", "lineage", edges, inputs, redo)
 
-    def url_index(self) -> dict[str, str]:
+    def drop_lineage_except(self, frames: list[int]) -> None:
+        self.drop_frame_rows_except("lineage", "lineage", frames)
+
+    def url_index(self, article_ids: list[str] | None = None) -> dict[str, str]:
+        """canonical URL -> article_id, of every article or of ``article_ids``."""
+        where = "" if article_ids is None else "AND article_id IN (SELECT unnest(?::VARCHAR[]))"
         return dict(self._exec(
-            "SELECT canonical_url, article_id FROM articles WHERE canonical_url IS NOT NULL").fetchall())
+            f"SELECT canonical_url, article_id FROM articles WHERE canonical_url IS NOT NULL {where}",
+            [] if article_ids is None else [list(article_ids)]).fetchall())
 
-    def replace_lineage(self, edges: pd.DataFrame, fingerprints: dict[int, int] | None = None,
-                        redo: list[int] | None = None) -> None:
-        self._replace_by_frame("lineage", "lineage", edges, fingerprints, redo)
-
-    def frame_inputs(self, stage: str) -> dict[int, int]:
-        """The fingerprint of each frame's inputs when ``stage`` last wrote its rows."""
-        return dict(self._exec("SELECT frame_id, fingerprint FROM frame_inputs WHERE stage = ?",
-                                      [stage]).fetchall())
-
-    def _replace_by_frame(self, stage: str, table: str, rows: pd.DataFrame, fingerprints: dict[int, int] | None,
-                          redo: list[int] | None) -> None:
-        """Write a per-frame stage's rows in one transaction: every row when ``redo`` is None, else the rows of
-        the frames in ``redo`` (those of frames no longer in ``fingerprints`` go too); then the fingerprint
-        of each current frame's inputs."""
-        fingerprints = fingerprints or {}
-        current = pd.DataFrame({"frame_id": pd.Series(list(fingerprints), dtype="int32"),
-                                "fingerprint": pd.Series(list(fingerprints.values()), dtype="uint64")})
-        with self.transaction():
-            if redo is None:
-                self._exec(f"DELETE FROM {table}")
-            else:
-                gone = pd.DataFrame({"frame_id": pd.Series(sorted(set(redo)), dtype="int32")})
-                self.conn.register("_redo", gone)
-                self.conn.register("_current", current)
-                self._exec(f"""DELETE FROM {table} WHERE frame_id IN (SELECT frame_id FROM _redo)
-                                      OR frame_id NOT IN (SELECT frame_id FROM _current)""")
-                self.conn.unregister("_redo")
-                self.conn.unregister("_current")
-            self._insert(table, rows)
-            self._exec("DELETE FROM frame_inputs WHERE stage = ?", [stage])
-            self._insert("frame_inputs", current.assign(stage=stage)[["stage", "frame_id", "fingerprint"]])
+    def frames_of_articles(self, article_ids: set[str]) -> set[int]:
+        """The active frames holding any of ``article_ids``."""
+        if not article_ids:
+            return set()
+        return {int(r[0]) for r in self._exec(
+            "SELECT DISTINCT frame_id FROM frame_articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted(article_ids)]).fetchall()}
 
     def clear_cues(self) -> None:
         with self.transaction():
@@ -457,13 +475,6 @@ class StageStore(StoreBase):
                        [list(frames)])
             self._exec("DELETE FROM frame_inputs WHERE stage = ? AND frame_id NOT IN (SELECT unnest(?::INTEGER[]))",
                        [stage, list(frames)])
-
-    def cue_signatures(self) -> pd.DataFrame:
-        """A fingerprint of each text's cues (text_hash, cue_signature)."""
-        return self._df(
-            """SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
-                      || ':' || count(*) AS cue_signature
-               FROM cues GROUP BY text_hash""")
 
     def evidence_totals(self) -> tuple[int, int]:
         """Evidence items in the ledger, and how many of them are new evidence."""
