@@ -58,6 +58,8 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
         assert 0 < evidence["extended"] <= evidence["written"] < evidence["frames"], evidence
         stance = store.last_run("stance")["counts"]
         assert 0 < stance["extended"] <= stance["decided"] < stance["frames"], stance
+        # Only the week's articles have their own dates checked (their texts read).
+        assert store.last_run("onsets")["counts"]["dates_checked"] == (rows["published_at"] >= cut).sum()
         lineage = store.last_run("lineage")["counts"]
         assert 0 < lineage["extended"] <= lineage["traced"] < lineage["frames"], lineage
         _assert_same_as_forced(store, settings, encoder)

@@ -2,9 +2,12 @@
 (:mod:`app.frames.onsets`), written after the frames and seeded stages and before lineage, which reads
 the articles they leave to count (view ``frame_claim_articles``).
 
-Every frame is done again whenever anything it reads changed (frames, seeded frames, edits, articles or
-their dates): the rules are a sort and a scan per frame, under a second for the 1,723 frames of the
-AllSides North Korea slice (bench/RESULTS.md), so per-frame fingerprints would save nothing worth their
+An article's own date is checked once as it stands (table ``date_checks``: a fingerprint of its date, the
+date's source and its content), a chunk of articles at a time: a weekly update reads the texts of the week's
+articles only (and of any whose date was corrected); other rules check every article again. Every frame's
+onset is done again whenever anything it reads changed (frames, seeded frames, edits, articles or their
+dates): the rules are a sort and a scan per frame over a few columns, under a second for the 1,723 frames of
+the AllSides North Korea slice (bench/RESULTS.md), so per-frame fingerprints would save nothing worth their
 bookkeeping.
 """
 
@@ -18,9 +21,12 @@ from app.store import Store
 
 # Bump when the rules change: the stage then runs again on an unchanged database.
 ONSETS_VERSION = 2
+# Articles whose own date is checked per committed chunk (their titles and texts are loaded).
+DATE_CHUNK = 5000
 
 
-def onsets_stage(store: Store, progress: Progress = no_progress, force: bool = False) -> tuple[int, bool]:
+def onsets_stage(store: Store, progress: Progress = no_progress, force: bool = False,
+                 chunk: int = DATE_CHUNK) -> tuple[int, bool]:
     """Flag dates, find each frame's onset and the role of its articles; returns (flagged dates, skipped)."""
     params = {"version": ONSETS_VERSION,
               "rules": {"core_mads": rules.CORE_MADS, "onset_days": rules.ONSET_DAYS,
@@ -32,19 +38,28 @@ def onsets_stage(store: Store, progress: Progress = no_progress, force: bool = F
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("flagged", 0), True
     run_id = store.start_run("onsets", params)
-    progress("onsets", 0, 2)
-    article_flags = rules.date_flags(store.date_inputs())
-    progress("onsets", 1, 2)
+    if force or last is None or {k: v for k, v in last["parameters"].items() if k in ("version", "rules")} != \
+            {k: v for k, v in params.items() if k in ("version", "rules")}:
+        store.clear_date_checks()  # other rules: every article's own date is checked again
+    total, done = store.count_dates_to_check(), 0
+    progress("onsets", 0, total + 1)
+    while True:
+        batch = store.dates_to_check(chunk)
+        if batch.empty:
+            break
+        store.add_date_checks(batch[["article_id", "fingerprint"]], rules.date_flags(batch))
+        done += len(batch)
+        progress("onsets", done, total + 1)
+    article_flags = store.own_date_flags()
     onsets, roles, outliers = rules.frame_onsets(store.onset_inputs(), article_flags)
-    flags = pd.concat([article_flags, outliers], ignore_index=True) if len(outliers) else article_flags
     store.replace_onsets(
         onsets.astype({"frame_id": "int32", "core_threshold": "float32", "core_articles": "int32",
                        "precursors": "int32", "flagged": "int32"}),
         roles.astype({"frame_id": "int32", "score": "float32", "core": bool, "date_flagged": bool, "counts": bool}),
-        flags.astype({"frame_id": "Int32"}))
-    progress("onsets", 2, 2)
+        outliers.astype({"frame_id": "Int32"}))
+    progress("onsets", total + 1, total + 1)
     counts = {"flagged": int(len(article_flags)), "apart_in_time": int(len(outliers)), "frames": int(len(onsets)),
               "sustained": int((onsets["basis"] == "sustained").sum()) if len(onsets) else 0,
-              "precursors": int((roles["role"] == "precursor").sum()) if len(roles) else 0}
+              "precursors": int((roles["role"] == "precursor").sum()) if len(roles) else 0, "dates_checked": done}
     store.finish_run(run_id, counts)
     return counts["flagged"], False

@@ -10,6 +10,10 @@ import pandas as pd
 from app.store.base import StoreBase
 
 
+# What an article's own date flags depend on: its date, where the date came from, and its content.
+_DATE_FINGERPRINT = "hash(a.published_at, a.date_source, a.content_hash)"
+
+
 class OnsetStore(StoreBase):
     # -- the onsets stage --------------------------------------------------------------------------------
     def onset_inputs(self) -> pd.DataFrame:
@@ -22,9 +26,42 @@ class OnsetStore(StoreBase):
                       coalesce(lit.literal, FALSE) AS literal
                FROM frame_carrying_articles fa LEFT JOIN lit USING (frame_id, article_id)""")
 
-    def date_inputs(self) -> pd.DataFrame:
-        """Every article's title, text, date and where the date came from (the date flag rules' input)."""
-        return self._df("SELECT article_id, title, text, published_at, date_source FROM articles")
+    def dates_to_check(self, limit: int) -> pd.DataFrame:
+        """Up to ``limit`` articles whose own date has not been checked as it stands (new, or their date, its
+        source or their content changed since): title, text, date, where the date came from, and the
+        ``fingerprint`` of what was checked (the date flag rules' input)."""
+        return self._df(
+            f"""SELECT a.article_id, a.title, a.text, a.published_at, a.date_source, {_DATE_FINGERPRINT} AS fingerprint
+                FROM articles a LEFT JOIN date_checks c USING (article_id)
+                WHERE c.fingerprint IS DISTINCT FROM {_DATE_FINGERPRINT}
+                ORDER BY a.article_id LIMIT ?""", [limit])
+
+    def count_dates_to_check(self) -> int:
+        return int(self._scalar(
+            f"""SELECT count(*) FROM articles a LEFT JOIN date_checks c USING (article_id)
+                WHERE c.fingerprint IS DISTINCT FROM {_DATE_FINGERPRINT}"""))
+
+    def add_date_checks(self, checked: pd.DataFrame, flags: pd.DataFrame) -> None:
+        """The articles just checked (article_id, fingerprint) and their own date flags, in one transaction:
+        their earlier flags of their own go."""
+        with self.transaction():
+            ids = checked["article_id"].tolist()
+            self._exec("DELETE FROM date_flags WHERE frame_id IS NULL AND article_id IN (SELECT unnest(?::VARCHAR[]))",
+                       [ids])
+            self._exec("DELETE FROM date_checks WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+            self._insert("date_checks", checked[["article_id", "fingerprint"]].astype({"fingerprint": "uint64"}))
+            self._insert("date_flags", flags)
+
+    def clear_date_checks(self) -> None:
+        """Forget every check (other rules): every article's date is checked again."""
+        with self.transaction():
+            self._exec("DELETE FROM date_checks")
+            self._exec("DELETE FROM date_flags WHERE frame_id IS NULL")
+
+    def own_date_flags(self) -> pd.DataFrame:
+        """Every flag on an article's own date (frame_id empty)."""
+        return self._df("SELECT article_id, frame_id, reason, detail FROM date_flags WHERE frame_id IS NULL "
+                        "ORDER BY article_id, reason")
 
     def dates_fingerprint(self) -> str:
         """Changes whenever an article, its date or its date's source changes."""
@@ -33,11 +70,13 @@ class OnsetStore(StoreBase):
         return f"{row[0]}:{row[1]}"
 
     def replace_onsets(self, onsets: pd.DataFrame, roles: pd.DataFrame, flags: pd.DataFrame) -> None:
-        """Write every frame's onset, every article's role in its frames and every date flag, in one
-        transaction."""
+        """Write every frame's onset, every article's role in its frames and every flag of an article's date
+        within a frame (frame_id set), in one transaction; the flags on articles' own dates are kept
+        (:meth:`add_date_checks` writes them)."""
         with self.transaction():
-            for table in ("frame_onsets", "frame_article_roles", "date_flags"):
-                self._exec(f"DELETE FROM {table}")
+            self._exec("DELETE FROM frame_onsets")
+            self._exec("DELETE FROM frame_article_roles")
+            self._exec("DELETE FROM date_flags WHERE frame_id IS NOT NULL")
             self._insert("frame_onsets", onsets)
             self._insert("frame_article_roles", roles)
             self._insert("date_flags", flags)

@@ -749,8 +749,12 @@ MIGRATIONS.append((
 MIGRATIONS.append((
     23,
     "where each frame's per-frame rows were written up to, so that a frame that only gained later articles "
-    "is extended",
+    "is extended; which articles' own dates have been checked",
     """
     ALTER TABLE frame_inputs ADD COLUMN mark VARCHAR;
+    CREATE TABLE date_checks (
+        article_id VARCHAR PRIMARY KEY,
+        fingerprint UBIGINT NOT NULL
+    );
     """,
 ))
