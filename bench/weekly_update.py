@@ -1,6 +1,7 @@
 """A weekly update on the whole AllSides corpus: incremental frames vs a full recluster.
 
-    python bench/weekly_update.py --cache all.duckdb [--week 2020-07-13] [--keep DIR]
+    python bench/weekly_update.py --cache all.duckdb [--week 2020-07-13] [--keep DIR] [--no-recluster]
+    NARRATIVES_MODEL=fast python bench/weekly_update.py [--week 2020-07-13] [--keep DIR] --no-recluster
 
 Ingests every AllSides article published before the week into a new database and builds it, then
 ingests the week's articles and builds again (the incremental path: new passages join the existing
@@ -10,7 +11,9 @@ bench/_peak.py (wall time, peak RSS); stage times come from the build's own repo
 
 ``--cache`` names a database already built from the same corpus with the same model: its passage
 vectors and evidence cues are copied in first (both are keyed by text hash, so this is the product's own
-"never embed twice" cache), which keeps the run to minutes; embedding is timed in bench/embed.py.
+"never embed twice" cache), which keeps the run to minutes; embedding is timed in bench/embed.py. Without
+``--cache`` the builds embed for themselves (the fast tier, ``NARRATIVES_MODEL=fast``, embeds the whole
+corpus in minutes). ``--no-recluster`` leaves out the recluster.
 Articles after the week are left out. The build before the week is kept in ``--keep`` (base.duckdb)
 and reused by a rerun. Checks printed with the figures: no frame present before the update lost a
 passage or changed its id in the incremental build.
@@ -79,7 +82,8 @@ def frames_state(db: Path):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cache", type=Path, required=True, help="a database built from the same corpus and model")
+    ap.add_argument("--cache", type=Path, default=None, help="a database built from the same corpus and model")
+    ap.add_argument("--no-recluster", action="store_true", help="leave out the build with --recluster")
     ap.add_argument("--week", default="2020-07-13", help="Monday of the week to add")
     ap.add_argument("--keep", type=Path, default=None, help="keep the database in this folder")
     args = ap.parse_args()
@@ -93,13 +97,15 @@ def main() -> None:
     week = [r for r in rows if week0.isoformat() <= day(r) < week1.isoformat()]
     src_before, src_week = write_jsonl(before, tmp / "before.jsonl"), write_jsonl(week, tmp / "week.jsonl")
     db = tmp / "weekly.duckdb"
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    # PYTHONPATH: bench/_peak.py runs from bench/, so without it ``app`` would come from the installed copy.
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(HERE.parent))
     cli = [sys.executable, str(HERE / "_peak.py"), "-m", "app.cli"]
     base = tmp / "base.duckdb"  # the build before the week, kept so that a rerun starts from it
     if not base.exists():
         run(cli + ["ingest", str(src_before), "--db", str(db)], env)
-        with Store.write(db) as store:
-            store.copy_cache_from(args.cache)
+        if args.cache is not None:
+            with Store.write(db) as store:
+                store.copy_cache_from(args.cache)
         _, t_base, m_base = run(cli + ["build", "--db", str(db)], env)
         shutil.copyfile(db, base)
     else:
@@ -115,31 +121,40 @@ def main() -> None:
     lost = int(kept["frame_id_after"].isna().sum())
     moved = int((kept["frame_id_after"].notna() & (kept["frame_id_before"] != kept["frame_id_after"])).sum())
 
-    out_full, t_full, m_full = run(cli + ["build", "--db", str(db), "--recluster"], env)
-    _, counts_full, active2 = frames_state(db)
-    s_inc, s_full = stage_seconds(out_inc), stage_seconds(out_full)
+    if args.no_recluster:
+        out_full, t_full, m_full, counts_full, active2 = None, None, None, {}, 0
+    else:
+        out_full, t_full, m_full = run(cli + ["build", "--db", str(db), "--recluster"], env)
+        _, counts_full, active2 = frames_state(db)
+    s_inc, s_full = stage_seconds(out_inc), (stage_seconds(out_full) if out_full else {})
 
     print(f"## {dt.date.today()}, dev-2c: a weekly update of the whole AllSides corpus, incremental vs recluster\n")
     print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"- command: `python bench/weekly_update.py --cache all.duckdb --week {args.week}`; "
+    print(f"- command: `python bench/weekly_update.py {' '.join(sys.argv[1:])}`; model {os.environ.get('NARRATIVES_MODEL', 'default')}; "
           f"{len(before):,} records before the week, {len(week):,} in it ({out_i.strip().splitlines()[-1]})")
-    print("- vectors and cues copied from the cache database (keyed by text hash), so embedding and cue "
-          "reading of the week's texts cost nothing here\n")
-    print("| build | frames stage s | seeded s | lineage s | evidence s | whole command s | peak RSS MB | "
-          "active frames |\n|---|---|---|---|---|---|---|---|")
+    if args.cache is not None:
+        print("- vectors and cues copied from the cache database (keyed by text hash), so embedding and cue "
+              "reading of the week's texts cost nothing here")
+    print()
+    print("| build | frames stage s | seeded s | stance s | onsets s | lineage s | evidence s | whole command s | "
+          "peak RSS MB | active frames |\n|---|---|---|---|---|---|---|---|---|---|")
     for name, st, t, m, n in (("everything before the week (full)", s_base, t_base, m_base, active0),
                               ("+ the week, incremental (default)", s_inc, t_inc, m_inc, active1),
-                              ("+ the week, `--recluster`", s_full, t_full, m_full, active2)):
+                              *([] if out_full is None else [("+ the week, `--recluster`", s_full, t_full, m_full,
+                                                              active2)])):
         whole = "(an earlier run)" if t is None else f"{t:.0f}"
         peak = "" if m is None else f"{m:,}"
-        print(f"| {name} | {st.get('frames', 0):.1f} | {st.get('seeded', 0):.1f} | {st.get('lineage', 0):.1f} | "
+        print(f"| {name} | {st.get('frames', 0):.1f} | {st.get('seeded', 0):.1f} | {st.get('stance', 0):.1f} | "
+              f"{st.get('onsets', 0):.1f} | {st.get('lineage', 0):.1f} | "
               f"{st.get('evidence', 0):.1f} | {whole} | {peak} | {n:,} |")
     print(f"\nIncremental run: {counts_inc.get('joined_existing', 0):,} passages joined existing frames, "
           f"{counts_inc.get('new_frames', 0)} new frames, {counts_inc.get('assigned', 0):,} of "
           f"{counts_inc.get('passages', 0):,} passages in a frame; of {len(members0):,} frame memberships "
           f"before the week, {lost} lost and {moved} moved to another frame.")
-    print(f"Recluster: {counts_full.get('frames', 0):,} frames, {counts_full.get('retired', 0):,} retired, "
-          f"{counts_full.get('assigned', 0):,} passages in a frame.")
+    print("Stage seconds of the weekly update: " + ", ".join(f"{k} {v}" for k, v in s_inc.items()))
+    if out_full is not None:
+        print(f"Recluster: {counts_full.get('frames', 0):,} frames, {counts_full.get('retired', 0):,} retired, "
+              f"{counts_full.get('assigned', 0):,} passages in a frame.")
 
 
 if __name__ == "__main__":
