@@ -87,3 +87,39 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
         # That frame is redone over all its articles (and so is any other the article joined).
         assert evidence["written"] > evidence["extended"], evidence
         _assert_same_as_forced(store, settings, encoder)
+
+
+def test_later_rebuttals_that_make_a_frame_a_denial_frame_redo_it(hashed_sample_db_copy):
+    """An extended frame whose new articles turn it into a denial frame is decided again whole: its earlier
+    rebuttals, if any, now tell it too (rule ``denial frame``), as a forced run says."""
+    with Store.write(hashed_sample_db_copy) as s:
+        fid, n, last, outlet = s.query(
+            """SELECT frame_id, count(*), max(a.published_at), any_value(a.outlet_id)
+               FROM article_stance JOIN articles a USING (article_id) GROUP BY frame_id
+               HAVING bool_and(rule <> 'denial frame') AND count(*) >= 3 ORDER BY count(*), frame_id LIMIT 1""").iloc[0]
+        fid, n = int(fid), int(n)
+        # More later articles than the frame holds, each opening on a rebuttal of it, placed in the frame.
+        for i in range(n + 1):
+            article = f"late-rebuttal-{i}"
+            s.conn.execute(
+                """INSERT INTO articles (article_id, outlet_id, title, text, published_at, content_hash, ingested_at)
+                   VALUES (?, ?, 'Claims', 'There is no evidence that this is true.', ?, ?, now()::TIMESTAMP)""",
+                [article, outlet, last + pd.Timedelta(hours=i + 1), article])
+            s.conn.execute(
+                """INSERT INTO passages (passage_id, article_id, seq, part, start_char, end_char, text, text_hash)
+                   VALUES (?, ?, 0, 'title', 0, 6, 'Claims', 'late-title'),
+                          (?, ?, 1, 'body', 0, 39, 'There is no evidence that this is true.', 'late-rebuttal')""",
+                [f"{article}:0", article, f"{article}:1", article])
+            s.conn.execute("INSERT INTO passage_frames (passage_id, frame_id, score) VALUES (?, ?, 0.9)",
+                           [f"{article}:1", fid])
+            s.conn.execute("INSERT INTO article_frames (article_id, frame_id, score, passages) VALUES (?, ?, 0.9, 1)",
+                           [article, fid])
+        pipeline.cues_stage(s)
+        pipeline.stance_stage(s)
+        counts = s.last_run("stance")["counts"]
+        built = s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id")
+        assert counts["decided"] == 1 and counts["extended"] == 0, counts  # the frame was read whole again
+        mine = built[built["frame_id"] == fid]
+        assert len(mine) == 2 * n + 1 and (mine["rule"] == "denial frame").sum() >= n + 1
+        pipeline.stance_stage(s, force=True)
+        pd.testing.assert_frame_equal(built, s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id"))
