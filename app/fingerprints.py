@@ -91,10 +91,12 @@ def _fingerprint(total: int, rows: int, centre: int) -> int:
     return combine({0: (int(total) ^ (int(rows) * _COUNT_MIX)) % _WORD}, {0: int(centre)})[0]
 
 
-def chunks(todo: pd.DataFrame, rows: int):
-    """``todo`` cut, in order, where the input rows to ``load`` pass ``rows`` (a larger frame is a chunk alone)."""
+def chunks(todo: pd.DataFrame, rows: int, by: str = "load"):
+    """``todo`` cut, in order, where the rows counted in column ``by`` (``load``: the input rows to read;
+    ``rows``: all the frame's input rows, for a stage that holds as much of an extended frame) pass ``rows``
+    (a larger frame is a chunk alone)."""
     start, total = 0, 0
-    for i, n in enumerate(todo["load"].tolist()):
+    for i, n in enumerate(todo[by].tolist()):
         if total and total + n > rows:
             yield todo.iloc[start:i]
             start, total = i, 0

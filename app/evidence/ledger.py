@@ -212,19 +212,45 @@ class LedgerState:
     @classmethod
     def from_items(cls, items: pd.DataFrame, vectors: np.ndarray) -> "LedgerState":
         """The state after the stored items of one frame (passage_id, article_id, text_hash, published_at, keys,
-        is_new, repeat_of), rows aligned with ``vectors``."""
+        is_new, repeat_of), rows aligned with ``vectors``: what reading them one by one leaves, built in
+        bulk (each gate's block of vectors in one copy)."""
         state = cls(vectors.shape[1] if vectors.ndim == 2 else 0)
+        if items.empty:
+            return state
         order = np.lexsort((items["passage_id"].to_numpy(), items["article_id"].to_numpy(),
                             items["published_at"].to_numpy()))
-        root_of: dict[str, int] = {}
-        columns = [items[c].tolist() for c in ("passage_id", "article_id", "text_hash", "keys", "is_new", "repeat_of")]
-        for i in order:
-            passage_id, article, text_hash, keys, is_new, repeat_of = (c[i] for c in columns)
-            if is_new:
-                root = root_of[passage_id] = state.new_root(passage_id, text_hash)
-            else:
-                root = root_of[repeat_of]
-            state.add(vectors[i], root, _gates(list(keys)), article)
+        items = items.iloc[order].reset_index(drop=True)
+        vectors = np.ascontiguousarray(vectors[order], dtype=np.float32)
+        is_new = items["is_new"].to_numpy(dtype=bool)
+        new = items[is_new]
+        state.roots = new["passage_id"].tolist()
+        root_of = pd.Series(np.arange(len(new)), index=new["passage_id"].to_numpy())
+        roots = np.where(is_new, np.cumsum(is_new) - 1,
+                         root_of.reindex(items["repeat_of"].to_numpy()).fillna(-1).to_numpy()).astype(np.int64)
+        first = new.drop_duplicates("text_hash")
+        state.by_hash = dict(zip(first["text_hash"], root_of.loc[first["passage_id"]].astype(int)))
+        state.vectors = vectors
+        state.item_root = roots.tolist()
+        memo: dict[tuple, set[str]] = {}
+        gates = []
+        for keys in items["keys"]:
+            k = tuple(keys)
+            if k not in memo:
+                memo[k] = _gates(list(k))
+            gates.append(memo[k])
+        state.item_gates = gates
+        members: dict[str, list[int]] = {}
+        for j, g in enumerate(gates):
+            for gate in g:
+                members.setdefault(gate, []).append(j)
+        for gate, rows in members.items():
+            block = _Rows(state.dim)
+            block.vectors = vectors[rows]
+            block.items = np.asarray(rows, dtype=np.int64)
+            block.n = len(rows)
+            state.by_gate[gate] = block
+        state.by_article = {a: list(rows) for a, rows in
+                            pd.Series(np.arange(len(items))).groupby(items["article_id"].to_numpy()).groups.items()}
         return state
 
 

@@ -79,7 +79,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
         todo["load"] = np.where(named, todo["rows"], todo["load"])
     traced, extended = 0, 0
     progress("lineage", 0, len(todo))
-    for chunk in chunks(todo, chunk_rows):
+    for chunk in chunks(todo, chunk_rows, "rows"):  # a frame's articles and passages are read whole
         after = marks(chunk)
         articles, texts, passages, vectors = store.lineage_inputs(encoder_key, after)
         copies = {a: o for a, o in zip(articles["article_id"], articles["original"]) if isinstance(o, str)}
@@ -92,9 +92,11 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
         for frame_id, frame_articles in articles.groupby("frame_id", sort=True):
             mark = after.get(int(frame_id))
             new_outlets = None
-            if mark is not None:
-                firsts = frame_articles.groupby("outlet")["k"].min()
-                new_outlets = set(firsts[firsts > mark].index)
+            if mark is not None:  # rows come in publication order: an outlet's first row is its first article
+                firsts = frame_articles.drop_duplicates("outlet")
+                new_outlets = set(firsts.loc[firsts["k"].to_numpy(dtype=object) > mark, "outlet"])
+                if not new_outlets:
+                    continue
             rows = passage_rows.get(frame_id, np.zeros(0, dtype=np.int64))
             edges = frame_lineage(frame_articles, passages.iloc[rows].reset_index(drop=True), vectors[rows], copies,
                                   urls, attributions, links, credited, outlets=new_outlets)
@@ -180,7 +182,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
                  .itertuples(index=False) if c is not None and m == encoder_key and np.linalg.norm(c) > 0}
     written, extended = 0, 0
     progress("evidence", 0, len(todo))
-    for chunk in chunks(todo, chunk_rows):
+    for chunk in chunks(todo, chunk_rows, "rows"):  # an extended frame's stored items are read too
         after = marks(chunk)
         passages, vectors, places = store.evidence_inputs(encoder_key, after)
         copies = {a: o for a, o in zip(passages["article_id"], passages["original"]) if isinstance(o, str)}
