@@ -751,7 +751,7 @@ MIGRATIONS.append((
     "where each frame's per-frame rows were written up to, so that a frame that only gained later articles "
     "is extended; which articles' own dates have been checked",
     """
-    ALTER TABLE frame_inputs ADD COLUMN mark VARCHAR;
+    ALTER TABLE frame_inputs ADD COLUMN IF NOT EXISTS mark VARCHAR;
     CREATE TABLE date_checks (
         article_id VARCHAR PRIMARY KEY,
         fingerprint UBIGINT NOT NULL
