@@ -1,4 +1,4 @@
-"""Lineage and evidence after a weekly update: only the frames the week touched, against every frame.
+"""Stance, lineage and evidence after a weekly update: only the frames the week touched, against every frame.
 
     python bench/per_frame_stages.py --base base.duckdb --week week.jsonl
 
@@ -8,7 +8,8 @@ every stage of the build with the model key the base was built with (``--model-k
 key of its last frames run): the week's vectors must already be in it (the weekly bench copies a whole
 corpus's vectors in), so nothing is embedded here. The base is first brought up to date (a base written
 by an older version has no fingerprints yet). Then lineage and evidence run again over every frame
-(``force``), in the same process, and the rows of both runs are compared.
+(``force``), in the same process, and the rows of both runs are compared. A frame the week only added
+later articles to is extended from its stored rows (the ``extended`` column), the others redone whole.
 
 Prints a Markdown block for bench/RESULTS.md.
 """
@@ -47,9 +48,10 @@ class _CachedOnly:
         raise RuntimeError(f"{len(texts)} texts have no vector under {self.name!r}; this bench embeds nothing")
 
 
-def rows(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+def rows(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return (store.query("SELECT * FROM lineage ORDER BY frame_id, to_article"),
-            store.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id"))
+            store.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id"),
+            store.query("SELECT * FROM article_stance ORDER BY frame_id, article_id"))
 
 
 def main() -> None:
@@ -71,7 +73,11 @@ def main() -> None:
         build_s = time.perf_counter() - t
         lineage = store.last_run("lineage")["counts"]
         evidence = store.last_run("evidence")["counts"]
+        stance = store.last_run("stance")["counts"]
         partial = rows(store)
+        t = time.perf_counter()
+        pipeline.stance_stage(store, force=True)
+        full_stance_s = time.perf_counter() - t
         t = time.perf_counter()
         pipeline.lineage_stage(store, key, force=True)
         full_lineage_s = time.perf_counter() - t
@@ -87,14 +93,17 @@ def main() -> None:
           f"{ingest.ingested} articles ingested into a copy of the base; the whole build "
           f"{build_s:.0f} s, peak RSS {peak:,.0f} MB; stage seconds: "
           + ", ".join(f"{k} {v}" for k, v in report.seconds.items()) + "\n")
-    print("| stage | frames redone | of frames | seconds, changed frames only | seconds, every frame (`force`) |")
-    print("|---|---|---|---|---|")
-    print(f"| lineage | {lineage['traced']:,} | {lineage['frames']:,} | {report.seconds.get('lineage', 0):.1f} | "
-          f"{full_lineage_s:.1f} |")
-    print(f"| evidence | {evidence['written']:,} | {evidence['frames']:,} | {report.seconds.get('evidence', 0):.1f} | "
-          f"{full_evidence_s:.1f} |")
+    print("| stage | frames written | of them extended | of frames | seconds, changed frames only | "
+          "seconds, every frame (`force`) |")
+    print("|---|---|---|---|---|---|")
+    print(f"| stance (with cues) | {stance['decided']:,} | {stance.get('extended', 0):,} | {stance['frames']:,} | "
+          f"{report.seconds.get('stance', 0):.1f} | {full_stance_s:.1f} (stance alone) |")
+    print(f"| lineage | {lineage['traced']:,} | {lineage.get('extended', 0):,} | {lineage['frames']:,} | "
+          f"{report.seconds.get('lineage', 0):.1f} | {full_lineage_s:.1f} |")
+    print(f"| evidence | {evidence['written']:,} | {evidence.get('extended', 0):,} | {evidence['frames']:,} | "
+          f"{report.seconds.get('evidence', 0):.1f} | {full_evidence_s:.1f} |")
     print(f"\nRows of the changed-frames run equal those of the every-frame run: {same} "
-          f"({len(full[0]):,} lineage edges, {len(full[1]):,} evidence items).")
+          f"({len(full[0]):,} lineage edges, {len(full[1]):,} evidence items, {len(full[2]):,} stances).")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -7,7 +7,8 @@ week (``--week``, by default 2019-12-23) apart, then runs, each command in its o
 bench/_peak.py: ingest everything before the week, build, ingest the week, build again (the weekly update).
 ``--code`` runs the product from another checkout (the code to compare with; its ``app`` is imported
 because the commands run with that folder first on ``PYTHONPATH``); the archives are written once and
-shared between runs. Prints a Markdown table for bench/RESULTS.md; each run's figures are also kept as JSON
+shared between runs. ``--week-from N`` adds the week of the N-article archive to every archive (the
+same articles whatever the archive's size). Prints a Markdown table for bench/RESULTS.md; each run's figures are also kept as JSON
 in the output folder (``<label>-<size>.json``).
 """
 
@@ -64,6 +65,9 @@ def main() -> None:
     ap.add_argument("--week", default="2019-12-23", help="Monday of the week to add (in the archive's last weeks)")
     ap.add_argument("--code", type=Path, default=HERE.parent, help="the checkout whose product runs")
     ap.add_argument("--label", default="this")
+    ap.add_argument("--week-from", type=int, default=None,
+                    help="add the week of the archive of this size to every archive (the same week for all sizes; "
+                         "stories are functions of the seed, so they are the same stories)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     out, code = args.out.resolve(), args.code.resolve()
@@ -74,25 +78,29 @@ def main() -> None:
     rows = []
     for n in args.articles:
         base, week = archive(n, args.week, out)
-        db = out / f"{args.label}-{n}.duckdb"
+        name = f"{args.label}-{n}"
+        if args.week_from is not None:
+            week = archive(args.week_from, args.week, out)[1]
+            name += f"-week{args.week_from}"
+        db = out / f"{name}.duckdb"
         for f in out.glob(f"{db.name}*"):
             f.unlink()
         _, t_ingest, m_ingest = run(cli + ["ingest", "--db", str(db), str(base)], code)
         build, t_build, m_build = run(cli + ["build", "--db", str(db)], code)
         _, t_week_ingest, m_week_ingest = run(cli + ["ingest", "--db", str(db), str(week)], code)
         update, t_update, m_update = run(cli + ["build", "--db", str(db)], code)
-        result = {"label": args.label, "articles": n, "week_articles": sum(1 for _ in open(week)),
+        result = {"label": args.label, "articles": n, "week_of": args.week_from or n, "week_articles": sum(1 for _ in open(week)),
                   "ingest": [t_ingest, m_ingest], "build": [t_build, m_build, stage_seconds(build)],
                   "week_ingest": [t_week_ingest, m_week_ingest], "update": [t_update, m_update, stage_seconds(update)],
                   "load": os.getloadavg()}
-        (out / f"{args.label}-{n}.json").write_text(json.dumps(result, indent=1))
+        (out / f"{name}.json").write_text(json.dumps(result, indent=1))
         rows.append(result)
-    print("| code | archive | step | wall s | peak RSS MB | " + " | ".join(STAGES) + " |")
-    print("|---|---|---|---|---|" + "---|" * len(STAGES))
+    print("| code | archive | week of | step | wall s | peak RSS MB | " + " | ".join(STAGES) + " |")
+    print("|---|---|---|---|---|---|" + "---|" * len(STAGES))
     for r in rows:
         for step in ("build", "update"):
             t, m, secs = r[step]
-            print(f"| {r['label']} | {r['articles']:,} | {step} | {t:.1f} | {m:,} | "
+            print(f"| {r['label']} | {r['articles']:,} | {r['week_of']:,} ({r['week_articles']}) | {step} | {t:.1f} | {m:,} | "
                   + " | ".join(f"{secs.get(s, 0):.1f}" for s in STAGES) + " |")
 
 
