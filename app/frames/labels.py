@@ -50,6 +50,9 @@ MIN_WEIGHT = 0.05  # a passage's weight is its cosine to the centre, at least th
 SPARE_WORDS = ("another", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 SENTENCE_CHARS = 320  # a longer representative sentence is cut around the phrase
 FALLBACK_CHARS = 60  # a frame with no phrase is labelled with the start of its best sentence, about a headline
+# When the frame's best phrase is another frame's (a seeded frame's name, a user's rename), a longer phrase
+# holding it names the frame, unless a free phrase scores at least this share of it.
+TAKEN_LEAD = 0.5
 
 # Function words, reporting verbs, weekdays and months, honorifics: a label never starts or ends with one.
 STOP_WORDS = frozenset("""
@@ -401,6 +404,7 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
 
     used = {normalise(t) for t in taken}
     used.discard("")
+    shown = set(used)  # names other frames show already (seeded frames, renames, kept labels)
     given: list[set[str]] = []  # the content words of each label given so far, for the overlap
     by_word: dict[str, list[int]] = {}
     out: dict[int, FrameLabel] = {}
@@ -415,6 +419,18 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
         # A phrase of a single passage only when none that recurs is free.
         choice = _choose(recurring, used, given, by_word) or _choose(single, used, given, by_word)
         options = recurring or single
+        if options and options[0][0] in shown and choice is not None:
+            # The frame's best phrase is another frame's name (a seeded frame's, a rename): a phrase holding it
+            # names this frame better than a detail of its passages ("cannon fodder in Valdoria" beside a
+            # seeded "cannon fodder", not "Kestrians arrive"), unless a free phrase is nearly as good.
+            top, top_score = options[0]
+            holding = [(p, s) for p, s in options
+                       if p not in used and f" {top} " in f" {p} " and s >= TAKEN_LEAD * top_score]
+            score = dict(recurring + single)
+            if holding:
+                choice = _choose(holding, used, given, by_word) or choice
+            elif score.get(choice, 0.0) < TAKEN_LEAD * top_score:
+                choice = _longer(top, own, used) or choice
         if choice is None:
             choice = _disambiguate(options, own, used)
         words = set(_words(choice)) - STOP_WORDS
@@ -465,18 +481,9 @@ def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[st
         if normalise(base) not in used:
             return base
     base = options[0][0] if options else base
-    pattern = phrase_pattern(base) if options else None
-    if pattern is not None:
-        for text in own:
-            for m in pattern.finditer(text):
-                before = _words(text[:m.start()])[-1:]
-                after = _words(text[m.end():m.end() + 80])[:1]
-                for longer in ([*before, base] if before else None, [base, *after] if after else None):
-                    if longer is None:
-                        continue
-                    phrase = " ".join(longer)
-                    if normalise(phrase) not in used and not stop_word_fragment(phrase) and occurs(phrase, text):
-                        return phrase
+    longer = _longer(base, own, used) if options else None
+    if longer is not None:
+        return longer
     counts = Counter(w for t in own for w in _words(t) if not _is_stop(w) and not w.isdigit())
     # Frames whose passages have no other word (identical texts) are told apart by an ordinal word.
     for word in [*(w for w, _ in counts.most_common()), *SPARE_WORDS]:
@@ -485,6 +492,34 @@ def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[st
             if normalise(phrase) not in used:
                 return phrase
     return base
+
+
+def _longer(base: str, own: list[str], used: set[str], reach: int = 3) -> str | None:
+    """A longer phrase of the frame's passages that holds ``base``: the words after it up to the first content
+    word (at most ``reach`` words: "cannon fodder for Valdoria"), else the words before it back to one
+    ("little more than cannon fodder"); neither starting nor ending with a stop word, not in ``used``, and
+    verbatim in the passage (nothing but spaces between its words). The commonest such phrase among the
+    frame's passages, the first read on a tie."""
+    pattern = phrase_pattern(base)
+    found: Counter[str] = Counter()
+    for text in own:
+        for m in pattern.finditer(text):
+            before = _words(text[max(0, m.start() - 120):m.start()])
+            after = _words(text[m.end():m.end() + 120])
+            tails = [after[:k] for k in range(1, min(reach, len(after)) + 1)]
+            heads = [before[len(before) - k:] for k in range(1, min(reach, len(before)) + 1)]
+            for side in ([[base, *t] for t in tails], [[*h, base] for h in heads]):
+                for longer in side:  # shortest first, out to the first content word
+                    phrase = " ".join(longer)
+                    if stop_word_fragment(phrase):
+                        continue
+                    if normalise(phrase) not in used and occurs(phrase, text):
+                        found[phrase] += 1
+                    break
+    if not found:
+        return None
+    best = max(found.values())
+    return next(p for p in found if found[p] == best)
 
 
 def _fallback(own: list[str]) -> str:
@@ -512,6 +547,8 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     * ``mean_words``: mean number of words per label;
     * ``distinctiveness``: mean, over labels that occur anywhere, of the share of the passages holding the label
       that are in its frame;
+    * ``coverage``: mean, over frames with passages, of the share of the frame's passages that hold its label
+      (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
     * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
     ids = list(labels)
     norm = {f: normalise(labels[f]) for f in ids}
@@ -521,6 +558,7 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     verbatim = {f for f in ids if norm[f] and any(occurs(labels[f], t) for t in passages_by_frame.get(f, ()))}
     inside, total = _occurrences(norm, passages_by_frame, background)
     shares = [inside[f] / total[f] for f in ids if total[f]]
+    covered = [inside[f] / len(passages_by_frame[f]) for f in ids if passages_by_frame.get(f)]
     n = len(ids) or 1
     return {
         "frames": len(ids),
@@ -530,6 +568,7 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
         "stop_word": len(stop) / n,
         "mean_words": float(np.mean([len(_words(labels[f])) for f in ids])) if ids else 0.0,
         "distinctiveness": float(np.mean(shares)) if shares else 0.0,
+        "coverage": float(np.mean(covered)) if covered else 0.0,
         "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[norm[f]] > 1),
     }
 
