@@ -18,7 +18,8 @@ STANCE_COLUMNS = ["frame_id", "article_id", "stance", "rule", "passage_id", "cue
 class StanceStore(StoreBase):
     def stance_inputs(self) -> pd.DataFrame:
         """For each (active frame, article in it): the article's first passage in the frame (``in_frame``), the
-        passages just before and after it, and its title (seq 0); with each passage's text and text hash."""
+        passages just before and after it, its title (seq 0) and first paragraph (seq 1); with each passage's text
+        and text hash."""
         return self._df(
             """WITH firsts AS (
                    SELECT pf.frame_id, p.article_id, min(p.seq) AS first_seq
@@ -27,7 +28,7 @@ class StanceStore(StoreBase):
                SELECT fi.frame_id, fi.article_id, p.passage_id, p.seq, p.text_hash, p.text,
                       p.seq = fi.first_seq AS in_frame
                FROM firsts fi JOIN passages p ON p.article_id = fi.article_id
-                    AND p.seq IN (0, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)
+                    AND p.seq IN (0, 1, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)
                ORDER BY fi.frame_id, fi.article_id, p.seq""")
 
     def replace_stances(self, rows: pd.DataFrame, fingerprints: dict[int, int] | None = None,
