@@ -304,3 +304,27 @@ def test_a_frame_whose_phrase_a_seeded_frame_shows_keeps_it_in_a_longer_phrase()
     other = ["Satellite images showed tents at the Dorsk range.", "New satellite images of the Dorsk range.",
              "The satellite images show trains at Dorsk range."]
     assert _label({0: other}, BACKGROUND, taken={"cannon fodder"})[0].label == _label({0: other}, BACKGROUND)[0].label
+
+
+def test_a_label_does_not_end_half_way_through_a_clause():
+    from app.frames.labels import clause_word
+
+    assert clause_word("arrive") and clause_word("gets") and clause_word("twice")
+    # nouns too, participles that name the noun before them, and words the lexicon does not know
+    assert not any(clause_word(w) for w in ("attack", "calls", "fodder", "invented", "treated", "dorsk"))
+    # "Kestrians arrive" and "old rifles" are in every passage, read in that order: the phrase that ends in a
+    # verb loses the tie.
+    frame = [f"Kestrians arrive with old rifles. {d}"
+             for d in ("They went north.", "Nobody came back.", "The road was shelled.")]
+    label = _label({0: frame}, BACKGROUND)[0].label
+    assert not clause_word(normalise(label).split()[-1]), label
+    # a name written with capitals is not a verb, whatever the lexicon says of its lower-case form ("sung")
+    from app.frames.labels import _edges, _tokenise
+
+    tok = _tokenise(["Portraits of Kim Il Sung hang in every classroom.", "Kim Il Sung founded the state.",
+                     "The choir sung loudly.", "Crowds arrive early."])
+    verb = dict(zip(tok.words, _edges(tok)[2]))
+    assert not verb["sung"] and verb["arrive"]
+    q = label_quality({1: "Kestrians arrive", 2: "newly arrived Kestrians"},
+                      {1: ["The Kestrians arrive."], 2: ["The newly arrived Kestrians."]})
+    assert q["clause_end"] == pytest.approx(0.5)

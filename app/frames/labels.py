@@ -31,10 +31,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
+from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from lemminflect import getAllLemmas
 
 MAX_WORDS = 6
 # Preference by number of words: one word is a last choice, two to four read as a headline's phrase.
@@ -230,6 +232,12 @@ class _Tokens:
     words: np.ndarray  # the word of each code
     stop: np.ndarray  # bool per code: a stop word
     digits: np.ndarray  # bool per code: a number
+    names: np.ndarray  # bool per code: written with a capital inside sentences at least half the time ("Sung")
+
+
+# A capitalised word after a lower-case word or a comma: inside a sentence, so a name rather than a sentence start.
+_INNER_CAPITAL = re.compile(r"(?<=[a-z0-9,;:] )[A-Z][^\W_]*")
+NAME_SHARE = 0.5
 
 
 def _tokenise(texts: Sequence[str]) -> _Tokens:
@@ -241,15 +249,33 @@ def _tokenise(texts: Sequence[str]) -> _Tokens:
     codes = np.where(is_word[codes], codes, -1).astype(np.int64)
     stop = np.fromiter((_is_stop(u) for u in uniques), dtype=bool, count=len(uniques))
     digits = np.fromiter((u.isdigit() for u in uniques), dtype=bool, count=len(uniques))
-    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits)
+    capitals = Counter(m.group().lower() for t in texts for m in _INNER_CAPITAL.finditer(_straight(t)))
+    seen = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    names = np.fromiter((capitals.get(u, 0) for u in uniques), dtype=np.int64, count=len(uniques)) \
+        >= NAME_SHARE * np.maximum(seen, 1)
+    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits, names)
+
+
+@lru_cache(maxsize=262144)
+def clause_word(word: str) -> bool:
+    """Whether an English word is only ever a verb or an adverb (lemminflect's lexicon: "arrive", "gets",
+    "met", "twice"; not "calls", "attack" or "ground", which are nouns too, nor a word it does not know, nor a
+    form in -ed or -en, which may be a participle naming the noun before it): a phrase ending in one reads as
+    half a clause ("Kestrians arrive", "men met twice"), not as a name for a frame."""
+    if word.endswith(("ed", "en")):
+        return False  # a participle after a noun names it ("lies invented by ...", "conscripts treated as ...")
+    lemmas = getAllLemmas(word)
+    return bool(lemmas) and set(lemmas) <= {"VERB", "AUX", "ADV"}
 
 
 def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per code: whether the word can start a phrase, whether it can end one, and whether it reads like a verb.
     A word that is nearly always preceded by another content word ("Korea" after "North") cannot start a
     phrase; one nearly always followed by another ("North", "Robert" before "Mueller", "intercontinental")
-    cannot end one; one often followed by a determiner ("call the", "rejected the") is taken for a verb,
-    and a phrase ending in it ("critics call") reads as half a clause rather than a name for the frame."""
+    cannot end one; one often followed by a determiner ("call the", "rejected the"), or that the lexicon
+    knows only as a verb or an adverb (``clause_word``) and is not written as a name ("Kim Il Sung"), is
+    taken for a verb, and a phrase ending in it
+    ("critics call", "Kestrians arrive") reads as half a clause rather than a name for the frame."""
     codes = tok.codes
     valid = codes >= 0
     safe = np.where(valid, codes, 0)
@@ -262,7 +288,8 @@ def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts = np.bincount(codes[valid & before], minlength=len(tok.words))
     objects = np.bincount(codes[valid & np.r_[determiner[1:], False]], minlength=len(tok.words))
     seen = np.maximum(occurrences, 1)
-    return starts / seen >= EDGE_SHARE, ends / seen >= EDGE_SHARE, objects / seen >= VERB_SHARE
+    lexicon = np.fromiter((clause_word(w) for w in tok.words), dtype=bool, count=len(tok.words)) & ~tok.names
+    return starts / seen >= EDGE_SHARE, ends / seen >= EDGE_SHARE, (objects / seen >= VERB_SHARE) | lexicon
 
 
 def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
@@ -547,6 +574,8 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     * ``mean_words``: mean number of words per label;
     * ``distinctiveness``: mean, over labels that occur anywhere, of the share of the passages holding the label
       that are in its frame;
+    * ``clause_end``: share of labels whose last word the lexicon knows only as a verb or an adverb
+      (``clause_word``: "Kestrians arrive", "men met twice"), half a clause rather than a name;
     * ``coverage``: mean, over frames with passages, of the share of the frame's passages that hold its label
       (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
     * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
@@ -569,6 +598,7 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
         "mean_words": float(np.mean([len(_words(labels[f])) for f in ids])) if ids else 0.0,
         "distinctiveness": float(np.mean(shares)) if shares else 0.0,
         "coverage": float(np.mean(covered)) if covered else 0.0,
+        "clause_end": sum(1 for f in ids if _words(labels[f]) and clause_word(_words(labels[f])[-1])) / n,
         "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[norm[f]] > 1),
     }
 
