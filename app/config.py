@@ -28,7 +28,7 @@ SAMPLE_OUTLETS = SAMPLE_DIR / "outlets.csv"
 SAMPLE_SEEDS = SAMPLE_DIR / "frames.toml"  # the sample's seeded frames, with labelled examples
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
 # The dashboard's entry script, inside the package (what `narratives serve` runs).
-DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "main.py"
+DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "entry" / "main.py"
 
 ENV_PREFIX = "NARRATIVES_"
 CONFIG_ENV = "NARRATIVES_CONFIG"

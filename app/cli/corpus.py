@@ -320,7 +320,7 @@ if __name__ == "__main__":  # pragma: no cover
                    "only). Off by default: a server watches no files.")
 @click.pass_context
 def serve(ctx, db, port, address, dev):
-    """Start the dashboard: `streamlit run` on the package's app/ui/main.py, from a checkout or an installed
+    """Start the dashboard: `streamlit run` on the package's app/ui/entry/main.py, from a checkout or an installed
     copy, listening on this machine only unless --address says otherwise."""
     env = dict(os.environ)
     if db is not None:
@@ -344,7 +344,9 @@ def start_dashboard(command: list[str], env: dict) -> int:
 def serve_command(address: str, port: int, dev: bool = False) -> list[str]:
     """The `streamlit run` command line of `narratives serve`. The entry script lives in the package, so
     Streamlit's watcher (with --dev) covers the package's folders, never a virtual environment or the
-    database beside it; without --dev nothing is watched (``fileWatcherType none``)."""
+    database beside it; without --dev nothing is watched (``fileWatcherType none``), and the toolbar is the
+    viewer's (no "Deploy" button or developer menu in a screenshot of a report)."""
     return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_SCRIPT),
             "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "auto" if dev else "none"]
+            "--server.fileWatcherType", "auto" if dev else "none",
+            "--client.toolbarMode", "auto" if dev else "viewer"]
