@@ -328,3 +328,13 @@ def test_a_label_does_not_end_half_way_through_a_clause():
     q = label_quality({1: "Kestrians arrive", 2: "newly arrived Kestrians"},
                       {1: ["The Kestrians arrive."], 2: ["The newly arrived Kestrians."]})
     assert q["clause_end"] == pytest.approx(0.5)
+
+
+def test_a_label_does_not_cut_a_name_short():
+    from app.frames.labels import _whole_name
+
+    texts = ["The South China Sea is contested.", "Ships in the South China Sea.", "Near the South China coast."]
+    assert _whole_name("South China", texts, set()) == "South China Sea"  # 2 of 3 go on to "Sea"
+    assert _whole_name("South China", texts[2:] + texts[:1], set()) == "South China"  # 1 of 2: not most
+    assert _whole_name("South China", texts, {"south china sea"}) == "South China"  # another frame's label
+    assert _whole_name("contested waters", ["Contested waters Near Dorsk."] * 3, set()) == "contested waters"

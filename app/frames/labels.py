@@ -52,8 +52,9 @@ MIN_WEIGHT = 0.05  # a passage's weight is its cosine to the centre, at least th
 SPARE_WORDS = ("another", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 SENTENCE_CHARS = 320  # a longer representative sentence is cut around the phrase
 FALLBACK_CHARS = 60  # a frame with no phrase is labelled with the start of its best sentence, about a headline
-# When the frame's best phrase is another frame's (a seeded frame's name, a user's rename), a longer phrase
-# holding it names the frame, unless a free phrase scores at least this share of it.
+# When a phrase scoring at least this share of the frame's best is another frame's name (a seeded frame's, a
+# user's rename), a phrase holding it names the frame (candidates holding it at this share of its score, else
+# the words around it).
 TAKEN_LEAD = 0.5
 
 # Function words, reporting verbs, weekdays and months, honorifics: a label never starts or ends with one.
@@ -446,20 +447,18 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
         # A phrase of a single passage only when none that recurs is free.
         choice = _choose(recurring, used, given, by_word) or _choose(single, used, given, by_word)
         options = recurring or single
-        if options and options[0][0] in shown and choice is not None:
-            # The frame's best phrase is another frame's name (a seeded frame's, a rename): a phrase holding it
-            # names this frame better than a detail of its passages ("cannon fodder in Valdoria" beside a
-            # seeded "cannon fodder", not "Kestrians arrive"), unless a free phrase is nearly as good.
-            top, top_score = options[0]
+        named = next(((p, s) for p, s in options if p in shown), None) if options and choice is not None else None
+        if named is not None and named[1] >= TAKEN_LEAD * options[0][1]:
+            # One of the frame's strong phrases is another frame's name (a seeded frame's, a rename): a phrase
+            # holding it names this frame better than a detail of its passages ("cannon fodder in Valdoria"
+            # beside a seeded "cannon fodder", not "Kestrians arrive"), and shows the two are related.
+            top, top_score = named
             holding = [(p, s) for p, s in options
                        if p not in used and f" {top} " in f" {p} " and s >= TAKEN_LEAD * top_score]
-            score = dict(recurring + single)
-            if holding:
-                choice = _choose(holding, used, given, by_word) or choice
-            elif score.get(choice, 0.0) < TAKEN_LEAD * top_score:
-                choice = _longer(top, own, used) or choice
+            choice = (_choose(holding, used, given, by_word) if holding else _longer(top, own, used)) or choice
         if choice is None:
             choice = _disambiguate(options, own, used)
+        choice = _whole_name(choice, own, used)
         words = set(_words(choice)) - STOP_WORDS
         given.append(words)
         for w in words:
@@ -547,6 +546,40 @@ def _longer(base: str, own: list[str], used: set[str], reach: int = 3) -> str | 
         return None
     best = max(found.values())
     return next(p for p in found if found[p] == best)
+
+
+_NEXT_NAME = re.compile(r"[ \t]+([A-Z][^\W_]*(?:-[^\W_]+)*)")
+NAME_CUT_SHARE = 0.6  # a label ending in a capitalised word goes on to the next one when the passages mostly do
+
+
+def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, longest: int = 2) -> str:
+    """``phrase`` with a name it cuts short made whole: when it ends in a capitalised word that, in most of
+    the frame's passages holding it (``NAME_CUT_SHARE`` of the first ``limit``), is followed by another
+    capitalised word, that word joins it ("blood offering to President" -> "... President Vell"), up to
+    ``longest`` words, never into a label another frame shows."""
+    for _ in range(longest):
+        pattern = phrase_pattern(phrase)
+        seen, follows = 0, Counter()
+        for text in own:
+            m = pattern.search(text)
+            if m is None:
+                continue
+            seen += 1
+            if not m.group()[-1:].isupper() and not m.group().split()[-1][:1].isupper():
+                return phrase  # the phrase ends in a lower-case word: no name to finish
+            nxt = _NEXT_NAME.match(text, m.end())
+            if nxt:
+                follows[nxt.group(1)] += 1
+            if seen >= limit:
+                break
+        if not seen or not follows:
+            return phrase
+        word, n = follows.most_common(1)[0]
+        longer = f"{phrase} {word}"
+        if n < NAME_CUT_SHARE * seen or normalise(longer) in used or _is_stop(word.lower()):
+            return phrase
+        phrase = longer
+    return phrase
 
 
 def _fallback(own: list[str]) -> str:
