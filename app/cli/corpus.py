@@ -32,7 +32,7 @@ def ingest(ctx, paths, db, dayfirst):
         "" if dayfirst is None else " --dayfirst" if dayfirst else " --monthfirst")
     existed = settings.db.exists()
     try:
-        with Store.write(settings.db, purpose) as store:
+        with Store.write(settings.db, purpose, memory_budget=settings.memory_budget) as store:
             report = ingest_files(store, paths, settings.max_article_chars, progress=Bars(), dayfirst=dayfirst)
             if not existed and report.ingested == 0 and report.rejected == 0:
                 # Nothing read at all: a new database would hold nothing (rejected records are kept, though).
