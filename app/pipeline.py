@@ -57,6 +57,7 @@ class BuildReport:
     model: str = ""
     index: str = ""  # what refreshing the nearest-neighbour index did (app.ann.refresh)
     notes: list = field(default_factory=list)  # what the embedding engine wants said (runtime differences)
+    memory_limit: str = ""  # DuckDB's memory limit during the build, as it reports it (from memory_budget)
 
 
 def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = no_progress,
@@ -68,6 +69,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
                                                              settings.backend, settings.device)
     report.model = key
+    report.memory_limit = store.memory_settings()[0]
     loaded: list[Encoder] = [encoder] if encoder is not None else []
 
     def get_encoder() -> Encoder:

@@ -108,6 +108,7 @@ def build(ctx, db, model, threshold, recluster, engine, address):
                f"({report.total_passages - report.assigned_passages} unassigned); {report.seeded_frames} seeded frames "
                f"from {settings.frames_file}; {report.new_evidence} new-evidence items -> {settings.db}")
     click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+    click.echo(f"memory: DuckDB limited to {report.memory_limit} (memory_budget {settings.memory_budget} MB)")
     if report.index not in ("", "none"):
         click.echo(f"search index: {report.index}")
 

@@ -108,6 +108,11 @@ class StoreBase:
         df = self.query(sql, params)
         return None if df.empty else df.iat[0, 0]
 
+    def memory_settings(self) -> tuple[str, str]:
+        """DuckDB's memory limit and spill folder on this connection, as DuckDB reports them."""
+        row = self._row("SELECT current_setting('memory_limit'), current_setting('temp_directory')")
+        return str(row[0]), str(row[1])
+
     # -- primitives: every statement of the store goes through these --------------
     def _exec(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
         try:
