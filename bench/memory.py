@@ -174,6 +174,43 @@ def make_inputs(args, folder: Path) -> list[tuple[str, Path]]:
     return inputs
 
 
+HALF = r'''
+import json, shutil, sys
+import numpy as np
+from app.config import load_settings
+import app.pipeline as P
+from app.store import Store
+src, db, model = sys.argv[1], sys.argv[2], sys.argv[3]
+shutil.copyfile(src, db)
+settings = load_settings(env={}, db=db, model=model)
+key = P.model_key(settings.model, settings.max_seq_length, settings.backend, settings.device)
+read = Store.open_read(src)
+before = read.query("SELECT passage_id, frame_id FROM passage_frames pf JOIN frames USING (frame_id) "
+                    "WHERE kind = 'discovered' ORDER BY ALL")
+read.close()
+with Store.write(db) as store:
+    chunks = [(h, v.astype(np.float16).astype(np.float32)) for h, v in store.vector_chunks(key)]
+    store.drop_vectors(key)
+    for h, v in chunks:
+        store.add_embeddings(key, h, v)
+    P.frames_stage(store, key, settings, recluster=True)
+after = Store.open_read(db)
+half = after.query("SELECT passage_id, frame_id FROM passage_frames pf JOIN frames USING (frame_id) "
+                   "WHERE kind = 'discovered' ORDER BY ALL")
+after.close()
+a, b = set(map(tuple, before.values)), set(map(tuple, half.values))
+print("HALF " + json.dumps({"passages_in_frames": len(a), "half_in_frames": len(b), "same": len(a & b),
+                            "frames": int(before["frame_id"].nunique()), "half_frames": int(half["frame_id"].nunique())}))
+'''
+
+
+def half_check(checkout: Path, db: Path, model: str, env: dict) -> dict:
+    """The frames of ``db`` made again from its vectors rounded to float16 (in a copy): how many passages keep
+    their frame."""
+    out = child(HALF, checkout, [str(db), str(db.with_name(db.stem + "-half.duckdb")), model], env)
+    return json.loads(next(x for x in out.splitlines() if x.startswith("HALF "))[len("HALF "):])
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--input", action="append", default=[], help="a file of articles (repeatable)")
@@ -185,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--stages", default=",".join(STAGES), help="stages measured one by one (the rest are not run)")
     ap.add_argument("--whole", action="store_true", help="also the whole build in one process")
     ap.add_argument("--dir", type=Path, default=Path("build/memory"), help="databases and inputs go here")
+    ap.add_argument("--half", type=Path, default=None, metavar="DB",
+                    help="only this: the frames of a built database made again from its vectors rounded to float16 "
+                         "(in a copy), with the first --code checkout")
     args = ap.parse_args(argv)
     args.dir = args.dir.resolve()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -193,6 +233,13 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {k: v for k, v in {"model": args.model, "memory_budget": args.budget}.items() if v is not None}
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     stages = args.stages.split(",")
+    if args.half:
+        h = half_check(codes[0][1], args.half.resolve(), args.model or "default", env)
+        print(f"- command: `python bench/memory.py {' '.join(sys.argv[1:] if argv is None else argv)}`")
+        print(f"- vectors rounded to float16, frames made again: {h['same']:,} of {h['passages_in_frames']:,} "
+              f"passage memberships unchanged ({h['frames']:,} frames from float32; {h['half_frames']:,} from "
+              f"float16, holding {h['half_in_frames']:,} passages)")
+        return
     print(f"- date: {dt.date.today()}; machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; load average at start {os.getloadavg()[0]:.2f}")
     print(f"- command: `python bench/memory.py {' '.join(sys.argv[1:] if argv is None else argv)}`")
