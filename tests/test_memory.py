@@ -61,9 +61,11 @@ def test_chunk_sizes_follow_the_budget():
     default = chunk_sizes(load_settings(env={}))
     assert (default.segment, default.embed) == (SEGMENT_CHUNK, EMBED_CHUNK)  # the sizes always used
     half = chunk_sizes(load_settings(env={}, memory_budget=DEFAULT_BUDGET // 2))
-    assert (half.segment, half.embed, half.vectors) == (default.segment // 2, default.embed // 2, default.vectors // 2)
+    assert (half.segment, half.sign, half.vectors) == (default.segment // 2, default.sign // 2, default.vectors // 2)
+    assert half.embed == EMBED_CHUNK  # never smaller: each chunk groups every text again, and its texts are small
+    assert chunk_sizes(load_settings(env={}, memory_budget=DEFAULT_BUDGET * 4)).embed == EMBED_CHUNK * 4
     tiny = chunk_sizes(load_settings(env={}, memory_budget=1))
-    assert tiny.segment == SEGMENT_CHUNK // 10 and tiny.embed == EMBED_CHUNK // 10
+    assert tiny.segment == SEGMENT_CHUNK // 10 and tiny.vectors == default.vectors // 10
 
 
 def _copies_from_scratch(store) -> pd.DataFrame:

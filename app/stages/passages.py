@@ -37,13 +37,15 @@ def chunk_sizes(settings: Settings) -> Chunks:
     """The chunk sizes of the stages for ``settings.memory_budget`` (MB): in proportion to it, the sizes above
     at the default, never below a tenth of them. DuckDB gets half of the budget (``app.store.db``); a chunk
     at the default is far below the other half, so a smaller budget still leaves room for the arrays a
-    stage holds whole (the frames stage's vectors, docs/scale.md)."""
+    stage holds whole (the frames stage's vectors, docs/scale.md). The embed chunk only grows: its texts are
+    at most ``max_passage_chars`` each (1 MB at the default), and each chunk groups every passage text
+    again to find those not embedded, so smaller chunks cost time and save nothing (bench/RESULTS.md)."""
     scale = max(settings.memory_budget, 1) / DEFAULT_BUDGET
 
     def size(base: int) -> int:
         return max(base // 10, int(base * scale))
 
-    return Chunks(segment=size(SEGMENT_CHUNK), embed=size(EMBED_CHUNK), sign=size(SIGN_CHUNK),
+    return Chunks(segment=size(SEGMENT_CHUNK), embed=max(EMBED_CHUNK, size(EMBED_CHUNK)), sign=size(SIGN_CHUNK),
                   vectors=size(VECTOR_CHUNK))
 
 PASSAGE_COLUMNS = ["passage_id", "article_id", "seq", "part", "start_char", "end_char", "text", "text_hash"]
