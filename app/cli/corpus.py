@@ -32,7 +32,7 @@ def ingest(ctx, paths, db, dayfirst):
         "" if dayfirst is None else " --dayfirst" if dayfirst else " --monthfirst")
     existed = settings.db.exists()
     try:
-        with Store.write(settings.db, purpose) as store:
+        with Store.write(settings.db, purpose, memory_budget=settings.memory_budget) as store:
             report = ingest_files(store, paths, settings.max_article_chars, progress=Bars(), dayfirst=dayfirst)
             if not existed and report.ingested == 0 and report.rejected == 0:
                 # Nothing read at all: a new database would hold nothing (rejected records are kept, though).
@@ -108,6 +108,7 @@ def build(ctx, db, model, threshold, recluster, engine, address):
                f"({report.total_passages - report.assigned_passages} unassigned); {report.seeded_frames} seeded frames "
                f"from {settings.frames_file}; {report.new_evidence} new-evidence items -> {settings.db}")
     click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+    click.echo(f"memory: DuckDB limited to {report.memory_limit} (memory_budget {settings.memory_budget} MB)")
     if report.index not in ("", "none"):
         click.echo(f"search index: {report.index}")
 

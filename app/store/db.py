@@ -92,9 +92,28 @@ def held_by_another_program(path: Path) -> None:
         probe.close()
 
 
-def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with ``path`` attached as the default catalog (``None``: in memory)."""
+def duckdb_memory_mb(budget_mb: int) -> int:
+    """DuckDB's share of a build's memory budget (``memory_budget``): half of it, at least 128 MB; the other
+    half is for the stages' own arrays (their chunk sizes follow it, see ``app.stages.passages``)."""
+    return max(128, int(budget_mb) // 2)
+
+
+def spill_dir(path: str | os.PathLike) -> Path:
+    """The folder beside the database where DuckDB spills what does not fit its memory limit."""
+    path = Path(path)
+    return path.with_name(path.name + ".tmp")
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False, memory_mb: int | None = None,
+            spill: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with ``path`` attached as the default catalog (``None``: in memory). ``memory_mb`` caps
+    DuckDB's memory (its ``memory_limit``; ``None``: DuckDB's default, 80% of the machine's), spilling
+    sorts, joins and aggregates that do not fit to ``spill`` (default: :func:`spill_dir` of ``path``)."""
     conn = duckdb.connect(":memory:")
+    if memory_mb is not None:
+        conn.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+        if path is not None or spill is not None:
+            conn.execute(f"SET temp_directory = '{_quote(str(spill or spill_dir(path)))}'")
     # Every stored time is UTC: ``now()`` (run records) must agree with the UTC ``ingested_at`` of
     # articles whatever the machine's time zone, or an incremental build east of UTC skips new articles.
     conn.execute("SET TimeZone = 'UTC'")
@@ -196,7 +215,8 @@ def resume_command(purpose: str) -> str:
 
 
 @contextlib.contextmanager
-def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = True):
+def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = True,
+            memory_budget: int | None = None):
     """Yield a read-write connection on a private copy of ``path``; publish it on success.
 
     ``purpose`` names the write as a command would repeat it (``build``, ``ingest a.jsonl``,
@@ -206,6 +226,8 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
     the pending work and the one that drops it. Raises :class:`StoreBusy` when another writer holds the
     lock. A body that raises :class:`NothingToPublish` drops its work and publishes nothing; so does any
     failure of a write that is not ``resumable`` (a short one, such as an edit: nothing to resume).
+    ``memory_budget`` (MB, the setting) gives DuckDB its share (:func:`duckdb_memory_mb`) as its memory limit;
+    it spills to ``<db>.tmp``, removed when the write ends.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -238,7 +260,8 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
                                         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
         conn = None
         try:
-            conn = connect(work)
+            conn = connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
+                           spill=spill_dir(path))
             migrate(conn)
         except (duckdb.Error, StoreError) as exc:
             if conn is not None:
@@ -255,6 +278,7 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             raise
         finally:
             conn.close()
+            shutil.rmtree(spill_dir(path), ignore_errors=True)
         # Only reached when the body succeeded: publish atomically, unless a program outside this tool
         # opened the published file for writing meanwhile (its writes would be lost under the new file).
         held_by_another_program(path)
