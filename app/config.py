@@ -28,7 +28,7 @@ SAMPLE_OUTLETS = SAMPLE_DIR / "outlets.csv"
 SAMPLE_SEEDS = SAMPLE_DIR / "frames.toml"  # the sample's seeded frames, with labelled examples
 DEFAULT_DB = DATA_DIR / "narratives.duckdb"
 # The dashboard's entry script, inside the package (what `narratives serve` runs).
-DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "main.py"
+DASHBOARD_SCRIPT = PACKAGE_DIR / "ui" / "entry" / "main.py"
 
 ENV_PREFIX = "NARRATIVES_"
 CONFIG_ENV = "NARRATIVES_CONFIG"
@@ -111,6 +111,10 @@ class Settings:
     collect_max_redirects: int = 5
     collect_retries: int = 3
     collect_backoff: float = 2.0
+    # Memory (MB) a build aims to stay within: half goes to DuckDB (its memory_limit; what does not fit spills
+    # to a temporary folder beside the database), the rest sets the chunks the stages read and write at a time.
+    # The frames stage holds every embedded passage's vector whatever the budget (docs/scale.md).
+    memory_budget: int = 2048
     sample: Path = SAMPLE_PATH
     extra: dict = field(default_factory=dict)
 

@@ -12,6 +12,8 @@ Two articles are copies when either
   breaks every paragraph hash. Candidates come from MinHash signatures (64
   multiply-shift hashes, 16 bands of 4), so the cost grows with the number of
   articles, not their pairs; every candidate is checked on the exact 5-gram sets.
+  Each body's signature is kept in the store (``body_signatures``): a later build
+  hashes only the bodies it has not seen, and re-reads only candidates' bodies.
 
 Copies are grouped transitively; the earliest article of a group (ties by id)
 is the original, and every other article links to it with its similarity to
@@ -31,6 +33,10 @@ SHINGLE = 5
 BANDS, ROWS = 16, 4
 _MULT = np.random.default_rng(20240301).integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) | np.uint64(1)
 _WORD = re.compile(r"\w+")
+# A body with fewer distinct word 5-grams than this is too short to be called a near copy.
+MIN_SHINGLES = 3
+# How a stored signature was made: signatures made another way are made again (the copies stage compares it).
+SCHEME = f"words{SHINGLE}-crc32-minhash{BANDS}x{ROWS}-20240301"
 
 
 def shingles(text: str, k: int = SHINGLE) -> np.ndarray:
@@ -55,24 +61,32 @@ def minhash(sh: np.ndarray) -> np.ndarray:
     return ((x[None, :] * _MULT[:, None]) >> np.uint64(32)).min(axis=1).astype(np.uint32)
 
 
-def near_copy_pairs(texts: dict[str, str], threshold: float, max_bucket: int) -> pd.DataFrame:
-    """Pairs (a, b, jaccard) of articles whose body word 5-gram sets have Jaccard >= ``threshold``.
+def signature(text: str) -> tuple[int, np.ndarray]:
+    """A body's number of distinct word 5-grams and its MinHash signature: what the copies stage keeps of each
+    body (table ``body_signatures``), so a later build hashes only bodies it has not seen."""
+    sh = shingles(text)
+    return len(sh), minhash(sh)
 
-    ``texts``: article_id -> body text. A MinHash band shared by more than ``max_bucket`` articles
-    (boilerplate) proposes no pairs."""
-    ids = sorted(texts)
-    sets = {a: shingles(texts[a]) for a in ids}
-    buckets: dict[bytes, list[str]] = defaultdict(list)
-    for a in ids:
-        if len(sets[a]) < 3:
-            continue
-        sig = minhash(sets[a])
-        for b in range(BANDS):
-            buckets[bytes([b]) + sig[b * ROWS:(b + 1) * ROWS].tobytes()].append(a)
-    candidates = set()
-    for members in buckets.values():
-        if 1 < len(members) <= max_bucket:
-            candidates.update((x, y) for i, x in enumerate(members) for y in members[i + 1:])
+
+def candidate_pairs(ids: list[str], signatures: np.ndarray, max_bucket: int) -> set[tuple[str, str]]:
+    """Pairs (a, b), a < b, of articles that share a whole MinHash band. ``ids`` sorted, one signature row each
+    (articles with at least ``MIN_SHINGLES`` shingles only); a band value shared by more than ``max_bucket``
+    articles (boilerplate) proposes no pairs. One band at a time, so only one band's buckets are held."""
+    candidates: set[tuple[str, str]] = set()
+    for b in range(BANDS):
+        buckets: dict[bytes, list[str]] = defaultdict(list)
+        band = np.ascontiguousarray(signatures[:, b * ROWS:(b + 1) * ROWS])
+        for a, value in zip(ids, band):
+            buckets[value.tobytes()].append(a)
+        for members in buckets.values():
+            if 1 < len(members) <= max_bucket:
+                candidates.update((x, y) for i, x in enumerate(members) for y in members[i + 1:])
+    return candidates
+
+
+def jaccard_pairs(candidates: set[tuple[str, str]], sets: dict[str, np.ndarray], threshold: float) -> pd.DataFrame:
+    """The candidate pairs (a, b, jaccard) whose exact word 5-gram sets (``sets``: article id -> ``shingles``)
+    have Jaccard >= ``threshold``, in order of (a, b)."""
     rows = []
     for a, b in sorted(candidates):
         sa, sb = sets[a], sets[b]
@@ -81,6 +95,18 @@ def near_copy_pairs(texts: dict[str, str], threshold: float, max_bucket: int) ->
         if j >= threshold:
             rows.append((a, b, j))
     return pd.DataFrame(rows, columns=["a", "b", "jaccard"])
+
+
+def near_copy_pairs(texts: dict[str, str], threshold: float, max_bucket: int) -> pd.DataFrame:
+    """Pairs (a, b, jaccard) of articles whose body word 5-gram sets have Jaccard >= ``threshold``.
+
+    ``texts``: article_id -> body text. A MinHash band shared by more than ``max_bucket`` articles
+    (boilerplate) proposes no pairs. (The copies stage does the same from stored signatures.)"""
+    ids = sorted(texts)
+    sets = {a: shingles(texts[a]) for a in ids}
+    signed = [a for a in ids if len(sets[a]) >= MIN_SHINGLES]
+    signatures = np.array([minhash(sets[a]) for a in signed], dtype=np.uint32).reshape(len(signed), BANDS * ROWS)
+    return jaccard_pairs(candidate_pairs(signed, signatures, max_bucket), sets, threshold)
 
 
 class _UnionFind:

@@ -21,11 +21,16 @@ from app.fingerprints import frame_fingerprints
 from app.stages.common import Progress, no_progress
 from app.stages.frames import frames_stage, seeded_stage
 from app.stages.onsets import onsets_stage
-from app.stages.passages import EMBED_CHUNK, SEGMENT_CHUNK, copies_stage, embed_stage, segment_stage
+from app.stages.passages import chunk_sizes, copies_stage, embed_stage, segment_stage
 from app.stages.provenance import CUE_CHUNK, PER_FRAME_VERSION, cues_stage, evidence_stage, lineage_stage
 from app.stages.stance import stance_stage
 from app.store import Store
 from embeddings import Encoder, load_encoder, model_key
+
+# Articles segmented and texts embedded per committed chunk; None: from the memory budget
+# (``app.stages.passages.chunk_sizes``). A caller may fix them (a test making small chunks).
+SEGMENT_CHUNK: int | None = None
+EMBED_CHUNK: int | None = None
 
 __all__ = ["BuildReport", "CUE_CHUNK", "EMBED_CHUNK", "PER_FRAME_VERSION", "Progress", "SEGMENT_CHUNK", "build",
            "copies_stage", "cues_stage", "embed_stage", "evidence_stage", "frame_fingerprints", "frames_stage",
@@ -52,6 +57,7 @@ class BuildReport:
     model: str = ""
     index: str = ""  # what refreshing the nearest-neighbour index did (app.ann.refresh)
     notes: list = field(default_factory=list)  # what the embedding engine wants said (runtime differences)
+    memory_limit: str = ""  # DuckDB's memory limit during the build, as it reports it (from memory_budget)
 
 
 def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = no_progress,
@@ -63,6 +69,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
                                                              settings.backend, settings.device)
     report.model = key
+    report.memory_limit = store.memory_settings()[0]
     loaded: list[Encoder] = [encoder] if encoder is not None else []
 
     def get_encoder() -> Encoder:
@@ -73,7 +80,9 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
 
     # The chunk sizes are read here, when the build runs, so a caller can set them on this module.
     started = time.perf_counter()
-    report.segmented_articles, report.new_passages = segment_stage(store, settings, progress, chunk=SEGMENT_CHUNK)
+    chunks = chunk_sizes(settings)
+    report.segmented_articles, report.new_passages = segment_stage(store, settings, progress,
+                                                                   chunk=SEGMENT_CHUNK or chunks.segment)
     report.seconds["segment"] = round(time.perf_counter() - started, 2)
     report.copies, _ = copies_stage(store, settings, progress)
     started = time.perf_counter()
@@ -84,7 +93,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
         report.embedded_texts, report.notes = done.texts, done.notes
     else:
         report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress,
-                                            chunk=EMBED_CHUNK)
+                                            chunk=EMBED_CHUNK or chunks.embed)
     report.seconds["embed"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
@@ -114,7 +123,7 @@ def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, pr
           recluster: bool = False, engine: str = "local", address: str | None = None) -> BuildReport:
     """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch;
     ``engine`` says where the embedding runs (see ``run_stages``)."""
-    with Store.write(db) as store:
+    with Store.write(db, memory_budget=settings.memory_budget) as store:
         report = run_stages(store, settings, encoder, progress, recluster, engine, address)
     started = time.perf_counter()
     report.index = refresh_index(db, report.model)
@@ -146,7 +155,7 @@ def build_sample(db, **settings) -> Path:
     from app.ingest import ingest_sample
 
     s = load_settings(env={}, db=db, **{"frames_file": SAMPLE_SEEDS, **settings})
-    with Store.write(db, f"ingest {SAMPLE_PATH}") as store:
+    with Store.write(db, f"ingest {SAMPLE_PATH}", memory_budget=s.memory_budget) as store:
         ingest_sample(store, SAMPLE_PATH, s.max_article_chars)
         run_stages(store, s)
     return Path(db)

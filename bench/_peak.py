@@ -1,5 +1,9 @@
-"""Run a Python module or script and report its wall time and peak RSS: python bench/_peak.py -m MODULE args..."""
+"""Run a Python module or script and report its wall time and peak RSS: python bench/_peak.py -m MODULE args...
 
+As ``python -m``, a module is looked up from the current folder first (a checkout's own ``app``, not an
+installed copy)."""
+
+import os
 import resource
 import runpy
 import sys
@@ -11,6 +15,7 @@ if __name__ == "__main__":
     code = 0
     try:
         if args[0] == "-m":
+            sys.path.insert(0, os.getcwd())
             sys.argv = [args[1], *args[2:]]
             runpy.run_module(args[1], run_name="__main__", alter_sys=True)
         else:

@@ -6,8 +6,9 @@ Reads the generated label of every active discovered frame, the passages of each
 the passages in no frame, and prints the check as JSON with a few example labels and sentences. With
 --relabel it also runs the label step again on the database's frames (each distinct passage text once, with
 its cosine to the frame centre, the unassigned passages as background, as the frames stage does) and prints
-its time (wall and CPU) and the check of the labels it gives; --old-labels FILE times the label function of another
-checkout's labels.py on the same input (the labels made by main's code, for a before/after).
+its time (wall and CPU) and the check of the labels it gives; --old-labels FILE runs the label function of another
+checkout's labels.py on the same input and checks its labels too (a before/after in one run). Both are given
+the names other frames show (seeded frames' names, renames), as the frames stage gives them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app.frames.labels import label_clusters, label_quality  # noqa: E402
+from app.frames.labels import label_clusters, label_quality, taken_labels  # noqa: E402
 from app.store import Store  # noqa: E402
 
 
@@ -72,22 +73,30 @@ def main() -> None:
                       "sentence": frames.set_index("frame_id").loc[f, "exemplar_sentence"]} for f in big]}
     if args.relabel or args.old_labels:
         texts, cluster, scores, ids = stage_input(store)
+        # As the frames stage labels: never a seeded frame's name or a user's rename.
+        taken = taken_labels(store.frames())
         if args.relabel:
             t, cpu = time.perf_counter(), time.process_time()
-            made = label_clusters(texts, cluster, 3, scores=scores)
+            made = label_clusters(texts, cluster, 3, scores=scores, taken=taken)
             out["relabel_s"] = round(time.perf_counter() - t, 2)
             out["relabel_cpu_s"] = round(time.process_time() - cpu, 2)
             new = {ids[c]: made[c].label for c in made}
             q = label_quality(new, by_frame, background)
             out["relabelled"] = {k: v for k, v in q.items() if k != "failing"} | {"failing": len(q["failing"])}
+            out["relabelled_examples"] = {f: new[f] for f in big}
         if args.old_labels:
             spec = importlib.util.spec_from_file_location("old_labels", args.old_labels)
             old = importlib.util.module_from_spec(spec)
+            sys.modules["old_labels"] = old  # dataclasses look their module up
             spec.loader.exec_module(old)
             t, cpu = time.perf_counter(), time.process_time()
-            old.label_clusters(texts, cluster, 3, scores=scores)
+            made_old = old.label_clusters(texts, cluster, 3, scores=scores, taken=taken)
             out["old_label_s"] = round(time.perf_counter() - t, 2)
             out["old_label_cpu_s"] = round(time.process_time() - cpu, 2)
+            older = {ids[c]: made_old[c].label for c in made_old}
+            q = label_quality(older, by_frame, background)
+            out["old_labels"] = {k: v for k, v in q.items() if k != "failing"} | {"failing": len(q["failing"])}
+            out["old_examples"] = {f: older[f] for f in big}
     print(json.dumps(out, indent=1, default=str, ensure_ascii=False))
 
 

@@ -1,7 +1,7 @@
 """Precision and recall of the stance rules (app/frames/stance.py) on labelled passages, and the stance of
 the sample's denial articles in the other written frames.
 
-    python bench/stance_eval.py [--set dev|holdout|all] [--errors] [--sample [DB]]
+    python bench/stance_eval.py [--set dev|holdout|deep|all] [--errors] [--sample [DB]]
 
 The sets in bench/stance/ are passages written for the purpose (fictional text, no corpus), each a frame
 passage with its context (the article's title, the passage before it, the passage after it) and the
@@ -43,12 +43,16 @@ def item_passages(item: dict, finder: CueFinder) -> list[Passage]:
         if item.get("after"):
             out.append(passage(1, item["after"], False))
         return out
-    seq = 2 if item.get("before") else 1  # the frame passage follows the title, or the passage before it
+    # The frame passage follows the title, or the passage before it; ``seq`` places it deeper in the article,
+    # with ``opening`` (when given) as the article's first paragraph.
+    seq = item.get("seq") or (2 if item.get("before") else 1)
     out = [passage(seq, item["passage"], True)]
     if item.get("title"):
         out.append(passage(0, item["title"], False))
     if item.get("before"):
-        out.append(passage(1, item["before"], False))
+        out.append(passage(seq - 1, item["before"], False))
+    if item.get("opening") and seq > 2:
+        out.append(passage(1, item["opening"], False))
     if item.get("after"):
         out.append(passage(seq + 1, item["after"], False))
     return out
@@ -149,13 +153,13 @@ def sample_figure(db: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="all", choices=["dev", "holdout", "all"])
+    ap.add_argument("--set", default="all", choices=["dev", "holdout", "deep", "all"])
     ap.add_argument("--errors", action="store_true", help="print every item the rules got wrong")
     ap.add_argument("--sample", nargs="?", const="", default=None,
                     help="also the sample's denial articles (build it with the real model, or read DB)")
     args = ap.parse_args()
     finder = CueFinder()
-    for name in (["dev", "holdout"] if args.set == "all" else [args.set]):
+    for name in (["dev", "holdout", "deep"] if args.set == "all" else [args.set]):
         if (HERE / "stance" / f"{name}.jsonl").exists():
             print_score(name, score(load(name), finder), args.errors)
     if args.sample is not None:

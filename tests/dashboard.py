@@ -34,11 +34,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard(db: Path, cwd: Path, **env):
-    """`streamlit run streamlit_app.py` on ``db``, listening on 127.0.0.1 only; yields its URL and stops it."""
+def dashboard(db: Path, cwd: Path, entry: Path | None = None, **env):
+    """`streamlit run` on ``db``, listening on 127.0.0.1 only; yields its URL and stops it. ``entry``: the script
+    run, by default the package's entry that `narratives serve` runs (``streamlit_app.py`` is a checkout's)."""
+    from app.config import DASHBOARD_SCRIPT
+
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(entry or DASHBOARD_SCRIPT), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=cwd, env=dict(os.environ, NARRATIVES_DB=str(db), **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -80,3 +80,27 @@ def test_timeline_renders_in_a_real_browser(server):
         page.screenshot(path=str(SHOTS / "lineage.png"))
         browser.close()
     assert (SHOTS / "frame.png").stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("entry", ["package", "checkout"])
+def test_a_link_straight_to_a_page_opens_it(entry, hashed_sample_db_copy, tmp_path):
+    """The addresses users share (./frame?frame=12, ./outlets, ./overview...) open their page with no "Page
+    not found", from the entry `narratives serve` runs and from a checkout's streamlit_app.py."""
+    from playwright.sync_api import sync_playwright
+
+    from app.config import DASHBOARD_SCRIPT
+
+    need_chromium()
+    r = Store.open_read(hashed_sample_db_copy)
+    fid = int(r.frame_summary()["frame_id"].iloc[0])
+    r.close()
+    script = DASHBOARD_SCRIPT if entry == "package" else ROOT / "streamlit_app.py"
+    with dashboard(hashed_sample_db_copy, tmp_path, entry=script) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for path, shows in ((f"/frame?frame={fid}", f"#{fid}"), ("/outlets", "Outlets"), ("/data", "Data")):
+            page.goto(url + path)
+            page.get_by_text(shows).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)  # the modal, when there is one, comes with the first run
+            assert page.get_by_text("Page not found").count() == 0, (entry, path)
+        browser.close()

@@ -95,7 +95,7 @@ def test_streamlit_only_in_the_dashboard():
     outside = [p for p in _files("app", "embeddings") if not _rel(p).startswith(DASHBOARD)]
     _none([v for p in outside for v in _imports_of(p, "streamlit")])
     # The dashboard does use it, so the rule sees its imports.
-    assert _imports_of(ROOT / "app/ui/main.py", "streamlit") and _imports_of(ROOT / "app/ui/cache.py", "streamlit")
+    assert _imports_of(ROOT / "app/ui/entry/main.py", "streamlit") and _imports_of(ROOT / "app/ui/cache.py", "streamlit")
 
 
 def test_embeddings_import_nothing_from_the_app():

@@ -157,6 +157,9 @@ def test_label_quality_reports_each_rule():
     # tribute paid (frames 5 and 6): 2/3 and 1/3; war footing occurs nowhere and is left out.
     assert q["distinctiveness"] == pytest.approx(np.mean([2 / 4, 1, 1, 2 / 3, 1 / 3]))
     assert q["failing"] == [3, 4, 5, 6]
+    # coverage: cannon fodder 2 of 3 own passages; blood tribute 1 of 2; of the north 1 of 1; war footing 0 of
+    # 1; tribute paid 2 of 2 and 1 of 1.
+    assert q["coverage"] == pytest.approx(np.mean([2 / 3, 1 / 2, 1, 0, 1, 1]))
 
 
 @pytest.mark.integration
@@ -279,3 +282,59 @@ def test_the_frame_page_and_the_overview_show_the_sentence_beside_the_label(monk
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()
+
+
+def test_a_frame_whose_phrase_a_seeded_frame_shows_keeps_it_in_a_longer_phrase():
+    # Every passage of the frame says "cannon fodder"; the details after it differ from passage to passage,
+    # each told twice. A seeded frame is already named "cannon fodder": the discovered frame's label still
+    # holds the phrase, not one of the details.
+    details = ["The Kestrians arrive with old rifles.", "Officers report no protective equipment.",
+               "Recruits had a week of instruction.", "Families were told nothing."]
+    leads = ["Kestrian soldiers are cannon fodder for Valdoria's offensive.",
+             "The conscripts are cannon fodder in this war.", "Young recruits sent as cannon fodder for Valdoria.",
+             "Critics call the troops cannon fodder, plainly."]
+    frame = [f"{lead} {d}" for lead, d in zip(leads, details) for _ in (0, 1)]
+    free = _label({0: frame}, BACKGROUND)
+    assert free[0].label == "cannon fodder"
+    out = _label({0: frame}, BACKGROUND, taken={"cannon fodder"})
+    assert "cannon fodder" in normalise(out[0].label) and normalise(out[0].label) != "cannon fodder"
+    assert any(occurs(out[0].label, t) for t in frame)
+    assert not stop_word_fragment(out[0].label)
+    # A frame whose best phrase is free is labelled as before, taken names or not.
+    other = ["Satellite images showed tents at the Dorsk range.", "New satellite images of the Dorsk range.",
+             "The satellite images show trains at Dorsk range."]
+    assert _label({0: other}, BACKGROUND, taken={"cannon fodder"})[0].label == _label({0: other}, BACKGROUND)[0].label
+
+
+def test_a_label_does_not_end_half_way_through_a_clause():
+    from app.frames.labels import clause_word
+
+    assert clause_word("arrive") and clause_word("gets") and clause_word("twice")
+    # nouns too, participles that name the noun before them, and words the lexicon does not know
+    assert not any(clause_word(w) for w in ("attack", "calls", "fodder", "invented", "treated", "dorsk"))
+    # "Kestrians arrive" and "old rifles" are in every passage, read in that order: the phrase that ends in a
+    # verb loses the tie.
+    frame = [f"Kestrians arrive with old rifles. {d}"
+             for d in ("They went north.", "Nobody came back.", "The road was shelled.")]
+    label = _label({0: frame}, BACKGROUND)[0].label
+    assert not clause_word(normalise(label).split()[-1]), label
+    # a name written with capitals is not a verb, whatever the lexicon says of its lower-case form ("sung")
+    from app.frames.labels import _edges, _tokenise
+
+    tok = _tokenise(["Portraits of Kim Il Sung hang in every classroom.", "Kim Il Sung founded the state.",
+                     "The choir sung loudly.", "Crowds arrive early."])
+    verb = dict(zip(tok.words, _edges(tok)[2]))
+    assert not verb["sung"] and verb["arrive"]
+    q = label_quality({1: "Kestrians arrive", 2: "newly arrived Kestrians"},
+                      {1: ["The Kestrians arrive."], 2: ["The newly arrived Kestrians."]})
+    assert q["clause_end"] == pytest.approx(0.5)
+
+
+def test_a_label_does_not_cut_a_name_short():
+    from app.frames.labels import _whole_name
+
+    texts = ["The South China Sea is contested.", "Ships in the South China Sea.", "Near the South China coast."]
+    assert _whole_name("South China", texts, set()) == "South China Sea"  # 2 of 3 go on to "Sea"
+    assert _whole_name("South China", texts[2:] + texts[:1], set()) == "South China"  # 1 of 2: not most
+    assert _whole_name("South China", texts, {"south china sea"}) == "South China"  # another frame's label
+    assert _whole_name("contested waters", ["Contested waters Near Dorsk."] * 3, set()) == "contested waters"

@@ -1,6 +1,6 @@
 """The dashboard from an installed copy, and what Streamlit's file watcher watches.
 
-`narratives serve` runs the package's own entry script (app/ui/main.py), so a wheel installed anywhere can
+`narratives serve` runs the package's own entry script (app/ui/entry/main.py), so a wheel installed anywhere can
 serve; the sample is package data there. Streamlit's watcher (watchdog on inotify) watches the folder of every
 watched file recursively: with the entry at the top of a checkout that was the whole project, and a virtual
 environment, the database or build/ inside it flooded it ("Inotify queue overflowed"). A server watches
@@ -59,6 +59,9 @@ def test_serve_runs_the_packages_entry_and_watches_no_files(monkeypatch):
     assert script.parent != ROOT  # never the project folder, whose recursive watch holds the venv
     assert _option(argv, "--server.fileWatcherType") == "none"
     assert _option(_serve_argv(monkeypatch, "--dev"), "--server.fileWatcherType") == "auto"
+    # a reader's toolbar: no "Deploy" button or developer menu in the screenshots people publish
+    assert _option(argv, "--client.toolbarMode") == "viewer"
+    assert _option(_serve_argv(monkeypatch, "--dev"), "--client.toolbarMode") == "auto"
 
 
 def test_streamlit_run_from_the_project_polls_its_files():

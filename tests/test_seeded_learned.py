@@ -164,6 +164,14 @@ def test_learned_sample_frames_find_their_written_articles(sample_db):
         tp = len(truth & got)
         precision, recall = tp / max(len(got), 1), tp / len(truth)
         assert 2 * precision * recall / (precision + recall) > 0.85, (seed, precision, recall)
+        # The claim a reader takes from the frame: who told it first, and when. The generator wrote each frame's
+        # first article by one outlet, on the frame's first day.
+        first = r.query("""SELECT first_outlet, first_seen FROM frame_summary WHERE kind = 'seeded' AND label = ?""",
+                        [seed]).iloc[0]
+        written = r.query("""SELECT min(published_at) AS day FROM articles WHERE article_id IN
+                             (SELECT unnest(?::VARCHAR[]))""", [sorted(truth)]).iloc[0]
+        assert first["first_outlet"] == generate.FRAME_FIRST[key], (seed, first)
+        assert first["first_seen"] == written["day"], (seed, first, written)
 
 
 def test_url_examples_are_their_articles_and_missing_ones_are_named(hashed_sample_db_copy, tmp_path, settings,

@@ -80,10 +80,31 @@ def test_fact_check_in_the_adjacent_sentence_of_the_next_passage_rebuts():
     assert (s.stance, s.rule, s.cue_text, s.cue_passage_id) == ("rebuts", "fact-check", "are lies", "a:4")
 
 
-def test_a_denial_in_the_lead_rebuts_whoever_says_it():
-    s = _stance("The foreign ministry dismissed the reports as a fabrication spread by hostile governments.")
+def test_a_denial_in_the_lead_rebuts_whoever_says_it_when_the_article_opens_with_a_denial():
+    denial = "The foreign ministry dismissed the reports as a fabrication spread by hostile governments."
+    # the article opens with it: the frame passage is its first paragraph
+    s = article_stance([_p(denial, 1)])
     assert (s.stance, s.rule) == ("rebuts", "denial")
     assert s.cue_text in ("dismissed the reports", "dismissed the reports as a fabrication")
+    _audit(s)
+    # deeper in an article whose title or first paragraph is a denial
+    for context in (dict(title="Orsova denies sending troops"),
+                    dict(earlier="State radio called the reports Western lies.")):
+        s = _stance(denial, before="The statement was read on television.", **context)
+        assert (s.stance, s.rule) == ("rebuts", "denial"), context
+    opening = _p("Orsova's state radio dismissed the reports as Western lies.", 1, False)
+    deep = [_p("Orsovan radio on the war", 0, False), opening, _p("The harvest was good.", 5, False),
+            _p(denial, 6)]
+    assert article_stance(deep).stance == "rebuts"
+
+
+def test_a_denial_deep_in_an_article_that_opened_otherwise_is_reported():
+    """"Putin has denied any meddling" in the tenth paragraph of a report on sanctions: the article tells the
+    claim and someone's denial of it; it is not the article's rebuttal."""
+    s = _stance("Orsova has denied that its soldiers are fighting in Velka, calling the reports baseless.",
+                before="Fighting continued along the river.", title="Tamrin's offensive stalls",
+                earlier="The war is in its third year.")
+    assert (s.stance, s.rule, s.cue_text) == ("reports", "denial reported", "denied")
     _audit(s)
 
 
@@ -184,8 +205,9 @@ def _bench():
 
 
 # Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.846 (written after the
-# rules were first frozen; 0.823 then); the floors sit 0.02 below.
-FLOORS = {"dev": 0.96, "holdout": 0.82}
+# rules were first frozen; 0.823 then), deep 0.563 (frame passages deep in an article, written with the rule
+# for denials there; 10 items, one of them "uses"); the floors sit 0.02 below.
+FLOORS = {"dev": 0.96, "holdout": 0.82, "deep": 0.54}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

@@ -269,3 +269,40 @@ def test_a_failed_short_write_leaves_nothing_to_resume(tmp_path):
     assert not has_pending_work(db)
     with Store.write(db, "ingest x.csv") as store:
         assert store.outlet_names() == ["A"]
+
+
+def _reflink_dirs(tmp_path: Path) -> list[Path]:
+    """tmp_path, and a folder on a file system with reference links when NARRATIVES_TEST_REFLINK_DIR names one
+    (a Btrfs or XFS mount: the work copy is then a clone)."""
+    extra = os.environ.get("NARRATIVES_TEST_REFLINK_DIR")
+    return [tmp_path] + ([Path(extra)] if extra else [])
+
+
+def test_the_work_copy_is_a_clone_where_the_file_system_allows_and_a_copy_elsewhere(tmp_path):
+    from app.store.db import clone_file
+
+    for i, folder in enumerate(_reflink_dirs(tmp_path)):
+        db = folder / f"clone-{os.getpid()}-{i}.duckdb"
+        try:
+            with Store.write(db, "build") as store:
+                store.add_embeddings("m", [f"h{j}" for j in range(500)], pd.DataFrame(
+                    {"v": range(500)}).to_numpy(dtype="float32").repeat(8, axis=1))
+            work = db.with_name(db.name + ".copy")
+            how = clone_file(db, work)
+            assert how in ("clone", "copy")
+            if folder != tmp_path:
+                assert how == "clone", f"{folder} was named as a file system with reference links"
+            assert work.read_bytes() == db.read_bytes()
+            # writing the work copy leaves the published file as it was (the blocks are shared, not the file)
+            published = db.read_bytes()
+            with Store.write(db, "build") as store:
+                store.add_embeddings("m", ["extra"], pd.DataFrame({"v": [1.0] * 8}).to_numpy(dtype="float32").T)
+            reader = Store.open_read(db)
+            try:
+                assert reader.query_value("SELECT count(*) FROM embeddings") == 501
+            finally:
+                reader.close()
+            assert work.read_bytes() == published
+        finally:
+            for p in folder.glob(f"clone-{os.getpid()}-{i}.duckdb*"):
+                p.unlink()

@@ -32,7 +32,7 @@ def ingest(ctx, paths, db, dayfirst):
         "" if dayfirst is None else " --dayfirst" if dayfirst else " --monthfirst")
     existed = settings.db.exists()
     try:
-        with Store.write(settings.db, purpose) as store:
+        with Store.write(settings.db, purpose, memory_budget=settings.memory_budget) as store:
             report = ingest_files(store, paths, settings.max_article_chars, progress=Bars(), dayfirst=dayfirst)
             if not existed and report.ingested == 0 and report.rejected == 0:
                 # Nothing read at all: a new database would hold nothing (rejected records are kept, though).
@@ -108,6 +108,7 @@ def build(ctx, db, model, threshold, recluster, engine, address):
                f"({report.total_passages - report.assigned_passages} unassigned); {report.seeded_frames} seeded frames "
                f"from {settings.frames_file}; {report.new_evidence} new-evidence items -> {settings.db}")
     click.echo("seconds: " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()))
+    click.echo(f"memory: DuckDB limited to {report.memory_limit} (memory_budget {settings.memory_budget} MB)")
     if report.index not in ("", "none"):
         click.echo(f"search index: {report.index}")
 
@@ -320,7 +321,7 @@ if __name__ == "__main__":  # pragma: no cover
                    "only). Off by default: a server watches no files.")
 @click.pass_context
 def serve(ctx, db, port, address, dev):
-    """Start the dashboard: `streamlit run` on the package's app/ui/main.py, from a checkout or an installed
+    """Start the dashboard: `streamlit run` on the package's app/ui/entry/main.py, from a checkout or an installed
     copy, listening on this machine only unless --address says otherwise."""
     env = dict(os.environ)
     if db is not None:
@@ -344,7 +345,9 @@ def start_dashboard(command: list[str], env: dict) -> int:
 def serve_command(address: str, port: int, dev: bool = False) -> list[str]:
     """The `streamlit run` command line of `narratives serve`. The entry script lives in the package, so
     Streamlit's watcher (with --dev) covers the package's folders, never a virtual environment or the
-    database beside it; without --dev nothing is watched (``fileWatcherType none``)."""
+    database beside it; without --dev nothing is watched (``fileWatcherType none``), and the toolbar is the
+    viewer's (no "Deploy" button or developer menu in a screenshot of a report)."""
     return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_SCRIPT),
             "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "auto" if dev else "none"]
+            "--server.fileWatcherType", "auto" if dev else "none",
+            "--client.toolbarMode", "auto" if dev else "viewer"]

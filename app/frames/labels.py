@@ -31,10 +31,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
+from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from lemminflect import getAllLemmas
 
 MAX_WORDS = 6
 # Preference by number of words: one word is a last choice, two to four read as a headline's phrase.
@@ -50,6 +52,10 @@ MIN_WEIGHT = 0.05  # a passage's weight is its cosine to the centre, at least th
 SPARE_WORDS = ("another", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 SENTENCE_CHARS = 320  # a longer representative sentence is cut around the phrase
 FALLBACK_CHARS = 60  # a frame with no phrase is labelled with the start of its best sentence, about a headline
+# When a phrase scoring at least this share of the frame's best is another frame's name (a seeded frame's, a
+# user's rename), a phrase holding it names the frame (candidates holding it at this share of its score, else
+# the words around it).
+TAKEN_LEAD = 0.5
 
 # Function words, reporting verbs, weekdays and months, honorifics: a label never starts or ends with one.
 STOP_WORDS = frozenset("""
@@ -227,6 +233,12 @@ class _Tokens:
     words: np.ndarray  # the word of each code
     stop: np.ndarray  # bool per code: a stop word
     digits: np.ndarray  # bool per code: a number
+    names: np.ndarray  # bool per code: written with a capital inside sentences at least half the time ("Sung")
+
+
+# A capitalised word after a lower-case word or a comma: inside a sentence, so a name rather than a sentence start.
+_INNER_CAPITAL = re.compile(r"(?<=[a-z0-9,;:] )[A-Z][^\W_]*")
+NAME_SHARE = 0.5
 
 
 def _tokenise(texts: Sequence[str]) -> _Tokens:
@@ -238,15 +250,33 @@ def _tokenise(texts: Sequence[str]) -> _Tokens:
     codes = np.where(is_word[codes], codes, -1).astype(np.int64)
     stop = np.fromiter((_is_stop(u) for u in uniques), dtype=bool, count=len(uniques))
     digits = np.fromiter((u.isdigit() for u in uniques), dtype=bool, count=len(uniques))
-    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits)
+    capitals = Counter(m.group().lower() for t in texts for m in _INNER_CAPITAL.finditer(_straight(t)))
+    seen = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    names = np.fromiter((capitals.get(u, 0) for u in uniques), dtype=np.int64, count=len(uniques)) \
+        >= NAME_SHARE * np.maximum(seen, 1)
+    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits, names)
+
+
+@lru_cache(maxsize=262144)
+def clause_word(word: str) -> bool:
+    """Whether an English word is only ever a verb or an adverb (lemminflect's lexicon: "arrive", "gets",
+    "met", "twice"; not "calls", "attack" or "ground", which are nouns too, nor a word it does not know, nor a
+    form in -ed or -en, which may be a participle naming the noun before it): a phrase ending in one reads as
+    half a clause ("Kestrians arrive", "men met twice"), not as a name for a frame."""
+    if word.endswith(("ed", "en")):
+        return False  # a participle after a noun names it ("lies invented by ...", "conscripts treated as ...")
+    lemmas = getAllLemmas(word)
+    return bool(lemmas) and set(lemmas) <= {"VERB", "AUX", "ADV"}
 
 
 def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per code: whether the word can start a phrase, whether it can end one, and whether it reads like a verb.
     A word that is nearly always preceded by another content word ("Korea" after "North") cannot start a
     phrase; one nearly always followed by another ("North", "Robert" before "Mueller", "intercontinental")
-    cannot end one; one often followed by a determiner ("call the", "rejected the") is taken for a verb,
-    and a phrase ending in it ("critics call") reads as half a clause rather than a name for the frame."""
+    cannot end one; one often followed by a determiner ("call the", "rejected the"), or that the lexicon
+    knows only as a verb or an adverb (``clause_word``) and is not written as a name ("Kim Il Sung"), is
+    taken for a verb, and a phrase ending in it
+    ("critics call", "Kestrians arrive") reads as half a clause rather than a name for the frame."""
     codes = tok.codes
     valid = codes >= 0
     safe = np.where(valid, codes, 0)
@@ -259,7 +289,8 @@ def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts = np.bincount(codes[valid & before], minlength=len(tok.words))
     objects = np.bincount(codes[valid & np.r_[determiner[1:], False]], minlength=len(tok.words))
     seen = np.maximum(occurrences, 1)
-    return starts / seen >= EDGE_SHARE, ends / seen >= EDGE_SHARE, objects / seen >= VERB_SHARE
+    lexicon = np.fromiter((clause_word(w) for w in tok.words), dtype=bool, count=len(tok.words)) & ~tok.names
+    return starts / seen >= EDGE_SHARE, ends / seen >= EDGE_SHARE, (objects / seen >= VERB_SHARE) | lexicon
 
 
 def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
@@ -401,6 +432,7 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
 
     used = {normalise(t) for t in taken}
     used.discard("")
+    shown = set(used)  # names other frames show already (seeded frames, renames, kept labels)
     given: list[set[str]] = []  # the content words of each label given so far, for the overlap
     by_word: dict[str, list[int]] = {}
     out: dict[int, FrameLabel] = {}
@@ -415,8 +447,18 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
         # A phrase of a single passage only when none that recurs is free.
         choice = _choose(recurring, used, given, by_word) or _choose(single, used, given, by_word)
         options = recurring or single
+        named = next(((p, s) for p, s in options if p in shown), None) if options and choice is not None else None
+        if named is not None and named[1] >= TAKEN_LEAD * options[0][1]:
+            # One of the frame's strong phrases is another frame's name (a seeded frame's, a rename): a phrase
+            # holding it names this frame better than a detail of its passages ("cannon fodder in Valdoria"
+            # beside a seeded "cannon fodder", not "Kestrians arrive"), and shows the two are related.
+            top, top_score = named
+            holding = [(p, s) for p, s in options
+                       if p not in used and f" {top} " in f" {p} " and s >= TAKEN_LEAD * top_score]
+            choice = (_choose(holding, used, given, by_word) if holding else _longer(top, own, used)) or choice
         if choice is None:
             choice = _disambiguate(options, own, used)
+        choice = _whole_name(choice, own, used)
         words = set(_words(choice)) - STOP_WORDS
         given.append(words)
         for w in words:
@@ -465,18 +507,9 @@ def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[st
         if normalise(base) not in used:
             return base
     base = options[0][0] if options else base
-    pattern = phrase_pattern(base) if options else None
-    if pattern is not None:
-        for text in own:
-            for m in pattern.finditer(text):
-                before = _words(text[:m.start()])[-1:]
-                after = _words(text[m.end():m.end() + 80])[:1]
-                for longer in ([*before, base] if before else None, [base, *after] if after else None):
-                    if longer is None:
-                        continue
-                    phrase = " ".join(longer)
-                    if normalise(phrase) not in used and not stop_word_fragment(phrase) and occurs(phrase, text):
-                        return phrase
+    longer = _longer(base, own, used) if options else None
+    if longer is not None:
+        return longer
     counts = Counter(w for t in own for w in _words(t) if not _is_stop(w) and not w.isdigit())
     # Frames whose passages have no other word (identical texts) are told apart by an ordinal word.
     for word in [*(w for w, _ in counts.most_common()), *SPARE_WORDS]:
@@ -485,6 +518,68 @@ def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[st
             if normalise(phrase) not in used:
                 return phrase
     return base
+
+
+def _longer(base: str, own: list[str], used: set[str], reach: int = 3) -> str | None:
+    """A longer phrase of the frame's passages that holds ``base``: the words after it up to the first content
+    word (at most ``reach`` words: "cannon fodder for Valdoria"), else the words before it back to one
+    ("little more than cannon fodder"); neither starting nor ending with a stop word, not in ``used``, and
+    verbatim in the passage (nothing but spaces between its words). The commonest such phrase among the
+    frame's passages, the first read on a tie."""
+    pattern = phrase_pattern(base)
+    found: Counter[str] = Counter()
+    for text in own:
+        for m in pattern.finditer(text):
+            before = _words(text[max(0, m.start() - 120):m.start()])
+            after = _words(text[m.end():m.end() + 120])
+            tails = [after[:k] for k in range(1, min(reach, len(after)) + 1)]
+            heads = [before[len(before) - k:] for k in range(1, min(reach, len(before)) + 1)]
+            for side in ([[base, *t] for t in tails], [[*h, base] for h in heads]):
+                for longer in side:  # shortest first, out to the first content word
+                    phrase = " ".join(longer)
+                    if stop_word_fragment(phrase):
+                        continue
+                    if normalise(phrase) not in used and occurs(phrase, text):
+                        found[phrase] += 1
+                    break
+    if not found:
+        return None
+    best = max(found.values())
+    return next(p for p in found if found[p] == best)
+
+
+_NEXT_NAME = re.compile(r"[ \t]+([A-Z][^\W_]*(?:-[^\W_]+)*)")
+NAME_CUT_SHARE = 0.6  # a label ending in a capitalised word goes on to the next one when the passages mostly do
+
+
+def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, longest: int = 2) -> str:
+    """``phrase`` with a name it cuts short made whole: when it ends in a capitalised word that, in most of
+    the frame's passages holding it (``NAME_CUT_SHARE`` of the first ``limit``), is followed by another
+    capitalised word, that word joins it ("blood offering to President" -> "... President Vell"), up to
+    ``longest`` words, never into a label another frame shows."""
+    for _ in range(longest):
+        pattern = phrase_pattern(phrase)
+        seen, follows = 0, Counter()
+        for text in own:
+            m = pattern.search(text)
+            if m is None:
+                continue
+            seen += 1
+            if not m.group()[-1:].isupper() and not m.group().split()[-1][:1].isupper():
+                return phrase  # the phrase ends in a lower-case word: no name to finish
+            nxt = _NEXT_NAME.match(text, m.end())
+            if nxt:
+                follows[nxt.group(1)] += 1
+            if seen >= limit:
+                break
+        if not seen or not follows:
+            return phrase
+        word, n = follows.most_common(1)[0]
+        longer = f"{phrase} {word}"
+        if n < NAME_CUT_SHARE * seen or normalise(longer) in used or _is_stop(word.lower()):
+            return phrase
+        phrase = longer
+    return phrase
 
 
 def _fallback(own: list[str]) -> str:
@@ -512,6 +607,10 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     * ``mean_words``: mean number of words per label;
     * ``distinctiveness``: mean, over labels that occur anywhere, of the share of the passages holding the label
       that are in its frame;
+    * ``clause_end``: share of labels whose last word the lexicon knows only as a verb or an adverb
+      (``clause_word``: "Kestrians arrive", "men met twice"), half a clause rather than a name;
+    * ``coverage``: mean, over frames with passages, of the share of the frame's passages that hold its label
+      (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
     * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
     ids = list(labels)
     norm = {f: normalise(labels[f]) for f in ids}
@@ -521,6 +620,7 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     verbatim = {f for f in ids if norm[f] and any(occurs(labels[f], t) for t in passages_by_frame.get(f, ()))}
     inside, total = _occurrences(norm, passages_by_frame, background)
     shares = [inside[f] / total[f] for f in ids if total[f]]
+    covered = [inside[f] / len(passages_by_frame[f]) for f in ids if passages_by_frame.get(f)]
     n = len(ids) or 1
     return {
         "frames": len(ids),
@@ -530,6 +630,8 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
         "stop_word": len(stop) / n,
         "mean_words": float(np.mean([len(_words(labels[f])) for f in ids])) if ids else 0.0,
         "distinctiveness": float(np.mean(shares)) if shares else 0.0,
+        "coverage": float(np.mean(covered)) if covered else 0.0,
+        "clause_end": sum(1 for f in ids if _words(labels[f]) and clause_word(_words(labels[f])[-1])) / n,
         "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[norm[f]] > 1),
     }
 

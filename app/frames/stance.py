@@ -14,12 +14,15 @@ How it is decided, in order, for the article's first passage in the frame (its *
 sentence, where news tells a paragraph's point); docs/stance.md says the same in plain words:
 
 1. **Own-voice rebuttal** (rule ``fact-check``): fact-check language not attributed to anyone (no
-   attribution cue or speech verb in its sentence, not inside quotation marks) in the passage or in the
+   attribution cue or speech verb in its sentence, not inside quotation marks) in the passage's first
+   ``OWN_VOICE_SENTENCES`` sentences or in the
    adjacent sentence of the passage before or after it; or, in the passage, a false-word where it judges a
    claim ("the reports are lies", "pure propaganda"): ``rebuts``.
 2. **Denial in the lead** (rule ``denial``): the lead holds a denial, a dispute that says the claim is wrong
-   or a false-word, whoever says it ("The foreign ministry dismissed the reports as a fabrication"): the
-   frame is told as the thing denied, ``rebuts``.
+   or a false-word, whoever says it ("The foreign ministry dismissed the reports as a fabrication"), and the
+   article opens with a denial (the passage is its title or first paragraph, or they hold a denial): the
+   frame is told as the thing denied, ``rebuts``. Deeper in an article that opened otherwise, the article
+   reports someone's denial of the claim: ``reports`` (rule ``denial reported``).
 3. **The article opens with a denial** (rule ``denial before``): its first paragraph (or its title, for a
    frame passage that is the first paragraph) holds a denial and the frame passage is one of the
    ``DENIAL_WINDOW`` passages after it, unless the lead answers it ("But officials say ..."): ``rebuts``.
@@ -43,9 +46,9 @@ denied entry"); so are the cue rules' own negations and conditionals. Doubt ("sk
 whether") is not denial.
 
 Known blind spots (figures in bench/RESULTS.md, labelled set in bench/stance/): the rules read English
-only; which sentence of a passage holds the frame's wording is not known, so a denial of something else
-in the lead of a frame passage counts as a rebuttal of the frame (the main error on real news, where
-about half of the rebuttals found are right); an article whose first frame passage is a rebuttal but
+only; which sentence of a passage holds the frame's wording is not known, so fact-check words about
+another claim in the first sentences of a frame passage count as a rebuttal of the frame (the main error
+on real news, where most rebuttals found are opinion pieces judging another claim); an article whose first frame passage is a rebuttal but
 which later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence
 says otherwise") and irony are read literally; a denial by the article's own government voiced as plain
 fact ("Our soldiers are all at home.") is not read as a rebuttal. Sentences are split by a small rule
@@ -59,7 +62,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 1
+RULES_VERSION = 2
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -353,17 +356,18 @@ def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None
 
 
 def passage_stance(passage: Passage, before: Passage | None = None, after: Passage | None = None,
-                   title: Passage | None = None, earlier: Passage | None = None) -> Stance:
+                   title: Passage | None = None, earlier: Passage | None = None,
+                   opening: Passage | None = None) -> Stance:
     """The stance of a frame passage, given the article's passages just before and after it, the one before
-    ``before`` (``earlier``) and its title (or None; the title is the headline, not a sentence before the
-    first paragraph)."""
+    ``before`` (``earlier``), its title (or None; the title is the headline, not a sentence before the
+    first paragraph) and its first paragraph (``opening``)."""
     text, cues = passage.text, passage.cues
     sentences = sentence_spans(text)
     if not sentences:
         return Stance("uses", passage.passage_id, "own voice")
     per_sentence = [_triggers(text, a, b, cues) for a, b in sentences]
-    # 1. own-voice rebuttal in the passage or the adjacent sentence of a neighbour
-    for triggers in per_sentence:
+    # 1. own-voice rebuttal in the passage's first sentences or the adjacent sentence of a neighbour
+    for triggers in per_sentence[:OWN_VOICE_SENTENCES]:
         for t in triggers:
             if t.kind in ("fact-check", "false") and not t.attributed:
                 return _result("rebuts", passage, "fact-check", span=(t.start, t.end))
@@ -376,12 +380,18 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
         for t in _triggers(other.text, a, b, other.cues):
             if t.kind == "fact-check" and not t.attributed:
                 return _result("rebuts", passage, "fact-check", other, (t.start, t.end))
-    # 2. a denial in the lead
+    # 2. a denial in the lead: the article's rebuttal when the article opens with it (this passage is its title
+    #    or first paragraph) or with a denial (its title or first paragraph); a denial in the body of an article
+    #    that opened otherwise is reported ("Putin has denied any meddling"), the frame told as a claim
+    #    someone denies.
     lead = sentences[0]
     if per_sentence[0]:
         t = per_sentence[0][0]
-        return _result("rebuts", passage, "denial", span=(t.start, t.end),
-                       speaker=t.speaker or _speaker(text, *lead, cues))
+        speaker = t.speaker or _speaker(text, *lead, cues)
+        if passage.seq <= 1 or any(other is not None and other.seq <= 1 and _first_trigger(other) is not None
+                                   for other in (title, opening, before, earlier)):
+            return _result("rebuts", passage, "denial", span=(t.start, t.end), speaker=speaker)
+        return _result("reports", passage, "denial reported", span=(t.start, t.end), speaker=speaker)
     # 3. a denial just before the frame is first told (the passage before it, or the headline), unless the
     #    lead answers it ("But officials say ...")
     if not _CONTRAST.search(text[lead[0]:lead[1]]):
@@ -408,8 +418,8 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
 
 def article_stance(passages: list[Passage]) -> Stance | None:
     """The article's stance toward the frame: that of its first passage in the frame (``passages``: all the
-    article's passages, or at least the title, the frame passages and their neighbours; the title is
-    ``seq`` 0). None when no passage is in the frame."""
+    article's passages, or at least the title, the first paragraph, the frame passages and their neighbours;
+    the title is ``seq`` 0). None when no passage is in the frame."""
     ordered = sorted(passages, key=lambda p: p.seq)
     by_seq = {p.seq: p for p in ordered}
     for p in ordered:
@@ -417,9 +427,14 @@ def article_stance(passages: list[Passage]) -> Stance | None:
             if p.seq == 0:
                 return passage_stance(p, None, by_seq.get(1))
             return passage_stance(p, by_seq.get(p.seq - 1) if p.seq > 1 else None, by_seq.get(p.seq + 1),
-                                  by_seq.get(0), by_seq.get(p.seq - DENIAL_WINDOW) if p.seq > DENIAL_WINDOW else None)
+                                  by_seq.get(0), by_seq.get(p.seq - DENIAL_WINDOW) if p.seq > DENIAL_WINDOW else None,
+                                  by_seq.get(1))
     return None
 
+
+# Fact-check language in the frame passage's own voice counts in its first this many sentences (rule 1): later in a
+# long paragraph it is mostly about something else (a figure, another claim, "no real basis for a deal").
+OWN_VOICE_SENTENCES = 2
 
 # A denial this many passages before the frame's first passage counts as leading into it (rule 3).
 DENIAL_WINDOW = 2

@@ -25,6 +25,7 @@ from app.frames.templates import find_templates
 from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
                                empty_article_frames, empty_frames, empty_passage_frames, exemplars)
 from app.stages.common import Progress, no_progress
+from app.stages.passages import chunk_sizes
 from app.store import Store
 from embeddings import Encoder
 
@@ -65,7 +66,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     incremental = can_join_existing(last, discovery, old, recluster)
     progress("frames", 0, 3)
     run_id = store.start_run("frames", params)
-    passages, vectors = store.passage_vectors(encoder_key, with_text=True)
+    passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk_sizes(settings).vectors)
     if len(passages) == 0:
         store.save_frames(empty_frames(), empty_passage_frames(), empty_article_frames(), _active_discovered(store),
                           run_id)
@@ -92,7 +93,10 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         joined = int(near.sum())
         to_cluster = fresh[~near]
     clustered = passages.iloc[to_cluster].reset_index(drop=True)
-    found = discover(vectors[to_cluster], clustered["text_hash"].to_numpy(), clustered["article_id"].to_numpy(),
+    # Every passage is clustered in a full run: the matrix itself is passed, not a copy of every row of it.
+    every = len(to_cluster) == len(vectors) and bool((to_cluster == np.arange(len(vectors))).all())
+    found = discover(vectors if every else vectors[to_cluster], clustered["text_hash"].to_numpy(),
+                     clustered["article_id"].to_numpy(),
                      clustered["outlet_id"].to_numpy(), threshold=settings.frame_threshold,
                      iterations=settings.discovery_iterations, max_clusters=settings.max_clusters,
                      min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
@@ -167,7 +171,8 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
         if len(frames) else []
     run_id = store.start_run("seeded", params)
     progress("seeded", 0, len(seeds))
-    passages, vectors = store.passage_vectors(encoder_key) if seeds else (None, None)
+    passages, vectors = store.passage_vectors(encoder_key, chunk=chunk_sizes(settings).vectors) if seeds \
+        else (None, None)
     new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
     encoder = get_encoder() if seeds else None
     rows, matches, article_rows, queues, missing, learned = [], [], [], [], [], 0

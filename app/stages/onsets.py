@@ -13,7 +13,6 @@ bookkeeping.
 
 from __future__ import annotations
 
-import pandas as pd
 
 from app.frames import onsets as rules
 from app.stages.common import Progress, no_progress

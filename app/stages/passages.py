@@ -2,28 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from app.config import Settings
-from app.dedup import copy_links, near_copy_pairs
+from app.dedup import MIN_SHINGLES, SCHEME, candidate_pairs, copy_links, jaccard_pairs, shingles, signature
 from app.segment import segment, text_hash
 from app.stages.common import Progress, no_progress
 from app.store import Store
+from app.store.stages import VECTOR_CHUNK  # rows per record batch when a stage reads every passage's vector
 from embeddings import Encoder, encode_in_batches
 
 # Articles segmented, and passage texts embedded, per committed chunk: an interrupted build loses at most
 # one chunk of work, and a chunk is big enough that committing it costs little next to the work in it.
+# These are the sizes at the default memory budget (2048 MB); ``chunk_sizes`` scales them with the setting.
 SEGMENT_CHUNK = 500
 EMBED_CHUNK = 1024
+SIGN_CHUNK = 2000  # article bodies MinHashed per committed chunk (the copies stage)
+DEFAULT_BUDGET = 2048
+
+
+@dataclass(frozen=True)
+class Chunks:
+    segment: int
+    embed: int
+    sign: int
+    vectors: int
+
+
+def chunk_sizes(settings: Settings) -> Chunks:
+    """The chunk sizes of the stages for ``settings.memory_budget`` (MB): in proportion to it, the sizes above
+    at the default, never below a tenth of them. DuckDB gets half of the budget (``app.store.db``); a chunk
+    at the default is far below the other half, so a smaller budget still leaves room for the arrays a
+    stage holds whole (the frames stage's vectors, docs/scale.md). The embed chunk only grows: its texts are
+    at most ``max_passage_chars`` each (1 MB at the default), and each chunk groups every passage text
+    again to find those not embedded, so smaller chunks cost time and save nothing (bench/RESULTS.md)."""
+    scale = max(settings.memory_budget, 1) / DEFAULT_BUDGET
+
+    def size(base: int) -> int:
+        return max(base // 10, int(base * scale))
+
+    return Chunks(segment=size(SEGMENT_CHUNK), embed=max(EMBED_CHUNK, size(EMBED_CHUNK)), sign=size(SIGN_CHUNK),
+                  vectors=size(VECTOR_CHUNK))
 
 PASSAGE_COLUMNS = ["passage_id", "article_id", "seq", "part", "start_char", "end_char", "text", "text_hash"]
 
 
 def segment_stage(store: Store, settings: Settings, progress: Progress = no_progress,
-                  chunk: int = SEGMENT_CHUNK) -> tuple[int, int]:
-    """Split every article not segmented yet into passages; returns (articles, passages)."""
+                  chunk: int | None = None) -> tuple[int, int]:
+    """Split every article not segmented yet into passages, ``chunk`` articles at a time (default: from the
+    memory budget, ``chunk_sizes``); returns (articles, passages)."""
+    chunk = chunk or chunk_sizes(settings).segment
     total = store.count_articles_to_segment()
     articles = passages = 0
     run_id = store.start_run("segment", {"min_chars": settings.min_passage_chars,
@@ -51,22 +83,47 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = no_prog
 
 def copies_stage(store: Store, settings: Settings, progress: Progress = no_progress,
                  force: bool = False) -> tuple[int, bool]:
-    """Link syndicated copies to their originals; skipped when passages and settings are unchanged."""
+    """Link syndicated copies to their originals; skipped when passages and settings are unchanged.
+
+    Each body's MinHash signature is kept in the store: a run hashes only the bodies it has not signed yet
+    (a weekly update: the week's), finds candidate pairs from every stored signature, and reads again only
+    the bodies of candidates for the exact check."""
     params = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
               "near_threshold": settings.near_copy_threshold, "passages": store.passage_fingerprint(None)}
     last = store.last_run("copies")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("copies", 0), True
     run_id = store.start_run("copies", params)
-    progress("copies", 0, 1)
+    total = store.count_bodies_to_sign(SCHEME)
+    progress("copies", 0, total + 1)
+    signed = 0
+    chunk = chunk_sizes(settings).sign
+    while True:
+        batch = store.bodies_to_sign(SCHEME, chunk)
+        if batch.empty:
+            break
+        made = [signature(text) for text in batch["text"]]
+        store.add_body_signatures(SCHEME, batch["article_id"].tolist(), np.array([n for n, _ in made]),
+                                  np.stack([sig for _, sig in made]))
+        signed += len(batch)
+        progress("copies", signed, total + 1)
     pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group).assign(method="shared paragraphs")
-    near = near_copy_pairs(store.article_bodies(), settings.near_copy_threshold, settings.copy_max_group)
+    ids, signatures = store.body_signatures(SCHEME, MIN_SHINGLES)
+    candidates = candidate_pairs(ids, signatures, settings.copy_max_group)
+    del ids, signatures
+    involved = sorted({a for pair in candidates for a in pair})
+    sets: dict[str, np.ndarray] = {}
+    for start in range(0, len(involved), chunk):
+        sets.update((a, shingles(text)) for a, text in store.article_bodies(involved[start:start + chunk]).items())
+    near = jaccard_pairs(candidates, sets, settings.near_copy_threshold)
+    del sets
     pairs = pd.concat([pairs, near.assign(method="near-duplicate text")], ignore_index=True)
     ids = sorted(set(pairs["a"]) | set(pairs["b"])) if len(pairs) else []
     links = copy_links(pairs, store.article_dates(ids))
     store.replace_copies(links)
-    store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs)})
-    progress("copies", 1, 1)
+    store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs), "signed": signed,
+                              "bodies_checked": len(involved)})
+    progress("copies", total + 1, total + 1)
     return len(links), False
 
 

@@ -60,13 +60,15 @@ class StoreBase:
 
     @classmethod
     @contextlib.contextmanager
-    def write(cls, path: str | Path, purpose: str = "build", resumable: bool = True):
+    def write(cls, path: str | Path, purpose: str = "build", resumable: bool = True,
+              memory_budget: int | None = None):
         """A writable store on a private copy, published atomically when the block succeeds.
 
         ``purpose`` names the write as the command that repeats it (see :func:`app.store.db.writing`):
         an interrupted write is resumed only by one of the same purpose. A short write (an edit, loading
-        outlet attributes) is not ``resumable``: when it fails, its work is dropped."""
-        with writing(path, purpose, resumable) as conn:
+        outlet attributes) is not ``resumable``: when it fails, its work is dropped. ``memory_budget``
+        (MB, the setting) caps DuckDB's memory at its share (:func:`app.store.db.duckdb_memory_mb`)."""
+        with writing(path, purpose, resumable, memory_budget) as conn:
             yield cls(conn)
 
     def close(self) -> None:
@@ -105,6 +107,11 @@ class StoreBase:
         """The first value of a read-only :meth:`query` (None when it returns no row)."""
         df = self.query(sql, params)
         return None if df.empty else df.iat[0, 0]
+
+    def memory_settings(self) -> tuple[str, str]:
+        """DuckDB's memory limit and spill folder on this connection, as DuckDB reports them."""
+        row = self._row("SELECT current_setting('memory_limit'), current_setting('temp_directory')")
+        return str(row[0]), str(row[1])
 
     # -- primitives: every statement of the store goes through these --------------
     def _exec(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:

@@ -92,9 +92,28 @@ def held_by_another_program(path: Path) -> None:
         probe.close()
 
 
-def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with ``path`` attached as the default catalog (``None``: in memory)."""
+def duckdb_memory_mb(budget_mb: int) -> int:
+    """DuckDB's share of a build's memory budget (``memory_budget``): half of it, at least 128 MB; the other
+    half is for the stages' own arrays (their chunk sizes follow it, see ``app.stages.passages``)."""
+    return max(128, int(budget_mb) // 2)
+
+
+def spill_dir(path: str | os.PathLike) -> Path:
+    """The folder beside the database where DuckDB spills what does not fit its memory limit."""
+    path = Path(path)
+    return path.with_name(path.name + ".tmp")
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False, memory_mb: int | None = None,
+            spill: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with ``path`` attached as the default catalog (``None``: in memory). ``memory_mb`` caps
+    DuckDB's memory (its ``memory_limit``; ``None``: DuckDB's default, 80% of the machine's), spilling
+    sorts, joins and aggregates that do not fit to ``spill`` (default: :func:`spill_dir` of ``path``)."""
     conn = duckdb.connect(":memory:")
+    if memory_mb is not None:
+        conn.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+        if path is not None or spill is not None:
+            conn.execute(f"SET temp_directory = '{_quote(str(spill or spill_dir(path)))}'")
     # Every stored time is UTC: ``now()`` (run records) must agree with the UTC ``ingested_at`` of
     # articles whatever the machine's time zone, or an incremental build east of UTC skips new articles.
     conn.execute("SET TimeZone = 'UTC'")
@@ -196,7 +215,8 @@ def resume_command(purpose: str) -> str:
 
 
 @contextlib.contextmanager
-def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = True):
+def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = True,
+            memory_budget: int | None = None):
     """Yield a read-write connection on a private copy of ``path``; publish it on success.
 
     ``purpose`` names the write as a command would repeat it (``build``, ``ingest a.jsonl``,
@@ -206,6 +226,8 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
     the pending work and the one that drops it. Raises :class:`StoreBusy` when another writer holds the
     lock. A body that raises :class:`NothingToPublish` drops its work and publishes nothing; so does any
     failure of a write that is not ``resumable`` (a short one, such as an edit: nothing to resume).
+    ``memory_budget`` (MB, the setting) gives DuckDB its share (:func:`duckdb_memory_mb`) as its memory limit;
+    it spills to ``<db>.tmp``, removed when the write ends.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,12 +255,13 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         held_by_another_program(path)
         if not work.exists():
             if path.exists():
-                shutil.copyfile(path, work)
+                clone_file(path, work)
             base.write_text(json.dumps({"published": current, "purpose": purpose,
                                         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
         conn = None
         try:
-            conn = connect(work)
+            conn = connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
+                           spill=spill_dir(path))
             migrate(conn)
         except (duckdb.Error, StoreError) as exc:
             if conn is not None:
@@ -255,6 +278,7 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             raise
         finally:
             conn.close()
+            shutil.rmtree(spill_dir(path), ignore_errors=True)
         # Only reached when the body succeeded: publish atomically, unless a program outside this tool
         # opened the published file for writing meanwhile (its writes would be lost under the new file).
         held_by_another_program(path)
@@ -267,6 +291,43 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# Linux's FICLONE ioctl (_IOW(0x94, 9, int)): the destination shares the source's blocks until either is written.
+_FICLONE = 0x40049409
+
+
+def clone_file(src: Path, dst: Path) -> str:
+    """Copy ``src`` to ``dst`` for a writer's work copy; returns how (``clone`` or ``copy``).
+
+    On a file system with reference links (Btrfs, XFS formatted with reflink, the default since 2019;
+    ZFS 2.2; APFS on macOS) the copy is a clone: the two files share every block until one is written, so
+    the copy costs nothing whatever the archive's size, and a build writes new blocks only where DuckDB
+    changes the file. Elsewhere (ext4, network file systems) it is a plain copy of every byte."""
+    try:
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            if hasattr(fcntl, "ioctl") and os.uname().sysname == "Linux":
+                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+                return "clone"
+    except OSError:
+        pass  # no reference links here (EOPNOTSUPP, EXDEV, EINVAL): copy the bytes below
+    if os.uname().sysname == "Darwin" and _clonefile(src, dst):
+        return "clone"
+    shutil.copyfile(src, dst)
+    return "copy"
+
+
+def _clonefile(src: Path, dst: Path) -> bool:
+    """macOS' clonefile(2) (APFS); False when it is not available or refuses."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        dst.unlink(missing_ok=True)  # clonefile creates the destination itself
+        return libc.clonefile(os.fsencode(src), os.fsencode(dst), 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _remove_work(work: Path, base: Path) -> None:

@@ -758,3 +758,16 @@ MIGRATIONS.append((
     );
     """,
 ))
+
+MIGRATIONS.append((
+    24,
+    "each article body's MinHash signature, kept so that a build hashes only bodies it has not seen",
+    """
+    CREATE TABLE body_signatures (
+        article_id VARCHAR PRIMARY KEY,
+        scheme VARCHAR NOT NULL,
+        shingles INTEGER NOT NULL,
+        signature UINTEGER[] NOT NULL
+    );
+    """,
+))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from app.frames.edits import ACTIVE, EDITABLE
 from app.store.base import StoreBase, list_column_to_matrix, quote_ident
+from app.store.db import StoreError, explain
+
+# Rows per record batch when the frames stage reads every passage and vector (``passage_vectors``): a batch of
+# 384-dimensional vectors is 100 MB at this size; the stage passes a size from its memory budget.
+VECTOR_CHUNK = 65_536
 
 
 # The texts whose cues can make an evidence item (material, a source on the record or not, a confirmation or
@@ -32,20 +39,62 @@ class StageStore(StoreBase):
         )
         return f"{row[0]}:{row[1]}"
 
-    def passage_vectors(self, model: str, with_text: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
-        """Every embedded passage with its article's outlet and date, in publication order."""
+    def passage_vectors(self, model: str, with_text: bool = True,
+                        chunk: int = VECTOR_CHUNK) -> tuple[pd.DataFrame, np.ndarray]:
+        """Every embedded passage with its article's outlet and date, in publication order, and its vector (one
+        float32 row each).
+
+        Memory: the passages are sorted without their vectors, and the vectors are then read straight from
+        ``embeddings`` in record batches of ``chunk`` rows into one matrix made for them, each distinct text's
+        vector copied to every passage that has it. So the peak is that matrix, the passages and one batch;
+        sorting and joining the vectors inside DuckDB held them all at once (more than once), and then the
+        whole result again as Arrow. The rows and values are those of the join it replaces."""
         text = "p.text, " if with_text else ""
-        table = self._arrow(
-            f"""SELECT p.passage_id, p.article_id, p.text_hash, {text}a.outlet_id, a.published_at, e.vector
-               FROM passages p
-               JOIN articles a USING (article_id)
-               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
-               ORDER BY a.published_at, p.passage_id""",
-            [model],
-        )
-        vectors = list_column_to_matrix(table.column("vector"))
-        meta = table.drop_columns(["vector"]).to_pandas()
+        meta = self._chunked_frame(
+            f"""SELECT p.passage_id, p.article_id, p.text_hash, {text}a.outlet_id, a.published_at
+               FROM passages p JOIN articles a USING (article_id)
+               WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+               ORDER BY a.published_at, p.passage_id""", [model], chunk)
+        dim = self._scalar("SELECT len(vector) FROM embeddings WHERE model = ? LIMIT 1", [model])
+        if len(meta) == 0 or dim is None:
+            return meta, np.zeros((0, 0), dtype=np.float32)
+        texts = pd.Index(meta["text_hash"].unique())
+        text_of_row = texts.get_indexer(meta["text_hash"])
+        # The rows of each distinct text, grouped: rows_by_text[first[t]:first[t] + count[t]] are text t's rows.
+        rows_by_text = np.argsort(text_of_row, kind="stable")
+        count = np.bincount(text_of_row, minlength=len(texts))
+        first = np.concatenate([[0], np.cumsum(count)[:-1]])
+        vectors = np.empty((len(meta), int(dim)), dtype=np.float32)
+        filled = 0
+        reader = self._reader("SELECT text_hash, vector FROM embeddings WHERE model = ?", [model], chunk)
+        for batch in reader:
+            found = texts.get_indexer(batch.column(0).to_pylist())
+            keep = np.flatnonzero(found >= 0)  # vectors of texts no passage has any more are not needed
+            if not len(keep):
+                continue
+            matrix = list_column_to_matrix(batch.column(1))
+            t = found[keep]
+            n = count[t]
+            which = np.repeat(np.arange(len(t)), n)  # batch row (of keep) for each passage row filled
+            within = np.arange(len(which)) - np.repeat(np.cumsum(n) - n, n)
+            vectors[rows_by_text[first[t][which] + within]] = matrix[keep[which]]
+            filled += len(which)
+        if filled != len(meta):
+            raise StoreError(f"the vectors of {model} changed while they were read ({filled} of {len(meta)} "
+                             "passages found); build again")
         return meta, vectors
+
+    def _chunked_frame(self, sql: str, params: list, chunk: int) -> pd.DataFrame:
+        """A query's result as a DataFrame, fetched in Arrow record batches (no second whole copy of it)."""
+        reader = self._reader(sql, params, chunk)
+        table = pa.Table.from_batches(list(reader), schema=reader.schema)
+        return table.to_pandas(split_blocks=True, self_destruct=True)
+
+    def _reader(self, sql: str, params: list, chunk: int) -> pa.RecordBatchReader:
+        try:
+            return self.conn.sql(sql, params=params or None).to_arrow_reader(chunk)
+        except duckdb.Error as exc:
+            raise explain(exc) from exc
 
     def discovered_assignments(self, model: str) -> pd.DataFrame:
         """Passage memberships of the discovered frames of ``model`` (as stored, before merges resolve)."""
@@ -208,10 +257,59 @@ class StageStore(StoreBase):
             [max_group, threshold],
         )
 
-    def article_bodies(self) -> dict[str, str]:
-        """article_id -> body text (title left out), for near-duplicate detection."""
+    def article_bodies(self, article_ids: list[str] | None = None) -> dict[str, str]:
+        """article_id -> body text (title left out), for near-duplicate detection: every article with a body, or
+        those of ``article_ids``."""
+        where = "" if article_ids is None else "AND article_id IN (SELECT unnest(?::VARCHAR[]))"
         return dict(self._exec(
-            "SELECT article_id, coalesce(text, '') FROM articles WHERE coalesce(text, '') <> ''").fetchall())
+            f"SELECT article_id, coalesce(text, '') FROM articles WHERE coalesce(text, '') <> '' {where}",
+            [] if article_ids is None else [list(article_ids)]).fetchall())
+
+    def count_bodies_to_sign(self, scheme: str) -> int:
+        """Articles with a body and no signature made by ``scheme`` (table ``body_signatures``)."""
+        return int(self._scalar(
+            """SELECT count(*) FROM articles WHERE coalesce(text, '') <> ''
+               AND article_id NOT IN (SELECT article_id FROM body_signatures WHERE scheme = ?)""", [scheme]))
+
+    def bodies_to_sign(self, scheme: str, limit: int) -> pd.DataFrame:
+        """The next ``limit`` articles (article_id, text) that :meth:`count_bodies_to_sign` counts."""
+        return self._df(
+            """SELECT article_id, text FROM articles WHERE coalesce(text, '') <> ''
+               AND article_id NOT IN (SELECT article_id FROM body_signatures WHERE scheme = ?)
+               ORDER BY article_id LIMIT ?""", [scheme, limit])
+
+    def add_body_signatures(self, scheme: str, article_ids: list[str], shingles: np.ndarray,
+                            signatures: np.ndarray) -> None:
+        """Keep the signatures of a chunk of bodies (one transaction; a signature made another way is replaced)."""
+        signatures = np.asarray(signatures, dtype=np.uint32)
+        width = signatures.shape[1] if signatures.ndim == 2 else 0
+        offsets = pa.array(np.arange(len(article_ids) + 1, dtype=np.int32) * width)
+        table = pa.table({"article_id": pa.array(article_ids, type=pa.string()),
+                          "scheme": pa.array([scheme] * len(article_ids), type=pa.string()),
+                          "shingles": pa.array(np.asarray(shingles, dtype=np.int32)),
+                          "signature": pa.ListArray.from_arrays(offsets, pa.array(signatures.reshape(-1)))})
+        with self.transaction():
+            self.conn.register("_signed", table.select(["article_id"]))
+            try:
+                self._exec("DELETE FROM body_signatures WHERE article_id IN (SELECT article_id FROM _signed)")
+            finally:
+                self.conn.unregister("_signed")
+            self._insert("body_signatures", table)
+
+    def body_signatures(self, scheme: str, min_shingles: int, chunk: int = 65_536) -> tuple[list[str], np.ndarray]:
+        """The stored signatures made by ``scheme`` of articles with at least ``min_shingles`` shingles, in order
+        of article id: (ids, uint32 matrix, one row each), read in record batches."""
+        reader = self._reader(
+            """SELECT s.article_id, s.signature FROM body_signatures s SEMI JOIN articles a USING (article_id)
+               WHERE s.scheme = ? AND s.shingles >= ? ORDER BY s.article_id""", [scheme, min_shingles], chunk)
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        for batch in reader:
+            if batch.num_rows:
+                ids += batch.column(0).to_pylist()
+                column = batch.column(1)
+                parts.append(column.flatten().to_numpy(zero_copy_only=False).astype(np.uint32).reshape(len(column), -1))
+        return ids, np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.uint32)
 
     def article_dates(self, article_ids: list[str]) -> pd.DataFrame:
         return self._df(

@@ -13,12 +13,12 @@ from app.store.stages import ORDER_KEY
 from app.store.filters import Filters
 
 # Each (active frame, article in it) with the article's first passage in the frame, and the passages the
-# stance rules read around it: the title, two before, the passage itself and the one after.
+# stance rules read around it: the title, the first paragraph, two before, the passage itself and the one after.
 _FIRSTS = """firsts AS (
     SELECT pf.frame_id, p.article_id, min(p.seq) AS first_seq
     FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
     WHERE f.status = 'active' GROUP BY ALL)"""
-_AROUND = "p.seq IN (0, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)"
+_AROUND = "p.seq IN (0, 1, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)"
 STANCE_COLUMNS = ["frame_id", "article_id", "stance", "rule", "passage_id", "cue_text", "cue_passage_id",
                   "cue_start", "cue_end", "speaker"]
 
@@ -26,8 +26,8 @@ STANCE_COLUMNS = ["frame_id", "article_id", "stance", "rule", "passage_id", "cue
 class StanceStore(StoreBase):
     def stance_plan(self) -> pd.DataFrame:
         """:meth:`frame_plan` of the stance stage. Its input rows: for each (active frame, article in it), the
-        article's first passage in the frame, the passages just before and after it and its title, each with
-        its place, text and cues (:meth:`stance_inputs` reads the same rows)."""
+        article's first passage in the frame, the passages just before and after it, its title and first
+        paragraph, each with its place, text and cues (:meth:`stance_inputs` reads the same rows)."""
         return self.frame_plan("stance", f"""
             WITH {_FIRSTS},
             sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
@@ -40,8 +40,8 @@ class StanceStore(StoreBase):
 
     def stance_inputs(self, frames: dict[int, str | None] | None = None) -> pd.DataFrame:
         """For each (active frame, article in it): the article's first passage in the frame (``in_frame``), the
-        passages just before and after it, and its title (seq 0); with each passage's text and text hash.
-        ``frames``: only these frames (frame id -> a mark: only its articles after it, :data:`ORDER_KEY`; or
+        passages just before and after it, its title (seq 0) and first paragraph (seq 1); with each passage's
+        text and text hash. ``frames``: only these frames (frame id -> a mark: only its articles after it, :data:`ORDER_KEY`; or
         None: all of them)."""
         where = ""
         if frames is not None:

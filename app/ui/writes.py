@@ -45,7 +45,7 @@ def build_with_progress(prepare: Callable[[Store], object] | None = None, first_
     s = cache.settings()
     bar = _StageBar(first_text)
     try:
-        with Store.write(s.db, purpose) as store:
+        with Store.write(s.db, purpose, memory_budget=s.memory_budget) as store:
             result = prepare(store) if prepare else None
             report = run_stages(store, s, progress=bar)
     finally:

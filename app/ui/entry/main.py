@@ -1,11 +1,12 @@
 """The dashboard's entry: `narratives serve` runs this file (`streamlit run` on its path, in a checkout or in
-an installed copy); `streamlit_app.py` at the top of a checkout calls :func:`run` too."""
+an installed copy); `streamlit_app.py` at the top of a checkout calls :func:`run` too. It lives in a folder of
+its own, away from app/ui/pages (see this package's docstring)."""
 
 from pathlib import Path
 
 import streamlit as st
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent  # app/ui
 # The tab icon is a file of ours: an emoji or a material icon there would be fetched from an outside host.
 ICON = HERE / "static" / "icon.png"
 
@@ -30,5 +31,5 @@ def run() -> None:
     ).run()
 
 
-if __name__ == "__main__":  # `streamlit run app/ui/main.py` runs a script as __main__
+if __name__ == "__main__":  # `streamlit run app/ui/entry/main.py` runs a script as __main__
     run()
