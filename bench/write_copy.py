@@ -63,6 +63,12 @@ def disk_usage(folder: Path) -> str:
     return f"{int(used) / 1e9:.2f} GB ({fstype})"
 
 
+def _remove(folder: Path) -> None:
+    """The database and what the write protocol leaves beside it (work copy, marker, lock, spill folder)."""
+    for p in folder.glob("write-copy.duckdb*"):
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", action="append", required=True, type=Path)
@@ -74,8 +80,7 @@ def main() -> None:
     for folder in args.dir:
         folder.mkdir(parents=True, exist_ok=True)
         db = folder / "write-copy.duckdb"
-        for p in folder.glob("write-copy.duckdb*"):
-            p.unlink()
+        _remove(folder)
         made = make(db, args.vectors, args.dim)
         probe = folder / "probe.copy"
         how = clone_file(db, probe)
@@ -86,9 +91,7 @@ def main() -> None:
         size = db.stat().st_size / 1e9
         rows.append((str(folder), how, f"{size:.2f}", f"{made:.0f}", f"{statistics.median(times):.2f}",
                      f"{min(times):.2f}-{max(times):.2f}", before, after))
-        for p in folder.glob("write-copy.duckdb*"):
-            p.unlink()
-        shutil.rmtree(folder / "write-copy.duckdb.work", ignore_errors=True)
+        _remove(folder)
     print("| folder | work copy | database GB | made in s | small write, median s | min-max s | "
           "used before the writes | used after |")
     print("|---|---|---|---|---|---|---|---|")

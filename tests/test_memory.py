@@ -88,12 +88,18 @@ def _edited_copies(path, articles: list[dict]) -> None:
                                  "url": f"https://edited.example/{i}"}) + "\n")
 
 
-def test_signatures_are_kept_and_a_weekly_update_hashes_only_the_new_bodies(tmp_path, encoder):
-    db = tmp_path / "c.duckdb"
+def _built_sample(db, encoder):
+    """The sample ingested and built into ``db``; the settings used."""
     settings = load_settings(env={}, db=db)
     with Store.write(db) as store:
         ingest_sample(store, settings.max_article_chars)
     pipeline.build(db, settings, encoder)
+    return settings
+
+
+def test_signatures_are_kept_and_a_weekly_update_hashes_only_the_new_bodies(tmp_path, encoder):
+    db = tmp_path / "c.duckdb"
+    settings = _built_sample(db, encoder)
     store = Store.open_read(db)
     bodies = store.query_value("SELECT count(*) FROM articles WHERE coalesce(text, '') <> ''")
     first = store.query("SELECT article_id, scheme, shingles, signature FROM body_signatures ORDER BY article_id")
@@ -128,10 +134,7 @@ def test_signatures_are_kept_and_a_weekly_update_hashes_only_the_new_bodies(tmp_
 
 def test_signatures_made_another_way_are_made_again(tmp_path, encoder):
     db = tmp_path / "d.duckdb"
-    settings = load_settings(env={}, db=db)
-    with Store.write(db) as store:
-        ingest_sample(store, settings.max_article_chars)
-    pipeline.build(db, settings, encoder)
+    settings = _built_sample(db, encoder)
     with Store.write(db) as store:
         assert store.count_bodies_to_sign(SCHEME) == 0
         copies = store.copies()

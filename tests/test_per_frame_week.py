@@ -7,18 +7,12 @@ import pandas as pd
 import pytest
 
 import app.pipeline as pipeline
-from app.config import SAMPLE_PATH
-from app.ingest import ingest_files
 from app.store import Store
+from tests.test_pipeline import _ingest, _split_sample
 
 TABLES = {"article_stance": ["frame_id", "article_id"], "frame_onsets": ["frame_id"],
           "frame_article_roles": ["frame_id", "article_id"], "date_flags": ["article_id", "reason", "frame_id"],
           "lineage": ["frame_id", "to_article"], "evidence_items": ["frame_id", "passage_id"]}
-
-
-def _ingest(db, settings, path):
-    with Store.write(db) as store:
-        ingest_files(store, [path], settings.max_article_chars)
 
 
 def _tables(store) -> dict[str, pd.DataFrame]:
@@ -41,11 +35,9 @@ def _assert_same_as_forced(store, settings, encoder) -> None:
 
 @pytest.mark.slow
 def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_path, settings, encoder):
-    rows = pd.read_json(SAMPLE_PATH, lines=True)
-    cut = rows["published_at"].sort_values().iloc[len(rows) * 5 // 6]
-    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
-    rows[rows["published_at"] < cut].to_json(early, orient="records", lines=True)
-    rows[rows["published_at"] >= cut].to_json(late, orient="records", lines=True)
+    early, late = _split_sample(tmp_path, 5, 6)
+    week = pd.read_json(late, lines=True)
+    cut = week["published_at"].min()
     db = tmp_path / "w.duckdb"
     _ingest(db, settings, early)
     pipeline.build(db, settings, encoder)
@@ -59,7 +51,7 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
         stance = store.last_run("stance")["counts"]
         assert 0 < stance["extended"] <= stance["decided"] < stance["frames"], stance
         # Only the week's articles have their own dates checked (their texts read).
-        assert store.last_run("onsets")["counts"]["dates_checked"] == (rows["published_at"] >= cut).sum()
+        assert store.last_run("onsets")["counts"]["dates_checked"] == len(week)
         lineage = store.last_run("lineage")["counts"]
         assert 0 < lineage["extended"] <= lineage["traced"] < lineage["frames"], lineage
         _assert_same_as_forced(store, settings, encoder)

@@ -30,8 +30,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 from functools import lru_cache
+from itertools import chain
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -275,8 +275,8 @@ def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     phrase; one nearly always followed by another ("North", "Robert" before "Mueller", "intercontinental")
     cannot end one; one often followed by a determiner ("call the", "rejected the"), or that the lexicon
     knows only as a verb or an adverb (``clause_word``) and is not written as a name ("Kim Il Sung"), is
-    taken for a verb, and a phrase ending in it
-    ("critics call", "Kestrians arrive") reads as half a clause rather than a name for the frame."""
+    taken for a verb, and a phrase ending in it ("critics call", "Kestrians arrive") reads as half a clause
+    rather than a name for the frame."""
     codes = tok.codes
     valid = codes >= 0
     safe = np.where(valid, codes, 0)
@@ -521,11 +521,11 @@ def _disambiguate(options: list[tuple[str, float]], own: list[str], used: set[st
 
 
 def _longer(base: str, own: list[str], used: set[str], reach: int = 3) -> str | None:
-    """A longer phrase of the frame's passages that holds ``base``: the words after it up to the first content
-    word (at most ``reach`` words: "cannon fodder for Valdoria"), else the words before it back to one
-    ("little more than cannon fodder"); neither starting nor ending with a stop word, not in ``used``, and
-    verbatim in the passage (nothing but spaces between its words). The commonest such phrase among the
-    frame's passages, the first read on a tie."""
+    """A longer phrase of the frame's passages that holds ``base``: at each place it is read, the words after
+    it out to the first content word (at most ``reach`` words: "cannon fodder for Valdoria") and the words
+    before it back to one ("little more than cannon fodder"), each neither starting nor ending with a stop
+    word, not in ``used`` and verbatim in the passage (nothing but spaces between its words). The commonest
+    of them over the frame's passages, the first read on a tie; None when there is none."""
     pattern = phrase_pattern(base)
     found: Counter[str] = Counter()
     for text in own:
@@ -565,7 +565,7 @@ def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, lo
             if m is None:
                 continue
             seen += 1
-            if not m.group()[-1:].isupper() and not m.group().split()[-1][:1].isupper():
+            if not m.group().split()[-1][:1].isupper():
                 return phrase  # the phrase ends in a lower-case word: no name to finish
             nxt = _NEXT_NAME.match(text, m.end())
             if nxt:

@@ -15,9 +15,9 @@ sentence, where news tells a paragraph's point); docs/stance.md says the same in
 
 1. **Own-voice rebuttal** (rule ``fact-check``): fact-check language not attributed to anyone (no
    attribution cue or speech verb in its sentence, not inside quotation marks) in the passage's first
-   ``OWN_VOICE_SENTENCES`` sentences or in the
-   adjacent sentence of the passage before or after it; or, in the passage, a false-word where it judges a
-   claim ("the reports are lies", "pure propaganda"): ``rebuts``.
+   ``OWN_VOICE_SENTENCES`` sentences or in the adjacent sentence of the passage before or after it; or, in
+   the passage, a false-word where it judges a claim ("the reports are lies", "pure propaganda"):
+   ``rebuts``.
 2. **Denial in the lead** (rule ``denial``): the lead holds a denial, a dispute that says the claim is wrong
    or a false-word, whoever says it ("The foreign ministry dismissed the reports as a fabrication"), and the
    article opens with a denial (the passage is its title or first paragraph, or they hold a denial): the
@@ -48,8 +48,8 @@ whether") is not denial.
 Known blind spots (figures in bench/RESULTS.md, labelled set in bench/stance/): the rules read English
 only; which sentence of a passage holds the frame's wording is not known, so fact-check words about
 another claim in the first sentences of a frame passage count as a rebuttal of the frame (the main error
-on real news, where most rebuttals found are opinion pieces judging another claim); an article whose first frame passage is a rebuttal but
-which later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence
+on real news, where most rebuttals found are opinion pieces judging another claim); an article whose
+first frame passage is a rebuttal but which later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence
 says otherwise") and irony are read literally; a denial by the article's own government voiced as plain
 fact ("Our soldiers are all at home.") is not read as a rebuttal. Sentences are split by a small rule
 here (abbreviations such as "U.S." and "Sen." kept inside).

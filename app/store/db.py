@@ -304,14 +304,15 @@ def clone_file(src: Path, dst: Path) -> str:
     ZFS 2.2; APFS on macOS) the copy is a clone: the two files share every block until one is written, so
     the copy costs nothing whatever the archive's size, and a build writes new blocks only where DuckDB
     changes the file. Elsewhere (ext4, network file systems) it is a plain copy of every byte."""
-    try:
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            if hasattr(fcntl, "ioctl") and os.uname().sysname == "Linux":
+    system = os.uname().sysname
+    if system == "Linux":
+        try:
+            with open(src, "rb") as fin, open(dst, "wb") as fout:
                 fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-                return "clone"
-    except OSError:
-        pass  # no reference links here (EOPNOTSUPP, EXDEV, EINVAL): copy the bytes below
-    if os.uname().sysname == "Darwin" and _clonefile(src, dst):
+            return "clone"
+        except OSError:
+            pass  # no reference links here (EOPNOTSUPP, EXDEV, EINVAL): copy the bytes below
+    elif system == "Darwin" and _clonefile(src, dst):
         return "clone"
     shutil.copyfile(src, dst)
     return "copy"
