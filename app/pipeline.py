@@ -56,7 +56,7 @@ class BuildReport:
     seconds: dict = field(default_factory=dict)
     model: str = ""
     index: str = ""  # what refreshing the nearest-neighbour index did (app.ann.refresh)
-    notes: list = field(default_factory=list)  # what the embedding engine wants said (runtime differences)
+    notes: list = field(default_factory=list)  # what the build wants said (vectors missing from the folder, runtime differences)
     memory_limit: str = ""  # DuckDB's memory limit during the build, as it reports it (from memory_budget)
 
 
@@ -86,11 +86,17 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.seconds["segment"] = round(time.perf_counter() - started, 2)
     report.copies, _ = copies_stage(store, settings, progress)
     started = time.perf_counter()
+    gone = store.forget_missing_vectors()
+    if gone:
+        report.notes.append(
+            f"{sum(rows for _, _, rows in gone):,} vectors of {len(gone)} segment files were missing from the "
+            f"database's .vectors folder (a copy of the file without the folder beside it?): embedded again")
     if engine == "ray":
         from app.stages.ray_embed import ray_embed_stage
 
         done = ray_embed_stage(store, key, settings, address, progress)
-        report.embedded_texts, report.notes = done.texts, done.notes
+        report.embedded_texts = done.texts
+        report.notes.extend(done.notes)
     else:
         report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress,
                                             chunk=EMBED_CHUNK or chunks.embed)

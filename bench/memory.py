@@ -145,6 +145,18 @@ def whole_build(checkout: Path, db: Path, overrides: dict, env: dict) -> tuple[f
     return float(parts["wall_s"]), int(float(parts["peak_rss_mb"]))
 
 
+def copy_database(src: Path, dst: Path) -> None:
+    """The database file and its vector segments' folder (``<db>.vectors``, where the code keeps one)."""
+    shutil.copyfile(src, dst)
+    vectors = src.with_name(src.name + ".vectors")
+    if vectors.is_dir():
+        shutil.copytree(vectors, dst.with_name(dst.name + ".vectors"), dirs_exist_ok=True)
+
+
+def remove(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def _knows_budget(checkout: Path) -> bool:
     return "memory_budget" in (checkout / "app" / "config.py").read_text()
 
@@ -175,13 +187,17 @@ def make_inputs(args, folder: Path) -> list[tuple[str, Path]]:
 
 
 HALF = r'''
-import json, shutil, sys
+import json, sys
 import numpy as np
 from app.config import load_settings
 import app.pipeline as P
 from app.store import Store
+try:
+    from app.store import copy_database
+except ImportError:  # code from before the vectors left the file
+    from shutil import copyfile as copy_database
 src, db, model = sys.argv[1], sys.argv[2], sys.argv[3]
-shutil.copyfile(src, db)
+copy_database(src, db)
 settings = load_settings(env={}, db=db, model=model)
 key = P.model_key(settings.model, settings.max_seq_length, settings.backend, settings.device)
 read = Store.open_read(src)
@@ -250,13 +266,13 @@ def main(argv: list[str] | None = None) -> None:
             base = args.dir / f"{src.stem}-{name}"
             db = base.with_suffix(".duckdb")
             for p in args.dir.glob(base.name + ".duckdb*"):
-                p.unlink()
+                remove(p)
             rows = {"ingest": run_stage("ingest", checkout, db, src, overrides, env)}
             if args.whole:
                 copy = args.dir / f"{base.name}-whole.duckdb"
                 for p in args.dir.glob(copy.name + "*"):
-                    p.unlink()
-                shutil.copyfile(db, copy)
+                    remove(p)
+                copy_database(db, copy)
                 whole[name] = whole_build(checkout, copy, overrides, env)
             for stage in stages:
                 rows[stage] = run_stage(stage, checkout, db, src, overrides, env)

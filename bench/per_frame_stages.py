@@ -35,7 +35,7 @@ import pandas as pd  # noqa: E402
 import app.pipeline as pipeline  # noqa: E402
 from app.config import load_settings  # noqa: E402
 from app.ingest import ingest_files  # noqa: E402
-from app.store import Store  # noqa: E402
+from app.store import Store, copy_database  # noqa: E402
 
 
 class _CachedOnly:
@@ -62,7 +62,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nt-per-frame-"))
     db = tmp / "week.duckdb"
-    shutil.copyfile(args.base, db)
+    copy_database(args.base, db)
     settings = load_settings(db=db)
     with Store.write(db) as store:
         key = args.model_key or store.last_run("frames")["parameters"]["model"]

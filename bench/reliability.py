@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import platform
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from click.testing import CliRunner  # noqa: E402
 from app.cli import main as cli_main  # noqa: E402
 from app.config import SAMPLE_PATH, load_settings  # noqa: E402
 from app.evidence.cues import CueFinder  # noqa: E402
-from app.store import Store, file_version, pending_work  # noqa: E402
+from app.store import Store, copy_database, file_version, pending_work  # noqa: E402
 from tests.reliability.crash import cli, digest, killed_at  # noqa: E402
 from tests.reliability.hostile import HOSTILE_TEXTS, file_cases  # noqa: E402
 from tests.reliability.test_cue_cost import SHAPES  # noqa: E402
@@ -76,7 +75,7 @@ def kills(tmp: Path, trials: int) -> dict:
     ing = tmp / "ingested.duckdb"
     cli("ingest", SAMPLE_PATH, db=ing)
     clean = tmp / "clean.duckdb"
-    shutil.copyfile(ing, clean)
+    copy_database(ing, clean)
     t0 = time.perf_counter()
     cli("build", "--model", "hashing-384", db=clean)
     build_s = time.perf_counter() - t0
@@ -85,7 +84,7 @@ def kills(tmp: Path, trials: int) -> dict:
     killed = identical = half_published = 0
     for k in range(trials):
         db = tmp / f"k{k}.duckdb"
-        shutil.copyfile(ing, db)
+        copy_database(ing, db)
         before, published = digest(db), file_version(db)
         if killed_at(["build", "--model", "hashing-384"], db, rng.uniform(1.0, build_s)):
             killed += 1

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.config import load_settings  # noqa: E402
 from app.pipeline import copies_stage, lineage_stage  # noqa: E402
 from app.spread import frame_adoption  # noqa: E402
-from app.store import Store  # noqa: E402
+from app.store import Store, copy_database  # noqa: E402
 
 
 def _timed(fn, repeat: int = 1) -> tuple[float, object]:
@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nt-spread-"))
     work = tmp / "copy.duckdb"
-    shutil.copy(args.db, work)
+    copy_database(args.db, work)
     settings = load_settings()
 
     with Store.write(work) as store:

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,7 @@ def main() -> None:
             name += f"-week{args.week_from}"
         db = out / f"{name}.duckdb"
         for f in out.glob(f"{db.name}*"):
-            f.unlink()
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
         _, t_ingest, m_ingest = run(cli + ["ingest", "--db", str(db), str(base)], code)
         build, t_build, m_build = run(cli + ["build", "--db", str(db)], code)
         _, t_week_ingest, m_week_ingest = run(cli + ["ingest", "--db", str(db), str(week)], code)

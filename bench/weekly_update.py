@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from corpora import allsides_rows, write_jsonl  # noqa: E402
 
-from app.store import Store  # noqa: E402
+from app.store import Store, copy_database  # noqa: E402
 
 
 def run(cmd: list[str], env: dict) -> tuple[str, float, int]:
@@ -107,10 +106,10 @@ def main() -> None:
             with Store.write(db) as store:
                 store.copy_cache_from(args.cache)
         _, t_base, m_base = run(cli + ["build", "--db", str(db)], env)
-        shutil.copyfile(db, base)
+        copy_database(db, base)
     else:
         t_base = m_base = None
-        shutil.copyfile(base, db)
+        copy_database(base, db)
     s_base = run_seconds(base)
     members0, _, active0 = frames_state(db)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -73,8 +72,10 @@ def sample_db(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def sample_db_copy(sample_db, tmp_path) -> Path:
+    from app.store import copy_database
+
     dest = tmp_path / "copy.duckdb"
-    shutil.copyfile(sample_db, dest)
+    copy_database(sample_db, dest)
     return dest
 
 
@@ -87,8 +88,10 @@ def hashed_sample_db(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def hashed_sample_db_copy(hashed_sample_db, tmp_path) -> Path:
+    from app.store import copy_database
+
     dest = tmp_path / "copy.duckdb"
-    shutil.copyfile(hashed_sample_db, dest)
+    copy_database(hashed_sample_db, dest)
     return dest
 
 
@@ -124,6 +127,15 @@ def undo_latest_migration(conn) -> None:
     from app.store.schema import MIGRATIONS
 
     conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
+    if callable(MIGRATIONS[-1][2]):  # it moved data: the vectors' segments back into their table (migration 25)
+        assert MIGRATIONS[-1][0] == 25, "say how to undo the latest migration"
+        conn.execute("""CREATE TABLE embeddings (model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL,
+                        vector FLOAT[] NOT NULL, PRIMARY KEY (model, text_hash))""")
+        conn.execute("INSERT INTO embeddings SELECT * FROM session.main.embeddings")
+        conn.execute("DROP TABLE vector_segments")
+        conn.execute("DROP TABLE vector_segments_retired")
+        conn.execute("DROP VIEW session.main.embeddings")
+        return
     # Objects it created (views first); those it only replaced existed before and stay.
     created = re.findall(r"CREATE (VIEW|TABLE|SEQUENCE) (\w+)", MIGRATIONS[-1][2])
     order = {"VIEW": 0, "TABLE": 1, "SEQUENCE": 2}

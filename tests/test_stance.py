@@ -4,7 +4,6 @@ views that leave rebuttals out of spread claims, the timeline's mark, and the sa
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ from app.frames.stance import Passage, article_stance, frame_stances, passage_st
 from app.spread import first_movers
 from app.stages.provenance import cues_stage
 from app.stages.stance import stance_stage
-from app.store import Store
+from app.store import Store, copy_database
 from tests.conftest import frame_telling
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,7 +260,7 @@ def test_rebuttals_are_left_out_of_spread_claims_and_lineage(hashed_sample_db_co
 
 def test_the_stance_stage_redoes_only_changed_frames_and_agrees_with_a_full_run(hashed_sample_db_copy, tmp_path):
     full = tmp_path / "full.duckdb"
-    shutil.copyfile(hashed_sample_db_copy, full)
+    copy_database(hashed_sample_db_copy, full)
     with Store.write(hashed_sample_db_copy) as s:
         fid = int(s.query_value("SELECT frame_id FROM article_stance GROUP BY frame_id ORDER BY count(*) DESC"))
         # a frame's input changes: one of its passages now reads as a denial

@@ -292,8 +292,15 @@ def status(ctx, db, discard, fmt):
     try:
         counts = store.counts()
         runs = store.runs()
+        storage, missing, folder = store.vector_storage(), store.missing_vector_segments(), store.vector_folder()
     finally:
         store.close()
+    # The vectors live beside the file (app.store.vectors): a copy of the database needs the folder too.
+    counts["vector_folder"] = folder
+    counts["vector_segments"] = {row.model: {"segments": int(row.segments), "vectors": int(row.vectors),
+                                             "mb": round(row.bytes / 1e6, 1)} for row in storage.itertuples()}
+    if missing:
+        counts["vector_segments_missing"] = len(missing)
     pending = pending_work(settings.db)
     counts["interrupted_build_pending"] = pending is not None
     counts["pending_write"] = ({"resume_with": resume_command(pending["purpose"]), "started": pending["started"]}

@@ -36,8 +36,9 @@ ROUND = 65_536
 # over workers; a round has at least four files per worker while they hold 32 texts or more.
 FILE_TEXTS = 512
 GPU_FILE_TEXTS = 16_384
-# Vectors per committed write into the store (the local embed stage's chunk).
-LOAD_CHUNK = 1024
+# Vectors per committed write into the store: each is a segment file beside the database (app.store.vectors),
+# so larger than the local stage's chunk, which is sized by how often an interrupted run may lose work.
+LOAD_CHUNK = 65_536
 RAY_HINT = "pip install 'narrative-tracker[ray]' (or pip install 'ray[data]')"
 
 

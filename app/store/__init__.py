@@ -1,7 +1,8 @@
 """The only code that talks to DuckDB."""
 
 from app.store.db import (NothingToPublish, StoreBusy, StoreDamaged, StoreError, StoreMissing, StorePending, connect,
-                          discard_pending, file_version, has_pending_work, pending_work, resume_command, writing)
+                          copy_database, discard_pending, file_version, has_pending_work, pending_work, resume_command,
+                          writing)
 from app.store.store import Filters, Store
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "StoreMissing",
     "StorePending",
     "connect",
+    "copy_database",
     "discard_pending",
     "file_version",
     "has_pending_work",

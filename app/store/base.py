@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from app.store import vectors as vector_segments
 from app.store.db import StoreDamaged, StoreError, connect, explain, migrate, writing
 from app.store.schema import MIGRATIONS
 
@@ -79,6 +80,7 @@ class StoreBase:
         catalog = self._scalar("SELECT current_database()")
         cur = self.conn.cursor()
         cur.execute(f"USE {quote_ident(catalog)}")
+        vector_segments.search_path(cur)  # the vectors' view lives in the in-memory catalog
         return type(self)(cur)
 
     @contextlib.contextmanager

@@ -3,11 +3,14 @@ and embed write them)."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from app.store.base import StoreBase
+from app.store import vectors as vector_segments
+from app.store.base import StoreBase, list_column_to_matrix
+from app.store.db import connect, explain
 
 
 class CorpusStore(StoreBase):
@@ -131,19 +134,31 @@ class CorpusStore(StoreBase):
             [model, limit],
         )
 
-    def add_embeddings(self, model: str, text_hashes: list[str], vectors: np.ndarray) -> None:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        flat = pa.array(vectors.reshape(-1), type=pa.float32())
-        offsets = pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32))
-        table = pa.table(
-            {
-                "model": pa.array([model] * len(text_hashes), type=pa.string()),
-                "text_hash": pa.array(text_hashes, type=pa.string()),
-                "vector": pa.ListArray.from_arrays(offsets, flat),
-            }
-        )
-        with self.transaction():
-            self._insert("embeddings", table)
+    def add_embeddings(self, model: str, text_hashes: list[str], vectors: np.ndarray) -> int:
+        """Store vectors under ``model``: a new segment beside the database (:mod:`app.store.vectors`),
+        listed in its own transaction; texts that already have a vector under ``model`` are skipped (the
+        vector is the same). The number added."""
+        try:
+            return vector_segments.add(self.conn, model, list(text_hashes), vectors)
+        except duckdb.Error as exc:
+            raise explain(exc) from exc
+
+    def missing_vector_segments(self) -> list[tuple[str, str, int]]:
+        """Listed vector segments whose file is not in the database's ``.vectors`` folder: (file, model, rows)."""
+        return vector_segments.missing(self.conn)
+
+    def forget_missing_vectors(self) -> list[tuple[str, str, int]]:
+        """Unlist the missing segments (their texts are embedded again by the next embed stage)."""
+        return vector_segments.forget_missing(self.conn)
+
+    def vector_storage(self) -> pd.DataFrame:
+        """Each model's listed segments: how many, their vectors and bytes."""
+        return self._df("""SELECT model, count(*) AS segments, sum(rows) AS vectors, sum(bytes) AS bytes
+                           FROM vector_segments GROUP BY model ORDER BY model""")
+
+    def vector_folder(self) -> str:
+        """The folder beside the database that holds its vector segments."""
+        return str(vector_segments.home(self.conn))
 
     def vector_sets(self) -> pd.DataFrame:
         """Each model's vectors: how many, how many of the passages' distinct texts they cover, and the
@@ -163,9 +178,9 @@ class CorpusStore(StoreBase):
     def drop_vectors(self, model: str) -> int:
         """Delete one model's vectors; the number deleted."""
         with self.transaction():
-            n = self._scalar("SELECT count(*) FROM embeddings WHERE model = ?", [model])
-            self._exec("DELETE FROM embeddings WHERE model = ?", [model])
-        return int(n)
+            n = vector_segments.drop(self.conn, model)
+        vector_segments.refresh_view(self.conn)
+        return n
 
     def update_outlets(self, table: pd.DataFrame) -> tuple[int, list[str]]:
         """Set outlet attributes from a table keyed by outlet_id or name; returns (updated, unknown keys)."""
@@ -202,11 +217,21 @@ class CorpusStore(StoreBase):
     def copy_cache_from(self, path: str) -> None:
         """Take the vectors and evidence cues of another database (same texts, same model) instead of
         computing them again: a benchmark or a migration of a corpus already embedded elsewhere."""
+        source = connect(path, read_only=True)
+        try:
+            for (model,) in source.execute("SELECT DISTINCT model FROM embeddings").fetchall():
+                table = source.sql("SELECT text_hash, vector FROM embeddings WHERE model = ?",
+                                   params=[model]).to_arrow_table()
+                if table.num_rows:
+                    self.add_embeddings(model, table["text_hash"].to_pylist(),
+                                        list_column_to_matrix(table["vector"]))
+        except duckdb.Error as exc:
+            raise explain(exc, path) from exc
+        finally:
+            source.close()
         self._exec(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS cache_source (READ_ONLY)")
         try:
             with self.transaction():
-                self._exec("""INSERT INTO embeddings SELECT * FROM cache_source.embeddings
-                              WHERE (model, text_hash) NOT IN (SELECT (model, text_hash) FROM embeddings)""")
                 self._exec("""INSERT INTO cues SELECT * FROM cache_source.cues
                               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
                 self._exec("""INSERT INTO cued_texts SELECT * FROM cache_source.cued_texts

@@ -1,4 +1,4 @@
-"""Opening the one DuckDB file that holds the whole analysis.
+"""Opening the DuckDB file that holds the analysis (its vectors are segments beside it: app.store.vectors).
 
 Readers and writers never share a file:
 
@@ -26,10 +26,12 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
 
+from app.store import vectors as vector_segments
 from app.store.schema import MIGRATIONS
 
 
@@ -105,10 +107,13 @@ def spill_dir(path: str | os.PathLike) -> Path:
 
 
 def connect(path: str | os.PathLike | None = None, read_only: bool = False, memory_mb: int | None = None,
-            spill: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+            spill: str | os.PathLike | None = None,
+            vectors: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
     """A connection with ``path`` attached as the default catalog (``None``: in memory). ``memory_mb`` caps
     DuckDB's memory (its ``memory_limit``; ``None``: DuckDB's default, 80% of the machine's), spilling
-    sorts, joins and aggregates that do not fit to ``spill`` (default: :func:`spill_dir` of ``path``)."""
+    sorts, joins and aggregates that do not fit to ``spill`` (default: :func:`spill_dir` of ``path``).
+    ``vectors`` is the folder of the database's vector segments (default: ``<path>.vectors``, see
+    :mod:`app.store.vectors`; a writer's work copy names the published file's)."""
     conn = duckdb.connect(":memory:")
     if memory_mb is not None:
         conn.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
@@ -118,6 +123,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
     # articles whatever the machine's time zone, or an incremental build east of UTC skips new articles.
     conn.execute("SET TimeZone = 'UTC'")
     if path is None:
+        vector_segments.install(conn, None)
         return conn
     path = Path(path)
     mode = " (READ_ONLY)" if read_only else ""
@@ -131,6 +137,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
             ) from exc
         raise explain(exc, path) from exc
     conn.execute("USE narratives")
+    vector_segments.install(conn, Path(vectors) if vectors is not None else vector_segments.vectors_dir(path))
     return conn
 
 
@@ -139,7 +146,8 @@ def _quote(text: str) -> str:
 
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply pending migrations; each together with its version row, in one transaction."""
+    """Apply pending migrations; each together with its version row, in one transaction. A migration is
+    SQL, or a function of the connection where it moves data (migration 25: the vectors into segments)."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
     )
@@ -150,7 +158,10 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
             continue
         conn.execute("BEGIN TRANSACTION")
         try:
-            conn.execute(sql)
+            if callable(sql):
+                sql(conn)
+            else:
+                conn.execute(sql)
             conn.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name]
             )
@@ -159,6 +170,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
             conn.execute("ROLLBACK")
             raise
         applied.append(version)
+    vector_segments.refresh_view(conn)
     return applied
 
 
@@ -253,7 +265,8 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
                 f"(narratives status --discard), then try again. Nothing was changed."
             )
         held_by_another_program(path)
-        if not work.exists():
+        fresh = not work.exists()
+        if fresh:
             if path.exists():
                 clone_file(path, work)
             base.write_text(json.dumps({"published": current, "purpose": purpose,
@@ -261,8 +274,18 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         conn = None
         try:
             conn = connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
-                           spill=spill_dir(path))
-            migrate(conn)
+                           spill=spill_dir(path), vectors=vector_segments.vectors_dir(path))
+            applied = migrate(conn)
+            if MOVED_VECTORS in applied and conn.execute("SELECT count(*) FROM vector_segments").fetchall()[0][0]:
+                # The vectors left the file, but DuckDB never gives space back: rewrite it once, or every
+                # later write would still copy the vectors' old blocks.
+                conn.close()
+                conn = None
+                rewrite_compact(work)
+                conn = connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
+                               spill=spill_dir(path), vectors=vector_segments.vectors_dir(path))
+            if fresh:  # the work copy lists what the published state lists: what neither lists can go
+                vector_segments.collect_garbage(conn)
         except (duckdb.Error, StoreError) as exc:
             if conn is not None:
                 conn.close()
@@ -293,6 +316,31 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             os.close(dir_fd)
 
 
+MOVED_VECTORS = 25  # the migration that moved the vectors out of the file
+
+
+def rewrite_compact(path: Path) -> None:
+    """Rewrite a database file without its free blocks (DuckDB reuses freed blocks but never shrinks a file):
+    every table, view, index and sequence copied into a new file, which then replaces it."""
+    path = Path(path)
+    new = path.with_name(path.name + ".compact")
+    new.unlink(missing_ok=True)
+    before = path.stat().st_size
+    conn = duckdb.connect(":memory:")
+    try:
+        conn.execute(f"ATTACH '{_quote(str(path))}' AS old_file (READ_ONLY)")
+        conn.execute(f"ATTACH '{_quote(str(new))}' AS new_file")
+        conn.execute("COPY FROM DATABASE old_file TO new_file")
+        conn.execute("DETACH new_file")
+    finally:
+        conn.close()
+    with open(new, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(new, path)
+    print(f"rewrote the database without the space its vectors took: {before / 1e6:,.1f} MB -> "
+          f"{path.stat().st_size / 1e6:,.1f} MB", file=sys.stderr, flush=True)
+
+
 # Linux's FICLONE ioctl (_IOW(0x94, 9, int)): the destination shares the source's blocks until either is written.
 _FICLONE = 0x40049409
 
@@ -316,6 +364,15 @@ def clone_file(src: Path, dst: Path) -> str:
         return "clone"
     shutil.copyfile(src, dst)
     return "copy"
+
+
+def copy_database(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Copy a published database to ``dst``: its file and its vector segments (``<db>.vectors``, linked where
+    the file system allows: segments are never written again). The nearest-neighbour index is not copied
+    (the next build makes one)."""
+    src, dst = Path(src), Path(dst)
+    shutil.copyfile(src, dst)
+    vector_segments.copy_folder(vector_segments.vectors_dir(src), vector_segments.vectors_dir(dst))
 
 
 def _clonefile(src: Path, dst: Path) -> bool:

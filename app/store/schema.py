@@ -1,8 +1,13 @@
-"""Numbered migrations. Each runs in the same transaction as the row that records it."""
+"""Numbered migrations. Each runs in the same transaction as the row that records it: SQL, or a function of
+the connection where a migration moves data."""
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+from collections.abc import Callable
+
+from app.store.vectors import migrate_table
+
+MIGRATIONS: list[tuple[int, str, str | Callable]] = [
     (
         1,
         "core tables",
@@ -770,4 +775,11 @@ MIGRATIONS.append((
         signature UINTEGER[] NOT NULL
     );
     """,
+))
+
+MIGRATIONS.append((
+    25,
+    "vectors move out of the database into immutable Parquet segments beside it (<db>.vectors), listed in "
+    "vector_segments, so that a write no longer copies every vector",
+    migrate_table,
 ))

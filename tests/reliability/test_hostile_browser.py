@@ -4,13 +4,12 @@ no dialog opens, no request leaves this machine, no link or image is made from a
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from app.store import Store
+from app.store import Store, copy_database
 from tests.dashboard import CHROMIUM, dashboard, need_chromium
 from tests.reliability.crash import cli
 from tests.reliability.hostile import EVIL_HTML, EVIL_LINK, HOSTILE_OUTLETS, file_cases
@@ -27,7 +26,7 @@ def hostile_db(tmp_path_factory, hashed_sample_db):
     hostile label, plus every hostile text as an article."""
     folder = tmp_path_factory.mktemp("hostile")
     db = folder / "hostile.duckdb"
-    shutil.copyfile(hashed_sample_db, db)
+    copy_database(hashed_sample_db, db)
     store = Store.open_read(db)
     try:
         top = store.frame_summary().iloc[0]

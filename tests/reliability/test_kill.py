@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 
 import pytest
 
 from app.config import SAMPLE_PATH
-from app.store import file_version, pending_work
+from app.store import copy_database, file_version, pending_work
 from tests.reliability.crash import cli, digest, killed_at
 
 MODEL = "hashing-384"  # the deterministic stand-in encoder: the test is about the store, not meaning
@@ -27,7 +26,7 @@ def ingested(tmp_path_factory):
 @pytest.fixture(scope="module")
 def clean_build(ingested, tmp_path_factory):
     db = tmp_path_factory.mktemp("clean") / "built.duckdb"
-    shutil.copyfile(ingested, db)
+    copy_database(ingested, db)
     r = cli("build", "--model", MODEL, db=db)
     assert r.returncode == 0, r.stderr
     return digest(db)
@@ -36,7 +35,7 @@ def clean_build(ingested, tmp_path_factory):
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_a_build_killed_at_a_random_moment_resumes_to_the_clean_result(trial, ingested, clean_build, tmp_path):
     db = tmp_path / "k.duckdb"
-    shutil.copyfile(ingested, db)
+    copy_database(ingested, db)
     before = digest(db)
     published = file_version(db)
     after = random.Random(1000 + trial).uniform(1.0, 8.0)
