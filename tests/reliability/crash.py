@@ -15,6 +15,9 @@ from app.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 VOLATILE = {"runs", "schema_migrations"}  # when things ran, not what they made
+# Where the vectors are kept (segment files are named when written, and merged when enough pile up), not what
+# they are: the vectors themselves are compared through the view ``embeddings``.
+STORAGE = {"vector_segments", "vector_segments_retired"}
 
 
 def cli(*args, db: Path, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -40,11 +43,14 @@ def digest(db: Path) -> dict[str, str]:
     try:
         columns = store.query(
             """SELECT table_name, column_name, data_type FROM information_schema.columns
-               WHERE table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')
+               WHERE (table_catalog = current_database()
+                      AND table_name IN (SELECT table_name FROM information_schema.tables
+                                         WHERE table_type = 'BASE TABLE' AND table_catalog = current_database()))
+                  OR (table_name = 'embeddings' AND table_catalog <> current_database())
                ORDER BY table_name, ordinal_position""")
         out = {}
         for table, cols in columns.groupby("table_name", sort=True):
-            if table in VOLATILE:
+            if table in VOLATILE | STORAGE:
                 continue
             keep = [c for c, t in zip(cols["column_name"], cols["data_type"])
                     if not (t.startswith("TIMESTAMP") and c.endswith("_at")) and not c.endswith(("run_id", "_run"))]
