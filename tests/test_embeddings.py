@@ -100,3 +100,41 @@ def test_two_processes_exporting_at_once_both_get_a_whole_model(passages, refere
     assert np.allclose(a, b, atol=1e-6) and float(a[0] @ reference[0]) > 0.97
     leftovers = [p.name for p in cache.rglob("*") if ".tmp-" in p.name or "tanh" in p.name]
     assert leftovers == []
+
+
+def _matmul_integer_model(weights: np.ndarray, path):
+    """A one-node ONNX graph: uint8 activations (zero point 0) times the int8 ``weights`` (per-column zero
+    points 0), as int32: the node the int8 export is made of."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    k, n = weights.shape
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "w", "a_zero", "w_zero"], ["y"])], "mm",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [None, k])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, n])],
+        [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(np.zeros(n, np.int8), "w_zero"),
+         numpy_helper.from_array(np.array(0, np.uint8), "a_zero")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_wide_weights_compute_the_exact_integer_products_on_any_cpu(tmp_path):
+    """Full-range int8 weights against large activations: pairs of products overflow int16, which a CPU
+    without VNNI saturates in ONNX Runtime's uint8 x int8 kernel. The same weights stored as uint8 (+128, zero
+    point 128) give numpy's exact products whatever the CPU, so int8 vectors are the same on every machine."""
+    import onnxruntime as ort
+
+    from embeddings.onnx import vnni, wide_weights
+
+    rng = np.random.default_rng(3)
+    weights = rng.choice(np.array([-128, -127, 127], dtype=np.int8), size=(64, 32))
+    a = rng.integers(200, 256, size=(16, 64), dtype=np.uint8)
+    exact = a.astype(np.int64) @ weights.astype(np.int64)
+    model = _matmul_integer_model(weights, tmp_path / "model-int8.onnx")
+    wide = wide_weights(model)
+    assert wide.name == "model-int8-u8.onnx" and wide_weights(model) == wide  # written once
+    run = lambda path: ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"a": a})[0]
+    np.testing.assert_array_equal(run(wide), exact)
+    if vnni():  # (without VNNI the int8 form saturates here: bench/RESULTS.md)
+        np.testing.assert_array_equal(run(model), exact)
