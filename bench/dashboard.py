@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["overview", "frame", "compare", "outlets", "search", "frames", "corpus"]
+PAGES = ["overview", "frame_detail", "compare", "outlets", "search", "edit_frames", "corpus"]  # app/ui/pages/<page>.py
 
 
 def main() -> None:
@@ -63,7 +63,7 @@ def main() -> None:
         q_times[name] = statistics.median(runs)
     store.close()
 
-    params = {"frame": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
+    params = {"frame_detail": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
               "search": {keys.SEARCH: "nuclear test", keys.SEARCH_MODE: "keyword"}}
     page_times = {}
     for page in PAGES:
