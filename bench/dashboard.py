@@ -1,6 +1,6 @@
 """Dashboard speed: every page through Streamlit's AppTest on a built database, cold and warm.
 
-    python bench/dashboard.py --db PATH [--repeat 3]
+    python bench/dashboard.py --db PATH [--repeat 3] [--query "nuclear test"]
 
 Each page script is run on its own, once with empty data caches (cold) and then ``--repeat`` times
 with warm caches (the times include AppTest's own overhead); the busiest frame is the one shown on the
@@ -29,6 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", type=Path, required=True)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--query", default="nuclear test", help="the words of the Search page's keyword search")
     args = ap.parse_args()
     os.environ["NARRATIVES_DB"] = str(args.db.resolve())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,7 +52,7 @@ def main() -> None:
         "frame_ledger (Frame)": lambda: store.frame_ledger(top),
         "frame_passages (Frame)": lambda: store.frame_passages(top),
         "outlet_roles (Outlets)": lambda: outlet_roles(store, outlet, 48.0),
-        "keyword_passages (Search)": lambda: store.keyword_passages("nuclear test"),
+        "keyword_passages (Search)": lambda: store.keyword_passages(args.query),
     }
     q_times = {}
     for name, fn in queries.items():
@@ -64,7 +65,7 @@ def main() -> None:
     store.close()
 
     params = {"frame_detail": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
-              "search": {keys.SEARCH: "nuclear test", keys.SEARCH_MODE: "keyword"}}
+              "search": {keys.SEARCH: args.query, keys.SEARCH_MODE: "keyword"}}
     page_times = {}
     for page in PAGES:
         st.cache_data.clear()  # cold: nothing cached but the store connection and the model
@@ -82,7 +83,7 @@ def main() -> None:
 
     print(f"## {dt.date.today()}, dashboard speed on {counts['articles']:,} articles\n")
     print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"- command: `python bench/dashboard.py --db {args.db.name} --repeat {args.repeat}`; "
+    print(f"- command: `python bench/dashboard.py --db {args.db.name} --repeat {args.repeat} --query '{args.query}'`; "
           f"{counts['articles']:,} articles, {counts['passages']:,} passages, {counts['frames']:,} frames; "
           f"the Frame page shows the busiest frame (#{top})\n")
     print("| page | first run, cold caches (s) | warm caches, median (s) |\n|---|---|---|")
