@@ -5,7 +5,7 @@
 Each page script is run on its own, once with empty data caches (cold) and then ``--repeat`` times
 with warm caches (the times include AppTest's own overhead); the busiest frame is the one shown on the
 Frame page. Also times the main store queries on their own.
-Prints a Markdown block for bench/RESULTS.md.
+Prints a Markdown block for bench/RESULTS.md, and each figure on stderr as it is measured.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def main() -> None:
             fn()
             runs.append(time.perf_counter() - t)
         q_times[name] = statistics.median(runs)
+        print(f"{name}: {q_times[name] * 1000:.0f} ms", file=sys.stderr, flush=True)
     store.close()
 
     params = {"frame_detail": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
@@ -80,6 +81,7 @@ def main() -> None:
             if at.exception:
                 raise SystemExit(f"{page}: {at.exception}")
         page_times[page] = (timings[0], statistics.median(timings[1:]))
+        print(f"{page}: cold {timings[0]:.2f} s, warm {page_times[page][1]:.2f} s", file=sys.stderr, flush=True)
 
     print(f"## {dt.date.today()}, dashboard speed on {counts['articles']:,} articles\n")
     print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
