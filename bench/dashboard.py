@@ -1,11 +1,11 @@
 """Dashboard speed: every page through Streamlit's AppTest on a built database, cold and warm.
 
-    python bench/dashboard.py --db PATH [--repeat 3]
+    python bench/dashboard.py --db PATH [--repeat 3] [--query "nuclear test"]
 
 Each page script is run on its own, once with empty data caches (cold) and then ``--repeat`` times
 with warm caches (the times include AppTest's own overhead); the busiest frame is the one shown on the
 Frame page. Also times the main store queries on their own.
-Prints a Markdown block for bench/RESULTS.md.
+Prints a Markdown block for bench/RESULTS.md, and each figure on stderr as it is measured.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["overview", "frame", "compare", "outlets", "search", "frames", "corpus"]
+PAGES = ["overview", "frame_detail", "compare", "outlets", "search", "edit_frames", "corpus"]  # app/ui/pages/<page>.py
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", type=Path, required=True)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--query", default="nuclear test", help="the words of the Search page's keyword search")
     args = ap.parse_args()
     os.environ["NARRATIVES_DB"] = str(args.db.resolve())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,7 +52,7 @@ def main() -> None:
         "frame_ledger (Frame)": lambda: store.frame_ledger(top),
         "frame_passages (Frame)": lambda: store.frame_passages(top),
         "outlet_roles (Outlets)": lambda: outlet_roles(store, outlet, 48.0),
-        "keyword_passages (Search)": lambda: store.keyword_passages("nuclear test"),
+        "keyword_passages (Search)": lambda: store.keyword_passages(args.query),
     }
     q_times = {}
     for name, fn in queries.items():
@@ -61,10 +62,11 @@ def main() -> None:
             fn()
             runs.append(time.perf_counter() - t)
         q_times[name] = statistics.median(runs)
+        print(f"{name}: {q_times[name] * 1000:.0f} ms", file=sys.stderr, flush=True)
     store.close()
 
-    params = {"frame": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
-              "search": {keys.SEARCH: "nuclear test", keys.SEARCH_MODE: "keyword"}}
+    params = {"frame_detail": {keys.FRAME: str(top)}, "outlets": {keys.OUTLET: outlet},
+              "search": {keys.SEARCH: args.query, keys.SEARCH_MODE: "keyword"}}
     page_times = {}
     for page in PAGES:
         st.cache_data.clear()  # cold: nothing cached but the store connection and the model
@@ -79,10 +81,11 @@ def main() -> None:
             if at.exception:
                 raise SystemExit(f"{page}: {at.exception}")
         page_times[page] = (timings[0], statistics.median(timings[1:]))
+        print(f"{page}: cold {timings[0]:.2f} s, warm {page_times[page][1]:.2f} s", file=sys.stderr, flush=True)
 
     print(f"## {dt.date.today()}, dashboard speed on {counts['articles']:,} articles\n")
     print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"- command: `python bench/dashboard.py --db {args.db.name} --repeat {args.repeat}`; "
+    print(f"- command: `python bench/dashboard.py --db {args.db.name} --repeat {args.repeat} --query '{args.query}'`; "
           f"{counts['articles']:,} articles, {counts['passages']:,} passages, {counts['frames']:,} frames; "
           f"the Frame page shows the busiest frame (#{top})\n")
     print("| page | first run, cold caches (s) | warm caches, median (s) |\n|---|---|---|")

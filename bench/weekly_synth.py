@@ -9,7 +9,8 @@ bench/_peak.py: ingest everything before the week, build, ingest the week, build
 because the commands run with that folder first on ``PYTHONPATH``); the archives are written once and
 shared between runs. ``--week-from N`` adds the week of the N-article archive to every archive (the
 same articles whatever the archive's size). Prints a Markdown table for bench/RESULTS.md; each run's figures are also kept as JSON
-in the output folder (``<label>-<size>.json``).
+in the output folder (``<label>-<size>.json``), and each command's output in ``<label>-<size>-<step>.out``
+and ``.err`` (the build's progress lines, to follow a long run).
 """
 
 from __future__ import annotations
@@ -27,14 +28,19 @@ HERE = Path(__file__).resolve().parent
 STAGES = ("segment", "copies", "embed", "frames", "seeded", "cues", "stance", "onsets", "lineage", "evidence")
 
 
-def run(cmd: list[str], cwd: Path) -> tuple[str, float, int]:
+def run(cmd: list[str], cwd: Path, log: Path) -> tuple[str, float, int]:
+    """Run ``cmd``; its stdout and stderr go to ``log``.out and ``log``.err as it runs (the build's progress
+    lines can be followed there during a long run)."""
     # PYTHONPATH: bench/_peak.py runs from bench/, so without it ``app`` would come from the installed copy.
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(cwd))
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env)
-    if out.returncode != 0:
-        raise SystemExit(f"{cmd} failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
-    peak = re.search(r"PEAK wall_s=([\d.]+) peak_rss_mb=(\d+)", out.stderr)
-    return out.stdout, float(peak.group(1)), int(peak.group(2))
+    out_file, err_file = log.with_name(log.name + ".out"), log.with_name(log.name + ".err")
+    with open(out_file, "w") as out, open(err_file, "w") as err:
+        code = subprocess.run(cmd, stdout=out, stderr=err, text=True, cwd=cwd, env=env).returncode
+    stdout, stderr = out_file.read_text(), err_file.read_text()
+    if code != 0:
+        raise SystemExit(f"{cmd} failed:\n{stdout[-2000:]}\n{stderr[-3000:]}")
+    peak = re.search(r"PEAK wall_s=([\d.]+) peak_rss_mb=(\d+)", stderr)
+    return stdout, float(peak.group(1)), int(peak.group(2))
 
 
 def stage_seconds(stdout: str) -> dict[str, float]:
@@ -86,10 +92,11 @@ def main() -> None:
         db = out / f"{name}.duckdb"
         for f in out.glob(f"{db.name}*"):
             shutil.rmtree(f) if f.is_dir() else f.unlink()
-        _, t_ingest, m_ingest = run(cli + ["ingest", "--db", str(db), str(base)], code)
-        build, t_build, m_build = run(cli + ["build", "--db", str(db)], code)
-        _, t_week_ingest, m_week_ingest = run(cli + ["ingest", "--db", str(db), str(week)], code)
-        update, t_update, m_update = run(cli + ["build", "--db", str(db)], code)
+        _, t_ingest, m_ingest = run(cli + ["ingest", "--db", str(db), str(base)], code, out / f"{name}-ingest")
+        build, t_build, m_build = run(cli + ["build", "--db", str(db)], code, out / f"{name}-build")
+        _, t_week_ingest, m_week_ingest = run(cli + ["ingest", "--db", str(db), str(week)], code,
+                                              out / f"{name}-week-ingest")
+        update, t_update, m_update = run(cli + ["build", "--db", str(db)], code, out / f"{name}-update")
         result = {"label": args.label, "articles": n, "week_of": args.week_from or n, "week_articles": sum(1 for _ in open(week)),
                   "ingest": [t_ingest, m_ingest], "build": [t_build, m_build, stage_seconds(build)],
                   "week_ingest": [t_week_ingest, m_week_ingest], "update": [t_update, m_update, stage_seconds(update)],
