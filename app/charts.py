@@ -110,7 +110,8 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
     # outlet's first day in ``timeline`` is its first.
     if adopted is not None:
         adopted = {plotly_text(o): pd.Timestamp(day).normalize() for o, day in adopted.items()}
-        carriers = [o for o in order if o in set(timeline.loc[timeline["articles"] > 0, "outlet"])]
+        carrying = set(timeline.loc[timeline["articles"] > 0, "outlet"])
+        carriers = [o for o in order if o in carrying]
         order = sorted(carriers, key=lambda o: (adopted.get(o, pd.Timestamp.max), o)) + \
             [o for o in order if o not in carriers]
     fig = go.Figure()
@@ -227,6 +228,7 @@ def lineage_figure(adoption: pd.DataFrame, edges: pd.DataFrame, title: str, capt
     rows = adoption.sort_values("adoption_rank")
     names = [f"{int(r)}. {o}" for r, o in zip(rows["adoption_rank"], rows["outlet"])]
     pos = {o: (t, n) for o, t, n in zip(rows["outlet"], pd.to_datetime(rows["first_seen"]), names)}
+    arrows = []  # set on the layout at once: one add_annotation per edge copies the layout each time
     for kind, colour in EDGE_COLOURS.items():
         part = edges[(edges["kind"] == kind) & edges["from_outlet"].isin(pos) & edges["to_outlet"].isin(pos)]
         xs, ys = [], []
@@ -235,10 +237,11 @@ def lineage_figure(adoption: pd.DataFrame, edges: pd.DataFrame, title: str, capt
             ys += [pos[a][1], pos[b][1], None]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=kind, line=dict(color=colour, width=2,
                                  dash="dot" if kind == "similar passage" else "solid"), hoverinfo="skip"))
-        for a, b in zip(part["from_outlet"], part["to_outlet"]):
-            fig.add_annotation(x=pos[b][0], y=pos[b][1], ax=pos[a][0], ay=pos[a][1], xref="x", yref="y",
-                               axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5,
-                               arrowcolor=colour, standoff=6, text="")
+        arrows += [dict(x=pos[b][0], y=pos[b][1], ax=pos[a][0], ay=pos[a][1], xref="x", yref="y", axref="x",
+                        ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5, arrowcolor=colour,
+                        standoff=6, text="")
+                   for a, b in zip(part["from_outlet"], part["to_outlet"])]
+    fig.update_layout(annotations=arrows)
     fig.add_trace(go.Scatter(
         x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="markers", name="outlet",
         marker=dict(size=10, color=PALETTE[0]), customdata=list(pos),
