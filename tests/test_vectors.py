@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -249,9 +248,8 @@ def test_a_small_write_does_not_copy_the_vectors(tmp_path):
     folder = sum(p.stat().st_size for p in vectors_dir(db).iterdir())
     assert folder > 120_000_000
     assert db.stat().st_size < folder / 20
-    started = time.perf_counter()
     with Store.write(db, "edit", resumable=False) as store:
         store.finish_run(store.start_run("edit", {}), {})
-    assert time.perf_counter() - started < 5
+    assert db.stat().st_size < folder / 20  # still: the write's copy of the file left the vectors where they were
     assert len(_stored(db)) == 80_000
     assert os.path.exists(vectors_dir(db))

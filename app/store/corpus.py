@@ -220,11 +220,12 @@ class CorpusStore(StoreBase):
         source = connect(path, read_only=True)
         try:
             for (model,) in source.execute("SELECT DISTINCT model FROM embeddings").fetchall():
-                table = source.sql("SELECT text_hash, vector FROM embeddings WHERE model = ?",
-                                   params=[model]).to_arrow_table()
-                if table.num_rows:
-                    self.add_embeddings(model, table["text_hash"].to_pylist(),
-                                        list_column_to_matrix(table["vector"]))
+                # In record batches (a separate connection, so the writes here do not end the stream).
+                for batch in source.sql("SELECT text_hash, vector FROM embeddings WHERE model = ?",
+                                        params=[model]).to_arrow_reader(vector_segments.MIGRATE_CHUNK):
+                    if batch.num_rows:
+                        self.add_embeddings(model, batch.column(0).to_pylist(),
+                                            list_column_to_matrix(batch.column(1)))
         except duckdb.Error as exc:
             raise explain(exc, path) from exc
         finally:

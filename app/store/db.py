@@ -272,9 +272,13 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             base.write_text(json.dumps({"published": current, "purpose": purpose,
                                         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
         conn = None
-        try:
-            conn = connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
+
+        def open_work() -> duckdb.DuckDBPyConnection:
+            return connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
                            spill=spill_dir(path), vectors=vector_segments.vectors_dir(path))
+
+        try:
+            conn = open_work()
             applied = migrate(conn)
             if MOVED_VECTORS in applied and conn.execute("SELECT count(*) FROM vector_segments").fetchall()[0][0]:
                 # The vectors left the file, but DuckDB never gives space back: rewrite it once, or every
@@ -282,8 +286,7 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
                 conn.close()
                 conn = None
                 rewrite_compact(work)
-                conn = connect(work, memory_mb=None if memory_budget is None else duckdb_memory_mb(memory_budget),
-                               spill=spill_dir(path), vectors=vector_segments.vectors_dir(path))
+                conn = open_work()
             if fresh:  # the work copy lists what the published state lists: what neither lists can go
                 vector_segments.collect_garbage(conn)
         except (duckdb.Error, StoreError) as exc:

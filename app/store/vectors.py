@@ -17,9 +17,9 @@ of every vector.
 
 Every connection gets a view ``embeddings`` (model, text_hash, vector) over the listed segments that exist,
 in an in-memory catalog of the connection's own (``session.main``, after the database in the search path, so
-every cursor of the connection sees it): the store's queries read it as they read the table it replaces. Segment files missing from the
-folder (a database copied without its ``.vectors`` folder) are left out of the view and reported by
-:func:`missing`; a build forgets them and embeds those texts again.
+every cursor of the connection sees it): the store's queries read it as they read the table it replaces.
+Segment files missing from the folder (a database copied without its ``.vectors`` folder) are left out of the
+view and reported by :func:`missing`; a build forgets them and embeds those texts again.
 
 Segments are written per embed chunk, so many small ones pile up during a build: once a model has
 ``COMPACT_AT`` segments under ``SMALL`` rows, they are merged into segments of up to ``SEGMENT_ROWS`` rows.
@@ -190,17 +190,16 @@ def _write_file(folder: Path, model: str, table: pa.Table) -> tuple[str, int]:
 
 def vector_table(model: str, text_hashes, vectors: np.ndarray) -> pa.Table:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2 or len(vectors) != len(text_hashes):
+    if vectors.ndim != 2 or len(vectors) != len(text_hashes) or not vectors.shape[1]:
         raise ValueError(f"{len(text_hashes)} text hashes for vectors of shape {vectors.shape}")
-    offsets = pa.array(np.arange(0, vectors.size + 1, max(vectors.shape[1], 1), dtype=np.int32)
-                       if vectors.shape[1] else np.zeros(len(vectors) + 1, dtype=np.int32))
+    offsets = pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32))
     return pa.table({"model": pa.array([model] * len(text_hashes), type=pa.string()),
                      "text_hash": pa.array(list(text_hashes), type=pa.string()),
                      "vector": pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1), type=pa.float32()))},
                     schema=_SCHEMA)
 
 
-def _add_files(conn, folder: Path, model: str, table: pa.Table) -> list[tuple[str, int, int, int]]:
+def _add_files(folder: Path, model: str, table: pa.Table) -> list[tuple[str, int, int, int]]:
     """Write ``table`` (one model, deduplicated) as segments of at most SEGMENT_ROWS; (file, rows, dim, bytes)."""
     table = table.sort_by("text_hash")
     out = []
@@ -246,7 +245,7 @@ def add(conn, model: str, text_hashes, vectors: np.ndarray) -> int:
     table = new_only(conn, model, vector_table(model, text_hashes, vectors))
     if table.num_rows == 0:
         return 0
-    files = _add_files(conn, home(conn), model, table)
+    files = _add_files(home(conn), model, table)
     _run(conn, "BEGIN TRANSACTION")
     try:
         _list_files(conn, model, files)
@@ -289,7 +288,7 @@ def compact(conn, model: str, at: int | None = None) -> int:
         groups.append(group)
     for group in groups:
         table = pa.concat_tables([pq.read_table(folder / name, schema=_SCHEMA) for name in group])
-        files = _add_files(conn, folder, model, table)
+        files = _add_files(folder, model, table)
         del table
         _run(conn, "BEGIN TRANSACTION")
         try:
@@ -378,7 +377,7 @@ def migrate_table(conn) -> None:
                     """SELECT model, text_hash, vector FROM embeddings
                        WHERE model = ? AND text_hash BETWEEN ? AND ? ORDER BY text_hash""",
                     params=[model, low, high]).to_arrow_table().cast(_SCHEMA)
-                _list_files(conn, model, _add_files(conn, folder, model, table))
+                _list_files(conn, model, _add_files(folder, model, table))
                 done += table.num_rows
                 print(f"moving vectors into {folder}: {done:,} of {total:,}", file=sys.stderr, flush=True)
     _run(conn, "DROP TABLE embeddings")
