@@ -29,6 +29,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.reliability)
         if not any(item.get_closest_marker(name) for name in SLOWER_TIERS):
             item.add_marker(pytest.mark.fast)
+    # The tests that need the North Korea slice last: it is built in the background meanwhile.
+    later = [item for item in items if "nk_slice_db" in getattr(item, "fixturenames", ())]
+    items[:] = [item for item in items if item not in later] + later
+
+
+def pytest_collection_finish(session):
+    if not session.config.option.collectonly:  # the tests left after -m and -k
+        _start_nk_build(session.items)
 
 
 @pytest.fixture
@@ -93,6 +101,63 @@ def hashed_sample_db_copy(hashed_sample_db, tmp_path) -> Path:
     dest = tmp_path / "copy.duckdb"
     copy_database(hashed_sample_db, dest)
     return dest
+
+
+# The AllSides North Korea slice's build in the background (tests.nk_slice), started once the session knows
+# a selected test needs it: (process, folder), or None.
+_NK_BUILD: list = []
+
+
+def _start_nk_build(items) -> None:
+    """Start building the North Korea slice in a process of its own at the lowest priority when a selected
+    test needs it (those tests run last): the build (minutes, mostly embedding) uses the core the other
+    tests leave idle instead of holding the session up."""
+    import subprocess
+    import sys
+    import tempfile
+
+    needs = [item for item in items if "nk_slice_db" in getattr(item, "fixturenames", ())]
+    if not needs or not (CORPORA / "allsides" / "articles.jsonl.gz").exists() or _NK_BUILD:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="narratives-nk-"))
+    log = open(folder / "build.log", "w")
+    command = [sys.executable, "-m", "tests.nk_slice", str(folder)]
+    if os.name == "posix":
+        command = ["nice", "-n", "19", *command]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    log.close()
+    _NK_BUILD.append((proc, folder))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    for proc, folder in _NK_BUILD:
+        if proc.poll() is None:  # the session ended before it (interrupted, or no test got to wait for it)
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    _NK_BUILD.clear()
+
+
+@pytest.fixture(scope="session")
+def nk_slice_db(tmp_path_factory) -> Path:
+    """The AllSides articles that mention North Korea (about 1,200), ingested and built from scratch with the
+    real packaged model (``tests.nk_slice``), once per session; skipped without the corpora. Built in the
+    background from the start of the session when tests that need it are selected, else here. Its vectors
+    also serve other AllSides tests as the product's own cache (``Store.copy_cache_from``)."""
+    corpus_path("allsides", "articles.jsonl.gz")
+    from tests.nk_slice import build
+
+    if not _NK_BUILD:
+        return build(tmp_path_factory.mktemp("nk"))
+    proc, folder = _NK_BUILD[0]
+    code = proc.wait()
+    log = (folder / "build.log").read_text(encoding="utf-8", errors="replace")
+    assert code == 0, f"the North Korea slice's build failed (exit {code}):\n{log[-4000:]}"
+    print("\n" + log.strip().splitlines()[-1])
+    return folder / "nk.duckdb"
 
 
 def dashboard_on(monkeypatch, db: Path, params: dict | None = None):

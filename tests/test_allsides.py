@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.corpus, pytest.mark.integration]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 
-def test_north_korea_subset_builds_frames_with_sane_labels(tmp_path, settings):
+def test_north_korea_subset_builds_frames_with_sane_labels(tmp_path, settings, nk_slice_db):
     corpus_path("allsides", "articles.jsonl.gz")
     from corpora import allsides_rows, write_jsonl
 
@@ -27,7 +27,10 @@ def test_north_korea_subset_builds_frames_with_sane_labels(tmp_path, settings):
     src = write_jsonl(rows, tmp_path / "nk.jsonl")
     with Store.write(settings.db) as store:
         report = ingest_files(store, [src], settings.max_article_chars)
+        # The whole slice's vectors, as the product's own cache: these passages are embedded once a session.
+        store.copy_cache_from(str(nk_slice_db))
         build = run_stages(store, settings)
+    assert build.embedded_texts == 0  # every vector came from the cache
     # Everything is accounted for: stored or rejected with a reason.
     assert report.ingested + report.rejected + report.already_present == 200
     assert report.ingested >= 150

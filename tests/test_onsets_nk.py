@@ -6,37 +6,21 @@ phrase's articles must date its first seen within 3 days of the phrase's first l
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from app.config import load_settings
-from app.ingest import ingest_files
-from app.pipeline import run_stages
 from app.store import Store
-from tests.conftest import corpus_path
 
 pytestmark = [pytest.mark.corpus, pytest.mark.integration]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 
 @pytest.fixture(scope="module")
-def nk(tmp_path_factory):
-    """The AllSides articles that mention North Korea, ingested and built from scratch (once per module)."""
-    corpus_path("allsides", "articles.jsonl.gz")
-    from corpora import allsides_rows, write_jsonl
-
-    tmp = tmp_path_factory.mktemp("nk")
-    src = write_jsonl(allsides_rows("north korea"), tmp / "nk.jsonl")
-    settings = load_settings(env={}, db=tmp / "nk.duckdb")
-    started = time.perf_counter()
-    with Store.write(settings.db) as store:
-        ingest_files(store, [src], settings.max_article_chars)
-        run_stages(store, settings)
-    print(f"\nNK slice ingested and built in {time.perf_counter() - started:.0f} s")
-    store = Store.open_read(settings.db)
+def nk(nk_slice_db):
+    """The AllSides articles that mention North Korea, built from scratch (``nk_slice_db``, once a session)."""
+    store = Store.open_read(nk_slice_db)
     yield store
     store.close()
 
