@@ -533,3 +533,47 @@ def test_the_public_frame_evidence_view_says_what_the_frame_page_says(hashed_sam
         assert view["articles"].sum() == store.query_value("SELECT count(*) FROM frame_carrying_articles")
     finally:
         store.close()
+
+
+def test_cues_read_in_processes_of_their_own_are_the_rows_one_process_reads(hashed_sample_db_copy, monkeypatch):
+    """A large cue run reads its texts in processes of their own (one a core): the same rows, in the same
+    chunks, as one process."""
+    from app.stages import provenance
+
+    pools = []
+
+    class Readers(provenance._CueReaders):
+        def read(self, texts):
+            pools.append(len(self.workers))
+            return super().read(texts)
+
+    monkeypatch.setattr(provenance, "_CueReaders", Readers)
+    monkeypatch.setattr(provenance, "CUE_PARALLEL_AT", 1)  # the sample's few hundred texts count as large
+    monkeypatch.setattr(provenance, "_cores", lambda: 2)
+    sql = "SELECT * FROM cues ORDER BY ALL"
+    with Store.write(hashed_sample_db_copy) as store:
+        one = store.query(sql)
+        texts = store.query_value("SELECT count(*) FROM cued_texts")
+        assert len(one) > 100
+        store.clear_cues()
+        done, _ = provenance.cues_stage(store, chunk=250)
+        assert done == texts and pools and all(n == 2 for n in pools), pools
+        pd.testing.assert_frame_equal(store.query(sql), one)
+
+
+def test_a_cue_reader_process_that_dies_is_named_and_this_process_reads_on(capfd):
+    from app.stages.provenance import _CueReaders
+
+    texts = ["Officials, who spoke on condition of anonymity, said the video was filmed near the border.",
+             "The ministry denied the report, calling it lies and propaganda.", "Rain is likely on Sunday."] * 4
+    readers = _CueReaders(["Continental Wire"], 2)
+    try:
+        assert len(readers.workers) == 2
+        first = readers.read(texts)
+        assert first == _CueReaders(["Continental Wire"], 1).read(texts) and any(first)
+        readers.workers[1].kill()
+        readers.workers[1].wait()
+        assert readers.read(texts) == first and readers.workers == []
+    finally:
+        readers.close()
+    assert "the cue reader processes failed" in capfd.readouterr().err

@@ -6,10 +6,17 @@ Lineage and evidence are written per frame: each run fingerprints every frame's 
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from app.config import Settings
+from app.evidence.cue_worker import cue_tuples
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
 from app.evidence.ledger import STRONG, LedgerState, describe, frame_ledger, item_keys
@@ -25,6 +32,9 @@ PER_FRAME_VERSION = 1
 # Distinct texts read for cues per committed chunk: the cue rules are regular expressions over sentences,
 # far cheaper per text than embedding, so a chunk holds more texts and still loses little to an interruption.
 CUE_CHUNK = 5000
+# Texts a cue run must read before it reads them in processes of its own, one a core: the rules are pure
+# Python (one core each), and below this starting the processes costs more than they save.
+CUE_PARALLEL_AT = 10_000
 # The per-frame stages report progress every this many frames (and at the last one): enough for a bar to
 # move on a corpus of thousands of frames without a callback per frame.
 PROGRESS_EVERY = 50
@@ -116,7 +126,9 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
 
 
 def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_CHUNK) -> tuple[int, bool]:
-    """Evidence cues of every distinct passage text not read yet by these rules and outlet names."""
+    """Evidence cues of every distinct passage text not read yet by these rules and outlet names; a run of
+    more than ``CUE_PARALLEL_AT`` texts reads each chunk in processes of its own, one a core, with the same
+    rows as one process."""
     outlets = sorted(store.outlet_names())
     params = {"rules": RULES_VERSION, "outlets": outlets}
     last = store.last_run("cues")
@@ -130,22 +142,90 @@ def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_
     if total == 0 and last is not None and last["parameters"] == params:
         return 0, True
     run_id = store.start_run("cues", params)
-    finder = CueFinder(outlets)
+    readers = _CueReaders(outlets, _cores() if total >= CUE_PARALLEL_AT else 1)
     done = 0
     progress("cues", 0, total)
-    while True:
-        batch = store.texts_to_cue(chunk)
-        if batch.empty:
-            break
-        rows = [(text_hash, cue.kind, cue.subtype, cue.start, cue.end, cue.span, cue.source)
-                for text_hash, text in zip(batch["text_hash"], batch["text"]) for cue in finder.find(text)]
-        cues = pd.DataFrame(rows, columns=CUE_COLUMNS)
-        store.add_cues(cues.astype({"start_char": "int32", "end_char": "int32"}), batch["text_hash"].tolist(),
-                       RULES_VERSION)
-        done += len(batch)
-        progress("cues", done, total)
+    try:
+        while True:
+            batch = store.texts_to_cue(chunk)
+            if batch.empty:
+                break
+            rows = [(text_hash, *cue) for text_hash, found in zip(batch["text_hash"], readers.read(batch["text"].tolist()))
+                    for cue in found]
+            cues = pd.DataFrame(rows, columns=CUE_COLUMNS)
+            store.add_cues(cues.astype({"start_char": "int32", "end_char": "int32"}), batch["text_hash"].tolist(),
+                           RULES_VERSION)
+            done += len(batch)
+            progress("cues", done, total)
+    finally:
+        readers.close()
     store.finish_run(run_id, {"texts": done})
     return done, False
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (a container's, a taskset's)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _CueReaders:
+    """Each text's cues as (kind, subtype, start, end, span, source), in order: in this process, or, given
+    more than one worker, in that many processes of their own (``python -m app.evidence.cue_worker``, each
+    given an equal share of every chunk). A worker that cannot start or fails is named on standard error and
+    the workers are given up for the rest of the run: this process reads on, with the same result."""
+
+    def __init__(self, outlets: list[str], workers: int):
+        self.finder = CueFinder(outlets)
+        self.workers: list[subprocess.Popen] = []
+        if workers < 2:
+            return
+        # The checkout or installed copy this process runs, first on the workers' path.
+        home = str(Path(__file__).resolve().parent.parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([home, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        try:
+            for _ in range(workers):
+                worker = subprocess.Popen([sys.executable, "-m", "app.evidence.cue_worker"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env=env)
+                self.workers.append(worker)
+                pickle.dump(outlets, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                worker.stdin.flush()
+        except OSError as exc:
+            self._give_up(exc)
+
+    def read(self, texts: list[str]) -> list[list[tuple]]:
+        n = len(self.workers)
+        if n and len(texts) >= 2 * n:
+            step = -(-len(texts) // n)
+            parts = [texts[i:i + step] for i in range(0, len(texts), step)]
+            try:
+                # Every share sent before any answer is read: a worker reads its whole share before it answers.
+                for worker, part in zip(self.workers, parts):
+                    pickle.dump(part, worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                    worker.stdin.flush()
+                return [found for worker, _ in zip(self.workers, parts) for found in pickle.load(worker.stdout)]
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                self._give_up(exc)
+        return cue_tuples(self.finder, texts)
+
+    def _give_up(self, exc: BaseException) -> None:
+        print(f"cues: the cue reader processes failed ({type(exc).__name__}: {exc}); reading on in this process",
+              file=sys.stderr)
+        self.close()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            try:
+                worker.stdin.close()
+            except OSError:
+                pass
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        self.workers = []
 
 
 def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
