@@ -148,12 +148,18 @@ def nk_slice_db(tmp_path_factory) -> Path:
     background from the start of the session when tests that need it are selected, else here. Its vectors
     also serve other AllSides tests as the product's own cache (``Store.copy_cache_from``)."""
     corpus_path("allsides", "articles.jsonl.gz")
+    import subprocess
+
     from tests.nk_slice import build
 
     if not _NK_BUILD:
         return build(tmp_path_factory.mktemp("nk"))
     proc, folder = _NK_BUILD[0]
-    code = proc.wait()
+    try:
+        code = proc.wait(timeout=3600)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
     log = (folder / "build.log").read_text(encoding="utf-8", errors="replace")
     assert code == 0, f"the North Korea slice's build failed (exit {code}):\n{log[-4000:]}"
     print("\n" + log.strip().splitlines()[-1])

@@ -131,7 +131,8 @@ def utc_update(halves, tmp_path_factory):
     return _weekly_update_digest(halves, tmp_path_factory.mktemp("utc"), "UTC")
 
 
-@pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati"])
+# Behind UTC, and furthest ahead of it (UTC+14: the local date is a day later than UTC's for ten hours a day).
+@pytest.mark.parametrize("tz", ["America/Los_Angeles", "Pacific/Kiritimati"])
 def test_a_weekly_update_is_the_same_in_every_time_zone(tz, halves, utc_update, tmp_path):
     """Ingest part of the sample and build, then the rest and build again (an incremental update), under
     TZ=tz and under UTC: every table comes out the same."""
