@@ -290,13 +290,23 @@ def _mark_earlier_adopters(fig: go.Figure, adopted: dict, start: dt.date) -> int
 def _write_pngs(figures: list[go.Figure], paths: list[Path]) -> None:
     import plotly.io as pio
 
-    try:
-        heights = [int(f.layout.height or HEIGHT) for f in figures]
-        pio.write_images(figures, paths, width=[WIDTH] * len(figures), height=heights, scale=1)
-    except Exception as exc:  # kaleido could not start a browser
-        raise ReportError(
-            f"could not draw the charts as PNG ({type(exc).__name__}: {exc}). Kaleido needs Chromium or Chrome: "
-            "install it (Debian: apt-get install chromium) or point BROWSER_PATH at one") from exc
+    heights = [int(f.layout.height or HEIGHT) for f in figures]
+    todo = list(range(len(figures)))
+    # Kaleido has been seen to return with a file not written while other browsers drew at once: what is
+    # missing is drawn once more, and then named rather than left out of the report.
+    for _ in range(2):
+        try:
+            pio.write_images([figures[i] for i in todo], [paths[i] for i in todo], width=[WIDTH] * len(todo),
+                             height=[heights[i] for i in todo], scale=1)
+        except Exception as exc:  # kaleido could not start a browser
+            raise ReportError(
+                f"could not draw the charts as PNG ({type(exc).__name__}: {exc}). Kaleido needs Chromium or "
+                "Chrome: install it (Debian: apt-get install chromium) or point BROWSER_PATH at one") from exc
+        todo = [i for i in todo if not paths[i].exists() or paths[i].stat().st_size == 0]
+        if not todo:
+            return
+    raise ReportError("could not draw the charts as PNG: kaleido wrote no file for "
+                      + ", ".join(paths[i].name for i in todo) + " (twice); try again")
 
 
 # -- HTML ----------------------------------------------------------------------------------------------

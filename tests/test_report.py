@@ -286,3 +286,32 @@ def test_the_default_week_is_never_one_without_articles():
     # every article falls in 3-7 Mar: the week before has none, so the report covers the week of 2 Mar
     start, end, note = period_for(d(2026, 3, 3), d(2026, 3, 7), today)
     assert (start, end) == (d(2026, 3, 2), d(2026, 3, 8)) and "may be incomplete" in note
+
+
+def test_a_chart_kaleido_did_not_write_is_drawn_again_then_named(monkeypatch, tmp_path):
+    """Kaleido may return with a file not written (seen with other browsers drawing at once): the chart is
+    drawn once more, and a chart still missing fails the report with its name instead of leaving it out."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from app.report import ReportError, _write_pngs
+
+    calls, never_b = [], [False]
+
+    def skips(figures, paths, **kwargs):  # b.png is not written the first time (or never)
+        calls.append([p.name for p in paths])
+        for p in paths:
+            if p.name != "b.png" or (len(calls) > 1 and not never_b[0]):
+                p.write_bytes(b"\x89PNG")
+
+    monkeypatch.setattr(pio, "write_images", skips)
+    figures = [go.Figure(), go.Figure()]
+    _write_pngs(figures, [tmp_path / "a.png", tmp_path / "b.png"])
+    assert calls == [["a.png", "b.png"], ["b.png"]] and (tmp_path / "b.png").exists()
+
+    calls.clear()
+    never_b[0] = True
+    (tmp_path / "b.png").unlink()
+    with pytest.raises(ReportError, match=r"kaleido wrote no file for b\.png"):
+        _write_pngs(figures, [tmp_path / "a.png", tmp_path / "b.png"])
+    assert calls == [["a.png", "b.png"], ["b.png"]]
