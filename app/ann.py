@@ -35,6 +35,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -237,6 +238,35 @@ class LoadedIndex:
 
 
 _lock = threading.Lock()
+
+
+def copy_indexes(src: str | os.PathLike, dst: str | os.PathLike) -> int:
+    """Give the copy ``dst`` of the database ``src`` the current indexes of ``src`` (``app.store.copy_database``):
+    each usable index's graph and keys linked where the file system allows (a generation's files are never
+    written again), else copied, then its description copied last, so a copy's next build extends the index
+    instead of building it whole. Holds each index's lock while it reads it; returns the indexes copied."""
+    src, dst = Path(src), Path(dst)
+    copied = 0
+    for meta_file in sorted(src.parent.glob(glob.escape(src.name) + ".*.usearch.json")):
+        path = Path(str(meta_file)[: -len(".json")])
+        target = dst.parent / (dst.name + path.name[len(src.name):])
+        with open(f"{path}.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            meta = _read_meta(path)
+            if not _usable(path, meta):
+                continue
+            for part in (_graph_path(path, meta), _keys_path(path, meta)):
+                to = target.parent / (target.name + part.name[len(path.name):])
+                to.unlink(missing_ok=True)
+                try:
+                    os.link(part, to)
+                except OSError:
+                    shutil.copyfile(part, to)
+            tmp = target.parent / (_meta_path(target).name + ".tmp")
+            shutil.copyfile(meta_file, tmp)
+            os.replace(tmp, _meta_path(target))
+            copied += 1
+    return copied
 
 
 @functools.lru_cache(maxsize=4)

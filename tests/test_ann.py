@@ -160,3 +160,23 @@ def test_build_refreshes_the_index(tmp_path, monkeypatch):
         assert ann.load(store, report.model) is not None
     finally:
         store.close()
+
+    # A copy takes the index along (linked): its next build extends it, and the original's next index
+    # (a new generation, the old one deleted) leaves the copy's whole.
+    from app.store import copy_database
+
+    copy = tmp_path / "copy.duckdb"
+    copy_database(db, copy)
+    more = tmp_path / "more.jsonl"
+    more.write_text("\n".join(lines[200:230]) + "\n")
+    for target in (db, copy):
+        with Store.write(target, f"ingest {more}") as store:
+            ingest_file(store, more, settings.max_article_chars)
+        report = build(target, settings.replace(db=target))
+        assert report.index.startswith("added"), (target, report.index)
+    for target in (db, copy):
+        store = Store.open_read(target)
+        try:
+            assert ann.load(store, report.model) is not None, target
+        finally:
+            store.close()

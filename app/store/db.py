@@ -370,12 +370,15 @@ def clone_file(src: Path, dst: Path) -> str:
 
 
 def copy_database(src: str | os.PathLike, dst: str | os.PathLike) -> None:
-    """Copy a published database to ``dst``: its file and its vector segments (``<db>.vectors``, linked where
-    the file system allows: segments are never written again). The nearest-neighbour index is not copied
-    (the next build makes one)."""
+    """Copy a published database to ``dst``: its file, its vector segments (``<db>.vectors``) and its current
+    nearest-neighbour indexes (``app.ann.copy_indexes``), linked where the file system allows, since
+    segments and index generations are never written again."""
+    from app import ann
+
     src, dst = Path(src), Path(dst)
     shutil.copyfile(src, dst)
     vector_segments.copy_folder(vector_segments.vectors_dir(src), vector_segments.vectors_dir(dst))
+    ann.copy_indexes(src, dst)
 
 
 def _clonefile(src: Path, dst: Path) -> bool:
