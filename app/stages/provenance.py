@@ -127,7 +127,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
 
 def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_CHUNK) -> tuple[int, bool]:
     """Evidence cues of every distinct passage text not read yet by these rules and outlet names; a run of
-    more than ``CUE_PARALLEL_AT`` texts reads each chunk in processes of its own, one a core, with the same
+    ``CUE_PARALLEL_AT`` texts or more reads each chunk in processes of its own, one a core, with the same
     rows as one process."""
     outlets = sorted(store.outlet_names())
     params = {"rules": RULES_VERSION, "outlets": outlets}
