@@ -153,3 +153,51 @@ def copy_links(pairs: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
     copies["similarity"] = copies["article_id"].map(best).astype("float32")
     copies["method"] = copies["article_id"].map(method)
     return copies[["article_id", "original_id", "similarity", "method"]].reset_index(drop=True)
+
+
+def band_buckets(signatures: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per band, each signature row's bucket number and each bucket's size (rows sharing the band's whole
+    value share a bucket): what :func:`candidate_pairs` groups by, as arrays, for an update's bookkeeping."""
+    out = []
+    for b in range(BANDS):
+        band = np.ascontiguousarray(signatures[:, b * ROWS:(b + 1) * ROWS])
+        keys = band.view(np.dtype((np.void, band.dtype.itemsize * ROWS))).ravel()
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        out.append((inverse.ravel(), counts))
+    return out
+
+
+def pairs_with(ids: list[str], buckets: list[tuple[np.ndarray, np.ndarray]], rows: np.ndarray,
+               max_bucket: int) -> set[tuple[str, str]]:
+    """The pairs of :func:`candidate_pairs` (same ``ids`` and signatures, bucketed by :func:`band_buckets`) that
+    hold at least one of the signature rows ``rows``: an update's new articles against the whole archive."""
+    chosen = np.zeros(len(ids), dtype=bool)
+    chosen[rows] = True
+    candidates: set[tuple[str, str]] = set()
+    for inverse, counts in buckets:
+        size = counts[inverse]
+        touched = np.unique(inverse[chosen & (size > 1) & (size <= max_bucket)])
+        if not len(touched):
+            continue
+        members = np.flatnonzero(np.isin(inverse, touched))
+        members = members[np.argsort(inverse[members], kind="stable")]
+        starts = np.flatnonzero(np.r_[True, np.diff(inverse[members]) != 0])
+        for group in np.split(members, starts[1:]):
+            for x in group[chosen[group]]:
+                for y in group:
+                    if y != x:
+                        candidates.add((ids[x], ids[y]) if ids[x] < ids[y] else (ids[y], ids[x]))
+    return candidates
+
+
+def still_candidates(rows_a: np.ndarray, rows_b: np.ndarray, buckets: list[tuple[np.ndarray, np.ndarray]],
+                     max_bucket: int) -> np.ndarray:
+    """Whether each pair of signature rows (``rows_a[i]``, ``rows_b[i]``) shares a bucket of at most
+    ``max_bucket`` rows in some band: whether :func:`candidate_pairs` would propose it now. A bucket only grows
+    as articles are added, so a pair proposed before stops being proposed once each bucket it shared grew past
+    the limit."""
+    keep = np.zeros(len(rows_a), dtype=bool)
+    for inverse, counts in buckets:
+        same = inverse[rows_a] == inverse[rows_b]
+        keep |= same & (counts[inverse[rows_a]] <= max_bucket)
+    return keep

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from app.config import Settings
-from app.dedup import MIN_SHINGLES, SCHEME, candidate_pairs, copy_links, jaccard_pairs, shingles, signature
+from app.dedup import (MIN_SHINGLES, SCHEME, band_buckets, candidate_pairs, copy_links, jaccard_pairs, pairs_with,
+                       shingles, signature, still_candidates)
 from app.segment import segment, text_hash
 from app.stages.common import Progress, no_progress
 from app.store import Store
@@ -81,15 +82,22 @@ def segment_stage(store: Store, settings: Settings, progress: Progress = no_prog
     return articles, passages
 
 
+# Bump when what the copies stage stores of its pairs changes: the next run then finds every pair again.
+COPIES_STATE = 1
+
+
 def copies_stage(store: Store, settings: Settings, progress: Progress = no_progress,
                  force: bool = False) -> tuple[int, bool]:
     """Link syndicated copies to their originals; skipped when passages and settings are unchanged.
 
-    Each body's MinHash signature is kept in the store: a run hashes only the bodies it has not signed yet
-    (a weekly update: the week's), finds candidate pairs from every stored signature, and reads again only
-    the bodies of candidates for the exact check."""
-    params = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
-              "near_threshold": settings.near_copy_threshold, "passages": store.passage_fingerprint(None)}
+    Each body's MinHash signature is kept in the store, and so are the pairs found (table ``copy_pairs``) with
+    the articles they account for (``copy_accounted``). A run hashes only the bodies it has not signed yet. With
+    the settings of the last run and its articles' passages unchanged (a weekly update), it compares only the
+    new articles with the archive and keeps the stored pairs (:func:`_update_pairs`), which gives the pairs a
+    whole run would; otherwise it finds every pair again."""
+    rules = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
+             "near_threshold": settings.near_copy_threshold, "scheme": SCHEME, "state": COPIES_STATE}
+    params = {**rules, "passages": store.passage_fingerprint(None)}
     last = store.last_run("copies")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("copies", 0), True
@@ -107,24 +115,77 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
                                   np.stack([sig for _, sig in made]))
         signed += len(batch)
         progress("copies", signed, total + 1)
-    pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group).assign(method="shared paragraphs")
+    update = (not force and last is not None and all(last["parameters"].get(k) == v for k, v in rules.items())
+              and store.accounted_passage_fingerprint() == last["parameters"].get("passages"))
+    fresh = store.unaccounted_articles() if update else None
     ids, signatures = store.body_signatures(SCHEME, MIN_SHINGLES)
-    candidates = candidate_pairs(ids, signatures, settings.copy_max_group)
+    if update:
+        pairs, checked = _update_pairs(store, settings, fresh, ids, signatures, chunk)
+    else:
+        pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group).assign(method="shared paragraphs")
+        candidates = candidate_pairs(ids, signatures, settings.copy_max_group)
+        near, checked = _near_pairs(store, candidates, settings.near_copy_threshold, chunk)
+        pairs = pd.concat([pairs, near.assign(method="near-duplicate text")], ignore_index=True)
     del ids, signatures
+    # Similarities as stored (float32), so that the links an update makes from stored pairs tie-break as a whole
+    # run's do.
+    pairs = pairs.astype({"jaccard": "float32"})
+    ends = sorted(set(pairs["a"]) | set(pairs["b"])) if len(pairs) else []
+    links = copy_links(pairs, store.article_dates(ends))
+    store.save_copies(pairs, links, fresh)
+    store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs), "signed": signed, "bodies_checked": checked,
+                              "mode": "update" if update else "full",
+                              "new_articles": len(fresh) if update else None})
+    progress("copies", total + 1, total + 1)
+    return len(links), False
+
+
+def _near_pairs(store: Store, candidates: set[tuple[str, str]], threshold: float,
+                chunk: int) -> tuple[pd.DataFrame, int]:
+    """The candidate pairs whose bodies' exact word 5-gram sets are near copies, and how many bodies were read."""
     involved = sorted({a for pair in candidates for a in pair})
     sets: dict[str, np.ndarray] = {}
     for start in range(0, len(involved), chunk):
         sets.update((a, shingles(text)) for a, text in store.article_bodies(involved[start:start + chunk]).items())
-    near = jaccard_pairs(candidates, sets, settings.near_copy_threshold)
-    del sets
-    pairs = pd.concat([pairs, near.assign(method="near-duplicate text")], ignore_index=True)
-    ids = sorted(set(pairs["a"]) | set(pairs["b"])) if len(pairs) else []
-    links = copy_links(pairs, store.article_dates(ids))
-    store.replace_copies(links)
-    store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs), "signed": signed,
-                              "bodies_checked": len(involved)})
-    progress("copies", total + 1, total + 1)
-    return len(links), False
+    return jaccard_pairs(candidates, sets, threshold), len(involved)
+
+
+def _update_pairs(store: Store, settings: Settings, fresh: list[str], ids: list[str], signatures: np.ndarray,
+                  chunk: int) -> tuple[pd.DataFrame, int]:
+    """Every copy pair after ``fresh`` articles joined an archive whose pairs are stored.
+
+    Articles are only ever added, and a pair's similarity depends on its two articles alone, so:
+
+    - shared paragraphs: the pairs of the new articles are found, and found again for every article holding a
+      paragraph that the new articles put over ``copy_max_group`` (it stops counting, which changes that
+      article's other pairs); the stored pairs of every other article stand;
+    - near-duplicate text: a pair is a candidate when its articles share a MinHash band value held by at most
+      ``copy_max_group`` articles. The pairs with a new article are proposed and checked on their bodies; a
+      stored pair of two older articles stays, unless every band value it shared is now held by too many
+      (buckets only grow), as :func:`app.dedup.candidate_pairs` would decide over the whole archive."""
+    stored = store.stored_copy_pairs()
+    shared = stored[stored["method"] == "shared paragraphs"]
+    redo = store.shared_paragraph_redo(fresh, settings.copy_max_group) if fresh else []
+    if redo:
+        again = store.copy_pairs_of(redo, settings.copy_threshold, settings.copy_max_group)
+        shared = pd.concat([shared[~shared["a"].isin(redo) & ~shared["b"].isin(redo)],
+                            again.assign(method="shared paragraphs")], ignore_index=True)
+    near = stored[stored["method"] == "near-duplicate text"]
+    checked = 0
+    if len(ids):
+        buckets = band_buckets(signatures)
+        row = {a: i for i, a in enumerate(ids)}
+        # A stored pair's articles are signed and long enough (it was proposed from their signatures).
+        keep = still_candidates(near["a"].map(row).to_numpy(dtype=np.int64),
+                                near["b"].map(row).to_numpy(dtype=np.int64), buckets, settings.copy_max_group)
+        near = near[keep]
+        new_rows = np.array([row[a] for a in fresh if a in row], dtype=np.int64)
+        if len(new_rows):
+            found, checked = _near_pairs(store, pairs_with(ids, buckets, new_rows, settings.copy_max_group),
+                                         settings.near_copy_threshold, chunk)
+            near = pd.concat([near, found.assign(method="near-duplicate text")], ignore_index=True)
+    pairs = pd.concat([shared, near], ignore_index=True)
+    return pairs.sort_values(["method", "a", "b"], kind="stable").reset_index(drop=True), checked
 
 
 def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], batch_size: int,

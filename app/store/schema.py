@@ -783,3 +783,20 @@ MIGRATIONS.append((
     "vector_segments, so that a write no longer copies every vector",
     migrate_table,
 ))
+
+MIGRATIONS.append((
+    26,
+    "the copy pairs the copies stage found, and which articles they account for, so that an update compares "
+    "only its new articles with the archive",
+    """
+    CREATE TABLE copy_pairs (
+        a VARCHAR NOT NULL,
+        b VARCHAR NOT NULL,
+        jaccard FLOAT NOT NULL,
+        method VARCHAR NOT NULL
+    );
+    CREATE TABLE copy_accounted (
+        article_id VARCHAR NOT NULL
+    );
+    """,
+))

@@ -39,6 +39,13 @@ class StageStore(StoreBase):
         )
         return f"{row[0]}:{row[1]}"
 
+    def accounted_passage_fingerprint(self) -> str:
+        """:meth:`passage_fingerprint` (no model) of the passages of the articles the stored copy pairs account
+        for (table ``copy_accounted``): equal to the last copies run's when none of those passages changed."""
+        row = self._row("""SELECT count(*), coalesce(bit_xor(hash(passage_id || text_hash)), 0) FROM passages
+                           WHERE article_id IN (SELECT article_id FROM copy_accounted)""")
+        return f"{row[0]}:{row[1]}"
+
     def passage_vectors(self, model: str, with_text: bool = True,
                         chunk: int = VECTOR_CHUNK) -> tuple[pd.DataFrame, np.ndarray]:
         """Every embedded passage with its article's outlet and date, in publication order, and its vector (one
@@ -257,6 +264,71 @@ class StageStore(StoreBase):
             [max_group, threshold],
         )
 
+    def unaccounted_articles(self) -> list[str]:
+        """Articles whose copy pairs the stored ones (table ``copy_pairs``) do not account for yet: those added
+        since the copies stage last finished, in id order."""
+        return [r[0] for r in self._exec(
+            """SELECT article_id FROM articles WHERE article_id NOT IN (SELECT article_id FROM copy_accounted)
+               ORDER BY article_id""").fetchall()]
+
+    def shared_paragraph_redo(self, fresh: list[str], max_group: int) -> list[str]:
+        """The articles whose shared-paragraph pairs an update must find again: the ``fresh`` ones, and every
+        article with a paragraph that the fresh ones put over ``max_group`` articles (it stops counting, so
+        the sizes of its articles' paragraph sets change)."""
+        return [r[0] for r in self._exec(
+            """WITH body AS (SELECT DISTINCT article_id, text_hash FROM passages WHERE part = 'body'),
+                    fresh AS (SELECT unnest(?::VARCHAR[]) AS article_id),
+                    counts AS (SELECT text_hash, count(*) AS n,
+                                      count(*) FILTER (WHERE article_id IN (SELECT article_id FROM fresh)) AS k
+                               FROM body GROUP BY text_hash),
+                    flipped AS (SELECT text_hash FROM counts WHERE n > ? AND n - k <= ?)
+               SELECT article_id FROM fresh
+               UNION SELECT article_id FROM body WHERE text_hash IN (SELECT text_hash FROM flipped)
+               ORDER BY 1""", [list(fresh), max_group, max_group]).fetchall()]
+
+    def copy_pairs_of(self, article_ids: list[str], threshold: float, max_group: int) -> pd.DataFrame:
+        """The pairs of :meth:`copy_pairs` that hold at least one of ``article_ids``, reading only the paragraphs
+        those articles share with others."""
+        return self._df(
+            """WITH body AS (SELECT DISTINCT article_id, text_hash FROM passages WHERE part = 'body'),
+                    redo AS (SELECT unnest(?::VARCHAR[]) AS article_id),
+                    common AS (SELECT text_hash FROM body GROUP BY text_hash HAVING count(*) > ?),
+                    b AS (SELECT * FROM body WHERE text_hash NOT IN (SELECT text_hash FROM common)),
+                    near AS (SELECT * FROM b WHERE text_hash IN (
+                                 SELECT text_hash FROM b WHERE article_id IN (SELECT article_id FROM redo))),
+                    shared AS (
+                        SELECT x.article_id AS a, y.article_id AS b, count(*) AS k
+                        FROM near x JOIN near y ON x.text_hash = y.text_hash AND x.article_id < y.article_id
+                        WHERE x.article_id IN (SELECT article_id FROM redo)
+                           OR y.article_id IN (SELECT article_id FROM redo)
+                        GROUP BY 1, 2),
+                    sizes AS (SELECT article_id, count(*) AS n FROM b
+                              WHERE article_id IN (SELECT a FROM shared UNION SELECT b FROM shared) GROUP BY 1)
+               SELECT a, b, (k / (sa.n + sb.n - k))::FLOAT AS jaccard
+               FROM shared JOIN sizes sa ON sa.article_id = a JOIN sizes sb ON sb.article_id = b
+               WHERE k / (sa.n + sb.n - k) >= ?
+               ORDER BY a, b""",
+            [list(article_ids), max_group, threshold],
+        )
+
+    def stored_copy_pairs(self) -> pd.DataFrame:
+        """Every copy pair the copies stage last found (a, b, jaccard, method), in order of (method, a, b)."""
+        return self._df("SELECT a, b, jaccard, method FROM copy_pairs ORDER BY method, a, b")
+
+    def save_copies(self, pairs: pd.DataFrame, links: pd.DataFrame, accounted: list[str] | None) -> None:
+        """Replace the copy pairs and links, and mark ``accounted`` (None: every article) as accounted for, in one
+        transaction: a run killed before it leaves the last state whole."""
+        with self.transaction():
+            self._exec("DELETE FROM copy_pairs")
+            self._insert("copy_pairs", pairs[["a", "b", "jaccard", "method"]].astype({"jaccard": "float32"}))
+            if accounted is None:
+                self._exec("DELETE FROM copy_accounted")
+                self._exec("INSERT INTO copy_accounted SELECT article_id FROM articles")
+            elif accounted:
+                self._exec("INSERT INTO copy_accounted SELECT unnest(?::VARCHAR[])", [list(accounted)])
+            self._exec("DELETE FROM copies")
+            self._insert("copies", links)
+
     def article_bodies(self, article_ids: list[str] | None = None) -> dict[str, str]:
         """article_id -> body text (title left out), for near-duplicate detection: every article with a body, or
         those of ``article_ids``."""
@@ -316,11 +388,6 @@ class StageStore(StoreBase):
             "SELECT article_id, published_at FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
             [list(article_ids)],
         )
-
-    def replace_copies(self, copies: pd.DataFrame) -> None:
-        with self.transaction():
-            self._exec("DELETE FROM copies")
-            self._insert("copies", copies)
 
     def copies(self) -> pd.DataFrame:
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")

@@ -1,0 +1,101 @@
+"""The copies stage: an update compares only its new articles with the archive, and finds what a whole run finds."""
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.config import SAMPLE_PATH, load_settings
+from app.dedup import BANDS, ROWS, band_buckets, candidate_pairs, pairs_with, still_candidates
+from app.ingest import ingest_files
+from app.stages.passages import copies_stage, segment_stage
+from app.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_new_pairs_and_kept_pairs_make_the_whole_archive_s_candidates():
+    """Signatures drawn from few values (so that bands collide often, and buckets outgrow a small limit as rows
+    are added): the candidates of the first rows that are still candidates, with the pairs of the added rows,
+    are the candidates of every row."""
+    rng = np.random.default_rng(7)
+    signatures = rng.integers(0, 3, size=(300, BANDS * ROWS)).astype(np.uint32)
+    ids = [f"a{i:04d}" for i in range(len(signatures))]
+    for max_bucket in (2, 5, 40):
+        whole = candidate_pairs(ids, signatures, max_bucket)
+        before = candidate_pairs(ids[:200], signatures[:200], max_bucket)
+        buckets = band_buckets(signatures)
+        row = {a: i for i, a in enumerate(ids)}
+        old = sorted(before)
+        kept = still_candidates(np.array([row[a] for a, _ in old]), np.array([row[b] for _, b in old]), buckets,
+                                max_bucket)
+        added = pairs_with(ids, buckets, np.arange(200, 300), max_bucket)
+        assert {p for p, k in zip(old, kept) if k} | added == whole, max_bucket
+        assert not kept.all() or max_bucket == 40  # some buckets grew past the small limits
+
+
+def _parts(rows: list[str], folder: Path, cuts: list[int]) -> list[Path]:
+    paths = []
+    for i, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(rows)])):
+        path = folder / f"part{i}.jsonl"
+        path.write_text("\n".join(rows[start:end]) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _copies(store: Store, settings, paths: list[Path], step: bool) -> list[str]:
+    """Ingest ``paths`` (all at once, or one at a time with the segment and copies stages after each); the
+    copies runs' modes."""
+    modes = []
+    for batch in ([[p] for p in paths] if step else [paths]):
+        ingest_files(store, batch, settings.max_article_chars)
+        segment_stage(store, settings)
+        copies_stage(store, settings)
+        modes.append(store.last_run("copies")["counts"]["mode"])
+    return modes
+
+
+def _same_copies(paths: list[Path], settings) -> None:
+    whole, steps = Store.memory(), Store.memory()
+    try:
+        assert _copies(whole, settings, paths, step=False) == ["full"]
+        assert _copies(steps, settings, paths, step=True) == ["full"] + ["update"] * (len(paths) - 1)
+        pairs = whole.stored_copy_pairs()
+        assert len(pairs) > 0
+        pd.testing.assert_frame_equal(steps.stored_copy_pairs(), pairs)
+        pd.testing.assert_frame_equal(steps.copies(), whole.copies())
+        assert len(whole.copies()) > 0
+    finally:
+        whole.close()
+        steps.close()
+
+
+@pytest.mark.parametrize("max_group", [200, 3])
+def test_an_update_of_the_sample_finds_the_pairs_a_whole_run_finds(tmp_path, max_group):
+    """The sample in three parts, each added as a weekly update would be; with a small ``copy_max_group``
+    paragraphs and MinHash buckets pass the limit as parts are added, which changes older pairs."""
+    settings = dataclasses.replace(load_settings(env={}, db=tmp_path / "x.duckdb"), copy_max_group=max_group)
+    rows = SAMPLE_PATH.read_text(encoding="utf-8").splitlines()
+    _same_copies(_parts(rows, tmp_path, [150, 300]), settings)
+
+
+def test_an_update_of_a_synthetic_archive_finds_the_near_copies_a_whole_run_finds(tmp_path):
+    """The synthetic archive's wire stories are republished lightly edited (near copies, found from MinHash
+    candidates): added in four parts, with a bucket limit small enough that buckets outgrow it."""
+    out = tmp_path / "synth.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "synth.py"), "--articles", "600", "--out", str(out),
+                    "--years", "0.25"], check=True, cwd=ROOT, capture_output=True)
+    settings = dataclasses.replace(load_settings(env={}, db=tmp_path / "x.duckdb"), copy_max_group=6)
+    rows = out.read_text(encoding="utf-8").splitlines()
+    paths = _parts(rows, tmp_path, [300, 400, 500])
+    _same_copies(paths, settings)
+    store = Store.memory()
+    try:
+        _copies(store, settings, paths, step=False)
+        assert (store.stored_copy_pairs()["method"] == "near-duplicate text").any()
+    finally:
+        store.close()
