@@ -157,6 +157,16 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     late_passages = set(r.query("SELECT passage_id FROM passages JOIN articles USING (article_id) WHERE source_file = ?",
                               [str(late)])["passage_id"])
     r.close()
+    # The update added its rows to the stored ones: every discovered frame's article rows are still the roll-up of
+    # its passage rows, as a whole write makes them.
+    r = Store.open_read(db)
+    rolled = r.query("""SELECT p.article_id, pf.frame_id, max(pf.score) AS score, count(*) AS passages
+                        FROM passage_frames pf JOIN passages p USING (passage_id) JOIN frames f USING (frame_id)
+                        WHERE f.kind = 'discovered' GROUP BY 1, 2 ORDER BY 1, 2""")
+    stored = r.query("""SELECT af.article_id, af.frame_id, af.score, af.passages FROM article_frames af
+                        JOIN frames f USING (frame_id) WHERE f.kind = 'discovered' ORDER BY 1, 2""")
+    r.close()
+    pd.testing.assert_frame_equal(stored, rolled, check_dtype=False)
     placed = set(members_after["passage_id"]) - set(members_before["passage_id"])
     assert placed and placed <= late_passages
     assert run["counts"]["considered"] <= len(late_passages)
@@ -167,8 +177,15 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     pipeline.build(db, settings, encoder, recluster=True)
     r = Store.open_read(db)
     again = r.frames(include_inactive=True)
-    assert r.last_run("frames")["counts"]["mode"] == "full"
+    full = r.last_run("frames")["counts"]
+    assert full["mode"] == "full"
     r.close()
+    # The update read only the new week's passages, and took the corpus figures from what was kept of the rest:
+    # the same boilerplate bar and template verdicts as the recluster, which read every passage.
+    assert run["counts"]["read"] <= len(late_passages) < run["counts"]["passages"] == full["passages"]
+    for figure in ("anchoring_floor", "templates", "template_texts", "template_passages"):
+        assert run["counts"][figure] == full[figure], figure
+    assert full["templates"] > 0 and full["anchoring_floor"] > 0
     kept = set(after["frame_id"]) & set(again[again["status"] == "active"]["frame_id"])
     assert len(kept) >= len(after) // 2
     assert all(i > after["frame_id"].max() for i in set(again["frame_id"]) - set(after["frame_id"]))

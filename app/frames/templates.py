@@ -54,19 +54,35 @@ class Templates:
     mask: np.ndarray  # per passage row: its shape is a template
     shapes: int  # template shapes found
     texts: int  # distinct texts of those shapes
+    passages: int | None = None  # passages of those shapes in the whole corpus, when ``mask`` covers only some
+
+
+def shape_rows(texts: list[str] | np.ndarray) -> pd.DataFrame:
+    """Per text: the key of its shape (``shape``), of the text itself (``text``) and whether the shape keeps
+    enough plain words to be judged (``judged``): what the rule needs of a passage, which depends on its text
+    alone, so the frames stage keeps it (table ``passage_shapes``) and reads each passage once."""
+    shapes = [shape(t) for t in texts]
+    return pd.DataFrame({
+        "shape": [hashlib.blake2b(s.encode(), digest_size=8).hexdigest() for s in shapes],
+        "text": [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts],
+        "judged": np.fromiter((plain_words(s) >= MIN_WORDS for s in shapes), dtype=bool, count=len(shapes))})
+
+
+def templates_of(rows: pd.DataFrame, *, min_outlets: int = 3) -> Templates:
+    """Which rows (``shape_rows`` with an ``outlet`` column) are templates (see the module docstring);
+    ``min_outlets = 0`` turns the rule off."""
+    n = len(rows)
+    if n == 0 or min_outlets <= 0:
+        return Templates(np.zeros(n, dtype=bool), 0, 0)
+    judged = rows["judged"].to_numpy(dtype=bool)
+    per_shape = rows[judged].groupby("shape").agg(outlets=("outlet", "nunique"), variants=("text", "nunique"))
+    template_shapes = per_shape[(per_shape["outlets"] >= min_outlets) & (per_shape["variants"] >= 2)]
+    mask = rows["shape"].isin(template_shapes.index).to_numpy() & judged
+    return Templates(mask, int(len(template_shapes)), int(template_shapes["variants"].sum()))
 
 
 def find_templates(texts: list[str] | np.ndarray, outlet_ids: np.ndarray, *, min_outlets: int = 3) -> Templates:
     """Which passage rows are templates (see the module docstring). ``min_outlets = 0`` turns the rule off."""
-    n = len(texts)
-    if n == 0 or min_outlets <= 0:
-        return Templates(np.zeros(n, dtype=bool), 0, 0)
-    shapes = [shape(t) for t in texts]
-    keys = [hashlib.blake2b(s.encode(), digest_size=8).hexdigest() for s in shapes]
-    judged = np.fromiter((plain_words(s) >= MIN_WORDS for s in shapes), dtype=bool, count=n)
-    df = pd.DataFrame({"shape": keys, "text": [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts],
-                       "outlet": np.asarray(outlet_ids), "judged": judged})
-    per_shape = df[df["judged"]].groupby("shape").agg(outlets=("outlet", "nunique"), variants=("text", "nunique"))
-    template_shapes = per_shape[(per_shape["outlets"] >= min_outlets) & (per_shape["variants"] >= 2)]
-    mask = df["shape"].isin(template_shapes.index).to_numpy() & judged
-    return Templates(mask, int(len(template_shapes)), int(template_shapes["variants"].sum()))
+    if len(texts) == 0 or min_outlets <= 0:
+        return Templates(np.zeros(len(texts), dtype=bool), 0, 0)
+    return templates_of(shape_rows(texts).assign(outlet=np.asarray(outlet_ids)), min_outlets=min_outlets)

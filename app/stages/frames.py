@@ -21,7 +21,7 @@ from app.frames.seeded import (SeedError, boundary_queue, example_sets, load_see
                                seed_frame_ids)
 from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
-from app.frames.templates import find_templates
+from app.frames.templates import Templates, shape_rows, templates_of
 from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
                                empty_article_frames, empty_frames, empty_passage_frames, exemplars)
 from app.stages.common import Progress, no_progress
@@ -66,18 +66,25 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     incremental = can_join_existing(last, discovery, old, recluster)
     progress("frames", 0, 3)
     run_id = store.start_run("frames", params)
-    passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk_sizes(settings).vectors)
-    if len(passages) == 0:
-        store.save_frames(empty_frames(), empty_passage_frames(), empty_article_frames(), _active_discovered(store),
-                          run_id)
-        store.finish_run(run_id, {"frames": 0, "assigned": 0, "passages": 0})
-        return 0, 0, 0, False
-    anchor = anchoring(vectors, passages["article_id"].to_numpy())
-    typical = typical_anchoring(anchor)
-    mean = vectors.mean(axis=0)
-    # Templates (the same sentence with other names, across outlets) are set aside before anything joins.
-    templates = find_templates(passages.pop("text").tolist(), passages["outlet_id"].to_numpy(),
-                               min_outlets=settings.template_min_outlets)
+    chunk = chunk_sizes(settings).vectors
+    embedded = int(params["fingerprint"].split(":", 1)[0])  # the passages embedded under the model
+    figures = None
+    if incremental:
+        # An update reads only the new articles' passages; the corpus figures come from what is kept of the rest.
+        fresh_articles = store.articles_ingested_after(last["started_at"])
+        passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk,
+                                                  articles=sorted(fresh_articles))
+        figures = _update_figures(store, encoder_key, passages, vectors, embedded, settings.template_min_outlets)
+    if figures is None:
+        passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk)
+        if len(passages) == 0:
+            store.save_frames(empty_frames(), empty_passage_frames(), empty_article_frames(),
+                              _active_discovered(store), run_id)
+            store.finish_run(run_id, {"frames": 0, "assigned": 0, "passages": 0})
+            return 0, 0, 0, False
+        figures = _whole_figures(store, encoder_key, passages, vectors, settings.template_min_outlets)
+    anchor, typical, mean, templates = figures
+    passages = passages.drop(columns="text")
 
     assignments = empty_passage_frames()
     to_cluster = np.arange(len(passages))
@@ -85,11 +92,10 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     if incremental:
         # Existing frames keep their members; new passages join the nearest frame when close enough.
         assignments = store.discovered_assignments(encoder_key)
-        fresh = fresh_passages(passages, store.articles_ingested_after(last["started_at"]), assignments["passage_id"])
+        fresh = fresh_passages(passages, fresh_articles, assignments["passage_id"])
         fresh = fresh[~templates.mask[fresh]]
         joined_existing, near = join_nearest(vectors[fresh], passages["passage_id"].to_numpy()[fresh], old,
                                              settings.frame_threshold)
-        assignments = pd.concat([assignments, joined_existing], ignore_index=True)
         joined = int(near.sum())
         to_cluster = fresh[~near]
     clustered = passages.iloc[to_cluster].reset_index(drop=True)
@@ -112,9 +118,11 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                                merge_threshold=settings.frame_merge_threshold)
     unmatched = [cluster for cluster in range(n_clusters) if cluster not in matched]
     frame_ids = number_clusters(n_clusters, matched, store.new_frame_ids(len(unmatched)))
-    assignments = pd.concat([assignments, cluster_assignments(clustered, found.labels, found.scores, frame_ids)],
-                            ignore_index=True)
-    assignments = assignments.merge(passages[["passage_id", "article_id", "published_at"]], on="passage_id")
+    placed = pd.concat([joined_existing, cluster_assignments(clustered, found.labels, found.scores, frame_ids)],
+                       ignore_index=True) if incremental else \
+        cluster_assignments(clustered, found.labels, found.scores, frame_ids)
+    placed = placed.merge(passages[["passage_id", "article_id", "published_at"]], on="passage_id")
+    assignments = pd.concat([assignments, placed], ignore_index=True) if incremental else placed
 
     # Labels and exemplars for the frames this run made; existing frames keep theirs when incremental.
     labelled = unmatched if incremental else list(range(n_clusters))
@@ -136,21 +144,84 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                                     encoder_key, kept=old if incremental else None)
     retired = sorted(set(_active_discovered(store)) - set(frame_table["frame_id"].astype(int)))
     old_stories = store.story_members()
-    store.save_frames(frame_table, assignments[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
-                      article_frames(assignments), retired, run_id)
+    if incremental and not retired:
+        # Only the new passages were placed: their rows are added, and only the frames they made or joined are
+        # written again (an older article gains no passage, so its rows stand).
+        touched = set(placed["frame_id"].astype(int))
+        store.save_frames(frame_table[frame_table["frame_id"].astype(int).isin(touched)],
+                          placed[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
+                          article_frames(placed), retired, run_id,
+                          untouched=sorted(set(frame_table["frame_id"].astype(int)) - touched))
+    else:
+        store.save_frames(frame_table, assignments[["passage_id", "frame_id", "score"]].astype({"score": "float32"}),
+                          article_frames(assignments), retired, run_id)
     for record in splits_and_merges(found.centroids, [frame_ids[cluster] for cluster in range(n_clusters)],
                                     set(matched.values()), old, retired, settings.frame_match_threshold):
         store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
     stories = save_stories(store, frame_table, assignments, old_stories, settings.story_threshold, run_id)
     counts = {**found.counts, "templates": templates.shapes, "template_texts": templates.texts,
-              "template_passages": int(templates.mask.sum()), "stories": stories,
+              "template_passages": int(templates.mask.sum()) if templates.passages is None else templates.passages, "stories": stories,
               "mode": "incremental" if incremental else "full", "joined_existing": joined,
               "considered": int(len(to_cluster) + joined),
               "new_frames": len(unmatched), "frames": len(frame_table), "assigned": int(len(assignments)),
-              "passages": int(len(passages)), "retired": len(retired)}
+              "passages": embedded, "read": int(len(passages)), "retired": len(retired)}
     store.finish_run(run_id, counts)
     progress("frames", 3, 3)
-    return len(frame_table), int(len(assignments)), int(len(passages)), False
+    return len(frame_table), int(len(assignments)), embedded, False
+
+
+def _shapes(store: Store, passages: pd.DataFrame) -> pd.DataFrame:
+    """The template shapes of ``passages`` (needs ``passage_id`` and ``text``) in their order: those kept, and
+    the others made now."""
+    kept = store.passage_shapes(passages["passage_id"].tolist()).set_index("passage_id")
+    missing = ~passages["passage_id"].isin(kept.index).to_numpy()
+    made = shape_rows(passages["text"].to_numpy()[missing]).set_index(passages["passage_id"].to_numpy()[missing])
+    return pd.concat([kept, made]).reindex(passages["passage_id"].to_numpy()).rename_axis("passage_id").reset_index()
+
+
+def _whole_figures(store: Store, model: str, passages: pd.DataFrame, vectors: np.ndarray, min_outlets: int):
+    """The corpus figures discovery uses, from every passage: each passage's anchoring in its article, their
+    median (the boilerplate bar), the mean vector (which the fragment merge subtracts) and the template rule's
+    verdicts; they are kept (replacing those of the model) for the updates that follow."""
+    anchor = anchoring(vectors, passages["article_id"].to_numpy())
+    shapes = _shapes(store, passages)
+    # Templates (the same sentence with other names, across outlets) are set aside before anything joins.
+    templates = templates_of(shapes.assign(outlet=passages["outlet_id"].to_numpy()), min_outlets=min_outlets)
+    store.save_passage_figures(model, pd.DataFrame({"passage_id": passages["passage_id"], "anchoring": anchor}),
+                               shapes, len(vectors), vectors.sum(axis=0, dtype=np.float64), replace=True)
+    return anchor, typical_anchoring(anchor), vectors.mean(axis=0), templates
+
+
+def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: np.ndarray, embedded: int,
+                    min_outlets: int):
+    """The corpus figures of :func:`_whole_figures` for an update that read only the new articles' passages:
+    their anchorings and shapes are made and kept with the others (an article's passages all arrive with it, so
+    an anchoring never changes), the median is taken over every kept anchoring, the mean from the kept vector
+    sum, and the template rule is applied over every kept shape inside the database. None when what is kept
+    does not cover every other passage of the model (a database from before this, or another model's first
+    update): the caller then reads every passage."""
+    if store.vector_sum(model) is None:
+        return None
+    counted = store.anchored_passages(model, passages["passage_id"].tolist())
+    new = ~passages["passage_id"].isin(counted).to_numpy()
+    kept_count, _ = store.stored_anchoring(model)
+    if kept_count + int(new.sum()) != embedded:
+        return None
+    anchor = anchoring(vectors, passages["article_id"].to_numpy()) if len(passages) else np.zeros(0, np.float32)
+    shapes = _shapes(store, passages)
+    store.save_passage_figures(model, pd.DataFrame({"passage_id": passages["passage_id"][new], "anchoring": anchor[new]}),
+                               shapes, int(new.sum()), vectors[new].sum(axis=0, dtype=np.float64) if len(vectors)
+                               else np.zeros(len(store.vector_sum(model)[1])), replace=False)
+    _, every = store.stored_anchoring(model)
+    summed, total = store.vector_sum(model)
+    if min_outlets > 0:
+        found = store.template_shapes(min_outlets)
+        mask = shapes["shape"].isin(found["shape"]).to_numpy() & shapes["judged"].to_numpy(dtype=bool)
+        templates = Templates(mask, int(len(found)), int(found["variants"].sum()),
+                              store.template_passages(found["shape"].tolist()))
+    else:
+        templates = Templates(np.zeros(len(passages), dtype=bool), 0, 0)
+    return anchor, typical_anchoring(every), (total / max(summed, 1)).astype(np.float32), templates
 
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,

@@ -800,3 +800,27 @@ MIGRATIONS.append((
     );
     """,
 ))
+
+MIGRATIONS.append((
+    27,
+    "what the frames stage measures of each passage once (its anchoring in its article, its shape for the "
+    "template rule) and the sum of each model's passage vectors, so that an update reads only the new passages",
+    """
+    CREATE TABLE passage_anchoring (
+        model VARCHAR NOT NULL,
+        passage_id VARCHAR NOT NULL,
+        anchoring FLOAT
+    );
+    CREATE TABLE passage_shapes (
+        passage_id VARCHAR NOT NULL,
+        shape VARCHAR NOT NULL,
+        text_key VARCHAR NOT NULL,
+        judged BOOLEAN NOT NULL
+    );
+    CREATE TABLE vector_sums (
+        model VARCHAR NOT NULL,
+        passages BIGINT NOT NULL,
+        total DOUBLE[] NOT NULL
+    );
+    """,
+))

@@ -39,6 +39,73 @@ class StageStore(StoreBase):
         )
         return f"{row[0]}:{row[1]}"
 
+    # -- what the frames stage keeps of each passage (app.stages.frames, "corpus figures") ----------------
+    def passage_shapes(self, passage_ids: list[str] | None = None) -> pd.DataFrame:
+        """The stored template shapes (``passage_id, shape, text, judged``) of ``passage_ids`` (None: all)."""
+        where = "" if passage_ids is None else "WHERE passage_id IN (SELECT unnest(?::VARCHAR[]))"
+        return self._df(f"SELECT passage_id, shape, text_key AS text, judged FROM passage_shapes {where}",
+                        [] if passage_ids is None else [list(passage_ids)])
+
+    def stored_anchoring(self, model: str) -> tuple[int, np.ndarray]:
+        """How many passages of ``model`` have a stored anchoring, and the anchorings (NaN: alone in its article)."""
+        values = self._arrow("SELECT anchoring FROM passage_anchoring WHERE model = ?", [model]).column(0)
+        return len(values), values.to_numpy(zero_copy_only=False).astype(np.float32)
+
+    def anchored_passages(self, model: str, passage_ids: list[str]) -> set[str]:
+        """Those of ``passage_ids`` whose anchoring under ``model`` is kept (and whose vector is in its sum)."""
+        return {r[0] for r in self._exec(
+            """SELECT passage_id FROM passage_anchoring WHERE model = ?
+               AND passage_id IN (SELECT unnest(?::VARCHAR[]))""", [model, list(passage_ids)]).fetchall()}
+
+    def vector_sum(self, model: str) -> tuple[int, np.ndarray] | None:
+        """The number of passages of ``model`` summed and the sum of their vectors (float64), or None."""
+        row = self._row("SELECT passages, total FROM vector_sums WHERE model = ?", [model])
+        return None if row is None else (int(row[0]), np.asarray(row[1], dtype=np.float64))
+
+    def save_passage_figures(self, model: str, anchoring: pd.DataFrame, shapes: pd.DataFrame, summed: int,
+                             total: np.ndarray, replace: bool) -> None:
+        """Keep passages' anchorings (``passage_id, anchoring``) and shapes (``passage_id, shape, text, judged``)
+        and the vector sum, in one transaction. ``replace``: these are every passage of ``model`` (its rows and
+        sum replace the stored ones); else they are new passages, added to them. Shapes are kept once a passage."""
+        with self.transaction():
+            if replace:
+                self._exec("DELETE FROM passage_anchoring WHERE model = ?", [model])
+                self._exec("DELETE FROM vector_sums WHERE model = ?", [model])
+                before = 0, np.zeros(len(total))
+            else:
+                before = self.vector_sum(model) or (0, np.zeros(len(total)))
+                self._exec("DELETE FROM vector_sums WHERE model = ?", [model])
+            rows = pa.table({"model": pa.array([model] * len(anchoring), type=pa.string()),
+                             "passage_id": pa.array(anchoring["passage_id"].tolist(), type=pa.string()),
+                             "anchoring": pa.array(anchoring["anchoring"].to_numpy(dtype=np.float32),
+                                                   from_pandas=True)})
+            self._insert("passage_anchoring", rows)
+            self._exec("INSERT INTO vector_sums VALUES (?, ?, ?)",
+                       [model, before[0] + summed, (before[1] + total).tolist()])
+            if len(shapes):
+                self.conn.register("_shapes", pa.Table.from_pandas(
+                    shapes[["passage_id", "shape", "text", "judged"]], preserve_index=False))
+                try:
+                    self._exec("""INSERT INTO passage_shapes SELECT passage_id, shape, text, judged FROM _shapes
+                                  WHERE passage_id NOT IN (SELECT passage_id FROM passage_shapes)""")
+                finally:
+                    self.conn.unregister("_shapes")
+
+    def template_shapes(self, min_outlets: int) -> pd.DataFrame:
+        """The template shapes among the stored shapes of the passages (``shape, variants``):
+        :func:`app.frames.templates.templates_of` over the table instead of over rows in memory."""
+        return self._df(
+            """SELECT s.shape, count(DISTINCT s.text_key) AS variants
+               FROM passage_shapes s JOIN passages p USING (passage_id) JOIN articles a USING (article_id)
+               WHERE s.judged GROUP BY s.shape
+               HAVING count(DISTINCT a.outlet_id) >= ? AND count(DISTINCT s.text_key) >= 2""", [min_outlets])
+
+    def template_passages(self, shapes: list[str]) -> int:
+        """Passages whose judged shape is one of ``shapes``."""
+        return int(self._scalar(
+            """SELECT count(*) FROM passage_shapes WHERE judged AND shape IN (SELECT unnest(?::VARCHAR[]))""",
+            [list(shapes)]))
+
     def accounted_passage_fingerprint(self) -> str:
         """:meth:`passage_fingerprint` (no model) of the passages of the articles the stored copy pairs account
         for (table ``copy_accounted``): equal to the last copies run's when none of those passages changed."""
@@ -46,8 +113,8 @@ class StageStore(StoreBase):
                            WHERE article_id IN (SELECT article_id FROM copy_accounted)""")
         return f"{row[0]}:{row[1]}"
 
-    def passage_vectors(self, model: str, with_text: bool = True,
-                        chunk: int = VECTOR_CHUNK) -> tuple[pd.DataFrame, np.ndarray]:
+    def passage_vectors(self, model: str, with_text: bool = True, chunk: int = VECTOR_CHUNK,
+                        articles: list[str] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Every embedded passage with its article's outlet and date, in publication order, and its vector (one
         float32 row each).
 
@@ -55,13 +122,17 @@ class StageStore(StoreBase):
         ``embeddings`` in record batches of ``chunk`` rows into one matrix made for them, each distinct text's
         vector copied to every passage that has it. So the peak is that matrix, the passages and one batch;
         sorting and joining the vectors inside DuckDB held them all at once (more than once), and then the
-        whole result again as Arrow. The rows and values are those of the join it replaces."""
+        whole result again as Arrow. The rows and values are those of the join it replaces.
+
+        ``articles``: only the passages of these articles (an update's), and only their vectors are read."""
         text = "p.text, " if with_text else ""
+        among = "" if articles is None else "AND p.article_id IN (SELECT unnest(?::VARCHAR[]))"
         meta = self._chunked_frame(
             f"""SELECT p.passage_id, p.article_id, p.text_hash, {text}a.outlet_id, a.published_at
                FROM passages p JOIN articles a USING (article_id)
-               WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
-               ORDER BY a.published_at, p.passage_id""", [model], chunk)
+               WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?) {among}
+               ORDER BY a.published_at, p.passage_id""", [model] + ([] if articles is None else [list(articles)]),
+            chunk)
         dim = self._scalar("SELECT len(vector) FROM embeddings WHERE model = ? LIMIT 1", [model])
         if len(meta) == 0 or dim is None:
             return meta, np.zeros((0, 0), dtype=np.float32)
@@ -73,7 +144,12 @@ class StageStore(StoreBase):
         first = np.concatenate([[0], np.cumsum(count)[:-1]])
         vectors = np.empty((len(meta), int(dim)), dtype=np.float32)
         filled = 0
-        reader = self._reader("SELECT text_hash, vector FROM embeddings WHERE model = ?", [model], chunk)
+        if articles is None:
+            reader = self._reader("SELECT text_hash, vector FROM embeddings WHERE model = ?", [model], chunk)
+        else:
+            reader = self._reader("""SELECT text_hash, vector FROM embeddings
+                                     WHERE model = ? AND text_hash IN (SELECT unnest(?::VARCHAR[]))""",
+                                  [model, texts.tolist()], chunk)
         for batch in reader:
             found = texts.get_indexer(batch.column(0).to_pylist())
             keep = np.flatnonzero(found >= 0)  # vectors of texts no passage has any more are not needed
@@ -104,9 +180,12 @@ class StageStore(StoreBase):
             raise explain(exc) from exc
 
     def discovered_assignments(self, model: str) -> pd.DataFrame:
-        """Passage memberships of the discovered frames of ``model`` (as stored, before merges resolve)."""
+        """Passage memberships of the discovered frames of ``model`` (as stored, before merges resolve), with
+        each passage's article and its date."""
         return self._df(
-            """SELECT pf.passage_id, pf.frame_id, pf.score FROM passage_frames pf JOIN frames f USING (frame_id)
+            """SELECT pf.passage_id, pf.frame_id, pf.score, p.article_id, a.published_at
+               FROM passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+               JOIN articles a USING (article_id)
                WHERE f.kind = 'discovered' AND f.model = ?""", [model]).astype({"frame_id": "int32", "score": "float32"})
 
     def frames(self, include_inactive: bool = False, edited: bool = False) -> pd.DataFrame:
@@ -137,18 +216,28 @@ class StageStore(StoreBase):
         retired: list[int],
         run_id: int,
         kind: str = "discovered",
+        untouched: list[int] | None = None,
     ) -> None:
-        """Replace the assignments of ``kind`` frames in one transaction."""
+        """Replace the assignments of ``kind`` frames in one transaction.
+
+        ``untouched`` (an update that only added passages): ``passage_frames`` and ``article_frames`` are the
+        new passages' and articles' rows, added to the stored ones, ``frames`` the rows of the frames made or
+        joined, and the frames of ``untouched`` keep their rows as they are (marked active in this run). The
+        write then follows the update, not the archive."""
         with self.transaction():
             ids = frames["frame_id"].astype(int).tolist()
-            self._exec(
-                """DELETE FROM passage_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
-                [kind],
-            )
-            self._exec(
-                """DELETE FROM article_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
-                [kind],
-            )
+            if untouched is None:
+                self._exec(
+                    """DELETE FROM passage_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
+                    [kind],
+                )
+                self._exec(
+                    """DELETE FROM article_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = ?)""",
+                    [kind],
+                )
+            elif untouched:
+                self._exec("UPDATE frames SET status = 'active', last_run = ? "
+                           "WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [run_id, list(untouched)])
             if retired:
                 self._exec(
                     "UPDATE frames SET status = 'retired', last_run = ? WHERE frame_id IN (SELECT unnest(?::INTEGER[]))",
