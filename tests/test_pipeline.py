@@ -167,6 +167,20 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
                         JOIN frames f USING (frame_id) WHERE f.kind = 'discovered' ORDER BY 1, 2""")
     r.close()
     pd.testing.assert_frame_equal(stored, rolled, check_dtype=False)
+    # The onsets stage wrote only the frames whose rows changed: the tables hold what every frame's rows are now.
+    from app.frames import onsets as onset_rules
+
+    r = Store.open_read(db)
+    onsets, roles, _ = onset_rules.frame_onsets(r.onset_inputs(), r.own_date_flags())
+    kept_onsets = r.query("SELECT * FROM frame_onsets ORDER BY frame_id")
+    kept_roles = r.query("SELECT * FROM frame_article_roles ORDER BY frame_id, article_id")
+    onset_run = r.last_run("onsets")
+    r.close()
+    assert onset_run["run_id"] > run["run_id"]  # the onsets stage ran after this update's frames
+    pd.testing.assert_frame_equal(kept_onsets, onsets[kept_onsets.columns].sort_values("frame_id")
+                                  .reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(kept_roles, roles[kept_roles.columns].sort_values(["frame_id", "article_id"])
+                                  .reset_index(drop=True), check_dtype=False)
     placed = set(members_after["passage_id"]) - set(members_before["passage_id"])
     assert placed and placed <= late_passages
     assert run["counts"]["considered"] <= len(late_passages)

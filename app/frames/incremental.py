@@ -26,8 +26,13 @@ def can_join_existing(last_run: dict | None, discovery: dict, old: pd.DataFrame,
 
 def fresh_passages(passages: pd.DataFrame, fresh_articles: set[str], placed: pd.Series) -> np.ndarray:
     """Row numbers of the passages of newly ingested articles that no frame holds yet."""
-    return np.flatnonzero(passages["article_id"].isin(fresh_articles).to_numpy()
-                          & ~passages["passage_id"].isin(placed).to_numpy())
+    rows = np.flatnonzero(passages["article_id"].isin(fresh_articles).to_numpy())
+    if not len(rows):
+        return rows
+    # Only the fresh articles' passages are looked up among those placed (an update's few, not the archive's).
+    fresh_ids = passages["passage_id"].to_numpy()[rows]
+    placed = set(pd.Series(placed).to_numpy(dtype=object))
+    return rows[np.fromiter((p not in placed for p in fresh_ids), dtype=bool, count=len(rows))]
 
 
 def join_nearest(vectors: np.ndarray, passage_ids: np.ndarray, frames: pd.DataFrame,

@@ -7,8 +7,10 @@ date's source and its content), a chunk of articles at a time: a weekly update r
 articles only (and of any whose date was corrected); other rules check every article again. Every frame's
 onset is done again whenever anything it reads changed (frames, seeded frames, edits, articles or their
 dates): the rules are a sort and a scan per frame over a few columns, under a second for the 1,723 frames of
-the AllSides North Korea slice (bench/RESULTS.md), so per-frame fingerprints would save nothing worth their
-bookkeeping.
+the AllSides North Korea slice (bench/RESULTS.md), so per-frame input fingerprints would save nothing worth
+their bookkeeping. Writing every frame's rows again was not cheap (12 s of a weekly update of the 100k
+synthetic archive, a million rows of article roles): only the frames whose rows changed are written, found
+by a fingerprint of each frame's rows kept from the last run (``frame_inputs``, stage ``onsets``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from app.store.base import StoreBase
@@ -73,13 +74,31 @@ class OnsetStore(StoreBase):
         """Write every frame's onset, every article's role in its frames and every flag of an article's date
         within a frame (frame_id set), in one transaction; the flags on articles' own dates are kept
         (:meth:`add_date_checks` writes them)."""
+        prints = _frame_prints(onsets, roles, flags)
+        stored = dict(self._exec("SELECT frame_id, fingerprint FROM frame_inputs WHERE stage = 'onsets'").fetchall())
+        # Only the frames whose rows changed are written (a weekly update's few), each frame's rows whole; the
+        # fingerprint of a frame's rows is kept for the next run.
+        changed = [f for f, h in prints.items() if stored.get(f) != h]
+        gone = [f for f in stored if f not in prints]
+        redo = changed + gone
         with self.transaction():
-            self._exec("DELETE FROM frame_onsets")
-            self._exec("DELETE FROM frame_article_roles")
-            self._exec("DELETE FROM date_flags WHERE frame_id IS NOT NULL")
-            self._insert("frame_onsets", onsets)
-            self._insert("frame_article_roles", roles)
-            self._insert("date_flags", flags)
+            if stored:
+                for table, where in (("frame_onsets", ""), ("frame_article_roles", ""),
+                                     ("date_flags", "frame_id IS NOT NULL AND ")):
+                    self._exec(f"DELETE FROM {table} WHERE {where}frame_id IN (SELECT unnest(?::INTEGER[]))", [redo])
+            else:  # nothing kept yet (a database from before the fingerprints): every row is written
+                self._exec("DELETE FROM frame_onsets")
+                self._exec("DELETE FROM frame_article_roles")
+                self._exec("DELETE FROM date_flags WHERE frame_id IS NOT NULL")
+            some = set(changed) if stored else set(prints)
+            self._insert("frame_onsets", onsets[onsets["frame_id"].isin(some)])
+            self._insert("frame_article_roles", roles[roles["frame_id"].isin(some)])
+            self._insert("date_flags", flags[flags["frame_id"].isin(some)])
+            self._exec("DELETE FROM frame_inputs WHERE stage = 'onsets'")
+            self._insert("frame_inputs", pd.DataFrame({
+                "stage": "onsets", "frame_id": pd.Series(list(prints), dtype="int32"),
+                "fingerprint": pd.Series(list(prints.values()), dtype="uint64"), "mark": pd.Series([None] * len(prints),
+                                                                                                  dtype=object)}))
 
     # -- corrections ---------------------------------------------------------------------------------------
     def add_date_corrections(self, rows: pd.DataFrame) -> int:
@@ -170,3 +189,20 @@ class OnsetStore(StoreBase):
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _frame_prints(onsets: pd.DataFrame, roles: pd.DataFrame, flags: pd.DataFrame) -> dict[int, int]:
+    """A fingerprint of each frame's rows in the three tables (an order-free sum of the rows' hashes, per table)."""
+    total: dict[int, int] = {}
+    for salt, part in enumerate((onsets, roles, flags)):
+        if len(part) == 0:
+            continue
+        keep = part["frame_id"].notna().to_numpy()
+        part = part[keep]
+        hashes = pd.util.hash_pandas_object(part, index=False).to_numpy(dtype=np.uint64)
+        frames, codes = np.unique(part["frame_id"].astype("int64").to_numpy(), return_inverse=True)
+        sums = np.zeros(len(frames), dtype=np.uint64)
+        np.add.at(sums, codes.ravel(), hashes)  # wraps modulo 2**64
+        for f, h in zip(frames.tolist(), sums.tolist()):
+            total[f] = (total.get(f, 0) * 1_000_003 + (salt + 1) * 7919 + h) % 2**64
+    return total
