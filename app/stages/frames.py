@@ -36,7 +36,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     With the same discovery settings as last time, the passages of newly ingested articles join the
     existing frames (whose centres and members stay as they are) and only the rest of them are
-    clustered, for new frames. A changed setting, a new model or ``recluster`` rebuilds every frame
+    clustered, for new frames; only those passages are read, with the corpus figures kept from earlier
+    runs (:func:`_update_figures`), and only their memberships are written. A changed setting, a new model or ``recluster`` rebuilds every frame
     from scratch; frames still there keep their ids either way, also across another form of the same
     model (float, int8, another int8 recipe: see ``vector_space``), whose centres are comparable.
 
