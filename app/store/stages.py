@@ -502,7 +502,8 @@ class StageStore(StoreBase):
         ``frame_claim_articles``: not its rebuttals; its core from the onset on, dates not flagged) with their
         ``original`` and their place in publication order ``k`` (:data:`ORDER_KEY`); the texts of the articles
         an edge is traced to (each outlet's first article in the frame, after the frame's mark when it has
-        one); and the frame passages of those articles with their vectors (rows aligned with the matrix)."""
+        one); and the frame passages of those articles with their vectors (rows aligned with the matrix). A frame
+        with a mark and no outlet whose first article comes after it is left out (nothing to trace)."""
         todo = None if frames is None else pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
                                                          "mark": pd.Series(list(frames.values()), dtype="string")})
         if todo is None:
@@ -516,6 +517,10 @@ class StageStore(StoreBase):
                    FROM frame_claim_articles c JOIN _todo t USING (frame_id)""")
         finally:
             self.conn.unregister("_todo")
+        # A frame extended past its mark with no outlet new to it has nothing to trace: its inputs are not read.
+        self._exec("""DELETE FROM _lineage_articles WHERE mark IS NOT NULL AND frame_id NOT IN (
+                          SELECT frame_id FROM _lineage_articles GROUP BY frame_id, outlet
+                          HAVING min(k) > any_value(mark))""")
         articles = self._df("SELECT frame_id, article_id, outlet, published_at, original, k FROM _lineage_articles "
                             "ORDER BY frame_id, k")
         texts = dict(self._exec(
