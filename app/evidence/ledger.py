@@ -249,8 +249,11 @@ class LedgerState:
             block.items = np.asarray(rows, dtype=np.int64)
             block.n = len(rows)
             state.by_gate[gate] = block
-        state.by_article = {a: list(rows) for a, rows in
-                            pd.Series(np.arange(len(items))).groupby(items["article_id"].to_numpy()).groups.items()}
+        codes, names = pd.factorize(items["article_id"].to_numpy(dtype=object))
+        by = np.argsort(codes, kind="stable")  # each article's items, in item order
+        ends = np.cumsum(np.bincount(codes, minlength=len(names)))
+        starts = ends - np.bincount(codes, minlength=len(names))
+        state.by_article = {a: by[s:e].tolist() for a, s, e in zip(list(names), starts, ends)}
         return state
 
 

@@ -262,9 +262,12 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
                  .itertuples(index=False) if c is not None and m == encoder_key and np.linalg.norm(c) > 0}
     written, extended = 0, 0
     progress("evidence", 0, len(todo))
+    # Every frame's input passages are selected once (the query costs seconds whatever the chunk), then read a
+    # chunk of frames at a time.
+    store.stage_evidence_rows(encoder_key, marks(todo))
     for chunk in chunks(todo, chunk_rows, "rows"):  # an extended frame's stored items are read too
         after = marks(chunk)
-        passages, vectors, places = store.evidence_inputs(encoder_key, after)
+        passages, vectors, places = store.evidence_inputs(encoder_key, after, staged=True)
         copies = {a: o for a, o in zip(passages["article_id"], passages["original"]) if isinstance(o, str)}
         # Which cued passages belong to which frame: read from every cued text's item (whether it is evidence).
         cues = store.cues_by_text(passages["text_hash"].unique().tolist()) if len(passages) else {}
@@ -294,6 +297,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
         written += len(chunk)
         extended += len(continued)
         progress("evidence", written, len(todo))
+    store.unstage_evidence_rows()
     store.drop_evidence_except(plan["frame_id"].astype(int).tolist())
     total, new = store.evidence_totals()
     store.finish_run(run_id, {"items": total, "new": new, "frames": len(plan), "written": written,

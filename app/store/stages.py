@@ -660,11 +660,11 @@ class StageStore(StoreBase):
             SELECT fa.frame_id, fa.k, hash('place', m.frame_id, m.seq) FROM fa JOIN places m USING (article_id)""",
             [model], centre_model=model)
 
-    def evidence_inputs(self, model: str, frames: dict[int, str | None]) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-        """The evidence stage's inputs for ``frames`` only (frame id -> a mark: only its articles after it, or
-        None: all of them): the cued passages of their articles (with ``seq``, the date and the article's
-        ``original``), the vectors of their texts (``vector_row`` of each passage indexes the matrix), and the
-        places every active frame's passages take in those articles (frame_id, article_id, seq)."""
+    def stage_evidence_rows(self, model: str, frames: dict[int, str | None]) -> None:
+        """Select the evidence stage's input passages for every frame of ``frames`` (frame id -> a mark: only
+        its articles after it, or None: all of them) into a temporary table, in one query, which
+        :meth:`evidence_inputs` then reads a chunk of frames at a time (the query reads views over every
+        frame's articles: seconds, whatever the chunk); :meth:`unstage_evidence_rows` drops it."""
         todo = pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
                              "mark": pd.Series(list(frames.values()), dtype="string")})
         self.conn.register("_todo", todo)
@@ -680,15 +680,32 @@ class StageStore(StoreBase):
                      AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""", [model])
         finally:
             self.conn.unregister("_todo")
-        passages = self._df("SELECT * FROM _evidence_rows ORDER BY frame_id, published_at, article_id, passage_id")
+
+    def unstage_evidence_rows(self) -> None:
+        self._exec("DROP TABLE IF EXISTS _evidence_rows")
+
+    def evidence_inputs(self, model: str, frames: dict[int, str | None],
+                        staged: bool = False) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+        """The evidence stage's inputs for ``frames`` only (frame id -> a mark: only its articles after it, or
+        None: all of them): the cued passages of their articles (with ``seq``, the date and the article's
+        ``original``), the vectors of their texts (``vector_row`` of each passage indexes the matrix), and the
+        places every active frame's passages take in those articles (frame_id, article_id, seq). ``staged``:
+        the passages were selected by :meth:`stage_evidence_rows` for these frames and more."""
+        if not staged:
+            self.stage_evidence_rows(model, frames)
+        ids = [int(f) for f in frames]
+        passages = self._df("""SELECT * FROM _evidence_rows WHERE frame_id IN (SELECT unnest(?::INTEGER[]))
+                               ORDER BY frame_id, published_at, article_id, passage_id""", [ids])
         table = self._arrow(
             """SELECT e.text_hash, e.vector FROM embeddings e
-               WHERE e.model = ? AND e.text_hash IN (SELECT DISTINCT text_hash FROM _evidence_rows)""", [model])
+               WHERE e.model = ? AND e.text_hash IN (SELECT unnest(?::VARCHAR[]))""",
+            [model, passages["text_hash"].unique().tolist()])
         places = self._df(
             """SELECT DISTINCT fp.frame_id, fp.article_id, p.seq FROM frame_passages fp JOIN passages p USING (passage_id)
-               WHERE fp.article_id IN (SELECT DISTINCT article_id FROM _evidence_rows)
-               ORDER BY fp.frame_id, fp.article_id, p.seq""")
-        self._exec("DROP TABLE _evidence_rows")
+               WHERE fp.article_id IN (SELECT unnest(?::VARCHAR[]))
+               ORDER BY fp.frame_id, fp.article_id, p.seq""", [passages["article_id"].unique().tolist()])
+        if not staged:
+            self.unstage_evidence_rows()
         row_of = {h: i for i, h in enumerate(table.column("text_hash").to_pylist())}
         passages["vector_row"] = passages["text_hash"].map(row_of).astype("int64")
         return passages, list_column_to_matrix(table.column("vector")), places
