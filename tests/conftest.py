@@ -192,14 +192,21 @@ def corpus_path(*parts: str) -> Path:
     return path
 
 
-def undo_latest_migration(conn) -> None:
-    """Make a database look written by the previous version: forget the latest migration and drop
-    what it created (views first)."""
+def undo_latest_migration(conn, through: int | None = None) -> None:
+    """Make a database look written by an earlier version: forget the latest migration (or every migration
+    from version ``through`` on) and drop what it created (views first)."""
     from app.store.schema import MIGRATIONS
 
-    conn.execute("DELETE FROM schema_migrations WHERE version = ?", [MIGRATIONS[-1][0]])
-    if callable(MIGRATIONS[-1][2]):  # it moved data: the vectors' segments back into their table (migration 25)
-        assert MIGRATIONS[-1][0] == 25, "say how to undo the latest migration"
+    undone = [MIGRATIONS[-1]] if through is None else [m for m in MIGRATIONS if m[0] >= through]
+    for migration in reversed(undone):
+        _undo_migration(conn, migration)
+
+
+def _undo_migration(conn, migration) -> None:
+    version, _, step = migration
+    conn.execute("DELETE FROM schema_migrations WHERE version = ?", [version])
+    if callable(step):  # it moved data: the vectors' segments back into their table (migration 25)
+        assert version == 25, "say how to undo this migration"
         conn.execute("""CREATE TABLE embeddings (model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL,
                         vector FLOAT[] NOT NULL, PRIMARY KEY (model, text_hash))""")
         conn.execute("INSERT INTO embeddings SELECT * FROM session.main.embeddings")
@@ -208,7 +215,7 @@ def undo_latest_migration(conn) -> None:
         conn.execute("DROP VIEW session.main.embeddings")
         return
     # Objects it created (views first); those it only replaced existed before and stay.
-    created = re.findall(r"CREATE (VIEW|TABLE|SEQUENCE) (\w+)", MIGRATIONS[-1][2])
+    created = re.findall(r"CREATE (VIEW|TABLE|SEQUENCE) (\w+)", step)
     order = {"VIEW": 0, "TABLE": 1, "SEQUENCE": 2}
     for kind, name in sorted(created, key=lambda kn: order[kn[0]]):
         conn.execute(f"DROP {kind} IF EXISTS {name}")
