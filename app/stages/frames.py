@@ -37,9 +37,10 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     With the same discovery settings as last time, the passages of newly ingested articles join the
     existing frames (whose centres and members stay as they are) and only the rest of them are
     clustered, for new frames; only those passages are read, with the corpus figures kept from earlier
-    runs (:func:`_update_figures`), and only their memberships are written. A changed setting, a new model or ``recluster`` rebuilds every frame
-    from scratch; frames still there keep their ids either way, also across another form of the same
-    model (float, int8, another int8 recipe: see ``vector_space``), whose centres are comparable.
+    runs (:func:`_update_figures`), and only their memberships are written. A changed setting, a new model
+    or ``recluster`` rebuilds every frame from scratch; frames still there keep their ids either way, also
+    across another form of the same model (float, int8, another int8 recipe: see ``vector_space``), whose
+    centres are comparable.
 
     Returns (frames, assigned passages, passages, skipped)."""
     discovery = {
@@ -161,7 +162,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
     stories = save_stories(store, frame_table, assignments, old_stories, settings.story_threshold, run_id)
     counts = {**found.counts, "templates": templates.shapes, "template_texts": templates.texts,
-              "template_passages": int(templates.mask.sum()) if templates.passages is None else templates.passages, "stories": stories,
+              "template_passages": int(templates.mask.sum()) if templates.passages is None else templates.passages,
+              "stories": stories,
               "mode": "incremental" if incremental else "full", "joined_existing": joined,
               "considered": int(len(to_cluster) + joined),
               "new_frames": len(unmatched), "frames": len(frame_table), "assigned": int(len(assignments)),
@@ -201,20 +203,24 @@ def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: n
     sum, and the template rule is applied over every kept shape inside the database. None when what is kept
     does not cover every other passage of the model (a database from before this, or another model's first
     update): the caller then reads every passage."""
-    if store.vector_sum(model) is None:
+    kept = store.vector_sum(model)
+    if kept is None:
         return None
     counted = store.anchored_passages(model, passages["passage_id"].tolist())
     new = ~passages["passage_id"].isin(counted).to_numpy()
-    kept_count, _ = store.stored_anchoring(model)
+    kept_count, kept_anchors = store.stored_anchoring(model)
     if kept_count + int(new.sum()) != embedded:
         return None
     anchor = anchoring(vectors, passages["article_id"].to_numpy()) if len(passages) else np.zeros(0, np.float32)
     shapes = _shapes(store, passages)
-    store.save_passage_figures(model, pd.DataFrame({"passage_id": passages["passage_id"][new], "anchoring": anchor[new]}),
-                               shapes, int(new.sum()), vectors[new].sum(axis=0, dtype=np.float64) if len(vectors)
-                               else np.zeros(len(store.vector_sum(model)[1])), replace=False)
-    _, every = store.stored_anchoring(model)
-    summed, total = store.vector_sum(model)
+    summed, total = kept
+    added = vectors[new].sum(axis=0, dtype=np.float64) if len(vectors) else np.zeros(len(total))
+    store.save_passage_figures(model, pd.DataFrame({"passage_id": passages["passage_id"][new],
+                                                    "anchoring": anchor[new]}),
+                               shapes, int(new.sum()), added, replace=False)
+    # The kept anchorings and sum, with this update's added: what the tables now hold.
+    every = np.concatenate([kept_anchors, anchor[new]])
+    mean = ((total + added) / max(summed + int(new.sum()), 1)).astype(np.float32)
     if min_outlets > 0:
         found = store.template_shapes(min_outlets)
         mask = shapes["shape"].isin(found["shape"]).to_numpy() & shapes["judged"].to_numpy(dtype=bool)
@@ -222,7 +228,7 @@ def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: n
                               store.template_passages(found["shape"].tolist()))
     else:
         templates = Templates(np.zeros(len(passages), dtype=bool), 0, 0)
-    return anchor, typical_anchoring(every), (total / max(summed, 1)).astype(np.float32), templates
+    return anchor, typical_anchoring(every), mean, templates
 
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,

@@ -118,8 +118,9 @@ class OnsetStore(StoreBase):
             self._exec(
                 """INSERT INTO frame_article_roles (frame_id, article_id, role, score, core, date_flagged, counts)
                    SELECT n.frame_id, n.article_id, n.role, n.score, n.core, n.date_flagged, n.counts
-                   FROM _roles_new n WHERE NOT EXISTS (SELECT 1 FROM frame_article_roles r
-                                                       WHERE r.frame_id = n.frame_id AND r.article_id = n.article_id)""")
+                   FROM _roles_new n WHERE NOT EXISTS (
+                       SELECT 1 FROM frame_article_roles r
+                       WHERE r.frame_id = n.frame_id AND r.article_id = n.article_id)""")
         finally:
             self.conn.unregister("_roles_new")
 
