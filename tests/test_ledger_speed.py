@@ -139,3 +139,9 @@ def test_a_ledger_continued_from_its_stored_items_equals_one_read_whole(seed):
     later = frame_ledger(3, passages[~early].reset_index(drop=True), vectors[~early], cues, copies, 0.8, state=state)
     assert len(later) > 20 and (~later["is_new"]).any()
     _same(pd.concat([first, later], ignore_index=True), whole)
+    # The same from a matrix the items index into, as the store gives it (each text's vector once), the
+    # items in another order.
+    shuffled = stored.sample(frac=1, random_state=seed).reset_index(drop=True)
+    shared = LedgerState.from_items(shuffled, vectors, np.array([row_of[p] for p in shuffled["passage_id"]]))
+    again = frame_ledger(3, passages[~early].reset_index(drop=True), vectors[~early], cues, copies, 0.8, state=shared)
+    _same(again, later)

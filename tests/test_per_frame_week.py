@@ -3,11 +3,14 @@ them: every table the same, whether a frame was kept, extended from its stored r
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 
 import app.pipeline as pipeline
-from app.store import Store
+import app.store.stages as stages_store
+from app.store import Store, copy_database
 from tests.test_pipeline import _ingest, _split_sample
 
 TABLES = {"article_stance": ["frame_id", "article_id"], "frame_onsets": ["frame_id"],
@@ -34,7 +37,7 @@ def _assert_same_as_forced(store, settings, encoder) -> None:
 
 
 @pytest.mark.slow
-def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_path, settings, encoder):
+def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_path, settings, encoder, monkeypatch):
     early, late = _split_sample(tmp_path, 5, 6)
     week = pd.read_json(late, lines=True)
     cut = week["published_at"].min()
@@ -44,7 +47,24 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
 
     # The later week: frames it adds to are extended from their stored ledgers (no earlier article came).
     _ingest(db, settings, late)
+    small = tmp_path / "small.duckdb"
+    copy_database(db, small)
     pipeline.build(db, settings, encoder)
+    # The same week in chunks of a frame or two, each reading its texts' vectors itself (the path of a week
+    # with more texts than are read once for the run): the same ledgers.
+    with monkeypatch.context() as m:
+        m.setattr(stages_store, "STAGED_VECTORS", 0)
+        m.setattr(pipeline, "evidence_stage", functools.partial(pipeline.evidence_stage, chunk_rows=40))
+        pipeline.build(small, settings, encoder)
+    stores = [Store.open_read(db), Store.open_read(small)]
+    try:
+        assert stores[1].last_run("evidence")["counts"]["extended"] == stores[0].last_run("evidence")["counts"]["extended"]
+        for table, keys in TABLES.items():
+            pd.testing.assert_frame_equal(*(s.query(f"SELECT * FROM {table}").sort_values(keys).reset_index(drop=True)
+                                            for s in stores), obj=table)
+    finally:
+        for s in stores:
+            s.close()
     with Store.write(db) as store:
         evidence = store.last_run("evidence")["counts"]
         assert 0 < evidence["extended"] <= evidence["written"] < evidence["frames"], evidence

@@ -163,25 +163,33 @@ class LedgerState:
     def __init__(self, dim: int):
         self.dim = dim
         self.roots: list[str] = []  # passage id of each root, in the order they appeared
-        self.vectors = np.zeros((16, dim), dtype=np.float32)  # every item's vector, by item
         self.item_root: list[int] = []
         self.item_gates: list[set[str]] = []
+        # Where each item's vector is kept: the block of its first gate and its row there (every item has a
+        # gate, and a vector is kept once per gate, not once more for the item).
+        self.item_at: list[tuple[_Rows, int]] = []
         self.by_gate: dict[str, _Rows] = {}
         self.by_hash: dict[str, int] = {}
         self.by_article: dict[str, list[int]] = {}
 
     def add(self, vector: np.ndarray, root: int, gates: set[str], article: str) -> None:
         j = len(self.item_root)
-        if j == len(self.vectors):
-            self.vectors = np.concatenate([self.vectors, np.zeros_like(self.vectors)])
-        self.vectors[j] = vector
         self.item_root.append(root)
         self.item_gates.append(gates)
-        for gate in gates:
+        at = None
+        for gate in sorted(gates):
             if gate not in self.by_gate:
                 self.by_gate[gate] = _Rows(self.dim)
-            self.by_gate[gate].add(j, vector)
+            rows = self.by_gate[gate]
+            if at is None:
+                at = (rows, rows.n)
+            rows.add(j, vector)
+        self.item_at.append(at)
         self.by_article.setdefault(article, []).append(j)
+
+    def vector(self, item: int) -> np.ndarray:
+        rows, k = self.item_at[item]
+        return rows.vectors[k]
 
     def new_root(self, passage_id: str, text_hash: str) -> int:
         self.roots.append(passage_id)
@@ -196,7 +204,7 @@ class LedgerState:
             return self.by_hash[text_hash], 1.0, "same text"
         candidates = [j for j in self.by_article.get(original, []) if self.item_gates[j] & gates] if original else []
         if candidates:
-            sims = self.vectors[candidates] @ vector
+            sims = np.stack([self.vector(j) for j in candidates]) @ vector
             return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
         best, item = -np.inf, -1
         for gate in gates:
@@ -210,17 +218,19 @@ class LedgerState:
         return None, 1.0, ""
 
     @classmethod
-    def from_items(cls, items: pd.DataFrame, vectors: np.ndarray) -> "LedgerState":
+    def from_items(cls, items: pd.DataFrame, vectors: np.ndarray, rows: np.ndarray | None = None) -> "LedgerState":
         """The state after the stored items of one frame (passage_id, article_id, text_hash, published_at, keys,
-        is_new, repeat_of), rows aligned with ``vectors``: what reading them one by one leaves, built in
-        bulk (each gate's block of vectors in one copy)."""
+        is_new, repeat_of): what reading them one by one leaves, built in bulk (each gate's block of vectors
+        in one copy). ``vectors``: the items' vectors, rows aligned with ``items``, or, with ``rows`` (each
+        item's row in it), a matrix the items share (a text's vector once, however many items it has)."""
         state = cls(vectors.shape[1] if vectors.ndim == 2 else 0)
         if items.empty:
             return state
+        rows = np.arange(len(items)) if rows is None else np.asarray(rows, dtype=np.int64)
         order = np.lexsort((items["passage_id"].to_numpy(), items["article_id"].to_numpy(),
                             items["published_at"].to_numpy()))
         items = items.iloc[order].reset_index(drop=True)
-        vectors = np.ascontiguousarray(vectors[order], dtype=np.float32)
+        rows = rows[order]
         is_new = items["is_new"].to_numpy(dtype=bool)
         new = items[is_new]
         state.roots = new["passage_id"].tolist()
@@ -229,7 +239,6 @@ class LedgerState:
                          root_of.reindex(items["repeat_of"].to_numpy()).fillna(-1).to_numpy()).astype(np.int64)
         first = new.drop_duplicates("text_hash")
         state.by_hash = dict(zip(first["text_hash"], root_of.loc[first["passage_id"]].astype(int)))
-        state.vectors = vectors
         state.item_root = roots.tolist()
         memo: dict[tuple, set[str]] = {}
         gates = []
@@ -240,15 +249,24 @@ class LedgerState:
             gates.append(memo[k])
         state.item_gates = gates
         members: dict[str, list[int]] = {}
+        at: list[tuple[str, int] | None] = [None] * len(gates)
         for j, g in enumerate(gates):
-            for gate in g:
-                members.setdefault(gate, []).append(j)
-        for gate, rows in members.items():
+            for gate in sorted(g):
+                block = members.setdefault(gate, [])
+                if at[j] is None:
+                    at[j] = (gate, len(block))
+                block.append(j)
+        for gate, block_items in members.items():
             block = _Rows(state.dim)
-            block.vectors = vectors[rows]
-            block.items = np.asarray(rows, dtype=np.int64)
-            block.n = len(rows)
+            n = len(block_items)
+            # Room for the items a week adds, so the first of them does not copy the block to double it.
+            block.vectors = np.empty((n + n // 8 + 16, state.dim), dtype=np.float32)
+            block.vectors[:n] = vectors[rows[block_items]]
+            block.items = np.zeros(len(block.vectors), dtype=np.int64)
+            block.items[:n] = block_items
+            block.n = n
             state.by_gate[gate] = block
+        state.item_at = [(state.by_gate[g], k) for g, k in at]
         codes, names = pd.factorize(items["article_id"].to_numpy(dtype=object))
         by = np.argsort(codes, kind="stable")  # each article's items, in item order
         ends = np.cumsum(np.bincount(codes, minlength=len(names)))

@@ -265,7 +265,12 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     # Every frame's input passages are selected once (the query costs seconds whatever the chunk), then read a
     # chunk of frames at a time.
     store.stage_evidence_rows(encoder_key, marks(todo))
-    for chunk in chunks(todo, chunk_rows, "rows"):  # an extended frame's stored items are read too
+    # What a chunk holds: a redone frame's input rows; an extended frame's new rows and its stored items
+    # (read back with their vectors), not the input rows it had before, which it does not read.
+    stored = store.evidence_item_counts()
+    todo["held"] = [int(load) + stored.get(int(f), 0) if isinstance(after, str) else int(rows)
+                    for f, load, rows, after in zip(todo["frame_id"], todo["load"], todo["rows"], todo["after"])]
+    for chunk in chunks(todo, chunk_rows, "held"):
         after = marks(chunk)
         passages, vectors, places = store.evidence_inputs(encoder_key, after, staged=True)
         copies = {a: o for a, o in zip(passages["article_id"], passages["original"]) if isinstance(o, str)}
@@ -279,7 +284,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
                                         settings.evidence_about_threshold)
         passages = passages[passages["scope"].notna()].reset_index(drop=True)
         continued = [f for f, m in after.items() if m is not None]
-        states = _ledger_states(store, encoder_key, continued)
+        states = _StoredLedgers(store, encoder_key, continued)
         groups = passages.groupby("frame_id", sort=True).indices
         parts = []
         for frame_id in sorted(after):
@@ -289,7 +294,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
             parts.append(frame_ledger(int(frame_id), frame.reset_index(drop=True),
                                       vectors[frame["vector_row"].to_numpy()] if len(frame) else np.zeros((0, dim)),
                                       cues, copies, settings.evidence_repeat_threshold, memo,
-                                      state=states.get(frame_id)))
+                                      state=states.pop(frame_id)))
         items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LEDGER_COLUMNS)
         inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
         store.write_evidence(items[LEDGER_COLUMNS].astype({"frame_id": "int32", "similarity": "float32"}), inputs,
@@ -305,10 +310,19 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     return new, False
 
 
-def _ledger_states(store: Store, encoder_key: str, frames: list[int]) -> dict[int, LedgerState]:
-    """The ledger state of each frame in ``frames`` after its stored items."""
-    if not frames:
-        return {}
-    items, vectors = store.evidence_state(encoder_key, frames)
-    return {int(f): LedgerState.from_items(items.iloc[rows].reset_index(drop=True), vectors[rows])
-            for f, rows in items.groupby("frame_id").indices.items()}
+class _StoredLedgers:
+    """The ledger states of extended frames after their stored items, read in one query and each built
+    when asked for (:meth:`pop`), so that a chunk holds one built state at a time beside the items."""
+
+    def __init__(self, store: Store, encoder_key: str, frames: list[int]):
+        self.items, self.vectors = store.evidence_state(encoder_key, frames) if frames else (None, None)
+        self.rows = {int(f): r for f, r in self.items.groupby("frame_id").indices.items()} if frames else {}
+
+    def pop(self, frame_id: int) -> LedgerState | None:
+        """The state of extended frame ``frame_id``; None for a frame read from its start, or extended with no
+        stored item (its ledger starts empty, as :func:`frame_ledger` starts one)."""
+        rows = self.rows.pop(frame_id, None)
+        if rows is None:
+            return None
+        return LedgerState.from_items(self.items.iloc[rows].reset_index(drop=True), self.vectors,
+                                      self.items["vector_row"].to_numpy()[rows])

@@ -24,6 +24,8 @@ _CUED = """SELECT DISTINCT text_hash FROM cues
 # evidence ledger reads a frame in; ``{t}`` is the alias of a relation with published_at and article_id.
 ORDER_KEY = "strftime({t}.published_at, '%Y-%m-%d %H:%M:%S.%f') || '|' || {t}.article_id"
 _WORD = 2**64
+# At most this many texts' vectors are read once for a whole evidence run (:meth:`StageStore.stage_evidence_rows`).
+STAGED_VECTORS = 50_000
 
 
 class StageStore(StoreBase):
@@ -627,16 +629,20 @@ class StageStore(StoreBase):
         and ``early_sum``, the same over the articles up to the ``stored_mark`` its rows were last written at
         (``stored``: the fingerprint then; 0 and no mark for a frame never written); ``mark``, its latest
         article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space."""
+        # Rows are summed per article first: the comparison with the stored mark and the joins then take a
+        # row per article, not one per input row (several per article).
         return self._df(
             f"""WITH input AS ({inputs}),
-               marked AS (SELECT i.frame_id, i.k, i.h, s.mark, s.fingerprint, i.k <= s.mark AS early
-                          FROM input i LEFT JOIN frame_inputs s ON s.stage = ? AND s.frame_id = i.frame_id)
-               SELECT m.frame_id, count(*) AS rows, (sum(m.h) % {_WORD})::UBIGINT AS sum,
-                      count(*) FILTER (WHERE m.early) AS early,
-                      (coalesce(sum(m.h) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
+               per AS (SELECT frame_id, k, count(*) AS n, sum(h) AS s FROM input GROUP BY frame_id, k),
+               marked AS (SELECT i.frame_id, i.k, i.n, i.s, s.mark, s.fingerprint, i.k <= s.mark AS early
+                          FROM per i LEFT JOIN frame_inputs s ON s.stage = ? AND s.frame_id = i.frame_id)
+               SELECT m.frame_id, sum(m.n)::BIGINT AS rows, (sum(m.s) % {_WORD})::UBIGINT AS sum,
+                      coalesce(sum(m.n) FILTER (WHERE m.early), 0)::BIGINT AS early,
+                      (coalesce(sum(m.s) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
                       coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark,
-                      max(m.k) AS mark, any_value(hash(f.centroid, f.model = ?)) AS centre
-               FROM marked m JOIN frames f USING (frame_id)
+                      max(m.k) AS mark, any_value(f.centre) AS centre
+               FROM marked m JOIN (SELECT frame_id, hash(centroid, model = ?) AS centre FROM frames) f
+                    USING (frame_id)
                GROUP BY m.frame_id ORDER BY m.frame_id""", [*(params or []), stage, centre_model])
 
     def evidence_plan(self, model: str) -> pd.DataFrame:
@@ -680,9 +686,21 @@ class StageStore(StoreBase):
                      AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""", [model])
         finally:
             self.conn.unregister("_todo")
+        # Few texts (a weekly update's): their vectors are read once here, not by a scan of every segment per
+        # chunk. Many (a full build's): each chunk reads its own, so memory stays a chunk's.
+        texts = self._scalar("SELECT count(DISTINCT text_hash) FROM _evidence_rows")
+        self._exec("DROP TABLE IF EXISTS _evidence_vectors")
+        if texts <= STAGED_VECTORS:
+            self._exec("""CREATE TEMP TABLE _evidence_vectors AS SELECT text_hash, vector FROM embeddings
+                          WHERE model = ? AND text_hash IN (SELECT text_hash FROM _evidence_rows)""", [model])
 
     def unstage_evidence_rows(self) -> None:
         self._exec("DROP TABLE IF EXISTS _evidence_rows")
+        self._exec("DROP TABLE IF EXISTS _evidence_vectors")
+
+    def evidence_item_counts(self) -> dict[int, int]:
+        """frame id -> the number of its stored ledger items."""
+        return dict(self._exec("SELECT frame_id, count(*) FROM evidence_items GROUP BY frame_id").fetchall())
 
     def evidence_inputs(self, model: str, frames: dict[int, str | None],
                         staged: bool = False) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
@@ -696,10 +714,12 @@ class StageStore(StoreBase):
         ids = [int(f) for f in frames]
         passages = self._df("""SELECT * FROM _evidence_rows WHERE frame_id IN (SELECT unnest(?::INTEGER[]))
                                ORDER BY frame_id, published_at, article_id, passage_id""", [ids])
+        staged_vectors = staged and self._scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_evidence_vectors'")
         table = self._arrow(
-            """SELECT e.text_hash, e.vector FROM embeddings e
-               WHERE e.model = ? AND e.text_hash IN (SELECT unnest(?::VARCHAR[]))""",
-            [model, passages["text_hash"].unique().tolist()])
+            f"""SELECT e.text_hash, e.vector FROM {'_evidence_vectors e' if staged_vectors else 'embeddings e'}
+               WHERE {'true' if staged_vectors else 'e.model = ?'} AND e.text_hash IN (SELECT unnest(?::VARCHAR[]))""",
+            [*([] if staged_vectors else [model]), passages["text_hash"].unique().tolist()])
         places = self._df(
             """SELECT DISTINCT fp.frame_id, fp.article_id, p.seq FROM frame_passages fp JOIN passages p USING (passage_id)
                WHERE fp.article_id IN (SELECT unnest(?::VARCHAR[]))
@@ -712,16 +732,27 @@ class StageStore(StoreBase):
 
     def evidence_state(self, model: str, frames: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
         """The stored ledger items of ``frames`` (frame_id, passage_id, article_id, text_hash, published_at, keys,
-        is_new, repeat_of) with the vectors of their texts, rows aligned: what extending their ledgers
-        starts from."""
-        table = self._arrow(
-            """SELECT ei.frame_id, ei.passage_id, ei.article_id, p.text_hash, ei.published_at, ei.keys, ei.is_new,
-                      ei.repeat_of, e.vector
+        is_new, repeat_of) and the vectors of their texts: ``vector_row`` of each item indexes the matrix,
+        which holds each text once (a text is an item of many frames, and many times in one). What extending
+        their ledgers starts from; an item whose text has no vector under ``model`` is left out."""
+        self._exec(
+            """CREATE OR REPLACE TEMP TABLE _state_items AS
+               SELECT ei.frame_id, ei.passage_id, ei.article_id, p.text_hash, ei.published_at, ei.keys, ei.is_new,
+                      ei.repeat_of
                FROM evidence_items ei JOIN passages p USING (passage_id)
-               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
-               WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))
-               ORDER BY ei.frame_id, ei.published_at, ei.article_id, ei.passage_id""", [model, list(frames)])
-        return table.drop_columns(["vector"]).to_pandas(), list_column_to_matrix(table.column("vector"))
+               WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frames)])
+        try:
+            table = self._arrow(
+                """SELECT text_hash, vector FROM embeddings
+                   WHERE model = ? AND text_hash IN (SELECT text_hash FROM _state_items)""", [model])
+            items = self._df("SELECT * FROM _state_items ORDER BY frame_id, published_at, article_id, passage_id")
+        finally:
+            self._exec("DROP TABLE IF EXISTS _state_items")
+        row_of = pd.Series(np.arange(table.num_rows), index=table.column("text_hash").to_pandas())
+        items["vector_row"] = items["text_hash"].map(row_of)
+        items = items[items["vector_row"].notna()].reset_index(drop=True)
+        items["vector_row"] = items["vector_row"].astype("int64")
+        return items, list_column_to_matrix(table.column("vector"))
 
     def write_evidence(self, items: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
         """One chunk of the evidence stage (:meth:`write_frame_rows`)."""
