@@ -165,31 +165,41 @@ class LedgerState:
         self.roots: list[str] = []  # passage id of each root, in the order they appeared
         self.item_root: list[int] = []
         self.item_gates: list[set[str]] = []
-        # Where each item's vector is kept: the block of its first gate and its row there (every item has a
-        # gate, and a vector is kept once per gate, not once more for the item).
-        self.item_at: list[tuple[_Rows, int]] = []
+        # Where each item's vector is kept: the block of its first gate (in sorted order) and its row there
+        # (every item has a gate, and a vector is kept once per gate, not once more for the item).
+        self.at_gate: list[str] = []
+        self.at_row: list[int] = []
         self.by_gate: dict[str, _Rows] = {}
         self.by_hash: dict[str, int] = {}
-        self.by_article: dict[str, list[int]] = {}
+        self.by_article: dict[str, list[int]] = {}  # items added one by one, by article
+        # Items rebuilt by :meth:`from_items`, by article: article -> (start, end) in ``_stored_order``.
+        self._stored: dict[str, tuple[int, int]] = {}
+        self._stored_order = np.zeros(0, dtype=np.int64)
 
     def add(self, vector: np.ndarray, root: int, gates: set[str], article: str) -> None:
         j = len(self.item_root)
         self.item_root.append(root)
         self.item_gates.append(gates)
-        at = None
+        first = True
         for gate in sorted(gates):
             if gate not in self.by_gate:
                 self.by_gate[gate] = _Rows(self.dim)
             rows = self.by_gate[gate]
-            if at is None:
-                at = (rows, rows.n)
+            if first:
+                self.at_gate.append(gate)
+                self.at_row.append(rows.n)
+                first = False
             rows.add(j, vector)
-        self.item_at.append(at)
         self.by_article.setdefault(article, []).append(j)
 
     def vector(self, item: int) -> np.ndarray:
-        rows, k = self.item_at[item]
-        return rows.vectors[k]
+        return self.by_gate[self.at_gate[item]].vectors[self.at_row[item]]
+
+    def items_of(self, article: str) -> list[int]:
+        """The items of ``article``, in item order."""
+        stored = self._stored.get(article)
+        earlier = self._stored_order[stored[0]:stored[1]].tolist() if stored else []
+        return earlier + self.by_article.get(article, [])
 
     def new_root(self, passage_id: str, text_hash: str) -> int:
         self.roots.append(passage_id)
@@ -202,7 +212,7 @@ class LedgerState:
         """The root an item repeats (None: it is new), the cosine to the item it was matched with, and how."""
         if text_hash in self.by_hash:
             return self.by_hash[text_hash], 1.0, "same text"
-        candidates = [j for j in self.by_article.get(original, []) if self.item_gates[j] & gates] if original else []
+        candidates = [j for j in self.items_of(original) if self.item_gates[j] & gates] if original else []
         if candidates:
             sims = np.stack([self.vector(j) for j in candidates]) @ vector
             return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
@@ -218,19 +228,23 @@ class LedgerState:
         return None, 1.0, ""
 
     @classmethod
-    def from_items(cls, items: pd.DataFrame, vectors: np.ndarray, rows: np.ndarray | None = None) -> "LedgerState":
+    def from_items(cls, items: pd.DataFrame, vectors: np.ndarray, rows: np.ndarray | None = None,
+                   ordered: bool = False) -> "LedgerState":
         """The state after the stored items of one frame (passage_id, article_id, text_hash, published_at, keys,
-        is_new, repeat_of): what reading them one by one leaves, built in bulk (each gate's block of vectors
-        in one copy). ``vectors``: the items' vectors, rows aligned with ``items``, or, with ``rows`` (each
-        item's row in it), a matrix the items share (a text's vector once, however many items it has)."""
+        is_new, repeat_of; ``gate_key`` may stand for ``keys``: :func:`gate_key`): what reading them one by
+        one leaves, built in bulk (each gate's block of vectors in one copy). ``vectors``: the items' vectors,
+        rows aligned with ``items``, or, with ``rows`` (each item's row in it), a matrix the items share (a
+        text's vector once, however many items it has). ``ordered``: the items are already in reading order
+        (published_at, article_id, passage_id)."""
         state = cls(vectors.shape[1] if vectors.ndim == 2 else 0)
         if items.empty:
             return state
         rows = np.arange(len(items)) if rows is None else np.asarray(rows, dtype=np.int64)
-        order = np.lexsort((items["passage_id"].to_numpy(), items["article_id"].to_numpy(),
-                            items["published_at"].to_numpy()))
-        items = items.iloc[order].reset_index(drop=True)
-        rows = rows[order]
+        if not ordered:
+            order = np.lexsort((items["passage_id"].to_numpy(), items["article_id"].to_numpy(),
+                                items["published_at"].to_numpy()))
+            items = items.iloc[order].reset_index(drop=True)
+            rows = rows[order]
         is_new = items["is_new"].to_numpy(dtype=bool)
         new = items[is_new]
         state.roots = new["passage_id"].tolist()
@@ -240,23 +254,18 @@ class LedgerState:
         first = new.drop_duplicates("text_hash")
         state.by_hash = dict(zip(first["text_hash"], root_of.loc[first["passage_id"]].astype(int)))
         state.item_root = roots.tolist()
-        memo: dict[tuple, set[str]] = {}
-        gates = []
-        for keys in items["keys"]:
-            k = tuple(keys)
-            if k not in memo:
-                memo[k] = _gates(list(k))
-            gates.append(memo[k])
-        state.item_gates = gates
-        members: dict[str, list[int]] = {}
-        at: list[tuple[str, int] | None] = [None] * len(gates)
-        for j, g in enumerate(gates):
-            for gate in sorted(g):
-                block = members.setdefault(gate, [])
-                if at[j] is None:
-                    at[j] = (gate, len(block))
-                block.append(j)
-        for gate, block_items in members.items():
+        # Gates through the few distinct gate keys, not item by item.
+        keys = items["gate_key"] if "gate_key" in items else items["keys"].map(lambda k: gate_key(list(k)))
+        codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
+        sets = [_gates(k.split(_SEP) if k else []) for k in uniques]
+        table = np.empty(len(sets), dtype=object)
+        table[:] = sets
+        state.item_gates = table[codes].tolist()
+        firsts = np.array([min(g) if g else "" for g in sets], dtype=object)
+        at_gate = firsts[codes]
+        at_row = np.zeros(len(items), dtype=np.int64)
+        for gate in sorted(set().union(*sets)):
+            block_items = np.flatnonzero(np.isin(codes, [c for c, g in enumerate(sets) if gate in g]))
             block = _Rows(state.dim)
             n = len(block_items)
             # Room for the items a week adds, so the first of them does not copy the block to double it.
@@ -266,13 +275,30 @@ class LedgerState:
             block.items[:n] = block_items
             block.n = n
             state.by_gate[gate] = block
-        state.item_at = [(state.by_gate[g], k) for g, k in at]
+            mine = at_gate == gate
+            at_row[mine] = np.searchsorted(block_items, np.flatnonzero(mine))
+        state.at_gate = at_gate.tolist()
+        state.at_row = at_row.tolist()
         codes, names = pd.factorize(items["article_id"].to_numpy(dtype=object))
-        by = np.argsort(codes, kind="stable")  # each article's items, in item order
+        state._stored_order = np.argsort(codes, kind="stable")  # each article's items, in item order
         ends = np.cumsum(np.bincount(codes, minlength=len(names)))
         starts = ends - np.bincount(codes, minlength=len(names))
-        state.by_article = {a: by[s:e].tolist() for a, s, e in zip(list(names), starts, ends)}
+        state._stored = dict(zip(names.tolist(), zip(starts.tolist(), ends.tolist())))
         return state
+
+
+_SEP = "\x1f"
+
+
+def gate_key(keys: list[str]) -> str:
+    """What of an item's keys its gates depend on (:func:`_gates`), as one string: each material key, and the
+    kind of every other key (the store computes the same in SQL: ``GATE_KEY_SQL``)."""
+    return _SEP.join(sorted({k if k.split(":", 1)[0] == "material" else k.split(":", 1)[0] for k in keys}))
+
+
+# :func:`gate_key` in DuckDB, of a list column ``keys``.
+GATE_KEY_SQL = ("array_to_string(list_sort(list_distinct(list_transform(keys, lambda k: CASE WHEN split_part(k, ':', 1) = "
+                "'material' THEN k ELSE split_part(k, ':', 1) END))), chr(31))")
 
 
 def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cues: dict[str, list[Cue]],

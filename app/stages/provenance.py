@@ -325,4 +325,4 @@ class _StoredLedgers:
         if rows is None:
             return None
         return LedgerState.from_items(self.items.iloc[rows].reset_index(drop=True), self.vectors,
-                                      self.items["vector_row"].to_numpy()[rows])
+                                      self.items["vector_row"].to_numpy()[rows], ordered=True)

@@ -731,14 +731,17 @@ class StageStore(StoreBase):
         return passages, list_column_to_matrix(table.column("vector")), places
 
     def evidence_state(self, model: str, frames: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
-        """The stored ledger items of ``frames`` (frame_id, passage_id, article_id, text_hash, published_at, keys,
-        is_new, repeat_of) and the vectors of their texts: ``vector_row`` of each item indexes the matrix,
+        """The stored ledger items of ``frames`` (frame_id, passage_id, article_id, text_hash, published_at,
+        gate_key: what of its keys its gates depend on, is_new, repeat_of), in reading order within each frame,
+        and the vectors of their texts: ``vector_row`` of each item indexes the matrix,
         which holds each text once (a text is an item of many frames, and many times in one). What extending
         their ledgers starts from; an item whose text has no vector under ``model`` is left out."""
+        from app.evidence.ledger import GATE_KEY_SQL
+
         self._exec(
-            """CREATE OR REPLACE TEMP TABLE _state_items AS
-               SELECT ei.frame_id, ei.passage_id, ei.article_id, p.text_hash, ei.published_at, ei.keys, ei.is_new,
-                      ei.repeat_of
+            f"""CREATE OR REPLACE TEMP TABLE _state_items AS
+               SELECT ei.frame_id, ei.passage_id, ei.article_id, p.text_hash, ei.published_at,
+                      {GATE_KEY_SQL.replace("keys", "ei.keys")} AS gate_key, ei.is_new, ei.repeat_of
                FROM evidence_items ei JOIN passages p USING (passage_id)
                WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frames)])
         try:
