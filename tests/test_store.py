@@ -11,6 +11,7 @@ import pytest
 
 from app.store import (NothingToPublish, Store, StoreBusy, StoreMissing, StorePending, discard_pending, file_version,
                        has_pending_work, pending_work)
+from app.store.db import StoreError
 from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
 from tests.conftest import undo_latest_migration
 from tests.writers import hold_lock
@@ -313,3 +314,36 @@ def test_the_work_copy_is_a_clone_where_the_file_system_allows_and_a_copy_elsewh
         finally:
             for p in folder.glob(f"clone-{os.getpid()}-{i}.duckdb*"):
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+def test_a_plan_that_runs_out_of_memory_is_read_again_on_one_thread(memory_store, monkeypatch):
+    """DuckDB's own advice for an out-of-memory query is fewer threads: a per-frame plan that runs out is
+    read again on one thread, the setting put back after; any other error is not retried."""
+    memory_store._exec("SET threads = 2")
+    calls = []
+    real = type(memory_store)._df
+
+    def short_once(self, sql, params=None):
+        calls.append(self._scalar("SELECT current_setting('threads')"))
+        if len(calls) == 1:
+            return real(self, "SELECT * FROM range(10) t(i) WHERE error('Out of Memory Error: test') IS NULL")
+        return real(self, sql, params)
+
+    monkeypatch.setattr(type(memory_store), "_df", short_once)
+    with pytest.raises(Exception):  # the stand-in error above is not an out-of-memory one: not retried
+        memory_store._df_one_thread_if_short("SELECT 1 AS x")
+    assert calls == [2]
+    calls.clear()
+    oom = StoreError("the database refused a statement: Out of Memory Error")
+    oom.__cause__ = duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+
+    def out_of_memory_once(self, sql, params=None):
+        calls.append(self._scalar("SELECT current_setting('threads')"))
+        if len(calls) == 1:
+            raise oom
+        return real(self, sql, params)
+
+    monkeypatch.setattr(type(memory_store), "_df", out_of_memory_once)
+    assert memory_store._df_one_thread_if_short("SELECT 41 + 1 AS x")["x"].tolist() == [42]
+    assert calls == [2, 1]
+    assert memory_store._scalar("SELECT current_setting('threads')") == 2

@@ -135,6 +135,24 @@ class StoreBase:
         except duckdb.Error as exc:  # reading the rows can fail too (a damaged file)
             raise explain(exc) from exc
 
+    def _df_one_thread_if_short(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """:meth:`_df` of a read that is run again on one thread when DuckDB runs out of memory: each of its
+        threads holds its own hash tables, and a query over the whole archive (the per-frame plans) can need
+        more than the memory limit leaves once the tables' key indexes are loaded (an update's inserts load
+        them: 214 MB at 100k synthetic articles). Only for a read outside a transaction, which a failure
+        leaves as it was."""
+        try:
+            return self._df(sql, params)
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
+                raise
+        threads = self._scalar("SELECT current_setting('threads')")
+        self._exec("SET threads = 1")
+        try:
+            return self._df(sql, params)
+        finally:
+            self._exec(f"SET threads = {int(threads)}")
+
     def _row(self, sql: str, params: list | None = None) -> tuple | None:
         # Fetch everything: DuckDB refuses new work while a result is unfinished.
         result = self._exec(sql, params)

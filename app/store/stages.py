@@ -631,7 +631,7 @@ class StageStore(StoreBase):
         article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space."""
         # Rows are summed per article first: the comparison with the stored mark and the joins then take a
         # row per article, not one per input row (several per article).
-        return self._df(
+        return self._df_one_thread_if_short(
             f"""WITH input AS ({inputs}),
                per AS (SELECT frame_id, k, count(*) AS n, sum(h) AS s FROM input GROUP BY frame_id, k),
                marked AS (SELECT i.frame_id, i.k, i.n, i.s, s.mark, s.fingerprint, i.k <= s.mark AS early
