@@ -316,7 +316,7 @@ def test_the_work_copy_is_a_clone_where_the_file_system_allows_and_a_copy_elsewh
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
-def test_a_plan_that_runs_out_of_memory_is_read_again_on_one_thread(memory_store, monkeypatch):
+def test_a_plan_that_runs_out_of_memory_is_read_again_on_one_thread(memory_store, monkeypatch, capsys):
     """DuckDB's own advice for an out-of-memory query is fewer threads: a per-frame plan that runs out is
     read again on one thread, the setting put back after; any other error is not retried."""
     memory_store._exec("SET threads = 2")
@@ -347,3 +347,4 @@ def test_a_plan_that_runs_out_of_memory_is_read_again_on_one_thread(memory_store
     assert memory_store._df_one_thread_if_short("SELECT 41 + 1 AS x")["x"].tolist() == [42]
     assert calls == [2, 1]
     assert memory_store._scalar("SELECT current_setting('threads')") == 2
+    assert "ran out of memory" in capsys.readouterr().err  # the user learns the budget is tight

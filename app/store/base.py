@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 import duckdb
@@ -147,6 +148,9 @@ class StoreBase:
             if not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
                 raise
         threads = self._scalar("SELECT current_setting('threads')")
+        limit = self._scalar("SELECT current_setting('memory_limit')")
+        print(f"DuckDB ran out of memory ({limit}); reading again on one thread (slower). A larger memory_budget "
+              "setting avoids this.", file=sys.stderr, flush=True)
         self._exec("SET threads = 1")
         try:
             return self._df(sql, params)
