@@ -348,3 +348,26 @@ def test_a_plan_that_runs_out_of_memory_is_read_again_on_one_thread(memory_store
     assert calls == [2, 1]
     assert memory_store._scalar("SELECT current_setting('threads')") == 2
     assert "ran out of memory" in capsys.readouterr().err  # the user learns the budget is tight
+
+
+def test_key_indexes_loaded_by_inserts_are_written_out_before_a_large_read(tmp_path):
+    """A week's inserts load the tables' key indexes, which stay pinned in DuckDB's memory until a checkpoint:
+    the per-frame plans write them out first when they hold more than a threshold, and not otherwise."""
+    def held(store):
+        return store._scalar("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'")
+
+    with Store.write(tmp_path / "k.duckdb") as store:
+        store._exec("CREATE TABLE keyed (k VARCHAR PRIMARY KEY)")
+        store._exec("INSERT INTO keyed SELECT 'key-' || i FROM range(300000) t(i)")
+        assert held(store) > 2_000_000
+        assert not store.release_index_memory(above_mb=10_000)  # under the threshold: nothing done
+        assert held(store) > 2_000_000
+        with store.transaction():  # inside a transaction nothing is tried (a failed checkpoint would abort it)
+            store._exec("INSERT INTO keyed VALUES ('in-transaction')")
+            assert not store.release_index_memory(above_mb=1)
+            store._exec("INSERT INTO keyed VALUES ('still-usable')")
+        assert store._scalar("SELECT count(*) FROM keyed WHERE k IN ('in-transaction', 'still-usable')") == 2
+        assert store.release_index_memory(above_mb=1)
+        assert held(store) < 1_000_000
+        with pytest.raises(StoreError):  # the key still holds once its index is read back
+            store._exec("INSERT INTO keyed VALUES ('key-7')")

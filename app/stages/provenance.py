@@ -89,9 +89,23 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
         todo["load"] = np.where(named, todo["rows"], todo["load"])
     traced, extended = 0, 0
     progress("lineage", 0, len(todo))
-    for chunk in chunks(todo, chunk_rows, "rows"):  # a frame's articles and passages are read whole
+    # A frame's articles and passages are read whole; an extended frame with no outlet new to it reads nothing
+    # (its fingerprint is recorded all the same), so it does not count towards a chunk.
+    extending = {f: m for f, m in marks(todo).items() if m is not None}
+    tracing = store.frames_with_new_outlets(extending)
+    todo["held"] = [0 if int(f) in extending and int(f) not in tracing else int(n)
+                    for f, n in zip(todo["frame_id"], todo["rows"])]
+    for chunk in chunks(todo, chunk_rows, "held"):
         after = marks(chunk)
-        articles, texts, passages, vectors = store.lineage_inputs(encoder_key, after)
+        reading = {f: m for f, m in after.items() if f in tracing or f not in extending}
+        if not reading:  # only extended frames with nothing to trace: their fingerprints are recorded below
+            edges = pd.DataFrame(columns=LINEAGE_COLUMNS)
+            _write_lineage(store, chunk, edges, after)
+            traced += len(chunk)
+            extended += len(after)
+            progress("lineage", traced, len(todo))
+            continue
+        articles, texts, passages, vectors = store.lineage_inputs(encoder_key, reading)
         copies = {a: o for a, o in zip(articles["article_id"], articles["original"]) if isinstance(o, str)}
         articles["text"] = articles["article_id"].map(texts)
         # Links count only to an earlier article of the frame: the chunk's articles' own URLs are enough.
@@ -113,9 +127,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
             edges["frame_id"] = frame_id
             parts.append(edges)
         edges = pd.concat(parts) if parts else pd.DataFrame(columns=LINEAGE_COLUMNS)
-        inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
-        store.write_lineage(edges[LINEAGE_COLUMNS].astype({"frame_id": "int32", "score": "float32"}), inputs,
-                            [f for f, m in after.items() if m is None])
+        _write_lineage(store, chunk, edges, after)
         traced += len(chunk)
         extended += sum(m is not None for m in after.values())
         progress("lineage", traced, len(todo))
@@ -123,6 +135,13 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
     total = store.count_lineage_edges()
     store.finish_run(run_id, {"edges": total, "frames": len(plan), "traced": traced, "extended": extended})
     return total, False
+
+
+def _write_lineage(store: Store, chunk: pd.DataFrame, edges: pd.DataFrame, after: dict[int, str | None]) -> None:
+    """One chunk's edges, with the fingerprint and mark of each of its frames; redone frames' edges replaced."""
+    inputs = chunk[["frame_id", "fingerprint", "mark"]].astype({"frame_id": "int32", "fingerprint": "uint64"})
+    store.write_lineage(edges[LINEAGE_COLUMNS].astype({"frame_id": "int32", "score": "float32"}), inputs,
+                        [f for f, m in after.items() if m is None])
 
 
 def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_CHUNK) -> tuple[int, bool]:

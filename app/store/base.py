@@ -87,12 +87,16 @@ class StoreBase:
     @contextlib.contextmanager
     def transaction(self):
         self._exec("BEGIN TRANSACTION")
+        self._open_transactions = getattr(self, "_open_transactions", 0) + 1
         try:
-            yield self
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self._exec("COMMIT")
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self._exec("COMMIT")
+        finally:
+            self._open_transactions -= 1
 
     # -- the public read-only query --------------------------------------------
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -135,6 +139,22 @@ class StoreBase:
             return result.df()
         except duckdb.Error as exc:  # reading the rows can fail too (a damaged file)
             raise explain(exc) from exc
+
+    def release_index_memory(self, above_mb: int = 64) -> bool:
+        """Checkpoint when the tables' key indexes hold more than ``above_mb`` of DuckDB's memory: inserts load
+        them (214 MB at 100k synthetic articles after a week's ingest) and they stay pinned until a
+        checkpoint writes them out, leaving a large query less room than the memory limit says. Returns
+        whether it checkpointed; a connection that cannot (read-only, inside a transaction) is left as it is."""
+        if getattr(self, "_open_transactions", 0):  # a failed CHECKPOINT would abort the transaction
+            return False
+        held = self._scalar("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'")
+        if int(held or 0) <= above_mb * 1_000_000:
+            return False
+        try:
+            self._exec("CHECKPOINT")
+        except StoreError:
+            return False
+        return True
 
     def _df_one_thread_if_short(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """:meth:`_df` of a read that is run again on one thread when DuckDB runs out of memory: each of its

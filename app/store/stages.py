@@ -497,6 +497,22 @@ class StageStore(StoreBase):
             WHERE f.status = 'active' AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""",
             [model])
 
+    def frames_with_new_outlets(self, frames: dict[int, str]) -> set[int]:
+        """Of ``frames`` (frame id -> a mark), those with an outlet whose first article that a claim may rest on
+        comes after the mark: the extended frames lineage has something to trace in."""
+        if not frames:
+            return set()
+        todo = pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
+                             "mark": pd.Series(list(frames.values()), dtype="string")})
+        self.conn.register("_marks", todo)
+        try:
+            return {int(r[0]) for r in self._exec(
+                f"""SELECT DISTINCT c.frame_id FROM frame_claim_articles c JOIN _marks t USING (frame_id)
+                    GROUP BY c.frame_id, c.outlet HAVING min({ORDER_KEY.format(t="c")}) > any_value(t.mark)"""
+            ).fetchall()}
+        finally:
+            self.conn.unregister("_marks")
+
     def lineage_inputs(self, model: str, frames: dict[int, str | None] | None = None
                        ) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame, np.ndarray]:
         """What lineage needs for ``frames`` (None: every active frame; else frame id -> a mark, or None), in
@@ -630,7 +646,9 @@ class StageStore(StoreBase):
         (``stored``: the fingerprint then; 0 and no mark for a frame never written); ``mark``, its latest
         article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space."""
         # Rows are summed per article first: the comparison with the stored mark and the joins then take a
-        # row per article, not one per input row (several per article).
+        # row per article, not one per input row (several per article). The query's hash tables span the
+        # archive: the key indexes a week's inserts loaded are written out first.
+        self.release_index_memory()
         return self._df_one_thread_if_short(
             f"""WITH input AS ({inputs}),
                per AS (SELECT frame_id, k, count(*) AS n, sum(h) AS s FROM input GROUP BY frame_id, k),
