@@ -71,6 +71,7 @@ def main() -> None:
         if done.returncode != 0:
             sys.exit(f"{week}: {done.stderr[-2000:]}")
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        results[-1]["retries"] = done.stderr.count("ran out of memory")  # plans read again on one thread
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print("| stage | " + " | ".join(Path(r["week"]).name for r in results) + " |")
     print("|---|" + "---|" * len(results))
@@ -78,6 +79,7 @@ def main() -> None:
         print(f"| {stage} | " + " | ".join(str(r["seconds"].get(stage, "")) for r in results) + " |")
     print("| wall (ingest and every stage) | " + " | ".join(str(r["wall"]) for r in results) + " |")
     print("| peak RSS (MB) | " + " | ".join(str(r["peak_mb"]) for r in results) + " |")
+    print("| queries read again on one thread (out of memory) | " + " | ".join(str(r["retries"]) for r in results) + " |")
     print("| copies mode / frames passages read | "
           + " | ".join(f"{r['copies_mode']} / {r['frames_read']}" for r in results) + " |")
 
