@@ -371,3 +371,38 @@ def test_key_indexes_loaded_by_inserts_are_written_out_before_a_large_read(tmp_p
         assert held(store) < 1_000_000
         with pytest.raises(StoreError):  # the key still holds once its index is read back
             store._exec("INSERT INTO keyed VALUES ('key-7')")
+
+
+def test_a_write_that_leaves_much_free_space_publishes_a_rewritten_file(tmp_path, monkeypatch, capsys):
+    """DuckDB never shrinks a file: a write that leaves a third of it free (and more than a floor) publishes
+    it rewritten without those blocks, every row, view, index and sequence kept; one under the share does not."""
+    import app.store.db as db
+
+    monkeypatch.setattr(db, "COMPACT_FREE_MB", 1)
+    path = tmp_path / "c.duckdb"
+    with Store.write(path) as store:
+        store._exec("CREATE TABLE big AS SELECT i, repeat('x', 200) || i AS t FROM range(200000) r(i)")
+        store._exec("CREATE TABLE kept (k VARCHAR PRIMARY KEY)")
+        store._exec("INSERT INTO kept VALUES ('a'), ('b')")
+    full = path.stat().st_size
+    reader = Store.open_read(path)
+    run_before = int(reader.query_value("SELECT coalesce(max(run_id), 0) FROM runs"))
+    reader.close()
+    with Store.write(path) as store:  # a small change: nothing freed, nothing rewritten
+        store._exec("INSERT INTO kept VALUES ('c')")
+    assert "rewrote" not in capsys.readouterr().err
+    with Store.write(path) as store:  # most of the file freed
+        store._exec("DROP TABLE big")
+        run_id = store.start_run("test", {})
+    assert "rewrote the database without its free space" in capsys.readouterr().err
+    assert path.stat().st_size < full / 2
+    store = Store.open_read(path)
+    try:
+        assert store.query("SELECT k FROM kept ORDER BY k")["k"].tolist() == ["a", "b", "c"]
+        assert run_id > run_before
+    finally:
+        store.close()
+    with Store.write(path) as store:
+        with pytest.raises(StoreError):  # the key still holds in the rewritten file
+            store._exec("INSERT INTO kept VALUES ('a')")
+        assert store.start_run("test", {}) == run_id + 1  # the run ids' sequence goes on

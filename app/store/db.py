@@ -297,6 +297,7 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         try:
             yield conn
             conn.execute("CHECKPOINT")
+            compact = worth_compacting(conn)
         except BaseException as exc:
             if isinstance(exc, NothingToPublish) or not resumable:
                 conn.close()
@@ -305,6 +306,12 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         finally:
             conn.close()
             shutil.rmtree(spill_dir(path), ignore_errors=True)
+        if compact:
+            try:
+                rewrite_compact(work, "its free space")
+            except (OSError, duckdb.Error) as exc:  # only space is lost: publish the file as it is
+                print(f"could not rewrite the database without its free space ({exc}); published as it is",
+                      file=sys.stderr, flush=True)
         # Only reached when the body succeeded: publish atomically, unless a program outside this tool
         # opened the published file for writing meanwhile (its writes would be lost under the new file).
         held_by_another_program(path)
@@ -320,11 +327,33 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
 
 
 MOVED_VECTORS = 25  # the migration that moved the vectors out of the file
+# A write rewrites its file before publishing it when at least this share of it, and this many MB, are free
+# blocks (:func:`worth_compacting`).
+COMPACT_FREE_SHARE = 1 / 3
+COMPACT_FREE_MB = 64
 
 
-def rewrite_compact(path: Path) -> None:
+def worth_compacting(conn: duckdb.DuckDBPyConnection, share: float | None = None,
+                     at_least_mb: float | None = None) -> bool:
+    """Whether the connection's database file holds enough free blocks to rewrite it without them. DuckDB
+    reuses a freed block but never gives one back, so rewrites of large tables (a rebuild's memberships, a
+    week's per-frame rows) leave a file that only grows (a 10k archive's from 81 to 134 MB over ten weekly
+    updates, a third of it free), and a writer on a file system without reference links copies every block
+    of it on every write."""
+    row = conn.execute("""SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()
+                          WHERE database_name = current_database()""").fetchone()
+    if not row or not row[1]:
+        return False
+    block, total, free = (int(x) for x in row)
+    share = COMPACT_FREE_SHARE if share is None else share
+    at_least_mb = COMPACT_FREE_MB if at_least_mb is None else at_least_mb
+    return free >= share * total and free * block >= at_least_mb * 1e6
+
+
+def rewrite_compact(path: Path, what: str = "the space its vectors took") -> None:
     """Rewrite a database file without its free blocks (DuckDB reuses freed blocks but never shrinks a file):
-    every table, view, index and sequence copied into a new file, which then replaces it."""
+    every table, view, index and sequence copied into a new file, which then replaces it. ``what`` names the
+    space given back, in the line it prints."""
     path = Path(path)
     new = path.with_name(path.name + ".compact")
     new.unlink(missing_ok=True)
@@ -335,12 +364,16 @@ def rewrite_compact(path: Path) -> None:
         conn.execute(f"ATTACH '{_quote(str(new))}' AS new_file")
         conn.execute("COPY FROM DATABASE old_file TO new_file")
         conn.execute("DETACH new_file")
-    finally:
         conn.close()
-    with open(new, "rb") as fh:
-        os.fsync(fh.fileno())
+        with open(new, "rb") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:
+        conn.close()
+        new.unlink(missing_ok=True)
+        new.with_name(new.name + ".wal").unlink(missing_ok=True)
+        raise
     os.replace(new, path)
-    print(f"rewrote the database without the space its vectors took: {before / 1e6:,.1f} MB -> "
+    print(f"rewrote the database without {what}: {before / 1e6:,.1f} MB -> "
           f"{path.stat().st_size / 1e6:,.1f} MB", file=sys.stderr, flush=True)
 
 
