@@ -11,7 +11,7 @@ import pytest
 
 from app.store import (NothingToPublish, Store, StoreBusy, StoreMissing, StorePending, discard_pending, file_version,
                        has_pending_work, pending_work)
-from app.store.db import StoreError
+from app.store.db import StoreError, one_thread_if_short
 from app.store.schema import MIGRATIONS, PUBLIC_VIEWS
 from tests.conftest import undo_latest_migration
 from tests.writers import hold_lock
@@ -316,37 +316,32 @@ def test_the_work_copy_is_a_clone_where_the_file_system_allows_and_a_copy_elsewh
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
-def test_a_plan_that_runs_out_of_memory_is_read_again_on_one_thread(memory_store, monkeypatch, capsys):
+def test_a_read_that_runs_out_of_memory_is_read_again_on_one_thread(capsys):
     """DuckDB's own advice for an out-of-memory query is fewer threads: a per-frame plan that runs out is
     read again on one thread, the setting put back after; any other error is not retried."""
-    memory_store._exec("SET threads = 2")
-    calls = []
-    real = type(memory_store)._df
+    conn = duckdb.connect()
+    conn.execute("SET threads = 2")
+    threads = []
 
-    def short_once(self, sql, params=None):
-        calls.append(self._scalar("SELECT current_setting('threads')"))
-        if len(calls) == 1:
-            return real(self, "SELECT * FROM range(10) t(i) WHERE error('Out of Memory Error: test') IS NULL")
-        return real(self, sql, params)
+    def read(error):
+        def run():
+            threads.append(conn.execute("SELECT current_setting('threads')").fetchone()[0])
+            if len(threads) == 1:
+                raise error
+            return "read"
+        return run
 
-    monkeypatch.setattr(type(memory_store), "_df", short_once)
-    with pytest.raises(Exception):  # the stand-in error above is not an out-of-memory one: not retried
-        memory_store._df_one_thread_if_short("SELECT 1 AS x")
-    assert calls == [2]
-    calls.clear()
-    oom = StoreError("the database refused a statement: Out of Memory Error")
-    oom.__cause__ = duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
-
-    def out_of_memory_once(self, sql, params=None):
-        calls.append(self._scalar("SELECT current_setting('threads')"))
-        if len(calls) == 1:
-            raise oom
-        return real(self, sql, params)
-
-    monkeypatch.setattr(type(memory_store), "_df", out_of_memory_once)
-    assert memory_store._df_one_thread_if_short("SELECT 41 + 1 AS x")["x"].tolist() == [42]
-    assert calls == [2, 1]
-    assert memory_store._scalar("SELECT current_setting('threads')") == 2
+    refused = StoreError("the database refused a statement: Binder Error")
+    refused.__cause__ = duckdb.BinderException("Binder Error")
+    with pytest.raises(StoreError, match="Binder"):
+        one_thread_if_short(conn, read(refused))
+    assert threads == [2]
+    threads.clear()
+    short = StoreError("the database refused a statement: Out of Memory Error")
+    short.__cause__ = duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+    assert one_thread_if_short(conn, read(short)) == "read"
+    assert threads == [2, 1]
+    assert conn.execute("SELECT current_setting('threads')").fetchone()[0] == 2
     assert "ran out of memory" in capsys.readouterr().err  # the user learns the budget is tight
 
 
@@ -354,23 +349,23 @@ def test_key_indexes_loaded_by_inserts_are_written_out_before_a_large_read(tmp_p
     """A week's inserts load the tables' key indexes, which stay pinned in DuckDB's memory until a checkpoint:
     the per-frame plans write them out first when they hold more than a threshold, and not otherwise."""
     def held(store):
-        return store._scalar("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'")
+        return store.query_value("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'")
 
     with Store.write(tmp_path / "k.duckdb") as store:
-        store._exec("CREATE TABLE keyed (k VARCHAR PRIMARY KEY)")
-        store._exec("INSERT INTO keyed SELECT 'key-' || i FROM range(300000) t(i)")
+        store.conn.execute("CREATE TABLE keyed (k VARCHAR PRIMARY KEY)")
+        store.conn.execute("INSERT INTO keyed SELECT 'key-' || i FROM range(300000) t(i)")
         assert held(store) > 2_000_000
         assert not store.release_index_memory(above_mb=10_000)  # under the threshold: nothing done
         assert held(store) > 2_000_000
         with store.transaction():  # inside a transaction nothing is tried (a failed checkpoint would abort it)
-            store._exec("INSERT INTO keyed VALUES ('in-transaction')")
+            store.conn.execute("INSERT INTO keyed VALUES ('in-transaction')")
             assert not store.release_index_memory(above_mb=1)
-            store._exec("INSERT INTO keyed VALUES ('still-usable')")
-        assert store._scalar("SELECT count(*) FROM keyed WHERE k IN ('in-transaction', 'still-usable')") == 2
+            store.conn.execute("INSERT INTO keyed VALUES ('still-usable')")
+        assert store.query_value("SELECT count(*) FROM keyed WHERE k IN ('in-transaction', 'still-usable')") == 2
         assert store.release_index_memory(above_mb=1)
         assert held(store) < 1_000_000
-        with pytest.raises(StoreError):  # the key still holds once its index is read back
-            store._exec("INSERT INTO keyed VALUES ('key-7')")
+        with pytest.raises(duckdb.ConstraintException):  # the key still holds once its index is read back
+            store.conn.execute("INSERT INTO keyed VALUES ('key-7')")
 
 
 def test_a_write_that_leaves_much_free_space_publishes_a_rewritten_file(tmp_path, monkeypatch, capsys):
@@ -381,18 +376,18 @@ def test_a_write_that_leaves_much_free_space_publishes_a_rewritten_file(tmp_path
     monkeypatch.setattr(db, "COMPACT_FREE_MB", 1)
     path = tmp_path / "c.duckdb"
     with Store.write(path) as store:
-        store._exec("CREATE TABLE big AS SELECT i, repeat('x', 200) || i AS t FROM range(200000) r(i)")
-        store._exec("CREATE TABLE kept (k VARCHAR PRIMARY KEY)")
-        store._exec("INSERT INTO kept VALUES ('a'), ('b')")
+        store.conn.execute("CREATE TABLE big AS SELECT i, repeat('x', 200) || i AS t FROM range(200000) r(i)")
+        store.conn.execute("CREATE TABLE kept (k VARCHAR PRIMARY KEY)")
+        store.conn.execute("INSERT INTO kept VALUES ('a'), ('b')")
     full = path.stat().st_size
     reader = Store.open_read(path)
     run_before = int(reader.query_value("SELECT coalesce(max(run_id), 0) FROM runs"))
     reader.close()
     with Store.write(path) as store:  # a small change: nothing freed, nothing rewritten
-        store._exec("INSERT INTO kept VALUES ('c')")
+        store.conn.execute("INSERT INTO kept VALUES ('c')")
     assert "rewrote" not in capsys.readouterr().err
     with Store.write(path) as store:  # most of the file freed
-        store._exec("DROP TABLE big")
+        store.conn.execute("DROP TABLE big")
         run_id = store.start_run("test", {})
     assert "rewrote the database without its free space" in capsys.readouterr().err
     assert path.stat().st_size < full / 2
@@ -403,6 +398,6 @@ def test_a_write_that_leaves_much_free_space_publishes_a_rewritten_file(tmp_path
     finally:
         store.close()
     with Store.write(path) as store:
-        with pytest.raises(StoreError):  # the key still holds in the rewritten file
-            store._exec("INSERT INTO kept VALUES ('a')")
+        with pytest.raises(duckdb.ConstraintException):  # the key still holds in the rewritten file
+            store.conn.execute("INSERT INTO kept VALUES ('a')")
         assert store.start_run("test", {}) == run_id + 1  # the run ids' sequence goes on

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from pathlib import Path
 
 import duckdb
@@ -14,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app.store import vectors as vector_segments
-from app.store.db import StoreDamaged, StoreError, connect, explain, migrate, writing
+from app.store.db import StoreDamaged, StoreError, connect, explain, migrate, one_thread_if_short, writing
 from app.store.schema import MIGRATIONS
 
 
@@ -157,25 +156,9 @@ class StoreBase:
         return True
 
     def _df_one_thread_if_short(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """:meth:`_df` of a read that is run again on one thread when DuckDB runs out of memory: each of its
-        threads holds its own hash tables, and a query over the whole archive (the per-frame plans) can need
-        more than the memory limit leaves once the tables' key indexes are loaded (an update's inserts load
-        them: 214 MB at 100k synthetic articles). Only for a read outside a transaction, which a failure
-        leaves as it was."""
-        try:
-            return self._df(sql, params)
-        except StoreError as exc:
-            if not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
-                raise
-        threads = self._scalar("SELECT current_setting('threads')")
-        limit = self._scalar("SELECT current_setting('memory_limit')")
-        print(f"DuckDB ran out of memory ({limit}); reading again on one thread (slower). A larger memory_budget "
-              "setting avoids this.", file=sys.stderr, flush=True)
-        self._exec("SET threads = 1")
-        try:
-            return self._df(sql, params)
-        finally:
-            self._exec(f"SET threads = {int(threads)}")
+        """:meth:`_df` of a read that is run again on one thread if DuckDB runs out of memory
+        (:func:`app.store.db.one_thread_if_short`)."""
+        return one_thread_if_short(self.conn, lambda: self._df(sql, params))
 
     def _row(self, sql: str, params: list | None = None) -> tuple | None:
         # Fetch everything: DuckDB refuses new work while a result is unfinished.

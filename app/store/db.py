@@ -28,11 +28,14 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import duckdb
 
 from app.store import vectors as vector_segments
 from app.store.schema import MIGRATIONS
+
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -324,6 +327,27 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def one_thread_if_short(conn: duckdb.DuckDBPyConnection, read: Callable[[], T]) -> T:
+    """``read()``, run again on one thread if DuckDB runs out of memory (a :class:`StoreError` caused by
+    ``duckdb.OutOfMemoryException``; any other error is raised as it is), with a line on stderr and the
+    connection's thread count put back after. Each of DuckDB's threads holds its own hash tables, and a query
+    over the whole archive (the per-frame plans) can need more than the memory limit leaves once the tables'
+    key indexes are loaded. Only for a read outside a transaction, which a failure leaves as it was."""
+    try:
+        return read()
+    except StoreError as exc:
+        if not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
+            raise
+    threads, limit = conn.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
+    print(f"DuckDB ran out of memory ({limit}); reading again on one thread (slower). A larger memory_budget "
+          "setting avoids this.", file=sys.stderr, flush=True)
+    conn.execute("SET threads = 1")
+    try:
+        return read()
+    finally:
+        conn.execute(f"SET threads = {int(threads)}")
 
 
 MOVED_VECTORS = 25  # the migration that moved the vectors out of the file
