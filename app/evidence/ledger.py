@@ -296,9 +296,9 @@ def gate_key(keys: list[str]) -> str:
     return _SEP.join(sorted({k if k.split(":", 1)[0] == "material" else k.split(":", 1)[0] for k in keys}))
 
 
-# :func:`gate_key` in DuckDB, of a list column ``keys``.
-GATE_KEY_SQL = ("array_to_string(list_sort(list_distinct(list_transform(keys, lambda k: CASE WHEN split_part(k, ':', 1) = "
-                "'material' THEN k ELSE split_part(k, ':', 1) END))), chr(31))")
+# :func:`gate_key` in DuckDB, of the list column named by ``{keys}`` (``GATE_KEY_SQL.format(keys=...)``).
+GATE_KEY_SQL = ("array_to_string(list_sort(list_distinct(list_transform({keys}, lambda k: CASE WHEN "
+                "split_part(k, ':', 1) = 'material' THEN k ELSE split_part(k, ':', 1) END))), chr(31))")
 
 
 def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cues: dict[str, list[Cue]],

@@ -33,6 +33,7 @@ def list_column_to_matrix(column: pa.ChunkedArray) -> np.ndarray:
 class StoreBase:
     def __init__(self, conn: duckdb.DuckDBPyConnection):
         self.conn = conn
+        self._open_transactions = 0  # :meth:`transaction`s open now (no CHECKPOINT inside one)
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -86,7 +87,7 @@ class StoreBase:
     @contextlib.contextmanager
     def transaction(self):
         self._exec("BEGIN TRANSACTION")
-        self._open_transactions = getattr(self, "_open_transactions", 0) + 1
+        self._open_transactions += 1
         try:
             try:
                 yield self
@@ -144,7 +145,7 @@ class StoreBase:
         them (214 MB at 100k synthetic articles after a week's ingest) and they stay pinned until a
         checkpoint writes them out, leaving a large query less room than the memory limit says. Returns
         whether it checkpointed; a connection that cannot (read-only, inside a transaction) is left as it is."""
-        if getattr(self, "_open_transactions", 0):  # a failed CHECKPOINT would abort the transaction
+        if self._open_transactions:  # a failed CHECKPOINT would abort the transaction
             return False
         held = self._scalar("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'")
         if int(held or 0) <= above_mb * 1_000_000:

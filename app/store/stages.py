@@ -520,8 +520,9 @@ class StageStore(StoreBase):
         ``frame_claim_articles``: not its rebuttals; its core from the onset on, dates not flagged) with their
         ``original`` and their place in publication order ``k`` (:data:`ORDER_KEY`); the texts of the articles
         an edge is traced to (each outlet's first article in the frame, after the frame's mark when it has
-        one); and the frame passages of those articles with their vectors (rows aligned with the matrix). A frame
-        with a mark and no outlet whose first article comes after it is left out (nothing to trace)."""
+        one); and the frame passages of those articles with their vectors (rows aligned with the matrix). The
+        caller leaves out an extended frame with no outlet new to it (nothing to trace:
+        :meth:`frames_with_new_outlets`)."""
         todo = None if frames is None else pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
                                                          "mark": pd.Series(list(frames.values()), dtype="string")})
         if todo is None:
@@ -535,10 +536,6 @@ class StageStore(StoreBase):
                    FROM frame_claim_articles c JOIN _todo t USING (frame_id)""")
         finally:
             self.conn.unregister("_todo")
-        # A frame extended past its mark with no outlet new to it has nothing to trace: its inputs are not read.
-        self._exec("""DELETE FROM _lineage_articles WHERE mark IS NOT NULL AND frame_id NOT IN (
-                          SELECT frame_id FROM _lineage_articles GROUP BY frame_id, outlet
-                          HAVING min(k) > any_value(mark))""")
         articles = self._df("SELECT frame_id, article_id, outlet, published_at, original, k FROM _lineage_articles "
                             "ORDER BY frame_id, k")
         texts = dict(self._exec(
@@ -759,7 +756,7 @@ class StageStore(StoreBase):
         self._exec(
             f"""CREATE OR REPLACE TEMP TABLE _state_items AS
                SELECT ei.frame_id, ei.passage_id, ei.article_id, p.text_hash, ei.published_at,
-                      {GATE_KEY_SQL.replace("keys", "ei.keys")} AS gate_key, ei.is_new, ei.repeat_of
+                      {GATE_KEY_SQL.format(keys="ei.keys")} AS gate_key, ei.is_new, ei.repeat_of
                FROM evidence_items ei JOIN passages p USING (passage_id)
                WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frames)])
         try:
