@@ -232,7 +232,9 @@ class OnnxEncoder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.set_denormal_as_zero", "1")
+        # No "session.set_denormal_as_zero": ONNX Runtime applies the first session's choice, once per process, to
+        # the thread that creates it, so it would make the caller's own arithmetic flush tiny floats to zero
+        # for the rest of the process (and only the encodes run on that thread, not those on the pool's).
         # ONNX Runtime would fuse Add + LayerNormalization back into SkipLayerNormalization at load time.
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"],
                                             disabled_optimizers=["SkipLayerNormFusion"])

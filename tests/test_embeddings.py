@@ -102,6 +102,21 @@ def test_two_processes_exporting_at_once_both_get_a_whole_model(passages, refere
     assert leftovers == []
 
 
+def test_the_encoder_leaves_the_callers_floating_point_mode_alone(tmp_path):
+    """Loading the default encoder and encoding on the caller's thread must not switch that thread to
+    flushing subnormal floats to zero (ONNX Runtime's denormal option did, for the rest of the process)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from embeddings import load_encoder; "
+            "tiny = lambda: float((np.array([np.finfo(np.float64).tiny]) / 4)[0]) > 0; before = tiny(); "
+            "load_encoder('default', backend='onnx-int8', threads=1).encode(['one short text']); "
+            "print(before, tiny())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True"], out.stdout
+
+
 def _matmul_integer_model(weights: np.ndarray, path):
     """A one-node ONNX graph: uint8 activations (zero point 0) times the int8 ``weights`` (per-column zero
     points 0), as int32: the node the int8 export is made of."""
