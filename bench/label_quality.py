@@ -1,13 +1,14 @@
 """The label-quality check (app.frames.labels.label_quality) on a built database, and the time of the label step.
 
-    python bench/label_quality.py --db PATH [--relabel] [--old-labels FILE] [--examples N]
+    python bench/label_quality.py --db PATH [--relabel] [--old-labels FILE] [--examples N] [--changed FILE]
 
 Reads the generated label of every active discovered frame, the passages of each frame (frame_passages) and
 the passages in no frame, and prints the check as JSON with a few example labels and sentences. With
 --relabel it also runs the label step again on the database's frames (each distinct passage text once, with
 its cosine to the frame centre, the unassigned passages as background, as the frames stage does) and prints
 its time (wall and CPU) and the check of the labels it gives; --old-labels FILE runs the label function of another
-checkout's labels.py on the same input and checks its labels too (a before/after in one run). Both are given
+checkout's labels.py on the same input and checks its labels too (a before/after in one run), and --changed FILE
+writes every label the two give differently, with the start of the frame's most representative passage. Both are given
 the names other frames show (seeded frames' names, renames), as the frames stage gives them.
 """
 
@@ -35,7 +36,10 @@ def inputs(store: Store):
     background = store.query("""SELECT text FROM passages WHERE passage_id NOT IN
                                 (SELECT passage_id FROM frame_passages)""")["text"].tolist()
     by_frame = {int(f): g["text"].tolist() for f, g in passages.groupby("frame_id")}
-    return frames, by_frame, background
+    shown = store.query("""SELECT f.frame_id, p.text FROM frames f JOIN passages p ON p.passage_id = f.exemplar_passage_id
+                           WHERE f.status = 'active' AND f.kind = 'discovered'""")
+    exemplars = dict(zip(shown["frame_id"].astype(int), shown["text"]))
+    return frames, by_frame, background, exemplars
 
 
 def stage_input(store: Store):
@@ -59,12 +63,13 @@ def main() -> None:
     ap.add_argument("--relabel", action="store_true")
     ap.add_argument("--old-labels", help="a labels.py whose label_clusters is timed on the same input")
     ap.add_argument("--examples", type=int, default=8)
+    ap.add_argument("--changed", help="with --relabel and --old-labels: write each changed label (JSON lines) here")
     args = ap.parse_args()
     store = Store.open_read(args.db)
-    frames, by_frame, background = inputs(store)
+    frames, by_frame, background, exemplars = inputs(store)
     labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
     t = time.perf_counter()
-    report = label_quality(labels, by_frame, background)
+    report = label_quality(labels, by_frame, background, exemplars)
     check_s = time.perf_counter() - t
     big = sorted(by_frame, key=lambda f: -len(by_frame[f]))[:args.examples]
     out = {"db": args.db, "stored": {k: v for k, v in report.items() if k != "failing"} | {
@@ -81,7 +86,7 @@ def main() -> None:
             out["relabel_s"] = round(time.perf_counter() - t, 2)
             out["relabel_cpu_s"] = round(time.process_time() - cpu, 2)
             new = {ids[c]: made[c].label for c in made}
-            q = label_quality(new, by_frame, background)
+            q = label_quality(new, by_frame, background, exemplars)
             out["relabelled"] = {k: v for k, v in q.items() if k != "failing"} | {"failing": len(q["failing"])}
             out["relabelled_examples"] = {f: new[f] for f in big}
         if args.old_labels:
@@ -94,9 +99,18 @@ def main() -> None:
             out["old_label_s"] = round(time.perf_counter() - t, 2)
             out["old_label_cpu_s"] = round(time.process_time() - cpu, 2)
             older = {ids[c]: made_old[c].label for c in made_old}
-            q = label_quality(older, by_frame, background)
+            q = label_quality(older, by_frame, background, exemplars)
             out["old_labels"] = {k: v for k, v in q.items() if k != "failing"} | {"failing": len(q["failing"])}
             out["old_examples"] = {f: older[f] for f in big}
+            if args.relabel and args.changed:
+                # Every label the two functions give differently, with its frame's size and the start of the
+                # passage shown as the most representative, to read by hand.
+                with open(args.changed, "w", encoding="utf-8") as fh:
+                    for f in sorted(set(new) & set(older), key=lambda f: -len(by_frame.get(f, ()))):
+                        if older[f] != new[f]:
+                            fh.write(json.dumps({"frame_id": int(f), "passages": len(by_frame.get(f, ())),
+                                                 "old": older[f], "new": new[f],
+                                                 "exemplar": exemplars.get(f, "")[:240]}, ensure_ascii=False) + "\n")
     print(json.dumps(out, indent=1, default=str, ensure_ascii=False))
 
 

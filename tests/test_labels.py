@@ -160,6 +160,12 @@ def test_label_quality_reports_each_rule():
     # coverage: cannon fodder 2 of 3 own passages; blood tribute 1 of 2; of the north 1 of 1; war footing 0 of
     # 1; tribute paid 2 of 2 and 1 of 1.
     assert q["coverage"] == pytest.approx(np.mean([2 / 3, 1 / 2, 1, 0, 1, 1]))
+    assert "in_exemplar" not in q
+    # in_exemplar: of the frames with a passage shown as the most representative, those whose label is in it
+    # (frame 1's shown passage has another subject; frame 3 has none shown and is left out).
+    shown = {1: "More text.", 2: "A blood tribute.", 4: "Nothing about it.", 5: "Tribute paid again.",
+             6: "Some tribute paid here."}
+    assert label_quality(labels, passages, exemplars=shown)["in_exemplar"] == pytest.approx(3 / 5)
 
 
 @pytest.mark.integration

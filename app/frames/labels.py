@@ -594,11 +594,12 @@ def _fallback(own: list[str]) -> str:
 
 
 def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Sequence[str]],
-                  background: Sequence[str] = ()) -> dict:
+                  background: Sequence[str] = (), exemplars: Mapping[int, str] | None = None) -> dict:
     """How good a set of frame labels is.
 
     ``labels`` maps frame id to label, ``passages_by_frame`` frame id to the texts of its passages, and
-    ``background`` holds the passages in no frame. Returns:
+    ``background`` holds the passages in no frame; ``exemplars``, when given, maps frame id to the text of the
+    passage shown as the frame's most representative. Returns:
 
     * ``frames``: labels checked;
     * ``verbatim``: share of labels that occur verbatim (words contiguous, any case) in a passage of their frame;
@@ -611,6 +612,8 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
       (``clause_word``: "Kestrians arrive", "men met twice"), half a clause rather than a name;
     * ``coverage``: mean, over frames with passages, of the share of the frame's passages that hold its label
       (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
+    * ``in_exemplar`` (with ``exemplars``): share of the frames with an exemplar whose label occurs in it, so
+      that the label and the passage shown under it as the most representative tell one story;
     * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
     ids = list(labels)
     norm = {f: normalise(labels[f]) for f in ids}
@@ -622,6 +625,9 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     shares = [inside[f] / total[f] for f in ids if total[f]]
     covered = [inside[f] / len(passages_by_frame[f]) for f in ids if passages_by_frame.get(f)]
     n = len(ids) or 1
+    shown = [f for f in ids if exemplars and exemplars.get(f)]
+    extra = {"in_exemplar": sum(1 for f in shown if occurs(labels[f], exemplars[f])) / len(shown) if shown else 0.0} \
+        if exemplars is not None else {}
     return {
         "frames": len(ids),
         "verbatim": len(verbatim) / n,
@@ -632,6 +638,7 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
         "distinctiveness": float(np.mean(shares)) if shares else 0.0,
         "coverage": float(np.mean(covered)) if covered else 0.0,
         "clause_end": sum(1 for f in ids if _words(labels[f]) and clause_word(_words(labels[f])[-1])) / n,
+        **extra,
         "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[norm[f]] > 1),
     }
 
