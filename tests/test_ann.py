@@ -180,3 +180,38 @@ def test_build_refreshes_the_index(tmp_path, monkeypatch):
             assert ann.load(store, report.model) is not None, target
         finally:
             store.close()
+
+
+def test_a_hits_frames_are_its_texts_active_frames_with_merges_resolved(hashed_sample_db_copy):
+    """The frames a search hit lists: every active frame holding a passage with the hit's text, a merged frame
+    counted as the frame it went into, a retired one left out (as the view resolved_passage_frames says)."""
+    db = hashed_sample_db_copy
+    with Store.write(db, "edits") as store:
+        big = store.query("""SELECT frame_id FROM frames WHERE status = 'active' AND kind = 'discovered'
+                             ORDER BY frame_id LIMIT 3""")["frame_id"].astype(int).tolist()
+        store.edit_frame(big[0], "merge", into=big[1])
+        store.edit_frame(big[2], "retire")
+    store = Store.open_read(db)
+    try:
+        index = ann.load(store, HASHED_MODEL)
+        truth = store.query("""SELECT q.text_hash, list(DISTINCT rp.frame_id ORDER BY rp.frame_id) AS frames
+                               FROM resolved_passage_frames rp JOIN frames f USING (frame_id)
+                               JOIN passages q USING (passage_id) WHERE f.status = 'active' GROUP BY q.text_hash""")
+        truth = {h: list(f) for h, f in zip(truth["text_hash"], truth["frames"])}
+        hashes = store.query("""SELECT DISTINCT p.text_hash FROM passage_frames pf JOIN passages p USING (passage_id)
+                                WHERE pf.frame_id IN (SELECT unnest(?::INTEGER[])) ORDER BY 1 LIMIT 6""",
+                             [big])["text_hash"].tolist()
+        vectors = np.concatenate([m for _, m in store.vector_chunks(HASHED_MODEL, only=hashes)])
+        seen = set()
+        for v in vectors:
+            for hits in (store.search_passages(v, HASHED_MODEL, limit=10),
+                         ann.search_passages(store, v, HASHED_MODEL, limit=10, index=index)):
+                got = store.query("SELECT passage_id, text_hash FROM passages")
+                text_of = dict(zip(got["passage_id"], got["text_hash"]))
+                for pid, frames in zip(hits["passage_id"], hits["frames"]):
+                    listed = [] if not isinstance(frames, (list, np.ndarray)) else [int(f) for f in frames]
+                    assert listed == truth.get(text_of[pid], []), pid
+                    seen |= set(listed)
+        assert big[1] in seen and big[0] not in seen and big[2] not in seen
+    finally:
+        store.close()

@@ -103,15 +103,22 @@ class CorpusReads(StoreBase):
                 firsts AS (
                     SELECT text_hash, arg_min(passage_id, (published_at, passage_id)) AS passage_id,
                            count(*) AS passages
-                    FROM scope WHERE text_hash IN (SELECT text_hash FROM hits) GROUP BY text_hash)
+                    FROM scope WHERE text_hash IN (SELECT text_hash FROM hits) GROUP BY text_hash),
+                -- The active frames of every passage with a hit's text, merged frames resolved (as the view
+                -- resolved_passage_frames does), read for the hits' passages only: the view itself would be
+                -- aggregated over every membership of the archive first.
+                hit_frames AS (
+                    SELECT q.text_hash, list(DISTINCT f.frame_id ORDER BY f.frame_id) AS frames
+                    FROM passages q JOIN passage_frames pf USING (passage_id)
+                    LEFT JOIN frame_merges m ON m.frame_id = pf.frame_id
+                    JOIN frames f ON f.frame_id = coalesce(m.into_frame, pf.frame_id)
+                    WHERE q.text_hash IN (SELECT text_hash FROM hits) AND f.status = 'active'
+                    GROUP BY q.text_hash)
                 SELECT h.similarity, a.published_at, o.name AS outlet, p.text, x.passages AS repeated_in,
-                       a.title, a.url, p.passage_id, p.article_id,
-                       (SELECT list(DISTINCT rp.frame_id ORDER BY rp.frame_id) FROM resolved_passage_frames rp
-                        JOIN frames f USING (frame_id) JOIN passages q USING (passage_id)
-                        WHERE q.text_hash = h.text_hash AND f.status = 'active') AS frames,
-                       {count} AS searched
+                       a.title, a.url, p.passage_id, p.article_id, hf.frames, {count} AS searched
                 FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
                 JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
+                LEFT JOIN hit_frames hf ON hf.text_hash = h.text_hash
                 ORDER BY h.similarity DESC, p.passage_id""",
             [*cand_params, *params, *hit_params, limit, *count_params])
 
