@@ -112,14 +112,25 @@ def threshold_clustering(
         remap = np.full(len(centres), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
         labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
-        new = np.zeros((len(keep), x.shape[1]), dtype=np.float32)
-        np.add.at(new, labels[labels >= 0], x[labels >= 0])
+        new = _sum_rows(x, labels, len(keep))
         norms = np.linalg.norm(new, axis=1, keepdims=True)
         centres = new / np.where(norms == 0, 1, norms)
     best, s = nearest(x, centres)
     labels = np.where(s >= threshold, best, -1)
     score = np.where(labels >= 0, s, 0).astype(np.float32)
     return Clustering(labels, score, centres)
+
+
+def _sum_rows(x: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Per label 0..n-1, the sum of the rows of ``x`` with that label (rows labelled -1 left out), added in
+    row order as one ``np.add.at`` would, a block at a time (the members of every label at once would be a
+    copy of most of ``x``)."""
+    out = np.zeros((n, x.shape[1]), dtype=np.float32)
+    for start in range(0, len(x), BLOCK * 4):
+        lab = labels[start : start + BLOCK * 4]
+        on = lab >= 0
+        np.add.at(out, lab[on], x[start : start + BLOCK * 4][on])
+    return out
 
 
 def anchoring(vectors: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
@@ -260,10 +271,12 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     rank[order] = np.arange(len(order))
     rows = first[order]
     to_row = rank[inverse]  # passage row -> distinct text index
-    x = vectors[rows]
     is_template = np.zeros(len(rows), dtype=bool) if template is None else np.asarray(template, bool)[rows]
-    # Templates are set aside before clustering: they neither open nor join a cluster.
-    clustering = threshold_clustering(x[~is_template], threshold, iterations, max_clusters)
+    # Templates are set aside before clustering: they neither open nor join a cluster. Their matrix is taken
+    # straight from the passage rows and let go before the distinct texts' matrix is made (one copy of the
+    # vectors held at a time beside the caller's, not two).
+    clustering = threshold_clustering(vectors[rows[~is_template]], threshold, iterations, max_clusters)
+    x = vectors[rows]
     text_labels = np.full(len(rows), -1, dtype=np.int64)
     text_labels[~is_template] = clustering.labels
     n = clustering.n_clusters
@@ -309,9 +322,7 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     cluster_group = np.full(n, -1, dtype=np.int64)
     cluster_group[keep] = group
     member_group = np.r_[cluster_group, -1][text_labels]
-    centres = np.zeros((n_groups, x.shape[1]), dtype=np.float32)
-    member = member_group >= 0
-    np.add.at(centres, member_group[member], x[member])
+    centres = _sum_rows(x, member_group, n_groups)
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
     best, near_score = nearest(x, centres)
     row_group = np.where((near_score >= threshold) & ~in_boiler & ~is_template, best, -1)
@@ -321,8 +332,13 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     remap[ok] = np.arange(int(ok.sum()))
     row_labels = np.r_[remap, -1][row_group]
     centres = centres[ok]
-    score = (x * centres[np.maximum(row_labels, 0)]).sum(axis=1) if len(centres) else np.zeros(len(x))
-    row_scores = np.where(row_labels >= 0, score, 0).astype(np.float32)
+    row_scores = np.zeros(len(x), dtype=np.float32)
+    if len(centres):
+        # Block by block: the whole product would hold two more matrices the size of ``x``.
+        for start in range(0, len(x), BLOCK):
+            sl = slice(start, start + BLOCK)
+            score = (x[sl] * centres[np.maximum(row_labels[sl], 0)]).sum(axis=1)
+            row_scores[sl] = np.where(row_labels[sl] >= 0, score, 0)
     counts = {"anchoring_floor": round(float(floor), 4) if np.isfinite(floor) else None, "clusters": n,
               "narrow": int((~spread).sum()), "boilerplate": int(boiler.sum()),
               "boilerplate_passages": int(in_boiler[to_row].sum()),
