@@ -143,3 +143,23 @@ def test_anchoring_is_low_for_a_line_unrelated_to_its_article():
     a = anchoring(x, np.array(["art"] * 4))
     assert a[:3].min() > 0.8 and a[3] < 0.3
     assert np.isnan(anchoring(x[:1], np.array(["alone"])))[0]
+
+
+def test_clustering_rows_read_through_an_index_equal_clustering_their_copy():
+    """Discovery clusters the distinct texts through their rows in the passages' matrix, a block at a time
+    (no copy of them all): the result must be that of clustering the copy, bit for bit, also with more rows
+    than a block."""
+    from app.frames import discovery
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(40, 16)).astype(np.float32)
+    x = centres[rng.integers(0, 40, 9000)] + 0.3 * rng.normal(size=(9000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    rows = np.sort(rng.choice(len(x), 7000, replace=False))[::-1].copy()  # any order, as discovery's
+    assert len(rows) > discovery.BLOCK
+    copied = threshold_clustering(x[rows], 0.8)
+    indexed = threshold_clustering(x, 0.8, rows=rows)
+    assert copied.n_clusters > 10
+    assert np.array_equal(copied.labels, indexed.labels)
+    assert np.array_equal(copied.scores, indexed.scores)
+    assert np.array_equal(copied.centroids, indexed.centroids)

@@ -38,20 +38,31 @@ class Clustering:
         return len(self.centroids)
 
 
-def nearest(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of and cosine to the nearest centre of each row (-1 and -inf when there is none)."""
-    best = np.full(len(x), -1, dtype=np.int64)
-    score = np.full(len(x), -np.inf, dtype=np.float32)
+def _length(x: np.ndarray, rows: np.ndarray | None) -> int:
+    return len(x) if rows is None else len(rows)
+
+
+def _block(x: np.ndarray, rows: np.ndarray | None, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of ``x``, or of ``x[rows]`` when ``rows`` is given (gathered for this block only:
+    the rows taken are not copied all at once)."""
+    return x[start:stop] if rows is None else x[rows[start:stop]]
+
+
+def nearest(x: np.ndarray, centroids: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and cosine to the nearest centre of each row of ``x`` (of ``x[rows]`` when ``rows`` is given);
+    -1 and -inf when there is none."""
+    best = np.full(_length(x, rows), -1, dtype=np.int64)
+    score = np.full(_length(x, rows), -np.inf, dtype=np.float32)
     if len(centroids) == 0:
         return best, score
-    for start in range(0, len(x), BLOCK):
-        sims = x[start : start + BLOCK] @ centroids.T
+    for start in range(0, len(best), BLOCK):
+        sims = _block(x, rows, start, start + BLOCK) @ centroids.T
         best[start : start + BLOCK] = sims.argmax(axis=1)
         score[start : start + BLOCK] = sims.max(axis=1)
     return best, score
 
 
-def _leader_pass(x: np.ndarray, threshold: float, max_clusters: int) -> np.ndarray:
+def _leader_pass(x: np.ndarray, threshold: float, max_clusters: int, rows: np.ndarray | None = None) -> np.ndarray:
     """Open a centre for each row far from every existing one, in row order.
 
     Rows are taken in blocks: one matrix product settles every row close to an
@@ -61,13 +72,13 @@ def _leader_pass(x: np.ndarray, threshold: float, max_clusters: int) -> np.ndarr
     over candidates only, with a vector operation each.
     """
     dim = x.shape[1]
-    cap = min(max_clusters, len(x))
+    cap = min(max_clusters, _length(x, rows))
     centres = np.zeros((cap, dim), dtype=np.float32)
     k = 0
-    for start in range(0, len(x), BLOCK):
+    for start in range(0, _length(x, rows), BLOCK):
         if k >= cap:
             break
-        batch = x[start : start + BLOCK]
+        batch = _block(x, rows, start, start + BLOCK)
         if k:
             near = np.zeros(len(batch), dtype=bool)
             for c0 in range(0, k, BLOCK):
@@ -91,16 +102,19 @@ def _leader_pass(x: np.ndarray, threshold: float, max_clusters: int) -> np.ndarr
 
 
 def threshold_clustering(
-    x: np.ndarray, threshold: float, iterations: int = 3, max_clusters: int = 5000, min_size: int = 2
+    x: np.ndarray, threshold: float, iterations: int = 3, max_clusters: int = 5000, min_size: int = 2,
+    rows: np.ndarray | None = None,
 ) -> Clustering:
+    """Clusters of the rows of ``x``, or of ``x[rows]`` when ``rows`` is given (read a block at a time, never
+    copied whole: the caller's matrix is the only one held)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
-    if len(x) == 0:
+    if _length(x, rows) == 0:
         return Clustering(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), np.zeros((0, x.shape[1] if x.ndim == 2 else 0), np.float32))
-    centres = _leader_pass(x, threshold, max_clusters)
-    labels = np.full(len(x), -1, dtype=np.int64)
-    score = np.zeros(len(x), dtype=np.float32)
+    centres = _leader_pass(x, threshold, max_clusters, rows)
+    labels = np.full(_length(x, rows), -1, dtype=np.int64)
+    score = np.zeros(_length(x, rows), dtype=np.float32)
     for _ in range(max(1, iterations)):
-        best, s = nearest(x, centres)
+        best, s = nearest(x, centres, rows)
         labels = np.where(s >= threshold, best, -1)
         sizes = np.bincount(labels[labels >= 0], minlength=len(centres))
         keep = np.flatnonzero(sizes >= min_size)
@@ -112,24 +126,24 @@ def threshold_clustering(
         remap = np.full(len(centres), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
         labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
-        new = _sum_rows(x, labels, len(keep))
+        new = _sum_rows(x, labels, len(keep), rows)
         norms = np.linalg.norm(new, axis=1, keepdims=True)
         centres = new / np.where(norms == 0, 1, norms)
-    best, s = nearest(x, centres)
+    best, s = nearest(x, centres, rows)
     labels = np.where(s >= threshold, best, -1)
     score = np.where(labels >= 0, s, 0).astype(np.float32)
     return Clustering(labels, score, centres)
 
 
-def _sum_rows(x: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Per label 0..n-1, the sum of the rows of ``x`` with that label (rows labelled -1 left out), added in
-    row order as one ``np.add.at`` would, a block at a time (the members of every label at once would be a
-    copy of most of ``x``)."""
+def _sum_rows(x: np.ndarray, labels: np.ndarray, n: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per label 0..n-1, the sum of the rows of ``x`` (of ``x[rows]``) with that label (rows labelled -1 left
+    out), added in row order as one ``np.add.at`` would, a block at a time (the members of every label at once
+    would be a copy of most of ``x``)."""
     out = np.zeros((n, x.shape[1]), dtype=np.float32)
-    for start in range(0, len(x), BLOCK * 4):
+    for start in range(0, len(labels), BLOCK * 4):
         lab = labels[start : start + BLOCK * 4]
         on = lab >= 0
-        np.add.at(out, lab[on], x[start : start + BLOCK * 4][on])
+        np.add.at(out, lab[on], _block(x, rows, start, start + BLOCK * 4)[on])
     return out
 
 
@@ -272,11 +286,10 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     rows = first[order]
     to_row = rank[inverse]  # passage row -> distinct text index
     is_template = np.zeros(len(rows), dtype=bool) if template is None else np.asarray(template, bool)[rows]
-    # Templates are set aside before clustering: they neither open nor join a cluster. Their matrix is taken
-    # straight from the passage rows and let go before the distinct texts' matrix is made (one copy of the
-    # vectors held at a time beside the caller's, not two).
-    clustering = threshold_clustering(vectors[rows[~is_template]], threshold, iterations, max_clusters)
-    x = vectors[rows]
+    # Templates are set aside before clustering: they neither open nor join a cluster. The distinct texts are
+    # read through their rows in ``vectors`` a block at a time, here and below: a matrix of them would be a
+    # second copy of nearly every vector beside the caller's.
+    clustering = threshold_clustering(vectors, threshold, iterations, max_clusters, rows=rows[~is_template])
     text_labels = np.full(len(rows), -1, dtype=np.int64)
     text_labels[~is_template] = clustering.labels
     n = clustering.n_clusters
@@ -302,7 +315,7 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     group = _merge(kept_centres, merge_threshold) if len(keep) else np.zeros(0, np.int64)
     if len(keep) and fragment_threshold < 1:
         n_near = int(group.max()) + 1
-        near_centres = np.zeros((n_near, x.shape[1]), dtype=np.float32)
+        near_centres = np.zeros((n_near, vectors.shape[1]), dtype=np.float32)
         np.add.at(near_centres, group, kept_centres)
         near_centres /= np.maximum(np.linalg.norm(near_centres, axis=1, keepdims=True), 1e-9)
         starts = None
@@ -322,9 +335,9 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     cluster_group = np.full(n, -1, dtype=np.int64)
     cluster_group[keep] = group
     member_group = np.r_[cluster_group, -1][text_labels]
-    centres = _sum_rows(x, member_group, n_groups)
+    centres = _sum_rows(vectors, member_group, n_groups, rows)
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
-    best, near_score = nearest(x, centres)
+    best, near_score = nearest(vectors, centres, rows)
     row_group = np.where((near_score >= threshold) & ~in_boiler & ~is_template, best, -1)
     # A frame must still be told widely after merging.
     ok = _spread_ok(row_group[to_row], article_ids, outlet_ids, n_groups, min_articles, min_outlets)
@@ -332,12 +345,12 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     remap[ok] = np.arange(int(ok.sum()))
     row_labels = np.r_[remap, -1][row_group]
     centres = centres[ok]
-    row_scores = np.zeros(len(x), dtype=np.float32)
+    row_scores = np.zeros(len(rows), dtype=np.float32)
     if len(centres):
-        # Block by block: the whole product would hold two more matrices the size of ``x``.
-        for start in range(0, len(x), BLOCK):
+        # Block by block: the whole product would hold two more matrices the size of the texts' vectors.
+        for start in range(0, len(rows), BLOCK):
             sl = slice(start, start + BLOCK)
-            score = (x[sl] * centres[np.maximum(row_labels[sl], 0)]).sum(axis=1)
+            score = (_block(vectors, rows, start, start + BLOCK) * centres[np.maximum(row_labels[sl], 0)]).sum(axis=1)
             row_scores[sl] = np.where(row_labels[sl] >= 0, score, 0)
     counts = {"anchoring_floor": round(float(floor), 4) if np.isfinite(floor) else None, "clusters": n,
               "narrow": int((~spread).sum()), "boilerplate": int(boiler.sum()),
