@@ -344,3 +344,18 @@ def test_a_label_does_not_cut_a_name_short():
     assert _whole_name("South China", texts[2:] + texts[:1], set()) == "South China"  # 1 of 2: not most
     assert _whole_name("South China", texts, {"south china sea"}) == "South China"  # another frame's label
     assert _whole_name("contested waters", ["Contested waters Near Dorsk."] * 3, set()) == "contested waters"
+
+
+def test_tokens_numbered_a_chunk_of_texts_at_a_time_are_numbered_as_all_at_once(monkeypatch):
+    """The labeller tokenises a chunk of texts at a time (bounded memory); the codes must be those of one pass
+    over every text (first appearance order), or labels would change with the chunk size."""
+    from app.frames import labels as L
+
+    texts = ["Cannon fodder for the Kremlin, officials said.", "The troops were used as cannon fodder.",
+             "A blood offering to Putin.", "", "Human waves; human-wave attacks, officials said again."] * 3
+    whole = L._tokenise(texts)
+    monkeypatch.setattr(L, "TOKENISE_CHUNK", 2)
+    chunked = L._tokenise(texts)
+    assert list(whole.words) == list(chunked.words) and len(whole.words) > 15
+    for name in ("codes", "doc", "stop", "digits", "names"):
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name

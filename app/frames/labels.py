@@ -239,13 +239,27 @@ class _Tokens:
 # A capitalised word after a lower-case word or a comma: inside a sentence, so a name rather than a sentence start.
 _INNER_CAPITAL = re.compile(r"(?<=[a-z0-9,;:] )[A-Z][^\W_]*")
 NAME_SHARE = 0.5
+TOKENISE_CHUNK = 4096  # texts tokenised at a time
 
 
 def _tokenise(texts: Sequence[str]) -> _Tokens:
-    lists = [_TOKEN.findall(_straight(t.lower())) + ["."] for t in texts]
-    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-    codes, uniques = pd.factorize(np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lengths.sum())))
-    uniques = np.asarray(uniques, dtype=object)
+    # A chunk of texts at a time: the tokens of every text as strings at once (nine million for a corpus's
+    # sample of 160,000 passages) held more than the rest of the labelling, and the memory they took was not
+    # given back. Codes are numbered in order of first appearance over all the texts, as one factorize would.
+    vocab: dict[str, int] = {}
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    parts = []
+    for start in range(0, len(texts), TOKENISE_CHUNK):
+        lists = [_TOKEN.findall(_straight(t.lower())) + ["."] for t in texts[start:start + TOKENISE_CHUNK]]
+        lengths[start:start + len(lists)] = [len(x) for x in lists]
+        local, found = pd.factorize(np.fromiter(chain.from_iterable(lists), dtype=object,
+                                                count=int(lengths[start:start + len(lists)].sum())))
+        to_code = np.fromiter((vocab.setdefault(word, len(vocab)) for word in found), dtype=np.int64,
+                              count=len(found))
+        parts.append(to_code[local])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    uniques = np.empty(len(vocab), dtype=object)
+    uniques[:] = list(vocab)
     is_word = np.fromiter((u[:1].isalnum() or u == POSSESSIVE for u in uniques), dtype=bool, count=len(uniques))
     codes = np.where(is_word[codes], codes, -1).astype(np.int64)
     stop = np.fromiter((_is_stop(u) for u in uniques), dtype=bool, count=len(uniques))
@@ -321,7 +335,9 @@ def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
         with np.errstate(over="ignore"):
             for j in range(n):
                 key = key * np.uint64(1_000_003) + (codes[pos + j].astype(np.uint64) + np.uint64(1))
-        frames.append(pd.DataFrame({"doc": tok.doc[pos], "key": key, "n": np.int8(n), "pos": pos,
+        # Narrow columns: there are millions of rows (a text's number and a token's place fit in 32 bits).
+        frames.append(pd.DataFrame({"doc": tok.doc[pos].astype(np.int32), "key": key, "n": np.int8(n),
+                                    "pos": pos.astype(np.int32),
                                     "inner": (stops[pos + n] - stops[pos]).astype(np.int8),
                                     "verb": verb[safe[pos + n - 1]]}))
     if not frames:
@@ -342,6 +358,7 @@ def _candidates(texts: list[str], doc_class: np.ndarray, doc_weight: np.ndarray,
            .agg(df=("doc", "size"), w=("w", "sum"), doc=("doc", "min"), n=("n", "first"), pos=("pos", "first"),
                 inner=("inner", "first"), verb=("verb", "first"))
            .reset_index())
+    del grams  # millions of rows, no longer needed: let go before the scoring's columns are made
     per["est"] = per["df"] * per["cls"].map(scale).to_numpy()
     total = per.groupby("key", sort=False)["est"].transform("sum")
     per = per[per["cls"] >= 0]
