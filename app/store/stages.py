@@ -544,16 +544,23 @@ class StageStore(StoreBase):
                SELECT DISTINCT a.article_id, coalesce(a.text, '')
                FROM firsts f JOIN _lineage_articles l USING (frame_id, outlet, k) JOIN articles a USING (article_id)
                WHERE f.mark IS NULL OR f.k > f.mark""").fetchall())
-        table = self._arrow(
-            """SELECT pf.frame_id, p.article_id, p.passage_id, e.vector
+        # The passages first, then the vectors of their texts only, each text once: joined in one query, the
+        # vectors of the whole archive were read into the join (2.1 GB and most of lineage's time in a weekly
+        # update of the whole AllSides corpus).
+        rows = self._arrow(
+            """SELECT pf.frame_id, p.article_id, p.passage_id, p.text_hash
                FROM resolved_passage_frames pf JOIN passages p USING (passage_id)
-               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
                SEMI JOIN _lineage_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
-               ORDER BY pf.frame_id, p.passage_id""",
-            [model],
-        )
+               ORDER BY pf.frame_id, p.passage_id""")
         self._exec("DROP TABLE _lineage_articles")
-        return articles, texts, table.drop_columns(["vector"]).to_pandas(), list_column_to_matrix(table.column("vector"))
+        hashes = rows.column("text_hash").to_pandas()
+        table = self._arrow("SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN "
+                            "(SELECT unnest(?::VARCHAR[]))", [model, hashes.unique().tolist()])
+        at = hashes.map(pd.Series(np.arange(table.num_rows), index=table.column("text_hash").to_pandas()))
+        vectored = at.notna().to_numpy()  # a passage whose text has no vector under the model is left out
+        passages = rows.drop_columns(["text_hash"]).filter(pa.array(vectored)).to_pandas()
+        matrix = list_column_to_matrix(table.column("vector"))[at[vectored].to_numpy(dtype=np.int64)]
+        return articles, texts, passages, matrix
 
     def write_lineage(self, edges: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
         """One chunk of the lineage stage (:meth:`write_frame_rows`)."""
