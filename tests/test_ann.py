@@ -96,6 +96,75 @@ def test_index_follows_the_vectors(tmp_path):
         store.close()
 
 
+def _index_files(tmp_path, db) -> list[str]:
+    base = ann.index_path(db, MODEL)
+    return sorted(p.name[len(base.name):] for p in tmp_path.glob(base.name + "*"))
+
+
+def test_added_vectors_go_to_a_delta_graph_merged_into_the_main_one_when_large(tmp_path, monkeypatch):
+    """A weekly update loads and writes only the small delta graph; a search asks both graphs and keeps the
+    nearest of both answers; past its share of the main graph the delta is merged into it."""
+    db = tmp_path / "a.duckdb"
+    vectors = _vectors(2000, 5)
+    hashes = [f"d{i}" for i in range(len(vectors))]
+    _store_vectors(db, hashes[:1000], vectors[:1000])
+    store = Store.open_read(db)
+    assert ann.refresh(store, db, MODEL, min_vectors=0) == "built 1000"
+    store.close()
+    main = _index_files(tmp_path, db)
+    assert len(main) == 4  # graph, keys, description, lock
+
+    def check(n):
+        store = Store.open_read(db)
+        try:
+            index = ann.load(store, MODEL)
+            assert index is not None and len(index) == n
+            rng = np.random.default_rng(n)
+            recall = []
+            for i in rng.choice(n, 60, replace=False):
+                found = index.nearest(vectors[i], 10)
+                assert found[0] == hashes[i]
+                recall.append(len(set(found) & {hashes[j] for j in _exact(vectors[:n], vectors[i], 10)}) / 10)
+            assert np.mean(recall) >= 0.98
+            scored = list(index.scored(vectors[3], 20).values())
+            assert scored == sorted(scored, reverse=True)  # the two answers merged nearest first
+        finally:
+            store.close()
+
+    for stop in (1200, 1300):  # two weeks: the delta is made, then extended (the main graph is left alone)
+        _store_vectors(db, hashes[stop - (200 if stop == 1200 else 100):stop], vectors[stop - (200 if stop == 1200 else 100):stop])
+        store = Store.open_read(db)
+        assert ann.refresh(store, db, MODEL, min_vectors=0) == f"added {200 if stop == 1200 else 100}"
+        meta = ann._read_meta(ann.index_path(db, MODEL))
+        store.close()
+        assert meta["delta"]["entries"] == stop - 1000 and meta["entries"] == stop and meta["main_entries"] == 1000
+        files = _index_files(tmp_path, db)
+        assert len(files) == 6 and set(main) < set(files)  # the main graph's files untouched, one delta
+        check(stop)
+
+    # A copy takes both graphs along.
+    from app.store import copy_database
+
+    copy = tmp_path / "copy" / "c.duckdb"
+    copy.parent.mkdir()
+    copy_database(db, copy)
+    store = Store.open_read(copy)
+    try:
+        assert len(ann.load(store, MODEL)) == 1300
+    finally:
+        store.close()
+
+    monkeypatch.setattr(ann, "CHUNK", 256)  # the delta's room: max(CHUNK, DELTA_SHARE of the main graph)
+    _store_vectors(db, hashes[1300:], vectors[1300:])
+    store = Store.open_read(db)
+    assert ann.refresh(store, db, MODEL, min_vectors=0) == "added 700, delta merged"
+    meta = ann._read_meta(ann.index_path(db, MODEL))
+    store.close()
+    assert "delta" not in meta and meta["entries"] == 2000
+    assert len(_index_files(tmp_path, db)) == 4  # the old main graph and the delta deleted
+    check(2000)
+
+
 def _tie_groups(hits) -> list[set]:
     """The results as groups of passages with the same similarity (to 1e-5: the index and DuckDB round the
     last float digit differently, which may swap two equally near texts), the last group, which the limit
