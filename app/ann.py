@@ -16,11 +16,12 @@ rebuilt), it is built again. Added vectors go to a second, small graph (the delt
 a weekly update loads and writes only the delta: the main graph holds every vector in memory once loaded
 (1.6 GB at 768,000 vectors), which was most of a weekly update's memory and 12 s of its time. Once the delta
 would hold more than ``DELTA_SHARE`` of the main graph's entries (at least ``CHUNK``), it is merged into the
-main graph in that refresh. A search asks both graphs and keeps the nearest of the two answers. A new index is written as a new generation (graph and keys under new
-names), then the description naming it replaces the old one by rename: a reader sees the old index or the
-new one, never the graph of one with the keys of the other; the old generation is deleted after (a reader
-still searching it keeps its open file). A crash leaves at worst an index the fingerprint marks stale, and
-unreferenced files the next refresh deletes. A lock file keeps two refreshes from interleaving.
+main graph in that refresh. A search asks both graphs and keeps the nearest of the two answers. A new index
+is written as a new generation (graph and keys under new names), then the description naming it replaces
+the old one by rename: a reader sees the old index or the new one, never the graph of one with the keys of
+the other; the old generation is deleted after (a reader still searching it keeps its open file). A crash
+leaves at worst an index the fingerprint marks stale, and unreferenced files the next refresh deletes. A lock
+file keeps two refreshes from interleaving.
 
 The index proposes candidates with their cosine similarity (computed from the full-precision vectors it
 holds, so the exact value); the store keeps those in the selection (dates, outlets, groups) and ranks

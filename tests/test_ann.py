@@ -131,10 +131,10 @@ def test_added_vectors_go_to_a_delta_graph_merged_into_the_main_one_when_large(t
         finally:
             store.close()
 
-    for stop in (1200, 1300):  # two weeks: the delta is made, then extended (the main graph is left alone)
-        _store_vectors(db, hashes[stop - (200 if stop == 1200 else 100):stop], vectors[stop - (200 if stop == 1200 else 100):stop])
+    for start, stop in ((1000, 1200), (1200, 1300)):  # two weeks: the delta made, then extended (main untouched)
+        _store_vectors(db, hashes[start:stop], vectors[start:stop])
         store = Store.open_read(db)
-        assert ann.refresh(store, db, MODEL, min_vectors=0) == f"added {200 if stop == 1200 else 100}"
+        assert ann.refresh(store, db, MODEL, min_vectors=0) == f"added {stop - start}"
         meta = ann._read_meta(ann.index_path(db, MODEL))
         store.close()
         assert meta["delta"]["entries"] == stop - 1000 and meta["entries"] == stop and meta["main_entries"] == 1000
@@ -271,12 +271,12 @@ def test_a_hits_frames_are_its_texts_active_frames_with_merges_resolved(hashed_s
                                 WHERE pf.frame_id IN (SELECT unnest(?::INTEGER[])) ORDER BY 1 LIMIT 6""",
                              [big])["text_hash"].tolist()
         vectors = np.concatenate([m for _, m in store.vector_chunks(HASHED_MODEL, only=hashes)])
+        got = store.query("SELECT passage_id, text_hash FROM passages")
+        text_of = dict(zip(got["passage_id"], got["text_hash"]))
         seen = set()
         for v in vectors:
             for hits in (store.search_passages(v, HASHED_MODEL, limit=10),
                          ann.search_passages(store, v, HASHED_MODEL, limit=10, index=index)):
-                got = store.query("SELECT passage_id, text_hash FROM passages")
-                text_of = dict(zip(got["passage_id"], got["text_hash"]))
                 for pid, frames in zip(hits["passage_id"], hits["frames"]):
                     listed = [] if not isinstance(frames, (list, np.ndarray)) else [int(f) for f in frames]
                     assert listed == truth.get(text_of[pid], []), pid
