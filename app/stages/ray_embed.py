@@ -239,7 +239,9 @@ def _run_round(ray, src: Path, out: Path, constructor: dict, workers: int, use_g
 
     seen: dict[str, int] = {}
     while thread.is_alive():
-        thread.join(1.0)
+        # Polled often: a round of a few thousand texts can be written in a second or two, and progress read
+        # once a second could miss every file until the last.
+        thread.join(0.25)
         for f in out.glob("*.parquet") if out.exists() else []:
             if f.name not in seen:
                 try:
