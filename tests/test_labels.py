@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.frames.labels import (label_clusters, label_quality, normalise, occurs, sentence_with, stop_word_fragment,
-                               taken_labels)
+from app.frames.labels import (label_clusters, label_quality, lemma_phrase, lemma_word, normalise, occurs,
+                               occurs_inflected, sentence_with, stop_word_fragment, taken_labels)
 from app.store import Store
 
 
@@ -138,6 +138,52 @@ def test_taken_labels_are_user_names_seed_names_and_kept_labels():
     assert taken_labels(frames, kept) == {"human waves", "my name", "kept phrase"}
 
 
+def test_inflections_of_a_word_are_one_form():
+    assert [lemma_word(w) for w in ("waves", "losses", "offerings", "children")] == ["wave", "loss", "offering", "child"]
+    # a base form of any part of speech stays itself (else "media" would be "medium", "left" "leave"), and so
+    # does a verb
+    assert [lemma_word(w) for w in ("troops", "media", "left", "ground", "news", "sent", "banning")] == \
+        ["troops", "media", "left", "ground", "news", "sent", "banning"]
+    assert lemma_word("kestrians") == "kestrians"  # a word the lexicon does not know
+    assert lemma_phrase("Human  Waves") == lemma_phrase("human wave") == "human wave"
+    assert lemma_phrase("the waves of 2020") == "the wave of 2020"  # stop words and numbers as written
+    assert occurs_inflected("human wave", "They came in human waves.")
+    assert not occurs_inflected("human wave", "human, waves")  # never across punctuation
+    assert not occurs("human wave", "They came in human waves.")
+
+
+FRAME_OF_WAVES = ["Troops advanced in human waves across the fields.",
+                  "Witnesses saw a human wave of infantry at dawn.",
+                  "Another human wave crossed the river.",
+                  "Human waves again, the defenders said.",
+                  "The drone operators watched the assaults.",
+                  "Commanders thank the drone operators.",
+                  "For the drone operators, the targets are easy."]
+
+
+def test_a_phrase_is_counted_in_all_its_inflections_and_written_as_the_passages_write_it():
+    # As written, "human waves" and "human wave" are in two passages each and "drone operators" in three;
+    # counted together, the frame's phrase is in four of its seven passages.
+    out = _label({0: FRAME_OF_WAVES, 1: ["Satellite images of the Dorsk range.", "New satellite images came.",
+                                         "The satellite images show tents."]}, BACKGROUND)
+    assert lemma_phrase(out[0].label) == "human wave"
+    assert any(out[0].label in t for t in FRAME_OF_WAVES)  # a form the passages write, as they write it
+    q = label_quality({0: out[0].label}, {0: FRAME_OF_WAVES}, exemplars={0: FRAME_OF_WAVES[0]})
+    assert q["coverage"] == pytest.approx(4 / 7) and q["in_exemplar"] == 1
+
+
+def test_no_frame_takes_another_frames_label_in_another_inflection():
+    waves = ["Troops came in human waves.", "Human waves crossed the river.", "More human waves at dawn."]
+    wave = ["A human wave of conscripts near Verin.", "One human wave after another near Verin.",
+            "The human wave reached the Verin road."]
+    out = _label({0: waves + waves[:1], 1: wave}, BACKGROUND)
+    assert lemma_phrase(out[0].label) == "human wave"
+    assert lemma_phrase(out[1].label) != "human wave"
+    # nor a seeded frame's name, or a rename
+    out = _label({1: wave}, BACKGROUND, taken=["Human waves"])
+    assert lemma_phrase(out[1].label) != "human wave"
+
+
 def test_label_quality_reports_each_rule():
     passages = {1: ["They are cannon fodder.", "Cannon fodder again.", "More text."],
                 2: ["A blood tribute.", "Critics call it cannon fodder."],
@@ -161,6 +207,9 @@ def test_label_quality_reports_each_rule():
     # 1; tribute paid 2 of 2 and 1 of 1.
     assert q["coverage"] == pytest.approx(np.mean([2 / 3, 1 / 2, 1, 0, 1, 1]))
     assert "in_exemplar" not in q
+    # a label in another inflection is the same label to a reader
+    q = label_quality({1: "human wave", 2: "Human Waves"}, {1: ["A human wave."], 2: ["Human waves."]})
+    assert q["duplicates"] == 2 and q["duplicate_labels"] == ["human wave", "human waves"]
     # in_exemplar: of the frames with a passage shown as the most representative, those whose label is in it
     # (frame 1's shown passage has another subject; frame 3 has none shown and is left out).
     shown = {1: "More text.", 2: "A blood tribute.", 4: "Nothing about it.", 5: "Tribute paid again.",

@@ -4,7 +4,9 @@ and the check that says how good a set of labels is.
 A label is a key phrase that occurs verbatim (any case, words contiguous, no punctuation in between) in the
 frame's passages. Candidates are word n-grams of one to ``MAX_WORDS`` words that neither start nor end with a
 stop word (function words, reporting verbs such as "said", days, months, number words) nor start with a
-number, and whose first and last words can bound a phrase (``_edges``). Each candidate of a frame is scored by
+number, and whose first and last words can bound a phrase (``_edges``). A noun's plural and singular are counted
+together: a candidate is its lemma phrase (``lemma_phrase``: "human waves" and "human wave" are one), written as
+the form of most weight in the frame. Each candidate of a frame is scored by
 
 * representativeness: the share of the frame's passages that contain it, each passage weighted by its
   closeness (cosine) to the frame centre, times
@@ -15,9 +17,9 @@ times a form factor: two to four words preferred and one word a last choice, les
 and for a verb at the end. A phrase must recur in two of the frame's passages unless none does. Frames are
 labelled largest first; each takes the candidate with the best maximal-marginal-relevance value (its own
 score, relative to the frame's best, less its word overlap with the labels already given to other frames),
-and never a label another active frame already shows (user renames, seed names and kept labels are passed in
-``taken``). When every candidate is taken, a longer phrase that contains it, or the phrase followed by the
-frame's commonest other word in brackets, tells the frames apart; never a bare number.
+and never a label another active frame already shows, in any inflection (user renames, seed names and kept
+labels are passed in ``taken``). When every candidate is taken, a longer phrase that contains it, or the phrase
+followed by the frame's commonest other word in brackets, tells the frames apart; never a bare number.
 
 Each cluster is represented by at most ``per_class`` of its passages (those closest to its centre) and the
 background by an evenly spaced sample of at most ``background`` unassigned passages, so the cost stays
@@ -234,6 +236,7 @@ class _Tokens:
     stop: np.ndarray  # bool per code: a stop word
     digits: np.ndarray  # bool per code: a number
     names: np.ndarray  # bool per code: written with a capital inside sentences at least half the time ("Sung")
+    lemma: np.ndarray  # int64 per code: its lemma group ("waves" and "wave" share one; see ``lemma_word``)
 
 
 # A capitalised word after a lower-case word or a comma: inside a sentence, so a name rather than a sentence start.
@@ -268,7 +271,28 @@ def _tokenise(texts: Sequence[str]) -> _Tokens:
     seen = np.bincount(codes[codes >= 0], minlength=len(uniques))
     names = np.fromiter((capitals.get(u, 0) for u in uniques), dtype=np.int64, count=len(uniques)) \
         >= NAME_SHARE * np.maximum(seen, 1)
-    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits, names)
+    base = [u if stop[i] or digits[i] or names[i] or not is_word[i] else lemma_word(u) for i, u in enumerate(uniques)]
+    lemma = pd.factorize(np.array(base, dtype=object))[0].astype(np.int64) if len(base) else np.zeros(0, np.int64)
+    return _Tokens(codes, np.repeat(np.arange(len(texts)), lengths), uniques, stop, digits, names, lemma)
+
+
+@lru_cache(maxsize=262144)
+def lemma_word(word: str) -> str:
+    """The form under which a word's inflections are counted together: a plural noun's singular ("waves" ->
+    "wave", "losses" -> "loss", "offerings" -> "offering"), by the lexicon (lemminflect). A word the lexicon
+    knows as a base form of any part of speech stays itself ("troops", "media", "ground", "left", "news"), and
+    so do verbs ("sent", "banning": a verb's forms say different things in a name) and words it does not know.
+    Names and stop words are never lemmatised (the caller's rule)."""
+    lemmas = getAllLemmas(word)
+    if not lemmas or any(word in forms for forms in lemmas.values()):
+        return word
+    return lemmas["NOUN"][0] if lemmas.get("NOUN") else word
+
+
+def lemma_phrase(phrase: str) -> str:
+    """A phrase's words (normalised) each under its ``lemma_word``, except stop words and numbers: two phrases
+    that differ only in inflection ("human wave", "human waves") have one lemma phrase."""
+    return " ".join(w if _is_stop(w) or w.isdigit() else lemma_word(w) for w in _words(phrase))
 
 
 @lru_cache(maxsize=262144)
@@ -307,9 +331,19 @@ def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return starts / seen >= EDGE_SHARE, ends / seen >= EDGE_SHARE, (objects / seen >= VERB_SHARE) | lexicon
 
 
+def _key(codes: np.ndarray, pos: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of the ``n[i]`` codes from ``pos[i]`` on, for each i."""
+    key = n.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(int(n.max()) if len(n) else 0):
+            more = n > j
+            key[more] = key[more] * np.uint64(1_000_003) + (codes[pos[more] + j].astype(np.uint64) + np.uint64(1))
+    return key
+
+
 def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
-    """One row per (text, candidate n-gram): ``doc``, ``key`` (a 64-bit hash of the words), ``n``, ``pos``
-    (the first occurrence in that text) and ``inner`` (stop words inside it). Candidates are word runs
+    """One row per (text, candidate n-gram): ``doc``, ``key`` (a 64-bit hash of the words, ``_key``), ``n``,
+    ``pos`` (the first occurrence in that text) and ``inner`` (stop words inside it). Candidates are word runs
     without a break that neither start nor end with a stop word, do not start with a number, and start and
     end with words that can (``_edges``)."""
     codes = tok.codes
@@ -331,10 +365,7 @@ def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
         pos = np.flatnonzero(ok)
         if not len(pos):
             continue
-        key = np.full(len(pos), n, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for j in range(n):
-                key = key * np.uint64(1_000_003) + (codes[pos + j].astype(np.uint64) + np.uint64(1))
+        key = _key(codes, pos, np.full(len(pos), n))
         # Narrow columns: there are millions of rows (a text's number and a token's place fit in 32 bits).
         frames.append(pd.DataFrame({"doc": tok.doc[pos].astype(np.int32), "key": key, "n": np.int8(n),
                                     "pos": pos.astype(np.int32),
@@ -358,10 +389,40 @@ def _candidates(texts: list[str], doc_class: np.ndarray, doc_weight: np.ndarray,
            .agg(df=("doc", "size"), w=("w", "sum"), doc=("doc", "min"), n=("n", "first"), pos=("pos", "first"),
                 inner=("inner", "first"), verb=("verb", "first"))
            .reset_index())
-    del grams  # millions of rows, no longer needed: let go before the scoring's columns are made
-    per["est"] = per["df"] * per["cls"].map(scale).to_numpy()
-    total = per.groupby("key", sort=False)["est"].transform("sum")
-    per = per[per["cls"] >= 0]
+    # A phrase is counted under its lemma phrase ("human waves" and "human wave" together: a passage holding
+    # either holds the frame's phrase), and written as its form of the most weight in the frame (passages closer
+    # to its centre weigh more; the first read on a tie), so that it still occurs verbatim in the frame's
+    # passages. Only the phrases a frame writes in more than one form are counted again, from their passages.
+    codes = tok.codes
+    per["lkey"] = _key(tok.lemma[np.where(codes >= 0, codes, 0)], per["pos"].to_numpy(), per["n"].to_numpy())
+    with np.errstate(over="ignore"):  # (frame, lemma phrase) as one number; a rare collision only costs a recount
+        group = per["lkey"].to_numpy() * np.uint64(0x9E3779B97F4A7C15) ^ per["cls"].to_numpy().astype(np.uint64)
+    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    many = counts[inverse] > 1
+    del group, inverse, counts
+    drop = np.zeros(len(per), dtype=bool)  # the other forms of a phrase written in more than one
+    if many.any():
+        forms = per.loc[many, ["cls", "lkey", "key", "w", "pos"]]
+        chosen = (forms.sort_values(["cls", "lkey", "w", "pos"], ascending=[True, True, False, True], kind="stable")
+                  .drop_duplicates(["cls", "lkey"]))
+        lemma_of = forms.drop_duplicates("key").set_index("key")["lkey"]
+        rows = grams.loc[grams["key"].isin(lemma_of.index).to_numpy(), ["doc", "key", "cls", "w"]]
+        rows["lkey"] = rows["key"].map(lemma_of).to_numpy()
+        counted = (rows[~rows.duplicated(["doc", "lkey"]).to_numpy()]
+                   .groupby(["cls", "lkey"], sort=False).agg(df=("doc", "size"), w=("w", "sum"), doc=("doc", "min")))
+        counted = counted.reindex(pd.MultiIndex.from_frame(chosen[["cls", "lkey"]]))
+        at = chosen.index.to_numpy()
+        for column in ("df", "w", "doc"):
+            values = per[column].to_numpy(copy=True)
+            values[at] = counted[column].to_numpy().astype(values.dtype)
+            per[column] = values
+        drop[many] = True
+        drop[at] = False
+        del forms, chosen, lemma_of, rows, counted
+    del grams, many  # millions of rows, no longer needed: let go before the scoring's columns are made
+    per["est"] = np.where(drop, 0, per["df"] * per["cls"].map(scale).to_numpy())
+    total = per.groupby("lkey", sort=False)["est"].transform("sum")
+    per = per[(per["cls"] >= 0).to_numpy() & ~drop]
     docs_in = pd.Series(doc_class).value_counts()
     weight_in = pd.Series(doc_weight).groupby(doc_class).sum()
     # A phrase must recur in the frame (in two of its passages, or in its only one); a frame none of whose
@@ -447,7 +508,9 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
     first_doc = {c: int(np.flatnonzero(doc_class == c)[0]) for c in clusters}
     end_doc = {c: first_doc[c] + len(rows[c]) for c in clusters}
 
-    used = {normalise(t) for t in taken}
+    # Names shown, as written and under their lemma phrase: a frame is not labelled "human waves" beside
+    # another's "human wave".
+    used = {form for t in taken for form in (normalise(t), lemma_phrase(t))}
     used.discard("")
     shown = set(used)  # names other frames show already (seeded frames, renames, kept labels)
     given: list[set[str]] = []  # the content words of each label given so far, for the overlap
@@ -480,7 +543,7 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
         given.append(words)
         for w in words:
             by_word.setdefault(w, []).append(len(given) - 1)
-        used.add(normalise(choice))
+        used.update((normalise(choice), lemma_phrase(choice)))
         form, text, start, end = _written_form(choice, own) if options else (choice, None, 0, 0)
         sentence = sentence_around(text, start, end) if text is not None else (
             sentence_around(own[0], 0) if own and own[0] else None)
@@ -504,7 +567,7 @@ def _choose(options: list[tuple[str, float]], used: set[str], given: list[set[st
     top = options[0][1] or 1.0
     best, best_value = None, -np.inf
     for phrase, score in options:
-        if phrase in used:
+        if phrase in used or lemma_phrase(phrase) in used:
             continue
         words = set(phrase.split()) - STOP_WORDS
         near = {i for w in words for i in by_word.get(w, ())}
@@ -620,7 +683,8 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
 
     * ``frames``: labels checked;
     * ``verbatim``: share of labels that occur verbatim (words contiguous, any case) in a passage of their frame;
-    * ``duplicates``: frames whose label (normalised) another frame also has; ``duplicate_labels`` those labels;
+    * ``duplicates``: frames whose label (normalised, in any inflection) another frame also has;
+      ``duplicate_labels`` those labels;
     * ``stop_word``: share of labels that start or end with a stop word or are made of stop words only;
     * ``mean_words``: mean number of words per label;
     * ``distinctiveness``: mean, over labels that occur anywhere, of the share of the passages holding the label
@@ -631,11 +695,15 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
       (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
     * ``in_exemplar`` (with ``exemplars``): share of the frames with an exemplar whose label occurs in it, so
       that the label and the passage shown under it as the most representative tell one story;
+
+    ``distinctiveness``, ``coverage`` and ``in_exemplar`` find a label in a passage in any inflection ("human
+    wave" in "human waves": ``lemma_phrase``), as the labels are chosen; ``verbatim`` finds it as written.
     * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
     ids = list(labels)
     norm = {f: normalise(labels[f]) for f in ids}
-    counts = Counter(n for n in norm.values() if n)
-    dup_ids = [f for f in ids if counts[norm[f]] > 1]
+    lemma = {f: lemma_phrase(labels[f]) for f in ids}
+    counts = Counter(n for n in lemma.values() if n)
+    dup_ids = [f for f in ids if counts[lemma[f]] > 1]
     stop = {f for f in ids if stop_word_fragment(labels[f])}
     verbatim = {f for f in ids if norm[f] and any(occurs(labels[f], t) for t in passages_by_frame.get(f, ()))}
     inside, total = _occurrences(norm, passages_by_frame, background)
@@ -643,7 +711,8 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
     covered = [inside[f] / len(passages_by_frame[f]) for f in ids if passages_by_frame.get(f)]
     n = len(ids) or 1
     shown = [f for f in ids if exemplars and exemplars.get(f)]
-    extra = {"in_exemplar": sum(1 for f in shown if occurs(labels[f], exemplars[f])) / len(shown) if shown else 0.0} \
+    extra = {"in_exemplar": sum(1 for f in shown if occurs_inflected(labels[f], exemplars[f])) / len(shown)
+             if shown else 0.0} \
         if exemplars is not None else {}
     return {
         "frames": len(ids),
@@ -656,18 +725,18 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
         "coverage": float(np.mean(covered)) if covered else 0.0,
         "clause_end": sum(1 for f in ids if _words(labels[f]) and clause_word(_words(labels[f])[-1])) / n,
         **extra,
-        "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[norm[f]] > 1),
+        "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[lemma[f]] > 1),
     }
 
 
 def _occurrences(norm: Mapping[int, str], passages_by_frame: Mapping[int, Sequence[str]],
                  background: Sequence[str]) -> tuple[Counter, Counter]:
-    """Per frame: passages of its own that hold its label, and passages anywhere that do. Labels are looked up
-    by their first word, so each passage is read once."""
+    """Per frame: passages of its own that hold its label (in any inflection), and passages anywhere that do.
+    Labels are looked up by their first word, so each passage is read once."""
     wanted: dict[tuple[str, ...], list[int]] = {}
     for f, n in norm.items():
         if n:
-            wanted.setdefault(tuple(n.split()), []).append(f)
+            wanted.setdefault(tuple(lemma_phrase(n).split()), []).append(f)
     starts: dict[str, list[tuple[str, ...]]] = {}
     for words in wanted:
         starts.setdefault(words[0], []).append(words)
@@ -675,7 +744,7 @@ def _occurrences(norm: Mapping[int, str], passages_by_frame: Mapping[int, Sequen
     sources = chain(((f, t) for f, texts in passages_by_frame.items() for t in texts), ((None, t) for t in background))
     for frame, text in sources:
         found = set()
-        tokens = [_word(t) for t in _TOKEN.findall(text)]
+        tokens = _lemma_tokens(text)
         for i, tok in enumerate(tokens):
             for words in starts.get(tok, ()):
                 if tuple(tokens[i:i + len(words)]) == words:
@@ -686,3 +755,22 @@ def _occurrences(norm: Mapping[int, str], passages_by_frame: Mapping[int, Sequen
                 if f == frame:
                     inside[f] += 1
     return inside, total
+
+
+def _lemma_tokens(text: str) -> list[str | None]:
+    """The text's words as ``lemma_phrase`` writes them, None for a mark that breaks a phrase."""
+    out = []
+    for token in _TOKEN.findall(text):
+        w = _word(token)
+        out.append(w if w is None or _is_stop(w) or w.isdigit() else lemma_word(w))
+    return out
+
+
+def occurs_inflected(phrase: str, text: str) -> bool:
+    """Whether ``phrase`` occurs in ``text`` in some inflection ("human wave" in "in human waves"): its
+    ``lemma_phrase`` among the text's words, contiguous, nothing but space between them."""
+    words = lemma_phrase(phrase).split()
+    if not words:
+        return False
+    tokens = _lemma_tokens(text)
+    return any(tokens[i:i + len(words)] == words for i in range(len(tokens) - len(words) + 1))
