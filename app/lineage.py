@@ -36,34 +36,110 @@ _CUES = (
 
 
 class Attributions:
-    """One regular expression for every attribution cue and every known outlet name."""
+    """Every attribution cue with every known outlet name, matched by one regular expression per set of names
+    that a window of text can hold."""
 
     def __init__(self, outlets: list[str]):
         names = sorted({o for o in outlets if o and o.strip()}, key=len, reverse=True)
-        self.by_lower = {re.sub(r"\s+", " ", n.lower()): n for n in names}
-        alternation = names_pattern(names) or r"(?!x)x"  # no outlet: a pattern that never matches
-        cues = [r"\b" + c.replace(" ", r"\s+").format(o=f"(?P<o{i}>{alternation})") + r"\b"
-                for i, c in enumerate(_CUES)]
-        self.pattern = re.compile("|".join(cues), re.IGNORECASE)
+        self.names = names
+        self.by_lower = {_fold(n): n for n in names}
+        # A name can only match where its words are, in any case and spacing: a window is first searched for
+        # the names it holds, and the cues are matched with those names only. A name that cannot match never
+        # changes a regular expression's matches, so this finds what the one expression of every name finds.
+        # Every cue puts a space or a word boundary before the name, so a name that starts with a word is
+        # looked up by that word among the window's words (in lower case), then found as plain text in it; a
+        # name with a letter other than ASCII, or that starts with no word, is always tried.
+        self._by_first: dict[str, list[tuple[str, str]]] = {}
+        self._always: list[str] = []
+        for n in names:
+            low = re.sub(r"\s+", " ", n.strip().lower())
+            first = _WORD.match(low)
+            if low.isascii() and first:
+                self._by_first.setdefault(first.group(), []).append((n, low))
+            else:
+                self._always.append(n)
+        self._patterns: dict[tuple[str, ...], re.Pattern] = {}
+
+    def _pattern(self, names: tuple[str, ...]) -> re.Pattern:
+        pattern = self._patterns.get(names)
+        if pattern is None:
+            alternation = names_pattern(names)
+            cues = [r"\b" + c.replace(" ", r"\s+").format(o=f"(?P<o{i}>{alternation})") + r"\b"
+                    for i, c in enumerate(_CUES)]
+            if len(self._patterns) > 4096:
+                self._patterns.clear()
+            pattern = self._patterns[names] = re.compile("|".join(cues), re.IGNORECASE)
+        return pattern
+
+    def _name_of(self, said: str) -> str:
+        """The outlet name that the words ``said`` matched (in any case and spacing)."""
+        name = self.by_lower.get(_fold(said))
+        if name is None:  # a letter that case folding and the expression treat differently
+            name = next(n for n in self.names if re.fullmatch(names_pattern([n]), said, re.IGNORECASE))
+        return name
 
     def find(self, text: str) -> list[tuple[str, str]]:
         """(outlet name, matched words) for every attribution in ``text``, in order.
 
-        The long pattern (every outlet name in every cue) runs only on windows around the cue words,
-        so a long article without any is scanned once by a short pattern."""
+        Only windows around the cue words are read (a long article without any is read once, for those
+        words), and in each only the outlet names that its run of overlapping windows holds are tried."""
         text = text or ""
+        low = text.lower()
+        if len(low) == len(text):
+            if "\u0131" in low or "\u017f" in low:
+                low = low.translate(_FOLD)
+            starts = sorted((i, i + len(w)) for w in _TRIGGER_WORDS for i in _places(low, w))
+        else:  # a letter whose lower case is longer ("İ"): places differ, so the expression finds them
+            low = None
+            starts = [(t.start(), t.end()) for t in _TRIGGER.finditer(text)]
+        windows = [(max(0, a - _BEFORE), min(len(text), b + _AFTER)) for a, b in starts]
         found: dict[int, tuple[str, str]] = {}
-        for t in _TRIGGER.finditer(text):
-            lo = max(0, t.start() - _BEFORE)
-            for m in self.pattern.finditer(text, lo, min(len(text), t.end() + _AFTER)):
-                said = next(v for k, v in m.groupdict().items() if v)
-                found.setdefault(m.start(), (self.by_lower[re.sub(r"\s+", " ", said.lower())], m.group(0)))
+        i = 0
+        while i < len(windows):
+            # A run of overlapping windows (in the order of their cue words) shares one set of names.
+            j, hi = i + 1, windows[i][1]
+            while j < len(windows) and windows[j][0] < hi:
+                hi = max(hi, windows[j][1])
+                j += 1
+            lo = windows[i][0]
+            span = _SPACES.sub(" ", low[lo:hi] if low is not None else text[lo:hi].translate(_FOLD).lower())
+            names = [n for w in set(_WORD.findall(span)) for n, name in self._by_first.get(w, ()) if name in span]
+            names += self._always
+            if names:
+                pattern = self._pattern(tuple(sorted(names)))
+                for lo_w, hi_w in windows[i:j]:
+                    for m in pattern.finditer(text, lo_w, hi_w):
+                        said = next(v for k, v in m.groupdict().items() if v)
+                        found.setdefault(m.start(), (self._name_of(said), m.group(0)))
+            i = j
         return [found[k] for k in sorted(found)]
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"\s+", " ", name.translate(_FOLD).casefold().strip())
+
+
+def _places(text: str, word: str) -> list[int]:
+    out, i = [], text.find(word)
+    while i >= 0:
+        out.append(i)
+        i = text.find(word, i + 1)
+    return out
+
+
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+# The letters other than ASCII that a case-insensitive expression takes for an ASCII letter (every other one's
+# lower case is ASCII, or matches none): "İ" and "ı" for "i", "ſ" for "s".
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
 # Every cue holds one of these words; windows around them hold every match (outlet names are shorter
 # than the window on either side).
-_TRIGGER = re.compile(r"according|reported|published|revealed|citing|told|interview", re.IGNORECASE)
+_TRIGGER_WORDS = ("according", "reported", "published", "revealed", "citing", "told", "interview")
+_TRIGGER = re.compile("|".join(_TRIGGER_WORDS), re.IGNORECASE)
+# No cue word overlaps another or itself (none ends with the start of one), so their places in the lower-case
+# text are the places where the expression finds them.
 _BEFORE, _AFTER = 160, 200
 
 

@@ -2,13 +2,17 @@
 an attribution, a paraphrase."""
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
 
 import app.pipeline as pipeline
 from app.frames.seeded import Seed, save_seeds
 from app.ingest import ingest_files
-from app.lineage import Attributions
+from app.lineage import _AFTER, _BEFORE, _CUES, _TRIGGER, Attributions
+from app.outlets import names_pattern
 from app.store import Store
 
 ORIGINAL = ("The marshal's decision is a blood offering to the president, paid in the lives of young conscripts.\n\n"
@@ -79,6 +83,49 @@ def test_attribution_cues():
     for text in ["Yonhap is a news agency", "Yonhapster reported", "according to Yonhapster"]:
         assert a.find(text) == [], text
     assert [n for n, _ in a.find("according to the Times of Korea, and citing The Times")] == ["Times of Korea", "The Times"]
+
+
+def _every_name_at_once(outlets: list[str], text: str) -> list[tuple[str, str]]:
+    """The rule written plainly: one expression of every cue with every outlet name, run on the window around
+    each cue word."""
+    names = sorted({o for o in outlets if o and o.strip()}, key=len, reverse=True)
+    alternation = names_pattern(names) or r"(?!x)x"
+    pattern = re.compile("|".join(r"\b" + c.replace(" ", r"\s+").format(o=f"(?P<o{i}>{alternation})") + r"\b"
+                                  for i, c in enumerate(_CUES)), re.IGNORECASE)
+    found = {}
+    for t in _TRIGGER.finditer(text):
+        for m in pattern.finditer(text, max(0, t.start() - _BEFORE), min(len(text), t.end() + _AFTER)):
+            said = next(v for v in m.groupdict().values() if v)
+            name = next(n for n in names if re.fullmatch(names_pattern([n]), said, re.IGNORECASE))
+            found.setdefault(m.start(), (name, m.group(0)))
+    return [found[k] for k in sorted(found)]
+
+
+OUTLETS = ["Yonhap", "The Times", "Times of Korea", "NK  News", "Le Monde", "Süddeutsche Zeitung", "Reuters",
+           "ABC", "ABC News", "@Wire", "İnan Post"]
+PIECES = ["according to", "According  to the", "as first reported by", "citing", "reported", "REPORTED",
+          "told", "in an interview with", "published by", "revealed", "Yonhap", "yonhap", "The Times", "times of korea",
+          "Times of\nKorea", "NK News", "nk   news", "Le Monde", "Süddeutsche Zeitung", "SÜDDEUTSCHE ZEITUNG",
+          "Reuterſ", "reuterſ reported", "ABC", "ABC's", "abc news", "@Wire", "İnan Post", "inan post", "ınan post",
+          "REVEALED", "Reutersville", "the", "a", ",", ".", "\u00a0", " ", "  ", "\n", "x" * 170, "İ", "and"]
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_attributions_match_the_rule_written_plainly(pieces):
+    # The matcher tries only the names a window holds, finds cue words without an expression and reads a run of
+    # overlapping windows once: what it finds is what one expression of every name finds, whatever the case,
+    # spacing, letters other than ASCII ("ſ", "ı", "İ") and names inside names.
+    text = " ".join(pieces)
+    assert Attributions(OUTLETS).find(text) == _every_name_at_once(OUTLETS, text)
+
+
+def test_attributions_in_a_long_text_with_letters_other_than_ascii():
+    text = ("İstanbul bureau. " + "Filler words here. " * 30 + "According to Reuterſ, the troops moved. "
+            + "More filler. " * 20 + "Citing ınan post and Le Monde, critics said. " + "z" * 400 + " ABC News reported")
+    found = Attributions(OUTLETS).find(text)
+    assert found == _every_name_at_once(OUTLETS, text)
+    assert [n for n, _ in found] == ["Reuters", "İnan Post", "ABC News"]
 
 
 def test_lineage_view_is_public(lineage_db, settings):
