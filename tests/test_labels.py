@@ -395,6 +395,38 @@ def test_a_label_does_not_cut_a_name_short():
     assert _whole_name("contested waters", ["Contested waters Near Dorsk."] * 3, set()) == "contested waters"
 
 
+def test_a_label_does_not_start_inside_a_name():
+    from app.frames.labels import _name_start
+
+    own = ["The Los Angeles Clippers owner was banned for life.", "Fans booed the Los Angeles Clippers owner.",
+           "Critics of Clippers owner Steve Ballmer spoke.", "The Los Angeles Clippers owner apologised."]
+    assert _name_start("Clippers owner", own, set()) == "Los Angeles Clippers owner"
+    assert _name_start("Clippers owner", own, {"los angeles clippers owner"}) == "Angeles Clippers owner"
+    # under the share of passages, nothing joins
+    assert _name_start("Clippers owner", own[1:3], set()) == "Clippers owner"
+    # a title, page furniture in capitals and a stop word are not part of the name; "New" is
+    assert _name_start("Jim Jordan", ["Rep. Jim Jordan spoke.", "Said Rep. Jim Jordan."], set()) == "Jim Jordan"
+    assert _name_start("Mike Pence", ["Vice President Mike Pence left."] * 2, set()) == "Mike Pence"
+    assert _name_start("Snowden", ["JUST WATCHED Snowden speaks", "JUST WATCHED Snowden again"], set()) == "Snowden"
+    assert _name_start("German Marshall Fund", ["The German Marshall Fund said."] * 2, set()) == "German Marshall Fund"
+    label = _name_start("York City prosecutors", ["Since New York City prosecutors filed.",
+                                                  "New York City prosecutors said."], set())
+    assert label == "New York City prosecutors" and not stop_word_fragment(label)
+    assert stop_word_fragment("new sanctions") and stop_word_fragment("New sanctions")
+    # a label in lower case has no name to finish
+    assert _name_start("owner", ["Clippers owner"] * 2, set()) == "owner"
+    # a label that starts with a whole name is left alone; a surname gets its given names, not the title
+    assert _name_start("Eric Holder", ["Attorney General Eric Holder said."] * 2, set()) == "Eric Holder"
+    assert _name_start("Terry dead", ["Agent Brian Terry dead at 40", "Border Patrol Agent Brian Terry dead"],
+                       set()) == "Brian Terry dead"
+    assert _name_start("Ginsburg and Stephen Breyer", ["Justices Ruth Bader Ginsburg and Stephen Breyer"] * 2,
+                       set()) == "Ruth Bader Ginsburg and Stephen Breyer"
+    # a common word cut from its name, and a headline's verb left out
+    assert _name_start("Air Act", ["the Clean Air Act"] * 2, set()) == "Clean Air Act"
+    assert _name_start("Obamacare tax penalties", ["Bill Eliminates Obamacare tax penalties"] * 2,
+                       set()) == "Obamacare tax penalties"
+
+
 def test_tokens_numbered_a_chunk_of_texts_at_a_time_are_numbered_as_all_at_once(monkeypatch):
     """The labeller tokenises a chunk of texts at a time (bounded memory); the codes must be those of one pass
     over every text (first appearance order), or labels would change with the chunk size."""

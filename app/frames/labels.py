@@ -133,9 +133,13 @@ def _is_stop(word: str) -> bool:
 
 
 def stop_word_fragment(label: str) -> bool:
-    """Whether a label starts or ends with a stop word or has no word but stop words and numbers."""
+    """Whether a label starts or ends with a stop word or has no word but stop words and numbers. A name that
+    starts with "New" ("New York City prosecutors": "New" and the next word capitalised) does not count."""
     words = _words(label)
-    return not words or _is_stop(words[0]) or _is_stop(words[-1]) or all(_is_stop(w) or w.isdigit() for w in words)
+    tokens = label.split()
+    name = len(tokens) > 1 and tokens[0] == "New" and tokens[1][:1].isupper()
+    return (not words or (_is_stop(words[0]) and not name) or _is_stop(words[-1])
+            or all(_is_stop(w) or w.isdigit() for w in words))
 
 
 def phrase_pattern(phrase: str) -> re.Pattern:
@@ -538,7 +542,7 @@ def label_clusters(texts: Sequence[str] | Callable[[np.ndarray], list[str]], lab
             choice = (_choose(holding, used, given, by_word) if holding else _longer(top, own, used)) or choice
         if choice is None:
             choice = _disambiguate(options, own, used)
-        choice = _whole_name(choice, own, used)
+        choice = _name_start(_whole_name(choice, own, used), own, used)
         words = set(_words(choice)) - STOP_WORDS
         given.append(words)
         for w in words:
@@ -659,6 +663,62 @@ def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, lo
         if n < NAME_CUT_SHARE * seen or normalise(longer) in used or _is_stop(word.lower()):
             return phrase
         phrase = longer
+    return phrase
+
+
+# Words before a name that are not part of it: a title, an office or a party ("Rep. Jim Jordan", "Attorney
+# General Eric Holder", "Democrat Jon Ossoff" read as well without it: a frame about a person is named by the
+# person).
+NAME_TITLES = frozenset("""
+president vice rep sen senator gov governor chancellor chairman chairwoman chair secretary minister premier
+king queen prince princess pope judge justice gen general adm col lt sgt capt maj cmdr mr mrs ms dr sir lord
+lady dame leader speaker ambassador director commissioner mayor rev prof sheikh ayatollah agent officer
+sheriff detective candidate nominee democrat republican congressman congresswoman councilman councilwoman
+spokesman spokeswoman correspondent anchor host editor founder ceo coach
+""".split())
+_PREVIOUS_NAME = re.compile(r"(?<![\w'’.-])([A-Z][^\W_]*(?:-[^\W_]+)*)[ \t]+$")
+
+
+def _name_start(phrase: str, own: list[str], used: set[str], limit: int = 20, longest: int = 2) -> str:
+    """``phrase`` with a name it cuts at its start made whole: when it starts with a capitalised word that, in
+    most of the frame's passages holding it (``NAME_CUT_SHARE`` of the first ``limit``), follows the same
+    capitalised word, that word joins it ("Clippers owner" -> "Angeles Clippers owner" -> "Los Angeles
+    Clippers owner"), up to ``longest`` words. Only when the phrase starts with a lone capitalised word
+    ("Manafort resigns"), with a word the lexicon knows ("Air Act", "House chiefs") or after "New" ("York City
+    prosecutors"): a phrase that starts with two or more capitalised words it does not know is a whole name
+    already ("Eric Holder", not "General Eric Holder"). Never a title, an office or a party (``NAME_TITLES``),
+    a word in capitals that the lexicon knows ("JUST WATCHED", page furniture), a verb ("Eliminates", a
+    headline's capitals) or a stop word but "New", and never into a label another frame shows."""
+    cut = None
+    for _ in range(longest):
+        pattern = phrase_pattern(phrase)
+        seen, before, written = 0, Counter(), None
+        for text in own:
+            m = pattern.search(text)
+            if m is None:
+                continue
+            seen += 1
+            written = written or m.group()
+            if not m.group()[:1].isupper():
+                return phrase  # the phrase starts with a lower-case word: no name to finish
+            prev = _PREVIOUS_NAME.search(text, max(0, m.start() - 60), m.start())
+            if prev:
+                before[prev.group(1)] += 1
+            if seen >= limit:
+                break
+        if not seen or not before:
+            return phrase
+        word, n = before.most_common(1)[0]
+        low = word.lower()
+        if cut is None:  # does the phrase as first chosen start inside a name?
+            words = written.split()
+            capitals = next((i for i, w in enumerate(words) if not w[:1].isupper()), len(words))
+            cut = capitals == 1 or bool(getAllLemmas(words[0].lower())) or low == "new"
+        furniture = word.isupper() and len(word) >= 4 and bool(getAllLemmas(low))
+        if (not cut or n < NAME_CUT_SHARE * seen or low in NAME_TITLES or furniture or clause_word(low)
+                or (_is_stop(low) and low != "new") or normalise(f"{word} {phrase}") in used):
+            return phrase
+        phrase = f"{word} {phrase}"
     return phrase
 
 
