@@ -755,10 +755,11 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
       (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
     * ``in_exemplar`` (with ``exemplars``): share of the frames with an exemplar whose label occurs in it, so
       that the label and the passage shown under it as the most representative tell one story;
+    * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment.
 
-    ``distinctiveness``, ``coverage`` and ``in_exemplar`` find a label in a passage in any inflection ("human
-    wave" in "human waves": ``lemma_phrase``), as the labels are chosen; ``verbatim`` finds it as written.
-    * ``failing``: frame ids whose label is not verbatim, is shared or is a stop-word fragment."""
+    ``duplicates``, ``distinctiveness``, ``coverage`` and ``in_exemplar`` find a label in either number of its
+    nouns ("human wave" in "human waves": ``lemma_phrase``), as the labels are chosen; ``verbatim`` finds it as
+    written."""
     ids = list(labels)
     norm = {f: normalise(labels[f]) for f in ids}
     lemma = {f: lemma_phrase(labels[f]) for f in ids}
