@@ -160,6 +160,9 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
     """
     arts = articles.sort_values(["published_at", "article_id"]).reset_index(drop=True)
     ids = arts["article_id"].tolist()
+    # Plain Python strings: reading one value of an Arrow-backed column at a time costs a pyarrow call each.
+    texts = arts["text"].to_numpy(dtype=object, na_value=None)
+    passage_ids = passages["passage_id"].to_numpy(dtype=object)
     rank = {a: i for i, a in enumerate(ids)}  # publication order, ties by id
     when = dict(zip(ids, arts["published_at"]))
     outlet_of = dict(zip(ids, arts["outlet"]))
@@ -197,7 +200,7 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
                     edge = (target, "link", 1.0, f"hyperlink {url}")
                     break
         if edge is None:
-            for url in _URL.findall(arts.at[r, "text"] or ""):
+            for url in _URL.findall(texts[r] or ""):
                 try:
                     target = url_index.get(canonical_url(url.rstrip(".,;")))
                 except ValueError:
@@ -207,7 +210,7 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
                     break
         if edge is None:
             if article not in credited:
-                credited[article] = attributions.find(arts.at[r, "text"])
+                credited[article] = attributions.find(texts[r])
             for name, words in credited[article]:
                 before = [i for i in by_outlet.get(name, []) if i < r] if name != outlet else []
                 if before:
@@ -222,7 +225,7 @@ def frame_lineage(articles: pd.DataFrame, passages: pd.DataFrame, vectors: np.nd
                 # Among equally similar passages the earliest article wins (argmax takes the first).
                 i, j = np.unravel_index(np.argmax(sims), sims.shape)
                 k = order[theirs[j]]
-                edge = (pass_article[k], "similar passage", float(sims[i, j]), passages["passage_id"].iloc[k])
+                edge = (pass_article[k], "similar passage", float(sims[i, j]), passage_ids[k])
         if edge is not None:
             edges.append({"from_article": edge[0], "to_article": article, "kind": edge[1],
                           "score": edge[2], "evidence": edge[3], "from_outlet": outlet_of[edge[0]],
