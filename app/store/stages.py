@@ -251,6 +251,7 @@ class StageStore(StoreBase):
                     "SELECT frame_id FROM frames WHERE frame_id IN (SELECT unnest(?::INTEGER[]))", [ids]
                 ).fetchall()
             }
+            updates: list[dict] = []
             for row in frames.to_dict("records"):
                 values = {
                     "label": row["label"], "phrases": list(row["phrases"]),
@@ -267,11 +268,7 @@ class StageStore(StoreBase):
                                    "examples_out": _number(row.get("examples_out"))})
                 cols = list(values)
                 if int(row["frame_id"]) in existing:
-                    sets = ", ".join(f"{quote_ident(c)} = ?" for c in cols)
-                    self._exec(
-                        f"UPDATE frames SET {sets}, status = 'active', last_run = ? WHERE frame_id = ?",
-                        [*values.values(), run_id, int(row["frame_id"])],
-                    )
+                    updates.append({"frame_id": int(row["frame_id"]), **values})
                 else:
                     names = ", ".join(quote_ident(c) for c in cols)
                     marks = ", ".join("?" for _ in cols)
@@ -280,12 +277,35 @@ class StageStore(StoreBase):
                             VALUES (?, ?, 'active', ?, ?, {marks})""",
                         [int(row["frame_id"]), kind, run_id, run_id, *values.values()],
                     )
+            self._update_frames(updates, run_id)
             self._insert("passage_frames", passage_frames)
             self._insert("article_frames", article_frames)
             created = sorted(set(ids) - existing)
             self.record_history(created, run_id, "created", detail=f"{kind} frame found by the build")
             self.record_history(retired, run_id, "retired", detail="no longer found by the build")
             self._apply_edits()
+
+    # The Arrow type of each column ``save_frames`` sets (DuckDB casts to the column's own type).
+    _FRAME_COLUMN_TYPES = {"phrases": pa.list_(pa.string()), "centroid": pa.list_(pa.float32()),
+                           "threshold": pa.float64(), "est_precision": pa.float64(), "est_recall": pa.float64(),
+                           "examples_in": pa.float64(), "examples_out": pa.float64()}
+
+    def _update_frames(self, rows: list[dict], run_id: int) -> None:
+        """Set the values of existing frames in one statement (a statement per frame took 1.2 s for the 759
+        frames a week of the whole AllSides corpus touched), marked active in ``run_id``."""
+        if not rows:
+            return
+        cols = [c for c in rows[0] if c != "frame_id"]
+        table = pa.table({"frame_id": pa.array([r["frame_id"] for r in rows], type=pa.int32()),
+                          **{c: pa.array([r[c] for r in rows], type=self._FRAME_COLUMN_TYPES.get(c, pa.string()))
+                             for c in cols}})
+        sets = ", ".join(f"{quote_ident(c)} = u.{quote_ident(c)}" for c in cols)
+        self.conn.register("_frame_updates", table)
+        try:
+            self._exec(f"""UPDATE frames SET {sets}, status = 'active', last_run = ?
+                           FROM _frame_updates u WHERE frames.frame_id = u.frame_id""", [run_id])
+        finally:
+            self.conn.unregister("_frame_updates")
 
     def passage_vectors_of_url(self, model: str, canonical_url: str) -> np.ndarray | None:
         """The vectors of the passages of the article at ``canonical_url`` (None when no article has it)."""
