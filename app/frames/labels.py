@@ -633,7 +633,31 @@ def _longer(base: str, own: list[str], used: set[str], reach: int = 3) -> str | 
 
 
 _NEXT_NAME = re.compile(r"[ \t]+([A-Z][^\W_]*(?:-[^\W_]+)*)")
+_PREVIOUS_NAME = re.compile(r"(?<![\w'’.-])([A-Z][^\W_]*(?:-[^\W_]+)*)[ \t]+$")
 NAME_CUT_SHARE = 0.6  # a label ending in a capitalised word goes on to the next one when the passages mostly do
+
+
+def _names_beside(phrase: str, own: list[str], limit: int, after: bool) -> tuple[int, Counter, str | None] | None:
+    """In the first ``limit`` of the frame's passages that hold ``phrase``: how many hold it, how often each
+    capitalised word comes right after it (``after``) or right before it, and the phrase as first written;
+    None when it is written with a lower-case word at that end (no name to finish)."""
+    pattern = phrase_pattern(phrase)
+    seen, found, written = 0, Counter(), None
+    for text in own:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        seen += 1
+        written = written or m.group()
+        if not (m.group().split()[-1] if after else m.group())[:1].isupper():
+            return None
+        near = (_NEXT_NAME.match(text, m.end()) if after
+                else _PREVIOUS_NAME.search(text, max(0, m.start() - 60), m.start()))
+        if near:
+            found[near.group(1)] += 1
+        if seen >= limit:
+            break
+    return seen, found, written
 
 
 def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, longest: int = 2) -> str:
@@ -642,20 +666,10 @@ def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, lo
     capitalised word, that word joins it ("blood offering to President" -> "... President Vell"), up to
     ``longest`` words, never into a label another frame shows."""
     for _ in range(longest):
-        pattern = phrase_pattern(phrase)
-        seen, follows = 0, Counter()
-        for text in own:
-            m = pattern.search(text)
-            if m is None:
-                continue
-            seen += 1
-            if not m.group().split()[-1][:1].isupper():
-                return phrase  # the phrase ends in a lower-case word: no name to finish
-            nxt = _NEXT_NAME.match(text, m.end())
-            if nxt:
-                follows[nxt.group(1)] += 1
-            if seen >= limit:
-                break
+        beside = _names_beside(phrase, own, limit, after=True)
+        if beside is None:
+            return phrase  # the phrase ends in a lower-case word: no name to finish
+        seen, follows, _ = beside
         if not seen or not follows:
             return phrase
         word, n = follows.most_common(1)[0]
@@ -676,7 +690,6 @@ lady dame leader speaker ambassador director commissioner mayor rev prof sheikh 
 sheriff detective candidate nominee democrat republican congressman congresswoman councilman councilwoman
 spokesman spokeswoman correspondent anchor host editor founder ceo coach
 """.split())
-_PREVIOUS_NAME = re.compile(r"(?<![\w'’.-])([A-Z][^\W_]*(?:-[^\W_]+)*)[ \t]+$")
 
 
 def _name_start(phrase: str, own: list[str], used: set[str], limit: int = 20, longest: int = 2) -> str:
@@ -691,21 +704,10 @@ def _name_start(phrase: str, own: list[str], used: set[str], limit: int = 20, lo
     headline's capitals) or a stop word but "New", and never into a label another frame shows."""
     cut = None
     for _ in range(longest):
-        pattern = phrase_pattern(phrase)
-        seen, before, written = 0, Counter(), None
-        for text in own:
-            m = pattern.search(text)
-            if m is None:
-                continue
-            seen += 1
-            written = written or m.group()
-            if not m.group()[:1].isupper():
-                return phrase  # the phrase starts with a lower-case word: no name to finish
-            prev = _PREVIOUS_NAME.search(text, max(0, m.start() - 60), m.start())
-            if prev:
-                before[prev.group(1)] += 1
-            if seen >= limit:
-                break
+        beside = _names_beside(phrase, own, limit, after=False)
+        if beside is None:
+            return phrase  # the phrase starts with a lower-case word: no name to finish
+        seen, before, written = beside
         if not seen or not before:
             return phrase
         word, n = before.most_common(1)[0]
