@@ -2,10 +2,13 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
 
 import app.pipeline as pipeline
 from app.cli import main
-from app.frames.seeded import Seed, SeedError, load_seeds, phrase_pattern, save_seeds, upsert_seed
+from app.frames.seeded import (Seed, SeedError, literal_matches, load_seeds, phrase_pattern, save_seeds,
+                               upsert_seed)
 from app.store import Store
 
 
@@ -20,6 +23,36 @@ from app.store import Store
 ])
 def test_phrase_matching_is_case_and_inflection_tolerant(phrase, text, hit):
     assert bool(phrase_pattern(phrase).search(text)) is hit
+
+
+SEED_PHRASES = ["cannon fodder", "sent to die", "blood offering", "Istanbul talks", "Süddeutsche", "kill chain",
+                "fire and fury"]
+TEXT_PIECES = ["cannon", "fodder", "Cannon-fodders", "CANNON FODDER", "sent", "to", "die", "dying", "blood",
+               "offerings", "İstanbul", "ıstanbul", "ISTANBUL", "talks", "Süddeutsche", "SÜDDEUTSCHE", "kill",
+               "chains", "fire", "and", "fury", "furyſ", "ſent", "cannonball", ",", ".", "\n", " ", "Kelvin \u212a",
+               "the", "fodderx", "x" * 30]
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(TEXT_PIECES), max_size=12).map(" ".join), max_size=8),
+       st.lists(st.sampled_from(SEED_PHRASES), min_size=1, max_size=3, unique=True))
+def test_literal_matches_are_what_every_pattern_finds(texts, phrases):
+    # A text is searched only when it holds a phrase's longest word stem in lower case: the same texts as a
+    # search of every text with every pattern, whatever the case, the "İ", "ı" and "ſ" a case-insensitive
+    # expression takes for "i" and "s", and stems of letters other than ASCII.
+    plain = np.array([any(phrase_pattern(p).search(t) for p in phrases) for t in texts], dtype=bool)
+    assert literal_matches(texts, phrases).tolist() == plain.tolist()
+
+
+def test_literal_matches_read_texts_a_chunk_at_a_time(monkeypatch):
+    import app.frames.seeded as seeded
+
+    monkeypatch.setattr(seeded, "LITERAL_CHUNK", 3)
+    texts = ["no", "Cannon fodder here", "none", "x", "they were SENT TO DIE", "", "ſent to die", "cannon"]
+    assert literal_matches(texts, ["cannon fodder", "sent to die"]).tolist() == \
+        [False, True, False, False, True, False, True, False]
+    assert literal_matches([], ["cannon fodder"]).tolist() == []
+    assert literal_matches(texts, []).tolist() == [False] * len(texts)
 
 
 def test_seeds_file_round_trip_and_errors(tmp_path):

@@ -282,26 +282,62 @@ def upsert_seed(path: str | Path, seed: Seed) -> list[Seed]:
     return seeds
 
 
-def phrase_pattern(phrase: str) -> re.Pattern:
-    """Words in order, case-insensitive, each allowed a short inflectional ending."""
+def _stems(phrase: str) -> list[str]:
+    """The phrase's words in lower case, each without a short inflectional ending."""
     words = _WORD.findall(phrase.lower())
     if not words:
         raise SeedError(f"phrase {phrase!r} has no words")
-    parts = []
-    for w in words:
-        stem = re.sub(r"(ies|es|s|ed|ing|e)$", "", w) if len(w) > 4 else w
-        parts.append(re.escape(stem) + r"\w{0,4}")
+    return [re.sub(r"(ies|es|s|ed|ing|e)$", "", w) if len(w) > 4 else w for w in words]
+
+
+def phrase_pattern(phrase: str) -> re.Pattern:
+    """Words in order, case-insensitive, each allowed a short inflectional ending."""
+    parts = [re.escape(stem) + r"\w{0,4}" for stem in _stems(phrase)]
     return re.compile(r"\b" + r"\W+".join(parts) + r"\b", re.IGNORECASE)
+
+
+# The letters other than ASCII that a case-insensitive expression takes for an ASCII letter and whose lower
+# case is not that letter: "İ" and "ı" for "i", "ſ" for "s".
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+LITERAL_CHUNK = 50_000  # texts put in lower case at a time
+
+
+def literal_matches(texts, phrases) -> np.ndarray:
+    """Whether each of ``texts`` holds one of ``phrases`` (``phrase_pattern``). The same as searching every
+    text with every phrase's pattern, in a fraction of the time: a text is searched only when it holds the
+    phrase's longest word stem as plain lower-case text, which any match of the pattern needs (a stem of
+    letters other than ASCII, whose case the expression may fold otherwise, searches every text)."""
+    out = np.zeros(len(texts), dtype=bool)
+    plan = []
+    for phrase in phrases:
+        key = max((s for s in _stems(phrase) if s.isascii()), key=len, default=None)
+        plan.append((phrase_pattern(phrase), key))
+    for start in range(0, len(texts) if plan else 0, LITERAL_CHUNK):
+        part = texts[start:start + LITERAL_CHUNK]
+        lowered = None
+        for pattern, key in plan:
+            if key is None:
+                hits = [i for i, t in enumerate(part) if pattern.search(t)]
+            else:
+                if lowered is None:
+                    lowered = [_lower(t) for t in part]
+                hits = [i for i, low in enumerate(lowered) if key in low and pattern.search(part[i])]
+            out[start + np.asarray(hits, dtype=np.int64)] = True
+    return out
+
+
+def _lower(text: str | None) -> str:
+    text = text or ""
+    if not text.isascii() and ("\u0130" in text or "\u0131" in text or "\u017f" in text):
+        text = text.translate(_FOLD)
+    return text.lower()
 
 
 def match_seed(texts: list[str], vectors: np.ndarray, seed: Seed, seed_vectors: np.ndarray,
                threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row indices, scores, how) of the texts that match the seed; ``how`` is literal or paraphrase."""
     sims = (vectors @ seed_vectors.T).max(axis=1) if len(vectors) else np.zeros(0, np.float32)
-    literal = np.zeros(len(texts), dtype=bool)
-    for phrase in seed.phrases:
-        pattern = phrase_pattern(phrase)
-        literal |= np.fromiter((bool(pattern.search(t)) for t in texts), dtype=bool, count=len(texts))
+    literal = literal_matches(texts, seed.phrases)
     paraphrase = sims >= threshold
     rows = np.flatnonzero(literal | paraphrase)
     how = np.where(literal[rows], "literal", "paraphrase")
@@ -406,10 +442,7 @@ def learned_matches(seed: Seed, rule, frame_id: int, *, texts: list[str], vector
     scores = rule.passage_scores(vectors) if len(vectors) else np.zeros(0, np.float32)
     codes, owner = np.unique(article_ids, return_inverse=True)
     article_score = rule.article_scores(vectors, owner, len(codes)) if len(vectors) else np.zeros(0, np.float32)
-    literal = np.zeros(len(texts), dtype=bool)
-    for phrase in seed.phrases:
-        pattern = phrase_pattern(phrase)
-        literal |= np.fromiter((bool(pattern.search(t)) for t in texts), dtype=bool, count=len(texts))
+    literal = literal_matches(texts, seed.phrases)
     joins = article_score >= rule.threshold
     lit_article = np.zeros(len(codes), dtype=bool)
     np.logical_or.at(lit_article, owner, literal)

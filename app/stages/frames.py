@@ -17,7 +17,7 @@ from app.frames.identity import comparable_frames, match_old_frames, number_clus
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
 from app.frames.labels import normalise, taken_labels
 from app.frames.learned import DEFAULT_COMBINE, background_rows, fit_rule
-from app.frames.seeded import (SeedError, boundary_queue, example_sets, load_seeds, phrase_pattern, seed_frame,
+from app.frames.seeded import (SeedError, boundary_queue, example_sets, literal_matches, load_seeds, seed_frame,
                                seed_frame_ids)
 from app.ingest.normalize import canonical_url
 from app.frames.stories import number_stories, story_groups
@@ -296,10 +296,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
 
 def _review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids, threshold):
     """The seeded frame's articles nearest its decision boundary (``app.frames.seeded.boundary_queue``)."""
-    literal = np.zeros(len(texts), dtype=bool)
-    for phrase in seed.phrases:
-        pattern = phrase_pattern(phrase)
-        literal |= np.fromiter((bool(pattern.search(t)) for t in texts), dtype=bool, count=len(texts))
+    literal = literal_matches(texts, seed.phrases)
     if rule is None:
         scores, per_article = (vectors @ seed_vectors.T).max(axis=1), None
     else:
