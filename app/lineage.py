@@ -24,6 +24,7 @@ import pandas as pd
 
 from app.ingest.normalize import canonical_url
 from app.outlets import names_pattern
+from app.textcase import search_lower
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
 _CUES = (
@@ -84,14 +85,8 @@ class Attributions:
         Only windows around the cue words are read (a long article without any is read once, for those
         words), and in each only the outlet names that its run of overlapping windows holds are tried."""
         text = text or ""
-        low = text.lower()
-        if len(low) == len(text):
-            if "\u0131" in low or "\u017f" in low:
-                low = low.translate(_FOLD)
-            starts = sorted((i, i + len(w)) for w in _TRIGGER_WORDS for i in _places(low, w))
-        else:  # a letter whose lower case is longer ("İ"): places differ, so the expression finds them
-            low = None
-            starts = [(t.start(), t.end()) for t in _TRIGGER.finditer(text)]
+        low = search_lower(text)  # as long as ``text``: a place in one is the same place in the other
+        starts = sorted((i, i + len(w)) for w in _TRIGGER_WORDS for i in _places(low, w))
         windows = [(max(0, a - _BEFORE), min(len(text), b + _AFTER)) for a, b in starts]
         found: dict[int, tuple[str, str]] = {}
         i = 0
@@ -102,7 +97,7 @@ class Attributions:
                 hi = max(hi, windows[j][1])
                 j += 1
             lo = windows[i][0]
-            span = _SPACES.sub(" ", low[lo:hi] if low is not None else text[lo:hi].translate(_FOLD).lower())
+            span = _SPACES.sub(" ", low[lo:hi])
             names = [n for w in set(_WORD.findall(span)) for n, name in self._by_first.get(w, ()) if name in span]
             names += self._always
             if names:
@@ -116,7 +111,7 @@ class Attributions:
 
 
 def _fold(name: str) -> str:
-    return re.sub(r"\s+", " ", name.translate(_FOLD).casefold().strip())
+    return re.sub(r"\s+", " ", search_lower(name).casefold().strip())
 
 
 def _places(text: str, word: str) -> list[int]:
@@ -129,17 +124,13 @@ def _places(text: str, word: str) -> list[int]:
 
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-# The letters other than ASCII that a case-insensitive expression takes for an ASCII letter (every other one's
-# lower case is ASCII, or matches none): "İ" and "ı" for "i", "ſ" for "s".
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
 # Every cue holds one of these words; windows around them hold every match (outlet names are shorter
 # than the window on either side).
+# No cue word overlaps another or itself (none ends with the start of one), so their places in the text in
+# lower case are the places where a case-insensitive expression of them finds them.
 _TRIGGER_WORDS = ("according", "reported", "published", "revealed", "citing", "told", "interview")
-_TRIGGER = re.compile("|".join(_TRIGGER_WORDS), re.IGNORECASE)
-# No cue word overlaps another or itself (none ends with the start of one), so their places in the lower-case
-# text are the places where the expression finds them.
 _BEFORE, _AFTER = 160, 200
 
 

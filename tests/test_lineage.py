@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 import app.pipeline as pipeline
 from app.frames.seeded import Seed, save_seeds
 from app.ingest import ingest_files
-from app.lineage import _AFTER, _BEFORE, _CUES, _TRIGGER, Attributions
+from app.lineage import _AFTER, _BEFORE, _CUES, _TRIGGER_WORDS, Attributions
 from app.outlets import names_pattern
+from app.textcase import search_lower
 from app.store import Store
 
 ORIGINAL = ("The marshal's decision is a blood offering to the president, paid in the lives of young conscripts.\n\n"
@@ -93,7 +94,7 @@ def _every_name_at_once(outlets: list[str], text: str) -> list[tuple[str, str]]:
     pattern = re.compile("|".join(r"\b" + c.replace(" ", r"\s+").format(o=f"(?P<o{i}>{alternation})") + r"\b"
                                   for i, c in enumerate(_CUES)), re.IGNORECASE)
     found = {}
-    for t in _TRIGGER.finditer(text):
+    for t in re.finditer("|".join(_TRIGGER_WORDS), text, re.IGNORECASE):
         for m in pattern.finditer(text, max(0, t.start() - _BEFORE), min(len(text), t.end() + _AFTER)):
             said = next(v for v in m.groupdict().values() if v)
             name = next(n for n in names if re.fullmatch(names_pattern([n]), said, re.IGNORECASE))
@@ -120,9 +121,17 @@ def test_attributions_match_the_rule_written_plainly(pieces):
     assert Attributions(OUTLETS).find(text) == _every_name_at_once(OUTLETS, text)
 
 
+def test_text_in_lower_case_for_a_search_keeps_every_place():
+    # "İ" is the one letter whose lower case is two characters; read as "i", places stay places.
+    every = "".join(chr(c) for c in range(0xD800)) + "\u212a"
+    assert len(search_lower(every)) == len(every)
+    assert search_lower("İSTANBUL ınan Reuterſ \u212a") == "istanbul inan reuters k"
+
+
 def test_attributions_in_a_long_text_with_letters_other_than_ascii():
     text = ("İstanbul bureau. " + "Filler words here. " * 30 + "According to Reuterſ, the troops moved. "
-            + "More filler. " * 20 + "Citing ınan post and Le Monde, critics said. " + "z" * 400 + " ABC News reported")
+            + "More filler. " * 20 + "Citing ınan post and Le Monde, critics said. " + "z" * 400
+            + " ABC News reported")
     found = Attributions(OUTLETS).find(text)
     assert found == _every_name_at_once(OUTLETS, text)
     assert [n for n, _ in found] == ["Reuters", "İnan Post", "ABC News"]

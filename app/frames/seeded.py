@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from app.frames.labels import sentence_around
+from app.textcase import search_lower
 from app.frames.learned import COMBINE_RULES
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -296,9 +297,6 @@ def phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(r"\b" + r"\W+".join(parts) + r"\b", re.IGNORECASE)
 
 
-# The letters other than ASCII that a case-insensitive expression takes for an ASCII letter and whose lower
-# case is not that letter: "İ" and "ı" for "i", "ſ" for "s".
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 LITERAL_CHUNK = 50_000  # texts put in lower case at a time
 
 
@@ -320,24 +318,18 @@ def literal_matches(texts, phrases) -> np.ndarray:
                 hits = [i for i, t in enumerate(part) if pattern.search(t)]
             else:
                 if lowered is None:
-                    lowered = [_lower(t) for t in part]
+                    lowered = [search_lower(t or "") for t in part]
                 hits = [i for i, low in enumerate(lowered) if key in low and pattern.search(part[i])]
             out[start + np.asarray(hits, dtype=np.int64)] = True
     return out
 
 
-def _lower(text: str | None) -> str:
-    text = text or ""
-    if not text.isascii() and ("\u0130" in text or "\u0131" in text or "\u017f" in text):
-        text = text.translate(_FOLD)
-    return text.lower()
-
-
 def match_seed(texts: list[str], vectors: np.ndarray, seed: Seed, seed_vectors: np.ndarray,
-               threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row indices, scores, how) of the texts that match the seed; ``how`` is literal or paraphrase."""
+               threshold: float, literal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row indices, scores, how) of the texts that match the seed; ``how`` is literal or paraphrase.
+    ``literal``: the seed's ``literal_matches`` in ``texts`` when the caller has them already."""
     sims = (vectors @ seed_vectors.T).max(axis=1) if len(vectors) else np.zeros(0, np.float32)
-    literal = literal_matches(texts, seed.phrases)
+    literal = literal_matches(texts, seed.phrases) if literal is None else literal
     paraphrase = sims >= threshold
     rows = np.flatnonzero(literal | paraphrase)
     how = np.where(literal[rows], "literal", "paraphrase")
@@ -373,18 +365,20 @@ def seed_sentence(seed: Seed, text: str) -> str:
 
 def seed_frame(seed: Seed, seed_vectors: np.ndarray, frame_id: int, *, texts: list[str], vectors: np.ndarray,
                passage_ids: np.ndarray, article_ids: np.ndarray, model: str, default_threshold: float,
-               default_min_passages: int, rule=None) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
+               default_min_passages: int, rule=None,
+               literal: np.ndarray | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
     """The frame row of one seed, its matching passages (``passage_id``, ``frame_id``, ``score``, ``match``,
     ``article_id``) and, for a learned rule, its article rows (None otherwise: they are the passages' roll-up).
 
     ``texts``, ``vectors``, ``passage_ids`` and ``article_ids`` describe every passage, row for row;
     ``seed_vectors`` are the embedded phrases and examples of the seed. Its centre is their mean, its
     exemplar the best-scoring match. With ``rule`` (a ``LearnedRule`` fitted on the seed's examples) the
-    learned rule decides; without, literal and paraphrase matching."""
+    learned rule decides; without, literal and paraphrase matching. ``literal``: the seed's
+    ``literal_matches`` in ``texts`` when the caller has them already."""
     articles = None
     if rule is not None:
         matches, articles = learned_matches(seed, rule, frame_id, texts=texts, vectors=vectors,
-                                            passage_ids=passage_ids, article_ids=article_ids)
+                                            passage_ids=passage_ids, article_ids=article_ids, literal=literal)
         rows = np.flatnonzero(np.isin(passage_ids, matches["passage_id"].to_numpy()))
         best = rows[np.argmax(rule.passage_scores(vectors[rows]))] if len(rows) else None
         threshold = rule.threshold
@@ -392,7 +386,7 @@ def seed_frame(seed: Seed, seed_vectors: np.ndarray, frame_id: int, *, texts: li
     else:
         threshold = seed.threshold if seed.threshold is not None else default_threshold
         min_passages = seed.min_passages if seed.min_passages is not None else default_min_passages
-        rows, scores, how = match_seed(texts, vectors, seed, seed_vectors, threshold)
+        rows, scores, how = match_seed(texts, vectors, seed, seed_vectors, threshold, literal)
         keep = article_gate(article_ids[rows], how, min_passages)
         rows, scores, how = rows[keep], scores[keep], how[keep]
         best = rows[np.argmax(scores)] if len(rows) else None
@@ -431,8 +425,10 @@ def example_sets(seed: Seed, encode, passage_vectors_of_url) -> tuple[list[np.nd
 
 
 def learned_matches(seed: Seed, rule, frame_id: int, *, texts: list[str], vectors: np.ndarray,
-                    passage_ids: np.ndarray, article_ids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The passages and articles a learned rule (``app.frames.learned``) takes for a seeded frame.
+                    passage_ids: np.ndarray, article_ids: np.ndarray,
+                    literal: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The passages and articles a learned rule (``app.frames.learned``) takes for a seeded frame (``literal``:
+    the seed's ``literal_matches`` in ``texts`` when the caller has them already).
 
     An article joins when its combined score is at least the rule's threshold, or through a literal phrase
     match. Each joining article's passages scoring at least the threshold are its matches (its best passage
@@ -442,7 +438,7 @@ def learned_matches(seed: Seed, rule, frame_id: int, *, texts: list[str], vector
     scores = rule.passage_scores(vectors) if len(vectors) else np.zeros(0, np.float32)
     codes, owner = np.unique(article_ids, return_inverse=True)
     article_score = rule.article_scores(vectors, owner, len(codes)) if len(vectors) else np.zeros(0, np.float32)
-    literal = literal_matches(texts, seed.phrases)
+    literal = literal_matches(texts, seed.phrases) if literal is None else literal
     joins = article_score >= rule.threshold
     lit_article = np.zeros(len(codes), dtype=bool)
     np.logical_or.at(lit_article, owner, literal)

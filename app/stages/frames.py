@@ -269,14 +269,17 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
             learned += rule is not None
         seed_vectors = encoder.encode(seed.texts) if seed.texts else \
             encoder.encode([e.text for e in seed.labelled if e.text and e.label == "in"] or [seed.name])
+        # The seed's phrases searched once, for its matches and its review queue.
+        literal = literal_matches(texts, seed.phrases)
         row, matched, articles = seed_frame(seed, seed_vectors, frame_id, texts=texts, vectors=vectors,
                                             passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
                                             default_threshold=settings.seed_threshold,
-                                            default_min_passages=settings.seed_min_passages, rule=rule)
+                                            default_min_passages=settings.seed_min_passages, rule=rule,
+                                            literal=literal)
         rows.append(row)
         matches.append(matched)
         article_rows.append(article_frames(matched) if articles is None else articles)
-        queues.append(_review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids,
+        queues.append(_review_queue(seed_vectors, rule, frame_id, literal, vectors, passage_ids, article_ids,
                                     row["threshold"]))
         progress("seeded", i + 1, len(seeds))
     assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
@@ -294,9 +297,9 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     return len(rows), False
 
 
-def _review_queue(seed, seed_vectors, rule, frame_id, texts, vectors, passage_ids, article_ids, threshold):
-    """The seeded frame's articles nearest its decision boundary (``app.frames.seeded.boundary_queue``)."""
-    literal = literal_matches(texts, seed.phrases)
+def _review_queue(seed_vectors, rule, frame_id, literal, vectors, passage_ids, article_ids, threshold):
+    """The seeded frame's articles nearest its decision boundary (``app.frames.seeded.boundary_queue``);
+    ``literal``: which passages hold one of the seed's phrases."""
     if rule is None:
         scores, per_article = (vectors @ seed_vectors.T).max(axis=1), None
     else:
