@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from app.evidence.cues import CueFinder  # noqa: E402
-from app.frames.stance import STANCES, Passage, article_stance  # noqa: E402
+from app.frames.stance import STANCES, Passage, Wording, article_stance  # noqa: E402
 from app.pipeline import build_sample as build_sample_db  # noqa: E402
 
 
@@ -59,7 +59,11 @@ def item_passages(item: dict, finder: CueFinder) -> list[Passage]:
 
 
 def predict(item: dict, finder: CueFinder):
-    return article_stance(item_passages(item, finder))
+    """The item's stance; an item with ``phrases`` (its frame's label, then its other phrases) gives the rules
+    the frame's wording, as the stance stage does."""
+    phrases = item.get("phrases")
+    wording = Wording.of_frame(phrases[0], phrases[1:]) if phrases else None
+    return article_stance(item_passages(item, finder), wording)
 
 
 def score(rows: list[dict], finder: CueFinder) -> dict:
@@ -153,13 +157,13 @@ def sample_figure(db: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="all", choices=["dev", "holdout", "deep", "all"])
+    ap.add_argument("--set", default="all", choices=["dev", "holdout", "deep", "wording", "all"])
     ap.add_argument("--errors", action="store_true", help="print every item the rules got wrong")
     ap.add_argument("--sample", nargs="?", const="", default=None,
                     help="also the sample's denial articles (build it with the real model, or read DB)")
     args = ap.parse_args()
     finder = CueFinder()
-    for name in (["dev", "holdout", "deep"] if args.set == "all" else [args.set]):
+    for name in (["dev", "holdout", "deep", "wording"] if args.set == "all" else [args.set]):
         if (HERE / "stance" / f"{name}.jsonl").exists():
             print_score(name, score(load(name), finder), args.errors)
     if args.sample is not None:

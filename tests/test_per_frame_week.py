@@ -112,18 +112,20 @@ def test_later_rebuttals_that_make_a_frame_a_denial_frame_redo_it(hashed_sample_
                FROM article_stance JOIN articles a USING (article_id) GROUP BY frame_id
                HAVING bool_and(rule <> 'denial frame') AND count(*) >= 3 ORDER BY count(*), frame_id LIMIT 1""").iloc[0]
         fid, n = int(fid), int(n)
-        # More later articles than the frame holds, each opening on a rebuttal of it, placed in the frame.
+        # More later articles than the frame holds, each opening on a rebuttal of what it says (its label), placed
+        # in the frame.
+        rebuttal = f"There is no evidence of {s.query_value('SELECT label FROM frames WHERE frame_id = ?', [fid])}."
         for i in range(n + 1):
             article = f"late-rebuttal-{i}"
             s.conn.execute(
                 """INSERT INTO articles (article_id, outlet_id, title, text, published_at, content_hash, ingested_at)
-                   VALUES (?, ?, 'Claims', 'There is no evidence that this is true.', ?, ?, now()::TIMESTAMP)""",
-                [article, outlet, last + pd.Timedelta(hours=i + 1), article])
+                   VALUES (?, ?, 'Claims', ?, ?, ?, now()::TIMESTAMP)""",
+                [article, outlet, rebuttal, last + pd.Timedelta(hours=i + 1), article])
             s.conn.execute(
                 """INSERT INTO passages (passage_id, article_id, seq, part, start_char, end_char, text, text_hash)
                    VALUES (?, ?, 0, 'title', 0, 6, 'Claims', 'late-title'),
-                          (?, ?, 1, 'body', 0, 39, 'There is no evidence that this is true.', 'late-rebuttal')""",
-                [f"{article}:0", article, f"{article}:1", article])
+                          (?, ?, 1, 'body', 0, ?, ?, 'late-rebuttal')""",
+                [f"{article}:0", article, f"{article}:1", article, len(rebuttal), rebuttal])
             s.conn.execute("INSERT INTO passage_frames (passage_id, frame_id, score) VALUES (?, ?, 0.9)",
                            [f"{article}:1", fid])
             s.conn.execute("INSERT INTO article_frames (article_id, frame_id, score, passages) VALUES (?, ?, 0.9, 1)",

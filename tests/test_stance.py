@@ -11,10 +11,12 @@ import pytest
 
 from app.charts import REBUTS, timeline_figure
 from app.evidence.cues import CueFinder
-from app.frames.stance import Passage, article_stance, frame_stances, passage_stance, sentence_spans
+from app.frames.stance import Passage, Wording, article_stance, frame_stances, passage_stance, sentence_spans
 from app.spread import first_movers
 from app.stages.provenance import cues_stage
+from app.stages.onsets import onsets_stage
 from app.stages.stance import stance_stage
+from app.fingerprints import frames_to_do
 from app.store import Store, copy_database
 from tests.conftest import frame_telling
 
@@ -27,12 +29,12 @@ def _p(text: str, seq: int = 2, in_frame: bool = True) -> Passage:
 
 
 def _stance(text: str, before: str | None = None, after: str | None = None, title: str | None = None,
-            earlier: str | None = None):
+            earlier: str | None = None, wording: Wording | None = None):
     passages = [_p(text, 3)]
     for seq, t in ((0, title), (1, earlier), (2, before), (4, after)):
         if t is not None:
             passages.append(_p(t, seq, False))
-    return article_stance(passages)
+    return article_stance(passages, wording)
 
 
 def _audit(s) -> None:
@@ -188,11 +190,83 @@ def test_a_frame_told_as_a_denial_is_not_rebutted_by_its_own_articles():
     assert mixed["d0"].stance == "rebuts"
 
 
+# -- the frame's wording ----------------------------------------------------------------------------------
+FODDER = Wording.of_frame("cannon fodder", ["Orsovan conscripts", "front"])
+
+
+def test_a_frames_wording_is_held_in_any_inflection_and_order():
+    w = Wording.of_frame("Russia meddled", ["russia interfered", "correction"])
+    assert w.held_by("the storyline pointing to Russian interference was a fabrication")
+    assert w.held_by("Did Russia meddle?") and w.held_by("MEDDLING by Russia")
+    assert not w.held_by("Russia was responsible")
+    assert not w.held_by("A correction was printed.")  # a runner-up phrase of one word says too little
+    assert Wording.of_frame("correction", []).held_by("A correction was printed.")  # a label always counts
+    assert Wording.of_frame("propaganda", ["lies"], seeded=True).held_by("All lies.")  # a user's own phrases
+    assert Wording.of_frame("the", ["of the"]) is None  # stop words only: the wording is unknown
+
+
+def test_fact_check_words_rebut_only_where_they_judge_the_frames_wording():
+    other_claim = ("The minister's promise of a balanced budget was always a fairy tale. "
+                   "Meanwhile Orsovan conscripts keep dying as cannon fodder at the front.")
+    assert _stance(other_claim, wording=FODDER).stance == "uses"
+    assert _stance(other_claim).stance == "rebuts"  # the wording unknown: read as before
+    s = _stance("Velka's broadcasts call the conscripts cannon fodder. That story is false.", wording=FODDER)
+    assert (s.stance, s.rule, s.cue_text) == ("rebuts", "fact-check", "is false")  # the claim, then the verdict
+    s = _stance("There is no evidence that the conscripts are cannon fodder.", wording=FODDER)
+    assert (s.stance, s.cue_text) == ("rebuts", "There is no evidence")
+    # the next passage's first sentence judges the claim this passage ends with
+    s = _stance("Velka says the conscripts are cannon fodder.", after="There is no evidence for it.", wording=FODDER)
+    assert (s.stance, s.rule) == ("rebuts", "fact-check")
+    s = _stance("Velka says the budget is balanced.", after="There is no evidence for it.", wording=FODDER)
+    assert s.stance == "reports"
+    # a verdict ending the paragraph before judges that paragraph
+    s = _stance("At Verin the conscripts were again sent in as cannon fodder.",
+                before="The governor's claim about the bridge has been debunked.", wording=FODDER)
+    assert s.stance == "uses"
+
+
+def test_an_opening_fact_check_of_another_claim_is_not_a_denial_of_the_frame():
+    def first_paragraph(text: str, title: str):
+        return passage_stance(_p(text, 1), title=_p(title, 0, False), wording=FODDER)
+
+    s = first_paragraph("Orsovan conscripts are dying as cannon fodder.", "The budget is a fairy tale")
+    assert s.stance == "uses"
+    s = first_paragraph("Orsovan conscripts are dying as cannon fodder.", "Fact check: Velka's war claims")
+    assert (s.stance, s.rule) == ("rebuts", "denial before")  # a fact-check article checks its claims
+    s = first_paragraph("Orsovan conscripts are dying as cannon fodder.", "Orsova denies the reports")
+    assert (s.stance, s.rule) == ("rebuts", "denial before")  # a denial cue names no claim in words
+
+
+@pytest.mark.parametrize("text", [
+    "Orsovan conscripts sent to die as cannon fodder was not fake news: the lists name them.",
+    "That the conscripts are cannon fodder isn’t a hoax: the casualty lists name them.",
+    "The stories were never lies: the conscripts are cannon fodder.",
+])
+def test_negation_inside_the_false_words_or_with_a_curly_apostrophe(text):
+    assert _stance(text).stance != "rebuts", text
+
+
+@pytest.mark.parametrize("text", [
+    "The State Department immediately debunked those numbers on the conscripts.",
+    "An aid group fact-checked Velka's claim that the conscripts are cannon fodder.",
+    "The inquiry found no evidence that the conscripts were sent in first.",
+])
+def test_someone_elses_fact_check_is_reported_not_the_outlets_own_voice(text):
+    s = passage_stance(_p(text, 4), _p("Fighting went on.", 3, False), title=_p("The war in May", 0, False))
+    assert s.stance == "reports" and s.rule in ("denial reported", "attributed"), (text, s)
+    own = passage_stance(_p("We found no evidence that the conscripts were sent in first.", 4),
+                         _p("Fighting went on.", 3, False))
+    assert own.stance == "rebuts"
+
+
 def test_sentences_keep_abbreviations():
     text = "Sen. Jane Doe of the U.S. Senate said so. Then she left."
     assert [text[a:b] for a, b in sentence_spans(text)] == ["Sen. Jane Doe of the U.S. Senate said so.",
                                                             "Then she left."]
     assert passage_stance(_p("")).stance == "uses"
+    text = "Advertisement\n\nThe first is a falsehood. Sen. Doe left."  # a line break ends a sentence
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["Advertisement", "The first is a falsehood.",
+                                                            "Sen. Doe left."]
 
 
 # -- the labelled set -----------------------------------------------------------------------------------
@@ -205,8 +279,9 @@ def _bench():
 
 # Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.846 (written after the
 # rules were first frozen; 0.823 then), deep 0.563 (frame passages deep in an article, written with the rule
-# for denials there; 10 items, one of them "uses"); the floors sit 0.02 below.
-FLOORS = {"dev": 0.96, "holdout": 0.82, "deep": 0.54}
+# for denials there; 10 items, one of them "uses"), wording 0.775 (16 items with their frame's phrases, written
+# with the rule that fact-check words judge a frame only where its wording is); the floors sit 0.02 below.
+FLOORS = {"dev": 0.96, "holdout": 0.82, "deep": 0.54, "wording": 0.75}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
@@ -263,24 +338,35 @@ def test_the_stance_stage_redoes_only_changed_frames_and_agrees_with_a_full_run(
     copy_database(hashed_sample_db_copy, full)
     with Store.write(hashed_sample_db_copy) as s:
         fid = int(s.query_value("SELECT frame_id FROM article_stance GROUP BY frame_id ORDER BY count(*) DESC"))
-        # a frame's input changes: one of its passages now reads as a denial
+        # a frame's input changes: one of its passages now reads as a denial of what the frame says
         pid = s.query_value("SELECT passage_id FROM article_stance WHERE frame_id = ? AND stance <> 'rebuts' "
                             "ORDER BY article_id LIMIT 1", [fid])
-        s.conn.execute("UPDATE passages SET text = 'There is no evidence that this is true.', text_hash = 'changed' "
-                "WHERE passage_id = ?", [pid])
+        denial = f"There is no evidence of {s.query_value('SELECT label FROM frames WHERE frame_id = ?', [fid])}."
+        s.conn.execute("UPDATE passages SET text = ?, text_hash = 'changed' WHERE passage_id = ?", [denial, pid])
         cues_stage(s)  # reads the new text
         assert not stance_stage(s)[1]
         run = s.last_run("stance")
         assert run["counts"]["decided"] < run["counts"]["frames"]  # only the changed frame(s)
         incremental = s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id")
     with Store.write(full) as s:
-        s.conn.execute("UPDATE passages SET text = 'There is no evidence that this is true.', text_hash = 'changed' "
-                "WHERE passage_id = ?", [pid])
+        s.conn.execute("UPDATE passages SET text = ?, text_hash = 'changed' WHERE passage_id = ?", [denial, pid])
         cues_stage(s)
         stance_stage(s, force=True)
         everything = s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id")
     pd.testing.assert_frame_equal(incremental, everything)
     assert incremental.set_index(["frame_id", "passage_id"]).loc[(fid, pid), "stance"] == "rebuts"
+
+
+def test_a_new_label_or_new_phrases_redo_the_frame_and_onsets_follow_the_stance_stage(hashed_sample_db_copy):
+    with Store.write(hashed_sample_db_copy) as s:
+        assert stance_stage(s)[1] and onsets_stage(s)[1]  # the build ran both; nothing changed since
+        assert frames_to_do(s.stance_plan(), False).empty
+        fid = int(s.query_value("SELECT frame_id FROM article_stance GROUP BY frame_id ORDER BY count(*) DESC"))
+        s.conn.execute("UPDATE frames SET phrases = list_append(phrases, 'a new phrase') WHERE frame_id = ?", [fid])
+        todo = frames_to_do(s.stance_plan(), False)
+        assert todo["frame_id"].tolist() == [fid] and todo["after"].isna().all()  # redone whole
+        stance_stage(s, force=True)  # decides again: which articles carry a frame may change
+        assert not onsets_stage(s)[1]
 
 
 # -- the timeline ---------------------------------------------------------------------------------------

@@ -45,14 +45,19 @@ border lies along the river", "Kestrian propaganda", "political disputes", "deni
 denied entry"); so are the cue rules' own negations and conditionals. Doubt ("skeptical", "questioned
 whether") is not denial.
 
-Known blind spots (figures in bench/RESULTS.md, labelled set in bench/stance/): the rules read English
-only; which sentence of a passage holds the frame's wording is not known, so fact-check words about
-another claim in the first sentences of a frame passage count as a rebuttal of the frame (the main error
-on real news, where most rebuttals found are opinion pieces judging another claim); an article whose
-first frame passage is a rebuttal but which later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence
-says otherwise") and irony are read literally; a denial by the article's own government voiced as plain
-fact ("Our soldiers are all at home.") is not read as a rebuttal. Sentences are split by a small rule
-here (abbreviations such as "U.S." and "Sen." kept inside).
+The frame's wording (:class:`Wording`: its label and phrases) tells which claim fact-check words judge:
+the outlet's own fact-check and false words count in rules 1 to 3 only in a sentence that holds the
+wording or just after one; elsewhere they judge another claim ("The minister's budget was always a fairy
+tale." leading a paragraph about the war). Denial cues and someone else's false words are read as before.
+With no wording (None) every rule reads as it did without it.
+
+Known blind spots (figures in bench/RESULTS.md, labelled sets in bench/stance/): the rules read English
+only; a verdict on a paraphrase of the frame without its words is missed, and a weak label lets through
+fact-check words that happen to share it; an article whose first frame passage is a rebuttal but which
+later tells the frame in its own voice is a rebuttal; rebuttal without a marker word ("the evidence says
+otherwise") and irony are read literally; a denial by the article's own government voiced as plain fact
+("Our soldiers are all at home.") is not read as a rebuttal. Sentences are split by a small rule here
+(abbreviations such as "U.S." and "Sen." kept inside; a line break ends one).
 """
 
 from __future__ import annotations
@@ -60,28 +65,36 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterable
+
+from app.frames.labels import STOP_WORDS
+from app.textcase import search_lower
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 2
+RULES_VERSION = 3
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
 # A sentence ends at . ! ? (with closing quotes or brackets) before a space and a capital, a digit or an
-# opening quote; abbreviations such as "U.S." and "Sen." stay inside.
+# opening quote, and at a line break ("Advertisement\n\nThe first is a falsehood."); abbreviations such as
+# "U.S." and "Sen." stay inside.
 _ABBREV = re.compile(r"(?:^|\W)(?:[A-Z]|Mr|Ms|Mrs|Dr|St|Sen|Rep|Gen|Col|Gov|Lt|No|vs)$")
+_LINE = re.compile(r"[^\n]+")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|[.!?…]+[\"'”’)\]]*\s*$")
 
 
 @lru_cache(maxsize=65536)
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each sentence of ``text``, whitespace trimmed."""
-    spans, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if text[m.start()] == "." and _ABBREV.search(text, max(0, m.start() - 4), m.start()):
-            continue  # "U.S.", "Sen.": not the end of a sentence
-        spans.append((pos, m.end()))
-        pos = m.end()
-    spans.append((pos, len(text)))
+    spans = []
+    for line in _LINE.finditer(text):
+        pos = line.start()
+        for m in _SENTENCE_END.finditer(text, line.start(), line.end()):
+            if text[m.start()] == "." and _ABBREV.search(text, max(0, m.start() - 4), m.start()):
+                continue  # "U.S.", "Sen.": not the end of a sentence
+            spans.append((pos, m.end()))
+            pos = m.end()
+        spans.append((pos, line.end()))
     out = []
     for a, b in spans:
         while a < b and text[a].isspace():
@@ -148,8 +161,10 @@ _LIES_AS_VERB = re.compile(r"^\s+(?:in|at|on|with|ahead|behind|beyond|between|wi
                            r"south|east|west)\b", re.I)
 _FACT_CHECK_RE = re.compile("|".join(f"(?:{p})" for p in _FACT_CHECK), re.I)
 _FALSE_RE = re.compile("|".join(f"(?:{p})" for p in _FALSE_WORDS), re.I)
-_NEGATED = re.compile(r"(?:\b(?:not|never|no\s+longer|hardly|far\s+from|neither|nor|n't)|n't)\s+(?:\w+\s+){0,2}$",
+_NEGATED = re.compile(r"(?:\b(?:not|never|no\s+longer|hardly|far\s+from|neither|nor|n['’]t)|n['’]t)\s+(?:\w+\s+){0,2}$",
                       re.I)
+# A negation inside the words a false-word pattern took ("were not fake news", "is hardly nonsense").
+_NEGATION_INSIDE = re.compile(r"\b(?:not|never|hardly)\b|n['’]t\b", re.I)
 # "did not deny", "stopped short of calling it false": not a rebuttal.
 _DENY_CUES = ("denies", "disputes")
 
@@ -206,6 +221,56 @@ class _Trigger:
     speaker: str | None = None
 
 
+_WORD_RE = re.compile(r"[^\W_]+")
+_ENDING = re.compile(r"(?:ies|es|s|ed|ing|e)$")
+
+
+def _stem(word: str) -> str:
+    """A word without a short inflectional ending (words of more than four letters): "meddled" -> "meddl",
+    which "meddling" starts with; "interfered" -> "interfer" ("interference")."""
+    return _ENDING.sub("", word) if len(word) > 4 else word
+
+
+def _phrase_stems(phrase: str | None) -> tuple[str, ...]:
+    """The stems of a phrase's words other than stop words, in order, each once."""
+    return tuple(dict.fromkeys(_stem(w) for w in _WORD_RE.findall(search_lower(phrase or ""))
+                               if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())))
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What a frame says in words: its phrases (its label and runner-up phrases, or a seeded frame's name and
+    phrases), each as the stems of its words other than stop words. A sentence *holds* the wording when it
+    holds every stem of one phrase at the start of a word, in any order and any inflection ("the Russian
+    interference" holds "Russia interfered"). Fact-check words judge the frame only in a sentence that holds
+    its wording or just after one (rule 1): on real news most fact-check words in a frame passage judge
+    another claim ("this false narrative" in an opinion piece on the economy)."""
+
+    phrases: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, phrases: Iterable[str | None]) -> "Wording | None":
+        """The wording of a frame with these phrases; None when none has a word other than stop words (the
+        frame's wording is then unknown, and rule 1 reads fact-check words as before: anywhere it looks)."""
+        out = []
+        for stems in map(_phrase_stems, phrases):
+            if stems and stems not in out:
+                out.append(stems)
+        return cls(tuple(out)) if out else None
+
+    @classmethod
+    def of_frame(cls, label: str | None, phrases: Iterable[str] | None, seeded: bool = False) -> "Wording | None":
+        """A frame's wording: its label and phrases. A discovered frame's runner-up phrases of one word
+        ("correction", "meeting", "advertisement") say too little to tell which claim a sentence is about, and
+        are left out; its label, and a seeded frame's phrases (a user's own words), always count."""
+        phrases = [p for p in phrases or () if seeded or len(_phrase_stems(p)) > 1]
+        return cls.of([label, *phrases])
+
+    def held_by(self, sentence: str) -> bool:
+        words = set(_WORD_RE.findall(search_lower(sentence)))
+        return any(all(any(w.startswith(stem) for w in words) for stem in stems) for stems in self.phrases)
+
+
 def _in_quotes(sentence: str, a: int, b: int) -> bool:
     for m in _QUOTE_RE.finditer(sentence):
         if m.start() < a and b < m.end():
@@ -244,6 +309,8 @@ def _triggers_cached(text: str, a: int, b: int, cues: tuple) -> tuple[_Trigger, 
             return
         if kind != "denial" and _NEGATED.search(s[:start]):
             return
+        if kind == "false" and _NEGATION_INSIDE.search(s[start:end]):
+            return  # "the stories were not fake news"
         quoted = _in_quotes(s, start, end) or _inside_quotation(text, a + start)
         att = force_attributed if force_attributed is not None else (attributed or quoted)
         taken.append((start, end))
@@ -253,13 +320,35 @@ def _triggers_cached(text: str, a: int, b: int, cues: tuple) -> tuple[_Trigger, 
         if not _not_a_denial(text, c):
             add("denial", c.start - a, c.end - a, c.source, force_attributed=True if c.source else attributed)
     for m in _FACT_CHECK_RE.finditer(s):
-        add("fact-check", m.start(), m.end())
+        add("fact-check", m.start(), m.end(), force_attributed=True if _judged_by_other(s, m.start()) else None)
     for m in _FALSE_RE.finditer(s):
         if m.group(0).lower() == "lies" and _LIES_AS_VERB.match(s[m.end():]):
             continue
         add("false", m.start(), m.end())
     found.sort(key=lambda t: t.start)
     return tuple(found)
+
+
+# A fact-check verb with someone as its subject reports that party's judgement ("The State Department
+# debunked those numbers", "PolitiFact fact-checked Trump's view", "the report found no evidence of ..."):
+# the frame is told as what others judged, not judged in the outlet's own voice, unless the subject is "we".
+_ACTIVE_CHECK = re.compile(r"(?i:debunk(?:ed|s)|fact[- ]?check(?:ed|s))\s+(?:(?i:the|this|that|these|those|his|her|"
+                           r"their|its|some|many|several|an?|each|every|claims?|reports?)\b|[A-Z\"“'‘])")
+_NOT_ACTIVE = re.compile(r"(?:^|\b(?:be|been|being|was|were|is|are|the|a|an|now|already|widely|long|since|"
+                         r"thoroughly|repeatedly|often|its|their|his|her|this|that|and|or))\W*$", re.I)
+_FOUND = re.compile(r"\b(?:found|finds?|finding|saw|sees?|uncovered|turned\s+up)\s+$", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b|(?<![\w.])I\b", re.I)
+
+
+def _judged_by_other(sentence: str, start: int) -> bool:
+    """Whether the fact-check words at ``start`` are someone's act (an active "debunked", "fact-checked" or
+    "found no evidence" after a subject other than "we"), which the sentence reports."""
+    before = sentence[:start]
+    if _ACTIVE_CHECK.match(sentence, start):
+        active = not _NOT_ACTIVE.search(before)
+    else:
+        active = bool(_FOUND.search(before))
+    return active and not _FIRST_PERSON.search(before[-60:])
 
 
 _TRANSITIVE = re.compile(r"^\s+(?:the|that|this|these|those|it|its|their|his|her|claims?|reports?|whether|such|"
@@ -344,51 +433,83 @@ _CONTRAST = re.compile(r"^\W*(?:but|however|yet|still|nevertheless|nonetheless|e
                        r"contrary\s+to)\b", re.I)
 
 
-def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None) -> _Trigger | None:
-    """The first rebuttal trigger of any kind in passage ``p`` (in ``spans``, default: every sentence)."""
+def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None,
+                   wording: "Wording | None" = None) -> _Trigger | None:
+    """The first rebuttal trigger of any kind in passage ``p`` (in ``spans``, default: every sentence). With the
+    frame's ``wording``, the outlet's own fact-check and false words count only in a sentence that holds it,
+    or in a title that opens with fact-check words ("Fact-checking the address", "FACT CHECK: ...": the whole
+    article checks claims); a denial cue or someone's false words ("'groundless slander', the spokesman
+    said") always count."""
     if p is None:
         return None
     for a, b in spans if spans is not None else sentence_spans(p.text):
-        triggers = _triggers(p.text, a, b, p.cues)
-        if triggers:
-            return triggers[0]
+        for t in _triggers(p.text, a, b, p.cues):
+            if (t.kind == "denial" or t.attributed or wording is None or wording.held_by(p.text[a:b])
+                    or (p.seq == 0 and _FACT_CHECK_TITLE.match(p.text))):
+                return t
     return None
+
+
+_FACT_CHECK_TITLE = re.compile(r"^\W*(?:[\w.]+\s+){0,2}?fact[- ]?check", re.I)
 
 
 def passage_stance(passage: Passage, before: Passage | None = None, after: Passage | None = None,
                    title: Passage | None = None, earlier: Passage | None = None,
-                   opening: Passage | None = None) -> Stance:
+                   opening: Passage | None = None, wording: Wording | None = None) -> Stance:
     """The stance of a frame passage, given the article's passages just before and after it, the one before
     ``before`` (``earlier``), its title (or None; the title is the headline, not a sentence before the
-    first paragraph) and its first paragraph (``opening``)."""
+    first paragraph), its first paragraph (``opening``) and the frame's ``wording`` (None: unknown)."""
     text, cues = passage.text, passage.cues
     sentences = sentence_spans(text)
     if not sentences:
         return Stance("uses", passage.passage_id, "own voice")
     per_sentence = [_triggers(text, a, b, cues) for a, b in sentences]
-    # 1. own-voice rebuttal in the passage's first sentences or the adjacent sentence of a neighbour
-    for triggers in per_sentence[:OWN_VOICE_SENTENCES]:
+    before_spans = sentence_spans(before.text) if before is not None else ()
+    after_spans = sentence_spans(after.text) if after is not None else ()
+
+    def about_frame(where: Passage, k: int, spans) -> bool:
+        """Whether fact-check words in sentence ``k`` of ``where`` judge the frame: its wording unknown, or
+        held by that sentence or the one just before it (the claim, then the verdict: "No, they are not
+        cannon fodder. The casualty figures are false.")."""
+        if wording is None or wording.held_by(where.text[spans[k][0]:spans[k][1]]):
+            return True
+        if k > 0 and wording.held_by(where.text[spans[k - 1][0]:spans[k - 1][1]]):
+            return True
+        if where is passage and k == 0 and before_spans:
+            return wording.held_by(before.text[before_spans[-1][0]:before_spans[-1][1]])
+        if where is after:
+            return wording.held_by(text[sentences[-1][0]:sentences[-1][1]])
+        return False  # a verdict ending the paragraph before judges what that paragraph says
+
+    # 1. own-voice rebuttal of the frame's wording in the passage's first sentences or the adjacent sentence of
+    #    a neighbour
+    for k, triggers in enumerate(per_sentence[:OWN_VOICE_SENTENCES]):
         for t in triggers:
-            if t.kind in ("fact-check", "false") and not t.attributed:
+            if t.kind in ("fact-check", "false") and not t.attributed and about_frame(passage, k, sentences):
                 return _result("rebuts", passage, "fact-check", span=(t.start, t.end))
     neighbours = []
-    if before is not None and (spans := sentence_spans(before.text)):
-        neighbours.append((before, spans[-1]))
-    if after is not None and (spans := sentence_spans(after.text)):
-        neighbours.append((after, spans[0]))
-    for other, (a, b) in neighbours:
-        for t in _triggers(other.text, a, b, other.cues):
-            if t.kind == "fact-check" and not t.attributed:
+    if before_spans:
+        neighbours.append((before, before_spans, len(before_spans) - 1))
+    if after_spans:
+        neighbours.append((after, after_spans, 0))
+    for other, spans, k in neighbours:
+        for t in _triggers(other.text, *spans[k], other.cues):
+            if t.kind == "fact-check" and not t.attributed and about_frame(other, k, spans):
                 return _result("rebuts", passage, "fact-check", other, (t.start, t.end))
     # 2. a denial in the lead: the article's rebuttal when the article opens with it (this passage is its title
     #    or first paragraph) or with a denial (its title or first paragraph); a denial in the body of an article
     #    that opened otherwise is reported ("Putin has denied any meddling"), the frame told as a claim
-    #    someone denies.
+    #    someone denies. The outlet's own fact-check and false words count only where they are about the frame's
+    #    wording, as in 1 ("The minister's budget was always a fairy tale." leads a passage about something
+    #    else); a denial cue ("denied the reports") or someone's false words ("'groundless slander', the
+    #    spokesman said") name no claim in words and always count.
     lead = sentences[0]
-    if per_sentence[0]:
-        t = per_sentence[0][0]
+    lead_triggers = [t for t in per_sentence[0] if t.kind == "denial" or t.attributed or about_frame(passage, 0, sentences)]
+    if lead_triggers:
+        t = lead_triggers[0]
         speaker = t.speaker or _speaker(text, *lead, cues)
-        if passage.seq <= 1 or any(other is not None and other.seq <= 1 and _first_trigger(other) is not None
+        if passage.seq <= 1 or any(other is not None and other.seq <= 1
+                                   and _first_trigger(other, wording=wording) is not None
                                    for other in (title, opening, before, earlier)):
             return _result("rebuts", passage, "denial", span=(t.start, t.end), speaker=speaker)
         return _result("reports", passage, "denial reported", span=(t.start, t.end), speaker=speaker)
@@ -398,7 +519,7 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
         for other in (before, earlier, title if passage.seq == 1 else None):
             if other is None or other.seq > 1:
                 continue  # only a denial the article opens with (its title or first paragraph)
-            t = _first_trigger(other)
+            t = _first_trigger(other, wording=wording)
             if t is not None:
                 return _result("rebuts", passage, "denial before", other, (t.start, t.end), t.speaker)
     # 4. a distanced lead, then a denial in the next sentence
@@ -416,19 +537,20 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
                    speaker=_speaker(text, *lead, cues) if stance == "reports" else None)
 
 
-def article_stance(passages: list[Passage]) -> Stance | None:
+def article_stance(passages: list[Passage], wording: Wording | None = None) -> Stance | None:
     """The article's stance toward the frame: that of its first passage in the frame (``passages``: all the
     article's passages, or at least the title, the first paragraph, the frame passages and their neighbours;
-    the title is ``seq`` 0). None when no passage is in the frame."""
+    the title is ``seq`` 0; ``wording``: the frame's, :class:`Wording`). None when no passage is in the
+    frame."""
     ordered = sorted(passages, key=lambda p: p.seq)
     by_seq = {p.seq: p for p in ordered}
     for p in ordered:
         if p.in_frame:
             if p.seq == 0:
-                return passage_stance(p, None, by_seq.get(1))
+                return passage_stance(p, None, by_seq.get(1), wording=wording)
             return passage_stance(p, by_seq.get(p.seq - 1) if p.seq > 1 else None, by_seq.get(p.seq + 1),
                                   by_seq.get(0), by_seq.get(p.seq - DENIAL_WINDOW) if p.seq > DENIAL_WINDOW else None,
-                                  by_seq.get(1))
+                                  by_seq.get(1), wording)
     return None
 
 
@@ -444,18 +566,18 @@ DENIAL_WINDOW = 2
 DENIAL_FRAME_SHARE = 0.5
 
 
-def frame_stances(articles: dict[str, list[Passage]]) -> dict[str, Stance]:
+def frame_stances(articles: dict[str, list[Passage]], wording: Wording | None = None) -> dict[str, Stance]:
     """The stance of each article of one frame (article_id -> its passages, ``in_frame`` set for the frame's
-    passages). When at least ``DENIAL_FRAME_SHARE`` of the articles come out ``rebuts``, the frame is a
-    denial and its rebuttals are taken as telling it: each becomes ``reports`` (rule ``denial frame``), the
-    denial's words kept as the trigger."""
-    out = article_stances(articles)
+    passages; ``wording``: the frame's). When at least ``DENIAL_FRAME_SHARE`` of the articles come out
+    ``rebuts``, the frame is a denial and its rebuttals are taken as telling it: each becomes ``reports``
+    (rule ``denial frame``), the denial's words kept as the trigger."""
+    out = article_stances(articles, wording)
     return as_denial_frame(out) if is_denial_frame(sum(s.stance == "rebuts" for s in out.values()), len(out)) else out
 
 
-def article_stances(articles: dict[str, list[Passage]]) -> dict[str, Stance]:
+def article_stances(articles: dict[str, list[Passage]], wording: Wording | None = None) -> dict[str, Stance]:
     """Each article's own stance (:func:`article_stance`), before the frame's articles are read together."""
-    return {a: s for a, s in ((a, article_stance(ps)) for a, ps in articles.items()) if s is not None}
+    return {a: s for a, s in ((a, article_stance(ps, wording)) for a, ps in articles.items()) if s is not None}
 
 
 def is_denial_frame(rebuttals: int, articles: int) -> bool:

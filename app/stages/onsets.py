@@ -33,7 +33,8 @@ def onsets_stage(store: Store, progress: Progress = no_progress, force: bool = F
               "rules": {"core_mads": rules.CORE_MADS, "onset_days": rules.ONSET_DAYS,
                         "onset_followers": rules.ONSET_FOLLOWERS, "onset_outlets": rules.ONSET_OUTLETS,
                         "outlier_days": rules.OUTLIER_DAYS, "later_date_days": rules.LATER_DATE_DAYS},
-              "after": {stage: (store.last_run(stage) or {}).get("run_id") for stage in ("frames", "seeded")},
+              # the stance stage decides which articles carry a frame (its rebuttals take no part in onsets)
+              "after": {stage: (store.last_run(stage) or {}).get("run_id") for stage in ("frames", "seeded", "stance")},
               "edits": store.last_edit_id(), "dates": store.dates_fingerprint()}
     last = store.last_run("onsets")
     if not force and last is not None and last["parameters"] == params:

@@ -3,12 +3,13 @@
 It runs after the cue stage (the rules read each passage's evidence cues) and before lineage, which
 reads only the articles that carry a frame. Per frame: what each frame must do is read in the database
 (``Store.stance_plan``: a fingerprint of its inputs, its articles' first frame passages, their neighbours
-and titles, and the cues of those texts). A frame whose fingerprint is unchanged keeps its rows. A frame
-that only gained articles dated after everything it held is *extended*: an article's stance depends on its
-own passages alone, so only the new articles are decided, unless they make the frame a denial frame or stop
-it being one (``app.frames.stance.is_denial_frame``), which redoes it. Any other change redoes the frame.
-Only those frames' inputs are loaded, a chunk of frames at a time, each chunk committed. Other stance rules
-or cue rules redo every frame.
+and titles, the cues of those texts, and the frame's label and phrases, which the rules read as its
+wording). A frame whose fingerprint is unchanged keeps its rows. A frame that only gained articles dated
+after everything it held is *extended*: an article's stance depends on its own passages and the frame's
+wording alone, so only the new articles are decided, unless they make the frame a denial frame or stop it
+being one (``app.frames.stance.is_denial_frame``), which redoes it. Any other change (a new label or
+phrases included) redoes the frame. Only those frames' inputs are loaded, a chunk of frames at a time,
+each chunk committed. Other stance rules or cue rules redo every frame.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from app.evidence.cues import RULES_VERSION as CUE_RULES_VERSION
 from app.fingerprints import chunks, frames_to_do, marks, redo_every_frame
-from app.frames.stance import RULES_VERSION, Passage, article_stances, as_denial_frame, is_denial_frame
+from app.frames.stance import RULES_VERSION, Passage, Wording, article_stances, as_denial_frame, is_denial_frame
 from app.stages.common import Progress, no_progress
 from app.store import Store
 from app.store.stance import STANCE_COLUMNS
@@ -104,4 +105,6 @@ def _decide(store: Store, frames: dict[int, str | None]) -> dict[int, dict]:
     by_frame: dict[int, dict[str, list[Passage]]] = {}
     for frame_id, article_id, passage in zip(columns["frame_id"], columns["article_id"], passages):
         by_frame.setdefault(int(frame_id), {}).setdefault(article_id, []).append(passage)
-    return {frame_id: article_stances(articles) for frame_id, articles in by_frame.items()}
+    wordings = store.frame_wordings(list(by_frame))
+    return {frame_id: article_stances(articles, Wording.of_frame(*wordings[frame_id]) if frame_id in wordings else None)
+            for frame_id, articles in by_frame.items()}

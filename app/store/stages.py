@@ -660,7 +660,8 @@ class StageStore(StoreBase):
             out.setdefault(h, []).append(Cue(*rest))
         return out
 
-    def frame_plan(self, stage: str, inputs: str, params: list | None = None, centre_model: str | None = None) -> pd.DataFrame:
+    def frame_plan(self, stage: str, inputs: str, params: list | None = None, centre_model: str | None = None,
+                   wording: bool = False) -> pd.DataFrame:
         """What a per-frame stage must do, per active frame, read in the database without loading any row.
 
         ``inputs`` is a query giving the stage's input rows, one per row it reads: ``frame_id``, ``k`` (the
@@ -668,7 +669,8 @@ class StageStore(StoreBase):
         holds). For each frame: ``rows``, their number; ``sum``, their hashes summed modulo 2**64; ``early``
         and ``early_sum``, the same over the articles up to the ``stored_mark`` its rows were last written at
         (``stored``: the fingerprint then; 0 and no mark for a frame never written); ``mark``, its latest
-        article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space."""
+        article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space (and, with
+        ``wording``, of its label and phrases, which a stage reading the frame's wording depends on)."""
         # Rows are summed per article first: the comparison with the stored mark and the joins then take a
         # row per article, not one per input row (several per article). The query's hash tables span the
         # archive: the key indexes a week's inserts loaded are written out first.
@@ -683,7 +685,8 @@ class StageStore(StoreBase):
                       (coalesce(sum(m.s) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
                       coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark,
                       max(m.k) AS mark, any_value(f.centre) AS centre
-               FROM marked m JOIN (SELECT frame_id, hash(centroid, model = ?) AS centre FROM frames) f
+               FROM marked m JOIN (SELECT frame_id, hash(centroid, model = ?{", label, phrases" if wording else ""})
+                                          AS centre FROM frames) f
                     USING (frame_id)
                GROUP BY m.frame_id ORDER BY m.frame_id""", [*(params or []), stage, centre_model])
 

@@ -27,7 +27,8 @@ class StanceStore(StoreBase):
     def stance_plan(self) -> pd.DataFrame:
         """:meth:`frame_plan` of the stance stage. Its input rows: for each (active frame, article in it), the
         article's first passage in the frame, the passages just before and after it, its title and first
-        paragraph, each with its place, text and cues (:meth:`stance_inputs` reads the same rows)."""
+        paragraph, each with its place, text and cues (:meth:`stance_inputs` reads the same rows); and the
+        frame's label and phrases (:meth:`frame_wordings`)."""
         return self.frame_plan("stance", f"""
             WITH {_FIRSTS},
             sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
@@ -36,7 +37,14 @@ class StanceStore(StoreBase):
                    hash(p.passage_id, p.seq, p.seq = fi.first_seq, p.text_hash, sig.s, sig.n) AS h
             FROM firsts fi JOIN articles a ON a.article_id = fi.article_id
             JOIN passages p ON p.article_id = fi.article_id AND {_AROUND}
-            LEFT JOIN sig ON sig.text_hash = p.text_hash""")
+            LEFT JOIN sig ON sig.text_hash = p.text_hash""", wording=True)
+
+    def frame_wordings(self, frames: list[int]) -> dict[int, tuple[str, list[str], bool]]:
+        """frame id -> its label, its phrases (as made: a user's rename is not read) and whether it is seeded:
+        what the stance rules take for the frame's wording."""
+        rows = self._exec("""SELECT frame_id, label, phrases, kind = 'seeded' FROM frames
+                             WHERE frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frames)]).fetchall()
+        return {int(f): (label, list(phrases or []), bool(seeded)) for f, label, phrases, seeded in rows}
 
     def stance_inputs(self, frames: dict[int, str | None] | None = None) -> pd.DataFrame:
         """For each (active frame, article in it): the article's first passage in the frame (``in_frame``), the
