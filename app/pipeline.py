@@ -19,9 +19,10 @@ from pathlib import Path
 from app.config import Settings
 from app.fingerprints import frame_fingerprints
 from app.stages.common import Progress, no_progress
-from app.stages.frames import frames_stage, seeded_stage
+from app.stages.frames import frames_stage
 from app.stages.onsets import onsets_stage
 from app.stages.passages import chunk_sizes, copies_stage, embed_stage, segment_stage
+from app.stages.seeded import seeded_stage
 from app.stages.provenance import CUE_CHUNK, PER_FRAME_VERSION, cues_stage, evidence_stage, lineage_stage
 from app.stages.stance import stance_stage
 from app.store import Store

@@ -1,15 +1,19 @@
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
 import app.pipeline as pipeline
 from app.cli import main
+from app.config import SAMPLE_SEEDS
 from app.frames.seeded import (Seed, SeedError, literal_matches, load_seeds, phrase_pattern, save_seeds,
                                upsert_seed)
+from app.stages.seeded import merge_queues, seeded_stage
 from app.store import Store
+from tests.test_pipeline import _ingest, _split_sample
 
 
 @pytest.mark.parametrize("phrase,text,hit", [
@@ -167,3 +171,92 @@ def test_paraphrases_are_found_with_the_real_model(sample_db_copy, settings, tmp
     gated = set(r.frame_passages(fid, limit=100_000)["article_id"])
     r.close()
     assert gated == set(per_article[per_article >= 3].index) and 0 < len(gated) < len(per_article)
+
+
+# -- an update matches only the new articles ----------------------------------------------------------------
+SEEDED_TABLES = {
+    "passage_frames": ("""SELECT pf.* FROM passage_frames pf JOIN frames f USING (frame_id) WHERE f.kind = 'seeded'""",
+                       ["frame_id", "passage_id"]),
+    "article_frames": ("""SELECT af.* FROM article_frames af JOIN frames f USING (frame_id) WHERE f.kind = 'seeded'""",
+                       ["frame_id", "article_id"]),
+    "seed_review": ("SELECT * FROM seed_review", ["frame_id", "article_id"]),
+    "frames": ("""SELECT frame_id, label, status, exemplar_passage_id, exemplar_sentence, threshold, match_rule,
+                         est_precision FROM frames WHERE kind = 'seeded'""", ["frame_id"]),
+    "seed_rules": ("SELECT * FROM seed_rules", ["frame_id"]),
+}
+
+
+def _seeded_tables(store) -> dict[str, pd.DataFrame]:
+    return {name: store.query(sql).sort_values(keys).reset_index(drop=True)
+            for name, (sql, keys) in SEEDED_TABLES.items()}
+
+
+@pytest.mark.slow
+def test_an_update_matches_only_the_new_articles_and_equals_matching_every_passage(tmp_path, settings, encoder):
+    seeds_file = tmp_path / "frames.toml"
+    save_seeds(seeds_file, [*load_seeds(SAMPLE_SEEDS, reviewed=False), Seed("Human waves", ("human waves",))])
+    settings = settings.replace(frames_file=seeds_file)
+    early, late = _split_sample(tmp_path, 2, 3)
+    db = tmp_path / "s.duckdb"
+    _ingest(db, settings, early)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        assert store.last_run("seeded")["counts"]["mode"] == "full"
+        first = _seeded_tables(store)
+        fitted = first["seed_rules"]
+    assert len(fitted) == 2  # the sample's two seeds with examples learned rules; "Human waves" has none
+
+    with Store.write(db) as store:
+        earlier = store.query_value("SELECT count(*) FROM passages")
+    _ingest(db, settings, late)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        counts = store.last_run("seeded")["counts"]
+        # only the new articles' passages were read
+        assert counts["mode"] == "update" and counts["fitted"] == 0
+        assert 0 < counts["read"] == store.query_value("SELECT count(*) FROM passages") - earlier
+        updated = _seeded_tables(store)
+        # the rules were kept, not fitted again on a background drawn from a larger archive
+        pd.testing.assert_frame_equal(updated["seed_rules"], fitted)
+        assert updated["passage_frames"]["passage_id"].isin(
+            store.query("SELECT passage_id FROM passages")["passage_id"]).all()
+        # every passage matched again, the rules kept: the same rows
+        seeded_stage(store, encoder.name, lambda: encoder, settings, force=True)
+        assert store.last_run("seeded")["counts"]["mode"] == "full"
+        every = _seeded_tables(store)
+    for name in SEEDED_TABLES:
+        pd.testing.assert_frame_equal(updated[name], every[name], obj=name)
+    # the update found matches among the new articles, and some of them are nearer the boundary than before
+    assert len(updated["passage_frames"]) > len(first["passage_frames"])
+    assert not set(updated["seed_review"]["article_id"]) <= set(first["seed_review"]["article_id"])
+
+
+def test_an_edited_seed_or_a_changed_passage_matches_every_passage_again(hashed_sample_db_copy, tmp_path,
+                                                                         settings, encoder):
+    db = hashed_sample_db_copy
+    seeds_file = tmp_path / "frames.toml"
+    save_seeds(seeds_file, [Seed("Human waves", ("human waves",))])
+    settings = settings.replace(frames_file=seeds_file, db=db)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        assert store.last_run("seeded")["counts"]["mode"] == "full"
+        # a passage's text changed (no article added): every passage again
+        store.conn.execute("UPDATE passages SET text_hash = (SELECT min(text_hash) FROM embeddings) "
+                           "WHERE passage_id = (SELECT min(passage_id) FROM passages)")
+        assert not seeded_stage(store, encoder.name, lambda: encoder, settings)[1]
+        assert store.last_run("seeded")["counts"]["mode"] == "full"
+    save_seeds(seeds_file, [Seed("Human waves", ("human waves", "wave after wave"))])
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        assert store.last_run("seeded")["counts"]["mode"] == "full"
+
+
+def test_merged_review_queues_are_the_nearest_of_both():
+    stored = pd.DataFrame({"frame_id": 1, "article_id": ["a", "c", "e"], "passage_id": ["a:1", "c:1", "e:1"],
+                           "score": np.float32([0.50, 0.58, 0.70]), "threshold": np.float32(0.55),
+                           "matched": [False, True, True]})
+    new = pd.DataFrame({"frame_id": 1, "article_id": ["b", "d"], "passage_id": ["b:1", "d:1"],
+                        "score": np.float32([0.60, 0.52]), "threshold": np.float32(0.55), "matched": [True, False]})
+    merged = merge_queues(stored, new, 0.55, 1, size=3)
+    assert merged["article_id"].tolist() == ["c", "d", "a"]  # 0.03, 0.03 (ties by article id: c < d), 0.05
+    assert merge_queues(None, new.iloc[:0], 0.55, 1).empty

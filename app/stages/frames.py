@@ -1,12 +1,11 @@
-"""Stages that make frames: discovered frames (clustering the passages) and seeded frames (a user's phrases).
+"""The stage that makes discovered frames (clustering the passages); a user's seeded frames are
+``app.stages.seeded``.
 
 The rules they apply live in ``app.frames``: discovery, incremental joining, stable ids, labels, seeds,
 and the tables written. These functions read the store, run those rules and write what they return.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,18 +15,14 @@ from app.frames import anchoring, discover, label_clusters, typical_anchoring
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
 from app.frames.labels import normalise, taken_labels
-from app.frames.learned import DEFAULT_COMBINE, background_rows, fit_rule
-from app.frames.seeded import (SeedError, boundary_queue, example_sets, literal_matches, load_seeds, seed_frame,
-                               seed_frame_ids)
-from app.ingest.normalize import canonical_url
+from app.frames.seeded import SeedError, load_seeds
 from app.frames.stories import number_stories, story_groups
 from app.frames.templates import Templates, shape_rows, templates_of
-from app.frames.tables import (SEEDED_FRAME_COLUMNS, article_frames, cluster_assignments, discovered_frames,
-                               empty_article_frames, empty_frames, empty_passage_frames, exemplars)
+from app.frames.tables import (article_frames, cluster_assignments, discovered_frames, empty_article_frames,
+                               empty_frames, empty_passage_frames, exemplars)
 from app.stages.common import Progress, no_progress
 from app.stages.passages import chunk_sizes
 from app.store import Store
-from embeddings import Encoder
 
 
 def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
@@ -229,86 +224,6 @@ def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: n
     else:
         templates = Templates(np.zeros(len(passages), dtype=bool), 0, 0)
     return anchor, typical_anchoring(every), mean, templates
-
-
-def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
-                 progress: Progress = no_progress) -> tuple[int, bool]:
-    """Match every passage against the seeded frames of ``settings.frames_file``; returns (frames, skipped)."""
-    seeds = load_seeds(settings.frames_file)
-    params = {
-        "model": encoder_key, "default_threshold": settings.seed_threshold,
-        "default_min_passages": settings.seed_min_passages,
-        "seeds": [seed.as_dict() for seed in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
-    }
-    last = store.last_run("seeded")
-    if last is not None and last["parameters"] == params:
-        return last["counts"].get("frames", 0), True
-    frames = store.frames(include_inactive=True)
-    known_ids = seed_frame_ids(frames)
-    active_seeded = frames[(frames["kind"] == "seeded") & (frames["status"] == "active")]["frame_id"].tolist() \
-        if len(frames) else []
-    run_id = store.start_run("seeded", params)
-    progress("seeded", 0, len(seeds))
-    passages, vectors = store.passage_vectors(encoder_key, chunk=chunk_sizes(settings).vectors) if seeds \
-        else (None, None)
-    new_ids = iter(store.new_frame_ids(sum(1 for seed in seeds if seed.name.lower() not in known_ids)))
-    encoder = get_encoder() if seeds else None
-    rows, matches, article_rows, queues, missing, learned = [], [], [], [], [], 0
-    if seeds:
-        texts = passages["text"].tolist()
-        passage_ids, article_ids = passages["passage_id"].to_numpy(), passages["article_id"].to_numpy()
-    for i, seed in enumerate(seeds):
-        frame_id = known_ids[seed.name.lower()] if seed.name.lower() in known_ids else next(new_ids)
-        rule = None
-        if seed.labelled:
-            sets, labels, not_found = example_sets(
-                seed, encoder.encode, lambda url: store.passage_vectors_of_url(encoder_key, canonical_url(url)))
-            missing += [f"{seed.name}: {url}" for url in not_found]
-            rule = fit_rule(sets, labels, combine=seed.combine or DEFAULT_COMBINE,
-                            background=vectors[background_rows(len(vectors))])
-            learned += rule is not None
-        seed_vectors = encoder.encode(seed.texts) if seed.texts else \
-            encoder.encode([e.text for e in seed.labelled if e.text and e.label == "in"] or [seed.name])
-        # The seed's phrases searched once, for its matches and its review queue.
-        literal = literal_matches(texts, seed.phrases)
-        row, matched, articles = seed_frame(seed, seed_vectors, frame_id, texts=texts, vectors=vectors,
-                                            passage_ids=passage_ids, article_ids=article_ids, model=encoder_key,
-                                            default_threshold=settings.seed_threshold,
-                                            default_min_passages=settings.seed_min_passages, rule=rule,
-                                            literal=literal)
-        rows.append(row)
-        matches.append(matched)
-        article_rows.append(article_frames(matched) if articles is None else articles)
-        queues.append(_review_queue(seed_vectors, rule, frame_id, literal, vectors, passage_ids, article_ids,
-                                    row["threshold"]))
-        progress("seeded", i + 1, len(seeds))
-    assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
-                                                                           "article_id"])
-    retired = sorted(set(active_seeded) - {row["frame_id"] for row in rows})
-    store.save_frames(pd.DataFrame(rows, columns=SEEDED_FRAME_COLUMNS),
-                      assignments[["passage_id", "frame_id", "score", "match"]].astype(
-                          {"frame_id": "int32", "score": "float32"}),
-                      pd.concat(article_rows) if article_rows else empty_article_frames(), retired, run_id,
-                      kind="seeded")
-    store.save_seed_review(pd.concat(queues, ignore_index=True) if queues else pd.DataFrame())
-    # Examples whose url names no article are left out of the fitting and named here (`narratives status`).
-    store.finish_run(run_id, {"frames": len(rows), "passages": int(len(assignments)), "retired": len(retired),
-                              "learned": learned, "examples_not_found": missing})
-    return len(rows), False
-
-
-def _review_queue(seed_vectors, rule, frame_id, literal, vectors, passage_ids, article_ids, threshold):
-    """The seeded frame's articles nearest its decision boundary (``app.frames.seeded.boundary_queue``);
-    ``literal``: which passages hold one of the seed's phrases."""
-    if rule is None:
-        scores, per_article = (vectors @ seed_vectors.T).max(axis=1), None
-    else:
-        scores = rule.passage_scores(vectors)
-        codes, owner = np.unique(article_ids, return_inverse=True)
-        per_article = dict(zip(codes, rule.article_scores(vectors, owner, len(codes))))
-    queue = boundary_queue(article_ids, passage_ids, scores, per_article, threshold, literal)
-    queue.insert(0, "frame_id", frame_id)
-    return queue
 
 
 def save_stories(store: Store, frame_table: pd.DataFrame, assignments: pd.DataFrame, old: dict[int, set[int]],

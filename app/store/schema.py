@@ -824,3 +824,24 @@ MIGRATIONS.append((
     );
     """,
 ))
+
+MIGRATIONS.append((
+    28,
+    "each seeded frame's learned rule, kept with the key of what it was fitted from (the model, how passages "
+    "combine, its examples' labels and vectors), so that a rule is fitted when its seed changes, not on every "
+    "build, and an update matches only the new articles",
+    """
+    CREATE TABLE seed_rules (
+        frame_id INTEGER PRIMARY KEY,
+        key VARCHAR NOT NULL,
+        weights FLOAT[] NOT NULL,
+        bias DOUBLE NOT NULL,
+        threshold DOUBLE NOT NULL,
+        combine VARCHAR NOT NULL,
+        est_precision DOUBLE,
+        est_recall DOUBLE,
+        examples_in INTEGER NOT NULL,
+        examples_out INTEGER NOT NULL
+    );
+    """,
+))

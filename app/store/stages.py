@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app.frames.edits import ACTIVE, EDITABLE
+from app.frames.learned import LearnedRule
 from app.store.base import StoreBase, list_column_to_matrix, quote_ident
 from app.store.db import StoreError, explain
 
@@ -29,15 +30,20 @@ STAGED_VECTORS = 50_000
 
 
 class StageStore(StoreBase):
-    def passage_fingerprint(self, model: str | None) -> str:
-        """Changes whenever the (embedded, when ``model`` is given) passages change."""
+    def passage_fingerprint(self, model: str | None, articles: list[str] | None = None) -> str:
+        """Changes whenever the (embedded, when ``model`` is given) passages change: ``count:xor`` of their ids
+        and text hashes, so the fingerprint of two disjoint sets of passages is their counts added and their
+        hashes XORed. ``articles``: only the passages of these articles."""
+        among = "" if articles is None else "WHERE p.article_id IN (SELECT unnest(?::VARCHAR[]))"
+        extra = [] if articles is None else [list(articles)]
         if model is None:
-            row = self._row("SELECT count(*), coalesce(bit_xor(hash(passage_id || text_hash)), 0) FROM passages")
+            row = self._row(f"""SELECT count(*), coalesce(bit_xor(hash(p.passage_id || p.text_hash)), 0)
+                                FROM passages p {among}""", extra)
             return f"{row[0]}:{row[1]}"
         row = self._row(
-            """SELECT count(*), coalesce(bit_xor(hash(p.passage_id || p.text_hash)), 0)
-               FROM passages p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?""",
-            [model],
+            f"""SELECT count(*), coalesce(bit_xor(hash(p.passage_id || p.text_hash)), 0)
+               FROM passages p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ? {among}""",
+            [model, *extra],
         )
         return f"{row[0]}:{row[1]}"
 
@@ -296,8 +302,16 @@ class StageStore(StoreBase):
         if not rows:
             return
         cols = [c for c in rows[0] if c != "frame_id"]
+
+        def values(c: str) -> list:
+            # A missing text is None; a frame table mixing rows with and without it may hold NaN there instead
+            # (seeded frames with and without a learned rule: match_combine).
+            if c in self._FRAME_COLUMN_TYPES:
+                return [r[c] for r in rows]
+            return [None if isinstance(r[c], float) and r[c] != r[c] else r[c] for r in rows]
+
         table = pa.table({"frame_id": pa.array([r["frame_id"] for r in rows], type=pa.int32()),
-                          **{c: pa.array([r[c] for r in rows], type=self._FRAME_COLUMN_TYPES.get(c, pa.string()))
+                          **{c: pa.array(values(c), type=self._FRAME_COLUMN_TYPES.get(c, pa.string()))
                              for c in cols}})
         sets = ", ".join(f"{quote_ident(c)} = u.{quote_ident(c)}" for c in cols)
         self.conn.register("_frame_updates", table)
@@ -314,6 +328,47 @@ class StageStore(StoreBase):
                JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
                WHERE a.canonical_url = ? ORDER BY p.part""", [model, canonical_url]).fetchall()
         return np.asarray([r[0] for r in rows], dtype=np.float32) if rows else None
+
+    # -- seeded frames: their learned rules, exemplars and review queues (app.stages.seeded) -------------
+    def seed_rules(self) -> dict[int, tuple[str, LearnedRule]]:
+        """frame id -> (the key it was fitted from, the learned rule) of every seeded frame that learned one."""
+        rows = self._exec("""SELECT frame_id, key, weights, bias, threshold, combine, est_precision, est_recall,
+                                    examples_in, examples_out FROM seed_rules""").fetchall()
+        return {int(f): (key, LearnedRule(np.asarray(w, dtype=np.float32), float(b), float(t), c, p, r, int(i),
+                                          int(o)))
+                for f, key, w, b, t, c, p, r, i, o in rows}
+
+    def save_seed_rules(self, rules: dict[int, tuple[str, LearnedRule]]) -> None:
+        """Replace the stored learned rules with ``rules`` (frame id -> (key, rule))."""
+        with self.transaction():
+            self._exec("DELETE FROM seed_rules")
+            for frame_id, (key, rule) in sorted(rules.items()):
+                self._exec("INSERT INTO seed_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [int(frame_id), key, [float(x) for x in rule.weights], float(rule.bias),
+                            float(rule.threshold), rule.combine, rule.precision, rule.recall,
+                            int(rule.examples_in), int(rule.examples_out)])
+
+    def seeded_exemplars(self, frame_ids: list[int]) -> dict[int, dict]:
+        """frame id -> its exemplar passage, that passage's match score, its article's date and the sentence
+        shown, for the seeded frames of ``frame_ids`` that have one."""
+        rows = self._exec(
+            """SELECT f.frame_id, f.exemplar_passage_id, pf.score, a.published_at, f.exemplar_sentence
+               FROM frames f JOIN passage_frames pf ON pf.frame_id = f.frame_id AND pf.passage_id = f.exemplar_passage_id
+               JOIN passages p ON p.passage_id = f.exemplar_passage_id JOIN articles a ON a.article_id = p.article_id
+               WHERE f.frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frame_ids)]).fetchall()
+        return {int(f): {"passage_id": p, "score": float(s), "published_at": d, "sentence": sentence}
+                for f, p, s, d, sentence in rows}
+
+    def seed_review_rows(self, frame_ids: list[int]) -> dict[int, pd.DataFrame]:
+        """frame id -> its stored review queue rows (``frame_id, article_id, passage_id, score, threshold,
+        matched``)."""
+        table = self._df("""SELECT frame_id, article_id, passage_id, score, threshold, matched FROM seed_review
+                            WHERE frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frame_ids)])
+        return {int(f): part.reset_index(drop=True) for f, part in table.groupby("frame_id")}
+
+    def count_seeded_matches(self) -> int:
+        return int(self._scalar("""SELECT count(*) FROM passage_frames WHERE frame_id IN
+                                   (SELECT frame_id FROM frames WHERE kind = 'seeded' AND status = 'active')"""))
 
     def save_seed_review(self, queue: pd.DataFrame) -> None:
         """Replace every seeded frame's review queue (``frame_id, article_id, passage_id, score, threshold,
