@@ -74,11 +74,15 @@ def frames_to_do(plan: pd.DataFrame, everything: bool) -> pd.DataFrame:
     the input rows to read. A frame whose fingerprint is unchanged is left out; ``everything`` redoes every
     frame (another context, ``force``)."""
     plan = plan.copy()
-    plan["fingerprint"] = [_fingerprint(s, n, c) for s, n, c in zip(plan["sum"], plan["rows"], plan["centre"])]
+    # Unsigned 64-bit whatever the values: a column pandas inferred as int64 (every value below 2**63) joined to
+    # one of uint64 becomes float64, which rounds the fingerprints, so every frame of a stage run that joins
+    # two plans (lineage, when an outlet is new) would be redone again on the next run.
+    fingerprints = (_fingerprint(s, n, c) for s, n, c in zip(plan["sum"], plan["rows"], plan["centre"]))
+    plan["fingerprint"] = np.fromiter(fingerprints, dtype=np.uint64, count=len(plan))
     early = [_fingerprint(s, n, c) for s, n, c in zip(plan["early_sum"], plan["early"], plan["centre"])]
     stored = [int(x) for x in plan["stored"]]
     written = plan["stored_mark"].notna().to_numpy() & (not everything)
-    keep = written & np.array([f == s for f, s in zip(plan["fingerprint"], stored)], dtype=bool)
+    keep = written & np.array([int(f) == s for f, s in zip(plan["fingerprint"], stored)], dtype=bool)
     extend = (written & ~keep & np.array([e == s for e, s in zip(early, stored)], dtype=bool)
               & (plan["early"] < plan["rows"]).to_numpy())
     plan["after"] = [m if x else None for m, x in zip(plan["stored_mark"], extend)]

@@ -10,6 +10,7 @@ import pytest
 
 import app.pipeline as pipeline
 import app.store.stages as stages_store
+from app.fingerprints import frames_to_do
 from app.store import Store, copy_database
 from tests.test_pipeline import _ingest, _split_sample
 
@@ -100,6 +101,10 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
         evidence = store.last_run("evidence")["counts"]
         # That frame is redone over all its articles (and so is any other the article joined).
         assert evidence["written"] > evidence["extended"], evidence
+        # Each stage recorded the fingerprints its plan gives now: nothing to redo on the next run, also for
+        # lineage, which joins a second plan when an outlet is new (as "Late Filer" is).
+        for plan in (store.stance_plan(), store.lineage_plan(encoder.name), store.evidence_plan(encoder.name)):
+            assert frames_to_do(plan, False).empty
         _assert_same_as_forced(store, settings, encoder)
 
 
@@ -139,3 +144,15 @@ def test_later_rebuttals_that_make_a_frame_a_denial_frame_redo_it(hashed_sample_
         assert len(mine) == 2 * n + 1 and (mine["rule"] == "denial frame").sum() >= n + 1
         pipeline.stance_stage(s, force=True)
         pd.testing.assert_frame_equal(built, s.query("SELECT * FROM article_stance ORDER BY frame_id, article_id"))
+
+
+def test_fingerprints_stay_exact_when_two_plans_are_joined():
+    """A plan whose fingerprints all sit below 2**63 joined to one with a larger one: still exact (as int64 and
+    uint64 columns, the join was float64, rounding every fingerprint the lineage stage then recorded)."""
+    def plan(frame_id, total):
+        return pd.DataFrame({"frame_id": [frame_id], "sum": [total], "rows": [3], "early": [3], "early_sum": [total],
+                             "stored": [0], "stored_mark": [None], "mark": ["m"], "centre": [0]})
+    parts = [frames_to_do(plan(1, 5), True), frames_to_do(plan(2, 2**64 - 7), True), frames_to_do(plan(3, 0).iloc[:0], True)]
+    joined = pd.concat(parts, ignore_index=True)
+    assert joined["fingerprint"].dtype == "uint64"
+    assert [int(f) for f in joined["fingerprint"]] == [int(p["fingerprint"].iloc[0]) for p in parts[:2]]
