@@ -401,3 +401,17 @@ def test_a_write_that_leaves_much_free_space_publishes_a_rewritten_file(tmp_path
         with pytest.raises(duckdb.ConstraintException):  # the key still holds in the rewritten file
             store.conn.execute("INSERT INTO kept VALUES ('a')")
         assert store.start_run("test", {}) == run_id + 1  # the run ids' sequence goes on
+
+
+def test_cues_come_in_one_order_whatever_order_they_were_written_in(memory_store):
+    """Two cues that start together (an outlet's name inside a longer attribution): the stance rules take the
+    first, so every read gives them in the same order (the shorter first), not in the order rows happen to be
+    stored."""
+    rows = [("h", "attribution", "anonymous", 0, 41, "According to a Pew Research Center report", None),
+            ("h", "attribution", "outlet", 0, 34, "According to a Pew Research Center", "Pew Research Center")]
+    columns = ["text_hash", "kind", "subtype", "start_char", "end_char", "span", "source"]
+    for order in (rows, rows[::-1]):
+        memory_store.conn.execute("DELETE FROM cues")
+        memory_store.add_cues(pd.DataFrame(order, columns=columns).astype({"start_char": "int32", "end_char": "int32"}),
+                              [], 1)
+        assert [c.subtype for c in memory_store.cues_by_text(["h"])["h"]] == ["outlet", "anonymous"]

@@ -704,12 +704,17 @@ class StageStore(StoreBase):
                 {"text_hash": "string", "rules": "int32"}))
 
     def cues_by_text(self, text_hashes: list[str] | None = None) -> dict[str, list]:
+        """text hash -> its cues in text order (then kind, end, subtype, words, source: the same order on every
+        read)."""
         from app.evidence.cues import Cue
 
         where = "" if text_hashes is None else "WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))"
         rows = self._exec(
             f"SELECT text_hash, kind, subtype, start_char, end_char, span, source FROM cues {where} "
-            "ORDER BY text_hash, start_char, kind", [] if text_hashes is None else [list(text_hashes)]).fetchall()
+            # every column: two cues that start together (an outlet's name inside a longer attribution) come in
+            # the same order on every read, so the rules that take the first of them decide alike on every run
+            "ORDER BY text_hash, start_char, kind, end_char, subtype, span, source",
+            [] if text_hashes is None else [list(text_hashes)]).fetchall()
         out: dict[str, list] = {}
         for h, *rest in rows:
             out.setdefault(h, []).append(Cue(*rest))
