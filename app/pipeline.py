@@ -28,12 +28,14 @@ from app.stages.stance import stance_stage
 from app.store import Store
 from embeddings import Encoder, load_encoder, model_key
 
-# Articles segmented and texts embedded per committed chunk; None: from the memory budget
-# (``app.stages.passages.chunk_sizes``). A caller may fix them (a test making small chunks).
+# Articles segmented, texts embedded, and input rows of the per-frame stages (stance, lineage, evidence) per
+# committed chunk; None: from the memory budget (``app.stages.passages.chunk_sizes``). A caller may fix them (a
+# test making small chunks).
 SEGMENT_CHUNK: int | None = None
 EMBED_CHUNK: int | None = None
+FRAME_CHUNK: int | None = None
 
-__all__ = ["BuildReport", "CUE_CHUNK", "EMBED_CHUNK", "PER_FRAME_VERSION", "Progress", "SEGMENT_CHUNK", "build",
+__all__ = ["BuildReport", "CUE_CHUNK", "EMBED_CHUNK", "FRAME_CHUNK", "PER_FRAME_VERSION", "Progress", "SEGMENT_CHUNK", "build",
            "copies_stage", "cues_stage", "embed_stage", "evidence_stage", "frame_fingerprints", "frames_stage",
            "lineage_stage", "no_progress", "onsets_stage", "run_stages", "seeded_stage", "segment_stage",
            "stance_stage"]
@@ -112,16 +114,16 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     # Cues, then stance (which reads them), before lineage: lineage reads only the articles that carry a frame.
     started = time.perf_counter()
     cues_stage(store, progress, chunk=CUE_CHUNK)
-    report.rebuttals, _ = stance_stage(store, progress)
+    report.rebuttals, _ = stance_stage(store, progress, chunk_rows=FRAME_CHUNK or chunks.frames)
     report.seconds["stance"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.flagged_dates, _ = onsets_stage(store, progress)
     report.seconds["onsets"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    report.lineage_edges, _ = lineage_stage(store, key, progress)
+    report.lineage_edges, _ = lineage_stage(store, key, progress, chunk_rows=FRAME_CHUNK or chunks.frames)
     report.seconds["lineage"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    report.new_evidence, _ = evidence_stage(store, key, settings, progress)
+    report.new_evidence, _ = evidence_stage(store, key, settings, progress, chunk_rows=FRAME_CHUNK or chunks.frames)
     report.seconds["evidence"] = round(time.perf_counter() - started, 2)
     return report
 

@@ -10,7 +10,7 @@ import app.pipeline as pipeline
 from app.config import load_settings
 from app.dedup import SCHEME, copy_links, near_copy_pairs
 from app.ingest import ingest_files
-from app.stages.passages import DEFAULT_BUDGET, EMBED_CHUNK, SEGMENT_CHUNK, chunk_sizes
+from app.stages.passages import DEFAULT_BUDGET, EMBED_CHUNK, FRAME_CHUNK, SEGMENT_CHUNK, chunk_sizes
 from app.store import Store
 from tests.conftest import ingest_sample
 
@@ -66,6 +66,8 @@ def test_chunk_sizes_follow_the_budget():
     assert chunk_sizes(load_settings(env={}, memory_budget=DEFAULT_BUDGET * 4)).embed == EMBED_CHUNK * 4
     tiny = chunk_sizes(load_settings(env={}, memory_budget=1))
     assert tiny.segment == SEGMENT_CHUNK // 10 and tiny.vectors == default.vectors // 10
+    # the per-frame stages' chunks of frames too (stance, lineage, evidence)
+    assert default.frames == FRAME_CHUNK and half.frames == FRAME_CHUNK // 2 and tiny.frames == FRAME_CHUNK // 10
 
 
 def _copies_from_scratch(store) -> pd.DataFrame:

@@ -3,8 +3,6 @@ them: every table the same, whether a frame was kept, extended from its stored r
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import pytest
 
@@ -51,13 +49,12 @@ def test_a_week_extends_the_frames_it_adds_to_and_equals_a_forced_rebuild(tmp_pa
     small = tmp_path / "small.duckdb"
     copy_database(db, small)
     pipeline.build(db, settings, encoder)
-    # The same week in chunks of a frame or two (lineage and evidence), the ledger's chunks each reading their
-    # texts' vectors themselves (the path of a week with more texts than are read once for the run): the same
-    # rows.
+    # The same week in chunks of a frame or two (stance, lineage and evidence), the ledger's chunks each reading
+    # their texts' vectors themselves (the path of a week with more texts than are read once for the run): the
+    # same rows.
     with monkeypatch.context() as m:
         m.setattr(stages_store, "STAGED_VECTORS", 0)
-        m.setattr(pipeline, "evidence_stage", functools.partial(pipeline.evidence_stage, chunk_rows=40))
-        m.setattr(pipeline, "lineage_stage", functools.partial(pipeline.lineage_stage, chunk_rows=40))
+        m.setattr(pipeline, "FRAME_CHUNK", 40)
         pipeline.build(small, settings, encoder)
     stores = [Store.open_read(db), Store.open_read(small)]
     try:

@@ -23,6 +23,8 @@ from embeddings import Encoder, encode_in_batches
 SEGMENT_CHUNK = 500
 EMBED_CHUNK = 1024
 SIGN_CHUNK = 2000  # article bodies MinHashed per committed chunk (the copies stage)
+# Input rows (passages, articles) the per-frame stages (stance, lineage, evidence) load per chunk of frames.
+FRAME_CHUNK = 200_000
 DEFAULT_BUDGET = 2048
 
 
@@ -32,6 +34,7 @@ class Chunks:
     embed: int
     sign: int
     vectors: int
+    frames: int  # input rows per chunk of frames in stance, lineage and evidence
 
 
 def chunk_sizes(settings: Settings) -> Chunks:
@@ -47,7 +50,7 @@ def chunk_sizes(settings: Settings) -> Chunks:
         return max(base // 10, int(base * scale))
 
     return Chunks(segment=size(SEGMENT_CHUNK), embed=max(EMBED_CHUNK, size(EMBED_CHUNK)), sign=size(SIGN_CHUNK),
-                  vectors=size(VECTOR_CHUNK))
+                  vectors=size(VECTOR_CHUNK), frames=size(FRAME_CHUNK))
 
 PASSAGE_COLUMNS = ["passage_id", "article_id", "seq", "part", "start_char", "end_char", "text", "text_hash"]
 
