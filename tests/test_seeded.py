@@ -209,6 +209,23 @@ def test_an_update_matches_only_the_new_articles_and_equals_matching_every_passa
     with Store.write(db) as store:
         earlier = store.query_value("SELECT count(*) FROM passages")
     _ingest(db, settings, late)
+    # An update interrupted after it wrote the week's matches, before its review queues and its run's end: the
+    # build after it decides those articles again, as if it had not been.
+    with Store.write(db) as store:
+        pipeline.segment_stage(store, settings)
+        pipeline.copies_stage(store, settings)
+        pipeline.embed_stage(store, encoder.name, lambda: encoder, settings.batch_size)
+        pipeline.frames_stage(store, encoder.name, settings)
+
+        def interrupted(queue):
+            raise KeyboardInterrupt
+
+        store.save_seed_review, keep = interrupted, store.save_seed_review
+        with pytest.raises(KeyboardInterrupt):
+            seeded_stage(store, encoder.name, lambda: encoder, settings)
+        store.save_seed_review = keep
+        assert store.query_value("SELECT count(*) FROM passage_frames pf JOIN passages p USING (passage_id) "
+                                 "JOIN frames f USING (frame_id) WHERE f.kind = 'seeded'") > len(first["passage_frames"])
     pipeline.build(db, settings, encoder)
     with Store.write(db) as store:
         counts = store.last_run("seeded")["counts"]

@@ -80,7 +80,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     else:
         passages, vectors = None, None
     has_passages = passages is not None and len(passages) > 0
-    kept = _kept_state(store, frame_ids) if fresh is not None else None
+    kept = _kept_state(store, frame_ids, fresh) if fresh is not None else None
     rows, matches, article_rows, queues, learned, rules = [], [], [], [], 0, {}
     if has_passages:
         texts = passages["text"].tolist()
@@ -123,6 +123,9 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     assignments = pd.concat(matches) if matches else pd.DataFrame(columns=["passage_id", "frame_id", "score", "match",
                                                                            "article_id"])
     retired = sorted(set(active_seeded) - {row["frame_id"] for row in rows})
+    if fresh is not None:
+        # What an interrupted run of this update may have written for these articles is written again.
+        store.drop_seeded_rows_of(sorted(fresh))
     store.save_frames(pd.DataFrame(rows, columns=SEEDED_FRAME_COLUMNS),
                       assignments[["passage_id", "frame_id", "score", "match"]].astype(
                           {"frame_id": "int32", "score": "float32"}),
@@ -182,10 +185,13 @@ def _adds_up(before: str, added: str, now: str) -> bool:
     return n0 + n1 == n2 and (x0 ^ x1) == x2
 
 
-def _kept_state(store: Store, frame_ids: list[int]) -> dict:
+def _kept_state(store: Store, frame_ids: list[int], fresh: set[str]) -> dict:
     """What an update keeps of each seeded frame: its exemplar (passage, score, date, sentence) and review
-    queue."""
-    return {"exemplars": store.seeded_exemplars(frame_ids), "queues": store.seed_review_rows(frame_ids)}
+    queue, less the ``fresh`` articles' entries (an interrupted run of the same update may have written them;
+    they are decided again)."""
+    queues = {f: q[~q["article_id"].isin(fresh)].reset_index(drop=True)
+              for f, q in store.seed_review_rows(frame_ids).items()}
+    return {"exemplars": store.seeded_exemplars(frame_ids), "queues": queues}
 
 
 def _keep_exemplar(row: dict, matched: pd.DataFrame, passages: pd.DataFrame | None, stored: dict | None) -> dict:

@@ -366,6 +366,15 @@ class StageStore(StoreBase):
                             WHERE frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frame_ids)])
         return {int(f): part.reset_index(drop=True) for f, part in table.groupby("frame_id")}
 
+    def drop_seeded_rows_of(self, articles: list[str]) -> None:
+        """Drop the seeded frames' passage and article rows of ``articles`` (an update about to write them)."""
+        with self.transaction():
+            self._exec("""DELETE FROM passage_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = 'seeded')
+                          AND passage_id IN (SELECT passage_id FROM passages
+                                             WHERE article_id IN (SELECT unnest(?::VARCHAR[])))""", [list(articles)])
+            self._exec("""DELETE FROM article_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = 'seeded')
+                          AND article_id IN (SELECT unnest(?::VARCHAR[]))""", [list(articles)])
+
     def count_seeded_matches(self) -> int:
         return int(self._scalar("""SELECT count(*) FROM passage_frames WHERE frame_id IN
                                    (SELECT frame_id FROM frames WHERE kind = 'seeded' AND status = 'active')"""))
