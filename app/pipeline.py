@@ -64,10 +64,11 @@ class BuildReport:
 
 
 def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None, progress: Progress = no_progress,
-               recluster: bool = False, engine: str = "local", address: str | None = None) -> BuildReport:
+               recluster: bool = False, engine: str = "local", address: str | None = None, *,
+               refit_seeds: bool = False) -> BuildReport:
     """Run every stage in order on ``store``; the encoder is loaded only if some text needs embedding.
     ``engine="ray"`` embeds on a Ray cluster (``address``, else ``RAY_ADDRESS``, else a local instance);
-    every other stage stays here."""
+    every other stage stays here. ``refit_seeds`` fits the seeded frames' learned rules again."""
     report = BuildReport()
     key = encoder.name if encoder is not None else model_key(settings.model, settings.max_seq_length,
                                                              settings.backend, settings.device)
@@ -109,7 +110,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
         store, key, settings, progress, recluster)
     report.seconds["frames"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress)
+    report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds)
     report.seconds["seeded"] = round(time.perf_counter() - started, 2)
     # Cues, then stance (which reads them), before lineage: lineage reads only the articles that carry a frame.
     started = time.perf_counter()
@@ -129,11 +130,13 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
 
 
 def build(db: str | Path, settings: Settings, encoder: Encoder | None = None, progress: Progress = no_progress,
-          recluster: bool = False, engine: str = "local", address: str | None = None) -> BuildReport:
+          recluster: bool = False, engine: str = "local", address: str | None = None, *,
+          refit_seeds: bool = False) -> BuildReport:
     """Run every stage on what is not built yet; ``recluster`` rebuilds the discovered frames from scratch;
-    ``engine`` says where the embedding runs (see ``run_stages``)."""
+    ``refit_seeds`` fits the seeded frames' learned rules again; ``engine`` says where the embedding runs (see
+    ``run_stages``)."""
     with Store.write(db, memory_budget=settings.memory_budget) as store:
-        report = run_stages(store, settings, encoder, progress, recluster, engine, address)
+        report = run_stages(store, settings, encoder, progress, recluster, engine, address, refit_seeds=refit_seeds)
     started = time.perf_counter()
     report.index = refresh_index(db, report.model)
     report.seconds["index"] = round(time.perf_counter() - started, 2)

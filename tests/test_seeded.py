@@ -277,3 +277,24 @@ def test_merged_review_queues_are_the_nearest_of_both():
     merged = merge_queues(stored, new, 0.55, 1, size=3)
     assert merged["article_id"].tolist() == ["c", "d", "a"]  # 0.03, 0.03 (ties by article id: c < d), 0.05
     assert merge_queues(None, new.iloc[:0], 0.55, 1).empty
+
+
+def test_learned_rules_are_fitted_when_their_seed_changes_or_when_asked(tmp_path, settings, encoder):
+    db = tmp_path / "r.duckdb"
+    settings = settings.replace(frames_file=SAMPLE_SEEDS, db=db)
+    _ingest(db, settings)
+    pipeline.build(db, settings, encoder)
+    with Store.write(db) as store:
+        assert store.last_run("seeded")["counts"]["fitted"] == 2
+        rules = store.query("SELECT * FROM seed_rules ORDER BY frame_id")
+        # matched again (forced), the seeds unchanged: the same rules, none fitted
+        assert not seeded_stage(store, encoder.name, lambda: encoder, settings, force=True)[1]
+        assert store.last_run("seeded")["counts"]["fitted"] == 0
+        pd.testing.assert_frame_equal(store.query("SELECT * FROM seed_rules ORDER BY frame_id"), rules)
+    pipeline.build(db, settings, encoder, refit_seeds=True)  # asked: fitted again, on the passages as they are
+    with Store.write(db) as store:
+        counts = store.last_run("seeded")["counts"]
+        assert (counts["fitted"], counts["mode"]) == (2, "full")
+    from click.testing import CliRunner
+
+    assert "--refit-seeds" in CliRunner().invoke(main, ["build", "--help"]).output

@@ -72,6 +72,9 @@ def _print_ingest(report) -> None:
 @click.option("--recluster", is_flag=True,
               help="Rebuild the discovered frames from scratch (by default the passages of new articles join the "
                    "existing frames and only the rest of them are clustered); frames still found keep their ids.")
+@click.option("--refit-seeds", is_flag=True,
+              help="Fit the seeded frames' learned rules again on the passages as they are now (by default a rule "
+                   "is fitted when its seed or examples change, and kept).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Where the texts are embedded: here, or on a Ray cluster (needs the 'ray' extra); the other "
                    "stages always run here.")
@@ -79,7 +82,7 @@ def _print_ingest(report) -> None:
               help="With --engine ray: the cluster (ray://host:10001, host:6379 or auto; default: RAY_ADDRESS, "
                    "else a Ray instance started on this machine for the build).")
 @click.pass_context
-def build(ctx, db, model, threshold, recluster, engine, address):
+def build(ctx, db, model, threshold, recluster, refit_seeds, engine, address):
     """Segment, embed and discover frames for everything not yet built. Safe to interrupt and rerun."""
     from app.pipeline import build as run_build
     from app.store import StoreError
@@ -90,7 +93,7 @@ def build(ctx, db, model, threshold, recluster, engine, address):
     bars = Bars()
     try:
         report = run_build(settings.db, settings, progress=bars, recluster=recluster, engine=engine,
-                           address=address)
+                           address=address, refit_seeds=refit_seeds)
     except StoreError as exc:
         raise fail(exc) from exc
     except RuntimeError as exc:

@@ -38,10 +38,11 @@ __all__ = ["merge_queues", "rule_key", "seeded_stage"]
 
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
-                 progress: Progress = no_progress, force: bool = False) -> tuple[int, bool]:
+                 progress: Progress = no_progress, force: bool = False, refit: bool = False) -> tuple[int, bool]:
     """Match the passages against the seeded frames of ``settings.frames_file``: only the new articles'
     passages after an update that only added articles, else every passage (also with ``force``, which still
-    keeps a learned rule whose seed is unchanged); returns (frames, skipped)."""
+    keeps a learned rule whose seed is unchanged; ``refit`` fits every learned rule again, on a background
+    drawn from the passages as they are now); returns (frames, skipped)."""
     seeds = load_seeds(settings.frames_file)
     params = {
         "model": encoder_key, "default_threshold": settings.seed_threshold,
@@ -49,7 +50,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
         "seeds": [seed.as_dict() for seed in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
     }
     last = store.last_run("seeded")
-    if not force and last is not None and last["parameters"] == params:
+    if not (force or refit) and last is not None and last["parameters"] == params:
         return last["counts"].get("frames", 0), True
     frames = store.frames(include_inactive=True)
     known_ids = seed_frame_ids(frames)
@@ -70,7 +71,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
             missing += [f"{seed.name}: {url}" for url in not_found]
             examples[frame_id] = (sets, labels, rule_key(encoder_key, seed, sets, labels))
     to_fit = [f for f, (_, labels, key) in examples.items()
-              if _can_learn(labels) and (f not in stored_rules or stored_rules[f][0] != key)]
+              if _can_learn(labels) and (refit or f not in stored_rules or stored_rules[f][0] != key)]
     fresh = None if force or to_fit else _update_of(store, encoder_key, last, params, seeds, frame_ids, frames)
     if fresh is not None:
         passages, vectors = store.passage_vectors(encoder_key, chunk=chunk_sizes(settings).vectors,
