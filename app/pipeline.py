@@ -35,8 +35,8 @@ SEGMENT_CHUNK: int | None = None
 EMBED_CHUNK: int | None = None
 FRAME_CHUNK: int | None = None
 
-__all__ = ["BuildReport", "CUE_CHUNK", "EMBED_CHUNK", "FRAME_CHUNK", "PER_FRAME_VERSION", "Progress", "SEGMENT_CHUNK", "build",
-           "copies_stage", "cues_stage", "embed_stage", "evidence_stage", "frame_fingerprints", "frames_stage",
+__all__ = ["BuildReport", "CUE_CHUNK", "EMBED_CHUNK", "FRAME_CHUNK", "PER_FRAME_VERSION", "Progress", "SEGMENT_CHUNK",
+           "build", "copies_stage", "cues_stage", "embed_stage", "evidence_stage", "frame_fingerprints", "frames_stage",
            "lineage_stage", "no_progress", "onsets_stage", "run_stages", "seeded_stage", "segment_stage",
            "stance_stage"]
 

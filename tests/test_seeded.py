@@ -203,6 +203,8 @@ def test_an_update_matches_only_the_new_articles_and_equals_matching_every_passa
     with Store.write(db) as store:
         assert store.last_run("seeded")["counts"]["mode"] == "full"
         first = _seeded_tables(store)
+        # frames with and without a learned rule written together: the one without has no combine rule (NULL)
+        assert store.query_value("""SELECT match_combine IS NULL FROM frames WHERE seed_name = 'Human waves'""")
         fitted = first["seed_rules"]
     assert len(fitted) == 2  # the sample's two seeds with examples learned rules; "Human waves" has none
 

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from app.frames.labels import sentence_around
-from app.textcase import search_lower
+from app.textcase import search_lower, word_stem
 from app.frames.learned import COMBINE_RULES
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -288,7 +288,7 @@ def _stems(phrase: str) -> list[str]:
     words = _WORD.findall(phrase.lower())
     if not words:
         raise SeedError(f"phrase {phrase!r} has no words")
-    return [re.sub(r"(ies|es|s|ed|ing|e)$", "", w) if len(w) > 4 else w for w in words]
+    return [word_stem(w) for w in words]
 
 
 def phrase_pattern(phrase: str) -> re.Pattern:

@@ -68,7 +68,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from app.frames.labels import STOP_WORDS
-from app.textcase import search_lower
+from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
 RULES_VERSION = 3
@@ -222,18 +222,12 @@ class _Trigger:
 
 
 _WORD_RE = re.compile(r"[^\W_]+")
-_ENDING = re.compile(r"(?:ies|es|s|ed|ing|e)$")
-
-
-def _stem(word: str) -> str:
-    """A word without a short inflectional ending (words of more than four letters): "meddled" -> "meddl",
-    which "meddling" starts with; "interfered" -> "interfer" ("interference")."""
-    return _ENDING.sub("", word) if len(word) > 4 else word
 
 
 def _phrase_stems(phrase: str | None) -> tuple[str, ...]:
-    """The stems of a phrase's words other than stop words, in order, each once."""
-    return tuple(dict.fromkeys(_stem(w) for w in _WORD_RE.findall(search_lower(phrase or ""))
+    """The stems of a phrase's words other than stop words (``word_stem``, the seeded phrases' rule), in order,
+    each once."""
+    return tuple(dict.fromkeys(word_stem(w) for w in _WORD_RE.findall(search_lower(phrase or ""))
                                if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())))
 
 
@@ -433,6 +427,10 @@ _CONTRAST = re.compile(r"^\W*(?:but|however|yet|still|nevertheless|nonetheless|e
                        r"contrary\s+to)\b", re.I)
 
 
+# A title that opens with fact-check words: the whole article checks claims ("AP FACT CHECK: ...").
+_FACT_CHECK_TITLE = re.compile(r"^\W*(?:[\w.]+\s+){0,2}?fact[- ]?check", re.I)
+
+
 def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None,
                    wording: "Wording | None" = None) -> _Trigger | None:
     """The first rebuttal trigger of any kind in passage ``p`` (in ``spans``, default: every sentence). With the
@@ -448,9 +446,6 @@ def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None
                     or (p.seq == 0 and _FACT_CHECK_TITLE.match(p.text))):
                 return t
     return None
-
-
-_FACT_CHECK_TITLE = re.compile(r"^\W*(?:[\w.]+\s+){0,2}?fact[- ]?check", re.I)
 
 
 def passage_stance(passage: Passage, before: Passage | None = None, after: Passage | None = None,
@@ -504,7 +499,8 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
     #    else); a denial cue ("denied the reports") or someone's false words ("'groundless slander', the
     #    spokesman said") name no claim in words and always count.
     lead = sentences[0]
-    lead_triggers = [t for t in per_sentence[0] if t.kind == "denial" or t.attributed or about_frame(passage, 0, sentences)]
+    lead_triggers = [t for t in per_sentence[0]
+                     if t.kind == "denial" or t.attributed or about_frame(passage, 0, sentences)]
     if lead_triggers:
         t = lead_triggers[0]
         speaker = t.speaker or _speaker(text, *lead, cues)

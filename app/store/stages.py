@@ -261,17 +261,20 @@ class StageStore(StoreBase):
             for row in frames.to_dict("records"):
                 values = {
                     "label": row["label"], "phrases": list(row["phrases"]),
-                    "exemplar_passage_id": row["exemplar_passage_id"],
+                    "exemplar_passage_id": _nullable(row["exemplar_passage_id"]),
                     "centroid": [float(x) for x in row["centroid"]] if row.get("centroid") is not None else None,
-                    "model": row["model"], "seed_name": row.get("seed_name"),
-                    "threshold": row.get("threshold"), "exemplar_sentence": row.get("exemplar_sentence"),
+                    "model": row["model"], "seed_name": _nullable(row.get("seed_name")),
+                    "threshold": row.get("threshold"), "exemplar_sentence": _nullable(row.get("exemplar_sentence")),
                 }
                 if kind == "seeded":  # how the frame decides, and its precision estimated on its examples
-                    values.update({"match_rule": row.get("match_rule"), "match_combine": row.get("combine"),
-                                   "est_precision": _number(row.get("precision")),
-                                   "est_recall": _number(row.get("recall")),
-                                   "examples_in": _number(row.get("examples_in")),
-                                   "examples_out": _number(row.get("examples_out"))})
+                    # a frame table mixing frames with and without a learned rule holds NaN, not None, in the
+                    # text of those without ("combine"): NULL, not the text "nan"
+                    values.update({"match_rule": _nullable(row.get("match_rule")),
+                                   "match_combine": _nullable(row.get("combine")),
+                                   "est_precision": _nullable(row.get("precision")),
+                                   "est_recall": _nullable(row.get("recall")),
+                                   "examples_in": _nullable(row.get("examples_in")),
+                                   "examples_out": _nullable(row.get("examples_out"))})
                 cols = list(values)
                 if int(row["frame_id"]) in existing:
                     updates.append({"frame_id": int(row["frame_id"]), **values})
@@ -302,16 +305,8 @@ class StageStore(StoreBase):
         if not rows:
             return
         cols = [c for c in rows[0] if c != "frame_id"]
-
-        def values(c: str) -> list:
-            # A missing text is None; a frame table mixing rows with and without it may hold NaN there instead
-            # (seeded frames with and without a learned rule: match_combine).
-            if c in self._FRAME_COLUMN_TYPES:
-                return [r[c] for r in rows]
-            return [None if isinstance(r[c], float) and r[c] != r[c] else r[c] for r in rows]
-
         table = pa.table({"frame_id": pa.array([r["frame_id"] for r in rows], type=pa.int32()),
-                          **{c: pa.array(values(c), type=self._FRAME_COLUMN_TYPES.get(c, pa.string()))
+                          **{c: pa.array([r[c] for r in rows], type=self._FRAME_COLUMN_TYPES.get(c, pa.string()))
                              for c in cols}})
         sets = ", ".join(f"{quote_ident(c)} = u.{quote_ident(c)}" for c in cols)
         self.conn.register("_frame_updates", table)
@@ -910,8 +905,8 @@ class StageStore(StoreBase):
         return int(self._scalar("SELECT count(*) FROM lineage"))
 
 
-def _number(value):
-    """A number for a nullable column (pandas' NaN and None both become NULL)."""
+def _nullable(value):
+    """A value for a nullable column (pandas' NaN and None both become NULL)."""
     if value is None:
         return None
     try:
