@@ -637,10 +637,11 @@ _PREVIOUS_NAME = re.compile(r"(?<![\w'’.-])([A-Z][^\W_]*(?:-[^\W_]+)*)[ \t]+$"
 NAME_CUT_SHARE = 0.6  # a label ending in a capitalised word goes on to the next one when the passages mostly do
 
 
-def _names_beside(phrase: str, own: list[str], limit: int, after: bool) -> tuple[int, Counter, str | None] | None:
-    """In the first ``limit`` of the frame's passages that hold ``phrase``: how many hold it, how often each
-    capitalised word comes right after it (``after``) or right before it, and the phrase as first written;
-    None when it is written with a lower-case word at that end (no name to finish)."""
+def _name_beside(phrase: str, own: list[str], limit: int, after: bool) -> tuple[str, int, int, str] | None:
+    """In the first ``limit`` of the frame's passages that hold ``phrase``: the capitalised word that comes most
+    often right after it (``after``) or right before it, how often, how many passages hold the phrase, and the
+    phrase as first written; None when it is written with a lower-case word at that end (no name to finish),
+    or no passage holds it with a capitalised word there."""
     pattern = phrase_pattern(phrase)
     seen, found, written = 0, Counter(), None
     for text in own:
@@ -657,7 +658,10 @@ def _names_beside(phrase: str, own: list[str], limit: int, after: bool) -> tuple
             found[near.group(1)] += 1
         if seen >= limit:
             break
-    return seen, found, written
+    if not seen or not found:
+        return None
+    word, n = found.most_common(1)[0]
+    return word, n, seen, written
 
 
 def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, longest: int = 2) -> str:
@@ -666,13 +670,10 @@ def _whole_name(phrase: str, own: list[str], used: set[str], limit: int = 20, lo
     capitalised word, that word joins it ("blood offering to President" -> "... President Vell"), up to
     ``longest`` words, never into a label another frame shows."""
     for _ in range(longest):
-        beside = _names_beside(phrase, own, limit, after=True)
+        beside = _name_beside(phrase, own, limit, after=True)
         if beside is None:
-            return phrase  # the phrase ends in a lower-case word: no name to finish
-        seen, follows, _ = beside
-        if not seen or not follows:
-            return phrase
-        word, n = follows.most_common(1)[0]
+            return phrase  # the phrase ends in a lower-case word, or no name follows it
+        word, n, seen, _ = beside
         longer = f"{phrase} {word}"
         if n < NAME_CUT_SHARE * seen or normalise(longer) in used or _is_stop(word.lower()):
             return phrase
@@ -704,13 +705,10 @@ def _name_start(phrase: str, own: list[str], used: set[str], limit: int = 20, lo
     headline's capitals) or a stop word but "New", and never into a label another frame shows."""
     cut = None
     for _ in range(longest):
-        beside = _names_beside(phrase, own, limit, after=False)
+        beside = _name_beside(phrase, own, limit, after=False)
         if beside is None:
-            return phrase  # the phrase starts with a lower-case word: no name to finish
-        seen, before, written = beside
-        if not seen or not before:
-            return phrase
-        word, n = before.most_common(1)[0]
+            return phrase  # the phrase starts with a lower-case word, or no name comes before it
+        word, n, seen, written = beside
         low = word.lower()
         if cut is None:  # does the phrase as first chosen start inside a name?
             words = written.split()
