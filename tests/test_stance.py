@@ -165,6 +165,8 @@ def test_a_denial_reported_after_the_claim_does_not_rebut():
     "He has built his campaign on attacks on fake news and the press.",
     "Analysts are skeptical that the talks will bring progress.",
     "She wrote about his serial lies about the budget.",
+    "The navy patrols the contested islands of the strait.",
+    "Velka holds the disputed territory, and a hotly contested election is due.",
 ])
 def test_negations_and_other_senses_are_not_rebuttals(text):
     assert _stance(text).stance != "rebuts", text
@@ -237,6 +239,31 @@ def test_an_opening_fact_check_of_another_claim_is_not_a_denial_of_the_frame():
     assert (s.stance, s.rule) == ("rebuts", "denial before")  # a denial cue names no claim in words
 
 
+def test_a_denial_of_a_plain_thing_is_about_the_frame_only_where_its_wording_is():
+    def opened_by(title: str, wording=FODDER):
+        return passage_stance(_p("Orsovan conscripts are dying as cannon fodder.", 1), title=_p(title, 0, False),
+                              wording=wording)
+
+    # a plain thing denied: about something else
+    for title in ("Marshal Orlev denies chaos: can his style hold the coalition?", "Ministers even deny its existence",
+                  "The envoy keeps denying things he said in May"):
+        assert opened_by(title).stance == "uses", title
+        assert opened_by(title, None).stance == "rebuts", title  # the wording unknown: read as before
+    # a claim, a charge, an act or a clause denied: the frame's denial, whatever the words
+    for title in ("Orsova denies the reports", "Orsova denies any involvement", "Orsova denies sending recruits",
+                  "Orsova denies its recruits were at Verin", "Orsova denies that recruits died",
+                  "Orsova denies Verin involvement, demands inquiry", "Orsova denied it"):
+        s = opened_by(title)
+        assert (s.stance, s.rule) == ("rebuts", "denial before"), title
+    # a plain thing denied in a sentence that holds the frame's wording
+    s = opened_by("Orsova denies cannon fodder tactics")
+    assert (s.stance, s.rule) == ("rebuts", "denial before")
+    # in the lead of the frame passage itself
+    s = passage_stance(_p("Marshal Orlev denies chaos. Orsovan conscripts are dying as cannon fodder.", 1),
+                       wording=FODDER)
+    assert s.stance != "rebuts"
+
+
 @pytest.mark.parametrize("text", [
     "Orsovan conscripts sent to die as cannon fodder was not fake news: the lists name them.",
     "That the conscripts are cannon fodder isn’t a hoax: the casualty lists name them.",
@@ -279,9 +306,9 @@ def _bench():
 
 # Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.846 (written after the
 # rules were first frozen; 0.823 then), deep 0.563 (frame passages deep in an article, written with the rule
-# for denials there; 10 items, one of them "uses"), wording 0.775 (16 items with their frame's phrases, written
+# for denials there; 10 items, one of them "uses"), wording 0.833 (19 items with their frame's phrases, written
 # with the rule that fact-check words judge a frame only where its wording is); the floors sit 0.02 below.
-FLOORS = {"dev": 0.96, "holdout": 0.82, "deep": 0.54, "wording": 0.75}
+FLOORS = {"dev": 0.96, "holdout": 0.82, "deep": 0.54, "wording": 0.81}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

@@ -48,8 +48,11 @@ whether") is not denial.
 The frame's wording (:class:`Wording`: its label and phrases) tells which claim fact-check words judge:
 the outlet's own fact-check and false words count in rules 1 to 3 only in a sentence that holds the
 wording or just after one; elsewhere they judge another claim ("The minister's budget was always a fairy
-tale." leading a paragraph about the war). Denial cues and someone else's false words are read as before.
-With no wording (None) every rule reads as it did without it.
+tale." leading a paragraph about the war). Someone else's false words are read as before; a denial cue is
+read by what it denies: a claim, a charge, an act or a clause ("denied the reports", "denied any
+involvement", "denies selling oil", "denied the troops were there") always counts, a plain thing ("Trump
+denies chaos", "deny its existence") only in a sentence that holds the wording. With no wording (None)
+every rule reads as it did without it.
 
 Known blind spots (figures in bench/RESULTS.md, labelled sets in bench/stance/): the rules read English
 only; a verdict on a paraphrase of the frame without its words is missed, and a weak label lets through
@@ -71,7 +74,7 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 3
+RULES_VERSION = 4
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -359,6 +362,9 @@ _CLAIM_OBJECT = re.compile(r"^\s+(?:the\s+|these\s+|those\s+|such\s+|any\s+)?(?:
                            r"allegations?|suggestions?|accounts?|accusations?|stor(?:y|ies)|charges?|it|this|that)\b",
                            re.I)
 _REBUTTING_DISPUTE = re.compile(r"^(?:disput|contest|cast|challeng|(?:were|was|are|is)\s+misleading)", re.I)
+# A dispute verb needs an object or an agent after it; without one it is an adjective ("disputed territory",
+# "contested islands", "a hotly contested election") or a noun ("political disputes").
+_DISPUTE_VERB = re.compile(r"^(?:disput|contest)", re.I)
 
 
 def _not_a_denial(text: str, cue) -> bool:
@@ -371,9 +377,40 @@ def _not_a_denial(text: str, cue) -> bool:
     if cue.subtype == "disputes":
         if not _REBUTTING_DISPUTE.match(cue.span):
             return True
-        return cue.span.lower().startswith("disput") and not _TRANSITIVE.match(text[cue.end:])
+        return bool(_DISPUTE_VERB.match(cue.span)) and not _TRANSITIVE.match(text[cue.end:])
     return cue.subtype == "denies" and cue.span.lower().startswith("den") and (
         bool(_DEPRIVE.match(text[cue.end:])) or bool(_PASSIVE.search(text, max(0, cue.start - 12), cue.start)))
+
+
+# What a denial denies, read from the words after its verb: a claim ("denied the reports", "denied that ...",
+# "denied it", "denied any involvement", "denied the troops were there"), an act ("denies selling oil") or nothing said ("denied."), each a
+# denial of what the article tells; or a plain thing ("Trump denies chaos", "deny its existence", "denying
+# things he said"), which is about the frame only where the sentence holds the frame's wording.
+_OBJECT_END = re.compile(r"[,;:.!?()\[\]\"“”]|\s[-–—]\s|\s(?:amid|after|before|as|but|while|and|or|when|because|"
+                         r"since|despite|on|in|at|over|to|for|with|from|during|saying)\b", re.I)
+_CHARGE = re.compile(r"^(?:" + _CLAIM[3:-1] + r"|ties|links?|involvement|wrongdoing|responsibility|role|"
+                     r"connections?|knowledge|meddling|interference|collusion|complicity|guilt|culpability|"
+                     # a clause without "that" ("denied the troops were there")
+                     r"was|were|is|are|had|has|have|did|does|do|would|will|could|can)$", re.I)
+_CLAIM_OPENING = re.compile(r"^(?:any|ever|all|every|having|being|rumou?red|reported|alleged|claimed|"
+                            r"[a-z'’-]+ing)$", re.I)
+
+
+def _denies_a_thing(text: str, t: _Trigger) -> bool:
+    """Whether the denial cue ``t`` denies a plain thing named after it ("denies chaos", "deny its
+    existence"), not a claim, a charge or an act."""
+    if " " in t.text.strip():
+        return False  # the cue holds its object ("dismissed the claims as lies", "cast doubt")
+    rest = text[t.end:]
+    end = _OBJECT_END.search(rest)
+    words = _WORD_RE.findall(rest[:end.start() if end else len(rest)])[:4]
+    return bool(words) and not _CLAIM_OPENING.match(words[0]) and not any(_CHARGE.match(w) for w in words)
+
+
+def _about_other(where: "Passage", t: _Trigger, wording: "Wording | None", sentence: str) -> bool:
+    """Whether the denial ``t`` in ``sentence`` of ``where`` is about something other than the frame: it denies
+    a plain thing and the sentence does not hold the frame's wording (None: unknown, every denial counts)."""
+    return wording is not None and _denies_a_thing(where.text, t) and not wording.held_by(sentence)
 
 
 def _inside_quotation(text: str, position: int) -> bool:
@@ -442,6 +479,8 @@ def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None
         return None
     for a, b in spans if spans is not None else sentence_spans(p.text):
         for t in _triggers(p.text, a, b, p.cues):
+            if t.kind == "denial" and _about_other(p, t, wording, p.text[a:b]):
+                continue
             if (t.kind == "denial" or t.attributed or wording is None or wording.held_by(p.text[a:b])
                     or (p.seq == 0 and _FACT_CHECK_TITLE.match(p.text))):
                 return t
@@ -500,7 +539,8 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
     #    spokesman said") name no claim in words and always count.
     lead = sentences[0]
     lead_triggers = [t for t in per_sentence[0]
-                     if t.kind == "denial" or t.attributed or about_frame(passage, 0, sentences)]
+                     if (t.kind == "denial" and not _about_other(passage, t, wording, text[lead[0]:lead[1]]))
+                     or (t.kind != "denial" and (t.attributed or about_frame(passage, 0, sentences)))]
     if lead_triggers:
         t = lead_triggers[0]
         speaker = t.speaker or _speaker(text, *lead, cues)
