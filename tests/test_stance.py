@@ -264,6 +264,27 @@ def test_a_denial_of_a_plain_thing_is_about_the_frame_only_where_its_wording_is(
     assert s.stance != "rebuts"
 
 
+def test_the_sentence_holding_the_frames_wording_carries_it():
+    text = "Fighting went on along the river. Officials say the Orsovan conscripts are cannon fodder."
+    s = _stance(text, wording=FODDER)
+    assert (s.stance, s.rule, s.cue_text) == ("reports", "attributed", "Officials say")
+    assert _stance(text).stance == "uses"  # the wording unknown: the lead carries it, as before
+    s = _stance("The envoy said talks would resume. The conscripts die as cannon fodder at the front.", wording=FODDER)
+    assert (s.stance, s.rule) == ("uses", "own voice")
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("The conscripts die as cannon fodder, and nobody in the capital will say how many.", "uses"),
+    ("The conscripts die as cannon fodder; officials would not say how many.", "uses"),
+    ("Velka mocked the envoy, saying the Orsovan conscripts were cannon fodder.", "reports"),
+    ("Orsova did not deny its conscripts were at the front, saying only that the matter was internal.", "uses"),
+    ("“The Orsovan conscripts are cannon fodder. They die by the hundred,” a nurse said.", "reports"),
+])
+def test_who_speaks_the_sentence_that_carries_the_frame(text, stance):
+    s = _stance(text, wording=FODDER)
+    assert s.stance == stance, (text, s)
+
+
 @pytest.mark.parametrize("text", [
     "Orsovan conscripts sent to die as cannon fodder was not fake news: the lists name them.",
     "That the conscripts are cannon fodder isn’t a hoax: the casualty lists name them.",
@@ -304,11 +325,11 @@ def _bench():
     return module
 
 
-# Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.846 (written after the
-# rules were first frozen; 0.823 then), deep 0.563 (frame passages deep in an article, written with the rule
-# for denials there; 10 items, one of them "uses"), wording 0.833 (19 items with their frame's phrases, written
+# Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.867 (written after the
+# rules were first frozen; 0.823 then), deep 0.922 (frame passages deep in an article, written with the rule
+# for denials there; 10 items, one of them "uses"), wording 0.921 (19 items with their frame's phrases, written
 # with the rule that fact-check words judge a frame only where its wording is); the floors sit 0.02 below.
-FLOORS = {"dev": 0.96, "holdout": 0.82, "deep": 0.54, "wording": 0.81}
+FLOORS = {"dev": 0.96, "holdout": 0.84, "deep": 0.90, "wording": 0.90}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

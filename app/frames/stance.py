@@ -28,8 +28,10 @@ sentence, where news tells a paragraph's point); docs/stance.md says the same in
    ``DENIAL_WINDOW`` passages after it, unless the lead answers it ("But officials say ..."): ``rebuts``.
 4. **Distanced claim, then a denial** (rule ``distanced``): the lead distances itself from the claim
    ("so-called", "claimed that", "rumours") and the next sentence denies it: ``rebuts``.
-5. Otherwise the passage carries the frame. Its lead is ``reports`` (rule ``attributed``, ``quoted``,
-   ``allegation``, ``unverified`` or ``question``) when it attributes the claim, quotes it, calls it an
+5. Otherwise the passage carries the frame, in its first sentence that holds the frame's wording (else its
+   lead). That sentence is ``reports`` (rule ``attributed``, ``quoted``, ``allegation``, ``unverified`` or
+   ``question``) when it attributes the claim (a speech verb someone speaks; a participle, "saying ...",
+   only before the wording), quotes it (or is a sentence of a quotation spanning sentences), calls it an
    allegation, says it is unverified or asks it; else ``uses`` (rule ``own voice``). A denial reported
    after the frame is told ("Pyongyang has denied the reports") does not make a rebuttal: the article
    tells the frame and gives the other side.
@@ -74,7 +76,7 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 4
+RULES_VERSION = 5
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -177,6 +179,10 @@ _SPEECH = (r"(?<!\bto\s)(?<!-)(?:said|says|say|told|tells|stated|claimed|added|i
            r"labell?ed|brands|labels|dismissed|dismisses|rejected|rejects|denied|denies|deny|according\s+to|citing|quoted|quoting|warned|believes?|"
            r"suggested|suggests|asserted|asserts|maintained|maintains|contended|contends|charged)")
 _SPEECH_RE = re.compile(rf"\b{_SPEECH}\b", re.I)
+# A participle attributes what follows it ("..., saying Tillerson was 'wasting his time'"), not what came before
+# ("did not deny the troops were there, saying only that ..."): it counts where the frame's wording follows.
+_SPEECH_ING_RE = re.compile(r"\b(?:saying|tweeting|telling|claiming|arguing|insisting|warning|writing|calling|"
+                            r"describing|accusing|alleging|asserting)\b", re.I)
 _DISTANCE_RE = re.compile(
     r"\b(?:so-called|supposed(?:ly)?|purported(?:ly)?|alleged(?:ly)?|claimed\s+that|claims?\s+that|"
     r"allegations?\s+that|accusations?\s+that|rumou?rs?|reports?\s+that|stories\s+that|"
@@ -427,19 +433,28 @@ def _speaker(text: str, a: int, b: int, cues) -> str | None:
     return None
 
 
-def _carries(text: str, a: int, b: int, cues) -> tuple[str, str, tuple[int, int] | None]:
-    """How the lead sentence text[a:b] carries the frame: (stance, rule, span of the words that say so)."""
+# A speech verb nobody speaks: "nobody will say how many", "officials would not say", "has never claimed".
+_NO_SPEAKER = re.compile(r"(?:\b(?:nobody|no\s+one|none)\s+(?:\w+\s+){0,4}|(?:\b(?:not|never)|n['’]t)\s+(?:\w+\s+){0,2})$",
+                         re.I)
+
+
+def _carries(text: str, a: int, b: int, cues, wording: "Wording | None" = None
+             ) -> tuple[str, str, tuple[int, int] | None]:
+    """How the sentence text[a:b] that carries the frame does so: (stance, rule, span of the words that say so)."""
     s = text[a:b]
     here = _cues_in(cues, a, b)
     if s.rstrip("\"'”’) ").endswith("?"):
         return "reports", "question", (a + len(s) - 1, a + len(s))
     for c in here:
-        if c.kind == "attribution" and c.subtype in ("named", "anonymous", "outlet"):
+        if (c.kind == "attribution" and c.subtype in ("named", "anonymous", "outlet")
+                and not _NEGATION_INSIDE.search(c.span)):  # "officials would not say"
             return "reports", "attributed", (c.start, c.end)
     for c in here:
         if c.kind == "stance" and c.subtype == "cannot_verify":
             return "reports", "unverified", (c.start, c.end)
-    m = _SPEECH_RE.search(s)
+    m = next((m for m in _SPEECH_RE.finditer(s) if not _NO_SPEAKER.search(s[:m.start()])), None)
+    if m is None and wording is not None:
+        m = next((m for m in _SPEECH_ING_RE.finditer(s) if wording.held_by(s[m.end():])), None)
     if m:
         return "reports", "attributed", (a + m.start(), a + m.end())
     m = _ALLEGATION_RE.search(s)
@@ -448,6 +463,9 @@ def _carries(text: str, a: int, b: int, cues) -> tuple[str, str, tuple[int, int]
     q = _QUOTE_RE.search(s)
     if q and (q.end() - q.start()) > 0.5 * len(s.strip()):
         return "reports", "quoted", (a + q.start(), a + q.end())
+    lead_in = len(s) - len(s.lstrip(" \"“'‘"))
+    if lead_in and _inside_quotation(text, a + lead_in) or _inside_quotation(text, a):
+        return "reports", "quoted", (a, b)  # a sentence of a quotation that spans sentences
     return "uses", "own voice", None
 
 
@@ -567,10 +585,14 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
             t = _first_trigger(after, sentence_spans(after.text)[:1]) if after is not None else None
         if t is not None:
             return _result("rebuts", passage, "distanced", where, (t.start, t.end), t.speaker)
-    # 5. the passage carries the frame
-    stance, rule, span = _carries(text, *lead, cues)
+    # 5. the passage carries the frame: in the first sentence that holds its wording ("Fighting went on. Officials
+    #    say the conscripts are cannon fodder." is reported), else in its lead
+    carrier = lead
+    if wording is not None:
+        carrier = next((sp for sp in sentences if wording.held_by(text[sp[0]:sp[1]])), lead)
+    stance, rule, span = _carries(text, *carrier, cues, wording)
     return _result(stance, passage, rule, span=span,
-                   speaker=_speaker(text, *lead, cues) if stance == "reports" else None)
+                   speaker=_speaker(text, *carrier, cues) if stance == "reports" else None)
 
 
 def article_stance(passages: list[Passage], wording: Wording | None = None) -> Stance | None:
