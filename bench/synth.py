@@ -2,6 +2,7 @@
 
     python bench/synth.py --articles 100000 --out build/synth/100k.jsonl [--seed 1] [--years 2]
     python bench/synth.py --articles 100000 --week 2019-06-03 --out build/synth/week.jsonl
+    python bench/synth.py --articles 100000 --years 20 --start 2000-01-03 --out build/synth/long.jsonl
 
 Writes JSON Lines with the fields the product ingests (``title``, ``text``, ``published_at``, ``outlet``,
 ``url``), one article per line, day by day in date order, with a progress line on stderr every 10,000
@@ -9,7 +10,10 @@ articles. Memory does not grow with the archive: each day is made from its own r
 (seeded by the seed and the day) and from stories and outlets that are pure functions of the seed, so
 nothing is kept between days. The same seed and arguments give the same bytes; ``--week MONDAY`` writes
 exactly the lines of that week that the whole archive has (what a weekly update adds), without writing
-the rest.
+the rest. Stories come at a fixed rate (3 a week) and a day's articles at ``articles / weeks``, so an archive
+N times longer with N times the articles holds the same stories and the same articles a week: it begins with
+the shorter one, day for day (``--start`` sets its first Monday, so a 20-year archive can end where a 2-year
+one does).
 
 What the archive holds (all invented; place and people names are made from syllables):
 
@@ -224,10 +228,13 @@ def _name(rng: random.Random, parts: int = 2) -> str:
 class Archive:
     """The archive for one seed, size and span: outlets and stories are pure functions of these."""
 
-    def __init__(self, articles: int, seed: int = 1, years: float = 2.0, outlets: int = 300, wires: int = 5):
+    def __init__(self, articles: int, seed: int = 1, years: float = 2.0, outlets: int = 300, wires: int = 5,
+                 start: dt.date = START):
         if articles < 1 or outlets < wires + 5:
             raise ValueError("need at least one article and more outlets than wire services")
-        self.n, self.seed = articles, seed
+        if start.weekday() != 0:
+            raise ValueError(f"the archive must start on a Monday: {start} is a {WEEKDAYS[start.weekday()]}")
+        self.n, self.seed, self.start = articles, seed, start
         self.days = max(7, int(round(years * 365.25 / 7)) * 7)
         self.wtot = self._cum_weight(self.days)
         rng = random.Random(f"{seed}:outlets")
@@ -265,7 +272,7 @@ class Archive:
                 - round(self.n * self._cum_weight(day) / self.wtot))
 
     def date(self, day: int) -> dt.date:
-        return START + dt.timedelta(days=day)
+        return self.start + dt.timedelta(days=day)
 
     # -- stories --------------------------------------------------------------------------------------
     def story(self, s: int) -> dict:
@@ -467,9 +474,9 @@ def write(archive: Archive, out, week: dt.date | None = None, progress=sys.stder
     if week is not None:
         if week.weekday() != 0:
             raise ValueError(f"--week must be a Monday: {week} is a {WEEKDAYS[week.weekday()]}")
-        first = (week - START).days
+        first = (week - archive.start).days
         if not 0 <= first < archive.days:
-            raise ValueError(f"week {week} is outside the archive ({START} to {archive.date(archive.days - 1)})")
+            raise ValueError(f"week {week} is outside the archive ({archive.start} to {archive.date(archive.days - 1)})")
         days = range(first, first + 7)
     written, t0, next_report = 0, time.perf_counter(), 10_000
     for day in days:
@@ -488,12 +495,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--articles", type=int, required=True, help="articles in the whole archive")
     ap.add_argument("--out", required=True, help="the JSON Lines file to write ('-' for stdout)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--years", type=float, default=2.0, help="span of the archive from 2018-01-01 (default 2)")
+    ap.add_argument("--years", type=float, default=2.0, help="span of the archive in years (default 2)")
+    ap.add_argument("--start", type=dt.date.fromisoformat, default=START,
+                    help="its first day, a Monday (default 2018-01-01); the stories and each day's articles are "
+                         "the same at the same distance from it")
     ap.add_argument("--outlets", type=int, default=300)
     ap.add_argument("--week", type=dt.date.fromisoformat, default=None,
                     help="write only the week starting this Monday (as the whole archive has it)")
     args = ap.parse_args(argv)
-    archive = Archive(args.articles, seed=args.seed, years=args.years, outlets=args.outlets)
+    archive = Archive(args.articles, seed=args.seed, years=args.years, outlets=args.outlets, start=args.start)
     if args.out == "-":
         n = write(archive, sys.stdout, args.week)
     else:

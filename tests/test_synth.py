@@ -58,3 +58,14 @@ def test_week_alone_is_that_week_of_the_archive():
     assert week and week == expected
     with pytest.raises(ValueError, match="Monday"):
         _text(archive, dt.date(2018, 2, 6))
+
+
+def test_a_longer_archive_at_the_same_rate_begins_as_the_shorter_one_and_can_start_earlier():
+    start = dt.date(2010, 1, 4)  # a Monday
+    short = _text(synth.Archive(1000, seed=2, years=0.5, outlets=60, start=start)).splitlines()
+    longer = _text(synth.Archive(2000, seed=2, years=1.0, outlets=60, start=start)).splitlines()  # 26 and 52 weeks
+    assert json.loads(short[0])["published_at"][:10] >= start.isoformat()
+    assert len(longer) == 2000 and longer[:len(short)] == short
+    assert json.loads(longer[len(short)])["published_at"][:10] >= (start + dt.timedelta(weeks=26)).isoformat()
+    with pytest.raises(ValueError, match="Monday"):
+        synth.Archive(1000, start=dt.date(2010, 1, 5))
