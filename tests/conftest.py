@@ -219,6 +219,10 @@ def _undo_migration(conn, migration) -> None:
     order = {"VIEW": 0, "TABLE": 1, "SEQUENCE": 2}
     for kind, name in sorted(created, key=lambda kn: order[kn[0]]):
         conn.execute(f"DROP {kind} IF EXISTS {name}")
+    # Columns it added to a table that stays (migration 29, for one)
+    for table, column in re.findall(r"ALTER TABLE (\w+) ADD COLUMN (?:IF NOT EXISTS )?(\w+)", step):
+        if (table, "TABLE") not in {(n, k) for k, n in created}:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {column}")
 
 
 def plotly_values(v) -> list:

@@ -176,6 +176,25 @@ def test_frames_page_review_queue_keeps_examples_and_rebuilds(app_env, tmp_path)
     assert (after["examples_in"], after["examples_out"]) == (before["examples_in"] + 1, before["examples_out"] + 1)
 
 
+def test_frames_page_says_when_a_learned_rule_was_fitted_on_a_much_smaller_archive(app_env):
+    seeded = _read(app_env, lambda r: r.query("SELECT frame_id, label FROM seeded_frame_rules WHERE status = 'active'"))
+    fid = int(seeded.set_index("label").loc["cannon fodder", "frame_id"])
+    at = _app("edit_frames.py")
+    at.selectbox(key=keys.REVIEW_FRAME).set_value(fid).run()
+    assert not at.warning  # fitted on the archive as it is
+    with Store.write(app_env) as store:
+        passages = int(store.query_value("SELECT count(*) FROM passages"))
+        store.conn.execute("UPDATE seed_rules SET fitted_passages = ? WHERE frame_id = ?", [passages // 4, fid])
+    st.cache_data.clear()
+    at = _app("edit_frames.py")
+    at.selectbox(key=keys.REVIEW_FRAME).set_value(fid).run()
+    assert not at.exception
+    warning = at.warning[0].value
+    assert f"fitted on {passages // 4:,} passages" in warning and f"now holds {passages:,}" in warning
+    assert "--refit-seeds" in warning
+    assert f"of today's {passages:,} passages" in at.selectbox(key=keys.REVIEW_FRAME).format_func(fid)
+
+
 def test_frames_page_seeds_a_frame_and_builds(app_env, tmp_path):
     at = _app("edit_frames.py")
     at.text_input(key=keys.SEED_NAME).set_value("Human waves")

@@ -1,3 +1,4 @@
+import json
 import re
 
 import numpy as np
@@ -9,8 +10,8 @@ from hypothesis import strategies as st
 import app.pipeline as pipeline
 from app.cli import main
 from app.config import SAMPLE_SEEDS
-from app.frames.seeded import (Seed, SeedError, literal_matches, load_seeds, phrase_pattern, save_seeds,
-                               upsert_seed)
+from app.frames.seeded import (Seed, SeedError, describe_rule, literal_matches, load_seeds, phrase_pattern,
+                               save_seeds, upsert_seed)
 from app.stages.seeded import merge_queues, seeded_stage
 from app.store import Store
 from tests.test_pipeline import _ingest, _split_sample
@@ -293,10 +294,30 @@ def test_learned_rules_are_fitted_when_their_seed_changes_or_when_asked(tmp_path
         assert not seeded_stage(store, encoder.name, lambda: encoder, settings, force=True)[1]
         assert store.last_run("seeded")["counts"]["fitted"] == 0
         pd.testing.assert_frame_equal(store.query("SELECT * FROM seed_rules ORDER BY frame_id"), rules)
+        # each rule keeps the archive's size when it was fitted (its background was drawn from those passages)
+        passages = store.query_value("SELECT count(*) FROM passages")
+        assert set(rules["fitted_passages"]) == {passages} and rules["fitted_at"].notna().all()
+        # an archive that grew threefold since (made so here): the build, status and the Frames page say so
+        store.conn.execute("UPDATE seed_rules SET fitted_passages = fitted_passages // 3")
+        outgrown = store.editable_frames().query("rule == 'learned'")
+    assert all("fitted on" in describe_rule(row) and f"of today's {passages:,} passages" in describe_rule(row)
+               for _, row in outgrown.iterrows())
+    from click.testing import CliRunner
+
+    status = json.loads(CliRunner().invoke(main, ["status", "--db", str(db)]).output)
+    stale = status["learned_rules_fitted_on_a_smaller_archive"]
+    assert len(stale) == 2 and {r["passages_now"] for r in stale} == {passages}
+    report = pipeline.build(db, settings, encoder)
+    notes = [n for n in report.notes if "--refit-seeds" in n]
+    assert len(notes) == 2 and all(f"now holds {passages:,} (3.0x)" in n for n in notes), report.notes
     pipeline.build(db, settings, encoder, refit_seeds=True)  # asked: fitted again, on the passages as they are
     with Store.write(db) as store:
         counts = store.last_run("seeded")["counts"]
         assert (counts["fitted"], counts["mode"]) == (2, "full")
-    from click.testing import CliRunner
+        assert set(store.query("SELECT fitted_passages FROM seed_rules")["fitted_passages"]) == {passages}
+    report = pipeline.build(db, settings, encoder)
+    assert not [n for n in report.notes if "--refit-seeds" in n]
+    assert describe_rule({"rule": "learned", "est_precision": 0.9, "fitted_passages": None, "passages_now": 10}) == \
+        "learned from examples, precision about 90% on them"  # a rule fitted before its size was recorded
 
     assert "--refit-seeds" in CliRunner().invoke(main, ["build", "--help"]).output

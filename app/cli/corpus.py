@@ -280,6 +280,7 @@ def outlets(ctx, db, load, out, fmt):
 @click.pass_context
 def status(ctx, db, discard, fmt):
     """What the store holds, and whether an interrupted write is waiting to resume."""
+    from app.frames.seeded import STALE_GROWTH
     from app.store import StoreError, discard_pending, pending_work, resume_command
 
     settings = load_cli_settings(ctx, db=db)
@@ -296,6 +297,7 @@ def status(ctx, db, discard, fmt):
         counts = store.counts()
         runs = store.runs()
         storage, missing, folder = store.vector_storage(), store.missing_vector_segments(), store.vector_folder()
+        stale = store.stale_seed_rules(STALE_GROWTH)
     finally:
         store.close()
     # The vectors live beside the file (app.store.vectors): a copy of the database needs the folder too.
@@ -304,6 +306,10 @@ def status(ctx, db, discard, fmt):
                                              "mb": round(row.bytes / 1e6, 1)} for row in storage.itertuples()}
     if missing:
         counts["vector_segments_missing"] = len(missing)
+    # Learned rules fitted on a much smaller archive (app.stages.seeded.STALE_GROWTH): `build --refit-seeds`.
+    counts["learned_rules_fitted_on_a_smaller_archive"] = [
+        {"frame_id": int(r.frame_id), "name": r.name, "fitted_passages": int(r.fitted_passages),
+         "passages_now": int(r.passages), "fitted_at": str(r.fitted_at)} for r in stale.itertuples()]
     pending = pending_work(settings.db)
     counts["interrupted_build_pending"] = pending is not None
     counts["pending_write"] = ({"resume_with": resume_command(pending["purpose"]), "started": pending["started"]}

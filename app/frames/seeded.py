@@ -508,11 +508,30 @@ def boundary_queue(article_ids: np.ndarray, passage_ids: np.ndarray, passage_sco
                          "matched": score[keep] >= threshold})
 
 
-def describe_rule(frame) -> str:
-    """How a seeded frame decides, in words, with its estimated precision when it learned from examples
-    (``frame`` has ``rule`` and ``est_precision``, as ``Store.editable_frames`` gives them)."""
+# A learned rule's background was drawn from the passages the archive held when it was fitted; once the archive
+# holds this many times as many, the build, `narratives status` and the Frames page say so (the rule is kept:
+# fitting it again moves the frame's earlier articles).
+STALE_GROWTH = 2.0
+
+
+def rule_outgrown(fitted_passages, passages_now, growth: float = STALE_GROWTH) -> bool:
+    """Whether the archive holds at least ``growth`` times the passages it held when a learned rule was fitted
+    (False when either is unknown)."""
+    known = [x for x in (fitted_passages, passages_now) if x is not None and x == x]
+    return len(known) == 2 and passages_now >= growth * max(int(fitted_passages), 1)
+
+
+def describe_rule(frame, stale_growth: float = STALE_GROWTH) -> str:
+    """How a seeded frame decides, in words, with its estimated precision when it learned from examples, and
+    the archive's growth since the rule was fitted when it is at least ``stale_growth`` times (``frame`` has
+    ``rule``, ``est_precision``, ``fitted_passages`` and ``passages_now``, as ``Store.editable_frames`` gives
+    them)."""
     if frame.get("rule") == "learned":
         precision = frame.get("est_precision")
         known = precision is not None and precision == precision
-        return "learned from examples" + (f", precision about {precision:.0%} on them" if known else "")
+        fitted, now = frame.get("fitted_passages"), frame.get("passages_now")
+        grown = ""
+        if rule_outgrown(fitted, now, stale_growth):
+            grown = f", fitted on {int(fitted):,} of today's {int(now):,} passages"
+        return "learned from examples" + (f", precision about {precision:.0%} on them" if known else "") + grown
     return "phrases and paraphrase"

@@ -17,6 +17,7 @@ passage changed or gone, another model) matches every passage again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Callable
 
@@ -25,8 +26,8 @@ import pandas as pd
 
 from app.config import Settings
 from app.frames.learned import DEFAULT_COMBINE, MIN_EACH, background_rows, fit_rule
-from app.frames.seeded import (REVIEW_SIZE, Seed, boundary_queue, example_sets, literal_matches, load_seeds,
-                               seed_frame, seed_frame_ids)
+from app.frames.seeded import (REVIEW_SIZE, STALE_GROWTH, Seed, boundary_queue, example_sets, literal_matches,
+                               load_seeds, seed_frame, seed_frame_ids)
 from app.frames.tables import SEEDED_FRAME_COLUMNS, article_frames, empty_article_frames
 from app.ingest.normalize import canonical_url
 from app.stages.common import Progress, no_progress
@@ -88,6 +89,7 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
         passage_ids, article_ids = passages["passage_id"].to_numpy(), passages["article_id"].to_numpy()
     else:
         texts, passage_ids, article_ids = [], np.array([], dtype=object), np.array([], dtype=object)
+    fitted_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     for i, (seed, frame_id) in enumerate(zip(seeds, frame_ids)):
         rule = None
         if frame_id in examples:
@@ -95,10 +97,12 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
             if frame_id in to_fit:  # fitted on a background drawn from the passages as they are now
                 rule = fit_rule(sets, labels, combine=seed.combine or DEFAULT_COMBINE,
                                 background=vectors[background_rows(len(vectors))] if has_passages else None)
+                if rule is not None:
+                    rules[frame_id] = (key, rule, len(vectors) if has_passages else 0, fitted_at)
             elif _can_learn(labels):
-                rule = stored_rules[frame_id][1]  # the seed and its examples as when it was fitted
-            if rule is not None:
-                rules[frame_id] = (key, rule)
+                # the seed and its examples as when it was fitted, with the archive's size then
+                _, rule, fitted_passages, when = stored_rules[frame_id]
+                rules[frame_id] = (key, rule, fitted_passages, when)
             learned += rule is not None
         seed_vectors = encoder.encode(seed.texts) if seed.texts else \
             encoder.encode([e.text for e in seed.labelled if e.text and e.label == "in"] or [seed.name])
@@ -246,3 +250,15 @@ def _review_queue(seed_vectors, rule, frame_id, literal, vectors, passage_ids, a
     queue = boundary_queue(article_ids, passage_ids, scores, per_article, threshold, literal)
     queue.insert(0, "frame_id", frame_id)
     return queue
+
+
+
+def stale_rule_notes(store: Store, growth: float = STALE_GROWTH) -> list[str]:
+    """A line for each active seeded frame whose learned rule was fitted on an archive ``growth`` times smaller
+    than now, with the command that fits it again."""
+    return [f"seeded frame '{row.name}' (#{int(row.frame_id)}): its learned rule was fitted on {int(row.fitted_passages):,} "
+            f"passages ({str(row.fitted_at)[:10]}); the archive now holds {int(row.passages):,} "
+            f"({row.passages / max(int(row.fitted_passages), 1):.1f}x). The rule is kept so its earlier articles stay "
+            f"put; `narratives build --refit-seeds` fits it on the archive as it is now"
+            for row in store.stale_seed_rules(growth).itertuples()]
+

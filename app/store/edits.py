@@ -76,8 +76,10 @@ class EditStore(StoreBase):
             """SELECT f.frame_id, coalesce(f.user_label, f.label) AS label, f.kind, f.status,
                       coalesce(s.articles, 0) AS articles, coalesce(s.outlets, 0) AS outlets, m.into_frame AS merged_into,
                       CASE WHEN f.kind = 'seeded' THEN coalesce(f.match_rule, 'phrases') END AS rule,
-                      f.est_precision AS est_precision
+                      f.est_precision AS est_precision, r.fitted_passages, r.fitted_at,
+                      (SELECT count(*) FROM passages) AS passages_now
                FROM frames f LEFT JOIN frame_summary s USING (frame_id) LEFT JOIN frame_merges m USING (frame_id)
+               LEFT JOIN seed_rules r USING (frame_id)
                WHERE f.status IN (SELECT unnest(?::VARCHAR[])) ORDER BY f.status, articles DESC, f.frame_id""",
             [list(EDITABLE)])
 

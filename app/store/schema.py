@@ -845,3 +845,13 @@ MIGRATIONS.append((
     );
     """,
 ))
+
+MIGRATIONS.append((
+    29,
+    "when each seeded frame's learned rule was fitted and how many passages the archive held then (its "
+    "background was drawn from them), so a build can say when the archive has grown much since",
+    """
+    ALTER TABLE seed_rules ADD COLUMN IF NOT EXISTS fitted_passages BIGINT;
+    ALTER TABLE seed_rules ADD COLUMN IF NOT EXISTS fitted_at TIMESTAMP;
+    """,
+))

@@ -325,23 +325,39 @@ class StageStore(StoreBase):
         return np.asarray([r[0] for r in rows], dtype=np.float32) if rows else None
 
     # -- seeded frames: their learned rules, exemplars and review queues (app.stages.seeded) -------------
-    def seed_rules(self) -> dict[int, tuple[str, LearnedRule]]:
-        """frame id -> (the key it was fitted from, the learned rule) of every seeded frame that learned one."""
+    def seed_rules(self) -> dict[int, tuple]:
+        """frame id -> (the key it was fitted from, the learned rule, the passages the archive held when it was
+        fitted, when; both None for a rule fitted before they were recorded) of every seeded frame that learned
+        one."""
         rows = self._exec("""SELECT frame_id, key, weights, bias, threshold, combine, est_precision, est_recall,
-                                    examples_in, examples_out FROM seed_rules""").fetchall()
+                                    examples_in, examples_out, fitted_passages, fitted_at FROM seed_rules""").fetchall()
         return {int(f): (key, LearnedRule(np.asarray(w, dtype=np.float32), float(b), float(t), c, p, r, int(i),
-                                          int(o)))
-                for f, key, w, b, t, c, p, r, i, o in rows}
+                                          int(o)), None if n is None else int(n), at)
+                for f, key, w, b, t, c, p, r, i, o, n, at in rows}
 
-    def save_seed_rules(self, rules: dict[int, tuple[str, LearnedRule]]) -> None:
-        """Replace the stored learned rules with ``rules`` (frame id -> (key, rule))."""
+    def save_seed_rules(self, rules: dict[int, tuple]) -> None:
+        """Replace the stored learned rules with ``rules`` (frame id -> (key, rule, passages when fitted, when
+        fitted))."""
         with self.transaction():
             self._exec("DELETE FROM seed_rules")
-            for frame_id, (key, rule) in sorted(rules.items()):
-                self._exec("INSERT INTO seed_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            for frame_id, (key, rule, fitted_passages, fitted_at) in sorted(rules.items()):
+                self._exec("INSERT INTO seed_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            [int(frame_id), key, [float(x) for x in rule.weights], float(rule.bias),
                             float(rule.threshold), rule.combine, rule.precision, rule.recall,
-                            int(rule.examples_in), int(rule.examples_out)])
+                            int(rule.examples_in), int(rule.examples_out),
+                            None if fitted_passages is None else int(fitted_passages), fitted_at])
+
+    def stale_seed_rules(self, growth: float) -> pd.DataFrame:
+        """The active seeded frames whose learned rule was fitted when the archive held fewer than 1/``growth``
+        of the passages it holds now: frame_id, name, fitted_passages, passages (now), fitted_at."""
+        return self._df(
+            """WITH now AS (SELECT count(*) AS passages FROM passages)
+               SELECT r.frame_id, coalesce(f.user_label, f.label) AS name, r.fitted_passages, now.passages,
+                      r.fitted_at
+               FROM seed_rules r JOIN frames f USING (frame_id), now
+               WHERE f.status = 'active' AND r.fitted_passages IS NOT NULL
+                 AND now.passages >= ? * greatest(r.fitted_passages, 1)
+               ORDER BY r.frame_id""", [float(growth)])
 
     def seeded_exemplars(self, frame_ids: list[int]) -> dict[int, dict]:
         """frame id -> its exemplar passage, that passage's match score, its article's date and the sentence

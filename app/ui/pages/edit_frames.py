@@ -3,8 +3,8 @@
 
 import streamlit as st
 
-from app.frames.seeded import (Example, Seed, SeedError, add_reviewed, describe_rule, examples_file, load_seeds,
-                               upsert_seed)
+from app.frames.seeded import (STALE_GROWTH, Example, Seed, SeedError, add_reviewed, describe_rule, examples_file,
+                               load_seeds, rule_outgrown, upsert_seed)
 from app.store import StoreError
 from app.ui import cache, keys
 from app.ui.first_start import open_or_stop
@@ -84,6 +84,13 @@ if len(seeded):
     rid = st.selectbox("Seeded frame", seeded_ids, key=keys.REVIEW_FRAME, format_func=lambda f: (
         f"#{f} · {labels[f]} · " + describe_rule(seeded.set_index("frame_id").loc[f])))
     seed_name = labels[rid]
+    chosen = seeded.set_index("frame_id").loc[rid]
+    if chosen.get("rule") == "learned" and rule_outgrown(chosen.get("fitted_passages"), chosen.get("passages_now"),
+                                                         STALE_GROWTH):
+        st.warning(f"This frame's learned rule was fitted on {int(chosen['fitted_passages']):,} passages "
+                   f"({str(chosen['fitted_at'])[:10]}); the archive now holds {int(chosen['passages_now']):,}. "
+                   "It is kept so the frame's earlier articles stay where they are; `narratives build "
+                   "--refit-seeds` fits it on the archive as it is now (its earlier articles may then move).")
     done = {e.text for x in (load_seeds(s.frames_file) if s.frames_file.exists() else [])
             if x.name.lower() == str(seed_name).lower() for e in x.labelled}
     queue = cache.seed_review(v, rid)
