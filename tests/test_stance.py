@@ -214,6 +214,14 @@ def test_fact_check_words_rebut_only_where_they_judge_the_frames_wording():
     assert _stance(other_claim).stance == "rebuts"  # the wording unknown: read as before
     s = _stance("Velka's broadcasts call the conscripts cannon fodder. That story is false.", wording=FODDER)
     assert (s.stance, s.rule, s.cue_text) == ("rebuts", "fact-check", "is false")  # the claim, then the verdict
+    # a verdict after the claim must refer back to it: otherwise it judges what it names
+    s = _stance("The conscripts die as cannon fodder. The same channel once aired a debunked video of the bridge.",
+                wording=FODDER)
+    assert s.stance == "uses"
+    for verdict in ("This is false.", "It was debunked within hours.", "No: the casualty lists are fabricated.",
+                    "Such claims are baseless."):
+        s = _stance("The conscripts die as cannon fodder. " + verdict, wording=FODDER)
+        assert (s.stance, s.rule) == ("rebuts", "fact-check"), verdict
     s = _stance("There is no evidence that the conscripts are cannon fodder.", wording=FODDER)
     assert (s.stance, s.cue_text) == ("rebuts", "There is no evidence")
     # the next passage's first sentence judges the claim this passage ends with

@@ -49,7 +49,7 @@ whether") is not denial.
 
 The frame's wording (:class:`Wording`: its label and phrases) tells which claim fact-check words judge:
 the outlet's own fact-check and false words count in rules 1 to 3 only in a sentence that holds the
-wording or just after one; elsewhere they judge another claim ("The minister's budget was always a fairy
+wording, or just after one when they refer back to it ("That story is false.", "It was debunked."); elsewhere they judge another claim ("The minister's budget was always a fairy
 tale." leading a paragraph about the war). Someone else's false words are read as before; a denial cue is
 read by what it denies: a claim, a charge, an act or a clause ("denied the reports", "denied any
 involvement", "denies selling oil", "denied the troops were there") always counts, a plain thing ("Trump
@@ -76,7 +76,7 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 5
+RULES_VERSION = 6
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -505,6 +505,16 @@ def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None
     return None
 
 
+# A verdict that refers back to the sentence before it: a pronoun ("it", "This is false"), a claim word with a determiner
+# ("that story", "the figures", "such claims"), or an answer ("No, ...", "False.").
+_REFERS_BACK = re.compile(
+    r"\bit\b|^\W*(?:this|that|these|those)\b|\b(?:this|that)\s+(?:is|was|isn['’]t|wasn['’]t)\b|"
+    r"\b(?:that|such|the|this|these|those|his|her|their|its|both|any)\s+"
+    r"(?:[\w'’-]+\s+){0,2}?(?:claims?|stor(?:y|ies)|reports?|allegations?|ideas?|notion|rumou?rs?|"
+    r"theor(?:y|ies)|assertions?|charges?|accusations?|narratives?|figures?|numbers?|videos?|footage|images?|"
+    r"photos?|pictures?|tales?|version|suggestions?)\b|^\W*(?:no|false|untrue|wrong|not\s+true|fake)\b", re.I)
+
+
 def passage_stance(passage: Passage, before: Passage | None = None, after: Passage | None = None,
                    title: Passage | None = None, earlier: Passage | None = None,
                    opening: Passage | None = None, wording: Wording | None = None) -> Stance:
@@ -521,10 +531,14 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
 
     def about_frame(where: Passage, k: int, spans) -> bool:
         """Whether fact-check words in sentence ``k`` of ``where`` judge the frame: its wording unknown, or
-        held by that sentence or the one just before it (the claim, then the verdict: "No, they are not
-        cannon fodder. The casualty figures are false.")."""
-        if wording is None or wording.held_by(where.text[spans[k][0]:spans[k][1]]):
+        held by that sentence, or by the one just before it when this one refers back to it (the claim, then
+        the verdict: "Velka calls them cannon fodder. That story is false."; "No, they are not cannon
+        fodder. The casualty figures are false.")."""
+        verdict = where.text[spans[k][0]:spans[k][1]]
+        if wording is None or wording.held_by(verdict):
             return True
+        if not _REFERS_BACK.search(verdict):
+            return False  # "MSNBC trotted out the debunked dossier." after a sentence on the frame judges the dossier
         if k > 0 and wording.held_by(where.text[spans[k - 1][0]:spans[k - 1][1]]):
             return True
         if where is passage and k == 0 and before_spans:
