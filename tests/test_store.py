@@ -343,6 +343,19 @@ def test_a_read_that_runs_out_of_memory_is_read_again_on_one_thread(capsys):
     assert threads == [2, 1]
     assert conn.execute("SELECT current_setting('threads')").fetchone()[0] == 2
     assert "ran out of memory" in capsys.readouterr().err  # the user learns the budget is tight
+    # what it can let go of is released before the second try; a second failure says what held the memory
+    threads.clear()
+    released = []
+
+    def always_short():
+        threads.append(conn.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
+        raise short
+
+    with pytest.raises(StoreError, match="on one thread too; DuckDB's memory held by.*memory_budget"):
+        one_thread_if_short(conn, always_short, release=lambda: released.append(True))
+    assert released == [True] and threads == [True, False]
+    assert conn.execute("SELECT current_setting('threads'), current_setting('preserve_insertion_order')").fetchone() \
+        == (2, True)
 
 
 def test_key_indexes_loaded_by_inserts_are_written_out_before_a_large_read(tmp_path):

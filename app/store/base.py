@@ -159,7 +159,8 @@ class StoreBase:
     def _df_one_thread_if_short(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """:meth:`_df` of a read that is run again on one thread if DuckDB runs out of memory
         (:func:`app.store.db.one_thread_if_short`)."""
-        return one_thread_if_short(self.conn, lambda: self._df(sql, params))
+        return one_thread_if_short(self.conn, lambda: self._df(sql, params),
+                                   release=lambda: self.release_index_memory(above_mb=0))
 
     def _row(self, sql: str, params: list | None = None) -> tuple | None:
         # Fetch everything: DuckDB refuses new work while a result is unfinished.

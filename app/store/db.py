@@ -329,25 +329,43 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
             os.close(dir_fd)
 
 
-def one_thread_if_short(conn: duckdb.DuckDBPyConnection, read: Callable[[], T]) -> T:
+def one_thread_if_short(conn: duckdb.DuckDBPyConnection, read: Callable[[], T],
+                        release: Callable[[], object] | None = None) -> T:
     """``read()``, run again on one thread if DuckDB runs out of memory (a :class:`StoreError` caused by
     ``duckdb.OutOfMemoryException``; any other error is raised as it is), with a line on stderr and the
-    connection's thread count put back after. Each of DuckDB's threads holds its own hash tables, and a query
+    connection's settings put back after. Each of DuckDB's threads holds its own hash tables, and a query
     over the whole archive (the per-frame plans) can need more than the memory limit leaves once the tables'
-    key indexes are loaded. Only for a read outside a transaction, which a failure leaves as it was."""
+    key indexes are loaded. Before the second try ``release()`` (when given) lets go of what it can (a
+    checkpoint writes the loaded key indexes out) and rows need not keep their order (the reads order their
+    own). A second failure names what held DuckDB's memory. Only for a read outside a transaction, which a
+    failure leaves as it was."""
     try:
         return read()
     except StoreError as exc:
         if not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
             raise
-    threads, limit = conn.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
+    threads, limit, ordered = conn.execute("SELECT current_setting('threads'), current_setting('memory_limit'), "
+                                           "current_setting('preserve_insertion_order')").fetchone()
     print(f"DuckDB ran out of memory ({limit}); reading again on one thread (slower). A larger memory_budget "
           "setting avoids this.", file=sys.stderr, flush=True)
+    if release is not None:
+        release()
     conn.execute("SET threads = 1")
+    conn.execute("SET preserve_insertion_order = false")
     try:
         return read()
+    except StoreError as exc:
+        if not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
+            raise
+        held = conn.execute("""SELECT tag, round(memory_usage_bytes / 1e6) FROM duckdb_memory()
+                               WHERE memory_usage_bytes > 0 ORDER BY memory_usage_bytes DESC LIMIT 3""").fetchall()
+        raise StoreError(f"{exc} (on one thread too; DuckDB's memory held by: "
+                         + ", ".join(f"{tag} {mb:.0f} MB" for tag, mb in held)
+                         + "). Set a larger memory_budget (narratives.toml or NARRATIVES_MEMORY_BUDGET) and run "
+                         "the same command again: it resumes") from exc.__cause__
     finally:
         conn.execute(f"SET threads = {int(threads)}")
+        conn.execute(f"SET preserve_insertion_order = {'true' if str(ordered).lower() == 'true' else 'false'}")
 
 
 MOVED_VECTORS = 25  # the migration that moved the vectors out of the file
