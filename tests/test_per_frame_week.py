@@ -153,3 +153,39 @@ def test_fingerprints_stay_exact_when_two_plans_are_joined():
     joined = pd.concat(parts, ignore_index=True)
     assert joined["fingerprint"].dtype == "uint64"
     assert [int(f) for f in joined["fingerprint"]] == [int(p["fingerprint"].iloc[0]) for p in parts[:2]]
+
+
+def test_the_evidence_plan_summed_per_article_equals_the_plan_over_every_input_row(hashed_sample_db_copy):
+    """The evidence plan sums an article's cued passages and the places frames take in it once per article, then
+    joins them to each (frame, article): the same rows, sums and marks as summing every (frame, passage) and
+    (frame, place) row, which ran out of memory on a large archive."""
+    from app.store.stages import _CUED, ORDER_KEY
+
+    with Store.write(hashed_sample_db_copy) as store:
+        model = store.query_value("SELECT DISTINCT model FROM frames WHERE model IS NOT NULL")
+        # some articles with an original, so the copies join counts too
+        store.conn.execute("""INSERT INTO copies (article_id, original_id, similarity, method)
+                              SELECT a.article_id, b.article_id, 1.0, 'test'
+                              FROM (SELECT article_id, row_number() OVER (ORDER BY article_id) AS i FROM articles) a
+                              JOIN (SELECT article_id, row_number() OVER (ORDER BY article_id) AS i FROM articles) b
+                                ON b.i = a.i + 1
+                              WHERE a.i % 7 = 0 AND a.article_id NOT IN (SELECT article_id FROM copies)""")
+        every_row = store.frame_plan("evidence", f"""
+            WITH cued AS ({_CUED}),
+            sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                           AS s, count(*) AS n FROM cues GROUP BY text_hash),
+            fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
+                   FROM frame_articles),
+            places AS (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
+                       FROM frame_passages fp JOIN passages p USING (passage_id))
+            SELECT fa.frame_id, fa.k, hash(p.passage_id, p.seq, p.text_hash, fa.published_at, c.original_id,
+                                           sig.s, sig.n) AS h
+            FROM fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
+            LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
+            WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+            UNION ALL
+            SELECT fa.frame_id, fa.k, hash('place', m.frame_id, m.seq) FROM fa JOIN places m USING (article_id)""",
+            [model], centre_model=model)
+        summed = store.evidence_plan(model)
+    assert len(summed) > 5 and (summed["rows"] > 0).all()
+    pd.testing.assert_frame_equal(summed, every_row)

@@ -741,7 +741,7 @@ class StageStore(StoreBase):
         return out
 
     def frame_plan(self, stage: str, inputs: str, params: list | None = None, centre_model: str | None = None,
-                   wording: bool = False) -> pd.DataFrame:
+                   wording: bool = False, summed: bool = False) -> pd.DataFrame:
         """What a per-frame stage must do, per active frame, read in the database without loading any row.
 
         ``inputs`` is a query giving the stage's input rows, one per row it reads: ``frame_id``, ``k`` (the
@@ -750,14 +750,16 @@ class StageStore(StoreBase):
         and ``early_sum``, the same over the articles up to the ``stored_mark`` its rows were last written at
         (``stored``: the fingerprint then; 0 and no mark for a frame never written); ``mark``, its latest
         article now; ``centre``, a hash of its centre and whether it is in ``centre_model``'s space (and, with
-        ``wording``, of its label and phrases, which a stage reading the frame's wording depends on)."""
+        ``wording``, of its label and phrases, which a stage reading the frame's wording depends on). ``summed``:
+        ``inputs`` gives each row's ``n`` and ``s`` already summed over several input rows (per article), not ``h``."""
         # Rows are summed per article first: the comparison with the stored mark and the joins then take a
         # row per article, not one per input row (several per article). The query's hash tables span the
         # archive: the key indexes a week's inserts loaded are written out first.
         self.release_index_memory()
         return self._df_one_thread_if_short(
             f"""WITH input AS ({inputs}),
-               per AS (SELECT frame_id, k, count(*) AS n, sum(h) AS s FROM input GROUP BY frame_id, k),
+               per AS (SELECT frame_id, k, {"sum(n) AS n, sum(s) AS s" if summed else "count(*) AS n, sum(h) AS s"}
+                       FROM input GROUP BY frame_id, k),
                marked AS (SELECT i.frame_id, i.k, i.n, i.s, s.mark, s.fingerprint, i.k <= s.mark AS early
                           FROM per i LEFT JOIN frame_inputs s ON s.stage = ? AND s.frame_id = i.frame_id)
                SELECT m.frame_id, sum(m.n)::BIGINT AS rows, (sum(m.s) % {_WORD})::UBIGINT AS sum,
@@ -774,22 +776,31 @@ class StageStore(StoreBase):
         """:meth:`frame_plan` of the evidence stage. Its input rows: each cued passage of a frame's articles,
         embedded under ``model``, with its place, text, date, original and cues; each place in those articles
         taken by a frame's passage; and the frame's centre."""
+        # Summed per article before meeting the frames: an article's cued passages and the places frames take
+        # in it are the same whatever frame it is read for, so they are summed once an article and joined to
+        # each (frame, article) as one row; joined first, an article in many large frames gave a row per frame,
+        # passage and place, which ran out of memory at 100k synthetic articles (bench/RESULTS.md).
         return self.frame_plan("evidence", f"""
             WITH cued AS ({_CUED}),
             sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
                            AS s, count(*) AS n FROM cues GROUP BY text_hash),
             fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
                    FROM frame_articles),
-            places AS (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
-                       FROM frame_passages fp JOIN passages p USING (passage_id))
-            SELECT fa.frame_id, fa.k, hash(p.passage_id, p.seq, p.text_hash, fa.published_at, c.original_id,
-                                           sig.s, sig.n) AS h
-            FROM fa JOIN passages p USING (article_id) JOIN cued USING (text_hash)
-            LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
-            WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+            art AS (SELECT d.article_id, d.published_at, count(*) AS n,
+                           sum(hash(p.passage_id, p.seq, p.text_hash, d.published_at, c.original_id, sig.s, sig.n)) AS s
+                    FROM (SELECT DISTINCT article_id, published_at FROM frame_articles) d
+                    JOIN passages p USING (article_id) JOIN cued USING (text_hash)
+                    LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = d.article_id
+                    WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+                    GROUP BY d.article_id, d.published_at),
+            places AS (SELECT article_id, count(*) AS n, sum(hash('place', frame_id, seq)) AS s
+                       FROM (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
+                             FROM frame_passages fp JOIN passages p USING (passage_id))
+                       GROUP BY article_id)
+            SELECT fa.frame_id, fa.k, a.n, a.s FROM fa JOIN art a USING (article_id, published_at)
             UNION ALL
-            SELECT fa.frame_id, fa.k, hash('place', m.frame_id, m.seq) FROM fa JOIN places m USING (article_id)""",
-            [model], centre_model=model)
+            SELECT fa.frame_id, fa.k, m.n, m.s FROM fa JOIN places m USING (article_id)""",
+            [model], centre_model=model, summed=True)
 
     def stage_evidence_rows(self, model: str, frames: dict[int, str | None]) -> None:
         """Select the evidence stage's input passages for every frame of ``frames`` (frame id -> a mark: only
