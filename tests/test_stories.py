@@ -9,7 +9,7 @@ import app.pipeline as pipeline
 from app.frames import discover
 from app.frames.discovery import centred, fragments
 from app.frames.stories import NO_STORY, frames_by_story, match_stories, number_stories, story_groups
-from app.frames.templates import find_templates, shape
+from app.frames.templates import find_templates, shape, shape_rows
 from app.store import Store
 from tests.test_pipeline import _ingest, _split_sample
 
@@ -37,6 +37,29 @@ def test_the_same_sentence_with_other_names_across_outlets_is_a_template():
     # too few outlets, or the rule off
     assert not find_templates(texts, np.array(["a", "b", "a", "b"] * 2), min_outlets=3).mask.any()
     assert not find_templates(texts, outlets, min_outlets=0).mask.any()
+
+
+def test_short_lines_outlets_repeat_are_furniture_and_short_lines_told_once_are_not():
+    outlets = ["Ekta News", "Topel Gazette", "Mier Record", "Volta Post"]
+    lines, quotes, owners, quote_owners = [], [], [], []
+    for year in (2018, 2019):
+        for outlet in outlets:
+            for _ in range(4):  # each outlet prints its own line under article after article
+                lines.append(f"Copyright {year} {outlet}. All rights reserved.")
+                owners.append(outlet)
+    for i, outlet in enumerate(outlets * 4):  # short quotes of one shape, each told once
+        quotes.append(f"'We will not leave number {i}', {outlet.split()[0]} said in a statement.")
+        quote_owners.append(outlet)
+    found = find_templates(lines + quotes, np.array(owners + quote_owners), min_outlets=3)
+    assert found.mask[:len(lines)].all() and not found.mask[len(lines):].any()
+    assert (found.shapes, found.furniture, found.texts) == (1, 1, 8)
+    # repeated too little (each text once or twice) or by too few outlets: not furniture
+    once = [f"Copyright {2000 + i} {outlets[i % 4]}. All rights reserved." for i in range(8)]
+    assert not find_templates(once, np.array([outlets[i % 4] for i in range(8)]), min_outlets=3).mask.any()
+    assert not find_templates(lines, np.array(["a", "b"] * (len(lines) // 2)), min_outlets=3).mask.any()
+    # a stored shape says the same (the frames stage keeps the verdict's inputs per passage)
+    rows = shape_rows(lines + quotes)
+    assert rows["short"].tolist()[:len(lines)] == [True] * len(lines) and not rows["judged"][:len(lines)].any()
 
 
 def test_headlines_in_title_case_are_never_templates():

@@ -12,6 +12,16 @@ passages of that shape come from at least ``min_outlets`` outlets and with at le
 (other fillers). A passage repeated word for word (a syndicated paragraph, a frame's stock lead) has one
 text, so it is not a template. The shape must keep at least ``MIN_WORDS`` plain (masked-out-free) words,
 so that headlines in title case, which mask to almost nothing, are never taken for one.
+
+*Furniture* is the short kind: a shape with fewer plain words (from ``FURNITURE_MIN_WORDS``), such as
+"Copyright 2019 The Ekta News. All rights reserved.", "Reporting by A; editing by B." or "This story was
+first published by X Wire.", told by as many outlets with as many texts, whose texts also recur: its
+passages are at least ``FURNITURE_REPEAT`` times its texts (each outlet prints its own line under article
+after article). Short lines that do not recur ("'We will not leave,' she said in a statement.", told once
+each) are not furniture, whatever their shape. Page furniture forms tight clusters of its own under any
+model, and the boilerplate rule (a cluster anchored in its articles less than a typical passage) misses it
+where the model finds it close to the article it ends: on a synthetic archive in the static tier, the
+largest "frames" were copyright lines, bylines and wire credits.
 """
 
 from __future__ import annotations
@@ -25,6 +35,12 @@ import pandas as pd
 
 # A shape needs this many plain words left after masking to be judged at all.
 MIN_WORDS = 6
+# A shorter shape with at least this many is judged as furniture, when its texts recur this many times each
+# on average (see the module docstring).
+FURNITURE_MIN_WORDS = 2
+FURNITURE_REPEAT = 3
+# Bump when the rule changes: the frames stage then clusters every passage again (frame ids are kept).
+RULE_VERSION = 2
 
 _QUOTED = re.compile(r"[\"“”][^\"“”]{1,200}[\"“”]|(?<!\w)['‘][^'‘’]{1,200}['’](?!\w)")
 _NUMBER = re.compile(r"\d[\d,.:/]*")
@@ -51,21 +67,24 @@ def plain_words(shaped: str) -> int:
 
 @dataclass
 class Templates:
-    mask: np.ndarray  # per passage row: its shape is a template
-    shapes: int  # template shapes found
+    mask: np.ndarray  # per passage row: its shape is a template (or furniture)
+    shapes: int  # template shapes found (furniture among them)
     texts: int  # distinct texts of those shapes
     passages: int | None = None  # passages of those shapes in the whole corpus, when ``mask`` covers only some
+    furniture: int = 0  # of the shapes, those of the short kind (furniture)
 
 
 def shape_rows(texts: list[str] | np.ndarray) -> pd.DataFrame:
-    """Per text: the key of its shape (``shape``), of the text itself (``text``) and whether the shape keeps
-    enough plain words to be judged (``judged``): what the rule needs of a passage, which depends on its text
-    alone, so the frames stage keeps it (table ``passage_shapes``) and reads each passage once."""
+    """Per text: the key of its shape (``shape``), of the text itself (``text``), whether the shape keeps
+    enough plain words to be judged as a template (``judged``) and whether it is short enough to be judged as
+    furniture instead (``short``): what the rule needs of a passage, which depends on its text alone, so the
+    frames stage keeps it (table ``passage_shapes``) and reads each passage once."""
     shapes = [shape(t) for t in texts]
+    plain = np.fromiter((plain_words(s) for s in shapes), dtype=np.int64, count=len(shapes))
     return pd.DataFrame({
         "shape": [hashlib.blake2b(s.encode(), digest_size=8).hexdigest() for s in shapes],
         "text": [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts],
-        "judged": np.fromiter((plain_words(s) >= MIN_WORDS for s in shapes), dtype=bool, count=len(shapes))})
+        "judged": plain >= MIN_WORDS, "short": (plain >= FURNITURE_MIN_WORDS) & (plain < MIN_WORDS)})
 
 
 def templates_of(rows: pd.DataFrame, *, min_outlets: int = 3) -> Templates:
@@ -75,10 +94,16 @@ def templates_of(rows: pd.DataFrame, *, min_outlets: int = 3) -> Templates:
     if n == 0 or min_outlets <= 0:
         return Templates(np.zeros(n, dtype=bool), 0, 0)
     judged = rows["judged"].to_numpy(dtype=bool)
-    per_shape = rows[judged].groupby("shape").agg(outlets=("outlet", "nunique"), variants=("text", "nunique"))
-    template_shapes = per_shape[(per_shape["outlets"] >= min_outlets) & (per_shape["variants"] >= 2)]
-    mask = rows["shape"].isin(template_shapes.index).to_numpy() & judged
-    return Templates(mask, int(len(template_shapes)), int(template_shapes["variants"].sum()))
+    short = rows["short"].to_numpy(dtype=bool) if "short" in rows else np.zeros(n, dtype=bool)
+    per_shape = rows[judged | short].groupby("shape").agg(
+        outlets=("outlet", "nunique"), variants=("text", "nunique"), passages=("text", "size"),
+        judged=("judged", "first"))  # a function of the shape
+    wide = (per_shape["outlets"] >= min_outlets) & (per_shape["variants"] >= 2)
+    is_short = ~per_shape["judged"].astype(bool)
+    furniture = wide & is_short & (per_shape["passages"] >= FURNITURE_REPEAT * per_shape["variants"])
+    found = per_shape[(wide & ~is_short) | furniture]
+    mask = rows["shape"].isin(found.index).to_numpy() & (judged | short)
+    return Templates(mask, int(len(found)), int(found["variants"].sum()), furniture=int(furniture.sum()))
 
 
 def find_templates(texts: list[str] | np.ndarray, outlet_ids: np.ndarray, *, min_outlets: int = 3) -> Templates:

@@ -17,7 +17,8 @@ from app.frames.incremental import can_join_existing, fresh_passages, join_neare
 from app.frames.labels import normalise, taken_labels
 from app.frames.seeded import SeedError, load_seeds
 from app.frames.stories import number_stories, story_groups
-from app.frames.templates import Templates, shape_rows, templates_of
+from app.frames.templates import FURNITURE_REPEAT, Templates, shape_rows, templates_of
+from app.frames.templates import RULE_VERSION as TEMPLATE_RULE
 from app.frames.tables import (article_frames, cluster_assignments, discovered_frames, empty_article_frames,
                                empty_frames, empty_passage_frames, exemplars)
 from app.stages.common import Progress, no_progress
@@ -50,6 +51,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         "fragment_threshold": settings.frame_fragment_threshold,
         "fragment_days": settings.frame_fragment_days,
         "template_min_outlets": settings.template_min_outlets,
+        "template_rule": TEMPLATE_RULE,
         "match_threshold": settings.frame_match_threshold,
     }
     params = {**discovery, "story_threshold": settings.story_threshold,
@@ -156,7 +158,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                                     set(matched.values()), old, retired, settings.frame_match_threshold):
         store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
     stories = save_stories(store, frame_table, assignments, old_stories, settings.story_threshold, run_id)
-    counts = {**found.counts, "templates": templates.shapes, "template_texts": templates.texts,
+    counts = {**found.counts, "templates": templates.shapes, "furniture_shapes": templates.furniture,
+              "template_texts": templates.texts,
               "template_passages": int(templates.mask.sum()) if templates.passages is None else templates.passages,
               "stories": stories,
               "mode": "incremental" if incremental else "full", "joined_existing": joined,
@@ -171,7 +174,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 def _shapes(store: Store, passages: pd.DataFrame) -> pd.DataFrame:
     """The template shapes of ``passages`` (needs ``passage_id`` and ``text``) in their order: those kept, and
     the others made now."""
-    kept = store.passage_shapes(passages["passage_id"].tolist()).set_index("passage_id")
+    kept = store.passage_shapes(passages["passage_id"].tolist())
+    kept = kept[kept["short"].notna()].set_index("passage_id")  # a shape kept before the furniture rule: made again
     missing = ~passages["passage_id"].isin(kept.index).to_numpy()
     made = shape_rows(passages["text"].to_numpy()[missing]).set_index(passages["passage_id"].to_numpy()[missing])
     return pd.concat([kept, made]).reindex(passages["passage_id"].to_numpy()).rename_axis("passage_id").reset_index()
@@ -217,10 +221,11 @@ def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: n
     every = np.concatenate([kept_anchors, anchor[new]])
     mean = ((total + added) / max(summed + int(new.sum()), 1)).astype(np.float32)
     if min_outlets > 0:
-        found = store.template_shapes(min_outlets)
-        mask = shapes["shape"].isin(found["shape"]).to_numpy() & shapes["judged"].to_numpy(dtype=bool)
+        found = store.template_shapes(min_outlets, FURNITURE_REPEAT)
+        mask = shapes["shape"].isin(found["shape"]).to_numpy() & (shapes["judged"].to_numpy(dtype=bool)
+                                                                   | shapes["short"].to_numpy(dtype=bool))
         templates = Templates(mask, int(len(found)), int(found["variants"].sum()),
-                              store.template_passages(found["shape"].tolist()))
+                              store.template_passages(found["shape"].tolist()), int(found["furniture"].sum()))
     else:
         templates = Templates(np.zeros(len(passages), dtype=bool), 0, 0)
     return anchor, typical_anchoring(every), mean, templates

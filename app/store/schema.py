@@ -855,3 +855,12 @@ MIGRATIONS.append((
     ALTER TABLE seed_rules ADD COLUMN IF NOT EXISTS fitted_at TIMESTAMP;
     """,
 ))
+
+MIGRATIONS.append((
+    30,
+    "whether a passage's shape is short enough to be judged as page furniture (the template rule's short kind); "
+    "NULL for shapes kept before it, which the frames stage makes again once",
+    """
+    ALTER TABLE passage_shapes ADD COLUMN IF NOT EXISTS short BOOLEAN;
+    """,
+))

@@ -49,9 +49,10 @@ class StageStore(StoreBase):
 
     # -- what the frames stage keeps of each passage (app.stages.frames, "corpus figures") ----------------
     def passage_shapes(self, passage_ids: list[str] | None = None) -> pd.DataFrame:
-        """The stored template shapes (``passage_id, shape, text, judged``) of ``passage_ids`` (None: all)."""
+        """The stored template shapes (``passage_id, shape, text, judged, short``) of ``passage_ids`` (None:
+        all); ``short`` is None for a shape kept before the furniture rule."""
         where = "" if passage_ids is None else "WHERE passage_id IN (SELECT unnest(?::VARCHAR[]))"
-        return self._df(f"SELECT passage_id, shape, text_key AS text, judged FROM passage_shapes {where}",
+        return self._df(f"SELECT passage_id, shape, text_key AS text, judged, short FROM passage_shapes {where}",
                         [] if passage_ids is None else [list(passage_ids)])
 
     def stored_anchoring(self, model: str) -> tuple[int, np.ndarray]:
@@ -92,26 +93,32 @@ class StageStore(StoreBase):
                        [model, before[0] + summed, (before[1] + total).tolist()])
             if len(shapes):
                 self.conn.register("_shapes", pa.Table.from_pandas(
-                    shapes[["passage_id", "shape", "text", "judged"]], preserve_index=False))
+                    shapes[["passage_id", "shape", "text", "judged", "short"]].astype({"short": bool}),
+                    preserve_index=False))
                 try:
-                    self._exec("""INSERT INTO passage_shapes SELECT passage_id, shape, text, judged FROM _shapes
+                    # a shape kept before the furniture rule gets its ``short``
+                    self._exec("""UPDATE passage_shapes SET short = n.short FROM _shapes n
+                                  WHERE passage_shapes.passage_id = n.passage_id AND passage_shapes.short IS NULL""")
+                    self._exec("""INSERT INTO passage_shapes SELECT passage_id, shape, text, judged, short FROM _shapes
                                   WHERE passage_id NOT IN (SELECT passage_id FROM passage_shapes)""")
                 finally:
                     self.conn.unregister("_shapes")
 
-    def template_shapes(self, min_outlets: int) -> pd.DataFrame:
-        """The template shapes among the stored shapes of the passages (``shape, variants``):
+    def template_shapes(self, min_outlets: int, furniture_repeat: int) -> pd.DataFrame:
+        """The template shapes among the stored shapes of the passages (``shape, variants, furniture``):
         :func:`app.frames.templates.templates_of` over the table instead of over rows in memory."""
         return self._df(
-            """SELECT s.shape, count(DISTINCT s.text_key) AS variants
+            """SELECT s.shape, count(DISTINCT s.text_key) AS variants, NOT any_value(s.judged) AS furniture
                FROM passage_shapes s JOIN passages p USING (passage_id) JOIN articles a USING (article_id)
-               WHERE s.judged GROUP BY s.shape
-               HAVING count(DISTINCT a.outlet_id) >= ? AND count(DISTINCT s.text_key) >= 2""", [min_outlets])
+               WHERE s.judged OR s.short GROUP BY s.shape
+               HAVING count(DISTINCT a.outlet_id) >= ? AND count(DISTINCT s.text_key) >= 2
+                  AND (any_value(s.judged) OR count(*) >= ? * count(DISTINCT s.text_key))""",
+            [min_outlets, furniture_repeat])
 
     def template_passages(self, shapes: list[str]) -> int:
-        """Passages whose judged shape is one of ``shapes``."""
+        """Passages whose judged (or short) shape is one of ``shapes``."""
         return int(self._scalar(
-            """SELECT count(*) FROM passage_shapes WHERE judged AND shape IN (SELECT unnest(?::VARCHAR[]))""",
+            """SELECT count(*) FROM passage_shapes WHERE (judged OR short) AND shape IN (SELECT unnest(?::VARCHAR[]))""",
             [list(shapes)]))
 
     def accounted_passage_fingerprint(self) -> str:
