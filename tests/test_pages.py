@@ -250,7 +250,8 @@ def test_data_page_shows_corpus_statistics(app_env):
     # the templates set aside (the analyst line, six names) and the stories, as the run recorded them
     run = _read(app_env, lambda r: r.last_run("frames")["counts"])
     assert run["templates"] == 1 and run["template_passages"] > 100
-    assert f"{run['templates']:,} templates, {run['template_passages']:,} passages" in text
+    assert (f"{run['templates']:,} templates ({run['furniture_shapes']:,} of them short page furniture"
+            in text and f"wire credits), {run['template_passages']:,} passages" in text)
     assert f"Stories (the events or topics the frames belong to): {run['stories']:,}." in text
 
 

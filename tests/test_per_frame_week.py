@@ -159,7 +159,10 @@ def test_the_evidence_plan_summed_per_article_equals_the_plan_over_every_input_r
     """The evidence plan sums an article's cued passages and the places frames take in it once per article, then
     joins them to each (frame, article): the same rows, sums and marks as summing every (frame, passage) and
     (frame, place) row, which ran out of memory on a large archive."""
-    from app.store.stages import _CUED, ORDER_KEY
+    from app.store.stages import ORDER_KEY
+
+    cued = ("SELECT DISTINCT text_hash FROM cues "
+            "WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies')")
 
     with Store.write(hashed_sample_db_copy) as store:
         model = store.query_value("SELECT DISTINCT model FROM frames WHERE model IS NOT NULL")
@@ -171,7 +174,7 @@ def test_the_evidence_plan_summed_per_article_equals_the_plan_over_every_input_r
                                 ON b.i = a.i + 1
                               WHERE a.i % 7 = 0 AND a.article_id NOT IN (SELECT article_id FROM copies)""")
         every_row = store.frame_plan("evidence", f"""
-            WITH cued AS ({_CUED}),
+            WITH cued AS ({cued}),
             sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
                            AS s, count(*) AS n FROM cues GROUP BY text_hash),
             fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k

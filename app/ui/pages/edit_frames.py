@@ -33,7 +33,10 @@ labels = dict(zip(frames["frame_id"].astype(int), frames["label"]))
 status_of = dict(zip(frames["frame_id"].astype(int), frames["status"]))
 st.caption(f"{(frames['status'] == 'active').sum()} active frames, {(frames['status'] == 'merged').sum()} merged, "
            f"{(frames['status'] == 'hidden').sum()} retired by hand · {md(s.db.name)}")
-st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, placeholder="—", column_config={
+# What the table shows (the learned rules' sizes when fitted are for the review queue's warning below).
+SHOWN = ["frame_id", "label", "kind", "status", "articles", "outlets", "merged_into", "rule", "est_precision"]
+st.dataframe(frames, hide_index=True, width="stretch", key=keys.FRAMES_TABLE, placeholder="—", column_order=SHOWN,
+             column_config={
     "frame_id": st.column_config.NumberColumn("frame", width=60, format="%d"),
     "label": st.column_config.TextColumn("label", width=300),
     "kind": st.column_config.TextColumn("kind", width=85),
