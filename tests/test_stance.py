@@ -287,6 +287,11 @@ def test_the_sentence_holding_the_frames_wording_carries_it():
     ("Velka mocked the envoy, saying the Orsovan conscripts were cannon fodder.", "reports"),
     ("Orsova did not deny its conscripts were at the front, saying only that the matter was internal.", "uses"),
     ("“The Orsovan conscripts are cannon fodder. They die by the hundred,” a nurse said.", "reports"),
+    ("“Cannon fodder” is the only word for what the Orsovan conscripts have become at the front.", "uses"),
+    ("“The Orsovan conscripts are cannon fodder,” protested the nurse from Verin.", "reports"),
+    ("“They’re cannon fodder, the Orsovan conscripts,” explains a nurse from Verin.", "reports"),
+    ("The nurse's verdict was blunt: “The Orsovan conscripts are cannon fodder. They die by the hundred.”",
+     "reports"),
 ])
 def test_who_speaks_the_sentence_that_carries_the_frame(text, stance):
     s = _stance(text, wording=FODDER)

@@ -306,7 +306,7 @@ def status(ctx, db, discard, fmt):
                                              "mb": round(row.bytes / 1e6, 1)} for row in storage.itertuples()}
     if missing:
         counts["vector_segments_missing"] = len(missing)
-    # Learned rules fitted on a much smaller archive (app.stages.seeded.STALE_GROWTH): `build --refit-seeds`.
+    # Learned rules fitted on a much smaller archive (app.frames.seeded.STALE_GROWTH): `build --refit-seeds`.
     counts["learned_rules_fitted_on_a_smaller_archive"] = [
         {"frame_id": int(r.frame_id), "name": r.name, "fitted_passages": int(r.fitted_passages),
          "passages_now": int(r.passages), "fitted_at": str(r.fitted_at)} for r in stale.itertuples()]

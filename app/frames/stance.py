@@ -31,7 +31,8 @@ sentence, where news tells a paragraph's point); docs/stance.md says the same in
 5. Otherwise the passage carries the frame, in its first sentence that holds the frame's wording (else its
    lead). That sentence is ``reports`` (rule ``attributed``, ``quoted``, ``allegation``, ``unverified`` or
    ``question``) when it attributes the claim (a speech verb someone speaks; a participle, "saying ...",
-   only before the wording), quotes it (or is a sentence of a quotation spanning sentences), calls it an
+   only before the wording), quotes it (or is a sentence of a quotation spanning sentences, or opens with
+   words spoken: "“It's treason,” agreed the congressman."), calls it an
    allegation, says it is unverified or asks it; else ``uses`` (rule ``own voice``). A denial reported
    after the frame is told ("Pyongyang has denied the reports") does not make a rebuttal: the article
    tells the frame and gives the other side.
@@ -49,8 +50,9 @@ whether") is not denial.
 
 The frame's wording (:class:`Wording`: its label and phrases) tells which claim fact-check words judge:
 the outlet's own fact-check and false words count in rules 1 to 3 only in a sentence that holds the
-wording, or just after one when they refer back to it ("That story is false.", "It was debunked."); elsewhere they judge another claim ("The minister's budget was always a fairy
-tale." leading a paragraph about the war). Someone else's false words are read as before; a denial cue is
+wording, or just after one when they refer back to it ("That story is false.", "It was debunked.");
+elsewhere they judge another claim ("The minister's budget was always a fairy tale." leading a paragraph
+about the war). Someone else's false words are read as before; a denial cue is
 read by what it denies: a claim, a charge, an act or a clause ("denied the reports", "denied any
 involvement", "denies selling oil", "denied the troops were there") always counts, a plain thing ("Trump
 denies chaos", "deny its existence") only in a sentence that holds the wording. With no wording (None)
@@ -76,7 +78,7 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 6
+RULES_VERSION = 7
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -389,8 +391,8 @@ def _not_a_denial(text: str, cue) -> bool:
 
 
 # What a denial denies, read from the words after its verb: a claim ("denied the reports", "denied that ...",
-# "denied it", "denied any involvement", "denied the troops were there"), an act ("denies selling oil") or nothing said ("denied."), each a
-# denial of what the article tells; or a plain thing ("Trump denies chaos", "deny its existence", "denying
+# "denied it", "denied any involvement", "denied the troops were there"), an act ("denies selling oil") or
+# nothing said ("denied."), each a denial of what the article tells; or a plain thing ("Trump denies chaos", "deny its existence", "denying
 # things he said"), which is about the frame only where the sentence holds the frame's wording.
 _OBJECT_END = re.compile(r"[,;:.!?()\[\]\"“”]|\s[-–—]\s|\s(?:amid|after|before|as|but|while|and|or|when|because|"
                          r"since|despite|on|in|at|over|to|for|with|from|during|saying)\b", re.I)
@@ -433,9 +435,11 @@ def _speaker(text: str, a: int, b: int, cues) -> str | None:
     return None
 
 
+# A sentence that opens with a quotation ending in its own punctuation: words spoken, their speaker after them.
+_SPOKEN_OPENING = re.compile(r"^\W{0,2}?[\"“‘](?:[^\"“”‘’]|[’'](?=\w))+?[,?!.…][\"”’]")  # "It’s": an apostrophe
 # A speech verb nobody speaks: "nobody will say how many", "officials would not say", "has never claimed".
-_NO_SPEAKER = re.compile(r"(?:\b(?:nobody|no\s+one|none)\s+(?:\w+\s+){0,4}|(?:\b(?:not|never)|n['’]t)\s+(?:\w+\s+){0,2})$",
-                         re.I)
+_NO_SPEAKER = re.compile(
+    r"(?:\b(?:nobody|no\s+one|none)\s+(?:\w+\s+){0,4}|(?:\b(?:not|never)|n['’]t)\s+(?:\w+\s+){0,2})$", re.I)
 
 
 def _carries(text: str, a: int, b: int, cues, wording: "Wording | None" = None
@@ -463,9 +467,12 @@ def _carries(text: str, a: int, b: int, cues, wording: "Wording | None" = None
     q = _QUOTE_RE.search(s)
     if q and (q.end() - q.start()) > 0.5 * len(s.strip()):
         return "reports", "quoted", (a + q.start(), a + q.end())
-    lead_in = len(s) - len(s.lstrip(" \"“'‘"))
-    if lead_in and _inside_quotation(text, a + lead_in) or _inside_quotation(text, a):
-        return "reports", "quoted", (a, b)  # a sentence of a quotation that spans sentences
+    if _inside_quotation(text, a) or _inside_quotation(text, b) or _SPOKEN_OPENING.match(s):
+        # a sentence of a quotation that spans sentences (one began before it, or it opens one it does not
+        # close: "“They are cannon fodder. They die by the hundred,” a nurse said."), or one that opens with
+        # words spoken ("“It's treason,” agreed the congressman."); a phrase it quotes and goes on about in its
+        # own voice ("“Cannon fodder” is the only word for ...") is read as above
+        return "reports", "quoted", (a, b)
     return "uses", "own voice", None
 
 
@@ -505,8 +512,8 @@ def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None
     return None
 
 
-# A verdict that refers back to the sentence before it: a pronoun ("it", "This is false"), a claim word with a determiner
-# ("that story", "the figures", "such claims"), or an answer ("No, ...", "False.").
+# A verdict that refers back to the sentence before it: a pronoun ("it", "This is false"), a claim word with a
+# determiner ("that story", "the figures", "such claims"), or an answer ("No, ...", "False.").
 _REFERS_BACK = re.compile(
     r"\bit\b|^\W*(?:this|that|these|those)\b|\b(?:this|that)\s+(?:is|was|isn['’]t|wasn['’]t)\b|"
     r"\b(?:that|such|the|this|these|those|his|her|their|its|both|any)\s+"

@@ -252,13 +252,11 @@ def _review_queue(seed_vectors, rule, frame_id, literal, vectors, passage_ids, a
     return queue
 
 
-
 def stale_rule_notes(store: Store, growth: float = STALE_GROWTH) -> list[str]:
     """A line for each active seeded frame whose learned rule was fitted on an archive ``growth`` times smaller
     than now, with the command that fits it again."""
-    return [f"seeded frame '{row.name}' (#{int(row.frame_id)}): its learned rule was fitted on {int(row.fitted_passages):,} "
-            f"passages ({str(row.fitted_at)[:10]}); the archive now holds {int(row.passages):,} "
-            f"({row.passages / max(int(row.fitted_passages), 1):.1f}x). The rule is kept so its earlier articles stay "
-            f"put; `narratives build --refit-seeds` fits it on the archive as it is now"
+    return [f"seeded frame '{row.name}' (#{int(row.frame_id)}): its learned rule was fitted on "
+            f"{int(row.fitted_passages):,} passages ({str(row.fitted_at)[:10]}); the archive now holds "
+            f"{int(row.passages):,} ({row.passages / max(int(row.fitted_passages), 1):.1f}x). The rule is kept so "
+            f"its earlier articles stay put; `narratives build --refit-seeds` fits it on the archive as it is now"
             for row in store.stale_seed_rules(growth).itertuples()]
-
