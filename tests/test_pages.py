@@ -193,6 +193,14 @@ def test_frames_page_says_when_a_learned_rule_was_fitted_on_a_much_smaller_archi
     assert f"fitted on {passages // 4:,} passages" in warning and f"now holds {passages:,}" in warning
     assert "--refit-seeds" in warning
     assert f"of today's {passages:,} passages" in at.selectbox(key=keys.REVIEW_FRAME).format_func(fid)
+    # a rule fitted before its size was recorded (a database upgraded from before): nothing said of it
+    with Store.write(app_env) as store:
+        store.conn.execute("UPDATE seed_rules SET fitted_passages = NULL, fitted_at = NULL")
+    st.cache_data.clear()
+    at = _app("edit_frames.py")
+    at.selectbox(key=keys.REVIEW_FRAME).set_value(fid).run()
+    assert not at.exception and not at.warning
+    assert "learned from examples" in at.selectbox(key=keys.REVIEW_FRAME).format_func(fid)
 
 
 def test_frames_page_seeds_a_frame_and_builds(app_env, tmp_path):

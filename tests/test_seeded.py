@@ -310,6 +310,12 @@ def test_learned_rules_are_fitted_when_their_seed_changes_or_when_asked(tmp_path
     report = pipeline.build(db, settings, encoder)
     notes = [n for n in report.notes if "--refit-seeds" in n]
     assert len(notes) == 2 and all(f"now holds {passages:,} (3.0x)" in n for n in notes), report.notes
+    with Store.write(db) as store:  # a rule fitted before its size was recorded: nothing said of it
+        store.conn.execute("UPDATE seed_rules SET fitted_passages = NULL WHERE frame_id = (SELECT min(frame_id) "
+                           "FROM seed_rules)")
+    result = CliRunner().invoke(main, ["status", "--db", str(db)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert len(json.loads(result.output)["learned_rules_fitted_on_a_smaller_archive"]) == 1
     pipeline.build(db, settings, encoder, refit_seeds=True)  # asked: fitted again, on the passages as they are
     with Store.write(db) as store:
         counts = store.last_run("seeded")["counts"]

@@ -280,7 +280,7 @@ def outlets(ctx, db, load, out, fmt):
 @click.pass_context
 def status(ctx, db, discard, fmt):
     """What the store holds, and whether an interrupted write is waiting to resume."""
-    from app.frames.seeded import STALE_GROWTH
+    from app.frames.seeded import STALE_GROWTH, outgrown_rules
     from app.store import StoreError, discard_pending, pending_work, resume_command
 
     settings = load_cli_settings(ctx, db=db)
@@ -297,7 +297,7 @@ def status(ctx, db, discard, fmt):
         counts = store.counts()
         runs = store.runs()
         storage, missing, folder = store.vector_storage(), store.missing_vector_segments(), store.vector_folder()
-        stale = store.stale_seed_rules(STALE_GROWTH)
+        stale = outgrown_rules(store.learned_rule_sizes(), STALE_GROWTH)
     finally:
         store.close()
     # The vectors live beside the file (app.store.vectors): a copy of the database needs the folder too.

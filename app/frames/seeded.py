@@ -517,8 +517,16 @@ STALE_GROWTH = 2.0
 def rule_outgrown(fitted_passages, passages_now, growth: float = STALE_GROWTH) -> bool:
     """Whether the archive holds at least ``growth`` times the passages it held when a learned rule was fitted
     (False when either is unknown)."""
-    known = [x for x in (fitted_passages, passages_now) if x is not None and x == x]
-    return len(known) == 2 and passages_now >= growth * max(int(fitted_passages), 1)
+    if pd.isna(fitted_passages) or pd.isna(passages_now):  # None, NaN or pandas' NA
+        return False
+    return passages_now >= growth * max(int(fitted_passages), 1)
+
+
+def outgrown_rules(sizes: pd.DataFrame, growth: float = STALE_GROWTH) -> pd.DataFrame:
+    """The rows of ``sizes`` (``Store.learned_rule_sizes``) whose rule the archive has outgrown
+    (:func:`rule_outgrown`)."""
+    keep = [rule_outgrown(f, n, growth) for f, n in zip(sizes["fitted_passages"], sizes["passages"])]
+    return sizes[keep] if len(sizes) else sizes
 
 
 def describe_rule(frame, stale_growth: float = STALE_GROWTH) -> str:

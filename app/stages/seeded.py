@@ -27,7 +27,7 @@ import pandas as pd
 from app.config import Settings
 from app.frames.learned import DEFAULT_COMBINE, MIN_EACH, background_rows, fit_rule
 from app.frames.seeded import (REVIEW_SIZE, STALE_GROWTH, Seed, boundary_queue, example_sets, literal_matches,
-                               load_seeds, seed_frame, seed_frame_ids)
+                               load_seeds, outgrown_rules, seed_frame, seed_frame_ids)
 from app.frames.tables import SEEDED_FRAME_COLUMNS, article_frames, empty_article_frames
 from app.ingest.normalize import canonical_url
 from app.stages.common import Progress, no_progress
@@ -259,4 +259,4 @@ def stale_rule_notes(store: Store, growth: float = STALE_GROWTH) -> list[str]:
             f"{int(row.fitted_passages):,} passages ({str(row.fitted_at)[:10]}); the archive now holds "
             f"{int(row.passages):,} ({row.passages / max(int(row.fitted_passages), 1):.1f}x). The rule is kept so "
             f"its earlier articles stay put; `narratives build --refit-seeds` fits it on the archive as it is now"
-            for row in store.stale_seed_rules(growth).itertuples()]
+            for row in outgrown_rules(store.learned_rule_sizes(), growth).itertuples()]

@@ -354,17 +354,15 @@ class StageStore(StoreBase):
                             int(rule.examples_in), int(rule.examples_out),
                             None if fitted_passages is None else int(fitted_passages), fitted_at])
 
-    def stale_seed_rules(self, growth: float) -> pd.DataFrame:
-        """The active seeded frames whose learned rule was fitted when the archive held fewer than 1/``growth``
-        of the passages it holds now: frame_id, name, fitted_passages, passages (now), fitted_at."""
+    def learned_rule_sizes(self) -> pd.DataFrame:
+        """The active seeded frames with a learned rule: frame_id, name, fitted_passages (the passages the archive
+        held when the rule was fitted; None before that was recorded), fitted_at, passages (now)."""
         return self._df(
             """WITH now AS (SELECT count(*) AS passages FROM passages)
-               SELECT r.frame_id, coalesce(f.user_label, f.label) AS name, r.fitted_passages, now.passages,
-                      r.fitted_at
+               SELECT r.frame_id, coalesce(f.user_label, f.label) AS name, r.fitted_passages, r.fitted_at,
+                      now.passages
                FROM seed_rules r JOIN frames f USING (frame_id), now
-               WHERE f.status = 'active' AND r.fitted_passages IS NOT NULL
-                 AND now.passages >= ? * greatest(r.fitted_passages, 1)
-               ORDER BY r.frame_id""", [float(growth)])
+               WHERE f.status = 'active' ORDER BY r.frame_id""")
 
     def seeded_exemplars(self, frame_ids: list[int]) -> dict[int, dict]:
         """frame id -> its exemplar passage, that passage's match score, its article's date and the sentence
