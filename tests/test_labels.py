@@ -385,6 +385,41 @@ def test_a_label_does_not_end_half_way_through_a_clause():
     assert q["clause_end"] == pytest.approx(0.5)
 
 
+def test_a_label_does_not_start_with_the_tail_of_a_clause():
+    from app.frames.labels import _ngrams, _phrase, _tokenise, adverb_word, clause_tail
+
+    assert adverb_word("instead") and adverb_word("fully") and adverb_word("actually")
+    # words that are other parts of speech too, and words the lexicon does not know
+    assert not any(adverb_word(w) for w in ("right", "still", "north", "fodder", "dorsk", "military"))
+    assert clause_tail(["instead", "of", "military"]) and clause_tail(["actually", "taking", "place"])
+    assert clause_tail(["reportedly", "executed"]) and clause_tail(["strongly"])
+    # an adverb before an adjective is a characterisation, the words a frame is often told in
+    assert not clause_tail(["mentally", "deranged"]) and not clause_tail(["truly", "terrifying"])
+    assert not clause_tail(["military", "options"]) and not clause_tail([])
+    assert not clause_tail(["newly", "arrived", "kestrians"]) and clause_tail(["newly", "arrived"])
+    assert clause_tail(["precisely", "mirrored", "1938"]) and clause_tail(["recently", "diagnosed", "with", "brain"])
+    # "instead of military" and "military options" are in every passage; the first reads as the tail of a
+    # clause ("... instead of military options"), so it is never a candidate, whatever its score.
+    frame = [f"Talks with Dorsk instead of military options. {d}"
+             for d in ("They went north.", "Nobody came back.", "The road was shelled.")]
+    label = _label({0: frame}, BACKGROUND)[0].label
+    assert not clause_tail(normalise(label).split()), label
+    def grams(texts):
+        tok = _tokenise(texts)
+        found = _ngrams(tok, 4)
+        return {_phrase(tok, int(p), int(n)) for p, n in zip(found["pos"], found["n"])}
+
+    found = grams(["The mentally deranged dotard.", "A mentally deranged man.", "They talked instead of fighting.",
+                   "It was strongly worded.", "Strongly, it was."])
+    assert {"mentally deranged dotard", "mentally deranged man", "fighting"} <= found
+    assert not any(g.startswith(("instead", "strongly")) for g in found)
+    # a word written as a name ("Instead", mid-sentence) is not read as an adverb
+    assert "instead" in grams(["The band Instead played.", "Fans of Instead came.", "We went instead."])
+    q = label_quality({1: "instead of military", 2: "military options"},
+                      {1: ["Talks instead of military options."], 2: ["Talks instead of military options."]})
+    assert q["clause_start"] == pytest.approx(0.5)
+
+
 def test_a_label_does_not_cut_a_name_short():
     from app.frames.labels import _whole_name
 
@@ -440,3 +475,73 @@ def test_tokens_numbered_a_chunk_of_texts_at_a_time_are_numbered_as_all_at_once(
     assert list(whole.words) == list(chunked.words) and len(whole.words) > 15
     for name in ("codes", "doc", "stop", "digits", "names"):
         assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name
+
+
+def test_the_label_s_support_is_counted_in_its_frame_s_passages_and_shown_with_its_limit(
+        monkeypatch, hashed_sample_db_copy, tmp_path):
+    import streamlit as st
+
+    from app.frames.labels import WEAK_SHARE, label_support, occurs_inflected, support_line
+    from app.ui import keys
+    from tests.conftest import HASHED_MODEL
+    from tests.test_pages import _app, _env
+
+    # counted in any inflection, as labels are chosen, each passage once
+    texts = ["Human waves again.", "A human wave, then another human wave.", "Waves of humans.", "teeth marks"]
+    assert label_support("human waves", texts) == 2
+    assert label_support("tooth", texts) == 1  # an irregular plural is still found ("teeth")
+    assert label_support("", texts) == 0
+    assert support_line(None, 10) == "" and support_line(3, 0) == ""
+    assert support_line(5, 10) == "Label found in 5 of the frame's 10 passages (50%)."
+    assert "a topic more than a wording" in support_line(1, 40) and WEAK_SHARE == 0.1
+
+    store = Store.open_read(hashed_sample_db_copy)
+    try:
+        frames = store.frames()
+        ids = frames.loc[frames["status"] == "active", "frame_id"].astype(int).tolist()
+        support = store.label_support(ids).set_index("frame_id")
+        for fid in ids[:5]:
+            texts = store.query("SELECT p.text FROM passage_frames pf JOIN passages p USING (passage_id) "
+                                "WHERE pf.frame_id = ?", [fid])["text"].tolist()
+            label = support.loc[fid, "label"]
+            assert support.loc[fid, "passages"] == len(texts)
+            if frames.set_index("frame_id").loc[fid, "kind"] == "seeded":
+                assert pd.isna(support.loc[fid, "label_passages"])
+            else:  # every label occurs in its frame, so at least one passage holds it
+                assert support.loc[fid, "label_passages"] == sum(occurs_inflected(label, t) for t in texts) >= 1
+        fid = next(f for f in ids if not pd.isna(support.loc[f, "label_passages"]))
+        line = support_line(support.loc[fid, "label_passages"], int(support.loc[fid, "passages"]))
+    finally:
+        store.close()
+    _env(monkeypatch, hashed_sample_db_copy, tmp_path, HASHED_MODEL)
+    try:
+        at = _app("frame_detail.py", {keys.FRAME: str(fid)})
+        assert line and line in [c.value for c in at.caption]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+
+def test_the_weekly_report_gives_each_label_s_support_and_marks_a_weak_one(hashed_sample_db_copy, tmp_path):
+    import datetime as dt
+
+    from app.report import build_report
+
+    with Store.write(hashed_sample_db_copy) as w:  # one frame renamed to words none of its passages hold
+        end = w.query_value("SELECT max(published_at) FROM articles").date()
+        period = w.period_frames(end - dt.timedelta(days=6), end)
+        top_id = int(period.loc[period["kind"] != "seeded", "frame_id"].iloc[0])  # a seeded frame has no count
+        w.edit_frame(top_id, "rename", "zebra crossing")
+    r = Store.open_read(hashed_sample_db_copy)
+    try:
+        rep = build_report(r, end - dt.timedelta(days=6), end, tmp_path, 48, images=False)
+        support = r.label_support(rep.tables["top_frames"]["frame_id"].tolist()).set_index("frame_id")
+    finally:
+        r.close()
+    top = rep.tables["top_frames"].set_index("frame_id")
+    assert (top["label_passages"] == support["label_passages"].reindex(top.index)).all()
+    assert (top["passages"] == support["passages"].reindex(top.index)).all()
+    assert top.loc[top_id, "label_passages"] == 0
+    page = (tmp_path / "report.html").read_text()
+    assert f"label in 0 of {int(top.loc[top_id, 'passages']):,} passages" in page
+    assert "label_passages" in (tmp_path / "top_frames.csv").read_text().splitlines()[0]

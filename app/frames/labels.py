@@ -4,7 +4,8 @@ and the check that says how good a set of labels is.
 A label is a key phrase that occurs verbatim (any case, words contiguous, no punctuation in between) in the
 frame's passages. Candidates are word n-grams of one to ``MAX_WORDS`` words that neither start nor end with a
 stop word (function words, reporting verbs such as "said", days, months, number words) nor start with a
-number, and whose first and last words can bound a phrase (``_edges``). A noun's plural and singular are counted
+number or as the tail of a clause (a word only ever an adverb, alone or before a word that cannot be an
+adjective: "instead of military", "reportedly executed"; "mentally deranged" is a phrase), and whose first and last words can bound a phrase (``_edges``). A noun's plural and singular are counted
 together: a candidate is its lemma phrase (``lemma_phrase``: "human waves" and "human wave" are one), written as
 the form of most weight in the frame. Each candidate of a frame is scored by
 
@@ -53,6 +54,7 @@ DIVERSITY = 0.3  # weight of word overlap with other frames' labels against the 
 MIN_WEIGHT = 0.05  # a passage's weight is its cosine to the centre, at least this
 SPARE_WORDS = ("another", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 SENTENCE_CHARS = 320  # a longer representative sentence is cut around the phrase
+WEAK_SHARE = 0.1  # a label held by fewer of its frame's passages than this names a detail, not the frame
 FALLBACK_CHARS = 60  # a frame with no phrase is labelled with the start of its best sentence, about a headline
 # When a phrase scoring at least this share of the frame's best is another frame's name (a seeded frame's, a
 # user's rename), a phrase holding it names the frame (candidates holding it at this share of its score, else
@@ -311,6 +313,41 @@ def clause_word(word: str) -> bool:
     return bool(lemmas) and set(lemmas) <= {"VERB", "AUX", "ADV"}
 
 
+@lru_cache(maxsize=262144)
+def adverb_word(word: str) -> bool:
+    """Whether an English word is only ever an adverb (lemminflect's lexicon: "instead", "fully", "actually",
+    "mentally"; not "right", "still" or "north", which are other parts of speech too)."""
+    lemmas = getAllLemmas(word)
+    return bool(lemmas) and set(lemmas) == {"ADV"}
+
+
+@lru_cache(maxsize=262144)
+def adjective_word(word: str) -> bool:
+    """Whether an English word can be an adjective: the lexicon knows it as one ("deranged", "ready"), or it
+    is a verb's form in -ing and nothing else ("terrifying"; not "taking", a noun too)."""
+    lemmas = getAllLemmas(word)
+    return "ADJ" in lemmas or word.endswith("ing") and set(lemmas) == {"VERB"}
+
+
+@lru_cache(maxsize=262144)
+def participle_word(word: str) -> bool:
+    """Whether a word may be a verb's participle in -ed or -en ("arrived", "written")."""
+    return word.endswith(("ed", "en")) and "VERB" in getAllLemmas(word)
+
+
+def clause_tail(words: Sequence[str]) -> bool:
+    """Whether a phrase (its words, lower case) starts as the tail of a clause: with a word only ever an adverb
+    that qualifies neither an adjective after it nor a participle naming the noun after that ("instead of
+    military", "actually taking place", "reportedly executed", a lone "strongly"); not a characterisation
+    ("mentally deranged", "truly terrifying") nor a name for a group ("newly arrived Kestrians")."""
+    if not words or not adverb_word(words[0]):
+        return False
+    if len(words) > 1 and adjective_word(words[1]):
+        return False
+    return not (len(words) > 2 and participle_word(words[1]) and not _is_stop(words[2])
+                and not words[2].isdigit())
+
+
 def _edges(tok: _Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per code: whether the word can start a phrase, whether it can end one, and whether it reads like a verb.
     A word that is nearly always preceded by another content word ("Korea" after "North") cannot start a
@@ -355,6 +392,14 @@ def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
     safe = np.where(valid, codes, 0)
     stop = tok.stop[safe] | ~valid
     can_start, can_end, verb = _edges(tok)
+    # A word only ever an adverb, not written as a name, starts a phrase only before an adjective (``clause_tail``).
+    adverb = np.fromiter((adverb_word(w) for w in tok.words), dtype=bool, count=len(tok.words)) & ~tok.names
+    adjective = np.fromiter((adjective_word(w) for w in tok.words), dtype=bool, count=len(tok.words))
+    participle = np.fromiter((participle_word(w) for w in tok.words), dtype=bool, count=len(tok.words))
+    adverb_start = valid & adverb[safe]
+    qualifies = np.r_[valid[1:] & adjective[safe[1:]], False]  # the next token is a word that can be an adjective
+    names_next = np.r_[valid[1:] & participle[safe[1:]], False] \
+        & np.r_[valid[2:] & ~tok.stop[safe[2:]] & ~tok.digits[safe[2:]], False, False]  # "newly arrived Kestrians"
     first_ok = ~stop & ~tok.digits[safe] & can_start[safe]
     last_ok = ~stop & can_end[safe]
     broken = np.r_[0, np.cumsum(~valid)]
@@ -366,6 +411,11 @@ def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
             break
         m = size - n + 1
         ok = (broken[n:n + m] - broken[:m] == 0) & first_ok[:m] & last_ok[n - 1:n - 1 + m]
+        if n == 1:
+            ok &= ~adverb_start[:m]
+        else:
+            tail = adverb_start[:m] & ~qualifies[:m]
+            ok &= ~(tail & ~names_next[:m]) if n > 2 else ~tail
         pos = np.flatnonzero(ok)
         if not len(pos):
             continue
@@ -751,6 +801,9 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
       that are in its frame;
     * ``clause_end``: share of labels whose last word the lexicon knows only as a verb or an adverb
       (``clause_word``: "Kestrians arrive", "men met twice"), half a clause rather than a name;
+    * ``clause_start``: share of labels that start as the tail of a clause (``clause_tail``: a word only ever
+      an adverb, alone or before a word that cannot be an adjective: "instead of military", "actually taking
+      place");
     * ``coverage``: mean, over frames with passages, of the share of the frame's passages that hold its label
       (a label read in a detail that one passage in ten repeats scores low, the frame's own phrase high);
     * ``in_exemplar`` (with ``exemplars``): share of the frames with an exemplar whose label occurs in it, so
@@ -785,6 +838,7 @@ def label_quality(labels: Mapping[int, str], passages_by_frame: Mapping[int, Seq
         "distinctiveness": float(np.mean(shares)) if shares else 0.0,
         "coverage": float(np.mean(covered)) if covered else 0.0,
         "clause_end": sum(1 for f in ids if _words(labels[f]) and clause_word(_words(labels[f])[-1])) / n,
+        "clause_start": sum(1 for f in ids if clause_tail(_words(labels[f]))) / n,
         **extra,
         "failing": sorted(f for f in ids if f not in verbatim or f in stop or counts[lemma[f]] > 1),
     }
@@ -825,6 +879,35 @@ def _lemma_tokens(text: str) -> list[str | None]:
         w = _word(token)
         out.append(w if w is None or _is_stop(w) or w.isdigit() else lemma_word(w))
     return out
+
+
+def label_support(label: str, texts: Iterable[str]) -> int:
+    """How many of ``texts`` hold ``label`` in some inflection (``occurs_inflected``, as labels are chosen).
+    A text is read word by word only when its lower case holds the start of every word of the label (a
+    word's inflections share their first letter, and longer words their first three: "tooth"/"teeth",
+    "knife"/"knives"), so a frame of tens of thousands of passages is counted in a fraction of a second."""
+    words = lemma_phrase(label).split()
+    if not words:
+        return 0
+    starts = {w[:1] if len(w) <= 5 else w[:3] for w in words}
+    held = 0
+    for text in texts:
+        low = text.lower()
+        if all(x in low for x in starts) and occurs_inflected(label, text):
+            held += 1
+    return held
+
+
+def support_line(held, passages: int) -> str:
+    """The label's support in plain words: how many of the frame's passages hold it, and, under ``WEAK_SHARE``,
+    what that means for reading it. Empty for a frame without a count (a seeded frame)."""
+    if held is None or held is pd.NA or not passages:
+        return ""
+    text = f"Label found in {int(held):,} of the frame's {passages:,} passages ({int(held) / passages:.0%})"
+    if int(held) / passages < WEAK_SHARE:
+        return (text + ": its passages share no phrase widely, so the frame is a topic more than a wording, "
+                "and its label names one detail of it. Read its passages before quoting the label.")
+    return text + "."
 
 
 def occurs_inflected(phrase: str, text: str) -> bool:

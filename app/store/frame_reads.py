@@ -30,6 +30,26 @@ class FrameReads(StoreBase):
         row["phrases"] = list(row["phrases"]) if row["phrases"] is not None else []
         return row
 
+    def label_support(self, frame_ids: list[int]) -> pd.DataFrame:
+        """How far each frame's label (as shown: a user's rename wins) rests on the frame's own passages:
+        ``label_passages``, its passages that hold the label in some inflection (``app.frames.labels.
+        label_support``, as labels are chosen), of ``passages``, all its passages. None for a seeded frame,
+        whose name is the user's and whose passages are matched by its examples, not by its name."""
+        from app.frames.labels import label_support
+
+        ids = [int(f) for f in frame_ids]
+        frames = self._df("""SELECT frame_id, coalesce(user_label, label) AS label, kind FROM frames
+                             WHERE frame_id IN (SELECT unnest(?::INTEGER[])) ORDER BY frame_id""", [ids])
+        rows = []
+        for frame_id, label, kind in frames.itertuples(index=False):
+            texts = [r[0] for r in self._exec(
+                "SELECT p.text FROM passage_frames pf JOIN passages p USING (passage_id) WHERE pf.frame_id = ?",
+                [int(frame_id)]).fetchall()]
+            held = None if kind == "seeded" or not label else label_support(label, texts)
+            rows.append({"frame_id": int(frame_id), "label": label, "label_passages": held, "passages": len(texts)})
+        return pd.DataFrame(rows, columns=["frame_id", "label", "label_passages", "passages"]).astype(
+            {"frame_id": "int64", "label_passages": "Int64", "passages": "int64"})
+
     def frame_sentences(self) -> dict[int, str]:
         """The sentence shown beside each active frame's label (its label in use), by frame id."""
         return dict(self._exec("""SELECT frame_id, exemplar_sentence FROM frames

@@ -132,6 +132,13 @@ def frame(ver: tuple, frame_id: int) -> dict | None:
 
 
 @st.cache_data(show_spinner=False)
+def label_support(ver: tuple, frame_id: int) -> dict | None:
+    """How many of the frame's passages hold its label (``Store.label_support``)."""
+    df = _store().label_support([frame_id])
+    return df.iloc[0].to_dict() if len(df) else None
+
+
+@st.cache_data(show_spinner=False)
 def frame_timeline(ver: tuple, frame_id: int, filters: Filters) -> pd.DataFrame:
     return _store().frame_timeline(frame_id, filters)
 

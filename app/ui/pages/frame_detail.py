@@ -9,6 +9,7 @@ import streamlit as st
 from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_figure
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
+from app.frames.labels import support_line
 from app.spread import adoption_days, flag_marks
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
@@ -33,6 +34,9 @@ chart_label = chart_text(info["label"])  # in chart titles (Plotly reads HTML th
 st.header(f"#{frame_id} · {md(info['label'])}")
 if info.get("exemplar_sentence"):  # the label in use: the most representative sentence that holds it
     st.markdown(f"> {md(info['exemplar_sentence'])}")
+support = cache.label_support(v, frame_id)  # how far the label rests on the frame's own passages
+if support and (line := support_line(support["label_passages"], int(support["passages"]))):
+    st.caption(line)
 st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
