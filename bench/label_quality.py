@@ -1,6 +1,6 @@
 """The label-quality check (app.frames.labels.label_quality) on a built database, and the time of the label step.
 
-    python bench/label_quality.py --db PATH [--relabel] [--old-labels FILE] [--examples N] [--changed FILE]
+    python bench/label_quality.py --db PATH [--relabel] [--old-labels FILE] [--examples N] [--changed FILE] [--support]
 
 Reads the generated label of every active discovered frame, the passages of each frame (frame_passages) and
 the passages in no frame, and prints the check as JSON with a few example labels and sentences. With
@@ -9,7 +9,9 @@ its cosine to the frame centre, the unassigned passages as background, as the fr
 its time (wall and CPU) and the check of the labels it gives; --old-labels FILE runs the label function of another
 checkout's labels.py on the same input and checks its labels too (a before/after in one run), and --changed FILE
 writes every label the two give differently, with the start of the frame's most representative passage. Both are given
-the names other frames show (seeded frames' names, renames), as the frames stage gives them.
+the names other frames show (seeded frames' names, renames), as the frames stage gives them. --support adds how
+many of each frame's passages hold its stored label (what the Frame page says under it): the median share, the
+frames under ``WEAK_SHARE``, and those among frames of 100 passages or more.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app.frames.labels import label_clusters, label_quality, taken_labels  # noqa: E402
+from app.frames.labels import WEAK_SHARE, label_clusters, label_quality, taken_labels  # noqa: E402
 from app.store import Store  # noqa: E402
 
 
@@ -64,6 +66,8 @@ def main() -> None:
     ap.add_argument("--old-labels", help="a labels.py whose label_clusters is timed on the same input")
     ap.add_argument("--examples", type=int, default=8)
     ap.add_argument("--changed", help="with --relabel and --old-labels: write each changed label (JSON lines) here")
+    ap.add_argument("--support", action="store_true",
+                    help="also how many of each frame's passages hold its stored label (Store.label_support)")
     args = ap.parse_args()
     store = Store.open_read(args.db)
     frames, by_frame, background, exemplars = inputs(store)
@@ -111,6 +115,17 @@ def main() -> None:
                             fh.write(json.dumps({"frame_id": int(f), "passages": len(by_frame.get(f, ())),
                                                  "old": older[f], "new": new[f],
                                                  "exemplar": exemplars.get(f, "")[:240]}, ensure_ascii=False) + "\n")
+    if args.support:
+        # What the Frame page says under each label: the share of the frame's passages that hold it, and how
+        # many frames fall under the share below which the page calls the frame a topic more than a wording.
+        t = time.perf_counter()
+        support = store.label_support(frames["frame_id"].astype(int).tolist()).dropna(subset=["label_passages"])
+        share = support["label_passages"].astype(float) / support["passages"].clip(lower=1)
+        large = support["passages"] >= 100
+        out["support"] = {"frames": len(support), "seconds": round(time.perf_counter() - t, 2),
+                          "median_share": round(float(share.median()), 3) if len(share) else None,
+                          "weak": int((share < WEAK_SHARE).sum()), "large": int(large.sum()),
+                          "large_weak": int((large & (share < WEAK_SHARE)).sum())}
     print(json.dumps(out, indent=1, default=str, ensure_ascii=False))
 
 
