@@ -1,7 +1,7 @@
 """Precision and recall of the stance rules (app/frames/stance.py) on labelled passages, and the stance of
 the sample's denial articles in the other written frames.
 
-    python bench/stance_eval.py [--set dev|holdout|deep|all] [--errors] [--sample [DB]]
+    python bench/stance_eval.py [--set dev|holdout|deep|wording|speech|all] [--errors] [--sample [DB]]
 
 The sets in bench/stance/ are passages written for the purpose (fictional text, no corpus), each a frame
 passage with its context (the article's title, the passage before it, the passage after it) and the
@@ -157,13 +157,13 @@ def sample_figure(db: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="all", choices=["dev", "holdout", "deep", "wording", "all"])
+    ap.add_argument("--set", default="all", choices=["dev", "holdout", "deep", "wording", "speech", "all"])
     ap.add_argument("--errors", action="store_true", help="print every item the rules got wrong")
     ap.add_argument("--sample", nargs="?", const="", default=None,
                     help="also the sample's denial articles (build it with the real model, or read DB)")
     args = ap.parse_args()
     finder = CueFinder()
-    for name in (["dev", "holdout", "deep", "wording"] if args.set == "all" else [args.set]):
+    for name in (["dev", "holdout", "deep", "wording", "speech"] if args.set == "all" else [args.set]):
         if (HERE / "stance" / f"{name}.jsonl").exists():
             print_score(name, score(load(name), finder), args.errors)
     if args.sample is not None:

@@ -330,6 +330,27 @@ def test_sentences_keep_abbreviations():
                                                             "Sen. Doe left."]
 
 
+@pytest.mark.parametrize("text, stance", [
+    # rules 8: speech verbs that came after a quotation or a claim and were missed
+    ("“The Orsovan conscripts are cannon fodder,” predicts Halden Mor, a retired colonel.", "reports"),
+    ("The Orsovan conscripts are cannon fodder, Ilse Varga emailed from Harrow.", "reports"),
+    ("The Orsovan conscripts are being spent as cannon fodder, the report adds.", "reports"),
+    ("The conscripts are cannon fodder, the colonel pointed out.", "reports"),
+    ("Asked about the front, the envoy replied: “The conscripts are cannon fodder.”", "reports"),
+    # the same words where nobody speaks: an adjective, a passive, an act, a noun, an inanimate subject
+    ("A declared policy treats the Orsovan conscripts as cannon fodder.", "uses"),
+    ("The recently announced draft sends the Orsovan conscripts in as cannon fodder.", "uses"),
+    ("Tamrin declared a national emergency and sent the conscripts in as cannon fodder.", "uses"),
+    ("The conscripts die as cannon fodder, and the Velka line responded with artillery.", "uses"),
+    ("An estimated 3,000 conscripts died as cannon fodder; field notes show it.", "uses"),
+    ("This explains why the Orsovan conscripts die as cannon fodder.", "uses"),
+    ("Adding to the toll, the Orsovan conscripts are sent in as cannon fodder.", "uses"),
+])
+def test_speech_verbs_after_what_is_said_and_the_same_words_when_nobody_speaks(text, stance):
+    s = _stance(text, wording=FODDER)
+    assert s.stance == stance, (text, s)
+
+
 # -- the labelled set -----------------------------------------------------------------------------------
 def _bench():
     spec = importlib.util.spec_from_file_location("stance_eval", ROOT / "bench" / "stance_eval.py")
@@ -341,8 +362,9 @@ def _bench():
 # Measured (bench/RESULTS.md): dev 0.980 (the rules were written on it), holdout 0.867 (written after the
 # rules were first frozen; 0.823 then), deep 0.922 (frame passages deep in an article, written with the rule
 # for denials there; 10 items, one of them "uses"), wording 0.921 (19 items with their frame's phrases, written
-# with the rule that fact-check words judge a frame only where its wording is); the floors sit 0.02 below.
-FLOORS = {"dev": 0.96, "holdout": 0.84, "deep": 0.90, "wording": 0.90}
+# with the rule that fact-check words judge a frame only where its wording is), speech 0.896 (9 items written with
+# rules 8: speech verbs after what is said, and the same words where nobody speaks); the floors sit 0.02 below.
+FLOORS = {"dev": 0.96, "holdout": 0.84, "deep": 0.90, "wording": 0.90, "speech": 0.87}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

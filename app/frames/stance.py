@@ -78,7 +78,7 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 7
+RULES_VERSION = 8
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -179,12 +179,28 @@ _DENY_CUES = ("denies", "disputes")
 _SPEECH = (r"(?<!\bto\s)(?<!-)(?:said|says|say|told|tells|stated|claimed|added|insisted|wrote|tweeted|posted|"
            r"reported|argued|alleged|alleges|allege|accused|called|call|described|describes|describe|branded|"
            r"labell?ed|brands|labels|dismissed|dismisses|rejected|rejects|denied|denies|deny|according\s+to|citing|quoted|quoting|warned|believes?|"
-           r"suggested|suggests|asserted|asserts|maintained|maintains|contended|contends|charged)")
+           r"suggested|suggests|asserted|asserts|maintained|maintains|contended|contends|charged|"
+           # rules 8: verbs that put words in someone's mouth after a quotation ("predicts Paul Evans", "Lacey
+           # emailed", "the report adds"); a noun's form ("notes", "estimates") only before "that"; a form in -ed
+           # not where it is an adjective or a passive ("a declared enemy", "a recently announced framework",
+           # "was announced Friday"), "replied" and "responded" only before what was said ("responded: ...",
+           # "responded that"; not "the South responded"), "declared" not of an act ("declared a national
+           # emergency", "declared war"), not a headline's closing "..., explained", nor "this explains why",
+           # "adds to" or "by adding"
+           r"adds(?!\s+to\b)|argues|writes|insists|warns|(?<!\bthis\s)(?<!\bit\s)(?<!\bthat\s)(?<!\bwhich\s)explains|"
+           r"predicts|acknowledges|admits|announces|declares|stresses|concedes|points\s+out|"
+           r"(?:notes|estimates|estimated)\s+that|"
+           r"(?<!\ba\s)(?<!\ban\s)(?<!\bthe\s)(?<!ly\s)(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)(?<!\bwere\s)(?<!\bbe\s)"
+           r"(?<!\bbeen\s)(?<!\bbeing\s)(?:explained(?!\s*$)|predicted|emailed|noted|acknowledged|admitted|announced|"
+           r"declared|stressed|recalled|conceded|cautioned|pointed\s+out|(?:replied|responded)(?=\s*(?:[:,\"“]|that\b)))"
+           r"(?<!declared(?=\s(?:a|an|war|victory|independence|martial|bankruptcy|his|her|its|their)\b)))")
 _SPEECH_RE = re.compile(rf"\b{_SPEECH}\b", re.I)
 # A participle attributes what follows it ("..., saying Tillerson was 'wasting his time'"), not what came before
 # ("did not deny the troops were there, saying only that ..."): it counts where the frame's wording follows.
 _SPEECH_ING_RE = re.compile(r"\b(?:saying|tweeting|telling|claiming|arguing|insisting|warning|writing|calling|"
-                            r"describing|accusing|alleging|asserting)\b", re.I)
+                            r"describing|accusing|alleging|asserting|(?<!\bby\s)adding(?!\s+to\b)|noting|predicting|"
+                            r"emailing|acknowledging|admitting|declaring(?!\s+(?:a|an|war|victory|independence|"
+                            r"martial|bankruptcy|his|her|its|their)\b)|stressing)\b", re.I)
 _DISTANCE_RE = re.compile(
     r"\b(?:so-called|supposed(?:ly)?|purported(?:ly)?|alleged(?:ly)?|claimed\s+that|claims?\s+that|"
     r"allegations?\s+that|accusations?\s+that|rumou?rs?|reports?\s+that|stories\s+that|"
