@@ -25,6 +25,7 @@ import pandas as pd
 from app.ingest.normalize import canonical_url
 from app.outlets import names_pattern
 from app.textcase import search_lower
+from app.widgets import blank_widgets
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
 _CUES = (
@@ -84,7 +85,7 @@ class Attributions:
 
         Only windows around the cue words are read (a long article without any is read once, for those
         words), and in each only the outlet names that its run of overlapping windows holds are tried."""
-        text = text or ""
+        text = blank_widgets(text or "")  # another story's headline in a page widget credits nobody (app.widgets)
         low = search_lower(text)  # as long as ``text``: a place in one is the same place in the other
         starts = sorted((i, i + len(w)) for w in _TRIGGER_WORDS for i in _places(low, w))
         windows = [(max(0, a - _BEFORE), min(len(text), b + _AFTER)) for a, b in starts]

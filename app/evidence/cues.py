@@ -37,9 +37,10 @@ from dataclasses import dataclass
 
 from app.outlets import names_pattern
 from app.sentences import sentences
+from app.widgets import blank_widgets
 
-RULES_VERSION = 5  # 3: sentences by syntok (app.sentences), not a regular expression; 4: bounded names and sentences;
-# 5: a negated speech verb ("officials would not say") is no anonymous attribution
+RULES_VERSION = 6  # 3: sentences by syntok (app.sentences), not a regular expression; 4: bounded names and sentences;
+# 5: a negated speech verb ("officials would not say") is no anonymous attribution; 6: page widgets read as blank
 
 WIRES = ("Associated Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "Yonhap", "KCNA",
          "Korean Central News Agency", "TASS", "RIA Novosti", "Interfax", "Xinhua", "Kyodo", "BBC", "CNN",
@@ -236,8 +237,11 @@ class CueFinder:
             rf"\bnews\s+agency\s+{o.replace('outlet', 'outlet6')}(?:{_APPOSITION}\s+{verbs}\b)?", re.I)
 
     def find(self, text: str) -> list[Cue]:
+        """The cues of ``text``, offsets into it. Page widgets in it (``app.widgets``: a related-links box, a video
+        box) are read as blank space, so no cue is taken from another story's headline (cue rules 6)."""
         cues: list[Cue] = []
-        for start, end in sentences(text or ""):
+        text = blank_widgets(text or "")
+        for start, end in sentences(text):
             for a, b in _windows(text, start, end):
                 cues.extend(self._sentence(text[a:b], a))
         return cues

@@ -159,6 +159,9 @@ def occurs(phrase: str, text: str) -> bool:
     return bool(_words(phrase)) and phrase_pattern(phrase).search(text) is not None
 
 
+_BLANK_RUN = re.compile(r" {3,}")  # a page widget read as blank (app.widgets), shown as one space
+
+
 def sentence_around(text: str, start: int, end: int | None = None) -> str:
     """The sentence of ``text`` that holds the span [start, end): split at ., ! or ? followed by a capital, but
     not after an abbreviation ("Sen.", "U.S.") or an initial, and at line breaks; a sentence longer than
@@ -179,7 +182,7 @@ def sentence_around(text: str, start: int, end: int | None = None) -> str:
             break
     sentence = text[lo:hi].strip()
     if len(sentence) <= SENTENCE_CHARS:
-        return sentence
+        return _BLANK_RUN.sub(" ", sentence)
     offset = lo + len(text[lo:hi]) - len(text[lo:hi].lstrip())
     a = max(0, start - offset - SENTENCE_CHARS // 2)
     b = min(len(sentence), a + SENTENCE_CHARS)
@@ -189,7 +192,7 @@ def sentence_around(text: str, start: int, end: int | None = None) -> str:
         cut = "…" + cut.split(" ", 1)[-1]
     if b < len(sentence):
         cut = cut.rsplit(" ", 1)[0] + "…"
-    return cut
+    return _BLANK_RUN.sub(" ", cut)
 
 
 def sentence_with(text: str, phrase: str | None) -> str:

@@ -24,6 +24,7 @@ from app.frames.tables import (article_frames, cluster_assignments, discovered_f
 from app.stages.common import Progress, no_progress
 from app.stages.passages import chunk_sizes
 from app.store import Store
+from app.widgets import blank_widgets
 
 
 def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
@@ -128,9 +129,11 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     text_row_ids = clustered["passage_id"].to_numpy()[found.rows]  # a passage of each distinct text
 
     def texts_of(rows: np.ndarray) -> list[str]:
+        # Labels are read with page widgets blank (app.widgets): another story's headlines in a related-links box
+        # are no phrase of this frame's.
         wanted = text_row_ids[rows]
         known = store.passage_texts(wanted.tolist())
-        return [known[p] for p in wanted]
+        return [blank_widgets(known[p]) for p in wanted]
 
     phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
                              scores=found.scores[found.rows],

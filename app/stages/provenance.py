@@ -41,7 +41,7 @@ PROGRESS_EVERY = 50
 # Bump when the ledger's reading or its fingerprints change: every frame's ledger is then written again.
 LEDGER_VERSION = 2
 # Bump when the lineage stage's reading or its fingerprints change: every frame is then traced again.
-LINEAGE_VERSION = 2
+LINEAGE_VERSION = 3  # 3: page widgets read as blank (app.widgets) when finding who credits whom
 # Input rows (articles and passages) lineage loads per chunk of frames (each chunk committed).
 LINEAGE_CHUNK = 200_000
 # Input passages the evidence stage loads per chunk of frames (each chunk is committed): bounds its memory

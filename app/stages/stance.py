@@ -22,6 +22,7 @@ from app.frames.stance import RULES_VERSION, Passage, Wording, article_stances, 
 from app.stages.common import Progress, no_progress
 from app.store import Store
 from app.store.stance import STANCE_COLUMNS
+from app.widgets import blank_widgets
 
 # Bump when the stage's reading or its fingerprints change: every frame is then decided again.
 STAGE_VERSION = 2
@@ -99,7 +100,9 @@ def _decide(store: Store, frames: dict[int, str | None]) -> dict[int, dict]:
     # Plain lists: one pass, no per-row pandas access. Rows come ordered by frame and article.
     columns = {c: rows[c].tolist() for c in ("frame_id", "article_id", "passage_id", "seq", "text", "text_hash",
                                              "in_frame")}
-    passages = [Passage(pid, int(seq), text, bool(inside), tuple(cues.get(h, ())))
+    # The rules read a passage with its page widgets blank (app.widgets: another story's headlines in a
+    # related-links box are not this article's denial), as the cues were found.
+    passages = [Passage(pid, int(seq), blank_widgets(text), bool(inside), tuple(cues.get(h, ())))
                 for pid, seq, text, h, inside in zip(columns["passage_id"], columns["seq"], columns["text"],
                                                       columns["text_hash"], columns["in_frame"])]
     by_frame: dict[int, dict[str, list[Passage]]] = {}
