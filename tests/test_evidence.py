@@ -155,9 +155,23 @@ def test_quotes_inside_quotes():
     ("Analysts questioned the authenticity of the video.", "disputes"),
     ("The claims could not be independently confirmed.", "cannot_verify"),
     ("The spokesman neither confirmed nor denied the report.", "cannot_verify"),
+    ("Pyongyang is denying any involvement in the attack.", "denies"),
+    ("The ministry has denied it.", "denies"),
 ])
 def test_stances(text, subtype):
     assert ("stance", subtype) in cues(text)
+
+
+@pytest.mark.parametrize("text", [
+    # a refusal is no denial (cue rules 7)
+    "Activists cross the border on a bus after their walk denied",
+    "The reporters were denied entry at the border.",
+    "The court denied bail to the two activists.",
+    "The walk inside the zone was denied.",
+    "Border authorities denied access to the factory managers.",
+])
+def test_a_refusal_is_not_a_denial(text):
+    assert ("stance", "denies") not in cues(text)
 
 
 @pytest.mark.parametrize("text", [

@@ -39,8 +39,9 @@ from app.outlets import names_pattern
 from app.sentences import sentences
 from app.widgets import blank_widgets
 
-RULES_VERSION = 6  # 3: sentences by syntok (app.sentences), not a regular expression; 4: bounded names and sentences;
-# 5: a negated speech verb ("officials would not say") is no anonymous attribution; 6: page widgets read as blank
+RULES_VERSION = 7  # 3: sentences by syntok (app.sentences), not a regular expression; 4: bounded names and sentences;
+# 5: a negated speech verb ("officials would not say") is no anonymous attribution; 6: page widgets read as blank;
+# 7: a refusal is no denial ("was denied entry", "denied bail", a headline's "after walk denied")
 
 WIRES = ("Associated Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "Yonhap", "KCNA",
          "Korean Central News Agency", "TASS", "RIA Novosti", "Interfax", "Xinhua", "Kyodo", "BBC", "CNN",
@@ -197,7 +198,11 @@ _STANCE = [
                       r"(?:confirmation|verification)\b"),
     ("confirms", r"\b(?:confirm(?:ed|s|ing)|acknowledg(?:ed|es|ing)|admit(?:ted|s|ting)|verified|corroborated|"
                  r"authenticated)\b"),
-    ("denies", r"\b(?:den(?:ied|ies|ying)|deny|refuted|rebuffed|"
+    # a refusal is not a denial: "was denied entry", "denied bail", a headline's passive "after walk denied"
+    ("denies", r"\b(?:(?:(?<!\bwas\s)(?<!\bwere\s)(?<!\bbeen\s)(?<!\bbeing\s)(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)"
+               r"denied|denies|denying)(?!\s+(?:entry|access|bail|permission|visas?|a\s+visa|admission|asylum|parole|"
+               r"boarding|service|funding|(?:a|the)\s+(?:right|chance|opportunity|permit|license|licence)|permits?)\b)"
+               r"(?<!denied(?=\s*$))|deny|refuted|rebuffed|"
                r"(?:rejected|dismissed)\s+(?:the\s+|these\s+|such\s+)?(?:[\w'’]+\s+){0,2}(?:reports?|claims?|"
                r"allegations?|accounts?|accusations?|stories|assertions?|suggestions?|findings?)|"
                r"(?:rejected|dismissed)\s+(?:by\s+\w+\s+)?(?:[\w'’]+\s+){0,5}?as\s+(?:an?\s+)?(?:\w+\s+)?" + _FALSE + "|"
