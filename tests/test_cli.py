@@ -298,6 +298,11 @@ def test_spread_and_evidence_json_carry_the_summary_table_mode_prints(hashed_sam
     assert f"first movers (within 48 h): {', '.join(s['first_movers'])}" in table
     assert s["first_seen_basis"] in table and f"peak {s['peak_day']} ({s['peak_articles']} articles)" in table
     assert isinstance(s["outlets"], int) and isinstance(s["half_life_days"], int)
+    # how far the label rests on the frame's passages, as the Frame page says it
+    from app.frames.labels import support_line
+    assert s["passages"] >= 1 and (s["label_passages"] is None or 0 <= s["label_passages"] <= s["passages"])
+    if s["label_passages"] is not None:
+        assert support_line(s["label_passages"], s["passages"]) in table
     rows = pd.read_csv(io.StringIO(_run("spread", fid, "--db", hashed_sample_db, "--format", "csv").output))
     assert len(doc["rows"]) == len(rows) == s["outlets"] and doc["rows"][0]["outlet"] == s["first_outlet"]
     assert list(doc["rows"][0]) == list(rows.columns) and "source" in rows.columns

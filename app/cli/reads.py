@@ -72,6 +72,9 @@ SUMMARY_FORMATS = ("table: the summary, then one row per item; json: one object,
 def spread(ctx, frame_id, db, fmt):
     """How a frame spread: first seen and its basis, first movers, peak and half-life, then the outlets in
     order of adoption with their lag, articles, independent articles and most likely source."""
+    import pandas as pd
+
+    from app.frames.labels import support_line
     from app.spread import frame_profile
 
     settings = load_cli_settings(ctx, db=db)
@@ -81,8 +84,10 @@ def spread(ctx, frame_id, db, fmt):
         if profile is None:
             raise click.ClickException(f"no frame {frame_id}; list them with `narratives frames`")
         edges = store.frame_edges(frame_id)
+        support = store.label_support([frame_id]).iloc[0]  # how many of its passages hold its label
     finally:
         store.close()
+    held = None if pd.isna(support["label_passages"]) else int(support["label_passages"])
     table = profile.adoption.merge(edges[["to_outlet", "from_outlet", "kind"]].rename(
         columns={"to_outlet": "outlet", "from_outlet": "source", "kind": "source_evidence"}), on="outlet", how="left")
     info, first, a = profile.info, profile.first, profile.attention
@@ -93,10 +98,13 @@ def spread(ctx, frame_id, db, fmt):
             "first_article_id": first["first_article_id"] if first else None, "outlets": len(table),
             "first_mover_hours": profile.first_mover_hours, "first_movers": profile.first_movers,
             "first_seen_basis": profile.basis, "peak_day": a.get("peak_day"), "peak_articles": a.get("peak_articles"),
-            "half_life_days": a.get("half_life_days"), "only_copies": profile.only_copies}, table)
+            "half_life_days": a.get("half_life_days"), "only_copies": profile.only_copies,
+            "label_passages": held, "passages": int(support["passages"])}, table)
         return
     if fmt == "table" and first is not None:
         click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
+        if line := support_line(held, int(support["passages"])):
+            click.echo(line)
         click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
                    f"{len(table)} outlets; first movers (within {profile.first_mover_hours:g} h): "
                    f"{', '.join(profile.first_movers)}")
