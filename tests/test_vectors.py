@@ -36,9 +36,14 @@ def _stored(db: Path, model: str = "m") -> dict[str, list[float]]:
     return {h: list(v) for h, v in zip(rows["text_hash"], rows["vector"])}
 
 
-def _files(db: Path) -> set[str]:
+def _everything(db: Path) -> set[str]:
     folder = vectors_dir(db)
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+def _files(db: Path) -> set[str]:
+    """The segment files in the folder (their sidecars and unfinished files left out)."""
+    return {name for name in _everything(db) if name.endswith(".parquet")}
 
 
 def test_vectors_go_to_a_segment_beside_the_file_and_read_back_exactly(tmp_path):
@@ -47,7 +52,10 @@ def test_vectors_go_to_a_segment_beside_the_file_and_read_back_exactly(tmp_path)
     with Store.write(db) as store:
         assert store.add_embeddings("m", hashes, vectors) == 3000
     files = _files(db)
-    assert len(files) == 1 and next(iter(files)).endswith(".parquet")
+    assert len(files) == 1 and _everything(db) == files | {f + ".f32" for f in files}
+    # beside it, its fixed-width sidecar: the vectors as raw little-endian float32, in the segment's row order
+    sidecar = np.fromfile(vectors_dir(db) / (next(iter(files)) + ".f32"), dtype="<f4").reshape(-1, 384)
+    np.testing.assert_array_equal(sidecar, vectors[np.argsort(hashes)])
     stored = _stored(db)
     assert len(stored) == 3000
     np.testing.assert_array_equal(np.array([stored[h] for h in hashes], dtype=np.float32), vectors)
@@ -253,3 +261,222 @@ def test_a_small_write_does_not_copy_the_vectors(tmp_path):
     assert db.stat().st_size < folder / 20  # still: the write's copy of the file left the vectors where they were
     assert len(_stored(db)) == 80_000
     assert os.path.exists(vectors_dir(db))
+
+
+# -- reading some texts' vectors through the segments' fixed-width sidecars ---------------------------------
+def _scanned(store, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+    """What the view gives for ``hashes``: the Parquet scan the store's reads used before the sidecars."""
+    rows = store.query("""SELECT text_hash, vector FROM embeddings
+                          WHERE model = ? AND text_hash IN (SELECT unnest(?::VARCHAR[]))""", [model, hashes])
+    return {h: np.asarray(v, dtype=np.float32) for h, v in zip(rows["text_hash"], rows["vector"])}
+
+
+def _read(store, model: str, hashes) -> dict[str, np.ndarray]:
+    found, matrix = segments.read(store.conn, model, hashes)
+    assert len(found) == len(set(found)) == len(matrix) and matrix.dtype == np.float32
+    return dict(zip(found, matrix))
+
+
+def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert sorted(a) == sorted(b)
+    for h in a:
+        np.testing.assert_array_equal(a[h], b[h])
+
+
+def _asks(hashes: list[str], seed: int = 1) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    some = [hashes[i] for i in rng.choice(len(hashes), size=len(hashes) // 3, replace=False)]
+    return [some, some + ["not-stored", "nor-this"], some[:50] * 3 + some[::7], ["not-stored"], hashes]
+
+
+def _write_segments(db: Path, monkeypatch, n: int = 2000, parts: int = 4, dim: int = 24) -> list[str]:
+    """``parts`` segments of model m (and one of model other), with row groups of 64 rows."""
+    monkeypatch.setattr(segments, "ROW_GROUP", 64)
+    hashes, vectors = _vectors(n, dim=dim, seed=3)
+    order = np.random.default_rng(4).permutation(n)  # segments whose hashes interleave
+    with Store.write(db) as store:
+        for part in np.array_split(order, parts):
+            store.add_embeddings("m", [hashes[i] for i in part], vectors[part])
+        store.add_embeddings("other", hashes[:100], vectors[:100] + 1)
+    return hashes
+
+
+def test_read_gives_what_the_view_gives_each_text_once(tmp_path, monkeypatch):
+    db = tmp_path / "a.duckdb"
+    hashes = _write_segments(db, monkeypatch)
+    assert len(_files(db)) == 5 and _everything(db) == _files(db) | {f + ".f32" for f in _files(db)}
+    store = Store.open_read(db)
+    try:
+        for ask in _asks(hashes):
+            _same(_read(store, "m", ask), _scanned(store, "m", ask))
+            _same(_read(store, "other", ask), _scanned(store, "other", ask))
+        # the order a scan gives (segment by segment), the asked order whatever it is
+        found, _ = segments.read(store.conn, "m", list(reversed(hashes)))
+        assert found == segments.read(store.conn, "m", hashes)[0] == store.query(
+            "SELECT text_hash FROM embeddings WHERE model = 'm'")["text_hash"].tolist()
+        # nothing asked, nothing found, a model without vectors
+        found, matrix = segments.read(store.conn, "m", [])
+        assert found == [] and matrix.shape == (0, 24) and matrix.dtype == np.float32
+        found, matrix = segments.read(store.conn, "m", ["not-stored"])
+        assert found == [] and matrix.shape == (0, 24)
+        found, matrix = segments.read(store.conn, "nobody", hashes[:10])
+        assert found == [] and matrix.shape == (0, 0)
+        # the store's reads of given texts go through it
+        chunks = list(store.vector_chunks("m", 300, only=hashes[:1000] + hashes[:10]))
+        assert [len(h) for h, _ in chunks] == [300, 300, 300, 100]
+        _same({h: v for hs, m in chunks for h, v in zip(hs, m)}, _scanned(store, "m", hashes[:1000]))
+        assert store.vector_storage()["sidecar_bytes"].tolist() == [2000 * 24 * 4, 100 * 24 * 4]
+    finally:
+        store.close()
+
+
+def test_a_text_stored_in_two_segments_is_read_once(tmp_path, monkeypatch):
+    db = tmp_path / "a.duckdb"
+    hashes = _write_segments(db, monkeypatch, parts=2)
+    with Store.write(db, "edit", resumable=False) as store:
+        # a second listing of the same vectors under another name (what no write makes, but a reader must bear)
+        first = store.query("SELECT file, rows, dim, bytes FROM vector_segments WHERE model = 'm' "
+                            "ORDER BY created_at, file").iloc[0]
+        folder = vectors_dir(db)
+        for suffix in ("", ".f32"):
+            (folder / ("copy-" + first["file"] + suffix)).write_bytes((folder / (first["file"] + suffix)).read_bytes())
+        store.conn.execute("INSERT INTO vector_segments VALUES (?, 'm', ?, ?, ?, now()::TIMESTAMP)",
+                           ["copy-" + first["file"], int(first["rows"]), int(first["dim"]), int(first["bytes"])])
+        segments.refresh_view(store.conn)
+        assert store.query_value("SELECT count(*) FROM embeddings WHERE model = 'm'") == 2000 + first["rows"]
+        for ask in _asks(hashes):
+            _same(_read(store, "m", ask), _scanned(store, "m", ask))
+
+
+def test_a_segment_without_its_sidecar_or_with_a_short_one_is_read_from_its_file(tmp_path, monkeypatch):
+    db = tmp_path / "a.duckdb"
+    hashes = _write_segments(db, monkeypatch)
+    folder = vectors_dir(db)
+    files = sorted(_listed(db) - {f for f in _listed(db) if f.startswith("other")})
+    (folder / (files[0] + ".f32")).unlink()
+    with open(folder / (files[1] + ".f32"), "r+b") as fh:
+        fh.truncate(fh.seek(0, 2) - 4)
+    with open(folder / (files[2] + ".f32"), "ab") as fh:
+        fh.write(b"\0" * 96)  # a row too many
+    store = Store.open_read(db)
+    try:
+        for ask in _asks(hashes):
+            _same(_read(store, "m", ask), _scanned(store, "m", ask))
+    finally:
+        store.close()
+    # a reader writes no sidecar
+    assert not (folder / (files[0] + ".f32")).exists()
+    # the next write replaces the missing and the wrong ones, saying so
+    out = subprocess.run(
+        [sys.executable, "-c", f"from app.store import Store\nwith Store.write({str(db)!r}, 'edit', resumable=False): pass"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "writing vector sidecars: 3 of 3 segments" in out.stderr
+    listed = _segment_rows(db)
+    rows = dict(zip(listed["file"], listed["rows"]))
+    for f in files:
+        assert (folder / (f + ".f32")).stat().st_size == rows[f] * 24 * 4
+    store = Store.open_read(db)
+    try:
+        _same(_read(store, "m", hashes), _scanned(store, "m", hashes))
+    finally:
+        store.close()
+
+
+def _segment_rows(db: Path):
+    store = Store.open_read(db)
+    try:
+        return store.query("SELECT file, rows FROM vector_segments")
+    finally:
+        store.close()
+
+
+def test_an_archive_written_before_sidecars_gets_them_on_its_next_write(tmp_path, monkeypatch):
+    db = tmp_path / "a.duckdb"
+    hashes = _write_segments(db, monkeypatch)
+    for sidecar in vectors_dir(db).glob("*.f32"):
+        sidecar.unlink()
+    store = Store.open_read(db)
+    try:
+        before = _read(store, "m", hashes)  # read from the segments themselves
+        _same(before, _scanned(store, "m", hashes))
+    finally:
+        store.close()
+    assert not list(vectors_dir(db).glob("*.f32"))
+    out = subprocess.run(
+        [sys.executable, "-c", f"from app.store import Store\nwith Store.write({str(db)!r}, 'edit', resumable=False): pass"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "writing vector sidecars: 1 of 5 segments" in out.stderr and "5 of 5 segments" in out.stderr
+    assert _everything(db) == _files(db) | {f + ".f32" for f in _files(db)}
+    store = Store.open_read(db)
+    try:
+        _same(_read(store, "m", hashes), before)
+        _same(_read(store, "other", hashes), _scanned(store, "other", hashes))
+    finally:
+        store.close()
+    # and the write after that has nothing to write
+    out = subprocess.run(
+        [sys.executable, "-c", f"from app.store import Store\nwith Store.write({str(db)!r}, 'edit', resumable=False): pass"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "sidecars" not in out.stderr
+
+
+def test_a_write_killed_while_writing_a_sidecar_leaves_part_files_the_next_fresh_write_deletes(tmp_path):
+    db = tmp_path / "a.duckdb"
+    hashes, vectors = _vectors(30)
+    with Store.write(db) as store:
+        store.add_embeddings("m", hashes[:10], vectors[:10])
+    # killed between writing a sidecar and renaming it: the segment itself is still a .part too
+    code = ("import os, numpy as np\nfrom app.store import Store\n"
+            "real = os.replace\n"
+            "def dying(src, dst):\n"
+            "    if str(src).endswith('.f32.part'):\n"
+            "        os._exit(9)\n"
+            "    real(src, dst)\n"
+            "os.replace = dying\n"
+            f"with Store.write({str(db)!r}) as store:\n"
+            "    store.add_embeddings('m', ['k%d' % i for i in range(10)], np.ones((10, 8), dtype=np.float32))\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False)
+    left = _everything(db) - _files(db) - {f + ".f32" for f in _files(db)}
+    assert len(left) == 2 and all(n.endswith(".part") for n in left)
+    # an orphan sidecar too (its segment gone by hand)
+    orphan = vectors_dir(db) / "m-20000101T000000-000000000000.parquet.f32"
+    orphan.write_bytes(b"\0" * 32)
+    discard_pending(db)
+    with Store.write(db, "edit", resumable=False) as store:
+        store.finish_run(store.start_run("edit", {}), {})
+    assert _everything(db) == _listed(db) | {f + ".f32" for f in _listed(db)}
+    assert len(_stored(db)) == 10
+
+
+def test_a_copy_carries_the_sidecars(tmp_path, monkeypatch):
+    db, copy = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    hashes = _write_segments(db, monkeypatch)
+    copy_database(db, copy)
+    assert _everything(copy) == _everything(db) and any(n.endswith(".f32") for n in _everything(copy))
+    store = Store.open_read(copy)
+    try:
+        _same(_read(store, "m", hashes[:500]), _scanned(store, "m", hashes[:500]))
+    finally:
+        store.close()
+
+
+def test_compaction_writes_the_merged_segments_sidecars_and_a_retired_ones_goes_with_it(tmp_path, monkeypatch):
+    db = tmp_path / "a.duckdb"
+    monkeypatch.setattr(segments, "COMPACT_AT", 4)
+    hashes, vectors = _vectors(60)
+    with Store.write(db) as store:
+        for start in range(0, 40, 10):
+            store.add_embeddings("m", hashes[start:start + 10], vectors[start:start + 10])
+    merged = _listed(db)
+    assert len(merged) == 1 and len(_files(db)) == 5
+    assert _everything(db) == _files(db) | {f + ".f32" for f in _files(db)}  # the retired ones keep theirs a while
+    store = Store.open_read(db)
+    try:
+        _same(_read(store, "m", hashes), _scanned(store, "m", hashes))
+        assert len(_read(store, "m", hashes)) == 40
+    finally:
+        store.close()
+    monkeypatch.setattr(segments, "RETIRED_GRACE_S", 0)
+    with Store.write(db, "edit", resumable=False) as store:
+        store.finish_run(store.start_run("edit", {}), {})
+    assert _everything(db) == merged | {f + ".f32" for f in merged}

@@ -302,8 +302,11 @@ def status(ctx, db, discard, fmt):
         store.close()
     # The vectors live beside the file (app.store.vectors): a copy of the database needs the folder too.
     counts["vector_folder"] = folder
+    # mb: the disk they take, segments and their fixed-width sidecars (about as much again) together.
     counts["vector_segments"] = {row.model: {"segments": int(row.segments), "vectors": int(row.vectors),
-                                             "mb": round(row.bytes / 1e6, 1)} for row in storage.itertuples()}
+                                             "mb": round((row.bytes + row.sidecar_bytes) / 1e6, 1),
+                                             "sidecar_mb": round(row.sidecar_bytes / 1e6, 1)}
+                                 for row in storage.itertuples()}
     if missing:
         counts["vector_segments_missing"] = len(missing)
     # Learned rules fitted on a much smaller archive (app.frames.seeded.STALE_GROWTH): `build --refit-seeds`.

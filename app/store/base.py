@@ -133,6 +133,14 @@ class StoreBase:
         except duckdb.Error as exc:
             raise explain(exc) from exc
 
+    def _vectors_of(self, model: str, hashes) -> tuple[list[str], np.ndarray]:
+        """The vectors of some text hashes (:func:`app.store.vectors.read`: each found hash once, rows read
+        through the segments' fixed-width sidecars)."""
+        try:
+            return vector_segments.read(self.conn, model, hashes)
+        except duckdb.Error as exc:
+            raise explain(exc) from exc
+
     def _df(self, sql: str, params: list | None = None) -> pd.DataFrame:
         result = self._exec(sql, params)
         try:

@@ -152,9 +152,13 @@ class CorpusStore(StoreBase):
         return vector_segments.forget_missing(self.conn)
 
     def vector_storage(self) -> pd.DataFrame:
-        """Each model's listed segments: how many, their vectors and bytes."""
-        return self._df("""SELECT model, count(*) AS segments, sum(rows) AS vectors, sum(bytes) AS bytes
-                           FROM vector_segments GROUP BY model ORDER BY model""")
+        """Each model's listed segments: how many, their vectors, the bytes of their Parquet files and
+        ``sidecar_bytes``, those of their fixed-width sidecars beside them (:mod:`app.store.vectors`)."""
+        storage = self._df("""SELECT model, count(*) AS segments, sum(rows) AS vectors, sum(bytes) AS bytes
+                              FROM vector_segments GROUP BY model ORDER BY model""")
+        sidecars = vector_segments.disk_bytes(self.conn)
+        storage["sidecar_bytes"] = [int(sidecars.get(m, 0)) for m in storage["model"]]
+        return storage
 
     def vector_folder(self) -> str:
         """The folder beside the database that holds its vector segments."""

@@ -148,14 +148,19 @@ class CorpusReads(StoreBase):
 
     def vector_chunks(self, model: str, chunk: int = 65_536, only: list[str] | None = None):
         """The vectors of ``model`` (or only those of the text hashes ``only``) in chunks of at most ``chunk``:
-        yields (text hashes, float32 matrix), so memory stays bounded whatever the number of vectors."""
-        sql = "SELECT text_hash, vector FROM embeddings WHERE model = ?"
-        params: list = [model]
+        yields (text hashes, float32 matrix), so memory stays bounded whatever the number of vectors. ``only``
+        is read ``chunk`` distinct hashes at a time through the segments' sidecars
+        (:func:`app.store.vectors.read`), each found hash once."""
         if only is not None:
-            sql += " AND text_hash IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(only))
+            asked = list(dict.fromkeys(only))
+            for start in range(0, len(asked), chunk):
+                hashes, matrix = self._vectors_of(model, asked[start:start + chunk])
+                if hashes:
+                    yield hashes, matrix
+            return
         try:
-            reader = self.conn.sql(sql, params=params).to_arrow_reader(chunk)
+            reader = self.conn.sql("SELECT text_hash, vector FROM embeddings WHERE model = ?",
+                                   params=[model]).to_arrow_reader(chunk)
         except duckdb.Error as exc:
             raise explain(exc) from exc
         for batch in reader:

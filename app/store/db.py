@@ -292,6 +292,9 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
                 conn = open_work()
             if fresh:  # the work copy lists what the published state lists: what neither lists can go
                 vector_segments.collect_garbage(conn)
+            # Segments listed without their fixed-width sidecar (written before sidecars, or copied without
+            # them) get one: a one-off, with progress on stderr.
+            vector_segments.write_missing_sidecars(conn)
         except (duckdb.Error, StoreError) as exc:
             if conn is not None:
                 conn.close()

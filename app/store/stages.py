@@ -139,7 +139,8 @@ class StageStore(StoreBase):
         sorting and joining the vectors inside DuckDB held them all at once (more than once), and then the
         whole result again as Arrow. The rows and values are those of the join it replaces.
 
-        ``articles``: only the passages of these articles (an update's), and only their vectors are read."""
+        ``articles``: only the passages of these articles (an update's), and only their vectors are read, through
+        the segments' sidecars (:func:`app.store.vectors.read`)."""
         text = "p.text, " if with_text else ""
         among = "" if articles is None else "AND p.article_id IN (SELECT unnest(?::VARCHAR[]))"
         meta = self._chunked_frame(
@@ -148,10 +149,19 @@ class StageStore(StoreBase):
                WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?) {among}
                ORDER BY a.published_at, p.passage_id""", [model] + ([] if articles is None else [list(articles)]),
             chunk)
-        dim = self._scalar("SELECT len(vector) FROM embeddings WHERE model = ? LIMIT 1", [model])
-        if len(meta) == 0 or dim is None:
+        if len(meta) == 0:
             return meta, np.zeros((0, 0), dtype=np.float32)
         texts = pd.Index(meta["text_hash"].unique())
+        if articles is not None:  # an update's few texts: their rows alone (app.store.vectors.read)
+            found, matrix = self._vectors_of(model, texts)
+            at = pd.Index(found).get_indexer(meta["text_hash"])
+            if (at < 0).any():
+                raise StoreError(f"the vectors of {model} changed while they were read ({int((at >= 0).sum())} of "
+                                 f"{len(meta)} passages found); build again")
+            return meta, matrix[at]
+        dim = self._scalar("SELECT len(vector) FROM embeddings WHERE model = ? LIMIT 1", [model])
+        if dim is None:
+            return meta, np.zeros((0, 0), dtype=np.float32)
         text_of_row = texts.get_indexer(meta["text_hash"])
         # The rows of each distinct text, grouped: rows_by_text[first[t]:first[t] + count[t]] are text t's rows.
         rows_by_text = np.argsort(text_of_row, kind="stable")
@@ -159,12 +169,7 @@ class StageStore(StoreBase):
         first = np.concatenate([[0], np.cumsum(count)[:-1]])
         vectors = np.empty((len(meta), int(dim)), dtype=np.float32)
         filled = 0
-        if articles is None:
-            reader = self._reader("SELECT text_hash, vector FROM embeddings WHERE model = ?", [model], chunk)
-        else:
-            reader = self._reader("""SELECT text_hash, vector FROM embeddings
-                                     WHERE model = ? AND text_hash IN (SELECT unnest(?::VARCHAR[]))""",
-                                  [model, texts.tolist()], chunk)
+        reader = self._reader("SELECT text_hash, vector FROM embeddings WHERE model = ?", [model], chunk)
         for batch in reader:
             found = texts.get_indexer(batch.column(0).to_pylist())
             keep = np.flatnonzero(found >= 0)  # vectors of texts no passage has any more are not needed
@@ -324,12 +329,14 @@ class StageStore(StoreBase):
             self.conn.unregister("_frame_updates")
 
     def passage_vectors_of_url(self, model: str, canonical_url: str) -> np.ndarray | None:
-        """The vectors of the passages of the article at ``canonical_url`` (None when no article has it)."""
-        rows = self._exec(
-            """SELECT e.vector FROM articles a JOIN passages p USING (article_id)
-               JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?
-               WHERE a.canonical_url = ? ORDER BY p.part""", [model, canonical_url]).fetchall()
-        return np.asarray([r[0] for r in rows], dtype=np.float32) if rows else None
+        """The vectors of the passages of the article at ``canonical_url`` (None when no article has it, or
+        none of its passages has a vector)."""
+        hashes = [r[0] for r in self._exec(
+            """SELECT p.text_hash FROM articles a JOIN passages p USING (article_id)
+               WHERE a.canonical_url = ? ORDER BY p.part""", [canonical_url]).fetchall()]
+        found, matrix = self._vectors_of(model, list(dict.fromkeys(hashes)))
+        at = pd.Index(found).get_indexer(hashes)
+        return matrix[at[at >= 0]] if (at >= 0).any() else None
 
     # -- seeded frames: their learned rules, exemplars and review queues (app.stages.seeded) -------------
     def seed_rules(self) -> dict[int, tuple]:
@@ -654,13 +661,11 @@ class StageStore(StoreBase):
                ORDER BY pf.frame_id, p.passage_id""")
         self._exec("DROP TABLE _lineage_articles")
         hashes = rows.column("text_hash").to_pandas()
-        table = self._arrow("SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN "
-                            "(SELECT unnest(?::VARCHAR[]))", [model, hashes.unique().tolist()])
-        at = hashes.map(pd.Series(np.arange(table.num_rows), index=table.column("text_hash").to_pandas()))
-        vectored = at.notna().to_numpy()  # a passage whose text has no vector under the model is left out
+        found, vectors = self._vectors_of(model, hashes.unique())
+        at = pd.Index(found).get_indexer(hashes)
+        vectored = at >= 0  # a passage whose text has no vector under the model is left out
         passages = rows.drop_columns(["text_hash"]).filter(pa.array(vectored)).to_pandas()
-        matrix = list_column_to_matrix(table.column("vector"))[at[vectored].to_numpy(dtype=np.int64)]
-        return articles, texts, passages, matrix
+        return articles, texts, passages, vectors[at[vectored]]
 
     def write_lineage(self, edges: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
         """One chunk of the lineage stage (:meth:`write_frame_rows`)."""
@@ -827,17 +832,18 @@ class StageStore(StoreBase):
                      AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""", [model])
         finally:
             self.conn.unregister("_todo")
-        # Few texts (a weekly update's): their vectors are read once here, not by a scan of every segment per
-        # chunk. Many (a full build's): each chunk reads its own, so memory stays a chunk's.
+        # Few texts (a weekly update's): their vectors are read once here and kept until the run ends. Many (a
+        # full build's): each chunk reads its own, so memory stays a chunk's.
         texts = self._scalar("SELECT count(DISTINCT text_hash) FROM _evidence_rows")
-        self._exec("DROP TABLE IF EXISTS _evidence_vectors")
+        self._staged_vectors = None
         if texts <= STAGED_VECTORS:
-            self._exec("""CREATE TEMP TABLE _evidence_vectors AS SELECT text_hash, vector FROM embeddings
-                          WHERE model = ? AND text_hash IN (SELECT text_hash FROM _evidence_rows)""", [model])
+            found, matrix = self._vectors_of(
+                model, [r[0] for r in self._exec("SELECT DISTINCT text_hash FROM _evidence_rows").fetchall()])
+            self._staged_vectors = (model, pd.Index(found), matrix)
 
     def unstage_evidence_rows(self) -> None:
         self._exec("DROP TABLE IF EXISTS _evidence_rows")
-        self._exec("DROP TABLE IF EXISTS _evidence_vectors")
+        self._staged_vectors = None
 
     def evidence_item_counts(self) -> dict[int, int]:
         """frame id -> the number of its stored ledger items."""
@@ -855,21 +861,22 @@ class StageStore(StoreBase):
         ids = [int(f) for f in frames]
         passages = self._df("""SELECT * FROM _evidence_rows WHERE frame_id IN (SELECT unnest(?::INTEGER[]))
                                ORDER BY frame_id, published_at, article_id, passage_id""", [ids])
-        staged_vectors = staged and self._scalar(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_evidence_vectors'")
-        table = self._arrow(
-            f"""SELECT e.text_hash, e.vector FROM {'_evidence_vectors e' if staged_vectors else 'embeddings e'}
-               WHERE {'true' if staged_vectors else 'e.model = ?'} AND e.text_hash IN (SELECT unnest(?::VARCHAR[]))""",
-            [*([] if staged_vectors else [model]), passages["text_hash"].unique().tolist()])
+        wanted = passages["text_hash"].unique()
+        held = getattr(self, "_staged_vectors", None) if staged else None
+        if held is not None and held[0] == model:
+            at = held[1].get_indexer(wanted)
+            found, matrix = wanted[at >= 0].tolist(), held[2][at[at >= 0]]
+        else:
+            found, matrix = self._vectors_of(model, wanted)
         places = self._df(
             """SELECT DISTINCT fp.frame_id, fp.article_id, p.seq FROM frame_passages fp JOIN passages p USING (passage_id)
                WHERE fp.article_id IN (SELECT unnest(?::VARCHAR[]))
                ORDER BY fp.frame_id, fp.article_id, p.seq""", [passages["article_id"].unique().tolist()])
         if not staged:
             self.unstage_evidence_rows()
-        row_of = {h: i for i, h in enumerate(table.column("text_hash").to_pylist())}
+        row_of = {h: i for i, h in enumerate(found)}
         passages["vector_row"] = passages["text_hash"].map(row_of).astype("int64")
-        return passages, list_column_to_matrix(table.column("vector")), places
+        return passages, matrix, places
 
     def evidence_state(self, model: str, frames: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
         """The stored ledger items of ``frames`` (frame_id, passage_id, article_id, text_hash, published_at,
@@ -886,17 +893,15 @@ class StageStore(StoreBase):
                FROM evidence_items ei JOIN passages p USING (passage_id)
                WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frames)])
         try:
-            table = self._arrow(
-                """SELECT text_hash, vector FROM embeddings
-                   WHERE model = ? AND text_hash IN (SELECT text_hash FROM _state_items)""", [model])
+            found, matrix = self._vectors_of(
+                model, [r[0] for r in self._exec("SELECT DISTINCT text_hash FROM _state_items").fetchall()])
             items = self._df("SELECT * FROM _state_items ORDER BY frame_id, published_at, article_id, passage_id")
         finally:
             self._exec("DROP TABLE IF EXISTS _state_items")
-        row_of = pd.Series(np.arange(table.num_rows), index=table.column("text_hash").to_pandas())
-        items["vector_row"] = items["text_hash"].map(row_of)
-        items = items[items["vector_row"].notna()].reset_index(drop=True)
-        items["vector_row"] = items["vector_row"].astype("int64")
-        return items, list_column_to_matrix(table.column("vector"))
+        at = pd.Index(found).get_indexer(items["text_hash"])
+        items = items[at >= 0].reset_index(drop=True)
+        items["vector_row"] = at[at >= 0].astype("int64")
+        return items, matrix
 
     def write_evidence(self, items: pd.DataFrame, inputs: pd.DataFrame, redo: list[int]) -> None:
         """One chunk of the evidence stage (:meth:`write_frame_rows`)."""

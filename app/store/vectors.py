@@ -7,6 +7,8 @@ key and a text hash. So they live in files of their own, which a write adds and 
     <db>                                   the database (DuckDB): every other table, and the list of segments
     <db>.vectors/<model>-<stamp>-<id>.parquet   a segment: model, text_hash, vector (FLOAT list), sorted by
                                            text hash; one model a file
+    <db>.vectors/<model>-<stamp>-<id>.parquet.f32   its sidecar: the same vectors as raw little-endian
+                                           float32, rows x dim, in the segment's own row order, nothing else
 
 The table ``vector_segments`` (in the database) lists the live segments. A writer writes and fsyncs a segment
 under its final name *before* listing it, and the listing is a row of the database, which the write-and-swap
@@ -21,12 +23,25 @@ every cursor of the connection sees it): the store's queries read it as they rea
 Segment files missing from the folder (a database copied without its ``.vectors`` folder) are left out of the
 view and reported by :func:`missing`; a build forgets them and embeds those texts again.
 
+Reading the vectors of some texts (:func:`read`) goes through the sidecars. DuckDB decodes a FLOAT list column
+whole, so asking the view for a few thousand vectors cost a decode of every vector of every segment (0.8 s at
+670k vectors, whatever was asked). :func:`read` has DuckDB read only the segments' ``text_hash`` column to
+find each asked text's (segment, row), then reads those rows from a memory map of each segment's sidecar: the
+operating system reads the pages they are on. A sidecar is written with its segment (through a ``.part`` file,
+fsynced and renamed before the segment is listed), is never written again, and goes with its segment; it
+doubles the vectors' disk. A segment whose sidecar is absent or not ``rows * dim * 4`` bytes long is read from
+its Parquet file instead (the row groups holding the rows asked for), so a sidecar can make a read slower,
+never wrong. A database whose segments were written before sidecars gets them from its next write
+(:func:`write_missing_sidecars`, with progress on stderr); readers never write them. Whole-archive scans
+(the frames stage, the nearest-neighbour index's build) still read the view.
+
 Segments are written per embed chunk, so many small ones pile up during a build: once a model has
 ``COMPACT_AT`` segments under ``SMALL`` rows, they are merged into segments of up to ``SEGMENT_ROWS`` rows.
 A segment that leaves the list (merged, or its model's vectors dropped) is recorded in
 ``vector_segments_retired``; its file is deleted by a later write, at least ``RETIRED_GRACE_S`` after, so a
 reader still on the state that listed it keeps reading it. Files no state lists (a discarded write's) are
-deleted by the next write that starts afresh.
+deleted by the next write that starts afresh; a sidecar goes with its segment, and a sidecar without one, or
+a ``.part`` file a killed write left, goes too.
 """
 
 from __future__ import annotations
@@ -43,7 +58,9 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SEGMENT_ROWS = 131_072  # a merged segment's most rows (about 200 MB at 384 dimensions)
@@ -53,6 +70,7 @@ ROW_GROUP = 16_384
 RETIRED_GRACE_S = 3600
 MIGRATE_CHUNK = 65_536
 SESSION = "session"  # the connection's own in-memory catalog: where the segments live, and the view over them
+SIDECAR = ".f32"  # a segment's fixed-width copy of its vectors: <segment>.parquet.f32
 
 SEGMENTS_SQL = """
     CREATE TABLE vector_segments (
@@ -174,7 +192,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_file(folder: Path, model: str, table: pa.Table) -> tuple[str, int]:
-    """Write one segment under its final name (through a ``.part`` file, fsynced); (name, bytes)."""
+    """Write one segment and its sidecar under their final names (each through a ``.part`` file, fsynced);
+    (name, bytes of the segment)."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     name = f"{_safe(model)}-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
@@ -183,9 +202,75 @@ def _write_file(folder: Path, model: str, table: pa.Table) -> tuple[str, int]:
                                                                           "vector": "none"})
     with open(part, "rb") as fh:
         os.fsync(fh.fileno())
+    _write_sidecar(folder, name, [table.column("vector")])
     os.replace(part, folder / name)
     _fsync_dir(folder)
     return name, (folder / name).stat().st_size
+
+
+def sidecar_name(segment: str) -> str:
+    """The name of a segment's sidecar (its vectors as raw little-endian float32)."""
+    return segment + SIDECAR
+
+
+def _segment_of(name: str) -> str | None:
+    """The segment a file of the folder belongs to (itself for a segment), or None for a file not the
+    store's."""
+    for suffix in (".part", SIDECAR, SIDECAR + ".part"):
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            if stem.endswith(".parquet"):
+                return stem
+    return name if name.endswith(".parquet") else None
+
+
+def _write_sidecar(folder: Path, segment: str, columns) -> bool:
+    """Write the sidecar of ``segment`` from ``columns`` (its vector column, as one or more FLOAT list arrays
+    in the segment's row order): raw little-endian float32, through a ``.part`` file, fsynced and renamed
+    (the caller syncs the folder). False, writing nothing, when the vectors are not all one length (no
+    fixed-width copy can hold them: reads go to the Parquet file)."""
+    part = folder / (sidecar_name(segment) + ".part")
+    dim = None
+    try:
+        with open(part, "wb") as fh:
+            for column in columns:
+                chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+                for chunk in chunks:
+                    if len(chunk) == 0:
+                        continue
+                    if chunk.null_count:
+                        raise _Ragged
+                    lengths = pc.list_value_length(chunk)
+                    low, high = pc.min(lengths).as_py(), pc.max(lengths).as_py()
+                    if low != high or (dim is not None and low != dim) or not low:
+                        raise _Ragged
+                    dim = low
+                    flat = chunk.flatten()  # the slice's own values (an array's offset respected)
+                    if flat.null_count:
+                        raise _Ragged
+                    values = np.ascontiguousarray(flat.to_numpy(zero_copy_only=False), dtype="<f4")
+                    fh.write(memoryview(values).cast("B"))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except _Ragged:
+        part.unlink(missing_ok=True)
+        return False
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, folder / sidecar_name(segment))
+    return True
+
+
+class _Ragged(Exception):
+    """Vectors of unequal lengths (or missing ones): no sidecar can hold them."""
+
+
+def _sidecar_ok(folder: Path, segment: str, rows: int, dim: int) -> bool:
+    try:
+        return (folder / sidecar_name(segment)).stat().st_size == int(rows) * int(dim) * 4 and rows > 0 and dim > 0
+    except OSError:
+        return False
 
 
 def vector_table(model: str, text_hashes, vectors: np.ndarray) -> pa.Table:
@@ -256,6 +341,134 @@ def add(conn, model: str, text_hashes, vectors: np.ndarray) -> int:
     refresh_view(conn)
     compact(conn, model)
     return table.num_rows
+
+
+def read(conn, model: str, hashes) -> tuple[list[str], np.ndarray]:
+    """The vectors of the text hashes ``hashes`` under ``model``: (the hashes found, a float32 matrix, a row
+    each), each hash at most once however often it is asked (or stored), in the order a scan of the segments
+    gives them (segment by segment, in text hash order within one); hashes without a vector are left out.
+
+    DuckDB reads only the ``text_hash`` column of the model's listed segments (those in the folder) to find
+    each asked hash's segment and row; the rows are then read from each segment's sidecar through a memory
+    map, in row order. A segment whose sidecar is absent or of the wrong size is read from its Parquet file
+    (the row groups holding the rows asked for). The values are those the ``embeddings`` view gives."""
+    hashes = hashes.tolist() if isinstance(hashes, (np.ndarray, pd.Index, pd.Series)) else list(hashes)
+    if not _lists_segments(conn):  # before migration 25: the vectors are a table of the database
+        return _read_table(conn, model, hashes)
+    folder = _folder_or_none(conn)
+    segments = [(f, int(rows), int(dim)) for f, rows, dim in conn.execute(
+        "SELECT file, rows, dim FROM vector_segments WHERE model = ? ORDER BY created_at, file", [model]).fetchall()
+        if folder is not None and (folder / f).exists()]
+    dims = {dim for _, _, dim in segments}
+    if len(dims) > 1:
+        raise ValueError(f"the segments of {model} hold vectors of {len(dims)} lengths: {sorted(dims)}")
+    dim = dims.pop() if dims else 0
+    if not segments or not hashes:
+        return [], np.zeros((0, dim), dtype=np.float32)
+    paths = [str(folder / f) for f, _, _ in segments]
+    which = {p: i for i, p in enumerate(paths)}
+    source = ("read_parquet([" + ", ".join(f"'{_quote(p)}'" for p in paths)
+              + "], filename = true, file_row_number = true)")
+    asked = f"_vector_ask_{uuid.uuid4().hex}"
+    conn.register(asked, pa.table({"text_hash": pa.array(hashes, type=pa.string())}))
+    try:
+        rows = conn.sql(f"""SELECT filename, file_row_number, text_hash FROM {source}
+                            WHERE text_hash IN (SELECT text_hash FROM {asked})""").to_arrow_table()
+    finally:
+        conn.unregister(asked)
+    names = rows.column("filename").combine_chunks().dictionary_encode()
+    segment = np.asarray([which[p] for p in names.dictionary.to_pylist()], dtype=np.int64)[
+        names.indices.to_numpy(zero_copy_only=False)] if rows.num_rows else np.zeros(0, dtype=np.int64)
+    row = rows.column("file_row_number").to_numpy().astype(np.int64, copy=False)
+    found = np.asarray(rows.column("text_hash").to_pylist(), dtype=object)
+    order = np.lexsort((row, segment))
+    segment, row, found = segment[order], row[order], found[order]
+    first = ~pd.Series(found).duplicated().to_numpy()  # a text stored in two segments: the first one's
+    segment, row, found = segment[first], row[first], found[first]
+    matrix = np.empty((len(found), dim), dtype=np.float32)
+    bounds = np.searchsorted(segment, np.arange(len(segments) + 1))
+    for i, (name, count, _) in enumerate(segments):
+        lo, hi = bounds[i], bounds[i + 1]
+        if lo == hi:
+            continue
+        if _sidecar_ok(folder, name, count, dim):
+            mapped = np.memmap(folder / sidecar_name(name), dtype="<f4", mode="r", shape=(count, dim))
+            matrix[lo:hi] = mapped[row[lo:hi]]
+            del mapped
+        else:
+            matrix[lo:hi] = _parquet_rows(folder / name, row[lo:hi], dim)
+    return found.tolist(), matrix
+
+
+def _parquet_rows(path: Path, rows: np.ndarray, dim: int) -> np.ndarray:
+    """Rows ``rows`` (sorted) of a segment's vectors, read from its Parquet file: only the row groups that hold
+    them."""
+    reader = pq.ParquetFile(path)
+    starts = np.cumsum([0] + [reader.metadata.row_group(g).num_rows for g in range(reader.num_row_groups)])
+    group = np.searchsorted(starts, rows, side="right") - 1
+    groups = np.unique(group)
+    table = reader.read_row_groups(groups.tolist(), columns=["vector"])
+    # where each chosen group starts in what was read
+    base = np.cumsum([0] + [int(starts[g + 1] - starts[g]) for g in groups[:-1]])
+    local = base[np.searchsorted(groups, group)] + (rows - starts[group])
+    column = table.column("vector").combine_chunks()
+    values = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    return values.reshape(len(column), dim)[local]
+
+
+def _read_table(conn, model: str, hashes: list[str]) -> tuple[list[str], np.ndarray]:
+    """:func:`read` of a database whose vectors are still the table ``embeddings`` (before migration 25)."""
+    rows = conn.execute("""SELECT text_hash, vector FROM embeddings
+                           WHERE model = ? AND text_hash IN (SELECT unnest(?::VARCHAR[]))""",
+                        [model, hashes]).fetchall()
+    if not rows:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return [r[0] for r in rows], np.asarray([r[1] for r in rows], dtype=np.float32)
+
+
+def write_missing_sidecars(conn, progress: bool = True) -> int:
+    """Write the sidecar of every listed segment in the folder that lacks one (or whose sidecar has the wrong
+    size: a new one replaces it), with progress on stderr; the number written. For a writer (a database made
+    before sidecars, or one copied without them): a reader never writes. A failure to write one (a full
+    disk) is reported and leaves that segment to be read from its Parquet file."""
+    if not _lists_segments(conn):
+        return 0
+    folder = _folder_or_none(conn)
+    if folder is None or not folder.is_dir():
+        return 0
+    todo = [(f, rows, dim) for f, rows, dim in conn.execute(
+        "SELECT file, rows, dim FROM vector_segments ORDER BY created_at, file").fetchall()
+        if rows and dim and (folder / f).exists() and not _sidecar_ok(folder, f, rows, dim)]
+    written = 0
+    for i, (name, _, _) in enumerate(todo, 1):
+        try:
+            reader = pq.ParquetFile(folder / name)
+            written += _write_sidecar(folder, name, (batch.column(0) for batch in
+                                                     reader.iter_batches(batch_size=ROW_GROUP, columns=["vector"])))
+        except OSError as exc:
+            print(f"could not write the vector sidecar of {name} ({exc}); its vectors are read from the segment",
+                  file=sys.stderr, flush=True)
+            break
+        if progress:
+            print(f"writing vector sidecars: {i} of {len(todo)} segments", file=sys.stderr, flush=True)
+    if todo:
+        _fsync_dir(folder)
+    return written
+
+
+def disk_bytes(conn) -> dict[str, int]:
+    """model -> the bytes its listed segments' sidecars take on disk (those present)."""
+    if not _lists_segments(conn):
+        return {}
+    folder = _folder_or_none(conn)
+    out: dict[str, int] = {}
+    for name, model, _ in listed(conn):
+        try:
+            size = (folder / sidecar_name(name)).stat().st_size if folder is not None else 0
+        except OSError:
+            size = 0
+        out[model] = out.get(model, 0) + size
+    return out
 
 
 def _retire(conn, files: list[str]) -> None:
@@ -330,8 +543,9 @@ def forget_missing(conn) -> list[tuple[str, str, int]]:
 
 def collect_garbage(conn, grace_s: float | None = None) -> list[str]:
     """Delete segment files no state can still read: those neither listed nor retired, and those retired
-    more than ``grace_s`` ago. Call only on a work copy just made from the published state (it then lists
-    what the published state lists). The deleted names."""
+    more than ``grace_s`` ago, each with its sidecar; sidecars whose segment went, and the ``.part`` files a
+    killed write left. Call only on a work copy just made from the published state (it then lists what the
+    published state lists). The deleted names."""
     grace_s = RETIRED_GRACE_S if grace_s is None else grace_s
     if not _lists_segments(conn):
         return []
@@ -344,11 +558,15 @@ def collect_garbage(conn, grace_s: float | None = None) -> list[str]:
     deleted = []
     for entry in folder.iterdir():
         name = entry.name
-        if name in live or not (name.endswith(".parquet") or name.endswith(".parquet.part")):
+        segment = _segment_of(name)
+        if segment is None:
             continue
-        when = retired.get(name)
-        if when is not None and (now - when).total_seconds() < grace_s:
-            continue
+        if not name.endswith(".part"):  # a killed write's unfinished file goes whatever it is for
+            if segment in live:
+                continue
+            when = retired.get(segment)
+            if when is not None and (now - when).total_seconds() < grace_s:
+                continue
         entry.unlink(missing_ok=True)
         deleted.append(name)
     expired = [n for n, when in retired.items() if (now - when).total_seconds() >= grace_s]
@@ -384,13 +602,14 @@ def migrate_table(conn) -> None:
 
 
 def copy_folder(src: Path, dst: Path) -> None:
-    """Copy a database's segments to another database's folder: hard links where the file system allows
-    (segments are never written again), else copies."""
+    """Copy a database's segments and their sidecars to another database's folder: hard links where the file
+    system allows (neither is ever written again: a sidecar of the wrong size is replaced, not rewritten),
+    else copies."""
     if not src.is_dir():
         return
     dst.mkdir(parents=True, exist_ok=True)
     for entry in src.iterdir():
-        if not entry.name.endswith(".parquet"):
+        if not entry.name.endswith((".parquet", ".parquet" + SIDECAR)):
             continue
         target = dst / entry.name
         if target.exists():
