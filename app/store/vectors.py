@@ -30,10 +30,10 @@ find each asked text's (segment, row), then reads those rows from a memory map o
 operating system reads the pages they are on. A sidecar is written with its segment (through a ``.part`` file,
 fsynced and renamed before the segment is listed), is never written again, and goes with its segment; it
 doubles the vectors' disk. A segment whose sidecar is absent or not ``rows * dim * 4`` bytes long is read from
-its Parquet file instead (the row groups holding the rows asked for), so a sidecar can make a read slower,
-never wrong. A database whose segments were written before sidecars gets them from its next write
-(:func:`write_missing_sidecars`, with progress on stderr); readers never write them. Whole-archive scans
-(the frames stage, the nearest-neighbour index's build) still read the view.
+its Parquet file instead, as the view reads it, so a missing sidecar can make a read slower, never wrong. A
+database whose segments were written before sidecars gets them from its next write
+(:func:`write_missing_sidecars`, with progress on stderr); readers never write them. Whole-archive scans (the
+frames stage, the nearest-neighbour index's build) still read the view.
 
 Segments are written per embed chunk, so many small ones pile up during a build: once a model has
 ``COMPACT_AT`` segments under ``SMALL`` rows, they are merged into segments of up to ``SEGMENT_ROWS`` rows.
@@ -350,8 +350,8 @@ def read(conn, model: str, hashes) -> tuple[list[str], np.ndarray]:
 
     DuckDB reads only the ``text_hash`` column of the model's listed segments (those in the folder) to find
     each asked hash's segment and row; the rows are then read from each segment's sidecar through a memory
-    map, in row order. A segment whose sidecar is absent or of the wrong size is read from its Parquet file
-    (the row groups holding the rows asked for). The values are those the ``embeddings`` view gives."""
+    map, in row order. Segments whose sidecar is absent or of the wrong size are read as the view reads them
+    (their vector column decoded whole). The values are those the ``embeddings`` view gives."""
     hashes = hashes.tolist() if isinstance(hashes, (np.ndarray, pd.Index, pd.Series)) else list(hashes)
     if not _lists_segments(conn):  # before migration 25: the vectors are a table of the database
         return _read_table(conn, model, hashes)
@@ -365,55 +365,60 @@ def read(conn, model: str, hashes) -> tuple[list[str], np.ndarray]:
     dim = dims.pop() if dims else 0
     if not segments or not hashes:
         return [], np.zeros((0, dim), dtype=np.float32)
+    mapped = [_sidecar_ok(folder, f, rows, dim) for f, rows, _ in segments]
     paths = [str(folder / f) for f, _, _ in segments]
-    which = {p: i for i, p in enumerate(paths)}
-    source = ("read_parquet([" + ", ".join(f"'{_quote(p)}'" for p in paths)
-              + "], filename = true, file_row_number = true)")
     asked = f"_vector_ask_{uuid.uuid4().hex}"
     conn.register(asked, pa.table({"text_hash": pa.array(hashes, type=pa.string())}))
     try:
-        rows = conn.sql(f"""SELECT filename, file_row_number, text_hash FROM {source}
-                            WHERE text_hash IN (SELECT text_hash FROM {asked})""").to_arrow_table()
+        # (segment, row, hash) of every asked hash, and the vectors of those in segments without a sidecar
+        parts = [_find(conn, [p for p, m in zip(paths, mapped) if m == sidecar], asked, with_vectors=not sidecar)
+                 for sidecar in (True, False)]
     finally:
         conn.unregister(asked)
-    names = rows.column("filename").combine_chunks().dictionary_encode()
-    segment = np.asarray([which[p] for p in names.dictionary.to_pylist()], dtype=np.int64)[
-        names.indices.to_numpy(zero_copy_only=False)] if rows.num_rows else np.zeros(0, dtype=np.int64)
-    row = rows.column("file_row_number").to_numpy().astype(np.int64, copy=False)
-    found = np.asarray(rows.column("text_hash").to_pylist(), dtype=object)
+    which = {p: i for i, p in enumerate(paths)}
+    segment = np.concatenate([np.asarray([which[p] for p in t.column("filename").to_pylist()], dtype=np.int64)
+                              for t in parts])
+    row = np.concatenate([t.column("file_row_number").to_numpy().astype(np.int64, copy=False) for t in parts])
+    found = np.asarray(parts[0].column("text_hash").to_pylist() + parts[1].column("text_hash").to_pylist(),
+                       dtype=object)
+    read_here = np.concatenate([np.full(parts[0].num_rows, -1, dtype=np.int64),
+                                np.arange(parts[1].num_rows, dtype=np.int64)])  # a row of parts[1]'s vectors
     order = np.lexsort((row, segment))
-    segment, row, found = segment[order], row[order], found[order]
-    first = ~pd.Series(found).duplicated().to_numpy()  # a text stored in two segments: the first one's
-    segment, row, found = segment[first], row[first], found[first]
+    first = ~pd.Series(found[order]).duplicated().to_numpy()  # a text stored in two segments: the first one's
+    order = order[first]
+    segment, row, found, read_here = segment[order], row[order], found[order], read_here[order]
+    decoded = None
+    if parts[1].num_rows:
+        column = parts[1].column("vector").combine_chunks()
+        decoded = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(-1, dim)
     matrix = np.empty((len(found), dim), dtype=np.float32)
     bounds = np.searchsorted(segment, np.arange(len(segments) + 1))
     for i, (name, count, _) in enumerate(segments):
         lo, hi = bounds[i], bounds[i + 1]
         if lo == hi:
             continue
-        if _sidecar_ok(folder, name, count, dim):
-            mapped = np.memmap(folder / sidecar_name(name), dtype="<f4", mode="r", shape=(count, dim))
-            matrix[lo:hi] = mapped[row[lo:hi]]
-            del mapped
+        if mapped[i]:
+            rows = np.memmap(folder / sidecar_name(name), dtype="<f4", mode="r", shape=(count, dim))
+            matrix[lo:hi] = rows[row[lo:hi]]
+            del rows
         else:
-            matrix[lo:hi] = _parquet_rows(folder / name, row[lo:hi], dim)
+            matrix[lo:hi] = decoded[read_here[lo:hi]]
     return found.tolist(), matrix
 
 
-def _parquet_rows(path: Path, rows: np.ndarray, dim: int) -> np.ndarray:
-    """Rows ``rows`` (sorted) of a segment's vectors, read from its Parquet file: only the row groups that hold
-    them."""
-    reader = pq.ParquetFile(path)
-    starts = np.cumsum([0] + [reader.metadata.row_group(g).num_rows for g in range(reader.num_row_groups)])
-    group = np.searchsorted(starts, rows, side="right") - 1
-    groups = np.unique(group)
-    table = reader.read_row_groups(groups.tolist(), columns=["vector"])
-    # where each chosen group starts in what was read
-    base = np.cumsum([0] + [int(starts[g + 1] - starts[g]) for g in groups[:-1]])
-    local = base[np.searchsorted(groups, group)] + (rows - starts[group])
-    column = table.column("vector").combine_chunks()
-    values = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-    return values.reshape(len(column), dim)[local]
+_FOUND_SCHEMA = pa.schema([("filename", pa.string()), ("file_row_number", pa.int64()), ("text_hash", pa.string())])
+
+
+def _find(conn, paths: list[str], asked: str, with_vectors: bool) -> pa.Table:
+    """filename, file_row_number and text_hash (and vector, ``with_vectors``) of the rows of the segments
+    ``paths`` whose text hash is in the registered table ``asked``."""
+    if not paths:
+        schema = _FOUND_SCHEMA.append(pa.field("vector", pa.list_(pa.float32()))) if with_vectors else _FOUND_SCHEMA
+        return schema.empty_table()
+    source = ("read_parquet([" + ", ".join(f"'{_quote(p)}'" for p in paths)
+              + "], filename = true, file_row_number = true)")
+    return conn.sql(f"""SELECT filename, file_row_number, text_hash{", vector" if with_vectors else ""}
+                        FROM {source} WHERE text_hash IN (SELECT text_hash FROM {asked})""").to_arrow_table()
 
 
 def _read_table(conn, model: str, hashes: list[str]) -> tuple[list[str], np.ndarray]:
