@@ -144,13 +144,19 @@ def _listed(db: Path) -> set[str]:
         store.close()
 
 
-def test_small_segments_are_merged_and_the_old_files_outlive_their_readers(tmp_path, monkeypatch):
+def _small_segments(tmp_path, monkeypatch, total: int, stored: int):
+    """A database whose model "m" got ``stored`` of ``total`` vectors in segments of ten, merged at four."""
     db = tmp_path / "a.duckdb"
     monkeypatch.setattr(segments, "COMPACT_AT", 4)
-    hashes, vectors = _vectors(70)
+    hashes, vectors = _vectors(total)
     with Store.write(db) as store:
-        for start in range(0, 30, 10):
+        for start in range(0, stored, 10):
             store.add_embeddings("m", hashes[start:start + 10], vectors[start:start + 10])
+    return db, hashes, vectors
+
+
+def test_small_segments_are_merged_and_the_old_files_outlive_their_readers(tmp_path, monkeypatch):
+    db, hashes, vectors = _small_segments(tmp_path, monkeypatch, 70, 30)
     assert len(_listed(db)) == 3
     reader = Store.open_read(db)  # on the state with three small segments
     try:
@@ -461,12 +467,7 @@ def test_a_copy_carries_the_sidecars(tmp_path, monkeypatch):
 
 
 def test_compaction_writes_the_merged_segments_sidecars_and_a_retired_ones_goes_with_it(tmp_path, monkeypatch):
-    db = tmp_path / "a.duckdb"
-    monkeypatch.setattr(segments, "COMPACT_AT", 4)
-    hashes, vectors = _vectors(60)
-    with Store.write(db) as store:
-        for start in range(0, 40, 10):
-            store.add_embeddings("m", hashes[start:start + 10], vectors[start:start + 10])
+    db, hashes, vectors = _small_segments(tmp_path, monkeypatch, 60, 40)
     merged = _listed(db)
     assert len(merged) == 1 and len(_files(db)) == 5
     assert _everything(db) == _files(db) | {f + ".f32" for f in _files(db)}  # the retired ones keep theirs a while
