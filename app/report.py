@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 
 from app.charts import BIDI_CONTROLS, PALETTE, chart_title, plotly_text, timeline_figure
 from app.evidence.measures import grew_without_evidence
-from app.frames.labels import WEAK_SHARE, support_line
+from app.frames.labels import support_line, weak_label
 from app.frames.onsets import basis_line
 from app.spread import adoption_days, period_first_movers
 from app.store import Filters, Store
@@ -206,12 +206,15 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
     shown = sorted({int(f) for t in (top, new, echo) for f in t["frame_id"]})
     support = store.label_support(shown).set_index("frame_id") if shown else None
     top, new, echo = (t.assign(label_passages=t["frame_id"].map(support["label_passages"]).astype("Int64"),
-                               passages=t["frame_id"].map(support["passages"]).astype("Int64"))
-                      if support is not None else t.assign(label_passages=pd.NA, passages=pd.NA)
+                               passages=t["frame_id"].map(support["passages"]).astype("Int64"),
+                               core=t["frame_id"].map(support["core"]),
+                               core_passages=t["frame_id"].map(support["core_passages"]).astype("Int64"))
+                      if support is not None else t.assign(label_passages=pd.NA, passages=pd.NA, core=None,
+                                                           core_passages=pd.NA)
                       for t in (top, new, echo))
     columns = ["frame_id", "label", "kind", "articles", "independent_articles", "outlets", "previous_articles",
                "growth", "new_evidence", "repeated_evidence", "anonymous_share", "first_seen", "first_outlet",
-               "first_seen_basis", "label_passages", "passages"]
+               "first_seen_basis", "label_passages", "passages", "core", "core_passages"]
     rep.tables = {"top_frames": top[columns], "new_frames": new[columns], "echo_frames": echo[columns],
                   "first_movers": movers}
 
@@ -393,8 +396,8 @@ def _frame_cell(r: dict) -> str:
     seeded = ' <span class="tag">seeded</span>' if r.get("kind") == "seeded" else ""
     held, passages = r.get("label_passages"), r.get("passages")
     weak = ""
-    if held is not None and not pd.isna(held) and passages and int(held) / int(passages) < WEAK_SHARE:
-        line = _text(support_line(int(held), int(passages)))
+    if passages is not None and not pd.isna(passages) and weak_label(held, int(passages), r.get("core_passages")):
+        line = _text(support_line(held, int(passages), r.get("core"), r.get("core_passages")))
         weak = (f'<br><span class="sub" title="{line}">label in {int(held):,} of {int(passages):,} passages: '
                 "a topic more than a wording</span>")
     return f'<span class="id">#{int(r["frame_id"])}</span> {_cut(r["label"])}{seeded}{weak}'

@@ -11,7 +11,8 @@ checkout's labels.py on the same input and checks its labels too (a before/after
 writes every label the two give differently, with the start of the frame's most representative passage. Both are given
 the names other frames show (seeded frames' names, renames), as the frames stage gives them. --support adds how
 many of each frame's passages hold its stored label (what the Frame page says under it): the median share, the
-frames under ``WEAK_SHARE``, and those among frames of 100 passages or more.
+frames whose label is weak (``weak_label``: under ``WEAK_SHARE``, nor the words it shares with another frame's name
+over it), and those among frames of 100 passages or more.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app.frames.labels import WEAK_SHARE, label_clusters, label_quality, taken_labels  # noqa: E402
+from app.frames.labels import label_clusters, label_quality, taken_labels, weak_label  # noqa: E402
 from app.store import Store  # noqa: E402
 
 
@@ -121,11 +123,13 @@ def main() -> None:
         t = time.perf_counter()
         support = store.label_support(frames["frame_id"].astype(int).tolist()).dropna(subset=["label_passages"])
         share = support["label_passages"].astype(float) / support["passages"].clip(lower=1)
+        weak = pd.Series([weak_label(r.label_passages, r.passages, r.core_passages)
+                          for r in support.itertuples()], index=support.index, dtype=bool)
         large = support["passages"] >= 100
         out["support"] = {"frames": len(support), "seconds": round(time.perf_counter() - t, 2),
                           "median_share": round(float(share.median()), 3) if len(share) else None,
-                          "weak": int((share < WEAK_SHARE).sum()), "large": int(large.sum()),
-                          "large_weak": int((large & (share < WEAK_SHARE)).sum())}
+                          "weak": int(weak.sum()), "large": int(large.sum()), "large_weak": int((large & weak).sum()),
+                          "with_core": int(support["core"].notna().sum())}
     print(json.dumps(out, indent=1, default=str, ensure_ascii=False))
 
 

@@ -494,6 +494,15 @@ def test_the_label_s_support_is_counted_in_its_frame_s_passages_and_shown_with_i
     assert support_line(None, 10) == "" and support_line(3, 0) == ""
     assert support_line(5, 10) == "Label found in 5 of the frame's 10 passages (50%)."
     assert "a topic more than a wording" in support_line(1, 40) and WEAK_SHARE == 0.1
+    # a label made longer to tell it from another frame's name: the shared words' count is given, and a wide
+    # one means the frame has a wording after all
+    from app.frames.labels import weak_label
+    line = support_line(25, 289, "cannon fodder", 155)
+    assert line == ("Label found in 25 of the frame's 289 passages (9%); “cannon fodder”, the words it shares "
+                    "with another frame's name, in 155 (54%).")
+    assert not weak_label(25, 289, 155) and weak_label(25, 289, 20) and weak_label(25, 289, None)
+    assert "a topic more than a wording" in support_line(25, 289, "cannon fodder", 20)
+    assert support_line(25, 289, float("nan"), None) == support_line(25, 289)
 
     store = Store.open_read(hashed_sample_db_copy)
     try:
@@ -509,6 +518,11 @@ def test_the_label_s_support_is_counted_in_its_frame_s_passages_and_shown_with_i
                 assert pd.isna(support.loc[fid, "label_passages"])
             else:  # every label occurs in its frame, so at least one passage holds it
                 assert support.loc[fid, "label_passages"] == sum(occurs_inflected(label, t) for t in texts) >= 1
+        for fid, row in support.iterrows():  # a core is another active frame's name, inside this label
+            if isinstance(row["core"], str):
+                others = set(frames.loc[(frames["frame_id"] != fid) & (frames["status"] == "active"), "label"])
+                assert row["core"] in others and row["core"].lower() in row["label"].lower()
+                assert row["core_passages"] >= row["label_passages"]
         fid = next(f for f in ids if not pd.isna(support.loc[f, "label_passages"]))
         line = support_line(support.loc[fid, "label_passages"], int(support.loc[fid, "passages"]))
     finally:

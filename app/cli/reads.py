@@ -103,7 +103,7 @@ def spread(ctx, frame_id, db, fmt):
         return
     if fmt == "table" and first is not None:
         click.echo(f"frame {frame_id}: {info['label']} ({info['kind']}, {info['status']})")
-        if line := support_line(held, int(support["passages"])):
+        if line := support_line(held, int(support["passages"]), support["core"], support["core_passages"]):
             click.echo(line)
         click.echo(f"first seen {first['first_seen']} in {first['outlet']} (article {first['first_article_id']}); "
                    f"{len(table)} outlets; first movers (within {profile.first_mover_hours:g} h): "

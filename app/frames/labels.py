@@ -901,13 +901,33 @@ def label_support(label: str, texts: Iterable[str]) -> int:
     return held
 
 
-def support_line(held, passages: int) -> str:
-    """The label's support in plain words: how many of the frame's passages hold it, and, under ``WEAK_SHARE``,
-    what that means for reading it. Empty for a frame without a count (a seeded frame)."""
-    if held is None or held is pd.NA or not passages:
+def _count(value) -> int | None:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else int(value)
+
+
+def weak_label(held, passages: int, core_held=None) -> bool:
+    """Whether a label names a detail of its frame rather than its wording: fewer than ``WEAK_SHARE`` of the
+    frame's passages hold it, nor the words it shares with a seeded frame's name or a user's rename
+    (``core_held``: a label made longer to tell it from that name, "cannon fodder in Valdoria" beside
+    "cannon fodder")."""
+    held, core_held = _count(held), _count(core_held)
+    if held is None or not passages:
+        return False
+    return held / passages < WEAK_SHARE and (core_held is None or core_held / passages < WEAK_SHARE)
+
+
+def support_line(held, passages: int, core: str | None = None, core_held=None) -> str:
+    """The label's support in plain words: how many of the frame's passages hold it (and, for a label made
+    longer to tell it from another frame's name, how many hold those shared words), and, for a weak label
+    (``weak_label``), what that means for reading it. Empty for a frame without a count (a seeded frame)."""
+    held, core_held = _count(held), _count(core_held)
+    if held is None or not passages:
         return ""
-    text = f"Label found in {int(held):,} of the frame's {passages:,} passages ({int(held) / passages:.0%})"
-    if int(held) / passages < WEAK_SHARE:
+    text = f"Label found in {held:,} of the frame's {passages:,} passages ({held / passages:.0%})"
+    if isinstance(core, str) and core and core_held is not None:
+        text += (f"; “{core}”, the words it shares with another frame's name, in {core_held:,} "
+                 f"({core_held / passages:.0%})")
+    if weak_label(held, passages, core_held):
         return (text + ": its passages share no phrase widely, so the frame is a topic more than a wording, "
                 "and its label names one detail of it. Read its passages before quoting the label.")
     return text + "."

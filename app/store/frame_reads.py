@@ -33,22 +33,40 @@ class FrameReads(StoreBase):
     def label_support(self, frame_ids: list[int]) -> pd.DataFrame:
         """How far each frame's label (as shown: a user's rename wins) rests on the frame's own passages:
         ``label_passages``, its passages that hold the label in some inflection (``app.frames.labels.
-        label_support``, as labels are chosen), of ``passages``, all its passages. None for a seeded frame,
-        whose name is the user's and whose passages are matched by its examples, not by its name."""
-        from app.frames.labels import label_support
+        label_support``, as labels are chosen), of ``passages``, all its passages. A label that holds a seeded
+        frame's name or a user's rename (made longer to tell the two apart: "cannon fodder in Valdoria" beside
+        the seeded "cannon fodder") also gives that name as ``core`` and the passages holding it as
+        ``core_passages``.
+        None for a seeded frame, whose name is the user's and whose passages are matched by its examples."""
+        from app.frames.labels import label_support, lemma_phrase
 
         ids = [int(f) for f in frame_ids]
         frames = self._df("""SELECT frame_id, coalesce(user_label, label) AS label, kind FROM frames
                              WHERE frame_id IN (SELECT unnest(?::INTEGER[])) ORDER BY frame_id""", [ids])
+        # The names a discovered label is made longer to avoid: seeded frames' names and users' renames.
+        names = self._df("""SELECT frame_id, coalesce(user_label, label) AS label FROM frames
+                            WHERE status = 'active' AND coalesce(user_label, label) IS NOT NULL
+                              AND (kind = 'seeded' OR user_label IS NOT NULL)""")
+        name_lemmas = [(f, n, lemma_phrase(n)) for f, n in names.itertuples(index=False)]
         rows = []
         for frame_id, label, kind in frames.itertuples(index=False):
             texts = [r[0] for r in self._exec(
                 "SELECT p.text FROM passage_frames pf JOIN passages p USING (passage_id) WHERE pf.frame_id = ?",
                 [int(frame_id)]).fetchall()]
-            held = None if kind == "seeded" or not label else label_support(label, texts)
-            rows.append({"frame_id": int(frame_id), "label": label, "label_passages": held, "passages": len(texts)})
-        return pd.DataFrame(rows, columns=["frame_id", "label", "label_passages", "passages"]).astype(
-            {"frame_id": "int64", "label_passages": "Int64", "passages": "int64"})
+            held = core = core_held = None
+            if kind != "seeded" and label:
+                held = label_support(label, texts)
+                own = lemma_phrase(label)
+                inside = [(len(ln), n) for f, n, ln in name_lemmas
+                          if f != frame_id and ln and ln != own and f" {ln} " in f" {own} "]
+                if inside:
+                    core = max(inside)[1]
+                    core_held = label_support(core, texts)
+            rows.append({"frame_id": int(frame_id), "label": label, "label_passages": held, "passages": len(texts),
+                         "core": core, "core_passages": core_held})
+        return pd.DataFrame(rows, columns=["frame_id", "label", "label_passages", "passages", "core",
+                                           "core_passages"]).astype(
+            {"frame_id": "int64", "label_passages": "Int64", "passages": "int64", "core_passages": "Int64"})
 
     def frame_sentences(self) -> dict[int, str]:
         """The sentence shown beside each active frame's label (its label in use), by frame id."""

@@ -35,7 +35,8 @@ st.header(f"#{frame_id} · {md(info['label'])}")
 if info.get("exemplar_sentence"):  # the label in use: the most representative sentence that holds it
     st.markdown(f"> {md(info['exemplar_sentence'])}")
 support = cache.label_support(v, frame_id)  # how far the label rests on the frame's own passages
-if support and (line := support_line(support["label_passages"], int(support["passages"]))):
+if support and (line := support_line(support["label_passages"], int(support["passages"]), support["core"],
+                                     support["core_passages"])):
     st.caption(line)
 st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
