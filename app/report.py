@@ -529,8 +529,8 @@ Every chart's counts are in the CSV file named under it. First seen is the frame
 article close to what the frame says that other outlets took up within days; earlier, loosely similar
 passages and articles whose date cannot be right are left out (the basis of each first-seen date is its
 tooltip, and column first_seen_basis of the CSV). A frame marked "a topic more than a wording" has a label
-that under a tenth of its passages hold: the label names one detail of it (columns label_passages and passages of
-the CSV). Times are UTC.</p>
+that under a tenth of its passages hold (nor the seeded frame's name or rename it holds, if any): the label names
+one detail of it (columns label_passages, passages, core and core_passages of the CSV). Times are UTC.</p>
 {note}
 {''.join(sections)}
 </body></html>

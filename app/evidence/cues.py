@@ -200,9 +200,9 @@ _STANCE = [
                  r"authenticated)\b"),
     # a refusal is not a denial: "was denied entry", "denied bail", a headline's passive "after walk denied"
     ("denies", r"\b(?:(?:(?<!\bwas\s)(?<!\bwere\s)(?<!\bbeen\s)(?<!\bbeing\s)(?<!\bis\s)(?<!\bare\s)(?<!\bbe\s)"
-               r"denied|denies|denying)(?!\s+(?:entry|access|bail|permission|visas?|a\s+visa|admission|asylum|parole|"
-               r"boarding|service|funding|(?:a|the)\s+(?:right|chance|opportunity|permit|license|licence)|permits?)\b)"
-               r"(?<!denied(?=\s*$))|deny|refuted|rebuffed|"
+               r"denied(?!\s*$)|denies|denying)(?!\s+(?:entry|access|bail|permission|visas?|a\s+visa|admission|asylum|"
+               r"parole|boarding|service|funding|(?:a|the)\s+(?:right|chance|opportunity|permit|license|licence)|"
+               r"permits?)\b)|deny|refuted|rebuffed|"
                r"(?:rejected|dismissed)\s+(?:the\s+|these\s+|such\s+)?(?:[\w'’]+\s+){0,2}(?:reports?|claims?|"
                r"allegations?|accounts?|accusations?|stories|assertions?|suggestions?|findings?)|"
                r"(?:rejected|dismissed)\s+(?:by\s+\w+\s+)?(?:[\w'’]+\s+){0,5}?as\s+(?:an?\s+)?(?:\w+\s+)?" + _FALSE + "|"

@@ -5,7 +5,8 @@ A label is a key phrase that occurs verbatim (any case, words contiguous, no pun
 frame's passages. Candidates are word n-grams of one to ``MAX_WORDS`` words that neither start nor end with a
 stop word (function words, reporting verbs such as "said", days, months, number words) nor start with a
 number or as the tail of a clause (a word only ever an adverb, alone or before a word that cannot be an
-adjective: "instead of military", "reportedly executed"; "mentally deranged" is a phrase), and whose first and last words can bound a phrase (``_edges``). A noun's plural and singular are counted
+adjective: "instead of military", "reportedly executed"; "mentally deranged" is a phrase), and whose first and
+last words can bound a phrase (``_edges``). A noun's plural and singular are counted
 together: a candidate is its lemma phrase (``lemma_phrase``: "human waves" and "human wave" are one), written as
 the form of most weight in the frame. Each candidate of a frame is scored by
 

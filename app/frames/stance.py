@@ -176,6 +176,8 @@ _NEGATION_INSIDE = re.compile(r"\b(?:not|never|hardly)\b|n['’]t\b", re.I)
 _DENY_CUES = ("denies", "disputes")
 
 # -- what attributes a claim -------------------------------------------------------------------------
+# What "declared"/"declaring" does when it is an act, not speech: "declared a national emergency", "declared war".
+_ACT = r"(?:a|an|war|victory|independence|martial|bankruptcy|his|her|its|their)\b"
 _SPEECH = (r"(?<!\bto\s)(?<!-)(?:said|says|say|told|tells|stated|claimed|added|insisted|wrote|tweeted|posted|"
            r"reported|argued|alleged|alleges|allege|accused|called|call|described|describes|describe|branded|"
            r"labell?ed|brands|labels|dismissed|dismisses|rejected|rejects|denied|denies|deny|according\s+to|citing|quoted|quoting|warned|believes?|"
@@ -192,15 +194,14 @@ _SPEECH = (r"(?<!\bto\s)(?<!-)(?:said|says|say|told|tells|stated|claimed|added|i
            r"(?:notes|estimates|estimated)\s+that|"
            r"(?<!\ba\s)(?<!\ban\s)(?<!\bthe\s)(?<!ly\s)(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)(?<!\bwere\s)(?<!\bbe\s)"
            r"(?<!\bbeen\s)(?<!\bbeing\s)(?:explained(?!\s*$)|predicted|emailed|noted|acknowledged|admitted|announced|"
-           r"declared|stressed|recalled|conceded|cautioned|pointed\s+out|(?:replied|responded)(?=\s*(?:[:,\"“]|that\b)))"
-           r"(?<!declared(?=\s(?:a|an|war|victory|independence|martial|bankruptcy|his|her|its|their)\b)))")
+           rf"declared(?!\s+{_ACT})|stressed|recalled|conceded|cautioned|pointed\s+out|"
+           r"(?:replied|responded)(?=\s*(?:[:,\"“]|that\b))))")
 _SPEECH_RE = re.compile(rf"\b{_SPEECH}\b", re.I)
 # A participle attributes what follows it ("..., saying Tillerson was 'wasting his time'"), not what came before
 # ("did not deny the troops were there, saying only that ..."): it counts where the frame's wording follows.
 _SPEECH_ING_RE = re.compile(r"\b(?:saying|tweeting|telling|claiming|arguing|insisting|warning|writing|calling|"
                             r"describing|accusing|alleging|asserting|(?<!\bby\s)adding(?!\s+to\b)|noting|predicting|"
-                            r"emailing|acknowledging|admitting|declaring(?!\s+(?:a|an|war|victory|independence|"
-                            r"martial|bankruptcy|his|her|its|their)\b)|stressing)\b", re.I)
+                            rf"emailing|acknowledging|admitting|declaring(?!\s+{_ACT})|stressing)\b", re.I)
 _DISTANCE_RE = re.compile(
     r"\b(?:so-called|supposed(?:ly)?|purported(?:ly)?|alleged(?:ly)?|claimed\s+that|claims?\s+that|"
     r"allegations?\s+that|accusations?\s+that|rumou?rs?|reports?\s+that|stories\s+that|"
