@@ -73,6 +73,18 @@ class Settings:
     # ...and only when they took hold (a tenth of their passages had appeared) within this many days of each
     # other: a later coinage in the same vein is a framing of its own.
     frame_fragment_days: float = 28.0
+    # ...and groups that retell one framing with the same supporting sentences: at least
+    # ``frame_shared_sentences`` sentences (six words or more, held by at most three groups) in common, and one of
+    # them in at least this share of each group's texts (above 1: never). On the AllSides North Korea slice no
+    # two frames come near it (the highest share is 0.29 with one sentence); on the sample it joins the pieces of
+    # each written frame's paragraphs and nothing else (bench/RESULTS.md).
+    frame_shared_share: float = 0.25
+    frame_shared_sentences: int = 2
+    # A headline joins the frame its article's lead paragraph tells, rather than the nearest frame, when its cosine
+    # to that frame's centre is at least this (above 1: never; app.frames.discovery.headlines_with_leads). A
+    # headline's few words sit farther from a frame's paragraphs than the paragraphs do: the sample's headlines
+    # are 0.40 to 0.76 from their lead's frame.
+    frame_title_threshold: float = 0.4
     # A passage shape (names, numbers, quotations masked) told with other fillers by at least this many
     # outlets is a template, set aside before clustering (0: off).
     template_min_outlets: int = 3

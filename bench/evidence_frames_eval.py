@@ -8,9 +8,10 @@ scores the evidence ledgers against the generator's truth (``data/sample/generat
 filler (background, reaction, the analyst template, a syndication credit). An evidence paragraph is written
 for its article's main frame (``_frames[0]``).
 
-* Each discovered frame is mapped to a written frame by the majority of its passages that are written frame
-  paragraphs; a frame made mostly of one evidence moment's paragraphs is an *evidence frame* (it holds that
-  moment); any other frame (background, the analyst template) has no written frame.
+* Each discovered frame is mapped to a written frame when that frame's paragraphs and headlines are at least
+  half of its passages (as ``bench/sample_frames.py`` counts them); a frame made mostly of one evidence
+  moment's paragraphs is an *evidence frame* (it holds that moment); any other frame (background, reactions,
+  the analyst template) has no written frame.
 * A ledger item of a frame mapped to written frame W is **right** when its passage is an evidence paragraph
   of an article whose main frame is W; of an evidence frame, when its passage is a paragraph of that moment.
   Items of frames with no written frame are all wrong (those frames tell no claim).
@@ -76,19 +77,23 @@ def passage_truth(store: Store) -> dict[str, tuple[str, str | None, str]]:
 
 
 def frame_mapping(store: Store, truth: dict) -> dict[int, tuple[str, str] | None]:
-    """frame_id -> ("frame", written frame) | ("evidence", moment) | None, by majority of its passages."""
+    """frame_id -> ("frame", written frame) | ("evidence", moment) | None, by majority of its passages: a written
+    frame's paragraphs and headlines (a headline tells its article's main frame) are at least half of them, or
+    one moment's evidence paragraphs are more than half (as ``bench/sample_frames.py`` counts frames of the
+    written frames; a frame of reactions that holds a few of a written frame's paragraphs stands for none)."""
     members = store.query("SELECT frame_id, passage_id FROM frame_passages")
     votes: dict[int, Counter] = defaultdict(Counter)
     for frame_id, pid in members.itertuples(index=False):
         kind, label, _ = truth[pid]
-        votes[int(frame_id)][(kind, label)] += 1
+        votes[int(frame_id)][("frame" if kind == "title" else kind, label)] += 1
     out = {}
     for frame_id, counts in votes.items():
+        total = sum(counts.values())
         framed = Counter({k: n for k, n in counts.items() if k[0] == "frame"})
         (kind, label), n = counts.most_common(1)[0]
-        if framed:
+        if framed and framed.most_common(1)[0][1] * 2 >= total:
             out[frame_id] = framed.most_common(1)[0][0]
-        elif kind == "evidence" and n * 2 > sum(counts.values()):
+        elif kind == "evidence" and n * 2 > total:
             out[frame_id] = ("evidence", label)
         else:
             out[frame_id] = None

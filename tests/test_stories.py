@@ -7,7 +7,9 @@ import pytest
 
 import app.pipeline as pipeline
 from app.frames import discover
-from app.frames.discovery import centred, fragments
+from app.frames.discovery import (centred, fragments, headlines_with_leads, sentence_keys,
+                                  shared_sentences)
+from app.frames.incremental import headlines_join_leads
 from app.frames.stories import NO_STORY, frames_by_story, match_stories, number_stories, story_groups
 from app.frames.templates import find_templates, shape, shape_rows
 from app.store import Store
@@ -131,6 +133,136 @@ def test_discover_merges_fragments_into_one_frame():
     frame_of = {g: set(merged.labels[truth == g]) for g in ("a1", "a2", "b")}
     assert frame_of["a1"] == frame_of["a2"] != frame_of["b"]
     assert all(len(v) == 1 and -1 not in v for v in frame_of.values())  # merging left no passage out
+
+
+# -- shared supporting sentences --------------------------------------------------------------------
+DETAILS = {
+    "a": ["Few of them speak the language, and several reports say they were trained for only a few weeks.",
+          "Casualty estimates among the conscripts are already high, though no independent count exists.",
+          "Officers say the conscripts arrive with old rifles and almost no protective equipment."],
+    "b": ["Sanctions have cut the country off from most foreign trade for more than a decade.",
+          "Economists estimate the arrangement could be worth hundreds of millions a year.",
+          "Neither government has published the terms of any agreement so far."],
+}
+
+
+def test_sentence_keys_ignore_case_punctuation_and_short_sentences():
+    a = sentence_keys("The troops are cannon fodder, analysts say. Few of them speak the language at all! Yes.")
+    b = sentence_keys("Few of them speak THE language at all? Something else entirely is said here today.")
+    assert len(a) == 2 and len(b) == 2  # "Yes." is too short to count
+    assert len(set(a.tolist()) & set(b.tolist())) == 1
+    assert sentence_keys("").size == 0 and sentence_keys("Too short.").size == 0
+
+
+def _texts_of(groups: dict[int, list[str]]):
+    texts, text_group = [], []
+    for g, items in groups.items():
+        texts += items
+        text_group += [g] * len(items)
+    return texts, np.array(text_group)
+
+
+def test_groups_sharing_supporting_sentences_merge_and_others_do_not():
+    leads = {0: "The conscripts are sent to the front as cannon fodder for the offensive.",
+             1: "Commanders treat the newly arrived conscripts as disposable infantry in the assaults.",
+             2: "In return for the troops, the regime receives oil and missile technology from its ally.",
+             3: "The troops are the price of a deal that brings hard currency to the regime."}
+    details = {0: DETAILS["a"], 1: DETAILS["a"], 2: DETAILS["b"], 3: DETAILS["b"]}
+    groups = {g: [f"{leads[g]} {details[g][i % 3]} {details[g][(i + 1) % 3]}" for i in range(6)] for g in leads}
+    groups[4] = [f"Shelling continued overnight in district number {i}, local authorities said on Monday."
+                 for i in range(6)]
+    texts, text_group = _texts_of(groups)
+    keys = [sentence_keys(t) for t in texts]
+
+    def keys_of(idx):
+        return [keys[i] for i in idx]
+
+    out = shared_sentences(text_group, keys_of, 0.25, 2)
+    assert out[0] == out[1] != out[2] == out[3] != out[4] and out[4] != out[0]
+    assert (shared_sentences(text_group, keys_of, 2.0, 2) == np.arange(5)).all()  # above 1: off
+    # One shared sentence is not enough at a minimum of two; a share below the bound is not enough either.
+    one = {g: [f"{leads[g]} {DETAILS['a'][0]}" for _ in range(3)] for g in (0, 1)}
+    texts1, group1 = _texts_of(one)
+    keys1 = [sentence_keys(t) for t in texts1]
+    assert (shared_sentences(group1, lambda idx: [keys1[i] for i in idx], 0.25, 2) == [0, 1]).all()
+    assert (shared_sentences(group1, lambda idx: [keys1[i] for i in idx], 0.25, 1) == [0, 0]).all()
+    # Groups that took hold far apart in time are never linked.
+    starts = np.array(["2026-01-01", "2026-06-01", "2026-01-01", "2026-01-02", "2026-01-01"], dtype="datetime64[s]")
+    apart = shared_sentences(text_group, keys_of, 0.25, 2, starts, 28.0)
+    assert apart[0] != apart[1] and apart[2] == apart[3]
+
+
+def test_a_sentence_every_group_repeats_links_none_and_links_do_not_chain():
+    stock = "This story was first published by the Continental Wire news agency."
+    more = "It has been updated with reactions from both governments since then."
+    groups = {g: [f"Lead number {g} says something of its own about the war. {stock} {more}"] * 3 for g in range(4)}
+    texts, text_group = _texts_of(groups)
+    keys = [sentence_keys(t) for t in texts]
+    # Held by four groups (more than GENERIC_GROUPS): a stock line, not a framing's detail.
+    assert (shared_sentences(text_group, lambda idx: [keys[i] for i in idx], 0.25, 2) == np.arange(4)).all()
+    # a-b and b-c linked, a-c not: complete link merges one pair, never all three.
+    chain = {0: [f"First lead of its own here. {DETAILS['a'][0]} {DETAILS['a'][1]}"] * 3,
+             1: [f"Second lead of its own here. {DETAILS['a'][0]} {DETAILS['a'][1]} {DETAILS['b'][0]} {DETAILS['b'][1]}"] * 3,
+             2: [f"Third lead of its own here. {DETAILS['b'][0]} {DETAILS['b'][1]}"] * 3}
+    texts, text_group = _texts_of(chain)
+    keys = [sentence_keys(t) for t in texts]
+    out = shared_sentences(text_group, lambda idx: [keys[i] for i in idx], 0.25, 2)
+    assert len(set(out.tolist())) == 2 and (out[0] == out[1]) != (out[1] == out[2])
+
+
+def test_discover_merges_groups_that_share_sentences_only_with_the_texts_given():
+    x, truth = _fragment_corpus()
+    n = len(x)
+    texts, arts = np.array([f"t{i}" for i in range(n)]), np.array([f"a{i}" for i in range(n)])
+    outs = np.array([f"o{i % 5}" for i in range(n)])
+    body = {g: " ".join(DETAILS["a"]) if g in ("a1", "a2") else f"Something said only by framing {g} here today."
+            for g in set(truth)}
+    keys = [sentence_keys(body[g]) for g in truth]
+    common = dict(threshold=0.97, min_anchoring=0, merge_threshold=1.0)
+    assert len(discover(x, texts, arts, outs, **common).centroids) == 7
+    merged = discover(x, texts, arts, outs, **common, sentences_of=lambda rows: [keys[r] for r in rows],
+                      shared_share=0.25)
+    assert len(merged.centroids) == 6 and merged.counts["merged_by_sentences"] == 1
+    assert set(merged.labels[truth == "a1"]) == set(merged.labels[truth == "a2"])
+
+
+# -- headlines with their articles ------------------------------------------------------------------
+def test_a_headline_joins_its_leads_frame_when_close_enough():
+    rng = np.random.default_rng(3)
+    dim = 16
+    centres = rng.normal(size=(2, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+
+    def near(c, cos):
+        other = rng.normal(size=dim)
+        other -= (other @ centres[c]) * centres[c]
+        other /= np.linalg.norm(other)
+        return (cos * centres[c] + np.sqrt(1 - cos ** 2) * other).astype(np.float32)
+
+    # Texts: 0 a headline nearest frame 1 (0.6) and 0.45 from frame 0; 1 a headline 0.3 from frame 0; 2 and 3
+    # leads in frame 0; 4 a headline in no frame, 0.42 from frame 0.
+    v = np.stack([near(1, 0.6), near(0, 0.3), near(0, 0.9), near(0, 0.8), near(0, 0.42)])
+    v[0] = v[0] + 0.45 * centres[0] - (v[0] @ centres[0]) * centres[0]
+    v[0] /= np.linalg.norm(v[0])
+    assert v[0] @ centres[1] > v[0] @ centres[0] >= 0.4
+    rows = np.arange(5)
+    # Passage rows: text 0 is the headline of two articles (leads 2 and 3), text 1 of one (lead 2), text 4 of one.
+    to_row = np.array([0, 0, 1, 4, 2, 3])
+    title_leads = np.array([4, 5, 4, 4, -1, -1])
+    text_group = np.array([1, -1, 0, 0, -1])
+    out, moved = headlines_with_leads(v, rows, to_row, text_group, centres, title_leads, 0.4, np.ones(5, bool))
+    assert out.tolist() == [0, -1, 0, 0, 0] and moved == 2  # 1 reads too far (0.3) from its lead's frame
+    kept, none = headlines_with_leads(v, rows, to_row, text_group, centres, title_leads, 0.7, np.ones(5, bool))
+    assert kept.tolist() == text_group.tolist() and none == 0
+    # The same rule in an update: the headline moves to the existing frame its lead joined.
+    frames = pd.DataFrame({"frame_id": [7, 8], "centroid": list(centres)})
+    ids = np.array(["x:0", "x:1", "y:0"])
+    joined = pd.DataFrame({"passage_id": ["x:0", "x:1"], "frame_id": np.array([8, 7], "int32"),
+                           "score": np.array([0.6, 0.9], "float32")})
+    after, near_mask, count = headlines_join_leads(v[[0, 2, 1]], ids, frames, joined,
+                                                   np.array([True, True, False]), np.array([1, -1, -1]), 0.4)
+    assert count == 1 and near_mask.tolist() == [True, True, False]
+    assert dict(zip(after["passage_id"], after["frame_id"])) == {"x:0": 7, "x:1": 7}
 
 
 # -- stories --------------------------------------------------------------------------------------

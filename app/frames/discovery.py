@@ -15,7 +15,11 @@ aside, and clusters whose centres nearly coincide are merged.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -234,6 +238,156 @@ def fragments(centroids: np.ndarray, mean: np.ndarray, threshold: float, starts:
     return group.astype(np.int64)
 
 
+# Shared sentences (``shared_sentences``): a sentence is counted when it has this many words or more, and only
+# when at most ``GENERIC_GROUPS`` groups hold it (one repeated across many frames is the story's stock line).
+SENTENCE_MIN_WORDS = 6
+GENERIC_GROUPS = 3
+# Texts per call to the caller's ``sentence_keys`` (bounds the texts held at once).
+SENTENCE_CHUNK = 20_000
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+")
+_NON_WORD = re.compile(r"\W+")
+
+
+def sentence_keys(text: str) -> np.ndarray:
+    """Keys (64-bit) of the sentences of ``text`` of ``SENTENCE_MIN_WORDS`` words or more, case and punctuation
+    ignored. The split is a plain rule (a full stop, question or exclamation mark and a space): it is only used
+    to find the same sentence in two texts, which splits the same way in both, not to read what a sentence says."""
+    keys = set()
+    for piece in _SENTENCE_END.split(text):
+        words = _NON_WORD.sub(" ", piece.lower()).split()
+        if len(words) >= SENTENCE_MIN_WORDS:
+            digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest()
+            keys.add(int.from_bytes(digest, "little", signed=True))
+    return np.fromiter(keys, dtype=np.int64, count=len(keys))
+
+
+def shared_sentences(text_group: np.ndarray, keys_of: Callable[[np.ndarray], list[np.ndarray]],
+                     min_share: float, min_sentences: int, starts: np.ndarray | None = None,
+                     days: float | None = None) -> np.ndarray:
+    """Group index per group of ``text_group`` (the group of each distinct text, -1 for none): groups that tell
+    one framing with the same supporting sentences merge.
+
+    Outlets that retell a framing in other words often keep its details word for word (the wire's sentences
+    after a reworded lead): two groups are *linked* when they share at least ``min_sentences`` sentences
+    (``sentence_keys``; a sentence held by more than ``GENERIC_GROUPS`` groups does not count) and at least
+    ``min_share`` of each group's texts hold one of them. Linked groups merge by complete link: every two
+    groups of a merged set are linked (no chain of links joins two framings). With ``starts`` and ``days``, two
+    groups that took hold more than ``days`` apart are never linked. ``keys_of(text_indices)`` gives the
+    sentence keys of those texts (the caller reads their text)."""
+    n = int(text_group.max()) + 1 if len(text_group) else 0
+    out = np.arange(n, dtype=np.int64)
+    if n < 2 or min_share > 1:
+        return out
+    on = np.flatnonzero(text_group >= 0)
+    g_parts, t_parts, k_parts = [], [], []
+    for start in range(0, len(on), SENTENCE_CHUNK):
+        idx = on[start : start + SENTENCE_CHUNK]
+        keys = keys_of(idx)
+        sizes = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+        k_parts.append(np.concatenate(keys) if len(keys) else np.zeros(0, np.int64))
+        t_parts.append(np.repeat(idx, sizes))
+        g_parts.append(np.repeat(text_group[idx], sizes))
+    groups, texts, keys = (np.concatenate(p) if p else np.zeros(0, np.int64) for p in (g_parts, t_parts, k_parts))
+    if len(keys) == 0:
+        return out
+    # A sentence counts for a pair of groups when it is in both and in no more than GENERIC_GROUPS groups.
+    pairs_gk = np.unique(np.c_[keys, groups], axis=0)
+    key_of, first, held_by = np.unique(pairs_gk[:, 0], return_index=True, return_counts=True)
+    shared = defaultdict(set)  # (group, group) -> sentence keys
+    for i in np.flatnonzero((held_by >= 2) & (held_by <= GENERIC_GROUPS)):
+        members = pairs_gk[first[i] : first[i] + held_by[i], 1]
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                shared[(int(members[a]), int(members[b]))].add(int(key_of[i]))
+    candidates = {pair: ks for pair, ks in shared.items() if len(ks) >= min_sentences}
+    if not candidates:
+        return out
+    if starts is not None and days is not None:
+        t = np.asarray(starts).astype("datetime64[s]").astype(np.int64) / 86400.0
+        candidates = {(a, b): ks for (a, b), ks in candidates.items() if abs(t[a] - t[b]) <= days}
+    texts_per_group = np.bincount(text_group[on], minlength=n)
+    involved = {g for pair in candidates for g in pair}
+    mine = np.isin(groups, list(involved))
+    by_group_key = defaultdict(set)  # (group, sentence key) -> texts
+    for g, t, k in zip(groups[mine].tolist(), texts[mine].tolist(), keys[mine].tolist()):
+        by_group_key[(g, k)].add(t)
+
+    def share(g: int, ks: set) -> float:
+        holding = set().union(*(by_group_key.get((g, k), set()) for k in ks))
+        return len(holding) / max(int(texts_per_group[g]), 1)
+
+    linked = [(a, b) for (a, b), ks in candidates.items() if min(share(a, ks), share(b, ks)) >= min_share]
+    if not linked:
+        return out
+    # Complete link within each set of groups that links connect.
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in linked:
+        parent[root(a)] = root(b)
+    components = defaultdict(list)
+    for g in sorted({g for pair in linked for g in pair}):
+        components[root(g)].append(g)
+    link = set(linked)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    for members in components.values():
+        if len(members) == 2:
+            out[members[1]] = out[members[0]]
+            continue
+        condensed = np.array([0.0 if (a, b) in link or (b, a) in link else 1.0
+                              for i, a in enumerate(members) for b in members[i + 1:]])
+        sets = fcluster(linkage(condensed, "complete"), 0.5, "distance")
+        for label in np.unique(sets):
+            chosen = [m for m, s in zip(members, sets) if s == label]
+            out[chosen] = out[chosen[0]]
+    _, group = np.unique(out, return_inverse=True)
+    return group.astype(np.int64)
+
+
+def headlines_with_leads(vectors: np.ndarray, rows: np.ndarray, to_row: np.ndarray, text_group: np.ndarray,
+                         centres: np.ndarray, title_leads: np.ndarray, bound: float,
+                         movable: np.ndarray) -> tuple[np.ndarray, int]:
+    """``text_group`` (group per distinct text) with each headline placed in the group its articles' lead
+    paragraphs tell, when its cosine to that group's centre is at least ``bound``; returns it and how many
+    headlines moved.
+
+    A headline is a few words that sum up the paragraph under it, and its vector sits far from the longer
+    passages that tell the same framing: on its own it gathers with whatever other short text it resembles (the
+    sample's "Foreign ministry calls reports of Kestrian troops a provocation" with a video's captions) or
+    with nothing. A headline text shared by several articles (copies, a wire's title) goes where most of their
+    leads are; a lead in no group, or a headline that reads too far from its lead's group, leaves it where
+    the nearest centre put it. ``title_leads`` is per passage row; ``movable`` per distinct text."""
+    out = text_group.copy()
+    title_rows = np.flatnonzero(title_leads >= 0)
+    if len(title_rows) == 0:
+        return out, 0
+    title_text = to_row[title_rows]
+    lead_group = text_group[to_row[title_leads[title_rows]]]
+    on = lead_group >= 0
+    if not on.any():
+        return out, 0
+    # The commonest lead group per headline text (ties: the lower group index).
+    pairs, votes = np.unique(np.c_[title_text[on], lead_group[on]], axis=0, return_counts=True)
+    order = np.lexsort((pairs[:, 1], -votes, pairs[:, 0]))
+    pairs = pairs[order]
+    first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
+    texts, groups = pairs[first, 0], pairs[first, 1]
+    keep = movable[texts] & (out[texts] != groups)
+    texts, groups = texts[keep], groups[keep]
+    if len(texts) == 0:
+        return out, 0
+    score = (vectors[rows[texts]] * centres[groups]).sum(axis=1)
+    close = score >= bound
+    out[texts[close]] = groups[close]
+    return out, int(close.sum())
+
+
 def took_hold(times: np.ndarray, labels: np.ndarray, n: int, share: float = START_SHARE) -> np.ndarray:
     """Per cluster index: the date by which ``share`` of its texts had appeared (robust to a few early,
     loosely similar passages, unlike the first date)."""
@@ -268,13 +422,20 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
              min_outlets: int = 2, min_anchoring: float = 0.6, merge_threshold: float = 1.0,
              fragment_threshold: float = 1.0, anchor: np.ndarray | None = None, typical: float | None = None,
              template: np.ndarray | None = None, mean: np.ndarray | None = None,
-             times: np.ndarray | None = None, fragment_days: float | None = None) -> Discovery:
+             times: np.ndarray | None = None, fragment_days: float | None = None,
+             sentences_of: Callable[[np.ndarray], list[np.ndarray]] | None = None, shared_share: float = 2.0,
+             shared_min: int = 2, title_leads: np.ndarray | None = None,
+             title_threshold: float | None = None) -> Discovery:
     """Frames over passage rows (given in publication order).
 
     ``template`` marks rows that are templates (``app.frames.templates``): they are left out of the
     clustering and of every frame. Clusters whose centres nearly coincide (``merge_threshold``, complete
     link) and clusters that are fragments of one framing (``fragment_threshold``, see ``fragments``) are
-    merged. ``anchor`` (each row's ``anchoring``), ``typical`` (the median anchoring) and ``mean`` (the
+    merged, and so are groups that share supporting sentences (``shared_sentences``, when ``sentences_of`` is
+    given: the sentence keys of given passage rows, see ``sentence_keys``; ``shared_share`` above 1 turns it
+    off). ``title_leads`` (per row: for a headline, the row of its article's lead paragraph, else -1) places
+    headlines with their articles (``headlines_with_leads``) at ``title_threshold`` (default ``threshold``).
+    ``anchor`` (each row's ``anchoring``), ``typical`` (the median anchoring) and ``mean`` (the
     mean passage vector) can be given when the rows are part of a larger corpus, e.g. the passages left
     over by an incremental update."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -326,6 +487,18 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
             starts = took_hold(np.asarray(times)[rows], text_near, n_near)
         group = fragments(near_centres, vectors.mean(axis=0) if mean is None else mean, fragment_threshold,
                           starts, fragment_days)[group]
+    shared_merged = 0
+    if len(keep) > 1 and sentences_of is not None and shared_share <= 1:
+        cluster_group = np.full(n, -1, dtype=np.int64)
+        cluster_group[keep] = group
+        text_group = np.r_[cluster_group, -1][text_labels]
+        starts = None
+        if times is not None and fragment_days is not None:
+            starts = took_hold(np.asarray(times)[rows], text_group, int(group.max()) + 1)
+        joined = shared_sentences(text_group, lambda idx: sentences_of(rows[idx]), shared_share, shared_min,
+                                  starts, fragment_days)
+        shared_merged = int(group.max()) + 1 - (int(joined.max()) + 1)
+        group = joined[group]
     n_groups = int(group.max()) + 1 if len(group) else 0
     # A merged frame's centre is the mean of the texts of its clusters; then every text joins the frame whose
     # centre is nearest when close enough (texts of clusters too narrow to be frames may join here, and a
@@ -339,6 +512,11 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
     best, near_score = nearest(vectors, centres, rows)
     row_group = np.where((near_score >= threshold) & ~in_boiler & ~is_template, best, -1)
+    titles_moved = 0
+    if title_leads is not None and n_groups:
+        row_group, titles_moved = headlines_with_leads(
+            vectors, rows, to_row, row_group, centres, np.asarray(title_leads),
+            threshold if title_threshold is None else title_threshold, ~in_boiler & ~is_template)
     # A frame must still be told widely after merging.
     ok = _spread_ok(row_group[to_row], article_ids, outlet_ids, n_groups, min_articles, min_outlets)
     remap = np.full(n_groups, -1, dtype=np.int64)
@@ -356,6 +534,7 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
               "narrow": int((~spread).sum()), "boilerplate": int(boiler.sum()),
               "boilerplate_passages": int(in_boiler[to_row].sum()),
               "template_passages": int(is_template[to_row].sum()),
-              "merged": int(len(keep) - n_groups), "frames": int(ok.sum())}
+              "merged": int(len(keep) - n_groups), "merged_by_sentences": shared_merged,
+              "headlines_with_leads": titles_moved, "frames": int(ok.sum())}
     return Discovery(row_labels[to_row], row_scores[to_row], centres, rows, (in_boiler | is_template)[to_row],
                      counts)

@@ -47,3 +47,36 @@ def join_nearest(vectors: np.ndarray, passage_ids: np.ndarray, frames: pd.DataFr
                            "frame_id": frames["frame_id"].to_numpy()[best[near]].astype("int32"),
                            "score": score[near].astype("float32")})
     return joined, near
+
+
+def headlines_join_leads(vectors: np.ndarray, passage_ids: np.ndarray, frames: pd.DataFrame, joined: pd.DataFrame,
+                         near: np.ndarray, title_leads: np.ndarray, bound: float) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The headline rule of a full run (``app.frames.discovery.headlines_with_leads``) for an update's passages:
+    a headline whose article's lead joined an existing frame joins that frame too, in place of its nearest, when
+    its cosine to the frame's centre is at least ``bound``. ``title_leads`` is per row of ``vectors``: for a
+    headline, the row of its article's lead, else -1. Returns the assignments, the mask of rows that joined and
+    how many headlines moved."""
+    frame_of = dict(zip(joined["passage_id"], joined["frame_id"]))
+    rows = np.flatnonzero(title_leads >= 0)
+    if not len(rows) or not len(frames):
+        return joined, near, 0
+    index = {int(f): i for i, f in enumerate(frames["frame_id"].to_numpy())}
+    centres = centroid_matrix(frames)
+    moves = {}
+    for row in rows:
+        lead_frame = frame_of.get(passage_ids[title_leads[row]])
+        if lead_frame is None or frame_of.get(passage_ids[row]) == lead_frame:
+            continue
+        score = float(vectors[row] @ centres[index[int(lead_frame)]])
+        if score >= bound:
+            moves[row] = (int(lead_frame), score)
+    if not moves:
+        return joined, near, 0
+    moved_ids = {passage_ids[row] for row in moves}
+    added = pd.DataFrame({"passage_id": [passage_ids[row] for row in moves],
+                          "frame_id": np.array([f for f, _ in moves.values()], dtype="int32"),
+                          "score": np.array([s for _, s in moves.values()], dtype="float32")})
+    joined = pd.concat([joined[~joined["passage_id"].isin(moved_ids)], added], ignore_index=True)
+    near = near.copy()
+    near[list(moves)] = True
+    return joined, near, len(moves)

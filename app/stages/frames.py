@@ -12,8 +12,9 @@ import pandas as pd
 
 from app.config import Settings
 from app.frames import anchoring, discover, label_clusters, typical_anchoring
+from app.frames.discovery import sentence_keys
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
-from app.frames.incremental import can_join_existing, fresh_passages, join_nearest
+from app.frames.incremental import can_join_existing, fresh_passages, headlines_join_leads, join_nearest
 from app.frames.labels import normalise, taken_labels
 from app.frames.seeded import SeedError, load_seeds
 from app.frames.stories import number_stories, story_groups
@@ -51,6 +52,9 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         "merge_threshold": settings.frame_merge_threshold,
         "fragment_threshold": settings.frame_fragment_threshold,
         "fragment_days": settings.frame_fragment_days,
+        "shared_share": settings.frame_shared_share,
+        "shared_sentences": settings.frame_shared_sentences,
+        "title_threshold": settings.frame_title_threshold,
         "template_min_outlets": settings.template_min_outlets,
         "template_rule": TEMPLATE_RULE,
         "match_threshold": settings.frame_match_threshold,
@@ -96,6 +100,11 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         fresh = fresh[~templates.mask[fresh]]
         joined_existing, near = join_nearest(vectors[fresh], passages["passage_id"].to_numpy()[fresh], old,
                                              settings.frame_threshold)
+        if settings.frame_title_threshold <= 1:
+            leads = _title_leads(store, passages.iloc[fresh].reset_index(drop=True), sorted(fresh_articles))
+            joined_existing, near, _ = headlines_join_leads(
+                vectors[fresh], passages["passage_id"].to_numpy()[fresh], old, joined_existing, near, leads,
+                settings.frame_title_threshold)
         joined = int(near.sum())
         to_cluster = fresh[~near]
     clustered = passages.iloc[to_cluster].reset_index(drop=True)
@@ -109,7 +118,12 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
                      min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
                      fragment_threshold=settings.frame_fragment_threshold, anchor=anchor[to_cluster],
                      typical=typical, template=templates.mask[to_cluster], mean=mean,
-                     times=clustered["published_at"].to_numpy(), fragment_days=settings.frame_fragment_days)
+                     times=clustered["published_at"].to_numpy(), fragment_days=settings.frame_fragment_days,
+                     sentences_of=lambda rows: [sentence_keys(blank_widgets(text)) for text in
+                                                _texts(store, clustered["passage_id"].to_numpy()[rows])],
+                     shared_share=settings.frame_shared_share, shared_min=settings.frame_shared_sentences,
+                     title_leads=_title_leads(store, clustered, sorted(fresh_articles) if incremental else None)
+                     if settings.frame_title_threshold <= 1 else None, title_threshold=settings.frame_title_threshold)
     del vectors
     progress("frames", 1, 3)
     n_clusters = len(found.centroids)
@@ -172,6 +186,26 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     store.finish_run(run_id, counts)
     progress("frames", 3, 3)
     return len(frame_table), int(len(assignments)), embedded, False
+
+
+def _title_leads(store: Store, clustered: pd.DataFrame, articles: list[str] | None) -> np.ndarray:
+    """Per row of ``clustered``: for a headline, the row of its article's lead (the passage after the headline:
+    a headline is always an article's first passage), else -1 (also when the lead is not among the rows)."""
+    ids = pd.Index(clustered["passage_id"])
+    titles = [p for p in store.title_passages(articles) if p in ids]
+    out = np.full(len(clustered), -1, dtype=np.int64)
+    if not titles:
+        return out
+    leads = ids.get_indexer([p.rsplit(":", 1)[0] + ":1" for p in titles])
+    at = ids.get_indexer(titles)
+    out[at[leads >= 0]] = leads[leads >= 0]
+    return out
+
+
+def _texts(store: Store, passage_ids: np.ndarray) -> list[str]:
+    """The texts of the given passages, in their order."""
+    known = store.passage_texts(passage_ids.tolist())
+    return [known[p] for p in passage_ids.tolist()]
 
 
 def _shapes(store: Store, passages: pd.DataFrame) -> pd.DataFrame:

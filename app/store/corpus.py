@@ -214,6 +214,14 @@ class CorpusStore(StoreBase):
         return {r[0] for r in self._exec("SELECT article_id FROM articles WHERE ingested_at > ?",
                                                 [when]).fetchall()}
 
+    def title_passages(self, articles: list[str] | None = None) -> list[str]:
+        """Passage ids of the headlines (part ``title``) of the given articles, or of every article."""
+        if articles is None:
+            return [r[0] for r in self._exec("SELECT passage_id FROM passages WHERE part = 'title'").fetchall()]
+        return [r[0] for r in self._exec(
+            "SELECT passage_id FROM passages WHERE part = 'title' AND article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(articles)]).fetchall()]
+
     def passage_texts(self, passage_ids: list[str]) -> dict[str, str]:
         return dict(self._exec("SELECT passage_id, text FROM passages WHERE passage_id IN "
                                       "(SELECT unnest(?::VARCHAR[]))", [list(passage_ids)]).fetchall())
