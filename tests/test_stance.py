@@ -11,7 +11,8 @@ import pytest
 
 from app.charts import REBUTS, timeline_figure
 from app.evidence.cues import CueFinder
-from app.frames.stance import Passage, Wording, article_stance, frame_stances, passage_stance, sentence_spans
+from app.frames.stance import (Passage, Wording, article_stance, frame_stances, is_denial_frame, passage_stance,
+                               sentence_spans)
 from app.spread import first_movers
 from app.stages.provenance import cues_stage
 from app.stages.onsets import onsets_stage
@@ -190,6 +191,16 @@ def test_a_frame_told_as_a_denial_is_not_rebutted_by_its_own_articles():
     assert out["d0"].rule == "denial frame" and out["d0"].cue_text  # the denial's words are kept
     mixed = frame_stances({"d0": deny["d0"], "c": carry["c"], "c2": carry["c"], "c3": carry["c"]})
     assert mixed["d0"].stance == "rebuts"
+    # Denials reported deeper in articles that opened otherwise count towards the share too: one frame of a
+    # framing's denials, some articles opening with them and some telling them after their own story.
+    deep = [_p("Fighting continued near the river on Monday, local officials said.", 1, False),
+            _p("The ministry dismissed the reports as a fabrication.", 4)]
+    assert article_stance(deep).rule == "denial reported"
+    told = frame_stances({"d0": deny["d0"], "e1": deep, "e2": deep, "c": carry["c"]})
+    assert told["d0"].stance == "reports" and told["d0"].rule == "denial frame"
+    assert not is_denial_frame(1, 4) and is_denial_frame(2, 4)
+    assert frame_stances({"d0": deny["d0"], "e1": deep, "c": carry["c"], "c2": carry["c"],
+                          "c3": carry["c"]})["d0"].stance == "rebuts"
 
 
 # -- the frame's wording ----------------------------------------------------------------------------------
@@ -495,6 +506,7 @@ def test_the_kestrian_denial_is_not_a_first_mover_of_cannon_fodder(sample_db):
 @pytest.mark.integration
 def test_the_sample_denial_articles_rebut_the_other_written_frames(sample_db):
     fig = _bench().sample_figure(sample_db)
-    assert fig["total"] >= 15 and fig["rebuts"] / fig["total"] >= 0.8, fig["denial_in_other"]
+    # 12 such articles, all rebuttals (21 when the denials' headlines sat in the cannon-fodder frame; 18 rebutted it)
+    assert fig["total"] >= 10 and fig["rebuts"] / fig["total"] >= 0.8, fig["denial_in_other"]
     assert fig["carriers_rebuts"] <= 0.02 * fig["carriers"]  # the frames' own articles are not rebuttals
     assert fig["denial_frame_rebuts"] == 0  # the denial frame is told, not rebutted, by its articles

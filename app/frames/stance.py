@@ -78,7 +78,8 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 9  # 9: the stage gives the rules passages with their page widgets blank (app.widgets)
+RULES_VERSION = 10  # 9: the stage gives the rules passages with their page widgets blank (app.widgets); 10: a
+# denial frame counts denials reported deeper in its articles too (``denies``)
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -657,18 +658,27 @@ OWN_VOICE_SENTENCES = 2
 # A denial this many passages before the frame's first passage counts as leading into it (rule 3).
 DENIAL_WINDOW = 2
 
-# A frame whose articles mostly rebut it by these rules is itself a denial ("the reports are fabricated
-# propaganda"): telling the denial is using that frame, so none of its articles is a rebuttal.
+# A frame whose articles mostly deny it by these rules (a rebuttal, or a denial reported further down an article)
+# is itself a denial ("the reports are fabricated propaganda"): telling the denial is using that frame, so none of
+# its articles is a rebuttal.
 DENIAL_FRAME_SHARE = 0.5
+
+
+def denies(stance: "Stance") -> bool:
+    """Whether an article's own stance denies the frame: a rebuttal, or a denial its frame passage reports
+    (rule ``denial reported``): what :func:`is_denial_frame` counts."""
+    return stance.stance == "rebuts" or stance.rule == "denial reported"
 
 
 def frame_stances(articles: dict[str, list[Passage]], wording: Wording | None = None) -> dict[str, Stance]:
     """The stance of each article of one frame (article_id -> its passages, ``in_frame`` set for the frame's
-    passages; ``wording``: the frame's). When at least ``DENIAL_FRAME_SHARE`` of the articles come out
-    ``rebuts``, the frame is a denial and its rebuttals are taken as telling it: each becomes ``reports``
-    (rule ``denial frame``), the denial's words kept as the trigger."""
+    passages; ``wording``: the frame's). When at least ``DENIAL_FRAME_SHARE`` of the articles deny it
+    (:func:`denies`: a rebuttal, or a denial reported deeper in the article), the frame is a denial and its
+    rebuttals are taken as telling it: each becomes ``reports`` (rule ``denial frame``), the denial's words kept
+    as the trigger. (A framing's denials told in one frame: the articles that open with the denial rebut it by
+    their own stance, those that report it after their own story do not, and together they are the frame.)"""
     out = article_stances(articles, wording)
-    return as_denial_frame(out) if is_denial_frame(sum(s.stance == "rebuts" for s in out.values()), len(out)) else out
+    return as_denial_frame(out) if is_denial_frame(sum(map(denies, out.values())), len(out)) else out
 
 
 def article_stances(articles: dict[str, list[Passage]], wording: Wording | None = None) -> dict[str, Stance]:
@@ -676,9 +686,10 @@ def article_stances(articles: dict[str, list[Passage]], wording: Wording | None 
     return {a: s for a, s in ((a, article_stance(ps, wording)) for a, ps in articles.items()) if s is not None}
 
 
-def is_denial_frame(rebuttals: int, articles: int) -> bool:
-    """Whether a frame whose ``articles`` include ``rebuttals`` by their own stance is itself a denial."""
-    return articles > 0 and rebuttals >= DENIAL_FRAME_SHARE * articles
+def is_denial_frame(denials: int, articles: int) -> bool:
+    """Whether a frame whose ``articles`` include ``denials`` by their own stance (:func:`denies`) is itself a
+    denial."""
+    return articles > 0 and denials >= DENIAL_FRAME_SHARE * articles
 
 
 def as_denial_frame(stances: dict[str, Stance]) -> dict[str, Stance]:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from app.evidence.cues import RULES_VERSION as CUE_RULES_VERSION
 from app.fingerprints import chunks, frames_to_do, marks, redo_every_frame
-from app.frames.stance import RULES_VERSION, Passage, Wording, article_stances, as_denial_frame, is_denial_frame
+from app.frames.stance import (RULES_VERSION, Passage, Wording, article_stances, as_denial_frame, denies,
+                               is_denial_frame)
 from app.stages.common import Progress, no_progress
 from app.store import Store
 from app.store.stance import STANCE_COLUMNS
@@ -59,7 +60,7 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
             before = stored.loc[frame_id] if frame_id in stored.index else None
             n, rebuttals, was = (0, 0, False) if before is None else (
                 int(before["articles"]), int(before["rebuttals"]), bool(before["denial_frame"]))
-            now = is_denial_frame(rebuttals + sum(s.stance == "rebuts" for s in new.values()), n + len(new))
+            now = is_denial_frame(rebuttals + sum(map(denies, new.values())), n + len(new))
             if now != was:
                 again.append(frame_id)  # the frame became a denial frame or stopped being one: read it whole
         if again:
@@ -71,10 +72,9 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
             if after[frame_id] is not None and frame_id not in again:
                 before = stored.loc[frame_id] if frame_id in stored.index else None
                 n, rebuttals = (0, 0) if before is None else (int(before["articles"]), int(before["rebuttals"]))
-                denial = is_denial_frame(rebuttals + sum(s.stance == "rebuts" for s in stances.values()),
-                                         n + len(stances))
+                denial = is_denial_frame(rebuttals + sum(map(denies, stances.values())), n + len(stances))
             else:
-                denial = is_denial_frame(sum(s.stance == "rebuts" for s in stances.values()), len(stances))
+                denial = is_denial_frame(sum(map(denies, stances.values())), len(stances))
             total = as_denial_frame(stances) if denial else stances
             decided += len(total)
             for article_id, s in total.items():

@@ -71,12 +71,13 @@ class StanceStore(StoreBase):
                 self.conn.unregister("_todo")
 
     def stored_stances(self, frames: list[int]) -> pd.DataFrame:
-        """For each of ``frames``: its stored stance rows, the rebuttals among them by the articles' own
-        stance (a denial frame's rebuttals are stored as ``reports``, rule ``denial frame``), and whether it
-        was read as a denial frame."""
+        """For each of ``frames``: its stored stance rows, the denials among them by the articles' own stance
+        (``app.frames.stance.denies``: rebuttals, stored as ``reports``, rule ``denial frame``, in a denial frame;
+        and denials reported deeper in an article), and whether it was read as a denial frame."""
         return self._df(
             """SELECT frame_id, count(*) AS articles,
-                      count(*) FILTER (WHERE stance = 'rebuts' OR rule = 'denial frame') AS rebuttals,
+                      count(*) FILTER (WHERE stance = 'rebuts' OR rule IN ('denial frame', 'denial reported'))
+                          AS rebuttals,
                       bool_or(rule = 'denial frame') AS denial_frame
                FROM article_stance WHERE frame_id IN (SELECT unnest(?::INTEGER[])) GROUP BY frame_id""",
             [list(frames)])
