@@ -79,6 +79,15 @@ def test_when_every_phrase_is_taken_a_word_tells_frames_apart_never_a_bare_numbe
     assert not any(normalise(x) in {"cannon", "fodder"} for x in labels)
 
 
+def test_frames_of_passages_with_no_word_are_labelled_by_their_start():
+    # Separator lines long enough to be passages ("* * *", rows of dashes) make frames of their own on a large
+    # corpus: labelling them must not fail, and two of them still get two labels.
+    texts = ["— … — … — … —", "— … — … — … —", "• • • • • • •", "• • • • • • •",
+             "The army said the troops had moved north today.", "Another passage about something else entirely."]
+    out = label_clusters(texts, np.array([0, 0, 1, 1, -1, -1]))
+    assert out[0].label == "— … — … — … —" and out[1].label == "• • • • • • • (another)", out
+
+
 def test_no_label_starts_or_ends_with_a_stop_word():
     # The commonest n-grams are stop-word fragments ("of the", "said the", "it was").
     frames = {0: ["It was said that the army of the north said the bridge fell.",

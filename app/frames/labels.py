@@ -695,7 +695,10 @@ def _name_beside(phrase: str, own: list[str], limit: int, after: bool) -> tuple[
     """In the first ``limit`` of the frame's passages that hold ``phrase``: the capitalised word that comes most
     often right after it (``after``) or right before it, how often, how many passages hold the phrase, and the
     phrase as first written; None when it is written with a lower-case word at that end (no name to finish),
-    or no passage holds it with a capitalised word there."""
+    or no passage holds it with a capitalised word there (or the phrase has no word: a frame of passages made of
+    marks alone, "* * *", labelled with the start of its best sentence)."""
+    if not _words(phrase):
+        return None
     pattern = phrase_pattern(phrase)
     seen, found, written = 0, Counter(), None
     for text in own:
