@@ -76,8 +76,8 @@ class Settings:
     # ...and groups that retell one framing with the same supporting sentences: at least
     # ``frame_shared_sentences`` sentences (six words or more, held by at most three groups) in common, and one of
     # them in at least this share of each group's texts (above 1: never). On the AllSides North Korea slice no
-    # two frames come near it (the highest share is 0.29 with one sentence); on the sample it joins the pieces of
-    # each written frame's paragraphs and nothing else (bench/RESULTS.md).
+    # two frames come near it (the closest pair: 0.17 of both with one sentence, 0.08 with two); on the sample it
+    # joins the pieces of each written frame's paragraphs and nothing else (bench/RESULTS.md).
     frame_shared_share: float = 0.25
     frame_shared_sentences: int = 2
     # A headline joins the frame its article's lead paragraph tells, rather than the nearest frame, when its cosine

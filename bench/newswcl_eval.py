@@ -36,6 +36,7 @@ from semeval_eval import cluster_scores  # noqa: E402
 
 from app.config import load_settings  # noqa: E402
 from app.frames import discover, threshold_clustering  # noqa: E402
+from app.frames.discovery import sentence_keys  # noqa: E402
 from app.frames.templates import find_templates  # noqa: E402
 from app.segment import segment  # noqa: E402
 from embeddings import load_encoder  # noqa: E402
@@ -72,12 +73,17 @@ def main() -> None:
     s = load_settings()
     ids, events, texts = load()
     encoder = load_encoder(s.model, "cpu", s.max_seq_length, s.batch_size, s.backend)
-    passages, owner = [], []
+    passages, owner, parts = [], [], []
     for i, text in enumerate(texts):
         title, _, body = text.partition("\n\n")
         for p in segment(title, body, s.min_passage_chars, s.max_passage_chars):
             passages.append(p.text)
             owner.append(i)
+            parts.append(p.part)
+    # A headline's lead is the passage after it (a headline is always an article's first passage).
+    title_leads = np.array([r + 1 if part == "title" and r + 1 < len(parts) and owner[r + 1] == owner[r] else -1
+                            for r, part in enumerate(parts)])
+    sentence_keys_of = [sentence_keys(t) for t in passages]
     owner = np.asarray(owner)
     t0 = time.perf_counter()
     vecs = np.asarray(encoder.encode(passages), dtype=np.float32)
@@ -93,7 +99,10 @@ def main() -> None:
         rules = dict(threshold=s.frame_threshold, iterations=s.discovery_iterations, max_clusters=s.max_clusters,
                      min_articles=s.min_frame_articles, min_outlets=s.min_frame_outlets,
                      min_anchoring=s.min_frame_anchoring, merge_threshold=s.frame_merge_threshold,
-                     fragment_threshold=s.frame_fragment_threshold, template=template)
+                     fragment_threshold=s.frame_fragment_threshold, template=template,
+                     sentences_of=lambda rows: [sentence_keys_of[r] for r in rows],
+                     shared_share=s.frame_shared_share, shared_min=s.frame_shared_sentences,
+                     title_leads=title_leads, title_threshold=s.frame_title_threshold)
         return discover(vecs, keys, owner, outlets, **{**rules, **changes}).labels
 
     def scored(labels: np.ndarray) -> tuple[dict, dict]:
@@ -113,6 +122,8 @@ def main() -> None:
         vecs, s.frame_threshold, s.discovery_iterations, s.max_clusters).labels), None))
     rows.append(("  ablation: frames without merging near frames", *scored(frames(merge_threshold=1.0)), None))
     rows.append(("  ablation: frames without merging fragments", *scored(frames(fragment_threshold=1.0)), None))
+    rows.append(("  ablation: frames without merging on shared sentences", *scored(frames(shared_share=2.0)), None))
+    rows.append(("  ablation: frames without headlines joining their leads", *scored(frames(title_leads=None)), None))
     rows.append(("  ablation: frames without the template rule", *scored(frames(template=None)), None))
     rows.append(("  ablation: frames without the boilerplate rule", *scored(frames(min_anchoring=0)), None))
     if not args.no_bertopic:
