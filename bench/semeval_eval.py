@@ -49,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from app.config import load_settings  # noqa: E402
 from app.frames import discover, threshold_clustering  # noqa: E402
+from app.frames.discovery import sentence_keys  # noqa: E402
 from app.frames.templates import find_templates  # noqa: E402
 from app.segment import segment  # noqa: E402
 from embeddings import load_encoder  # noqa: E402
@@ -358,12 +359,20 @@ def main() -> None:
     ids = sorted(docs)
     t0 = time.perf_counter()
     encoder = load_encoder(settings.model, "cpu", settings.max_seq_length, settings.batch_size, settings.backend)
-    passages, owner = [], []
+    passages, owner, parts = [], [], []
     for i, d in enumerate(ids):
         for p in segment(*docs[d], settings.min_passage_chars, settings.max_passage_chars):
             passages.append(p.text)
             owner.append(i)
+            parts.append(p.part)
     owner = np.asarray(owner)
+    # A headline's lead is the passage after it (a headline is always a document's first passage).
+    title_leads = np.array([r + 1 if part == "title" and r + 1 < len(parts) and owner[r + 1] == owner[r] else -1
+                            for r, part in enumerate(parts)])
+    keys_of_text = [sentence_keys(t) for t in passages]
+    new_rules = dict(sentences_of=lambda rows: [keys_of_text[r] for r in rows],
+                     shared_share=settings.frame_shared_share, shared_min=settings.frame_shared_sentences,
+                     title_leads=title_leads, title_threshold=settings.frame_title_threshold)
     vecs = np.asarray(encoder.encode(passages), dtype=np.float32)
     t_embed = time.perf_counter() - t0
 
@@ -423,10 +432,19 @@ def main() -> None:
                      iterations=settings.discovery_iterations, max_clusters=settings.max_clusters,
                      min_articles=settings.min_frame_articles, min_outlets=settings.min_frame_outlets,
                      min_anchoring=settings.min_frame_anchoring, merge_threshold=settings.frame_merge_threshold,
-                     fragment_threshold=settings.frame_fragment_threshold, template=template)
+                     fragment_threshold=settings.frame_fragment_threshold, template=template, **new_rules)
     doc_label = main_frames(found.labels, owner, len(ids))
     t_ours = time.perf_counter() - t1
+    without = {name: main_frames(discover(
+        vecs, keys, docs_arr, docs_arr, threshold=settings.frame_threshold, iterations=settings.discovery_iterations,
+        max_clusters=settings.max_clusters, min_articles=settings.min_frame_articles,
+        min_outlets=settings.min_frame_outlets, min_anchoring=settings.min_frame_anchoring,
+        merge_threshold=settings.frame_merge_threshold, fragment_threshold=settings.frame_fragment_threshold,
+        template=template, **{**new_rules, **change}).labels, owner, len(ids))
+        for name, change in (("frames without merging on shared sentences", {"shared_share": 2.0}),
+                             ("frames without headlines joining their leads", {"title_leads": None}))}
     ablation = [
+        *without.items(),
         ("threshold clustering alone (no frame rules)", main_frames(threshold_clustering(
             vecs, settings.frame_threshold, settings.discovery_iterations, settings.max_clusters).labels, owner, len(ids))),
         ("frames without merging near frames", main_frames(discover(
