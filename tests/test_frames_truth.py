@@ -1,6 +1,7 @@
 """Discovered frames on the bundled sample, built with the real packaged model, against the frames the
 sample was written with (the generator's truth; scoring defined in bench/sample_frames.py)."""
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from app.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from sample_frames import frame_scores  # noqa: E402
+from sample_frames import frame_scores, generator, passage_truth  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,26 @@ def test_discovered_frames_match_the_written_frames(scores):
     # Each written frame is one frame, and no frame holds two of them.
     assert all(n == 1 for n in found["fragments"].values()), found["fragments"]
     assert found["frames_of_written"] == len(found["fragments"]), found
+
+
+def test_each_written_frame_is_first_told_by_its_first_teller_on_its_day(sample_db):
+    """The discovered frame holding most of a written frame's passages is first seen at the article the
+    generator opened that frame with (its outlet, day and hour): "first told by" is the sample's truth."""
+    gen = generator()
+    r = Store.open_read(sample_db)
+    try:
+        truth = passage_truth(r)
+        assigned = r.query("""SELECT pf.passage_id, pf.frame_id FROM resolved_passage_frames pf JOIN frames f
+                              USING (frame_id) WHERE f.kind = 'discovered' AND f.status = 'active'""")
+        summary = r.query("SELECT frame_id, first_seen, first_outlet FROM frame_summary").set_index("frame_id")
+    finally:
+        r.close()
+    held = truth[truth["truth"] != ""].merge(assigned, on="passage_id")
+    for written, g in held.groupby("truth"):
+        frame_id = int(g["frame_id"].mode().iloc[0])
+        expected = gen.START + dt.timedelta(days=gen.FRAME_START[written], hours=4)
+        got = summary.loc[frame_id]
+        assert (got["first_outlet"], got["first_seen"]) == (gen.FRAME_FIRST[written], expected), (written, frame_id)
 
 
 def test_stories_group_the_frames(scores, sample_db):

@@ -57,6 +57,25 @@ def test_an_isolated_early_article_is_a_precursor_and_the_onset_is_where_the_fra
     assert roles.loc[["x1", "x2", "x3", "x4", "x5"], "counts"].all()
 
 
+def test_a_nearly_core_article_just_before_the_onset_starts_its_run_and_one_far_before_does_not():
+    # Scores bunched tightly (outlets repeating the same sentences): the first telling sits just under two
+    # deviations below the median, followed within days by the rest.
+    body = [("b1", "Y", "2026-03-07", 0.80), ("b2", "X", "2026-03-08", 0.84), ("b3", "X", "2026-03-09", 0.78),
+            ("b4", "Y", "2026-03-11", 0.82), ("b5", "Z", "2026-03-13", 0.86), ("b6", "Y", "2026-03-14", 0.80),
+            ("b7", "X", "2026-03-20", 0.84), ("b8", "Z", "2026-03-25", 0.82), ("b9", "Y", "2026-04-02", 0.78)]
+    first = ("first", "X", "2026-03-05", 0.735)  # median 0.81, deviation 0.03: core from 0.75, nearly from 0.72
+    assert 0.735 < core_threshold([r[3] for r in [first, *body]])  # outside the core by the core rule alone
+    o = frame_onset(arts([first, *body]))
+    assert o.onset_article_id == "first" and o.onset_at == D("2026-03-05") and o.basis == "sustained"
+    roles = o.roles.set_index("article_id")
+    assert roles.at["first", "core"] and roles.at["first", "counts"] and roles.at["first", "role"] == "core"
+    # Far lower (a loosely similar passage), or dated more than the onset's window before it: a precursor.
+    for early in [("loose", "X", "2026-03-05", 0.70), ("weeks", "X", "2026-02-20", 0.735)]:
+        o = frame_onset(arts([early, *body]))
+        assert o.onset_article_id == "b1", early
+        assert o.roles.set_index("article_id").at[early[0], "role"] == "precursor"
+
+
 def test_a_burst_from_one_outlet_is_not_an_onset():
     when = pd.Series(pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-02", "2020-03-01", "2020-03-02",
                                      "2020-03-03"]))

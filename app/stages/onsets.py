@@ -21,7 +21,7 @@ from app.stages.common import Progress, no_progress
 from app.store import Store
 
 # Bump when the rules change: the stage then runs again on an unchanged database.
-ONSETS_VERSION = 2
+ONSETS_VERSION = 3  # 3: a nearly core article may start the onset's run (app.frames.onsets._run_start)
 # Articles whose own date is checked per committed chunk (their titles and texts are loaded).
 DATE_CHUNK = 5000
 
@@ -30,7 +30,7 @@ def onsets_stage(store: Store, progress: Progress = no_progress, force: bool = F
                  chunk: int = DATE_CHUNK) -> tuple[int, bool]:
     """Flag dates, find each frame's onset and the role of its articles; returns (flagged dates, skipped)."""
     params = {"version": ONSETS_VERSION,
-              "rules": {"core_mads": rules.CORE_MADS, "onset_days": rules.ONSET_DAYS,
+              "rules": {"core_mads": rules.CORE_MADS, "near_mads": rules.NEAR_MADS, "onset_days": rules.ONSET_DAYS,
                         "onset_followers": rules.ONSET_FOLLOWERS, "onset_outlets": rules.ONSET_OUTLETS,
                         "outlier_days": rules.OUTLIER_DAYS, "later_date_days": rules.LATER_DATE_DAYS},
               # the stance stage decides which articles carry a frame (its rebuttals take no part in onsets)
