@@ -77,3 +77,61 @@ def test_labels_are_not_taken_from_a_widget(tmp_path):
     label = found[0].label.lower()
     assert "velka" not in label and "ceasefire" not in label and "five things" not in label, label
     assert "  " not in found[0].sentence  # the box's blank shown as one space
+
+
+def _widget_corpus(path):
+    """Six articles from three outlets telling one claim in their own voice in one paragraph, a related-links box
+    inside it whose headlines deny another story ("Velka denies ...", "'Fake news,' says ministry"), each with its
+    own last words (not one sentence with other fillers, which would be a template), and a headline of their own."""
+    import json
+
+    box = LINKS[: LINKS.index(" MORE") + len(" MORE")]
+    places = ("village", "valley", "harbour", "market", "orchard", "quarry")
+    heads = ("Letters from the river", "A long winter ahead", "Bread prices climb", "The quiet border",
+             "Rail strike ends", "Schools reopen early")
+    rows = []
+    for i, place in enumerate(places):
+        text = f"{box} ordered the Orsovan conscripts forward as cannon fodder near the {place}."
+        rows.append({"url": f"https://outlet{i % 3}.example/news/{i}", "outlet": f"Outlet {i % 3}", "title": heads[i],
+                     "text": text, "published_at": f"2026-03-0{i + 2}T10:00:00Z"})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_stance_and_frames_stages_read_passages_with_their_widgets_blank(tmp_path, settings, encoder,
+                                                                          monkeypatch):
+    """The build itself blanks widgets where it reads passages (the stance stage, the frames stage's labels): the
+    box's "denies" is not read as the articles' attribution, and its headlines give no label. The same build with
+    the stance stage's blanking turned off shows what the blanking keeps out."""
+    import app.pipeline as pipeline
+    import app.stages.stance as stance_stage
+    from app.ingest import ingest_files
+    from app.store import Store
+
+    corpus = _widget_corpus(tmp_path / "widgets.jsonl")
+
+    def built(db):
+        with Store.write(db) as store:
+            ingest_files(store, [corpus], settings.max_article_chars)
+        pipeline.build(db, settings, encoder)
+        r = Store.open_read(db)
+        try:
+            frames = r.query("""SELECT f.frame_id, f.label FROM frames f WHERE f.kind = 'discovered'
+                                AND f.status = 'active' AND f.frame_id IN (SELECT frame_id FROM passage_frames pf
+                                JOIN passages p USING (passage_id) WHERE p.text LIKE '%MORE ordered%')""")
+            stances = r.query("SELECT stance, rule FROM article_stance WHERE frame_id IN (SELECT unnest(?))",
+                              [frames["frame_id"].tolist()])
+        finally:
+            r.close()
+        return frames, stances
+
+    frames, stances = built(tmp_path / "on.duckdb")
+    assert len(frames) == 1 and len(stances) == 6, (frames, stances)
+    # Marshal Orlev's order, told in the outlets' own voice; the box's "denies" would make it a report of a denial
+    assert (stances["stance"] == "uses").all() and (stances["rule"] == "own voice").all(), stances
+    label = frames["label"].iloc[0].lower()
+    assert not any(w in label for w in ("velka", "harrow", "hospital", "ministry", "ceasefire", "five things")), label
+    # Without the stance stage's blanking the box's words are read as the articles' own.
+    monkeypatch.setattr(stance_stage, "blank_widgets", lambda text: text)
+    _, unblanked = built(tmp_path / "off.duckdb")
+    assert len(unblanked) == 6 and (unblanked["stance"] != "uses").all(), unblanked
