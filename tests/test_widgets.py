@@ -101,9 +101,10 @@ def _widget_corpus(path):
 def test_the_stance_and_frames_stages_read_passages_with_their_widgets_blank(tmp_path, settings, encoder,
                                                                           monkeypatch):
     """The build itself blanks widgets where it reads passages (the stance stage, the frames stage's labels): the
-    box's "denies" is not read as the articles' attribution, and its headlines give no label. The same build with
-    the stance stage's blanking turned off shows what the blanking keeps out."""
+    box's "denies" is not read as the articles' attribution, and its headlines give no label nor runner-up
+    phrase. The same build with each stage's blanking turned off shows what the blanking keeps out."""
     import app.pipeline as pipeline
+    import app.stages.frames as frames_stage
     import app.stages.stance as stance_stage
     from app.ingest import ingest_files
     from app.store import Store
@@ -116,7 +117,7 @@ def test_the_stance_and_frames_stages_read_passages_with_their_widgets_blank(tmp
         pipeline.build(db, settings, encoder)
         r = Store.open_read(db)
         try:
-            frames = r.query("""SELECT f.frame_id, f.label FROM frames f WHERE f.kind = 'discovered'
+            frames = r.query("""SELECT f.frame_id, f.label, f.phrases FROM frames f WHERE f.kind = 'discovered'
                                 AND f.status = 'active' AND f.frame_id IN (SELECT frame_id FROM passage_frames pf
                                 JOIN passages p USING (passage_id) WHERE p.text LIKE '%MORE ordered%')""")
             stances = r.query("SELECT stance, rule FROM article_stance WHERE frame_id IN (SELECT unnest(?))",
@@ -129,9 +130,16 @@ def test_the_stance_and_frames_stages_read_passages_with_their_widgets_blank(tmp
     assert len(frames) == 1 and len(stances) == 6, (frames, stances)
     # Marshal Orlev's order, told in the outlets' own voice; the box's "denies" would make it a report of a denial
     assert (stances["stance"] == "uses").all() and (stances["rule"] == "own voice").all(), stances
-    label = frames["label"].iloc[0].lower()
-    assert not any(w in label for w in ("velka", "harrow", "hospital", "ministry", "ceasefire", "five things")), label
-    # Without the stance stage's blanking the box's words are read as the articles' own.
+    box_words = ("velka", "harrow", "hospital", "ministry", "ceasefire", "five things", "fake news")
+
+    def from_the_box(frames):
+        phrases = " | ".join([frames["label"].iloc[0], *frames["phrases"].iloc[0]]).lower()
+        return [w for w in box_words if w in phrases]
+
+    assert not from_the_box(frames), frames
+    # Without the stages' blanking the box's words are read as the articles' own.
     monkeypatch.setattr(stance_stage, "blank_widgets", lambda text: text)
-    _, unblanked = built(tmp_path / "off.duckdb")
+    monkeypatch.setattr(frames_stage, "blank_widgets", lambda text: text)
+    unblanked_frames, unblanked = built(tmp_path / "off.duckdb")
     assert len(unblanked) == 6 and (unblanked["stance"] != "uses").all(), unblanked
+    assert from_the_box(unblanked_frames), unblanked_frames

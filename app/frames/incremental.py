@@ -50,7 +50,8 @@ def join_nearest(vectors: np.ndarray, passage_ids: np.ndarray, frames: pd.DataFr
 
 
 def headlines_join_leads(vectors: np.ndarray, passage_ids: np.ndarray, frames: pd.DataFrame, joined: pd.DataFrame,
-                         near: np.ndarray, title_leads: np.ndarray, bound: float) -> tuple[pd.DataFrame, np.ndarray, int]:
+                         near: np.ndarray, title_leads: np.ndarray,
+                         bound: float) -> tuple[pd.DataFrame, np.ndarray, int]:
     """The headline rule of a full run (``app.frames.discovery.headlines_with_leads``) for an update's passages:
     a headline whose article's lead joined an existing frame joins that frame too, in place of its nearest, when
     its cosine to the frame's centre is at least ``bound``. ``title_leads`` is per row of ``vectors``: for a

@@ -62,14 +62,14 @@ BASIS = {
 }
 
 
-def core_threshold(scores) -> float:
-    """The frame's core threshold: its median score less ``CORE_MADS`` median absolute deviations."""
+def core_threshold(scores, mads: float = CORE_MADS) -> float:
+    """The frame's core threshold: its median score less ``mads`` (``CORE_MADS``) median absolute deviations."""
     s = np.asarray(scores, dtype=float)
     if len(s) == 0:
         return float("nan")
     median = float(np.median(s))
     mad = float(np.median(np.abs(s - median)))
-    return median - CORE_MADS * mad
+    return median - mads * mad
 
 
 def sustained_onset(when, outlets, days: float = ONSET_DAYS, followers: int = ONSET_FOLLOWERS,
@@ -164,9 +164,7 @@ def _run_start(onset_row: int, when: np.ndarray, outlets: np.ndarray, scores: np
     against 0.835 and 0.025, 3.3 deviations). The look back is bounded by the onset's own window, so no
     passage of months or years before becomes the first telling."""
     horizon = np.timedelta64(int(ONSET_DAYS * 86400), "s")
-    s = scores
-    median = float(np.median(s))
-    near = s >= median - NEAR_MADS * float(np.median(np.abs(s - median))) - 1e-6
+    near = scores >= core_threshold(scores, NEAR_MADS) - 1e-6
     candidates = np.flatnonzero(near & ~core & ~bad & (when < when[onset_row]) & (when > when[onset_row] - horizon))
     sound_when = when[sound]
     for row in candidates:

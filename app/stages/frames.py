@@ -145,9 +145,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     def texts_of(rows: np.ndarray) -> list[str]:
         # Labels are read with page widgets blank (app.widgets): another story's headlines in a related-links box
         # are no phrase of this frame's.
-        wanted = text_row_ids[rows]
-        known = store.passage_texts(wanted.tolist())
-        return [blank_widgets(known[p]) for p in wanted]
+        return [blank_widgets(text) for text in _texts(store, text_row_ids[rows])]
 
     phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
                              scores=found.scores[found.rows],

@@ -58,9 +58,9 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
                 continue
             new = frames.get(frame_id, {})
             before = stored.loc[frame_id] if frame_id in stored.index else None
-            n, rebuttals, was = (0, 0, False) if before is None else (
-                int(before["articles"]), int(before["rebuttals"]), bool(before["denial_frame"]))
-            now = is_denial_frame(rebuttals + sum(map(denies, new.values())), n + len(new))
+            n, denials, was = (0, 0, False) if before is None else (
+                int(before["articles"]), int(before["denials"]), bool(before["denial_frame"]))
+            now = is_denial_frame(denials + sum(map(denies, new.values())), n + len(new))
             if now != was:
                 again.append(frame_id)  # the frame became a denial frame or stopped being one: read it whole
         if again:
@@ -71,8 +71,8 @@ def stance_stage(store: Store, progress: Progress = no_progress, force: bool = F
         for frame_id, stances in sorted(frames.items()):
             if after[frame_id] is not None and frame_id not in again:
                 before = stored.loc[frame_id] if frame_id in stored.index else None
-                n, rebuttals = (0, 0) if before is None else (int(before["articles"]), int(before["rebuttals"]))
-                denial = is_denial_frame(rebuttals + sum(map(denies, stances.values())), n + len(stances))
+                n, denials = (0, 0) if before is None else (int(before["articles"]), int(before["denials"]))
+                denial = is_denial_frame(denials + sum(map(denies, stances.values())), n + len(stances))
             else:
                 denial = is_denial_frame(sum(map(denies, stances.values())), len(stances))
             total = as_denial_frame(stances) if denial else stances

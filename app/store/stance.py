@@ -77,7 +77,7 @@ class StanceStore(StoreBase):
         return self._df(
             """SELECT frame_id, count(*) AS articles,
                       count(*) FILTER (WHERE stance = 'rebuts' OR rule IN ('denial frame', 'denial reported'))
-                          AS rebuttals,
+                          AS denials,
                       bool_or(rule = 'denial frame') AS denial_frame
                FROM article_stance WHERE frame_id IN (SELECT unnest(?::INTEGER[])) GROUP BY frame_id""",
             [list(frames)])

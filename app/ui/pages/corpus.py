@@ -74,8 +74,10 @@ if run.get("passages"):
         f"({run.get('furniture_shapes', 0):,} of them short page furniture that outlets repeat: copyright lines, "
         f"bylines, wire credits), {run.get('template_passages', 0):,} passages. Set aside as publisher boilerplate (sign-up lines, "
         f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
-        f"passages; merged as fragments of one framing or because their centres coincide: "
-        f"{run.get('merged', 0):,} clusters; too narrow (too few articles or outlets): {run.get('narrow', 0):,} "
+        f"passages; merged as fragments of one framing (their centres coincide, or they repeat the same "
+        f"supporting sentences word for word): {run.get('merged', 0):,} clusters, "
+        f"{run.get('merged_by_sentences', 0):,} of them by shared sentences; headlines placed in the frame of "
+        f"their article's lead paragraph: {run.get('headlines_with_leads', 0):,}; too narrow (too few articles or outlets): {run.get('narrow', 0):,} "
         f"clusters. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
         + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
            "new frames were made." if run.get("mode") == "incremental" else ""))
