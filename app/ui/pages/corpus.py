@@ -76,8 +76,8 @@ if run.get("passages"):
         f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
         f"passages; merged as fragments of one framing (their centres coincide, or they repeat the same "
         f"supporting sentences word for word): {run.get('merged', 0):,} clusters, "
-        f"{run.get('merged_by_sentences', 0):,} of them by shared sentences; headlines placed in the frame of "
-        f"their article's lead paragraph: {run.get('headlines_with_leads', 0):,}; too narrow (too few articles or outlets): {run.get('narrow', 0):,} "
+        f"{run.get('merged_by_sentences', 0):,} of them by shared sentences; headline texts placed in the frame "
+        f"of their articles' lead paragraph: {run.get('headlines_with_leads', 0):,}; too narrow (too few articles or outlets): {run.get('narrow', 0):,} "
         f"clusters. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
         + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
            "new frames were made." if run.get("mode") == "incremental" else ""))
