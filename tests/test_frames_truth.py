@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.frames.labels import occurs
 from app.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -74,3 +75,25 @@ def test_stories_group_the_frames(scores, sample_db):
         r.close()
     assert 1 < len(stories) == counts["stories"] < found["frames"]
     assert stories["frames"].sum() == len(members) == found["frames"]
+
+
+def test_a_written_frame_is_named_by_what_its_tellings_say_not_by_the_supporting_lines_they_share(sample_db):
+    """The payment and denial frames are merged from pieces told in other words that repeat the same supporting
+    sentences; those sentences (the story's background) do not name the merged frame: its label is a phrase of
+    the written frame's own leads or headlines, never one held only by its supporting lines."""
+    gen = generator()
+    r = Store.open_read(sample_db)
+    try:
+        truth = passage_truth(r)
+        assigned = r.query("""SELECT pf.passage_id, pf.frame_id FROM resolved_passage_frames pf JOIN frames f
+                              USING (frame_id) WHERE f.kind = 'discovered' AND f.status = 'active'""")
+        labels = r.query("SELECT frame_id, label FROM frames").set_index("frame_id")["label"]
+        merged = r.last_run("frames")["counts"]["merged_by_sentences"]
+    finally:
+        r.close()
+    assert merged >= 2
+    held = truth[truth["truth"] != ""].merge(assigned, on="passage_id")
+    for written, g in held.groupby("truth"):
+        label = labels.loc[int(g["frame_id"].mode().iloc[0])]
+        own = gen.FRAMES[written]["lead"] + gen.FRAMES[written]["titles"]
+        assert any(occurs(label, s) for s in own), (written, label)

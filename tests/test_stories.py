@@ -7,7 +7,7 @@ import pytest
 
 import app.pipeline as pipeline
 from app.frames import discover
-from app.frames.discovery import (centred, fragments, headlines_with_leads, sentence_keys,
+from app.frames.discovery import (centred, fragments, headlines_with_leads, sentence_keys, without_sentences,
                                   shared_sentences)
 from app.frames.incremental import headlines_join_leads
 from app.frames.stories import NO_STORY, frames_by_story, match_stories, number_stories, story_groups
@@ -177,8 +177,12 @@ def test_groups_sharing_supporting_sentences_merge_and_others_do_not():
     def keys_of(idx):
         return [keys[i] for i in idx]
 
-    out = shared_sentences(text_group, keys_of, 0.25, 2)
+    links = {}
+    out = shared_sentences(text_group, keys_of, 0.25, 2, links=links)
     assert out[0] == out[1] != out[2] == out[3] != out[4] and out[4] != out[0]
+    # What linked each merged group: the supporting sentences its parts share, not their own leads.
+    assert links == {int(out[0]): {int(k) for d in DETAILS["a"] for k in sentence_keys(d)},
+                     int(out[2]): {int(k) for d in DETAILS["b"] for k in sentence_keys(d)}}
     assert (shared_sentences(text_group, keys_of, 2.0, 2) == np.arange(5)).all()  # above 1: off
     # One shared sentence is not enough at a minimum of two; a share below the bound is not enough either.
     one = {g: [f"{leads[g]} {DETAILS['a'][0]}" for _ in range(3)] for g in (0, 1)}
@@ -190,6 +194,18 @@ def test_groups_sharing_supporting_sentences_merge_and_others_do_not():
     starts = np.array(["2026-01-01", "2026-06-01", "2026-01-01", "2026-01-02", "2026-01-01"], dtype="datetime64[s]")
     apart = shared_sentences(text_group, keys_of, 0.25, 2, starts, 28.0)
     assert apart[0] != apart[1] and apart[2] == apart[3]
+
+
+def test_the_sentences_that_linked_a_frame_can_be_taken_out_of_its_texts():
+    lead = "Each soldier at the front is, in effect, a payment towards rocket engines and oil."
+    text = f'{lead} {DETAILS["a"][0]} "{DETAILS["a"][1]}" Short one.'
+    keys = set(sentence_keys(" ".join(DETAILS["a"])).tolist())
+    out = without_sentences(text, keys)
+    assert out.startswith(lead) and out.endswith("Short one.")
+    assert DETAILS["a"][0] not in out and DETAILS["a"][1] not in out
+    # The gap breaks a phrase: the sentences either side of it are never read as one.
+    assert "\n" in out and sentence_keys(out).tolist() == sentence_keys(lead).tolist()
+    assert without_sentences(text, set()) == text == without_sentences(text, {12345})
 
 
 def test_a_sentence_every_group_repeats_links_none_and_links_do_not_chain():
@@ -224,6 +240,9 @@ def test_discover_merges_groups_that_share_sentences_only_with_the_texts_given()
                       shared_share=0.25)
     assert len(merged.centroids) == 6 and merged.counts["merged_by_sentences"] == 1
     assert set(merged.labels[truth == "a1"]) == set(merged.labels[truth == "a2"])
+    # The merged frame knows the sentences that linked its parts (its label is not read from them).
+    frame = int(merged.labels[truth == "a1"][0])
+    assert merged.linking == {frame: frozenset(k for d in DETAILS["a"] for k in sentence_keys(d).tolist())}
 
 
 # -- headlines with their articles ------------------------------------------------------------------

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Collection
 
 import numpy as np
 
@@ -183,6 +183,9 @@ class Discovery:
     rows: np.ndarray  # the first passage row of each distinct text, in order of first appearance
     set_aside: np.ndarray  # per passage row: a template, or in a cluster set aside as boilerplate
     counts: dict  # clusters found, set aside (too narrow, boilerplate) and merged
+    # Per frame index merged from pieces that repeat the same supporting sentences: the keys
+    # (``sentence_keys``) of the sentences that linked them, which do not name the frame (``without_sentences``).
+    linking: dict = field(default_factory=dict)
 
 
 def _merge(centroids: np.ndarray, threshold: float, method: str = "complete") -> np.ndarray:
@@ -248,22 +251,43 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+")
 _NON_WORD = re.compile(r"\W+")
 
 
+def _sentence_key(piece: str) -> int | None:
+    words = _NON_WORD.sub(" ", piece.lower()).split()
+    if len(words) < SENTENCE_MIN_WORDS:
+        return None
+    digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
 def sentence_keys(text: str) -> np.ndarray:
     """Keys (64-bit) of the sentences of ``text`` of ``SENTENCE_MIN_WORDS`` words or more, case and punctuation
     ignored. The split is a plain rule (a full stop, question or exclamation mark and a space): it is only used
     to find the same sentence in two texts, which splits the same way in both, not to read what a sentence says."""
-    keys = set()
-    for piece in _SENTENCE_END.split(text):
-        words = _NON_WORD.sub(" ", piece.lower()).split()
-        if len(words) >= SENTENCE_MIN_WORDS:
-            digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest()
-            keys.add(int.from_bytes(digest, "little", signed=True))
+    keys = {k for k in map(_sentence_key, _SENTENCE_END.split(text)) if k is not None}
     return np.fromiter(keys, dtype=np.int64, count=len(keys))
+
+
+def without_sentences(text: str, keys: Collection[int]) -> str:
+    """``text`` with the sentences whose ``sentence_keys`` key is in ``keys`` taken out, each replaced by a line
+    break (so no phrase runs across the gap); the other sentences as written."""
+    if not keys:
+        return text
+    pieces = _SENTENCE_END.split(text)
+    if not any(_sentence_key(piece) in keys for piece in pieces):
+        return text
+    out, at = [], 0
+    for m in list(_SENTENCE_END.finditer(text)) + [None]:
+        end = m.start() if m is not None else len(text)
+        piece = text[at:end]
+        out.append("\n" if _sentence_key(piece) in keys else text[at:m.end() if m is not None else len(text)])
+        if m is not None:
+            at = m.end()
+    return "".join(out)
 
 
 def shared_sentences(text_group: np.ndarray, keys_of: Callable[[np.ndarray], list[np.ndarray]],
                      min_share: float, min_sentences: int, starts: np.ndarray | None = None,
-                     days: float | None = None) -> np.ndarray:
+                     days: float | None = None, links: dict | None = None) -> np.ndarray:
     """Group index per group of ``text_group`` (the group of each distinct text, -1 for none): groups that tell
     one framing with the same supporting sentences merge.
 
@@ -273,7 +297,8 @@ def shared_sentences(text_group: np.ndarray, keys_of: Callable[[np.ndarray], lis
     ``min_share`` of each group's texts hold one of them. Linked groups merge by complete link: every two
     groups of a merged set are linked (no chain of links joins two framings). With ``starts`` and ``days``, two
     groups that took hold more than ``days`` apart are never linked. ``keys_of(text_indices)`` gives the
-    sentence keys of those texts (the caller reads their text)."""
+    sentence keys of those texts (the caller reads their text). ``links``, when given, is filled with each
+    merged group's index (in the output) -> the keys of the sentences that linked its parts."""
     n = int(text_group.max()) + 1 if len(text_group) else 0
     out = np.arange(n, dtype=np.int64)
     if n < 2 or min_share > 1:
@@ -347,6 +372,10 @@ def shared_sentences(text_group: np.ndarray, keys_of: Callable[[np.ndarray], lis
             chosen = [m for m, s in zip(members, sets) if s == label]
             out[chosen] = out[chosen[0]]
     _, group = np.unique(out, return_inverse=True)
+    if links is not None:
+        for a, b in linked:
+            if group[a] == group[b]:
+                links.setdefault(int(group[a]), set()).update(candidates[(a, b)])
     return group.astype(np.int64)
 
 
@@ -488,6 +517,7 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
         group = fragments(near_centres, vectors.mean(axis=0) if mean is None else mean, fragment_threshold,
                           starts, fragment_days)[group]
     shared_merged = 0
+    linked_by: dict[int, set] = {}  # merged group -> the keys of the sentences that linked its parts
     if len(keep) > 1 and sentences_of is not None and shared_share <= 1:
         cluster_group = np.full(n, -1, dtype=np.int64)
         cluster_group[keep] = group
@@ -496,7 +526,7 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
         if times is not None and fragment_days is not None:
             starts = took_hold(np.asarray(times)[rows], text_group, int(group.max()) + 1)
         joined = shared_sentences(text_group, lambda idx: sentences_of(rows[idx]), shared_share, shared_min,
-                                  starts, fragment_days)
+                                  starts, fragment_days, links=linked_by)
         shared_merged = int(group.max()) + 1 - (int(joined.max()) + 1)
         group = joined[group]
     n_groups = int(group.max()) + 1 if len(group) else 0
@@ -536,5 +566,6 @@ def discover(vectors: np.ndarray, text_keys: np.ndarray, article_ids: np.ndarray
               "template_passages": int(is_template[to_row].sum()),
               "merged": int(len(keep) - n_groups), "merged_by_sentences": shared_merged,
               "headlines_with_leads": titles_moved, "frames": int(ok.sum())}
+    linking = {int(remap[g]): frozenset(keys) for g, keys in linked_by.items() if remap[g] >= 0}
     return Discovery(row_labels[to_row], row_scores[to_row], centres, rows, (in_boiler | is_template)[to_row],
-                     counts)
+                     counts, linking)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from app.config import Settings
 from app.frames import anchoring, discover, label_clusters, typical_anchoring
-from app.frames.discovery import sentence_keys
+from app.frames.discovery import sentence_keys, without_sentences
 from app.frames.identity import comparable_frames, match_old_frames, number_clusters, splits_and_merges
 from app.frames.incremental import can_join_existing, fresh_passages, headlines_join_leads, join_nearest
 from app.frames.labels import normalise, taken_labels
@@ -142,10 +142,18 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     labelled = unmatched if incremental else list(range(n_clusters))
     text_row_ids = clustered["passage_id"].to_numpy()[found.rows]  # a passage of each distinct text
 
+    text_frame = found.labels[found.rows]
+
     def texts_of(rows: np.ndarray) -> list[str]:
         # Labels are read with page widgets blank (app.widgets): another story's headlines in a related-links box
-        # are no phrase of this frame's.
-        return [blank_widgets(text) for text in _texts(store, text_row_ids[rows])]
+        # are no phrase of this frame's. A frame merged from pieces that repeat the same supporting sentences is
+        # not named by those sentences (the background its tellings share), but by what its passages say around
+        # them.
+        texts = [blank_widgets(text) for text in _texts(store, text_row_ids[rows])]
+        if found.linking:
+            texts = [without_sentences(text, found.linking.get(int(frame), ()))
+                     for text, frame in zip(texts, text_frame[rows])]
+        return texts
 
     phrases = label_clusters(texts_of, found.labels[found.rows], settings.label_phrases,
                              scores=found.scores[found.rows],
