@@ -16,7 +16,7 @@ the form of most weight in the frame. Each candidate of a frame is scored by
   fall inside this frame (class-based: each class is read from a sample, its counts scaled to its size),
 
 times a form factor: two to four words preferred and one word a last choice, less for each stop word inside
-and for a verb at the end. A phrase must recur in two of the frame's passages unless none does. Frames are
+and for a verb at the end. A phrase must recur in two of the frame's distinct texts unless none does. Frames are
 labelled largest first; each takes the candidate with the best maximal-marginal-relevance value (its own
 score, relative to the frame's best, less its word overlap with the labels already given to other frames),
 and never a label another active frame already shows, in any inflection (user renames, seed names and kept
@@ -438,7 +438,7 @@ def _ngrams(tok: _Tokens, max_words: int) -> pd.DataFrame:
 def _candidates(texts: list[str], doc_class: np.ndarray, doc_weight: np.ndarray, scale: dict[int, float],
                 max_words: int, keep: int) -> tuple[pd.DataFrame, _Tokens]:
     """The best ``keep`` candidates of each cluster with their scores: first those that recur in the frame (in
-    two of its passages, or in its only one), best first, then the best of those in a single passage."""
+    two of its distinct texts, or in its only one), best first, then the best of those in a single passage."""
     tok = _tokenise(texts)
     grams = _ngrams(tok, max_words)
     grams["cls"] = doc_class[grams["doc"].to_numpy()]
@@ -483,7 +483,7 @@ def _candidates(texts: list[str], doc_class: np.ndarray, doc_weight: np.ndarray,
     per = per[(per["cls"] >= 0).to_numpy() & ~drop]
     docs_in = pd.Series(doc_class).value_counts()
     weight_in = pd.Series(doc_weight).groupby(doc_class).sum()
-    # A phrase must recur in the frame (in two of its passages, or in its only one); a frame none of whose
+    # A phrase must recur in the frame (in two of its distinct texts, or in its only one); a frame none of whose
     # phrases recurs takes its phrases from single passages.
     per["recurs"] = per["df"].to_numpy() >= np.minimum(2, per["cls"].map(docs_in).to_numpy())
     represent = per["w"].to_numpy() / per["cls"].map(weight_in).to_numpy()
