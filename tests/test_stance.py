@@ -246,6 +246,19 @@ def test_fact_check_words_rebut_only_where_they_judge_the_frames_wording():
     assert s.stance == "uses"
 
 
+def test_false_words_that_are_the_frames_own_wording_tell_it():
+    # A frame named by what its passages call something: "information warfare" is a false word elsewhere
+    # ("the reports are part of an information war"), here the frame's own subject.
+    warfare = Wording.of_frame("information warfare", ["Russian hackers"])
+    text = "Moscow's information warfare against its neighbours has grown bolder this year."
+    assert _stance(text, wording=warfare).stance != "rebuts"
+    assert _stance(text, title="Information warfare: how the campaign works", wording=warfare).stance != "rebuts"
+    assert _stance(text).stance == "rebuts"  # the wording unknown: a false word, read as before
+    # The frame's wording inside a longer verdict is still a verdict ("... is information warfare, a hoax").
+    s = _stance("The information warfare story is a hoax.", wording=warfare)
+    assert s.stance == "rebuts" and "hoax" in s.cue_text
+
+
 def test_an_opening_fact_check_of_another_claim_is_not_a_denial_of_the_frame():
     def first_paragraph(text: str, title: str):
         return passage_stance(_p(text, 1), title=_p(title, 0, False), wording=FODDER)

@@ -55,8 +55,9 @@ elsewhere they judge another claim ("The minister's budget was always a fairy ta
 about the war). Someone else's false words are read as before; a denial cue is
 read by what it denies: a claim, a charge, an act or a clause ("denied the reports", "denied any
 involvement", "denies selling oil", "denied the troops were there") always counts, a plain thing ("Trump
-denies chaos", "deny its existence") only in a sentence that holds the wording. With no wording (None)
-every rule reads as it did without it.
+denies chaos", "deny its existence") only in a sentence that holds the wording. Fact-check and false words
+that are themselves the wording (a frame named "information warfare", "information warfare" being a false
+word) tell the frame and judge nothing. With no wording (None) every rule reads as it did without it.
 
 Known blind spots (figures in bench/RESULTS.md, labelled sets in bench/stance/): the rules read English
 only; a verdict on a paraphrase of the frame without its words is missed, and a weak label lets through
@@ -78,8 +79,9 @@ from app.frames.labels import STOP_WORDS
 from app.textcase import search_lower, word_stem
 
 # Bump when the rules change: every (article, frame) pair is then decided again.
-RULES_VERSION = 10  # 9: the stage gives the rules passages with their page widgets blank (app.widgets); 10: a
-# denial frame counts denials reported deeper in its articles too (``denies``)
+RULES_VERSION = 11  # 9: the stage gives the rules passages with their page widgets blank (app.widgets); 10: a
+# denial frame counts denials reported deeper in its articles too (``denies``); 11: fact-check and false words
+# that are the frame's own wording tell it (``_own_words``)
 STANCES = ("uses", "reports", "rebuts")
 
 # -- sentences ----------------------------------------------------------------------------------------
@@ -511,6 +513,12 @@ _CONTRAST = re.compile(r"^\W*(?:but|however|yet|still|nevertheless|nonetheless|e
 _FACT_CHECK_TITLE = re.compile(r"^\W*(?:[\w.]+\s+){0,2}?fact[- ]?check", re.I)
 
 
+def _own_words(t: _Trigger, wording: "Wording | None") -> bool:
+    """Whether a trigger's words are the frame's own wording (a frame named "information warfare", an
+    article calling something information warfare): the frame told, not judged."""
+    return wording is not None and t.kind != "denial" and wording.held_by(t.text)
+
+
 def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None,
                    wording: "Wording | None" = None) -> _Trigger | None:
     """The first rebuttal trigger of any kind in passage ``p`` (in ``spans``, default: every sentence). With the
@@ -522,7 +530,7 @@ def _first_trigger(p: Passage | None, spans: list[tuple[int, int]] | None = None
         return None
     for a, b in spans if spans is not None else sentence_spans(p.text):
         for t in _triggers(p.text, a, b, p.cues):
-            if t.kind == "denial" and _about_other(p, t, wording, p.text[a:b]):
+            if t.kind == "denial" and _about_other(p, t, wording, p.text[a:b]) or _own_words(t, wording):
                 continue
             if (t.kind == "denial" or t.attributed or wording is None or wording.held_by(p.text[a:b])
                     or (p.seq == 0 and _FACT_CHECK_TITLE.match(p.text))):
@@ -550,7 +558,7 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
     sentences = sentence_spans(text)
     if not sentences:
         return Stance("uses", passage.passage_id, "own voice")
-    per_sentence = [_triggers(text, a, b, cues) for a, b in sentences]
+    per_sentence = [tuple(t for t in _triggers(text, a, b, cues) if not _own_words(t, wording)) for a, b in sentences]
     before_spans = sentence_spans(before.text) if before is not None else ()
     after_spans = sentence_spans(after.text) if after is not None else ()
 
@@ -585,7 +593,8 @@ def passage_stance(passage: Passage, before: Passage | None = None, after: Passa
         neighbours.append((after, after_spans, 0))
     for other, spans, k in neighbours:
         for t in _triggers(other.text, *spans[k], other.cues):
-            if t.kind == "fact-check" and not t.attributed and about_frame(other, k, spans):
+            if t.kind == "fact-check" and not t.attributed and about_frame(other, k, spans) \
+                    and not _own_words(t, wording):
                 return _result("rebuts", passage, "fact-check", other, (t.start, t.end))
     # 2. a denial in the lead: the article's rebuttal when the article opens with it (this passage is its title
     #    or first paragraph) or with a denial (its title or first paragraph); a denial in the body of an article
