@@ -11,6 +11,10 @@ from plotly.subplots import make_subplots
 
 # The legend of the timeline's mark for days with articles that rebut the frame.
 REBUTS = "rebuts the frame"
+# Articles outside what the spread claims rest on: before the frame's onset (earlier similar passages), loosely
+# related to it, or with a flagged date (app.frames.onsets): drawn apart, never an outlet's adoption.
+NOT_COUNTED = "earlier or loose (not counted)"
+MUTED = "#8C8C8C"
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -50,13 +54,20 @@ def _count_ticks(values) -> dict:
 
 
 def adoption_order(timeline: pd.DataFrame) -> list[str]:
-    """Outlets by the day they first carried the frame (ties by name); outlets that only rebutted it
+    """Outlets by the day they first carried the frame (ties by name), counting only the articles the spread
+    claims rest on when the timeline says which (``counted``); then outlets whose articles are all outside them
+    (earlier similar passages, loosely related or date-flagged), by their first; outlets that only rebutted it
     (``rebuttals`` and no ``articles``) after them, by the day of their first rebuttal."""
     if timeline.empty:
         return []
     carried = timeline[timeline["articles"] > 0] if "rebuttals" in timeline else timeline
+    order = []
+    if "counted" in timeline:
+        counted = carried[carried["counted"] > 0]
+        order = counted.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])["outlet"].tolist()
+        carried = carried[~carried["outlet"].isin(order)]
     first = carried.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])
-    order = first["outlet"].tolist()
+    order += first["outlet"].tolist()
     if "rebuttals" in timeline:
         only = timeline[~timeline["outlet"].isin(order)]
         order += only.groupby("outlet")["day"].min().reset_index().sort_values(["day", "outlet"])["outlet"].tolist()
@@ -135,14 +146,17 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
     if not timeline.empty:
         df = timeline.copy()
         df["day"] = pd.to_datetime(df["day"])
+        counts = df["counted"] if "counted" in df else df["articles"]
         first_day = (pd.to_datetime(df["outlet"].map(adopted)) if adopted is not None
-                     else df.groupby("outlet")["day"].transform("min"))
+                     else df["day"].where(counts > 0).groupby(df["outlet"]).transform("min"))
         kinds = pd.Series("later articles", index=df.index)
         kinds[df["articles"] == df["copies"]] = "later: syndicated copies only"
-        kinds[df["day"] == first_day] = "first article from the outlet"
+        kinds[counts == 0] = NOT_COUNTED
+        kinds[(df["day"] == first_day) & (counts > 0)] = "first article from the outlet"
         styles = {"first article from the outlet": (PALETTE[3], "diamond"),
                   "later articles": (PALETTE[0], "circle"),
-                  "later: syndicated copies only": (PALETTE[0], "circle-open")}
+                  "later: syndicated copies only": (PALETTE[0], "circle-open"),
+                  NOT_COUNTED: (MUTED, "square-open")}
         for name, (color, symbol) in styles.items():
             part = df[kinds == name]
             if part.empty:
@@ -153,8 +167,11 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
                             line=dict(width=1.5 if symbol.endswith("open") else 0.5,
                                       color=color if symbol.endswith("open") else "white")),
                 customdata=part[["articles", "copies"]].to_numpy(),
-                hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s), %{customdata[1]} copies"
-                              "<extra></extra>",
+                hovertemplate=("%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s) outside the frame's core: "
+                               "before its onset, loosely related or date flagged; not counted as adoption"
+                               if name == NOT_COUNTED else
+                               "%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s), %{customdata[1]} copies")
+                              + "<extra></extra>",
             ))
     if not rebuttals.empty:
         fig.add_trace(go.Scatter(

@@ -176,7 +176,8 @@ def period_first_movers(store, frame_ids: list[int], first_mover_hours: float) -
 
 
 def adoption_days(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
-    """Outlet -> the day of its first article carrying the frame, from a frame's whole timeline (the day
-    the report's diamond marks, whatever the period)."""
-    carried = timeline[timeline["articles"] > 0]
+    """Outlet -> the day of its first article carrying the frame that its spread claims count (``counted``,
+    when the timeline has it: not an earlier similar passage, a loosely related or a date-flagged article),
+    from a frame's whole timeline (the day the diamond marks, whatever the period)."""
+    carried = timeline[timeline["counted" if "counted" in timeline else "articles"] > 0]
     return {o: pd.Timestamp(d) for o, d in carried.groupby("outlet")["day"].min().items()}

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from app.charts import (PALETTE, compare_figure, evidence_figure, lineage_figure, spread_figure, timeline_figure,
-                        weekly_bars_figure)
+from app.charts import (NOT_COUNTED, PALETTE, compare_figure, evidence_figure, lineage_figure, spread_figure,
+                        timeline_figure, weekly_bars_figure)
+from app.spread import adoption_days
 from app.weeks import partial_note, partial_weeks, week_start
 
 
@@ -51,6 +52,28 @@ def test_timeline_marks_are_one_size_and_stars_do_not_cover_them():
     assert {t.marker.size for t in marks if t.marker.symbol != "diamond"} == {11}
     star = fig.data[0]  # drawn first, under the marks, and only an outline
     assert star.name == "new evidence" and star.marker.symbol == "star-open"
+
+
+def test_articles_the_spread_claims_do_not_count_are_drawn_apart_and_adopt_nothing():
+    # A's first article came before the frame's onset (an earlier similar passage); B's day has counted articles;
+    # C has only a loosely related article. Rows follow the counted articles: B adopted first, A later.
+    timeline = pd.DataFrame({"outlet": ["A", "B", "A", "C"],
+                             "day": pd.to_datetime(["2026-01-05", "2026-03-02", "2026-03-04", "2026-03-03"]),
+                             "articles": [1, 2, 1, 1], "copies": [0, 0, 0, 0], "counted": [0, 2, 1, 0],
+                             "rebuttals": [0, 0, 0, 0]})
+    fig = timeline_figure(timeline, "t")
+    assert list(fig.layout.yaxis.categoryarray)[::-1] == ["B", "A", "C"]
+    by_name = {t.name: t for t in fig.data}
+    diamonds = by_name["first article from the outlet"]
+    assert sorted(zip(diamonds.y, pd.to_datetime(diamonds.x).strftime("%m-%d"))) == [("A", "03-04"), ("B", "03-02")]
+    apart = by_name[NOT_COUNTED]
+    assert sorted(apart.y) == ["A", "C"] and apart.marker.symbol == "square-open"
+    assert "not counted as adoption" in apart.hovertemplate
+    assert adoption_days(timeline) == {"B": pd.Timestamp("2026-03-02"), "A": pd.Timestamp("2026-03-04")}
+    # Without the column (a timeline from before the onsets stage), every article counts as before.
+    plain = timeline_figure(timeline.drop(columns="counted"), "t")
+    assert list(plain.layout.yaxis.categoryarray)[::-1] == ["A", "B", "C"]
+    assert NOT_COUNTED not in {t.name for t in plain.data}
 
 
 def test_lineage_has_a_row_per_outlet_and_no_empty_row():

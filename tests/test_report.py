@@ -180,9 +180,12 @@ def test_timeline_diamond_marks_the_outlets_adoption_not_its_first_article_of_th
     for fid, whole in timelines.items():
         fig = next(c.figure for c in rep.charts if c.name == f"timeline_{fid}")
         carried = whole[whole["articles"] > 0]
-        adopted = carried.groupby("outlet")["day"].min().map(pd.Timestamp)
+        # An outlet adopts the frame with its first article the spread claims count (not one before the onset,
+        # loosely related or date flagged: those are drawn apart).
+        adopted = whole[whole["counted"] > 0].groupby("outlet")["day"].min().map(pd.Timestamp)
         week = carried[(carried["day"] >= pd.Timestamp(LATE_WEEK[0])) & (carried["day"] <= pd.Timestamp(LATE_WEEK[1]))]
-        expected = {(o, pd.Timestamp(d)) for o, d in zip(week["outlet"], week["day"]) if adopted[o] == pd.Timestamp(d)}
+        expected = {(o, pd.Timestamp(d)) for o, d, n in zip(week["outlet"], week["day"], week["counted"])
+                    if n > 0 and adopted[o] == pd.Timestamp(d)}
         diamonds = [t for t in fig.data if t.name == "first article from the outlet"]
         shown = {(html.unescape(o), pd.Timestamp(d)) for t in diamonds for o, d in zip(t.y, t.x)}
         assert shown == expected, fid

@@ -109,15 +109,18 @@ class FrameReads(StoreBase):
         )
 
     def frame_timeline(self, frame_id: int, filters: Filters = Filters()) -> pd.DataFrame:
-        """Per outlet and day: articles that carry the frame, how many of them are syndicated copies, and the
-        articles that rebut it (``rebuttals``; not in ``articles``)."""
+        """Per outlet and day: articles that carry the frame, how many of them are syndicated copies, how many
+        its spread claims rest on (``counted``: in ``frame_claim_articles``, the core from the onset on with
+        dates not flagged; the rest are earlier similar passages, loosely related or flagged), and the articles
+        that rebut it (``rebuttals``; not in ``articles``)."""
         where, params = filters.where()
         return self._df(
             f"""SELECT outlet, CAST(published_at AS DATE) AS day,
                        count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts') AS articles,
                        count(*) FILTER (WHERE NOT independent AND stance IS DISTINCT FROM 'rebuts') AS copies,
+                       count(*) FILTER (WHERE stance IS DISTINCT FROM 'rebuts' AND coalesce(r.counts, TRUE)) AS counted,
                        count(*) FILTER (WHERE stance = 'rebuts') AS rebuttals
-                FROM frame_articles_copies
+                FROM frame_articles_copies fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
                 WHERE frame_id = ? AND {where} GROUP BY ALL ORDER BY day, outlet""",
             [frame_id, *params],
         )

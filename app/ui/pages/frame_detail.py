@@ -44,8 +44,10 @@ c1.metric("articles", int(row["articles"]))
 c2.metric("outlets", int(row["outlets"]))
 profile = cache.frame_profile(v, frame_id, filters)
 marks = flag_marks(profile.date_flags)
-rebuttals = (f" Counts, first movers and lineage leave out the **{int(row['rebuttals'])} articles that rebut "
-             "it** (listed below)." if row.get("rebuttals", 0) else "")
+n_rebut = int(row.get("rebuttals", 0) or 0)
+rebuttals = (f" Counts, first movers and lineage leave out the **{n_rebut} "
+             f"{'article that rebuts' if n_rebut == 1 else 'articles that rebut'} it** (listed below)."
+             if n_rebut else "")
 if pd.notna(row["first_seen"]):
     c3.metric("first seen", f"{row['first_seen']:%d %b %Y}")
     st.markdown(f"First told by **{md(row['first_outlet'])}** on {row['first_seen']:%d %b %Y, %H:%M} UTC; "
