@@ -604,3 +604,39 @@ def test_a_cue_reader_process_that_dies_is_named_and_this_process_reads_on(capfd
     finally:
         readers.close()
     assert "the cue reader processes failed" in capfd.readouterr().err
+
+
+def test_one_speakers_statement_is_never_the_repeat_of_anothers():
+    """Acts by named speakers repeat each other only when the speakers share a name word; an act with no speaker
+    named may repeat anyone's, but no named speaker's act repeats through it after its week."""
+    from app.evidence.cues import Cue
+    from app.evidence.ledger import source_words
+
+    def said(source):
+        return [Cue("attribution", "named", 0, 5, f"{source} said", source)]
+
+    rows = [("p1", "a1", "2013-01-01", "Foreign Ministry spokesman Hong Lei"),
+            ("p2", "a2", "2013-01-02", "the ministry"),          # no speaker named: may be Hong Lei's
+            ("p3", "a3", "2013-03-01", "Defense Secretary Chuck Hagel"),  # another speaker: new
+            ("p4", "a4", "2013-03-02", "Hong Lei, the ministry's spokesman"),  # Hong Lei again: a repeat
+            ("p5", "a5", "2013-03-03", "the president"),          # unnamed: may repeat anyone (Hagel, closest)
+            ("p6", "a6", "2013-04-20", "President Park Geun-hye"),  # through p5's root? Hagel: another speaker
+            ("p7", "a7", "2013-04-21", "a spokesman"),            # unnamed, new root? no: repeats the closest
+            ("p8", "a8", "2013-04-22", "Chinese President Xi Jinping")]  # p7's root is named: Xi is another
+    passages = pd.DataFrame([(p, a, f"h{p}", pd.Timestamp(t)) for p, a, t, _ in rows],
+                            columns=["passage_id", "article_id", "text_hash", "published_at"])
+    cues = {f"h{p}": said(src) for p, _, _, src in rows}
+    vectors = np.ones((len(rows), 4), dtype=np.float32) / 2  # every passage reads the same: only the rule decides
+    out = frame_ledger(1, passages, vectors, cues, {}, 0.4).set_index("passage_id")
+    assert source_words("foreign ministry spokesman hong lei") == {"hong", "lei"}
+    assert out.loc["p1", "is_new"] and out.loc["p3", "is_new"] and out.loc["p6", "is_new"] and out.loc["p8", "is_new"]
+    assert out.loc["p2", "repeat_of"] == "p1" and out.loc["p4", "repeat_of"] == "p1"
+    assert not out.loc["p5", "is_new"] and not out.loc["p7", "is_new"]
+    # An unnamed speaker's act as the first report: a named one may repeat it within its week, not later.
+    late = pd.DataFrame([("q1", "b1", "hq1", pd.Timestamp("2013-01-01")), ("q2", "b2", "hq2", pd.Timestamp("2013-01-03")),
+                         ("q3", "b3", "hq3", pd.Timestamp("2013-02-01"))],
+                        columns=["passage_id", "article_id", "text_hash", "published_at"])
+    cues = {"hq1": said("the defence ministry"), "hq2": said("Kestria's defence ministry"),
+            "hq3": said("Valdoria's defence ministry")}
+    out = frame_ledger(1, late, vectors[:3], cues, {}, 0.4).set_index("passage_id")
+    assert out.loc["q2", "repeat_of"] == "q1" and out.loc["q3", "is_new"]

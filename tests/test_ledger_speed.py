@@ -8,9 +8,12 @@ import pandas as pd
 import pytest
 
 from app.evidence.cues import Cue
-from app.evidence.ledger import COLUMNS, STRONG, LedgerState, _gates, describe, frame_ledger, item_keys
+from app.evidence.ledger import (_ACTS, COLUMNS, STRONG, UNNAMED_DAYS, LedgerState, _gates, compatible, describe,
+                                 frame_ledger, item_keys)
 
-SOURCES = ["the army", "the ministry", "a spokesman", "Anika Vos, an analyst"]
+# Unnamed speakers (an office alone), named ones (two of them the same body written two ways), a commentator.
+SOURCES = ["the army", "the ministry", "a spokesman", "Anika Vos, an analyst", "Lessen's army",
+           "Lessen's Defence Intelligence Directorate", "Defence Minister Karl Berg", "Kestria's foreign ministry"]
 MATERIAL = ["video", "satellite", "document", "photo"]
 
 
@@ -60,7 +63,7 @@ def _plain_ledger(frame_id, passages, vectors, cues, copies, threshold):
     """The rule as first written: every earlier item sharing a gate is compared, in one product."""
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
-    roots, item_vecs, item_root, item_gates = [], [], [], []
+    roots, item_vecs, item_root, item_gates, root_gates, root_days = [], [], [], [], [], []
     by_key, by_hash, by_article, out = {}, {}, {}, []
     for i in order:
         p = passages.iloc[i]
@@ -74,12 +77,30 @@ def _plain_ledger(frame_id, passages, vectors, cues, copies, threshold):
             root, how = by_hash[p["text_hash"]], "same text"
         else:
             original = copies.get(p["article_id"])
-            candidates = [j for j in by_article.get(original, []) if item_gates[j] & kset] if original else []
+            candidates = [j for j in by_article.get(original, []) if compatible(item_gates[j], kset)] if original else []
             if candidates:
                 sims = np.stack([item_vecs[j] for j in candidates]) @ vectors[i]
                 root, sim, how = item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
             else:
-                related = sorted({j for k in kset for j in by_key.get(k, ())})
+                # Items sharing a gate; for an act with no speaker named, every item of that act; for an act by a
+                # named speaker, also items of an unnamed speaker's act whose root it may repeat (its speaker's
+                # words, or an unnamed root of the same week).
+                day = p["published_at"].value / 86_400e9
+                kinds = {g.partition("@")[0] for g in kset}
+                bare = kset & set(_ACTS)
+
+                def eligible(j):
+                    if item_gates[j] & kset:
+                        return True
+                    if any(g.partition("@")[0] in bare for g in item_gates[j]):
+                        return True
+                    if not any(g in kinds - bare for g in item_gates[j]):
+                        return False
+                    r = item_root[j]
+                    return compatible(root_gates[r], kset) and (
+                        not any(g in _ACTS for g in root_gates[r]) or abs(day - root_days[r]) <= UNNAMED_DAYS)
+
+                related = [j for j in range(len(item_root)) if eligible(j)]
                 if related:
                     sims = np.stack([item_vecs[j] for j in related]) @ vectors[i]
                     best = int(sims.argmax())
@@ -89,6 +110,8 @@ def _plain_ledger(frame_id, passages, vectors, cues, copies, threshold):
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
         if root is None:
             roots.append(p["passage_id"])
+            root_gates.append(kset)
+            root_days.append(p["published_at"].value / 86_400e9)
             root = len(roots) - 1
             by_hash.setdefault(p["text_hash"], root)
             out.append((frame_id, p["passage_id"], p["article_id"], p["published_at"], keys, strength, description,

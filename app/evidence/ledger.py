@@ -116,14 +116,100 @@ def describe(cues: list[Cue]) -> str:
 
 
 _PRIORITY = ("material", "confirms", "denies", "named", "comment", "anonymous")
+_ACTS = ("confirms", "denies", "named", "comment")
+# Words of a source's name that do not tell one speaker from another: offices, ranks and bodies ("the defence
+# ministry", "a spokesman", "Secretary of State"), and function words. What is left names the speaker ("Lessen"
+# of "Lessen's army", "Tillerson" of "Secretary of State Rex Tillerson", "kremlin").
+_GENERIC_SOURCE = frozenset("""
+the a an of and for to in on at by its his her their our s
+minister ministry ministers ministries spokesman spokeswoman spokesperson spokespeople official officials
+department departments secretary secretaries president presidents vice prime general generals defence defense
+foreign state states military army armed forces force government governments news agency agencies office
+council committee senator senate representative rep sen gen col lt maj capt adm press national security adviser
+advisor director chief leader leaders staff service services intelligence directorate embassy ambassador envoy
+police navy air parliament cabinet command commander authorities authority regime governor mayor colonel captain
+major lieutenant sergeant admiral marshal court prosecutor prosecutors public media statement spokesmen team
+administration top senior deputy acting head interior affairs ministry's minister's country country's joint
+central federal
+""".split())
+STEM = 5  # a speaker word is compared by its first letters: "Kestria" and "Kestrian", "Russia" and "Russian"
+_SOURCE_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def source_words(source: str) -> set[str]:
+    """The words of a source's (normalised) name that tell who speaks: three letters or more, not an office, a
+    rank, a body or a function word, each cut to its first ``STEM`` letters ("foreign ministry spokesman hong
+    lei" -> {"hong", "lei"}; "lessen's defence intelligence directorate" -> {"lesse"}; "kestrian central news"
+    -> {"kestr"}; "the spokesman" -> none)."""
+    words = set(_SOURCE_WORD.findall(source.replace("'s", " ").replace("’s", " "))) - _GENERIC_SOURCE
+    return {w[:STEM] for w in words}
+
+
+# A statement whose speaker is unnamed ("the ministry said") may be a named speaker's, reported the same week;
+# later, a named speaker's statement is not its repeat (one vague "the president said" would otherwise absorb every
+# official's statement in a frame for years).
+UNNAMED_DAYS = 7.0
+
+
+def _days(when) -> float:
+    """A time as days since the epoch (NaN when unknown: then no window holds)."""
+    if when is None:
+        return float("nan")
+    try:
+        return pd.Timestamp(when).value / 86_400e9
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _named(gates: set[str]) -> bool:
+    """Whether an item's gates name a speaker for each act they hold (no act of an unnamed speaker)."""
+    return not any(g in _ACTS for g in gates)
+
+
+EVERY = "*"  # the block of every item of an act, whoever speaks ("named*"), searched by an unnamed speaker's act
+
+
+def _blocks(gates: set[str]) -> set[str]:
+    """The blocks an item with ``gates`` is kept in: each gate's, and for each act, the block of every item of
+    that act (``EVERY``)."""
+    return gates | {g.partition("@")[0] + EVERY for g in gates if g.partition("@")[0] in _ACTS}
+
+
+def compatible(a: set[str], b: set[str]) -> bool:
+    """Whether items with gates ``a`` and ``b`` may repeat each other: a gate in common, or the same act where one
+    of the two names no speaker ("confirms" and "confirms@kestr": "the defence ministry confirmed" may be
+    Kestria's)."""
+    if a & b:
+        return True
+    for kind in {g.partition("@")[0] for g in a} & {g.partition("@")[0] for g in b} & set(_ACTS):
+        # The same act: compatible when one side names no speaker for it (a speaker on each side that share
+        # no word are two speakers, even when one of them also had an unnamed body beside it).
+        if not any(g.startswith(kind + "@") for g in a) or not any(g.startswith(kind + "@") for g in b):
+            return True
+    return False
 
 
 def _gates(keys: list[str]) -> set[str]:
     """What two items must share before their wording is compared: the item's strongest part (the kinds
-    of material it cites; else the act: confirms, denies, on the record, comment, unnamed). Source names
-    are left out: the same body is written many ways."""
+    of material it cites; else the act: confirms, denies, on the record, comment, unnamed). An act by a named
+    source is gated by the words that name the speaker (``source_words``: "confirms@lessen"), so one official's
+    statement is never the repeat of another's ("French president" after "President Trump"); the same body
+    written many ways keeps its distinctive word ("Lessen's army", "Lessen's Defence Intelligence
+    Directorate"). A source with no such word ("the ministry", "a spokesman") keeps the act alone, and is
+    compared with that act by any speaker (:func:`compatible`)."""
     for kind in _PRIORITY:
-        gates = {k if kind == "material" else kind for k in keys if k.split(":", 1)[0] == kind}
+        gates = set()
+        for k in keys:
+            head, _, source = k.partition(":")
+            if head != kind:
+                continue
+            if kind == "material":
+                gates.add(k)
+            elif kind in _ACTS:
+                words = source_words(source)
+                gates |= {f"{kind}@{w}" for w in words} if words else {kind}
+            else:
+                gates.add(kind)
         if gates:
             return gates
     return set()
@@ -170,18 +256,23 @@ class LedgerState:
         self.at_gate: list[str] = []
         self.at_row: list[int] = []
         self.by_gate: dict[str, _Rows] = {}
+        self.root_gates: list[set[str]] = []  # the gates of each root's first item
+        self.root_days: list[float] = []  # when each root appeared, in days (``_days``)
         self.by_hash: dict[str, int] = {}
         self.by_article: dict[str, list[int]] = {}  # items added one by one, by article
         # Items rebuilt by :meth:`from_items`, by article: article -> (start, end) in ``_stored_order``.
         self._stored: dict[str, tuple[int, int]] = {}
         self._stored_order = np.zeros(0, dtype=np.int64)
 
-    def add(self, vector: np.ndarray, root: int, gates: set[str], article: str) -> None:
+    def add(self, vector: np.ndarray, root: int, gates: set[str], article: str, when=None) -> None:
+        if root == len(self.root_gates):
+            self.root_gates.append(gates)
+            self.root_days.append(_days(when))
         j = len(self.item_root)
         self.item_root.append(root)
         self.item_gates.append(gates)
         first = True
-        for gate in sorted(gates):
+        for gate in sorted(_blocks(gates)):
             if gate not in self.by_gate:
                 self.by_gate[gate] = _Rows(self.dim)
             rows = self.by_gate[gate]
@@ -207,22 +298,55 @@ class LedgerState:
         self.by_hash.setdefault(text_hash, root)
         return root
 
+    def _search(self, gates: set[str]) -> tuple[set[str], set[str]]:
+        """The blocks an item with ``gates`` is compared with: its own, and for an act whose speaker is unknown
+        every block of that act (it may repeat any speaker's); then, apart, for an act by a known speaker, the
+        blocks of that act whose speaker is unknown, where a match counts only when what it repeats is
+        compatible with the speaker (:meth:`match`): through them every official's statement would otherwise
+        chain to the first one."""
+        out, unknown = set(gates), set()
+        for gate in gates:
+            kind, at, _ = gate.partition("@")
+            if not at and kind in _ACTS:
+                out.add(kind + EVERY)
+            elif at and kind not in gates:
+                unknown.add(kind)
+        return out, unknown
+
     def match(self, vector: np.ndarray, gates: set[str], text_hash: str, original: str | None,
-              threshold: float) -> tuple[int | None, float, str]:
-        """The root an item repeats (None: it is new), the cosine to the item it was matched with, and how."""
+              threshold: float, when=None) -> tuple[int | None, float, str]:
+        """The root an item repeats (None: it is new), the cosine to the item it was matched with, and how.
+        ``when``: the item's publication time (a named speaker's statement repeats one whose speaker is unnamed
+        only within ``UNNAMED_DAYS`` of it)."""
         if text_hash in self.by_hash:
             return self.by_hash[text_hash], 1.0, "same text"
-        candidates = [j for j in self.items_of(original) if self.item_gates[j] & gates] if original else []
+        candidates = [j for j in self.items_of(original) if compatible(self.item_gates[j], gates)] if original else []
         if candidates:
             sims = np.stack([self.vector(j) for j in candidates]) @ vector
             return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
         best, item = -np.inf, -1
-        for gate in gates:
+        own, unknown = self._search(gates)
+        for gate in own:
             rows = self.by_gate.get(gate)
             if rows is not None and rows.n:
                 sim, j = rows.best(vector)
                 if sim > best or (sim == best and j < item):
                     best, item = sim, j
+        for gate in unknown:
+            rows = self.by_gate.get(gate)
+            if rows is None or not rows.n:
+                continue
+            sims = rows.vectors[:rows.n] @ vector
+            day = _days(when)
+            for k in np.flatnonzero(sims >= max(threshold, best))[np.argsort(-sims[sims >= max(threshold, best)],
+                                                                              kind="stable")]:
+                j = int(rows.items[k])
+                root = self.item_root[j]
+                if compatible(self.root_gates[root], gates) and (
+                        _named(self.root_gates[root]) or abs(day - self.root_days[root]) <= UNNAMED_DAYS):
+                    if sims[k] > best or (sims[k] == best and j < item):
+                        best, item = float(sims[k]), j
+                    break
         if item >= 0 and best >= threshold:
             return self.item_root[item], best, "paraphrase"
         return None, 1.0, ""
@@ -261,11 +385,22 @@ class LedgerState:
         table = np.empty(len(sets), dtype=object)
         table[:] = sets
         state.item_gates = table[codes].tolist()
-        firsts = np.array([min(g) if g else "" for g in sets], dtype=object)
+        state.root_gates = [state.item_gates[i] for i in np.flatnonzero(is_new)]
+        state.root_days = [_days(t) for t in new["published_at"]]
+        stored_in = [sorted(_blocks(g)) for g in sets]
+        firsts = np.array([b[0] if b else "" for b in stored_in], dtype=object)
         at_gate = firsts[codes]
         at_row = np.zeros(len(items), dtype=np.int64)
-        for gate in sorted(set().union(*sets)):
-            block_items = np.flatnonzero(np.isin(codes, [c for c, g in enumerate(sets) if gate in g]))
+        # Each block's items from the items of each distinct gate key (a frame can hold thousands of speakers'
+        # blocks: one pass over the items, not one per block).
+        by_code = np.argsort(codes, kind="stable")
+        bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(sets)))]
+        parts: dict[str, list[np.ndarray]] = {}
+        for c, names in enumerate(stored_in):
+            for gate in names:
+                parts.setdefault(gate, []).append(by_code[bounds[c]:bounds[c + 1]])
+        for gate in sorted(parts):
+            block_items = np.sort(np.concatenate(parts[gate]))
             block = _Rows(state.dim)
             n = len(block_items)
             # Room for the items a week adds, so the first of them does not copy the block to double it.
@@ -291,14 +426,13 @@ _SEP = "\x1f"
 
 
 def gate_key(keys: list[str]) -> str:
-    """What of an item's keys its gates depend on (:func:`_gates`), as one string: each material key, and the
-    kind of every other key (the store computes the same in SQL: ``GATE_KEY_SQL``)."""
-    return _SEP.join(sorted({k if k.split(":", 1)[0] == "material" else k.split(":", 1)[0] for k in keys}))
+    """What of an item's keys its gates depend on (:func:`_gates`), as one string: its keys, each once, sorted
+    (an act's gates depend on its source's words; the store computes the same in SQL: ``GATE_KEY_SQL``)."""
+    return _SEP.join(sorted(set(keys)))
 
 
 # :func:`gate_key` in DuckDB, of the list column named by ``{keys}`` (``GATE_KEY_SQL.format(keys=...)``).
-GATE_KEY_SQL = ("array_to_string(list_sort(list_distinct(list_transform({keys}, lambda k: CASE WHEN "
-                "split_part(k, ':', 1) = 'material' THEN k ELSE split_part(k, ':', 1) END))), chr(31))")
+GATE_KEY_SQL = "array_to_string(list_sort(list_distinct({keys})), chr(31))"
 
 
 def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cues: dict[str, list[Cue]],
@@ -335,7 +469,7 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
         if not keys:
             continue
         kset = _gates(keys)
-        root, sim, how = state.match(vectors[i], kset, text_hash, copies.get(article), threshold)
+        root, sim, how = state.match(vectors[i], kset, text_hash, copies.get(article), threshold, published[i])
         kinds = {k.split(":", 1)[0] for k in keys}
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
         if root is None:
@@ -345,5 +479,5 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
         else:
             out.append((frame_id, passage_ids[i], article, published[i], keys, strength, description, False,
                         state.roots[root], sim, how, scopes[i]))
-        state.add(vectors[i], root, kset, article)
+        state.add(vectors[i], root, kset, article, published[i])
     return pd.DataFrame(out, columns=COLUMNS)

@@ -39,7 +39,7 @@ CUE_PARALLEL_AT = 10_000
 # move on a corpus of thousands of frames without a callback per frame.
 PROGRESS_EVERY = 50
 # Bump when the ledger's reading or its fingerprints change: every frame's ledger is then written again.
-LEDGER_VERSION = 2
+LEDGER_VERSION = 3  # 3: an act by a named source repeats only an act by the same speaker (``ledger._gates``)
 # Bump when the lineage stage's reading or its fingerprints change: every frame is then traced again.
 LINEAGE_VERSION = 3  # 3: page widgets read as blank (app.widgets) when finding who credits whom
 # Input rows (articles and passages) lineage loads per chunk of frames (each chunk committed).
