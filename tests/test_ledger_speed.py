@@ -90,15 +90,20 @@ def _plain_ledger(frame_id, passages, vectors, cues, copies, threshold):
                 bare = kset & set(_ACTS)
 
                 def eligible(j):
-                    if item_gates[j] & kset:
+                    # What the two share for sure: a kind of material, unnamed sources, a speaker's word.
+                    sure = {g for g in kset if "@" in g or g.partition("@")[0] not in _ACTS}
+                    if item_gates[j] & sure:
                         return True
-                    if any(g.partition("@")[0] in bare for g in item_gates[j]):
-                        return True
-                    if not any(g in kinds - bare for g in item_gates[j]):
+                    # Otherwise one of the two may be another speaker: an unnamed speaker's act against any item
+                    # of that act, a named speaker's against the act's unnamed speakers' items.
+                    kinds_j = {g.partition("@")[0] for g in item_gates[j]}
+                    if not (kinds_j & bare or any(g in kinds - bare for g in item_gates[j] if "@" not in g)):
                         return False
                     r = item_root[j]
+                    named_here = not bare
+                    named_root = not any(g in _ACTS for g in root_gates[r])
                     return compatible(root_gates[r], kset) and (
-                        not any(g in _ACTS for g in root_gates[r]) or abs(day - root_days[r]) <= UNNAMED_DAYS)
+                        named_here == named_root or abs(day - root_days[r]) <= UNNAMED_DAYS)
 
                 related = [j for j in range(len(item_root)) if eligible(j)]
                 if related:

@@ -145,9 +145,10 @@ def source_words(source: str) -> set[str]:
     return {w[:STEM] for w in words}
 
 
-# A statement whose speaker is unnamed ("the ministry said") may be a named speaker's, reported the same week;
-# later, a named speaker's statement is not its repeat (one vague "the president said" would otherwise absorb every
-# official's statement in a frame for years).
+# A statement whose speaker is unnamed ("the ministry said") may be a named speaker's reported the same week;
+# later it is not its repeat, nor the other way (one vague "the president said" would otherwise absorb every
+# official's statement in a frame for years, or a ministry's statement of 2017 repeat Hong Lei's of 2012). Two
+# unnamed speakers' statements that read alike repeat each other at any time.
 UNNAMED_DAYS = 7.0
 
 
@@ -299,25 +300,29 @@ class LedgerState:
         return root
 
     def _search(self, gates: set[str]) -> tuple[set[str], set[str]]:
-        """The blocks an item with ``gates`` is compared with: its own, and for an act whose speaker is unknown
-        every block of that act (it may repeat any speaker's); then, apart, for an act by a known speaker, the
-        blocks of that act whose speaker is unknown, where a match counts only when what it repeats is
-        compatible with the speaker (:meth:`match`): through them every official's statement would otherwise
-        chain to the first one."""
-        out, unknown = set(gates), set()
+        """The blocks an item with ``gates`` is compared with: its own where they name what it shares (a kind of
+        material, unnamed sources, a speaker's word), searched freely; then, apart, where one of the two may be
+        another speaker: for an act whose speaker is unnamed, the block of every item of that act; for an act by
+        a named speaker, the block of that act's unnamed speakers. There a match counts only when what it would
+        repeat is compatible (:meth:`match`): otherwise every official's statement chains to the first one."""
+        out, unsure = set(), set()
         for gate in gates:
             kind, at, _ = gate.partition("@")
-            if not at and kind in _ACTS:
-                out.add(kind + EVERY)
-            elif at and kind not in gates:
-                unknown.add(kind)
-        return out, unknown
+            if at:
+                out.add(gate)
+                if kind not in gates:
+                    unsure.add(kind)
+            elif kind in _ACTS:
+                unsure.add(kind + EVERY)
+            else:
+                out.add(gate)
+        return out, unsure
 
     def match(self, vector: np.ndarray, gates: set[str], text_hash: str, original: str | None,
               threshold: float, when=None) -> tuple[int | None, float, str]:
         """The root an item repeats (None: it is new), the cosine to the item it was matched with, and how.
-        ``when``: the item's publication time (a named speaker's statement repeats one whose speaker is unnamed
-        only within ``UNNAMED_DAYS`` of it)."""
+        ``when``: the item's publication time (a named speaker's statement and an unnamed one's repeat each
+        other only within ``UNNAMED_DAYS`` of what the earlier one repeats)."""
         if text_hash in self.by_hash:
             return self.by_hash[text_hash], 1.0, "same text"
         candidates = [j for j in self.items_of(original) if compatible(self.item_gates[j], gates)] if original else []
@@ -325,25 +330,27 @@ class LedgerState:
             sims = np.stack([self.vector(j) for j in candidates]) @ vector
             return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
         best, item = -np.inf, -1
-        own, unknown = self._search(gates)
+        own, unsure = self._search(gates)
         for gate in own:
             rows = self.by_gate.get(gate)
             if rows is not None and rows.n:
                 sim, j = rows.best(vector)
                 if sim > best or (sim == best and j < item):
                     best, item = sim, j
-        for gate in unknown:
+        day, named = _days(when), _named(gates)
+        for gate in unsure:
             rows = self.by_gate.get(gate)
             if rows is None or not rows.n:
                 continue
             sims = rows.vectors[:rows.n] @ vector
-            day = _days(when)
             for k in np.flatnonzero(sims >= max(threshold, best))[np.argsort(-sims[sims >= max(threshold, best)],
                                                                               kind="stable")]:
                 j = int(rows.items[k])
                 root = self.item_root[j]
+                # Two named speakers' (the same one's) or two unnamed ones' statements at any time; a named one's
+                # and an unnamed one's, the same week.
                 if compatible(self.root_gates[root], gates) and (
-                        _named(self.root_gates[root]) or abs(day - self.root_days[root]) <= UNNAMED_DAYS):
+                        named == _named(self.root_gates[root]) or abs(day - self.root_days[root]) <= UNNAMED_DAYS):
                     if sims[k] > best or (sims[k] == best and j < item):
                         best, item = float(sims[k]), j
                     break
