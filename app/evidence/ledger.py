@@ -22,6 +22,8 @@ the frame. Anonymous claims are listed but never counted as new evidence.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -167,13 +169,35 @@ def _named(gates: set[str]) -> bool:
     return not any(g in _ACTS for g in gates)
 
 
-EVERY = "*"  # the block of every item of an act, whoever speaks ("named*"), searched by an unnamed speaker's act
-
-
 def _blocks(gates: set[str]) -> set[str]:
-    """The blocks an item with ``gates`` is kept in: each gate's, and for each act, the block of every item of
-    that act (``EVERY``)."""
-    return gates | {g.partition("@")[0] + EVERY for g in gates if g.partition("@")[0] in _ACTS}
+    """The blocks an item with ``gates`` is kept in: a kind of material's, unnamed sources', or its act's, one
+    block of every item of the act whoever speaks (the speakers are told apart when a search filters what it
+    found: :meth:`LedgerState.match`)."""
+    return {g.partition("@")[0] for g in gates}
+
+
+def _speakers(gates: set[str]) -> list[str]:
+    """An act's speaker gates ("named@hong")."""
+    return [g for g in gates if "@" in g]
+
+
+class _Grow:
+    """A one-dimensional array appended one value at a time, doubling when full."""
+
+    def __init__(self, dtype, values=None):
+        values = np.zeros(0, dtype=dtype) if values is None else np.asarray(values, dtype=dtype)
+        self.a = np.zeros(max(16, len(values) + len(values) // 8 + 16), dtype=dtype)
+        self.a[:len(values)] = values
+        self.n = len(values)
+
+    def append(self, value) -> None:
+        if self.n == len(self.a):
+            self.a = np.concatenate([self.a, np.zeros_like(self.a)])
+        self.a[self.n] = value
+        self.n += 1
+
+    def view(self) -> np.ndarray:
+        return self.a[:self.n]
 
 
 def compatible(a: set[str], b: set[str]) -> bool:
@@ -214,6 +238,12 @@ def _gates(keys: list[str]) -> set[str]:
         if gates:
             return gates
     return set()
+
+
+@lru_cache(maxsize=65536)
+def _gates_of(keys: tuple[str, ...]) -> frozenset[str]:
+    """:func:`_gates` of a key list, remembered (an item's keys recur across its frame's passages and frames)."""
+    return frozenset(_gates(list(keys)))
 
 
 class _Rows:
@@ -258,7 +288,16 @@ class LedgerState:
         self.at_row: list[int] = []
         self.by_gate: dict[str, _Rows] = {}
         self.root_gates: list[set[str]] = []  # the gates of each root's first item
-        self.root_days: list[float] = []  # when each root appeared, in days (``_days``)
+        # For the search's filter, as arrays: each item's root and whether its speaker is unnamed; each root's
+        # day (``_days``), whether its speaker is unnamed and whether it names one; the items and the roots of
+        # each speaker gate ("named@hong").
+        self._item_root = _Grow(np.int64)
+        self._item_bare = _Grow(bool)
+        self._root_day = _Grow(np.float64)
+        self._root_bare = _Grow(bool)
+        self._root_named = _Grow(bool)
+        self._speaker_items: dict[str, _Grow] = {}
+        self._speaker_roots: dict[str, _Grow] = {}
         self.by_hash: dict[str, int] = {}
         self.by_article: dict[str, list[int]] = {}  # items added one by one, by article
         # Items rebuilt by :meth:`from_items`, by article: article -> (start, end) in ``_stored_order``.
@@ -266,12 +305,21 @@ class LedgerState:
         self._stored_order = np.zeros(0, dtype=np.int64)
 
     def add(self, vector: np.ndarray, root: int, gates: set[str], article: str, when=None) -> None:
+        speakers = _speakers(gates)
         if root == len(self.root_gates):
             self.root_gates.append(gates)
-            self.root_days.append(_days(when))
+            self._root_day.append(_days(when))
+            self._root_bare.append(not _named(gates))
+            self._root_named.append(bool(speakers))
+            for g in speakers:
+                self._speaker_roots.setdefault(g, _Grow(np.int64)).append(root)
         j = len(self.item_root)
         self.item_root.append(root)
         self.item_gates.append(gates)
+        self._item_root.append(root)
+        self._item_bare.append(not _named(gates))
+        for g in speakers:
+            self._speaker_items.setdefault(g, _Grow(np.int64)).append(j)
         first = True
         for gate in sorted(_blocks(gates)):
             if gate not in self.by_gate:
@@ -299,24 +347,28 @@ class LedgerState:
         self.by_hash.setdefault(text_hash, root)
         return root
 
-    def _search(self, gates: set[str]) -> tuple[set[str], set[str]]:
-        """The blocks an item with ``gates`` is compared with: its own where they name what it shares (a kind of
-        material, unnamed sources, a speaker's word), searched freely; then, apart, where one of the two may be
-        another speaker: for an act whose speaker is unnamed, the block of every item of that act; for an act by
-        a named speaker, the block of that act's unnamed speakers. There a match counts only when what it would
-        repeat is compatible (:meth:`match`): otherwise every official's statement chains to the first one."""
-        out, unsure = set(), set()
-        for gate in gates:
-            kind, at, _ = gate.partition("@")
-            if at:
-                out.add(gate)
-                if kind not in gates:
-                    unsure.add(kind)
-            elif kind in _ACTS:
-                unsure.add(kind + EVERY)
-            else:
-                out.add(gate)
-        return out, unsure
+    def _eligible(self, items: np.ndarray, gates: set[str], day: float) -> np.ndarray:
+        """Which of ``items`` (of one act's block) an item with ``gates`` may repeat. The same speaker (a speaker
+        gate in common) at any time. Otherwise, where one of the two names no speaker for the act (the item
+        itself, or the earlier one), what the earlier one repeats must be compatible (:func:`compatible`: it
+        shares a speaker gate, or one of the two names nobody) and, when one of the two is an unnamed speaker's
+        and the other a named one's, within ``UNNAMED_DAYS`` of it: otherwise every official's statement would
+        chain to the first one. Two named speakers that share no word never repeat each other."""
+        speakers = _speakers(gates)
+        bare = not _named(gates)
+        same = np.zeros(len(items), dtype=bool)
+        share_root = np.zeros(len(items), dtype=bool)
+        roots = self._item_root.view()[items]
+        for g in speakers:
+            if g in self._speaker_items:
+                same |= np.isin(items, self._speaker_items[g].view())
+            if g in self._speaker_roots:
+                share_root |= np.isin(roots, self._speaker_roots[g].view())
+        unsure = np.ones(len(items), dtype=bool) if bare else self._item_bare.view()[items]
+        root_bare = self._root_bare.view()[roots]
+        compat = share_root | (root_bare & bare) | ~self._root_named.view()[roots] | (not speakers)
+        timing = ((not bare) == ~root_bare) | (np.abs(day - self._root_day.view()[roots]) <= UNNAMED_DAYS)
+        return same | (unsure & compat & timing)
 
     def match(self, vector: np.ndarray, gates: set[str], text_hash: str, original: str | None,
               threshold: float, when=None) -> tuple[int | None, float, str]:
@@ -330,30 +382,25 @@ class LedgerState:
             sims = np.stack([self.vector(j) for j in candidates]) @ vector
             return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
         best, item = -np.inf, -1
-        own, unsure = self._search(gates)
-        for gate in own:
-            rows = self.by_gate.get(gate)
-            if rows is not None and rows.n:
-                sim, j = rows.best(vector)
-                if sim > best or (sim == best and j < item):
-                    best, item = sim, j
-        day, named = _days(when), _named(gates)
-        for gate in unsure:
+        day = _days(when)
+        for gate in sorted(_blocks(gates)):
             rows = self.by_gate.get(gate)
             if rows is None or not rows.n:
                 continue
-            sims = rows.vectors[:rows.n] @ vector
-            for k in np.flatnonzero(sims >= max(threshold, best))[np.argsort(-sims[sims >= max(threshold, best)],
-                                                                              kind="stable")]:
-                j = int(rows.items[k])
-                root = self.item_root[j]
-                # Two named speakers' (the same one's) or two unnamed ones' statements at any time; a named one's
-                # and an unnamed one's, the same week.
-                if compatible(self.root_gates[root], gates) and (
-                        named == _named(self.root_gates[root]) or abs(day - self.root_days[root]) <= UNNAMED_DAYS):
-                    if sims[k] > best or (sims[k] == best and j < item):
-                        best, item = float(sims[k]), j
-                    break
+            if gate not in _ACTS:  # a kind of material, unnamed sources: the block is the gate
+                sim, j = rows.best(vector)
+            else:  # an act: every speaker's items, filtered to those this item may repeat
+                sims = rows.vectors[:rows.n] @ vector
+                found = np.flatnonzero(sims >= max(threshold, best))
+                if not len(found):
+                    continue
+                found = found[self._eligible(rows.items[found], gates, day)]
+                if not len(found):
+                    continue
+                k = found[int(np.argmax(sims[found]))]  # the first of equals: the earliest item
+                sim, j = float(sims[k]), int(rows.items[k])
+            if sim > best or (sim == best and j < item):
+                best, item = sim, j
         if item >= 0 and best >= threshold:
             return self.item_root[item], best, "paraphrase"
         return None, 1.0, ""
@@ -392,8 +439,17 @@ class LedgerState:
         table = np.empty(len(sets), dtype=object)
         table[:] = sets
         state.item_gates = table[codes].tolist()
-        state.root_gates = [state.item_gates[i] for i in np.flatnonzero(is_new)]
-        state.root_days = [_days(t) for t in new["published_at"]]
+        new_items = np.flatnonzero(is_new)
+        state.root_gates = [state.item_gates[i] for i in new_items]
+        # The search filter's arrays (see ``__init__``), through the distinct gate keys.
+        code_bare = np.array([not _named(g) for g in sets], dtype=bool)
+        code_named = np.array([bool(_speakers(g)) for g in sets], dtype=bool)
+        state._item_root = _Grow(np.int64, roots)
+        state._item_bare = _Grow(bool, code_bare[codes])
+        state._root_bare = _Grow(bool, code_bare[codes[new_items]])
+        state._root_named = _Grow(bool, code_named[codes[new_items]])
+        state._root_day = _Grow(np.float64, pd.to_datetime(new["published_at"]).to_numpy("datetime64[ns]")
+                                .astype(np.int64) / 86_400e9)
         stored_in = [sorted(_blocks(g)) for g in sets]
         firsts = np.array([b[0] if b else "" for b in stored_in], dtype=object)
         at_gate = firsts[codes]
@@ -403,9 +459,22 @@ class LedgerState:
         by_code = np.argsort(codes, kind="stable")
         bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(sets)))]
         parts: dict[str, list[np.ndarray]] = {}
+        speaker_parts: dict[str, list[np.ndarray]] = {}
         for c, names in enumerate(stored_in):
             for gate in names:
                 parts.setdefault(gate, []).append(by_code[bounds[c]:bounds[c + 1]])
+            for gate in _speakers(sets[c]):
+                speaker_parts.setdefault(gate, []).append(by_code[bounds[c]:bounds[c + 1]])
+        root_rank = np.cumsum(is_new) - 1  # an item that is a root: its root's number
+        for gate, found in speaker_parts.items():
+            these = np.sort(np.concatenate(found))
+            state._speaker_items[gate] = _Grow(np.int64, these)
+            state._speaker_roots[gate] = _Grow(np.int64, root_rank[these[is_new[these]]])
+        # The items whose vector each block keeps for them (its first), found once, not by a scan per block.
+        at_codes, at_names = pd.factorize(at_gate)
+        at_order = np.argsort(at_codes, kind="stable")
+        at_bounds = np.r_[0, np.cumsum(np.bincount(at_codes, minlength=len(at_names)))]
+        kept_at = {name: at_order[at_bounds[i]:at_bounds[i + 1]] for i, name in enumerate(at_names)}
         for gate in sorted(parts):
             block_items = np.sort(np.concatenate(parts[gate]))
             block = _Rows(state.dim)
@@ -417,8 +486,9 @@ class LedgerState:
             block.items[:n] = block_items
             block.n = n
             state.by_gate[gate] = block
-            mine = at_gate == gate
-            at_row[mine] = np.searchsorted(block_items, np.flatnonzero(mine))
+            mine = kept_at.get(gate)
+            if mine is not None:
+                at_row[mine] = np.searchsorted(block_items, mine)
         state.at_gate = at_gate.tolist()
         state.at_row = at_row.tolist()
         codes, names = pd.factorize(items["article_id"].to_numpy(dtype=object))
@@ -475,7 +545,7 @@ def frame_ledger(frame_id: int, passages: pd.DataFrame, vectors: np.ndarray, cue
         keys, description = memo[text_hash]
         if not keys:
             continue
-        kset = _gates(keys)
+        kset = _gates_of(tuple(keys))
         root, sim, how = state.match(vectors[i], kset, text_hash, copies.get(article), threshold, published[i])
         kinds = {k.split(":", 1)[0] for k in keys}
         strength = "evidence" if kinds & set(STRONG) else "comment" if "comment" in kinds else "anonymous"
