@@ -94,10 +94,18 @@ class CorpusReads(StoreBase):
         cand = ("cand AS (SELECT unnest(?::VARCHAR[]) AS text_hash, unnest(?::FLOAT[]) AS similarity),"
                 if candidates is not None else "")
         cand_params = [list(candidates), [float(x) for x in candidates.values()]] if candidates is not None else []
+        # With candidates, the passages of their texts are read from the table once (a scan of its text hashes),
+        # and the selection, the hits' frames and their texts come from those rows.
+        source = "passages"
+        if candidates is not None:
+            cand += """ cand_passages AS (
+                    SELECT passage_id, text_hash, article_id, text FROM passages
+                    WHERE text_hash IN (SELECT text_hash FROM cand)),"""
+            source, scope_filter = "cand_passages", ""
         return self._df(
             f"""WITH {cand} scope AS (
                     SELECT p.passage_id, p.text_hash, a.published_at
-                    FROM passages p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
+                    FROM {source} p JOIN articles a USING (article_id) JOIN outlets o USING (outlet_id)
                     WHERE {scope_filter} {where}),
                 hits AS ({hits} ORDER BY similarity DESC, text_hash LIMIT ?),
                 firsts AS (
@@ -109,14 +117,14 @@ class CorpusReads(StoreBase):
                 -- aggregated over every membership of the archive first.
                 hit_frames AS (
                     SELECT q.text_hash, list(DISTINCT f.frame_id ORDER BY f.frame_id) AS frames
-                    FROM passages q JOIN passage_frames pf USING (passage_id)
+                    FROM {source} q JOIN passage_frames pf USING (passage_id)
                     LEFT JOIN frame_merges m ON m.frame_id = pf.frame_id
                     JOIN frames f ON f.frame_id = coalesce(m.into_frame, pf.frame_id)
                     WHERE q.text_hash IN (SELECT text_hash FROM hits) AND f.status = 'active'
                     GROUP BY q.text_hash)
                 SELECT h.similarity, a.published_at, o.name AS outlet, p.text, x.passages AS repeated_in,
                        a.title, a.url, p.passage_id, p.article_id, hf.frames, {count} AS searched
-                FROM hits h JOIN firsts x USING (text_hash) JOIN passages p ON p.passage_id = x.passage_id
+                FROM hits h JOIN firsts x USING (text_hash) JOIN {source} p ON p.passage_id = x.passage_id
                 JOIN articles a ON a.article_id = p.article_id JOIN outlets o USING (outlet_id)
                 LEFT JOIN hit_frames hf ON hf.text_hash = h.text_hash
                 ORDER BY h.similarity DESC, p.passage_id""",
