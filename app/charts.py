@@ -37,7 +37,7 @@ def _panels(fig: go.Figure, title: str, caption: str, height: int) -> go.Figure:
     """Layout shared by the spread curve and the evidence chart: panels stacked over one time axis, each
     with its own titled y axis (never two scales on one panel)."""
     fig.update_layout(
-        title=chart_title(title, caption), height=height, margin=dict(l=10, r=10, t=110, b=40),
+        title=chart_title(title, caption), height=height, margin=dict(l=10, r=10, t=116, b=40),
         plot_bgcolor="white", font=dict(size=13), bargap=0.15,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, itemsizing="constant",
                     traceorder="normal"),
@@ -181,10 +181,12 @@ def timeline_figure(timeline: pd.DataFrame, title: str, caption: str = "",
             hovertemplate="%{y}<br>%{x|%d %b %Y}: %{customdata[0]} article(s) rebut the frame (denial or "
                           "fact-check; not counted as spread)<extra></extra>",
         ))
-    height = max(320, 28 * len(order) + 170)
+    # Six kinds of mark: their legend takes two rows in a page-wide chart, so the top margin leaves room for
+    # both under the title and its caption.
+    height = max(360, 28 * len(order) + 210)
     fig.update_layout(
         title=chart_title(title, caption),
-        height=height, margin=dict(l=10, r=10, t=110, b=40),
+        height=height, margin=dict(l=10, r=10, t=150, b=40),
         xaxis=dict(title="day (UTC)", showgrid=True),
         yaxis=dict(title="outlet (in order of adoption)", categoryorder="array", categoryarray=order[::-1],
                    type="category"),
@@ -422,8 +424,8 @@ def outlets_figure(outlets: pd.DataFrame, title: str, caption: str = "") -> go.F
     fig.add_trace(go.Bar(y=names, x=df["followed"], orientation="h", name="followed", marker_color=PALETTE[0],
                          hovertemplate="%{y}: followed in %{x} frames<extra></extra>"))
     fig.update_layout(
-        barmode="stack", title=chart_title(title, caption), height=max(320, 24 * len(df) + 150),
-        margin=dict(l=10, r=10, t=100, b=40), plot_bgcolor="white", font=dict(size=13),
+        barmode="stack", title=chart_title(title, caption), height=max(330, 24 * len(df) + 162),
+        margin=dict(l=10, r=10, t=112, b=40), plot_bgcolor="white", font=dict(size=13),
         xaxis=dict(title="frames carried", gridcolor="#eee", tickformat="d"),
         yaxis=dict(title="", type="category", categoryorder="array", categoryarray=names, automargin=True),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),

@@ -67,6 +67,15 @@ MEASURE = """() => {
     }
     for (const t of plot.querySelectorAll('.legendtext'))
       if (t.textContent.trim().endsWith('…')) say('legend label cut', t);
+    // The legend stays clear of the title and its caption (a legend that wraps to a second row grows upward).
+    const heads = [...plot.querySelectorAll('.gtitle, .gtitle-subtitle, .g-gtitle text')]
+      .map(t => t.getBoundingClientRect()).filter(r => r.width);
+    for (const item of plot.querySelectorAll('.legend .traces')) {
+      const r = item.getBoundingClientRect();
+      if (!r.width) continue;
+      if (heads.some(h => r.left < h.right && h.left < r.right && r.top < h.bottom - 1 && h.top < r.bottom - 1))
+        say('legend over the chart title or caption', item);
+    }
   }
   return problems;
 }"""
