@@ -45,21 +45,26 @@ def test_discovered_frames_match_the_written_frames(scores):
     assert found["frames_of_written"] == len(found["fragments"]), found
 
 
+def _holders(r: Store) -> dict[str, int]:
+    """Each written frame -> the active discovered frame holding most of its passages."""
+    truth = passage_truth(r)
+    assigned = r.query("""SELECT pf.passage_id, pf.frame_id FROM resolved_passage_frames pf JOIN frames f
+                          USING (frame_id) WHERE f.kind = 'discovered' AND f.status = 'active'""")
+    held = truth[truth["truth"] != ""].merge(assigned, on="passage_id")
+    return {written: int(g["frame_id"].mode().iloc[0]) for written, g in held.groupby("truth")}
+
+
 def test_each_written_frame_is_first_told_by_its_first_teller_on_its_day(sample_db):
     """The discovered frame holding most of a written frame's passages is first seen at the article the
     generator opened that frame with (its outlet, day and hour): "first told by" is the sample's truth."""
     gen = generator()
     r = Store.open_read(sample_db)
     try:
-        truth = passage_truth(r)
-        assigned = r.query("""SELECT pf.passage_id, pf.frame_id FROM resolved_passage_frames pf JOIN frames f
-                              USING (frame_id) WHERE f.kind = 'discovered' AND f.status = 'active'""")
+        holders = _holders(r)
         summary = r.query("SELECT frame_id, first_seen, first_outlet FROM frame_summary").set_index("frame_id")
     finally:
         r.close()
-    held = truth[truth["truth"] != ""].merge(assigned, on="passage_id")
-    for written, g in held.groupby("truth"):
-        frame_id = int(g["frame_id"].mode().iloc[0])
+    for written, frame_id in holders.items():
         expected = gen.START + dt.timedelta(days=gen.FRAME_START[written], hours=4)
         got = summary.loc[frame_id]
         assert (got["first_outlet"], got["first_seen"]) == (gen.FRAME_FIRST[written], expected), (written, frame_id)
@@ -84,16 +89,13 @@ def test_a_written_frame_is_named_by_what_its_tellings_say_not_by_the_supporting
     gen = generator()
     r = Store.open_read(sample_db)
     try:
-        truth = passage_truth(r)
-        assigned = r.query("""SELECT pf.passage_id, pf.frame_id FROM resolved_passage_frames pf JOIN frames f
-                              USING (frame_id) WHERE f.kind = 'discovered' AND f.status = 'active'""")
+        holders = _holders(r)
         labels = r.query("SELECT frame_id, label FROM frames").set_index("frame_id")["label"]
         merged = r.last_run("frames")["counts"]["merged_by_sentences"]
     finally:
         r.close()
     assert merged >= 2
-    held = truth[truth["truth"] != ""].merge(assigned, on="passage_id")
-    for written, g in held.groupby("truth"):
-        label = labels.loc[int(g["frame_id"].mode().iloc[0])]
+    for written, frame_id in holders.items():
+        label = labels.loc[frame_id]
         own = gen.FRAMES[written]["lead"] + gen.FRAMES[written]["titles"]
         assert any(occurs(label, s) for s in own), (written, label)
