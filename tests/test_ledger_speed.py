@@ -64,7 +64,7 @@ def _plain_ledger(frame_id, passages, vectors, cues, copies, threshold):
     order = np.lexsort((passages["passage_id"].to_numpy(), passages["article_id"].to_numpy(),
                         passages["published_at"].to_numpy()))
     roots, item_vecs, item_root, item_gates, root_gates, root_days = [], [], [], [], [], []
-    by_key, by_hash, by_article, out = {}, {}, {}, []
+    by_hash, by_article, out = {}, {}, []
     for i in order:
         p = passages.iloc[i]
         found = cues.get(p["text_hash"], [])
@@ -128,8 +128,6 @@ def _plain_ledger(frame_id, passages, vectors, cues, copies, threshold):
         item_vecs.append(vectors[i])
         item_root.append(root)
         item_gates.append(kset)
-        for k in kset:
-            by_key.setdefault(k, []).append(j)
         by_article.setdefault(p["article_id"], []).append(j)
     return pd.DataFrame(out, columns=COLUMNS)
 

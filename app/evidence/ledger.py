@@ -12,7 +12,9 @@ An *evidence item* is what a passage in one of the frame's articles puts on the 
 Passages are read in publication order. A passage's item is a *repeat* when an
 earlier item in the frame is the same text, comes from the article this one
 copies (syndication), or shares a key with it (the same kind of material, the
-same named source, the same denial) and says the same thing (cosine of the two
+same act by the same speaker: a word of the source's name in common; an unnamed
+speaker's act and a named one's only within ``UNNAMED_DAYS`` of what the earlier
+repeats) and says the same thing (cosine of the two
 passages at least ``threshold``); the earlier item may itself be a repeat (a
 mention is matched to the closest earlier mention, and repeats what that one
 repeats). Otherwise it is *new*: a new-evidence event of
@@ -287,7 +289,6 @@ class LedgerState:
         self.at_gate: list[str] = []
         self.at_row: list[int] = []
         self.by_gate: dict[str, _Rows] = {}
-        self.root_gates: list[set[str]] = []  # the gates of each root's first item
         # For the search's filter, as arrays: each item's root and whether its speaker is unnamed; each root's
         # day (``_days``), whether its speaker is unnamed and whether it names one; the items and the roots of
         # each speaker gate ("named@hong").
@@ -306,8 +307,7 @@ class LedgerState:
 
     def add(self, vector: np.ndarray, root: int, gates: set[str], article: str, when=None) -> None:
         speakers = _speakers(gates)
-        if root == len(self.root_gates):
-            self.root_gates.append(gates)
+        if root == self._root_day.n:  # a new root
             self._root_day.append(_days(when))
             self._root_bare.append(not _named(gates))
             self._root_named.append(bool(speakers))
@@ -440,7 +440,6 @@ class LedgerState:
         table[:] = sets
         state.item_gates = table[codes].tolist()
         new_items = np.flatnonzero(is_new)
-        state.root_gates = [state.item_gates[i] for i in new_items]
         # The search filter's arrays (see ``__init__``), through the distinct gate keys.
         code_bare = np.array([not _named(g) for g in sets], dtype=bool)
         code_named = np.array([bool(_speakers(g)) for g in sets], dtype=bool)
