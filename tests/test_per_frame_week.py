@@ -177,8 +177,9 @@ def test_the_evidence_plan_summed_per_article_equals_the_plan_over_every_input_r
             WITH cued AS ({cued}),
             sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
                            AS s, count(*) AS n FROM cues GROUP BY text_hash),
-            fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
-                   FROM frame_articles),
+            fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="f")} AS k
+                   FROM frame_articles f LEFT JOIN frame_article_roles r USING (frame_id, article_id)
+                   WHERE r.role IS DISTINCT FROM 'precursor'),
             places AS (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
                        FROM frame_passages fp JOIN passages p USING (passage_id))
             SELECT fa.frame_id, fa.k, hash(p.passage_id, p.seq, p.text_hash, fa.published_at, c.original_id,
@@ -192,3 +193,44 @@ def test_the_evidence_plan_summed_per_article_equals_the_plan_over_every_input_r
         summed = store.evidence_plan(model)
     assert len(summed) > 5 and (summed["rows"] > 0).all()
     pd.testing.assert_frame_equal(summed, every_row)
+
+
+def test_the_ledger_starts_at_the_onset_and_a_frame_whose_article_becomes_earlier_is_read_again(
+        hashed_sample_db_copy, settings):
+    """An article whose date is corrected to long before its frame's sustained onset becomes an earlier similar
+    passage: its evidence leaves the frame's ledger (no item of it is new, none repeats it), the evidence stage
+    reads that frame again after the onsets stage, and the rows equal a forced run's."""
+    with Store.write(hashed_sample_db_copy) as s:
+        model = s.query_value("SELECT DISTINCT model FROM frames WHERE model IS NOT NULL")
+        # A new evidence item, repeated later, in an article of the core of a frame with a sustained onset.
+        fid, article, passage, url, onset = s.query(
+            """SELECT e.frame_id, e.article_id, e.passage_id, a.canonical_url, o.onset_at
+               FROM evidence_items e JOIN frame_onsets o USING (frame_id) JOIN articles a USING (article_id)
+               JOIN frame_article_roles r USING (frame_id, article_id)
+               WHERE e.is_new AND e.strength = 'evidence' AND o.basis = 'sustained' AND r.role = 'core'
+                 AND o.onset_article_id <> e.article_id
+                 AND e.passage_id IN (SELECT repeat_of FROM evidence_items x WHERE x.frame_id = e.frame_id)
+               ORDER BY e.frame_id, e.passage_id LIMIT 1""").iloc[0]
+        fid = int(fid)
+        repeaters = set(s.query("SELECT passage_id FROM evidence_items WHERE frame_id = ? AND repeat_of = ?",
+                                [fid, passage])["passage_id"])
+        assert repeaters
+        s.add_date_corrections(pd.DataFrame({
+            "canonical_url": [url], "url": [url], "published_at": [onset - pd.Timedelta(days=400)],
+            "note": ["test"], "corrected_by": ["test"], "corrected_at": [pd.Timestamp("2026-01-01")]}))
+        pipeline.onsets_stage(s)
+        assert s.query_value("SELECT role FROM frame_article_roles WHERE frame_id = ? AND article_id = ?",
+                             [fid, article]) == "precursor"
+        pipeline.evidence_stage(s, model, settings)
+        assert s.last_run("evidence")["counts"]["written"] >= 1
+        items = s.query("SELECT * FROM evidence_items WHERE frame_id = ?", [fid])
+        assert len(items) and article not in set(items["article_id"])
+        assert passage not in set(items["repeat_of"].dropna())
+        # what repeated it is now new, or the repeat of another item
+        assert repeaters <= set(items["passage_id"])
+        built = s.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id")
+        pipeline.evidence_stage(s, model, settings, force=True)
+        pd.testing.assert_frame_equal(built, s.query("SELECT * FROM evidence_items ORDER BY frame_id, passage_id"))
+        # every frame's ledger leaves its earlier similar passages out
+        assert s.query_value("""SELECT count(*) FROM evidence_items e JOIN frame_article_roles r
+                                USING (frame_id, article_id) WHERE r.role = 'precursor'""") == 0

@@ -9,7 +9,9 @@ An *evidence item* is what a passage in one of the frame's articles puts on the 
 * a confirmation or denial (``confirms:<source>``, ``denies:<source>``; by a commentator it is a comment),
 * or, weakest, a claim from unnamed sources (``anonymous``).
 
-Passages are read in publication order. A passage's item is a *repeat* when an
+The ledger reads the frame's articles from its onset on (:mod:`app.frames.onsets`): an earlier similar
+passage, from before the frame was told, is about something else, so its evidence is neither new evidence of
+the frame nor what a later item repeats. Passages are read in publication order. A passage's item is a *repeat* when an
 earlier item in the frame is the same text, comes from the article this one
 copies (syndication), or shares a key with it (the same kind of material, the
 same act by the same speaker: a word of the source's name in common; an unnamed

@@ -39,7 +39,7 @@ CUE_PARALLEL_AT = 10_000
 # move on a corpus of thousands of frames without a callback per frame.
 PROGRESS_EVERY = 50
 # Bump when the ledger's reading or its fingerprints change: every frame's ledger is then written again.
-LEDGER_VERSION = 3  # 3: an act by a named source repeats only an act by the same speaker (``ledger._gates``)
+LEDGER_VERSION = 4  # 4: the ledger starts at the frame's onset (its earlier similar passages take no part)
 # Bump when the lineage stage's reading or its fingerprints change: every frame is then traced again.
 LINEAGE_VERSION = 3  # 3: page widgets read as blank (app.widgets) when finding who credits whom
 # Input rows (articles and passages) lineage loads per chunk of frames (each chunk committed).
@@ -253,7 +253,8 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
 
     A frame's items are the cued passages of its articles that belong to it (``app.evidence.scope``: its own
     passages, the passages right after or before them, or passages close to its centre), not every cue of
-    every article that tells it.
+    every article that tells it; and only of its articles from its onset on: its earlier similar passages
+    (``app.frames.onsets``) take no part, so no item is new before the frame was told.
 
     What each frame must do is read in the database (:meth:`Store.evidence_plan`): a fingerprint of its
     inputs (its articles' cued passages, their places, texts, dates, cues and copy relations, the places
@@ -268,8 +269,10 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
                "version": PER_FRAME_VERSION, "scope": SCOPE_VERSION, "about": settings.evidence_about_threshold,
                "ledger": LEDGER_VERSION}
+    # The onsets stage decides which of a frame's articles are earlier similar passages, which the ledger
+    # leaves out.
     params = {"context": context, "after": {stage: (store.last_run(stage) or {}).get("run_id")
-                                            for stage in ("copies", "frames", "seeded", "cues")},
+                                            for stage in ("copies", "frames", "seeded", "cues", "onsets")},
               "edits": store.last_edit_id()}
     last = store.last_run("evidence")
     if not force and last is not None and last["parameters"] == params:

@@ -25,6 +25,11 @@ _CUED = """SELECT DISTINCT text_hash FROM cues
 # evidence ledger reads a frame in; ``{t}`` is the alias of a relation with published_at and article_id.
 ORDER_KEY = "strftime({t}.published_at, '%Y-%m-%d %H:%M:%S.%f') || '|' || {t}.article_id"
 _WORD = 2**64
+# The articles a frame's evidence ledger reads: the frame's articles from its onset on (rebuttals included: a
+# denial is evidence), not its earlier similar passages (``frame_article_roles.role = 'precursor'``), whose
+# evidence concerns what they said, months or years before the frame was told (app.evidence.ledger).
+_LEDGER_ARTICLES = """SELECT fa.* FROM frame_articles fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
+                      WHERE r.role IS DISTINCT FROM 'precursor'"""
 # At most this many texts' vectors are read once for a whole evidence run (:meth:`StageStore.stage_evidence_rows`).
 STAGED_VECTORS = 50_000
 
@@ -783,8 +788,8 @@ class StageStore(StoreBase):
                GROUP BY m.frame_id ORDER BY m.frame_id""", [*(params or []), stage, centre_model])
 
     def evidence_plan(self, model: str) -> pd.DataFrame:
-        """:meth:`frame_plan` of the evidence stage. Its input rows: each cued passage of a frame's articles,
-        embedded under ``model``, with its place, text, date, original and cues; each place in those articles
+        """:meth:`frame_plan` of the evidence stage. Its input rows: each cued passage of a frame's articles
+        from its onset on (``_LEDGER_ARTICLES``: a frame whose onset moves is read again), embedded under ``model``, with its place, text, date, original and cues; each place in those articles
         taken by a frame's passage; and the frame's centre."""
         # Summed per article before meeting the frames: an article's cued passages and the places frames take
         # in it are the same whatever frame it is read for, so they are summed once an article and joined to
@@ -794,11 +799,12 @@ class StageStore(StoreBase):
             WITH cued AS ({_CUED}),
             sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
                            AS s, count(*) AS n FROM cues GROUP BY text_hash),
-            fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="frame_articles")} AS k
-                   FROM frame_articles),
+            ledger AS ({_LEDGER_ARTICLES}),
+            fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="ledger")} AS k
+                   FROM ledger),
             art AS (SELECT d.article_id, d.published_at, count(*) AS n,
                            sum(hash(p.passage_id, p.seq, p.text_hash, d.published_at, c.original_id, sig.s, sig.n)) AS s
-                    FROM (SELECT DISTINCT article_id, published_at FROM frame_articles) d
+                    FROM (SELECT DISTINCT article_id, published_at FROM ledger) d
                     JOIN passages p USING (article_id) JOIN cued USING (text_hash)
                     LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = d.article_id
                     WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
@@ -823,10 +829,10 @@ class StageStore(StoreBase):
         try:
             self._exec(
                 f"""CREATE OR REPLACE TEMP TABLE _evidence_rows AS
-                   WITH cued AS ({_CUED})
+                   WITH cued AS ({_CUED}), ledger AS ({_LEDGER_ARTICLES})
                    SELECT fa.frame_id, p.passage_id, p.article_id, p.seq, p.text_hash, fa.published_at,
                           c.original_id AS original
-                   FROM frame_articles fa JOIN _todo t USING (frame_id) JOIN passages p USING (article_id)
+                   FROM ledger fa JOIN _todo t USING (frame_id) JOIN passages p USING (article_id)
                    JOIN cued USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
                    WHERE (t.mark IS NULL OR {ORDER_KEY.format(t="fa")} > t.mark)
                      AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""", [model])

@@ -61,7 +61,7 @@ st.markdown(md(profile.basis))
 precursors = profile.precursors
 if precursors is not None and not precursors.empty:
     with st.expander(f"Earlier similar passages ({len(precursors)}): before the frame's onset, not counted as "
-                     "its first telling"):
+                     "its first telling, nor in its evidence"):
         shown_precursors = web_urls(precursors.assign(
             date=[marks.get(a, "") for a in precursors["article_id"]],
             passage=[fit(x, 320, 3) for x in precursors["passage"]]), "url")
@@ -165,7 +165,8 @@ st.plotly_chart(evidence_figure(evidence_weeks, f"Articles vs new evidence for â
                                 chart_caption + (" Â· " + partial_note(shown_partial) if shown_partial else ""),
                                 partial=shown_partial), width="stretch", key="evidence")
 st.markdown("**Evidence ledger**: each item the first time it appeared in the frame, and how often later "
-            "passages repeated it (same text, syndicated copy, or the same kind of evidence in similar words).")
+            "passages repeated it (same text, syndicated copy, or the same kind of evidence in similar words). "
+            "The ledger starts at the frame's onset: earlier similar passages take no part.")
 if doc := project_doc("evidence.md"):
     with st.expander("How evidence items are found and counted (docs/evidence.md)"):
         st.markdown(doc)
