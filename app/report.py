@@ -252,10 +252,14 @@ def build_report(store: Store, start: dt.date, end: dt.date, out: Path, first_mo
                                                  "title", "url"]]
         carried = timeline[timeline["articles"] > 0]["outlet"].unique()
         joined = sum(1 for o in carried if adopted.get(o) is not None and adopted[o] >= pd.Timestamp(start))
+        n_loose = sum(1 for o in carried if o not in adopted)
+        loose = (f"; {n_loose} only in articles the claims do not count (grey squares: earlier similar passages, "
+                 "loosely related articles or flagged dates)") if n_loose else ""
         rep.charts.append(Chart(name, fig, (
             f"Timeline of frame #{fid}: one row per outlet in order of adoption, one mark per day with articles; "
             f"{_n(len(carried), 'outlet')} carried it in the period, {joined} of them for the first time (diamonds"
-            f"{'' if not earlier else f'; {earlier} marked “since” had taken it up before the period'}); "
+            f"{'' if not earlier else f'; {earlier} marked “since” had taken it up before the period'}"
+            f"{loose}); "
             f"{_n(int(timeline['articles'].sum()), 'article')}, {_n(len(events), 'new evidence item')} marked as "
             f"stars, {_n(int(timeline['rebuttals'].sum()), 'article')} rebutting the frame marked x."), name + ".csv"))
 

@@ -175,6 +175,24 @@ def period_first_movers(store, frame_ids: list[int], first_mover_hours: float) -
     return movers.rename(columns={"first_article_url": "url"})[columns]
 
 
+def loosely_carried(timeline: pd.DataFrame, adopted: dict[str, pd.Timestamp]) -> str:
+    """A line for under a timeline when some of its outlets never took the frame up: they carried it only in
+    articles its claims do not count (their rows hold grey squares only), so the outlets a frame's figures
+    and spread curve count (every outlet with an article that carries it) and its adopters differ. ``adopted``:
+    :func:`adoption_days` of the frame's whole timeline. Empty when every outlet shown took it up."""
+    carried = timeline.loc[timeline["articles"] > 0, "outlet"].unique()
+    loose = sorted(o for o in carried if o not in adopted)
+    if not loose:
+        return ""
+    names = ", ".join(loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
+    them = "it" if len(loose) == 1 else "them"
+    return (f"{len(carried) - len(loose)} of the {len(carried)} outlets shown took the frame up; "
+            f"{'the other' if len(loose) == 1 else f'the other {len(loose)}'} ({names}) carried it only in "
+            "articles its claims do not count (grey squares: earlier similar passages, loosely related articles "
+            f"or flagged dates). First movers, adoption and lineage leave {them} out; the outlets figure and the "
+            f"spread curve include {them}.")
+
+
 def adoption_days(timeline: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """Outlet -> the day of its first article carrying the frame that its spread claims count (``counted``,
     when the timeline has it: not an earlier similar passage, a loosely related or a date-flagged article),

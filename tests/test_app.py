@@ -192,6 +192,37 @@ def test_frame_page_diamonds_mark_adoption_not_the_first_day_shown(app_env):
     assert "took the frame up before these dates" in spec["layout"]["title"]["subtitle"]["text"]
 
 
+def test_frame_page_says_which_outlets_carried_the_frame_only_loosely(app_env):
+    """Outlets whose articles in a frame the claims never count (grey squares only) are named under the
+    timeline, so its adopters and the outlets figure can be told apart; a frame without them gets no line."""
+    r = Store.open_read(app_env)
+    try:
+        loose_of = {}
+        for fid in r.frame_summary()["frame_id"].astype(int):
+            t = r.frame_timeline(fid)
+            counted = set(t.loc[t["counted"] > 0, "outlet"])
+            loose_of[fid] = sorted(set(t.loc[t["articles"] > 0, "outlet"]) - counted), len(set(t.loc[t["articles"] > 0,
+                                                                                                     "outlet"]))
+    finally:
+        r.close()
+    with_loose = [f for f, (loose, _) in loose_of.items() if loose]
+    without = [f for f, (loose, _) in loose_of.items() if not loose]
+    assert with_loose and without, "the sample should have frames with and without loosely carrying outlets"
+    for fid in (with_loose[0], without[0]):
+        at = _app()
+        at.query_params[keys.FRAME] = str(fid)
+        at.run()
+        at.switch_page(FRAME_PAGE).run()
+        assert not at.exception
+        lines = [c.value for c in at.caption if "outlets shown took the frame up" in c.value]
+        loose, carried = loose_of[fid]
+        if not loose:
+            assert not lines
+            continue
+        assert len(lines) == 1 and lines[0].startswith(f"{carried - len(loose)} of the {carried} outlets shown")
+        assert all(name in lines[0] for name in loose[:5])
+
+
 def test_choosing_another_frame_updates_the_page(app_env):
     at = _app().run()
     at.switch_page(FRAME_PAGE).run()

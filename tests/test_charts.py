@@ -8,7 +8,7 @@ import pandas as pd
 
 from app.charts import (NOT_COUNTED, PALETTE, compare_figure, evidence_figure, lineage_figure, spread_figure,
                         timeline_figure, weekly_bars_figure)
-from app.spread import adoption_days
+from app.spread import adoption_days, loosely_carried
 from app.weeks import partial_note, partial_weeks, week_start
 
 
@@ -70,6 +70,10 @@ def test_articles_the_spread_claims_do_not_count_are_drawn_apart_and_adopt_nothi
     assert sorted(apart.y) == ["A", "C"] and apart.marker.symbol == "square-open"
     assert "not counted as adoption" in apart.hovertemplate
     assert adoption_days(timeline) == {"B": pd.Timestamp("2026-03-02"), "A": pd.Timestamp("2026-03-04")}
+    # C is named under the timeline as carrying it only in articles the claims do not count
+    line = loosely_carried(timeline, adoption_days(timeline))
+    assert line.startswith("2 of the 3 outlets shown took the frame up; the other (C) carried it only")
+    assert loosely_carried(timeline[timeline["outlet"] != "C"], adoption_days(timeline)) == ""
     # Without the column (a timeline from before the onsets stage), every article counts as before.
     plain = timeline_figure(timeline.drop(columns="counted"), "t")
     assert list(plain.layout.yaxis.categoryarray)[::-1] == ["A", "B", "C"]

@@ -10,7 +10,7 @@ from app.charts import evidence_figure, lineage_figure, spread_figure, timeline_
 from app.evidence import highlight
 from app.evidence.measures import echo_summary, weekly
 from app.frames.labels import support_line
-from app.spread import adoption_days, flag_marks
+from app.spread import adoption_days, flag_marks, loosely_carried
 from app.ui import cache, keys, state
 from app.ui.first_start import open_or_stop
 from app.ui.text import chart_text, fit, md, md_list, project_doc, web_url, web_urls
@@ -41,7 +41,10 @@ if support and (line := support_line(support["label_passages"], int(support["pas
 st.caption(md(caption))
 c1, c2, c3 = st.columns(3)
 c1.metric("articles", int(row["articles"]))
-c2.metric("outlets", int(row["outlets"]))
+c2.metric("outlets", int(row["outlets"]),
+          help="Outlets with an article that carries the frame, loosely related articles and earlier similar "
+               "passages included (as the spread curve counts them); the timeline says how many of them took it "
+               "up, the articles its claims count.")
 profile = cache.frame_profile(v, frame_id, filters)
 marks = flag_marks(profile.date_flags)
 n_rebut = int(row.get("rebuttals", 0) or 0)
@@ -99,6 +102,8 @@ fig = timeline_figure(timeline, f"How “{chart_label}” spread, outlet by outl
                                                 if earlier else ""),
                       events=evidence_items, adopted=adopted)
 event = st.plotly_chart(fig, width="stretch", key="timeline", on_select="rerun", selection_mode="points")
+if loose_line := loosely_carried(timeline, adopted):
+    st.caption(md(loose_line))
 # Traceability: a clicked mark (or the two boxes below) lists the articles behind it.
 points = event.selection.points if event is not None and event.selection else []
 clicked = html.unescape(str(points[0].get("y"))) if points else None  # the chart shows names escaped
