@@ -252,12 +252,23 @@ def _gates_of(keys: tuple[str, ...]) -> frozenset[str]:
 
 class _Rows:
     """Vectors appended one at a time into a matrix that doubles when full, with the item index of each row:
-    a search is one matrix-vector product over a contiguous block, no copy of the rows it reads."""
+    a search is one matrix-vector product over a contiguous block, no copy of the rows it reads. An act's
+    block also keeps the rows of each speaker gate ("named@hong") and of unnamed speakers' items: a named
+    speaker's statement can only repeat those (:meth:`LedgerState._eligible`), so its search reads its
+    speakers' and the unnamed rows, not every official's statement in a frame of years."""
 
     def __init__(self, dim: int):
         self.vectors = np.zeros((16, dim), dtype=np.float32)
         self.items = np.zeros(16, dtype=np.int64)
         self.n = 0
+        self.speaker_rows: dict[str, _Grow] = {}
+        self.bare_rows = _Grow(np.int64)
+
+    def add_speakers(self, row: int, speakers: list[str], bare: bool) -> None:
+        for g in speakers:
+            self.speaker_rows.setdefault(g, _Grow(np.int64)).append(row)
+        if bare:
+            self.bare_rows.append(row)
 
     def add(self, item: int, vector: np.ndarray) -> None:
         if self.n == len(self.items):
@@ -292,36 +303,57 @@ class LedgerState:
         self.at_row: list[int] = []
         self.by_gate: dict[str, _Rows] = {}
         # For the search's filter, as arrays: each item's root and whether its speaker is unnamed; each root's
-        # day (``_days``), whether its speaker is unnamed and whether it names one; the items and the roots of
-        # each speaker gate ("named@hong").
+        # day (``_days``), whether its speaker is unnamed and whether it names one; the code of each item's and
+        # each root's gates (a frame holds few distinct gate sets: a search asks which of its candidates' sets
+        # name one of its speakers once a set, not once an item).
         self._item_root = _Grow(np.int64)
         self._item_bare = _Grow(bool)
         self._root_day = _Grow(np.float64)
         self._root_bare = _Grow(bool)
         self._root_named = _Grow(bool)
-        self._speaker_items: dict[str, _Grow] = {}
-        self._speaker_roots: dict[str, _Grow] = {}
+        self._item_code = _Grow(np.int64)
+        self._root_code = _Grow(np.int64)
+        self._code_of: dict[frozenset, int] = {}
+        self._code_speakers: list[frozenset] = []  # each code's speaker gates
+        # The same as numbers: each speaker gate's, and a row per code of its speakers' (-1 pads the row), so a
+        # search asks which candidates name one of its speakers with one array operation.
+        self._speaker_id: dict[str, int] = {}
+        self._code_matrix = np.full((16, 2), -1, dtype=np.int64)
         self.by_hash: dict[str, int] = {}
         self.by_article: dict[str, list[int]] = {}  # items added one by one, by article
         # Items rebuilt by :meth:`from_items`, by article: article -> (start, end) in ``_stored_order``.
         self._stored: dict[str, tuple[int, int]] = {}
         self._stored_order = np.zeros(0, dtype=np.int64)
 
+    def _code(self, gates) -> int:
+        key = frozenset(gates)
+        code = self._code_of.get(key)
+        if code is None:
+            code = self._code_of[key] = len(self._code_speakers)
+            speakers = frozenset(_speakers(key))
+            self._code_speakers.append(speakers)
+            ids = [self._speaker_id.setdefault(g, len(self._speaker_id)) for g in sorted(speakers)]
+            rows, width = self._code_matrix.shape
+            if code == rows or len(ids) > width:
+                grown = np.full((rows * 2 if code == rows else rows, max(width, len(ids))), -1, dtype=np.int64)
+                grown[:rows, :width] = self._code_matrix
+                self._code_matrix = grown
+            self._code_matrix[code, :len(ids)] = ids
+        return code
+
     def add(self, vector: np.ndarray, root: int, gates: set[str], article: str, when=None) -> None:
-        speakers = _speakers(gates)
+        code = self._code(gates)
         if root == self._root_day.n:  # a new root
             self._root_day.append(_days(when))
             self._root_bare.append(not _named(gates))
-            self._root_named.append(bool(speakers))
-            for g in speakers:
-                self._speaker_roots.setdefault(g, _Grow(np.int64)).append(root)
+            self._root_named.append(bool(self._code_speakers[code]))
+            self._root_code.append(code)
         j = len(self.item_root)
         self.item_root.append(root)
         self.item_gates.append(gates)
         self._item_root.append(root)
         self._item_bare.append(not _named(gates))
-        for g in speakers:
-            self._speaker_items.setdefault(g, _Grow(np.int64)).append(j)
+        self._item_code.append(code)
         first = True
         for gate in sorted(_blocks(gates)):
             if gate not in self.by_gate:
@@ -331,6 +363,9 @@ class LedgerState:
                 self.at_gate.append(gate)
                 self.at_row.append(rows.n)
                 first = False
+            if gate in _ACTS:
+                rows.add_speakers(rows.n, [g for g in self._code_speakers[code] if g.startswith(gate + "@")],
+                                  gate in gates)
             rows.add(j, vector)
         self.by_article.setdefault(article, []).append(j)
 
@@ -356,16 +391,16 @@ class LedgerState:
         shares a speaker gate, or one of the two names nobody) and, when one of the two is an unnamed speaker's
         and the other a named one's, within ``UNNAMED_DAYS`` of it: otherwise every official's statement would
         chain to the first one. Two named speakers that share no word never repeat each other."""
-        speakers = _speakers(gates)
+        speakers = frozenset(_speakers(gates))
         bare = not _named(gates)
-        same = np.zeros(len(items), dtype=bool)
-        share_root = np.zeros(len(items), dtype=bool)
         roots = self._item_root.view()[items]
-        for g in speakers:
-            if g in self._speaker_items:
-                same |= np.isin(items, self._speaker_items[g].view())
-            if g in self._speaker_roots:
-                share_root |= np.isin(roots, self._speaker_roots[g].view())
+        ids = [self._speaker_id[g] for g in speakers if g in self._speaker_id]
+        if ids:
+            # whether the candidates' and their roots' gate sets name one of this item's speakers
+            same = np.isin(self._code_matrix[self._item_code.view()[items]], ids).any(axis=1)
+            share_root = np.isin(self._code_matrix[self._root_code.view()[roots]], ids).any(axis=1)
+        else:
+            same = share_root = np.zeros(len(items), dtype=bool)
         unsure = np.ones(len(items), dtype=bool) if bare else self._item_bare.view()[items]
         root_bare = self._root_bare.view()[roots]
         compat = share_root | (root_bare & bare) | ~self._root_named.view()[roots] | (not speakers)
@@ -385,27 +420,49 @@ class LedgerState:
             return self.item_root[candidates[int(sims.argmax())]], float(sims.max()), "copy"
         best, item = -np.inf, -1
         day = _days(when)
+        named, speakers = _named(gates), _speakers(gates)
         for gate in sorted(_blocks(gates)):
             rows = self.by_gate.get(gate)
             if rows is None or not rows.n:
                 continue
             if gate not in _ACTS:  # a kind of material, unnamed sources: the block is the gate
                 sim, j = rows.best(vector)
-            else:  # an act: every speaker's items, filtered to those this item may repeat
-                sims = rows.vectors[:rows.n] @ vector
-                found = np.flatnonzero(sims >= max(threshold, best))
-                if not len(found):
-                    continue
-                found = found[self._eligible(rows.items[found], gates, day)]
-                if not len(found):
-                    continue
-                k = found[int(np.argmax(sims[found]))]  # the first of equals: the earliest item
-                sim, j = float(sims[k]), int(rows.items[k])
+            else:  # an act: the items this item may repeat
+                for sim, j in self._act_search(rows, vector, gates, named, speakers, max(threshold, best), day):
+                    if sim > best or (sim == best and j < item):
+                        best, item = sim, j
+                continue
             if sim > best or (sim == best and j < item):
                 best, item = sim, j
         if item >= 0 and best >= threshold:
             return self.item_root[item], best, "paraphrase"
         return None, 1.0, ""
+
+    def _act_search(self, rows: _Rows, vector: np.ndarray, gates: set[str], named: bool, speakers: list[str],
+                    floor: float, day: float):
+        """The best item (cosine, item) of an act's block this item may repeat, at least ``floor``, of each part
+        searched: a named speaker's statement searches its speakers' rows (its own statements: all of them may
+        be repeated) and the unnamed speakers' rows (filtered by :meth:`_eligible`), not the block's other
+        speakers; an unnamed speaker's searches the whole block, filtered. Of equal cosines, the earliest item."""
+        if named:
+            own = [rows.speaker_rows[g].view() for g in speakers if g in rows.speaker_rows]
+            parts = ([(np.concatenate(own) if len(own) > 1 else own[0], False)] if own else []) + (
+                [(rows.bare_rows.view(), True)] if rows.bare_rows.n else [])
+        else:
+            parts = [(None, True)]
+        for at, check in parts:
+            sims = rows.vectors[:rows.n] @ vector if at is None else rows.vectors[at] @ vector
+            found = np.flatnonzero(sims >= floor)
+            if not len(found):
+                continue
+            where = found if at is None else at[found]
+            if check:
+                keep = self._eligible(rows.items[where], gates, day)
+                found, where = found[keep], where[keep]
+                if not len(found):
+                    continue
+            top = sims[found].max()
+            yield float(top), int(rows.items[where[sims[found] == top]].min())
 
     @classmethod
     def from_items(cls, items: pd.DataFrame, vectors: np.ndarray, rows: np.ndarray | None = None,
@@ -449,28 +506,24 @@ class LedgerState:
         state._item_bare = _Grow(bool, code_bare[codes])
         state._root_bare = _Grow(bool, code_bare[codes[new_items]])
         state._root_named = _Grow(bool, code_named[codes[new_items]])
+        # The state's gate-set codes: the distinct gate keys' (two keys may give one set: the first code kept).
+        local = np.array([state._code(g) for g in sets], dtype=np.int64)
+        state._item_code = _Grow(np.int64, local[codes])
+        state._root_code = _Grow(np.int64, local[codes[new_items]])
         state._root_day = _Grow(np.float64, pd.to_datetime(new["published_at"]).to_numpy("datetime64[ns]")
                                 .astype(np.int64) / 86_400e9)
         stored_in = [sorted(_blocks(g)) for g in sets]
         firsts = np.array([b[0] if b else "" for b in stored_in], dtype=object)
         at_gate = firsts[codes]
         at_row = np.zeros(len(items), dtype=np.int64)
-        # Each block's items from the items of each distinct gate key (a frame can hold thousands of speakers'
-        # blocks: one pass over the items, not one per block).
+        # Each block's items from the items of each distinct gate key (one pass over the items, not one per
+        # block).
         by_code = np.argsort(codes, kind="stable")
         bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(sets)))]
         parts: dict[str, list[np.ndarray]] = {}
-        speaker_parts: dict[str, list[np.ndarray]] = {}
         for c, names in enumerate(stored_in):
             for gate in names:
                 parts.setdefault(gate, []).append(by_code[bounds[c]:bounds[c + 1]])
-            for gate in _speakers(sets[c]):
-                speaker_parts.setdefault(gate, []).append(by_code[bounds[c]:bounds[c + 1]])
-        root_rank = np.cumsum(is_new) - 1  # an item that is a root: its root's number
-        for gate, found in speaker_parts.items():
-            these = np.sort(np.concatenate(found))
-            state._speaker_items[gate] = _Grow(np.int64, these)
-            state._speaker_roots[gate] = _Grow(np.int64, root_rank[these[is_new[these]]])
         # The items whose vector each block keeps for them (its first), found once, not by a scan per block.
         at_codes, at_names = pd.factorize(at_gate)
         at_order = np.argsort(at_codes, kind="stable")
@@ -486,6 +539,21 @@ class LedgerState:
             block.items = np.zeros(len(block.vectors), dtype=np.int64)
             block.items[:n] = block_items
             block.n = n
+            if gate in _ACTS:  # each speaker's rows, and unnamed speakers' rows, through the distinct gate sets
+                block_codes = codes[block_items]
+                order = np.argsort(block_codes, kind="stable")
+                found, starts = np.unique(block_codes[order], return_index=True)
+                ends = np.r_[starts[1:], n]
+                speaker_parts: dict[str, list[np.ndarray]] = {}
+                bare_parts = []
+                for c, a, b in zip(found.tolist(), starts.tolist(), ends.tolist()):
+                    for g in _speakers(sets[c]):
+                        if g.startswith(gate + "@"):
+                            speaker_parts.setdefault(g, []).append(order[a:b])
+                    if gate in sets[c]:
+                        bare_parts.append(order[a:b])
+                block.speaker_rows = {g: _Grow(np.int64, np.sort(np.concatenate(p))) for g, p in speaker_parts.items()}
+                block.bare_rows = _Grow(np.int64, np.sort(np.concatenate(bare_parts)) if bare_parts else None)
             state.by_gate[gate] = block
             mine = kept_at.get(gate)
             if mine is not None:
@@ -498,6 +566,84 @@ class LedgerState:
         starts = ends - np.bincount(codes, minlength=len(names))
         state._stored = dict(zip(names.tolist(), zip(starts.tolist(), ends.tolist())))
         return state
+
+
+def later_queries(passages: pd.DataFrame, keys_of, copies: dict[str, str]) -> tuple[set, set, list]:
+    """What the later passages a stored ledger is continued with (passage_id, article_id, text_hash,
+    published_at) will look up in it, for :func:`needed_items`: the texts of those with an item, the articles
+    their articles copy, and each item's gates and day. ``keys_of``: text hash -> the item's keys."""
+    hashes, originals, queries = set(), set(), []
+    for article, text_hash, when in passages[["article_id", "text_hash", "published_at"]].itertuples(index=False):
+        keys = keys_of(text_hash)
+        if not keys:
+            continue
+        hashes.add(text_hash)
+        if article in copies:
+            originals.add(copies[article])
+        queries.append((_gates_of(tuple(keys)), _days(when)))
+    return hashes, originals, queries
+
+
+def needed_items(items: pd.DataFrame, hashes: set[str], originals: set[str],
+                 queries: list[tuple[frozenset[str], float]]) -> np.ndarray:
+    """Which of a frame's stored items (rows of :meth:`LedgerState.from_items`'s ``items``) its ledger, continued
+    with later items (:func:`later_queries`: their texts, the articles they copy, their gates and days), can
+    read: a state rebuilt from these alone gives the later items the rows the whole state gives them, and a
+    weekly update need not read the vectors of a large frame's every item.
+
+    An item is needed when a later item may find it: the first new item of a later item's text; the items of
+    an article a later item's article copies; every item of a block of material or unnamed sources a later
+    item searches; in an act's block (on the record, confirms, denies, comment), the items of the later items'
+    speakers, every item of an unnamed speaker (a named speaker's item may repeat one whose root is its own or
+    names nobody), and, when a later item of that act names no speaker, every item whose root names none or
+    lies within ``UNNAMED_DAYS`` of the earliest such later item (:meth:`LedgerState._eligible`). The roots of
+    the needed items are needed too: a search's filter reads their day, speaker and kind. What the later items
+    cannot find (another speaker's statements of years before) is left out."""
+    n = len(items)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    keys = items["gate_key"] if "gate_key" in items else items["keys"].map(lambda k: gate_key(list(k)))
+    codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
+    sets = [_gates(k.split(_SEP) if k else []) for k in uniques]
+    searched, speakers, bare_from = set(), set(), {}
+    for gates, day in queries:
+        blocks = _blocks(gates)
+        searched |= blocks
+        speakers |= set(_speakers(gates))
+        if not _named(gates):
+            for b in blocks & set(_ACTS):
+                bare_from[b] = min(bare_from.get(b, np.inf), day)
+    whole = np.zeros(len(sets), dtype=bool)        # in a block searched whole
+    in_act = np.zeros(len(sets), dtype=bool)       # in an act's block a later item searches
+    same = np.zeros(len(sets), dtype=bool)         # by a later item's speaker
+    bare = np.array([not _named(g) for g in sets], dtype=bool)
+    window = np.full(len(sets), np.inf)            # the earliest later unnamed speaker's day in its act
+    for c, gates in enumerate(sets):
+        blocks = _blocks(gates) & searched
+        whole[c] = bool(blocks - set(_ACTS))
+        acts = blocks & set(_ACTS)
+        in_act[c] = bool(acts)
+        same[c] = bool(set(_speakers(gates)) & speakers)
+        if acts:
+            window[c] = min(bare_from.get(b, np.inf) for b in acts)
+    is_new = items["is_new"].to_numpy(dtype=bool)
+    pid = items["passage_id"].to_numpy(dtype=object)
+    root_row = pd.Series(np.arange(n), index=pid).reindex(
+        np.where(is_new, pid, items["repeat_of"].to_numpy(dtype=object))).fillna(-1).to_numpy().astype(np.int64)
+    days = pd.to_datetime(items["published_at"]).to_numpy("datetime64[ns]").astype(np.int64) / 86_400e9
+    has_root = root_row >= 0
+    root_bare = np.where(has_root, bare[codes[np.maximum(root_row, 0)]], False)
+    root_day = np.where(has_root, days[np.maximum(root_row, 0)], -np.inf)
+    keep = whole[codes] | (in_act[codes] & (same[codes] | bare[codes]))
+    unnamed_window = np.isfinite(window[codes])
+    keep |= in_act[codes] & unnamed_window & (root_bare | (root_day >= window[codes] - UNNAMED_DAYS))
+    if hashes:
+        keep |= is_new & items["text_hash"].isin(hashes).to_numpy()
+    if originals:
+        keep |= items["article_id"].isin(originals).to_numpy()
+    roots = root_row[keep & has_root]
+    keep[roots] = True
+    return keep
 
 
 _SEP = "\x1f"

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.evidence.cue_worker import cue_tuples
 from app.evidence.cues import RULES_VERSION, CueFinder
 from app.evidence.ledger import COLUMNS as LEDGER_COLUMNS
-from app.evidence.ledger import STRONG, LedgerState, describe, frame_ledger, item_keys
+from app.evidence.ledger import STRONG, LedgerState, describe, frame_ledger, item_keys, later_queries, needed_items
 from app.evidence.scope import SCOPE_VERSION, frame_scope
 from app.fingerprints import chunks, frames_to_do, marks, redo_every_frame
 from app.lineage import Attributions, frame_lineage
@@ -260,8 +260,8 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     inputs (its articles' cued passages, their places, texts, dates, cues and copy relations, the places
     frames take in those articles, its centre). A frame whose fingerprint is unchanged keeps its rows. A frame
     that only gained articles dated after everything it held (the usual weekly case: the fingerprint of its
-    articles up to its stored mark is the stored one) is *extended*: its ledger's state is rebuilt from its
-    stored items and only the new articles' passages are read, which gives the rows a full reading would
+    articles up to its stored mark is the stored one) is *extended*: its ledger's state is rebuilt from the
+    stored items its new passages can find (``ledger.needed_items``) and only the new articles' passages are read, which gives the rows a full reading would
     (the ledger reads in publication order and never revises an earlier item). Any other change redoes the
     frame over all its articles. Only those frames' inputs are loaded, a chunk of frames at a time (about
     ``chunk_rows`` input passages), each chunk committed. Another model, threshold, scope rule or cue rules,
@@ -306,8 +306,11 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
                                         settings.evidence_about_threshold)
         passages = passages[passages["scope"].notna()].reset_index(drop=True)
         continued = [f for f, m in after.items() if m is not None]
-        states = _StoredLedgers(store, encoder_key, continued)
         groups = passages.groupby("frame_id", sort=True).indices
+        # What each extended frame's new passages will look up in its stored ledger: only that is read back.
+        lookups = {f: later_queries(passages.iloc[groups.get(f, np.zeros(0, dtype=np.int64))],
+                                    lambda h: memo.get(h, ((), ""))[0], copies) for f in continued}
+        states = _StoredLedgers(store, encoder_key, continued, lookups)
         parts = []
         for frame_id in sorted(after):
             rows = groups.get(frame_id, np.zeros(0, dtype=np.int64))
@@ -336,8 +339,17 @@ class _StoredLedgers:
     """The ledger states of extended frames after their stored items, read in one query and each built
     when asked for (:meth:`pop`), so that a chunk holds one built state at a time beside the items."""
 
-    def __init__(self, store: Store, encoder_key: str, frames: list[int]):
-        self.items, self.vectors = store.evidence_state(encoder_key, frames) if frames else (None, None)
+    def __init__(self, store: Store, encoder_key: str, frames: list[int], lookups: dict | None = None):
+        """``lookups``: frame -> what its new passages look up (:func:`later_queries`); only the stored items
+        they may find are read (:func:`needed_items`), all of them for a frame not in it."""
+        def needed(items: pd.DataFrame) -> np.ndarray:
+            keep = np.ones(len(items), dtype=bool)
+            for frame_id, rows in items.groupby("frame_id").indices.items():
+                if lookups is not None and int(frame_id) in lookups:
+                    keep[rows] = needed_items(items.iloc[rows], *lookups[int(frame_id)])
+            return keep
+
+        self.items, self.vectors = store.evidence_state(encoder_key, frames, needed) if frames else (None, None)
         self.rows = {int(f): r for f, r in self.items.groupby("frame_id").indices.items()} if frames else {}
 
     def pop(self, frame_id: int) -> LedgerState | None:

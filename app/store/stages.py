@@ -884,12 +884,14 @@ class StageStore(StoreBase):
         passages["vector_row"] = passages["text_hash"].map(row_of).astype("int64")
         return passages, matrix, places
 
-    def evidence_state(self, model: str, frames: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+    def evidence_state(self, model: str, frames: list[int], needed=None) -> tuple[pd.DataFrame, np.ndarray]:
         """The stored ledger items of ``frames`` (frame_id, passage_id, article_id, text_hash, published_at,
         gate_key: what of its keys its gates depend on, is_new, repeat_of), in reading order within each frame,
         and the vectors of their texts: ``vector_row`` of each item indexes the matrix,
         which holds each text once (a text is an item of many frames, and many times in one). What extending
-        their ledgers starts from; an item whose text has no vector under ``model`` is left out."""
+        their ledgers starts from; an item whose text has no vector under ``model`` is left out. ``needed``:
+        given the items, which of them to keep (a boolean array; ``app.evidence.ledger.needed_items``), before
+        their vectors are read."""
         from app.evidence.ledger import GATE_KEY_SQL
 
         self._exec(
@@ -899,11 +901,12 @@ class StageStore(StoreBase):
                FROM evidence_items ei JOIN passages p USING (passage_id)
                WHERE ei.frame_id IN (SELECT unnest(?::INTEGER[]))""", [list(frames)])
         try:
-            found, matrix = self._vectors_of(
-                model, [r[0] for r in self._exec("SELECT DISTINCT text_hash FROM _state_items").fetchall()])
             items = self._df("SELECT * FROM _state_items ORDER BY frame_id, published_at, article_id, passage_id")
         finally:
             self._exec("DROP TABLE IF EXISTS _state_items")
+        if needed is not None:
+            items = items[needed(items)].reset_index(drop=True)
+        found, matrix = self._vectors_of(model, items["text_hash"].unique().tolist())
         at = pd.Index(found).get_indexer(items["text_hash"])
         items = items[at >= 0].reset_index(drop=True)
         items["vector_row"] = at[at >= 0].astype("int64")
