@@ -244,6 +244,13 @@ def _gates(keys: list[str]) -> set[str]:
     return set()
 
 
+@lru_cache(maxsize=262_144)
+def _gates_of_key(key: str) -> frozenset[str]:
+    """:func:`_gates` of a :func:`gate_key` string, remembered (a frame of years holds tens of thousands of distinct
+    keys, read by :func:`needed_items` and :meth:`LedgerState.from_items` each week)."""
+    return frozenset(_gates(key.split(_SEP) if key else []))
+
+
 @lru_cache(maxsize=65536)
 def _gates_of(keys: tuple[str, ...]) -> frozenset[str]:
     """:func:`_gates` of a key list, remembered (an item's keys recur across its frame's passages and frames)."""
@@ -494,7 +501,7 @@ class LedgerState:
         # Gates through the few distinct gate keys, not item by item.
         keys = items["gate_key"] if "gate_key" in items else items["keys"].map(lambda k: gate_key(list(k)))
         codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
-        sets = [_gates(k.split(_SEP) if k else []) for k in uniques]
+        sets = [_gates_of_key(k) for k in uniques]
         table = np.empty(len(sets), dtype=object)
         table[:] = sets
         state.item_gates = table[codes].tolist()
@@ -604,7 +611,7 @@ def needed_items(items: pd.DataFrame, hashes: set[str], originals: set[str],
         return np.zeros(0, dtype=bool)
     keys = items["gate_key"] if "gate_key" in items else items["keys"].map(lambda k: gate_key(list(k)))
     codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
-    sets = [_gates(k.split(_SEP) if k else []) for k in uniques]
+    sets = [_gates_of_key(k) for k in uniques]
     searched, speakers, bare_from = set(), set(), {}
     for gates, day in queries:
         blocks = _blocks(gates)
