@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import app.pipeline as pipeline
+from app.config import SAMPLE_SEEDS
 from app.frames import discover
 from app.frames.discovery import (centred, fragments, headlines_with_leads, sentence_keys, without_sentences,
                                   shared_sentences)
@@ -49,8 +50,12 @@ def test_short_lines_outlets_repeat_are_furniture_and_short_lines_told_once_are_
             for _ in range(4):  # each outlet prints its own line under article after article
                 lines.append(f"Copyright {year} {outlet}. All rights reserved.")
                 owners.append(outlet)
-    for i, outlet in enumerate(outlets * 4):  # short quotes of one shape, each told once
-        quotes.append(f"'We will not leave number {i}', {outlet.split()[0]} said in a statement.")
+    said = ["We will not leave", "This is our home", "Nobody warned us", "The water came at night",
+            "We lost everything", "They must answer for this", "It was chaos", "I have never seen it so bad",
+            "Help came too late", "We are staying", "The roads are closed", "Our school is gone",
+            "We need the bridge", "Prices keep rising", "The harvest failed", "Nobody is listening"]
+    for i, outlet in enumerate(outlets * 4):  # short quotes of one shape, each told once, in words of their own
+        quotes.append(f"'{said[i]}', {outlet.split()[0]} said in a statement.")
         quote_owners.append(outlet)
     found = find_templates(lines + quotes, np.array(owners + quote_owners), min_outlets=3)
     assert found.mask[:len(lines)].all() and not found.mask[len(lines):].any()
@@ -62,6 +67,34 @@ def test_short_lines_outlets_repeat_are_furniture_and_short_lines_told_once_are_
     # a stored shape says the same (the frames stage keeps the verdict's inputs per passage)
     rows = shape_rows(lines + quotes)
     assert rows["short"].tolist()[:len(lines)] == [True] * len(lines) and not rows["judged"][:len(lines)].any()
+
+
+STOCK = ["'We need answers about the flooding in {}, and we need them now,' said {}, a union leader.",
+         "'Nobody should be surprised by the fire in {}; the signs were there,' said {}, an analyst."]
+
+
+def test_stock_quotes_are_templates_and_one_quote_told_by_many_is_not():
+    places, speakers = ["Tamar", "Kavi", "Ostmi", "Ralo"], ["Noor Loer", "Elif Riha", "Kofi Tobel", "Ivan Sel"]
+    outlets = ["a", "b", "c", "d"]
+    stock = [STOCK[k].format(places[i], speakers[i]) for k in (0, 1) for i in range(4)]
+    # one quotation (a frame's key quote) attributed to other spellings and in other words, in four outlets
+    key = ["'They are sending them as cannon fodder,' said Kim Byung-kee, a lawmaker.",
+           "'They are sending them as cannon fodder,' said Kim Byung Kee, a lawmaker.",
+           "'They are sending them as cannon fodder,' said Kim Byung-Kee, a lawmaker.",
+           "'They are sending them as cannon fodder,' said Mr Kim, a lawmaker."]
+    found = find_templates(stock + key, np.array(outlets * 2 + outlets), min_outlets=3)
+    assert found.mask.tolist() == [True] * 8 + [False] * 4
+    assert (found.shapes, found.texts) == (2, 8)
+    # the plain shape masks the quotation whole and keeps too few words to judge: the quotation shape judges
+    rows = shape_rows(stock)
+    assert rows["judged"].all() and not rows["short"].any()
+    assert rows["shape"].nunique() == 2 and rows["text"].nunique() == 8
+    # too few outlets
+    assert not find_templates(stock, np.array(["a", "b"] * 4), min_outlets=3).mask.any()
+    # a quotation inside a longer passage is judged by the passage's own shape, as before
+    long = [f"Residents of {p} gathered in the square on Monday evening to demand that the council explain "
+            f"its plans, and 'we will not leave' was heard again and again." for p in places]
+    assert find_templates(long, np.array(outlets), min_outlets=3).mask.all()
 
 
 def test_headlines_in_title_case_are_never_templates():
@@ -394,3 +427,25 @@ def test_fragments_that_took_hold_weeks_apart_stay_apart():
     times = np.array([day - np.timedelta64(400, "D")] + [day + np.timedelta64(i, "D") for i in range(19)])
     labels = np.r_[np.zeros(20, dtype=np.int64)]
     assert took_hold(times, labels, 1)[0] == day  # the 2nd of 20 dates; the first, 400 days early, is not it
+
+
+def test_shapes_kept_by_an_earlier_rule_are_made_again(hashed_sample_db_copy, settings, encoder):
+    """A database whose kept shapes an earlier template rule made (``passage_shapes.rule`` older or NULL, as
+    before schema 31) gets every shape made again by its next full reading, and the verdicts are the rule's."""
+    from app.frames.templates import RULE_VERSION
+
+    db = hashed_sample_db_copy
+    with Store.write(db) as store:
+        store.conn.execute("UPDATE passage_shapes SET shape = 'stale', text_key = 'stale', rule = NULL "
+                           "WHERE passage_id IN (SELECT passage_id FROM passage_shapes ORDER BY passage_id LIMIT 500)")
+        store.conn.execute("UPDATE passage_shapes SET rule = 2 WHERE rule IS NOT NULL AND passage_id IN "
+                           "(SELECT passage_id FROM passage_shapes ORDER BY passage_id DESC LIMIT 300)")
+    pipeline.build(db, settings.replace(frames_file=SAMPLE_SEEDS), encoder, recluster=True)
+    r = Store.open_read(db)
+    kept = r.query("SELECT s.*, p.text FROM passage_shapes s JOIN passages p USING (passage_id) ORDER BY passage_id")
+    counts = r.last_run("frames")["counts"]
+    r.close()
+    assert (kept["rule"] == RULE_VERSION).all() and len(kept) > 800
+    made = shape_rows(kept["text"].tolist())
+    assert kept["shape"].tolist() == made["shape"].tolist() and kept["text_key"].tolist() == made["text"].tolist()
+    assert counts["templates"] == 1 and counts["template_passages"] == 182  # the sample's analyst line

@@ -13,6 +13,17 @@ passages of that shape come from at least ``min_outlets`` outlets and with at le
 text, so it is not a template. The shape must keep at least ``MIN_WORDS`` plain (masked-out-free) words,
 so that headlines in title case, which mask to almost nothing, are never taken for one.
 
+*Stock quotes* are a template inside a quotation: "'We need answers about the flooding in Tamar, and we
+need them now,' said Noor Loer, a union leader." told again about "the flooding in Kavi" by another speaker.
+Its shape masks the quotation whole, so too few plain words are left to judge it. Such a passage (a short
+attribution around a quotation) is judged by its *quotation shape* instead: names and numbers masked, the
+quotation's words kept. It is a template when that shape comes from at least ``min_outlets`` outlets with
+at least two different *quotations*: the same quote with other names or numbers in it. One quotation
+attributed in other words or to other spellings of a speaker ("said Kim Byung-kee" / "Kim Byung Kee
+said") has one quotation, so a frame's key quote repeated across outlets is never a template. On the
+AllSides corpus (37,554 articles) no quotation shape is one; on a synthetic archive whose routine articles
+end in five stock quotes, they made the largest "frame".
+
 *Furniture* is the short kind: a shape with fewer plain words (from ``FURNITURE_MIN_WORDS``), such as
 "Copyright 2019 The Ekta News. All rights reserved.", "Reporting by A; editing by B." or "This story was
 first published by X Wire.", told by as many outlets with as many texts, whose texts also recur: its
@@ -39,8 +50,9 @@ MIN_WORDS = 6
 # on average (see the module docstring).
 FURNITURE_MIN_WORDS = 2
 FURNITURE_REPEAT = 3
-# Bump when the rule changes: the frames stage then clusters every passage again (frame ids are kept).
-RULE_VERSION = 2
+# Bump when the rule changes: the frames stage then makes every kept shape again (``passage_shapes.rule``)
+# and clusters every passage again (frame ids are kept). 3: stock quotes (quotation shapes).
+RULE_VERSION = 3
 
 _QUOTED = re.compile(r"[\"“”][^\"“”]{1,200}[\"“”]|(?<!\w)['‘][^'‘’]{1,200}['’](?!\w)")
 _NUMBER = re.compile(r"\d[\d,.:/]*")
@@ -58,6 +70,22 @@ def shape(text: str) -> str:
     masked = masked.replace(" N ", " \x00 ").replace(" Q ", " \x01 ")
     masked = _SPACE.sub(" ", masked.lower()).strip()
     return masked.replace("\x00", "N").replace("\x01", "Q")
+
+
+def quotation_shape(text: str) -> tuple[str, str] | None:
+    """The text with names and numbers masked but its quotations' words kept, lower-cased, and the key of its
+    quotations (their words as written); None when it holds no quotation."""
+    quotes = [m.group(0)[1:-1] for m in _QUOTED.finditer(text)]
+    if not quotes:
+        return None
+    masked = _NUMBER.sub(" 0 ", text)
+    masked = _NAME.sub(" N ", masked).replace(" N ", " \x00 ")
+    shaped = _SPACE.sub(" ", masked.lower()).strip().replace("\x00", "N")
+    return shaped, "\x00".join(quotes)
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def plain_words(shaped: str) -> int:
@@ -78,13 +106,24 @@ def shape_rows(texts: list[str] | np.ndarray) -> pd.DataFrame:
     """Per text: the key of its shape (``shape``), of the text itself (``text``), whether the shape keeps
     enough plain words to be judged as a template (``judged``) and whether it is short enough to be judged as
     furniture instead (``short``): what the rule needs of a passage, which depends on its text alone, so the
-    frames stage keeps it (table ``passage_shapes``) and reads each passage once."""
-    shapes = [shape(t) for t in texts]
-    plain = np.fromiter((plain_words(s) for s in shapes), dtype=np.int64, count=len(shapes))
-    return pd.DataFrame({
-        "shape": [hashlib.blake2b(s.encode(), digest_size=8).hexdigest() for s in shapes],
-        "text": [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in texts],
-        "judged": plain >= MIN_WORDS, "short": (plain >= FURNITURE_MIN_WORDS) & (plain < MIN_WORDS)})
+    frames stage keeps it (table ``passage_shapes``) and reads each passage once. A passage whose shape is
+    too short to judge and whose quotation shape is not (a stock quote, see the module docstring) is judged by
+    its quotation shape, and its ``text`` is the key of its quotations."""
+    shape_keys, text_keys = [], []
+    judged = np.zeros(len(texts), dtype=bool)
+    short = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        shaped = shape(text)
+        plain = plain_words(shaped)
+        key, text_key = _key(shaped), _key(text)
+        if plain < MIN_WORDS and (quoted := quotation_shape(text)) is not None \
+                and plain_words(quoted[0]) >= MIN_WORDS:
+            key, text_key, plain = _key("quotation\x00" + quoted[0]), _key(quoted[1]), MIN_WORDS
+        shape_keys.append(key)
+        text_keys.append(text_key)
+        judged[i] = plain >= MIN_WORDS
+        short[i] = FURNITURE_MIN_WORDS <= plain < MIN_WORDS
+    return pd.DataFrame({"shape": shape_keys, "text": text_keys, "judged": judged, "short": short})
 
 
 def templates_of(rows: pd.DataFrame, *, min_outlets: int = 3) -> Templates:

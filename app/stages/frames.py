@@ -218,9 +218,10 @@ def _shapes(store: Store, passages: pd.DataFrame) -> pd.DataFrame:
     """The template shapes of ``passages`` (needs ``passage_id`` and ``text``) in their order: those kept, and
     the others made now."""
     kept = store.passage_shapes(passages["passage_id"].tolist())
-    kept = kept[kept["short"].notna()].set_index("passage_id")  # a shape kept before the furniture rule: made again
+    kept = kept[kept["rule"] == TEMPLATE_RULE].set_index("passage_id")  # a shape of an earlier rule: made again
     missing = ~passages["passage_id"].isin(kept.index).to_numpy()
     made = shape_rows(passages["text"].to_numpy()[missing]).set_index(passages["passage_id"].to_numpy()[missing])
+    made["rule"] = TEMPLATE_RULE
     return pd.concat([kept, made]).reindex(passages["passage_id"].to_numpy()).rename_axis("passage_id").reset_index()
 
 

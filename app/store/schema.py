@@ -864,3 +864,12 @@ MIGRATIONS.append((
     ALTER TABLE passage_shapes ADD COLUMN IF NOT EXISTS short BOOLEAN;
     """,
 ))
+
+MIGRATIONS.append((
+    31,
+    "which version of the template rule made each kept passage shape (NULL: before this), so that a shape "
+    "made by an earlier rule is made again by the next build",
+    """
+    ALTER TABLE passage_shapes ADD COLUMN IF NOT EXISTS rule SMALLINT;
+    """,
+))

@@ -54,10 +54,10 @@ class StageStore(StoreBase):
 
     # -- what the frames stage keeps of each passage (app.stages.frames, "corpus figures") ----------------
     def passage_shapes(self, passage_ids: list[str] | None = None) -> pd.DataFrame:
-        """The stored template shapes (``passage_id, shape, text, judged, short``) of ``passage_ids`` (None:
-        all); ``short`` is None for a shape kept before the furniture rule."""
+        """The stored template shapes (``passage_id, shape, text, judged, short, rule``) of ``passage_ids``
+        (None: all); ``rule`` is the version of the template rule that made the shape (None: before schema 31)."""
         where = "" if passage_ids is None else "WHERE passage_id IN (SELECT unnest(?::VARCHAR[]))"
-        return self._df(f"SELECT passage_id, shape, text_key AS text, judged, short FROM passage_shapes {where}",
+        return self._df(f"SELECT passage_id, shape, text_key AS text, judged, short, rule FROM passage_shapes {where}",
                         [] if passage_ids is None else [list(passage_ids)])
 
     def stored_anchoring(self, model: str) -> tuple[int, np.ndarray]:
@@ -78,9 +78,10 @@ class StageStore(StoreBase):
 
     def save_passage_figures(self, model: str, anchoring: pd.DataFrame, shapes: pd.DataFrame, summed: int,
                              total: np.ndarray, replace: bool) -> None:
-        """Keep passages' anchorings (``passage_id, anchoring``) and shapes (``passage_id, shape, text, judged``)
-        and the vector sum, in one transaction. ``replace``: these are every passage of ``model`` (its rows and
-        sum replace the stored ones); else they are new passages, added to them. Shapes are kept once a passage."""
+        """Keep passages' anchorings (``passage_id, anchoring``), shapes (``passage_id, shape, text, judged,
+        short, rule``) and the vector sum, in one transaction. ``replace``: these are every passage of ``model``
+        (its rows and sum replace the stored ones); else they are new passages, added to them. Shapes are kept
+        once a passage, and made again when an earlier template rule made them."""
         with self.transaction():
             if replace:
                 self._exec("DELETE FROM passage_anchoring WHERE model = ?", [model])
@@ -98,13 +99,16 @@ class StageStore(StoreBase):
                        [model, before[0] + summed, (before[1] + total).tolist()])
             if len(shapes):
                 self.conn.register("_shapes", pa.Table.from_pandas(
-                    shapes[["passage_id", "shape", "text", "judged", "short"]].astype({"short": bool}),
-                    preserve_index=False))
+                    shapes[["passage_id", "shape", "text", "judged", "short", "rule"]].astype(
+                        {"short": bool, "rule": "int16"}), preserve_index=False))
                 try:
-                    # a shape kept before the furniture rule gets its ``short``
-                    self._exec("""UPDATE passage_shapes SET short = n.short FROM _shapes n
-                                  WHERE passage_shapes.passage_id = n.passage_id AND passage_shapes.short IS NULL""")
-                    self._exec("""INSERT INTO passage_shapes SELECT passage_id, shape, text, judged, short FROM _shapes
+                    # a shape kept by an earlier rule is replaced by the one made now
+                    self._exec("""UPDATE passage_shapes SET shape = n.shape, text_key = n.text, judged = n.judged,
+                                         short = n.short, rule = n.rule FROM _shapes n
+                                  WHERE passage_shapes.passage_id = n.passage_id
+                                    AND passage_shapes.rule IS DISTINCT FROM n.rule""")
+                    self._exec("""INSERT INTO passage_shapes (passage_id, shape, text_key, judged, short, rule)
+                                  SELECT passage_id, shape, text, judged, short, rule FROM _shapes
                                   WHERE passage_id NOT IN (SELECT passage_id FROM passage_shapes)""")
                 finally:
                     self.conn.unregister("_shapes")
