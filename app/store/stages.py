@@ -481,10 +481,14 @@ class StageStore(StoreBase):
     def shared_paragraph_redo(self, fresh: list[str], max_group: int) -> list[str]:
         """The articles whose shared-paragraph pairs an update must find again: the ``fresh`` ones, and every
         article with a paragraph that the fresh ones put over ``max_group`` articles (it stops counting, so
-        the sizes of its articles' paragraph sets change)."""
+        the sizes of its articles' paragraph sets change). Such a paragraph is one of the fresh ones', so only
+        their paragraphs are counted, not every paragraph of the archive."""
         return [r[0] for r in self._exec(
-            """WITH body AS (SELECT DISTINCT article_id, text_hash FROM passages WHERE part = 'body'),
-                    fresh AS (SELECT unnest(?::VARCHAR[]) AS article_id),
+            """WITH fresh AS (SELECT unnest(?::VARCHAR[]) AS article_id),
+                    theirs AS (SELECT DISTINCT text_hash FROM passages
+                               WHERE part = 'body' AND article_id IN (SELECT article_id FROM fresh)),
+                    body AS (SELECT DISTINCT article_id, text_hash FROM passages
+                             WHERE part = 'body' AND text_hash IN (SELECT text_hash FROM theirs)),
                     counts AS (SELECT text_hash, count(*) AS n,
                                       count(*) FILTER (WHERE article_id IN (SELECT article_id FROM fresh)) AS k
                                FROM body GROUP BY text_hash),
@@ -495,25 +499,33 @@ class StageStore(StoreBase):
 
     def copy_pairs_of(self, article_ids: list[str], threshold: float, max_group: int) -> pd.DataFrame:
         """The pairs of :meth:`copy_pairs` that hold at least one of ``article_ids``, reading only the paragraphs
-        those articles share with others."""
+        those articles share with others: the articles of those paragraphs are counted (a paragraph in more than
+        ``max_group`` articles does not count), then each pair's articles' paragraphs, not every paragraph of the
+        archive."""
         return self._df(
-            """WITH body AS (SELECT DISTINCT article_id, text_hash FROM passages WHERE part = 'body'),
-                    redo AS (SELECT unnest(?::VARCHAR[]) AS article_id),
-                    common AS (SELECT text_hash FROM body GROUP BY text_hash HAVING count(*) > ?),
-                    b AS (SELECT * FROM body WHERE text_hash NOT IN (SELECT text_hash FROM common)),
-                    near AS (SELECT * FROM b WHERE text_hash IN (
-                                 SELECT text_hash FROM b WHERE article_id IN (SELECT article_id FROM redo))),
+            """WITH redo AS (SELECT unnest($1::VARCHAR[]) AS article_id),
+                    theirs AS (SELECT DISTINCT text_hash FROM passages
+                               WHERE part = 'body' AND article_id IN (SELECT article_id FROM redo)),
+                    body AS (SELECT DISTINCT article_id, text_hash FROM passages
+                             WHERE part = 'body' AND text_hash IN (SELECT text_hash FROM theirs)),
+                    near AS (SELECT * FROM body WHERE text_hash IN (
+                                 SELECT text_hash FROM body GROUP BY text_hash HAVING count(*) <= $2)),
                     shared AS (
                         SELECT x.article_id AS a, y.article_id AS b, count(*) AS k
                         FROM near x JOIN near y ON x.text_hash = y.text_hash AND x.article_id < y.article_id
                         WHERE x.article_id IN (SELECT article_id FROM redo)
                            OR y.article_id IN (SELECT article_id FROM redo)
                         GROUP BY 1, 2),
-                    sizes AS (SELECT article_id, count(*) AS n FROM b
-                              WHERE article_id IN (SELECT a FROM shared UNION SELECT b FROM shared) GROUP BY 1)
+                    ends AS (SELECT DISTINCT article_id, text_hash FROM passages
+                             WHERE part = 'body' AND article_id IN (SELECT a FROM shared UNION SELECT b FROM shared)),
+                    held AS (SELECT text_hash FROM passages
+                             WHERE part = 'body' AND text_hash IN (SELECT text_hash FROM ends)
+                             GROUP BY text_hash HAVING count(DISTINCT article_id) <= $2),
+                    sizes AS (SELECT article_id, count(*) AS n FROM ends
+                              WHERE text_hash IN (SELECT text_hash FROM held) GROUP BY 1)
                SELECT a, b, (k / (sa.n + sb.n - k))::FLOAT AS jaccard
                FROM shared JOIN sizes sa ON sa.article_id = a JOIN sizes sb ON sb.article_id = b
-               WHERE k / (sa.n + sb.n - k) >= ?
+               WHERE k / (sa.n + sb.n - k) >= $3
                ORDER BY a, b""",
             [list(article_ids), max_group, threshold],
         )

@@ -70,7 +70,7 @@ if run.get("passages"):
         f"{run.get('frames', 0):,} discovered frames ({run.get('mode', 'full')} run); "
         f"{run.get('assigned', 0):,} of {run['passages']:,} passages are in a frame and {unassigned:,} "
         f"({unassigned / run['passages']:.0%}) in none. Set aside before clustering as templates (the same "
-        f"sentence with other names or numbers, across outlets): {run.get('templates', 0):,} templates "
+        f"sentence with other names or numbers, across outlets, a quotation's own words among them): {run.get('templates', 0):,} templates "
         f"({run.get('furniture_shapes', 0):,} of them short page furniture that outlets repeat: copyright lines, "
         f"bylines, wire credits), {run.get('template_passages', 0):,} passages. Set aside as publisher boilerplate (sign-up lines, "
         f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
