@@ -197,7 +197,7 @@ def test_new_articles_keep_frame_ids_and_never_reuse_retired_ones(tmp_path, sett
     # The update read only the new week's passages, and took the corpus figures from what was kept of the rest:
     # the same boilerplate bar and template verdicts as the recluster, which read every passage.
     assert run["counts"]["read"] <= len(late_passages) < run["counts"]["passages"] == full["passages"]
-    for figure in ("anchoring_floor", "templates", "template_texts", "template_passages"):
+    for figure in ("anchoring_floor", "templates", "template_texts", "template_passages", "quote_shapes"):
         assert run["counts"][figure] == full[figure], figure
     assert full["templates"] > 0 and full["anchoring_floor"] > 0
     kept = set(after["frame_id"]) & set(again[again["status"] == "active"]["frame_id"])

@@ -84,17 +84,43 @@ def test_stock_quotes_are_templates_and_one_quote_told_by_many_is_not():
            "'They are sending them as cannon fodder,' said Mr Kim, a lawmaker."]
     found = find_templates(stock + key, np.array(outlets * 2 + outlets), min_outlets=3)
     assert found.mask.tolist() == [True] * 8 + [False] * 4
-    assert (found.shapes, found.texts) == (2, 8)
+    assert (found.shapes, found.quotes, found.texts) == (2, 2, 8)
     # the plain shape masks the quotation whole and keeps too few words to judge: the quotation shape judges
-    rows = shape_rows(stock)
-    assert rows["judged"].all() and not rows["short"].any()
-    assert rows["shape"].nunique() == 2 and rows["text"].nunique() == 8
-    # too few outlets
+    rows = shape_rows(stock + key)
+    assert not rows["judged"].any() and rows["quote_shape"].notna().all()
+    assert rows["quote_shape"].nunique() == 3 and rows["quote_text"].nunique() == 9
+    # too few outlets, or too few different quotations
     assert not find_templates(stock, np.array(["a", "b"] * 4), min_outlets=3).mask.any()
+    assert not find_templates(stock[:2] + stock[4:6], np.array(outlets), min_outlets=3).mask.any()
     # a quotation inside a longer passage is judged by the passage's own shape, as before
     long = [f"Residents of {p} gathered in the square on Monday evening to demand that the council explain "
             f"its plans, and 'we will not leave' was heard again and again." for p in places]
     assert find_templates(long, np.array(outlets), min_outlets=3).mask.all()
+    assert shape_rows(long)["quote_shape"].isna().all()
+
+
+def test_a_key_quote_with_a_name_spelled_other_ways_inside_it_is_not_a_template():
+    """Spellings of a name, spacing, case and punctuation inside one quotation are one quotation or a few, under
+    the number a stock quote needs; an apostrophe inside a single-quoted quotation does not hide it."""
+    ways = ["the United States", "the U.S.", "the US", "the  U.S.", "the United\u00a0States"]
+    quoted = [f'Kim Jong Un: "We are ready to talk with {w} about peace," he said.' for w in ways]
+    assert not find_templates(quoted, np.array(["a", "b", "c", "d", "e"]), min_outlets=3).mask.any()
+    told = ["'They don't care about the soldiers at all,' said Kim Byung-kee, a lawmaker.",
+            "'They don't care about the soldiers at all,' said Kim Byung Kee, a lawmaker.",
+            "'They don't care about the soldiers at all,' said Mr Kim, a lawmaker."]
+    assert shape(told[0]) == "Q said N , a lawmaker."
+    assert not find_templates(told, np.array(["a", "b", "c"]), min_outlets=3).mask.any()
+    # the same quotation with three different places in it, in three outlets: a stock quote
+    stock = [f"'They don't care about the soldiers in {p} at all,' said {n}, a lawmaker."
+             for p, n in [("Tamar", "Ann Lo"), ("Kavi", "Ivo Sel"), ("Ralo", "Ed Mar")]]
+    assert find_templates(stock, np.array(["a", "b", "c"]), min_outlets=3).mask.all()
+
+
+def test_page_furniture_holding_a_quotation_stays_furniture():
+    outlets = ["Ekta News", "Topel Gazette", "Mier Record"]
+    lines = [f'Read our "terms of use and privacy policy" at {o}.' for o in outlets for _ in range(4)]
+    found = find_templates(lines, np.array([o for o in outlets for _ in range(4)]), min_outlets=3)
+    assert found.mask.all() and (found.furniture, found.quotes) == (1, 0)
 
 
 def test_headlines_in_title_case_are_never_templates():
@@ -449,3 +475,58 @@ def test_shapes_kept_by_an_earlier_rule_are_made_again(hashed_sample_db_copy, se
     made = shape_rows(kept["text"].tolist())
     assert kept["shape"].tolist() == made["shape"].tolist() and kept["text_key"].tolist() == made["text"].tolist()
     assert counts["templates"] == 1 and counts["template_passages"] == 182  # the sample's analyst line
+
+
+def test_the_template_rule_over_kept_shapes_equals_the_rule_in_memory(memory_store):
+    """An update applies the rule over the kept shapes inside the database (``Store.template_shapes``): the
+    same verdicts, counts and passages as :func:`templates_of` over the same rows, stock quotes and furniture
+    among them; shapes an earlier rule made take no part."""
+    import datetime as dt
+
+    from app.frames.templates import FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION, templates_of
+
+    outlets = ["Ekta News", "Topel Gazette", "Mier Record", "Volta Post"]
+    texts, owners = [], []
+    for i, place in enumerate(["Tamar", "Kavi", "Ostmi", "Ralo", "Lins"]):
+        for k, line in enumerate(STOCK):
+            texts.append(line.format(place, f"Speaker {i}{k}"))
+            owners.append(outlets[(i + k) % 4])
+    for i in range(4):
+        texts.append(ANALYST.format(["Mira Solberg", "Tomas Reyni", "Anika Vos", "Jonah Ekwe"][i]))
+        owners.append(outlets[i])
+    for o in outlets[:3]:
+        for _ in range(4):
+            texts.append(f'Read our "terms of use and privacy policy" at {o}.')
+            owners.append(o)
+    texts += ["'They are sending them as cannon fodder,' said Kim Byung-kee, a lawmaker."] * 3
+    owners += outlets[:3]
+    texts.append("A paragraph of its own about the harvest, told once and by one outlet only today.")
+    owners.append(outlets[0])
+    n = len(texts)
+    ids = [f"a{i}" for i in range(n)]
+    memory_store.add_articles(pd.DataFrame({
+        "article_id": ids, "outlet_id": owners, "text": texts, "published_at": dt.datetime(2026, 1, 1),
+        "content_hash": ids, "ingested_at": dt.datetime(2026, 1, 2)}))
+    memory_store.add_passages(pd.DataFrame({
+        "passage_id": [f"{a}:1" for a in ids], "article_id": ids, "seq": 1, "part": "body", "start_char": 0,
+        "end_char": [len(t) for t in texts], "text": texts, "text_hash": [f"h{i}" for i in range(n)]}),
+        pd.DataFrame({"article_id": ids, "passages": 1}))
+    shapes = shape_rows(texts).assign(passage_id=[f"{a}:1" for a in ids], rule=RULE_VERSION)
+    memory_store.save_passage_figures("m", pd.DataFrame({"passage_id": shapes["passage_id"], "anchoring": 0.5}),
+                                      shapes, n, np.zeros(4), replace=True)
+    # a row an earlier rule made, which would make a template of its own if it counted
+    memory_store.conn.execute("UPDATE passage_shapes SET rule = 2, quote_shape = NULL, shape = 'old', judged = true "
+                              "WHERE passage_id = ?", [f"a{n - 1}:1"])
+    memory_store.conn.execute("INSERT INTO passage_shapes SELECT passage_id || 'x', 'old', text_key || 'x', true, "
+                              "false, rule, NULL, NULL FROM passage_shapes WHERE rule = 2")
+    expected = templates_of(shapes.assign(outlet=owners), min_outlets=3)
+    found = memory_store.template_shapes(3, FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION)
+    quoted = found["quoted"].to_numpy(dtype=bool)
+    mask = shapes["shape"].isin(found["shape"][~quoted]).to_numpy() & (shapes["judged"] | shapes["short"]).to_numpy()
+    mask |= shapes["quote_shape"].isin(found["shape"][quoted]).to_numpy()
+    assert mask.tolist() == expected.mask.tolist()
+    assert (len(found), int(quoted.sum()), int(found["furniture"].sum()), int(found["variants"].sum())) == \
+        (expected.shapes, expected.quotes, expected.furniture, expected.texts) == (4, 2, 1, 17)
+    passages = memory_store.template_passages(found["shape"][~quoted].tolist(), found["shape"][quoted].tolist(),
+                                              RULE_VERSION)
+    assert passages == int(expected.mask.sum()) == 26

@@ -16,13 +16,16 @@ so that headlines in title case, which mask to almost nothing, are never taken f
 *Stock quotes* are a template inside a quotation: "'We need answers about the flooding in Tamar, and we
 need them now,' said Noor Loer, a union leader." told again about "the flooding in Kavi" by another speaker.
 Its shape masks the quotation whole, so too few plain words are left to judge it. Such a passage (a short
-attribution around a quotation) is judged by its *quotation shape* instead: names and numbers masked, the
-quotation's words kept. It is a template when that shape comes from at least ``min_outlets`` outlets with
-at least two different *quotations*: the same quote with other names or numbers in it. One quotation
-attributed in other words or to other spellings of a speaker ("said Kim Byung-kee" / "Kim Byung Kee
-said") has one quotation, so a frame's key quote repeated across outlets is never a template. On the
-AllSides corpus (37,554 articles) no quotation shape is one; on a synthetic archive whose routine articles
-end in five stock quotes, they made the largest "frame".
+attribution around a quotation: its shape keeps fewer than ``MIN_WORDS`` plain words) is also judged by its
+*quotation shape*: names and numbers masked, the quotation's words kept. That shape is a template when it
+comes from at least ``min_outlets`` outlets with at least ``QUOTE_VARIANTS`` different *quotations*
+(compared by their letters and digits alone, so spacing, case, punctuation and "U.S."/"US" do not count):
+the same quote told again and again with other names or numbers in it. One quotation told by many outlets,
+attributed in other words or to other spellings of its speaker, has one quotation, and a few spellings of a
+name inside it ("the United States" / "the U.S.") stay under ``QUOTE_VARIANTS``, so a frame's key quote is
+not a template. The passage is set aside when either shape is a template (or furniture). On the AllSides
+corpus (37,554 articles) no quotation shape is one; on a synthetic archive whose articles end in five stock
+quotes, they made the largest "frame".
 
 *Furniture* is the short kind: a shape with fewer plain words (from ``FURNITURE_MIN_WORDS``), such as
 "Copyright 2019 The Ekta News. All rights reserved.", "Reporting by A; editing by B." or "This story was
@@ -50,11 +53,15 @@ MIN_WORDS = 6
 # on average (see the module docstring).
 FURNITURE_MIN_WORDS = 2
 FURNITURE_REPEAT = 3
+# A quotation shape is a template with at least this many different quotations (see the module docstring).
+QUOTE_VARIANTS = 3
 # Bump when the rule changes: the frames stage then makes every kept shape again (``passage_shapes.rule``)
 # and clusters every passage again (frame ids are kept). 3: stock quotes (quotation shapes).
 RULE_VERSION = 3
 
-_QUOTED = re.compile(r"[\"“”][^\"“”]{1,200}[\"“”]|(?<!\w)['‘][^'‘’]{1,200}['’](?!\w)")
+# A quotation: in double quotes, or in single quotes that may hold an apostrophe between letters ("don't").
+_QUOTED = re.compile(r"[\"“”][^\"“”]{1,200}[\"“”]|(?<!\w)['‘](?:[^'‘’]|(?<=\w)['’](?=\w)){1,200}['’](?!\w)")
+_LETTERS = re.compile(r"[\W_]+")
 _NUMBER = re.compile(r"\d[\d,.:/]*")
 # A run of capitalised words (names, places, titles), joined by spaces, hyphens or "of"/"de" particles.
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|van|von|al|bin|the)\s+)?[A-Z][\w'’.-]*)*")
@@ -73,15 +80,15 @@ def shape(text: str) -> str:
 
 
 def quotation_shape(text: str) -> tuple[str, str] | None:
-    """The text with names and numbers masked but its quotations' words kept, lower-cased, and the key of its
-    quotations (their words as written); None when it holds no quotation."""
+    """The text with names and numbers masked but its quotations' words kept, lower-cased, and its quotations
+    by their letters and digits alone (lower-cased), the key the rule compares; None when it holds none."""
     quotes = [m.group(0)[1:-1] for m in _QUOTED.finditer(text)]
     if not quotes:
         return None
     masked = _NUMBER.sub(" 0 ", text)
     masked = _NAME.sub(" N ", masked).replace(" N ", " \x00 ")
     shaped = _SPACE.sub(" ", masked.lower()).strip().replace("\x00", "N")
-    return shaped, "\x00".join(quotes)
+    return shaped, "\x00".join(_LETTERS.sub("", q.lower()) for q in quotes)
 
 
 def _key(text: str) -> str:
@@ -100,30 +107,36 @@ class Templates:
     texts: int  # distinct texts of those shapes
     passages: int | None = None  # passages of those shapes in the whole corpus, when ``mask`` covers only some
     furniture: int = 0  # of the shapes, those of the short kind (furniture)
+    quotes: int = 0  # of the shapes, quotation shapes (stock quotes)
 
 
 def shape_rows(texts: list[str] | np.ndarray) -> pd.DataFrame:
     """Per text: the key of its shape (``shape``), of the text itself (``text``), whether the shape keeps
     enough plain words to be judged as a template (``judged``) and whether it is short enough to be judged as
-    furniture instead (``short``): what the rule needs of a passage, which depends on its text alone, so the
-    frames stage keeps it (table ``passage_shapes``) and reads each passage once. A passage whose shape is
-    too short to judge and whose quotation shape is not (a stock quote, see the module docstring) is judged by
-    its quotation shape, and its ``text`` is the key of its quotations."""
-    shape_keys, text_keys = [], []
+    furniture instead (``short``); for a text whose shape is too short to judge and whose quotation shape is
+    not (a stock quote, see the module docstring), the keys of its quotation shape (``quote_shape``) and of its
+    quotations (``quote_text``), else None. What the rule needs of a passage depends on its text alone, so the
+    frames stage keeps it (table ``passage_shapes``) and reads each passage once."""
+    shape_keys, text_keys, quote_keys, quote_texts = [], [], [], []
     judged = np.zeros(len(texts), dtype=bool)
     short = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
         shaped = shape(text)
         plain = plain_words(shaped)
-        key, text_key = _key(shaped), _key(text)
-        if plain < MIN_WORDS and (quoted := quotation_shape(text)) is not None \
-                and plain_words(quoted[0]) >= MIN_WORDS:
-            key, text_key, plain = _key("quotation\x00" + quoted[0]), _key(quoted[1]), MIN_WORDS
-        shape_keys.append(key)
-        text_keys.append(text_key)
+        shape_keys.append(_key(shaped))
+        text_keys.append(_key(text))
         judged[i] = plain >= MIN_WORDS
         short[i] = FURNITURE_MIN_WORDS <= plain < MIN_WORDS
-    return pd.DataFrame({"shape": shape_keys, "text": text_keys, "judged": judged, "short": short})
+        quoted = quotation_shape(text) if plain < MIN_WORDS else None
+        if quoted is not None and plain_words(quoted[0]) >= MIN_WORDS:
+            quote_keys.append(_key(quoted[0]))
+            quote_texts.append(_key(quoted[1]))
+        else:
+            quote_keys.append(None)
+            quote_texts.append(None)
+    return pd.DataFrame({"shape": shape_keys, "text": text_keys, "judged": judged, "short": short,
+                         "quote_shape": pd.Series(quote_keys, dtype=object),
+                         "quote_text": pd.Series(quote_texts, dtype=object)})
 
 
 def templates_of(rows: pd.DataFrame, *, min_outlets: int = 3) -> Templates:
@@ -142,7 +155,16 @@ def templates_of(rows: pd.DataFrame, *, min_outlets: int = 3) -> Templates:
     furniture = wide & is_short & (per_shape["passages"] >= FURNITURE_REPEAT * per_shape["variants"])
     found = per_shape[(wide & ~is_short) | furniture]
     mask = rows["shape"].isin(found.index).to_numpy() & (judged | short)
-    return Templates(mask, int(len(found)), int(found["variants"].sum()), furniture=int(furniture.sum()))
+    quotes = 0
+    variants = int(found["variants"].sum())
+    if "quote_shape" in rows:
+        quoted = rows[rows["quote_shape"].notna()]
+        per_quote = quoted.groupby("quote_shape").agg(outlets=("outlet", "nunique"),
+                                                      variants=("quote_text", "nunique"))
+        stock = per_quote[(per_quote["outlets"] >= min_outlets) & (per_quote["variants"] >= QUOTE_VARIANTS)]
+        mask |= rows["quote_shape"].isin(stock.index).to_numpy()
+        quotes, variants = int(len(stock)), variants + int(stock["variants"].sum())
+    return Templates(mask, int(len(found)) + quotes, variants, furniture=int(furniture.sum()), quotes=quotes)
 
 
 def find_templates(texts: list[str] | np.ndarray, outlet_ids: np.ndarray, *, min_outlets: int = 3) -> Templates:

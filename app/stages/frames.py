@@ -18,7 +18,7 @@ from app.frames.incremental import can_join_existing, fresh_passages, headlines_
 from app.frames.labels import normalise, taken_labels
 from app.frames.seeded import SeedError, load_seeds
 from app.frames.stories import number_stories, story_groups
-from app.frames.templates import FURNITURE_REPEAT, Templates, shape_rows, templates_of
+from app.frames.templates import FURNITURE_REPEAT, QUOTE_VARIANTS, Templates, shape_rows, templates_of
 from app.frames.templates import RULE_VERSION as TEMPLATE_RULE
 from app.frames.tables import (article_frames, cluster_assignments, discovered_frames, empty_article_frames,
                                empty_frames, empty_passage_frames, exemplars)
@@ -182,6 +182,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         store.record_history(record.frame_ids, run_id, record.event, record.other_ids, record.detail)
     stories = save_stories(store, frame_table, assignments, old_stories, settings.story_threshold, run_id)
     counts = {**found.counts, "templates": templates.shapes, "furniture_shapes": templates.furniture,
+              "quote_shapes": templates.quotes,
               "template_texts": templates.texts,
               "template_passages": int(templates.mask.sum()) if templates.passages is None else templates.passages,
               "stories": stories,
@@ -265,11 +266,16 @@ def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: n
     every = np.concatenate([kept_anchors, anchor[new]])
     mean = ((total + added) / max(summed + int(new.sum()), 1)).astype(np.float32)
     if min_outlets > 0:
-        found = store.template_shapes(min_outlets, FURNITURE_REPEAT)
-        mask = shapes["shape"].isin(found["shape"]).to_numpy() & (shapes["judged"].to_numpy(dtype=bool)
+        found = store.template_shapes(min_outlets, FURNITURE_REPEAT, QUOTE_VARIANTS, TEMPLATE_RULE)
+        is_quote = found["quoted"].to_numpy(dtype=bool)
+        plain, quoted = found[~is_quote], found[is_quote]
+        mask = shapes["shape"].isin(plain["shape"]).to_numpy() & (shapes["judged"].to_numpy(dtype=bool)
                                                                    | shapes["short"].to_numpy(dtype=bool))
+        mask |= shapes["quote_shape"].isin(quoted["shape"]).to_numpy()
         templates = Templates(mask, int(len(found)), int(found["variants"].sum()),
-                              store.template_passages(found["shape"].tolist()), int(found["furniture"].sum()))
+                              store.template_passages(plain["shape"].tolist(), quoted["shape"].tolist(),
+                                                      TEMPLATE_RULE),
+                              int(found["furniture"].sum()), int(len(quoted)))
     else:
         templates = Templates(np.zeros(len(passages), dtype=bool), 0, 0)
     return anchor, typical_anchoring(every), mean, templates

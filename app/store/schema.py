@@ -868,8 +868,11 @@ MIGRATIONS.append((
 MIGRATIONS.append((
     31,
     "which version of the template rule made each kept passage shape (NULL: before this), so that a shape "
-    "made by an earlier rule is made again by the next build",
+    "made by an earlier rule is made again by the next build; and the keys of a short passage's quotation "
+    "shape and of its quotations (stock quotes)",
     """
     ALTER TABLE passage_shapes ADD COLUMN IF NOT EXISTS rule SMALLINT;
+    ALTER TABLE passage_shapes ADD COLUMN IF NOT EXISTS quote_shape VARCHAR;
+    ALTER TABLE passage_shapes ADD COLUMN IF NOT EXISTS quote_key VARCHAR;
     """,
 ))

@@ -54,10 +54,12 @@ class StageStore(StoreBase):
 
     # -- what the frames stage keeps of each passage (app.stages.frames, "corpus figures") ----------------
     def passage_shapes(self, passage_ids: list[str] | None = None) -> pd.DataFrame:
-        """The stored template shapes (``passage_id, shape, text, judged, short, rule``) of ``passage_ids``
-        (None: all); ``rule`` is the version of the template rule that made the shape (None: before schema 31)."""
+        """The stored template shapes (``passage_id, shape, text, judged, short, quote_shape, quote_text, rule``)
+        of ``passage_ids`` (None: all); ``rule`` is the version of the template rule that made the shape (None:
+        before schema 31)."""
         where = "" if passage_ids is None else "WHERE passage_id IN (SELECT unnest(?::VARCHAR[]))"
-        return self._df(f"SELECT passage_id, shape, text_key AS text, judged, short, rule FROM passage_shapes {where}",
+        return self._df(f"""SELECT passage_id, shape, text_key AS text, judged, short, quote_shape,
+                                   quote_key AS quote_text, rule FROM passage_shapes {where}""",
                         [] if passage_ids is None else [list(passage_ids)])
 
     def stored_anchoring(self, model: str) -> tuple[int, np.ndarray]:
@@ -98,37 +100,52 @@ class StageStore(StoreBase):
             self._exec("INSERT INTO vector_sums VALUES (?, ?, ?)",
                        [model, before[0] + summed, (before[1] + total).tolist()])
             if len(shapes):
-                self.conn.register("_shapes", pa.Table.from_pandas(
-                    shapes[["passage_id", "shape", "text", "judged", "short", "rule"]].astype(
-                        {"short": bool, "rule": "int16"}), preserve_index=False))
+                columns = ["passage_id", "shape", "text", "judged", "short", "quote_shape", "quote_text", "rule"]
+                table = pa.Table.from_pandas(shapes[columns].astype({"short": bool, "rule": "int16"}),
+                                             preserve_index=False)
+                self.conn.register("_shapes", table.cast(table.schema.set(
+                    columns.index("quote_shape"), pa.field("quote_shape", pa.string())).set(
+                    columns.index("quote_text"), pa.field("quote_text", pa.string()))))
                 try:
                     # a shape kept by an earlier rule is replaced by the one made now
                     self._exec("""UPDATE passage_shapes SET shape = n.shape, text_key = n.text, judged = n.judged,
-                                         short = n.short, rule = n.rule FROM _shapes n
+                                         short = n.short, quote_shape = n.quote_shape, quote_key = n.quote_text,
+                                         rule = n.rule FROM _shapes n
                                   WHERE passage_shapes.passage_id = n.passage_id
                                     AND passage_shapes.rule IS DISTINCT FROM n.rule""")
-                    self._exec("""INSERT INTO passage_shapes (passage_id, shape, text_key, judged, short, rule)
-                                  SELECT passage_id, shape, text, judged, short, rule FROM _shapes
-                                  WHERE passage_id NOT IN (SELECT passage_id FROM passage_shapes)""")
+                    self._exec("""INSERT INTO passage_shapes (passage_id, shape, text_key, judged, short, quote_shape,
+                                                              quote_key, rule)
+                                  SELECT passage_id, shape, text, judged, short, quote_shape, quote_text, rule
+                                  FROM _shapes WHERE passage_id NOT IN (SELECT passage_id FROM passage_shapes)""")
                 finally:
                     self.conn.unregister("_shapes")
 
-    def template_shapes(self, min_outlets: int, furniture_repeat: int) -> pd.DataFrame:
-        """The template shapes among the stored shapes of the passages (``shape, variants, furniture``):
+    def template_shapes(self, min_outlets: int, furniture_repeat: int, quote_variants: int, rule: int) -> pd.DataFrame:
+        """The template shapes among the stored shapes of the passages made by template rule ``rule``
+        (``shape, variants, furniture, quoted``; ``quoted``: a quotation shape, a stock quote):
         :func:`app.frames.templates.templates_of` over the table instead of over rows in memory."""
         return self._df(
-            """SELECT s.shape, count(DISTINCT s.text_key) AS variants, NOT any_value(s.judged) AS furniture
-               FROM passage_shapes s JOIN passages p USING (passage_id) JOIN articles a USING (article_id)
-               WHERE s.judged OR s.short GROUP BY s.shape
-               HAVING count(DISTINCT a.outlet_id) >= ? AND count(DISTINCT s.text_key) >= 2
-                  AND (any_value(s.judged) OR count(*) >= ? * count(DISTINCT s.text_key))""",
-            [min_outlets, furniture_repeat])
+            """WITH s AS (SELECT s.*, a.outlet_id FROM passage_shapes s JOIN passages p USING (passage_id)
+                          JOIN articles a USING (article_id) WHERE s.rule = $4)
+               SELECT shape, count(DISTINCT text_key) AS variants, NOT any_value(judged) AS furniture,
+                      false AS quoted
+               FROM s WHERE judged OR short GROUP BY shape
+               HAVING count(DISTINCT outlet_id) >= $1 AND count(DISTINCT text_key) >= 2
+                  AND (any_value(judged) OR count(*) >= $2 * count(DISTINCT text_key))
+               UNION ALL
+               SELECT quote_shape, count(DISTINCT quote_key), false, true
+               FROM s WHERE quote_shape IS NOT NULL GROUP BY quote_shape
+               HAVING count(DISTINCT outlet_id) >= $1 AND count(DISTINCT quote_key) >= $3""",
+            [min_outlets, furniture_repeat, quote_variants, rule])
 
-    def template_passages(self, shapes: list[str]) -> int:
-        """Passages whose judged (or short) shape is one of ``shapes``."""
+    def template_passages(self, shapes: list[str], quote_shapes: list[str], rule: int) -> int:
+        """Passages (their shapes made by template rule ``rule``) whose judged (or short) shape is one of
+        ``shapes`` or whose quotation shape is one of ``quote_shapes``."""
         return int(self._scalar(
-            """SELECT count(*) FROM passage_shapes WHERE (judged OR short) AND shape IN (SELECT unnest(?::VARCHAR[]))""",
-            [list(shapes)]))
+            """SELECT count(*) FROM passage_shapes WHERE rule = $3
+                 AND (((judged OR short) AND shape IN (SELECT unnest($1::VARCHAR[])))
+                      OR quote_shape IN (SELECT unnest($2::VARCHAR[])))""",
+            [list(shapes), list(quote_shapes), rule]))
 
     def accounted_passage_fingerprint(self) -> str:
         """:meth:`passage_fingerprint` (no model) of the passages of the articles the stored copy pairs account
