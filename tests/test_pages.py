@@ -259,7 +259,8 @@ def test_data_page_shows_corpus_statistics(app_env):
     run = _read(app_env, lambda r: r.last_run("frames")["counts"])
     assert run["templates"] == 1 and run["template_passages"] > 100
     assert (f"{run['templates']:,} templates ({run['furniture_shapes']:,} of them short page furniture"
-            in text and f"wire credits), {run['template_passages']:,} passages" in text)
+            in text and f"{run.get('quote_shapes', 0):,} stock quotes: a quotation told again with other names or "
+            f"numbers in it), {run['template_passages']:,} passages" in text)
     assert f"Stories (the events or topics the frames belong to): {run['stories']:,}." in text
 
 
