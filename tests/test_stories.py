@@ -514,11 +514,19 @@ def test_the_template_rule_over_kept_shapes_equals_the_rule_in_memory(memory_sto
     shapes = shape_rows(texts).assign(passage_id=[f"{a}:1" for a in ids], rule=RULE_VERSION)
     memory_store.save_passage_figures("m", pd.DataFrame({"passage_id": shapes["passage_id"], "anchoring": 0.5}),
                                       shapes, n, np.zeros(4), replace=True)
-    # a row an earlier rule made, which would make a template of its own if it counted
-    memory_store.conn.execute("UPDATE passage_shapes SET rule = 2, quote_shape = NULL, shape = 'old', judged = true "
-                              "WHERE passage_id = ?", [f"a{n - 1}:1"])
-    memory_store.conn.execute("INSERT INTO passage_shapes SELECT passage_id || 'x', 'old', text_key || 'x', true, "
-                              "false, rule, NULL, NULL FROM passage_shapes WHERE rule = 2")
+    # passages in three outlets whose kept shapes an earlier rule made: one shape, three texts, which would be a
+    # template of its own (and three more template passages) if they counted
+    stale = [f"s{i}" for i in range(3)]
+    memory_store.add_articles(pd.DataFrame({
+        "article_id": stale, "outlet_id": outlets[:3], "text": "old", "published_at": dt.datetime(2026, 1, 1),
+        "content_hash": stale, "ingested_at": dt.datetime(2026, 1, 2)}))
+    memory_store.add_passages(pd.DataFrame({
+        "passage_id": [f"{a}:1" for a in stale], "article_id": stale, "seq": 1, "part": "body", "start_char": 0,
+        "end_char": 3, "text": "old", "text_hash": [f"old{i}" for i in range(3)]}),
+        pd.DataFrame({"article_id": stale, "passages": 1}))
+    for i, a in enumerate(stale):
+        memory_store.conn.execute("INSERT INTO passage_shapes VALUES (?, 'old', ?, true, false, 2, NULL, NULL)",
+                                  [f"{a}:1", f"old{i}"])
     expected = templates_of(shapes.assign(outlet=owners), min_outlets=3)
     found = memory_store.template_shapes(3, FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION)
     quoted = found["quoted"].to_numpy(dtype=bool)

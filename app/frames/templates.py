@@ -21,9 +21,9 @@ attribution around a quotation: its shape keeps fewer than ``MIN_WORDS`` plain w
 comes from at least ``min_outlets`` outlets with at least ``QUOTE_VARIANTS`` different *quotations*
 (compared by their letters and digits alone, so spacing, case, punctuation and "U.S."/"US" do not count):
 the same quote told again and again with other names or numbers in it. One quotation told by many outlets,
-attributed in other words or to other spellings of its speaker, has one quotation, and a few spellings of a
+attributed in other words or to other spellings of its speaker, has one quotation, and two spellings of a
 name inside it ("the United States" / "the U.S.") stay under ``QUOTE_VARIANTS``, so a frame's key quote is
-not a template. The passage is set aside when either shape is a template (or furniture). On the AllSides
+not a template unless three outlets spell a name in it three ways (docs/architecture.md, where it fails). The passage is set aside when either shape is a template (or furniture). On the AllSides
 corpus (37,554 articles) no quotation shape is one; on a synthetic archive whose articles end in five stock
 quotes, they made the largest "frame".
 

@@ -80,8 +80,8 @@ class StageStore(StoreBase):
 
     def save_passage_figures(self, model: str, anchoring: pd.DataFrame, shapes: pd.DataFrame, summed: int,
                              total: np.ndarray, replace: bool) -> None:
-        """Keep passages' anchorings (``passage_id, anchoring``), shapes (``passage_id, shape, text, judged,
-        short, rule``) and the vector sum, in one transaction. ``replace``: these are every passage of ``model``
+        """Keep passages' anchorings (``passage_id, anchoring``), shapes (:func:`app.frames.templates.shape_rows`'
+        columns with ``passage_id`` and ``rule``) and the vector sum, in one transaction. ``replace``: these are every passage of ``model``
         (its rows and sum replace the stored ones); else they are new passages, added to them. Shapes are kept
         once a passage, and made again when an earlier template rule made them."""
         with self.transaction():
@@ -101,11 +101,9 @@ class StageStore(StoreBase):
                        [model, before[0] + summed, (before[1] + total).tolist()])
             if len(shapes):
                 columns = ["passage_id", "shape", "text", "judged", "short", "quote_shape", "quote_text", "rule"]
-                table = pa.Table.from_pandas(shapes[columns].astype({"short": bool, "rule": "int16"}),
-                                             preserve_index=False)
-                self.conn.register("_shapes", table.cast(table.schema.set(
-                    columns.index("quote_shape"), pa.field("quote_shape", pa.string())).set(
-                    columns.index("quote_text"), pa.field("quote_text", pa.string()))))
+                self.conn.register("_shapes", pa.Table.from_pandas(shapes[columns].astype(
+                    {"short": bool, "rule": "int16", "quote_shape": "string", "quote_text": "string"}),
+                    preserve_index=False))
                 try:
                     # a shape kept by an earlier rule is replaced by the one made now
                     self._exec("""UPDATE passage_shapes SET shape = n.shape, text_key = n.text, judged = n.judged,
