@@ -60,9 +60,14 @@ def make(db: Path, n: int, dim: int) -> float:
     return time.perf_counter() - t
 
 
-def small_write(db: Path) -> float:
+def small_write(db: Path, made: list | None = None) -> float:
+    """One write recording one run; seconds taken. ``made`` gets how the work copy was made, as the write's
+    marker says (``clone``, ``refresh``: the spare brought up to date, ``copy``; None from code older than the
+    spare, whose marker does not say)."""
     t = time.perf_counter()
     with Store.write(db, "bench edit", resumable=False) as store:
+        if made is not None:
+            made.append(json.loads(db.with_name(db.name + ".work.base").read_text()).get("copy"))
         run = store.start_run("bench", {"small": True})
         store.finish_run(run, {"rows": 1})
     return time.perf_counter() - t
@@ -84,7 +89,7 @@ def disk_usage(folder: Path) -> str:
 
 
 def _remove(folder: Path) -> None:
-    """The database and what the write protocol leaves beside it (work copy, marker, lock, spill folder)."""
+    """The database and what the write protocol leaves beside it (work copy, marker, lock, spill folder, spare)."""
     for p in folder.glob("write-copy.duckdb*"):
         shutil.rmtree(p) if p.is_dir() else p.unlink()
 
@@ -110,7 +115,10 @@ def measure(folder: Path, vectors: int, dim: int, writes: int, built: Path | Non
     how = clone_file(db, probe)
     probe.unlink()
     before = disk_usage(folder)
-    times = [small_write(db) for _ in range(writes)]
+    made_as: list = []
+    times = [small_write(db, made_as) for _ in range(writes)]
+    if any(made_as):
+        how = "/".join(sorted({str(m) for m in made_as}))
     after = disk_usage(folder)
     file_gb, vectors_gb = sizes(db)
     _remove(folder)

@@ -40,7 +40,10 @@ def test_ingest_build_frames_export(tmp_path, monkeypatch):
     assert list(df.columns) == ["frame_id", "outlet", "day", "articles", "rebuttals"]
     assert df["articles"].sum() + df["rebuttals"].sum() == table.num_rows
     r = _run("status", "--db", db)
-    assert json.loads(r.output)["interrupted_build_pending"] is False
+    status = json.loads(r.output)
+    assert status["interrupted_build_pending"] is False
+    spare = Path(db).with_name(Path(db).name + ".spare")  # kept where the work copy is not a clone
+    assert status["spare_file_mb"] == (round(spare.stat().st_size / 1e6, 1) if spare.exists() else None)
 
 
 def test_nothing_readable_exits_nonzero(tmp_path):

@@ -316,6 +316,176 @@ def test_the_work_copy_is_a_clone_where_the_file_system_allows_and_a_copy_elsewh
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
+def _work_copy_made(db: Path) -> str | None:
+    """How the running write made its work copy (its marker says)."""
+    import json
+
+    return json.loads(db.with_name(db.name + ".work.base").read_text()).get("copy")
+
+
+def _hold_open_read(db: Path, ready, release) -> None:
+    reader = Store.open_read(db)
+    try:
+        assert reader.outlet_names()
+        ready.set()
+        release.wait(30)
+    finally:
+        reader.close()
+
+
+def test_the_next_write_brings_the_previous_state_up_to_date_instead_of_copying_the_file(tmp_path):
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    spare = spare_path(db)
+    with Store.write(db) as store:
+        _add_outlet(store, "A")
+        assert _work_copy_made(db) is None  # a new database: nothing to copy
+    assert not spare.exists()
+    with Store.write(db) as store:
+        _add_outlet(store, "B")
+        assert _work_copy_made(db) in ("copy", "clone")
+    how = "clone" if not spare.exists() else "refresh"  # where reference links exist, the clone costs nothing
+    for name in "CDE":
+        published = db.read_bytes()
+        with Store.write(db) as store:
+            assert _work_copy_made(db) == how
+            work = db.with_name(db.name + ".work")
+            assert work.read_bytes() == published or how == "clone"
+            _add_outlet(store, name)
+        assert spare.exists() == (how == "refresh")
+        if how == "refresh":
+            assert spare.read_bytes() == published  # the state just replaced, kept under a second name
+    reader = Store.open_read(db)
+    try:
+        assert reader.outlet_names() == ["A", "B", "C", "D", "E"]
+    finally:
+        reader.close()
+
+
+def test_the_spare_is_brought_up_to_date_byte_for_byte_writing_only_the_blocks_that_differ(tmp_path):
+    import numpy as np
+
+    from app.store.db import SPARE_BLOCK, refresh_spare
+
+    rng = np.random.default_rng(3)
+    src, spare = tmp_path / "src", tmp_path / "spare"
+    body = rng.integers(0, 256, 10 * SPARE_BLOCK + 123, dtype=np.uint8).tobytes()
+    src.write_bytes(body)
+    changed = bytearray(body)
+    changed[5] ^= 1  # block 0
+    changed[7 * SPARE_BLOCK + 9] ^= 1  # block 7
+    for extra in (b"", b"x" * (3 * SPARE_BLOCK)):  # the spare as long as the file, and longer
+        spare.write_bytes(bytes(changed) + extra)
+        assert refresh_spare(src, spare) == 2 * SPARE_BLOCK
+        assert spare.read_bytes() == body
+    spare.write_bytes(bytes(changed[: 4 * SPARE_BLOCK]))  # shorter: the missing tail is written
+    assert refresh_spare(src, spare) == SPARE_BLOCK + (10 * SPARE_BLOCK + 123 - 4 * SPARE_BLOCK)
+    assert spare.read_bytes() == body
+    assert refresh_spare(src, spare) == 0
+
+
+@pytest.mark.parametrize("where", ["this process", "another process"])
+def test_a_spare_that_a_reader_still_has_open_is_never_written(tmp_path, where):
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    with Store.write(db) as store:
+        _add_outlet(store, "A")
+    with Store.write(db) as store:
+        _add_outlet(store, "B")
+    if not spare_path(db).exists():
+        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    # A reader opens the state [A, B]; the next write publishes [A, B, C] and keeps [A, B] as the spare, still
+    # open in the reader; the write after that must not bring it up to date under the reader.
+    if where == "this process":
+        reader = Store.open_read(db)
+        release = None
+    else:
+        ctx = mp.get_context("spawn")
+        ready, release = ctx.Event(), ctx.Event()
+        reader = ctx.Process(target=_hold_open_read, args=(db, ready, release))
+        reader.start()
+        assert ready.wait(60)
+    held = os.open(db, os.O_RDONLY)  # the reader's state, to compare byte for byte after
+    try:
+        before = os.pread(held, 1 << 30, 0)
+        with Store.write(db) as store:
+            _add_outlet(store, "C")
+        with Store.write(db) as store:
+            assert _work_copy_made(db) == "copy"  # the spare is the reader's: copied whole instead
+            _add_outlet(store, "D")
+        assert os.pread(held, 1 << 30, 0) == before
+        if where == "this process":
+            assert reader.outlet_names() == ["A", "B"]
+    finally:
+        os.close(held)
+        if release is None:
+            reader.close()
+        else:
+            release.set()
+            reader.join(30)
+    with Store.write(db) as store:  # the reader gone, the spare is used again
+        assert _work_copy_made(db) == "refresh"
+        _add_outlet(store, "E")
+    check = Store.open_read(db)
+    try:
+        assert check.outlet_names() == ["A", "B", "C", "D", "E"]
+    finally:
+        check.close()
+
+
+def test_a_cursor_keeps_its_state_pinned_after_the_store_it_came_from_is_gone(tmp_path):
+    """The dashboard's queries run on cursors of a cached store, which a newer state replaces while they run."""
+    import gc
+
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    for name in "AB":
+        with Store.write(db) as store:
+            _add_outlet(store, name)
+    if not spare_path(db).exists():
+        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    base = Store.open_read(db)
+    cursor = base.cursor()
+    del base
+    gc.collect()
+    for name in "CD":
+        with Store.write(db) as store:
+            _add_outlet(store, name)
+            if name == "D":
+                assert _work_copy_made(db) == "copy"
+    assert cursor.outlet_names() == ["A", "B"]
+    del cursor
+    gc.collect()
+    with Store.write(db) as store:
+        assert _work_copy_made(db) == "refresh"
+        _add_outlet(store, "E")
+
+
+def test_a_spare_that_is_still_the_published_file_is_never_written(tmp_path):
+    """A write stopped between keeping the spare and publishing leaves the spare a second name of the published
+    file: the next write copies the file instead of writing over it."""
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    with Store.write(db) as store:
+        _add_outlet(store, "A")
+    spare = spare_path(db)
+    spare.unlink(missing_ok=True)
+    os.link(db, spare)
+    published = db.read_bytes()
+    held = os.open(db, os.O_RDONLY)
+    try:
+        with Store.write(db) as store:
+            assert _work_copy_made(db) in ("copy", "clone")
+            _add_outlet(store, "B")
+        assert os.pread(held, 1 << 30, 0) == published
+    finally:
+        os.close(held)
+
+
 def test_a_read_that_runs_out_of_memory_is_read_again_on_one_thread(capsys):
     """DuckDB's own advice for an out-of-memory query is fewer threads: a per-frame plan that runs out is
     read again on one thread, the setting put back after; any other error is not retried."""

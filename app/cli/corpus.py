@@ -282,6 +282,7 @@ def status(ctx, db, discard, fmt):
     """What the store holds, and whether an interrupted write is waiting to resume."""
     from app.frames.seeded import STALE_GROWTH, outgrown_rules
     from app.store import StoreError, discard_pending, pending_work, resume_command
+    from app.store.db import spare_path
 
     settings = load_cli_settings(ctx, db=db)
     if discard:
@@ -313,6 +314,10 @@ def status(ctx, db, discard, fmt):
     counts["learned_rules_fitted_on_a_smaller_archive"] = [
         {"frame_id": int(r.frame_id), "name": r.name, "fitted_passages": int(r.fitted_passages),
          "passages_now": int(r.passages), "fitted_at": str(r.fitted_at)} for r in stale.itertuples()]
+    # The state the last write replaced, which the next write brings up to date instead of copying the whole
+    # file (app.store.db.keep_spare): disk the database takes beside the file; deleting it is safe.
+    spare = spare_path(settings.db)
+    counts["spare_file_mb"] = round(spare.stat().st_size / 1e6, 1) if spare.exists() else None
     pending = pending_work(settings.db)
     counts["interrupted_build_pending"] = pending is not None
     counts["pending_write"] = ({"resume_with": resume_command(pending["purpose"]), "started": pending["started"]}

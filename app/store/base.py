@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from app.store import vectors as vector_segments
-from app.store.db import StoreDamaged, StoreError, connect, explain, migrate, one_thread_if_short, writing
+from app.store.db import (StoreDamaged, StoreError, connect, explain, migrate, one_thread_if_short, share_pin,
+                           writing)
 from app.store.schema import MIGRATIONS
 
 
@@ -80,6 +81,7 @@ class StoreBase:
         """A store on a new cursor of the same database, for use from another thread."""
         catalog = self._scalar("SELECT current_database()")
         cur = self.conn.cursor()
+        share_pin(self.conn, cur)
         cur.execute(f"USE {quote_ident(catalog)}")
         vector_segments.search_path(cur)  # the vectors' view lives in the in-memory catalog
         return type(self)(cur)

@@ -26,7 +26,10 @@ import json
 import os
 import re
 import shutil
+import stat
+import struct
 import sys
+import weakref
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -130,18 +133,82 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
         return conn
     path = Path(path)
     mode = " (READ_ONLY)" if read_only else ""
-    try:
-        conn.execute(f"ATTACH '{_quote(str(path))}' AS narratives{mode}")
-    except duckdb.Error as exc:
-        conn.close()
-        if read_only and not path.exists():
-            raise StoreMissing(
-                f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
-            ) from exc
-        raise explain(exc, path) from exc
+    for attempt in range(_PIN_ATTEMPTS):
+        pin = _pin(path) if read_only else None
+        try:
+            conn.execute(f"ATTACH '{_quote(str(path))}' AS narratives{mode}")
+        except duckdb.Error as exc:
+            conn.close()
+            if pin is not None:
+                os.close(pin)
+            if read_only and not path.exists():
+                raise StoreMissing(
+                    f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
+                ) from exc
+            raise explain(exc, path) from exc
+        if pin is None or _same_file(pin, path):
+            break
+        os.close(pin)
+        pin = None
+        if attempt + 1 < _PIN_ATTEMPTS:
+            # a write published another state between the pin and the attach: pin the new one, attach again
+            conn.execute("DETACH narratives")
+    if pin is not None:
+        hold_pin(conn, pin)
     conn.execute("USE narratives")
     vector_segments.install(conn, Path(vectors) if vectors is not None else vector_segments.vectors_dir(path))
     return conn
+
+
+# A reader pins the file it reads: an open-file-description read lock (Linux), which a writer tries before it
+# writes over an earlier state kept as the spare (:func:`refresh_spare`). DuckDB's own lock would do, but a
+# process loses its POSIX locks on a file whenever it closes any descriptor of that file (as checking the
+# published file before a write does), so it cannot be trusted within one process.
+_PIN_ATTEMPTS = 5
+_PINS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, int]" = weakref.WeakKeyDictionary()
+
+
+def _pin(path: Path) -> int | None:
+    """A descriptor of the file published at ``path`` holding a read lock on it, or None (no such file, or no
+    such locks on this system: then no spare is ever written, see :func:`keep_spare`)."""
+    if _F_OFD_SETLK is None:
+        return None
+    for _ in range(_PIN_ATTEMPTS):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.fcntl(fd, _F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0))
+        except OSError:  # a writer is bringing this file up to date as its work copy: it is no longer published
+            os.close(fd)
+            continue
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)
+    return None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def hold_pin(conn: duckdb.DuckDBPyConnection, fd: int) -> None:
+    """Keep the pin ``fd`` as long as ``conn`` lives (closed with it, or when it is collected)."""
+    _PINS[conn] = fd
+    weakref.finalize(conn, os.close, fd)
+
+
+def share_pin(conn: duckdb.DuckDBPyConnection, cursor: duckdb.DuckDBPyConnection) -> None:
+    """A cursor of ``conn`` reads the same file: it holds the pin too (a duplicate descriptor: the lock lasts
+    until the last of them is closed), so a query on the cursor is covered after the connection is gone."""
+    fd = _PINS.get(conn)
+    if fd is not None:
+        hold_pin(cursor, os.dup(fd))
 
 
 def _quote(text: str) -> str:
@@ -270,10 +337,11 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         held_by_another_program(path)
         fresh = not work.exists()
         if fresh:
-            if path.exists():
-                clone_file(path, work)
-            base.write_text(json.dumps({"published": current, "purpose": purpose,
+            made = make_work_copy(path, work) if path.exists() else None
+            base.write_text(json.dumps({"published": current, "purpose": purpose, "copy": made,
                                         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
+        else:
+            made = (marker or {}).get("copy")
         conn = None
 
         def open_work() -> duckdb.DuckDBPyConnection:
@@ -323,6 +391,8 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         held_by_another_program(path)
         with open(work, "rb") as fh:
             os.fsync(fh.fileno())
+        if made in ("copy", "refresh"):
+            keep_spare(path)
         os.replace(work, path)
         base.unlink(missing_ok=True)
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -422,6 +492,114 @@ def rewrite_compact(path: Path, what: str = "the space its vectors took") -> Non
           f"{path.stat().st_size / 1e6:,.1f} MB", file=sys.stderr, flush=True)
 
 
+# The work copy where a clone is not possible: a private file holding an earlier published state (the spare),
+# brought up to date by writing only the blocks that differ, is used instead of a copy of every byte.
+SPARE_BLOCK = 256 * 1024  # DuckDB's block size: a write changes whole blocks
+_F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", None)  # Linux: a lock that conflicts with DuckDB's, even in-process
+
+
+def spare_path(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".spare")
+
+
+def make_work_copy(path: Path, work: Path) -> str:
+    """Make the writer's work copy of the published file ``path``; returns how: ``clone`` (reference links:
+    nothing copied, see :func:`clone_file`), ``refresh`` (the spare left by the previous write, see
+    :func:`keep_spare`, brought up to date by :func:`refresh_spare` and renamed) or ``copy`` (every byte)."""
+    work.with_name(work.name + ".wal").unlink(missing_ok=True)
+    if _clone(path, work):
+        spare_path(path).unlink(missing_ok=True)  # a clone costs nothing: no spare is needed here
+        return "clone"
+    spare = spare_path(path)
+    if refresh_spare(path, spare) is not None:
+        os.replace(spare, work)
+        return "refresh"
+    shutil.copyfile(path, work)
+    return "copy"
+
+
+def keep_spare(path: Path) -> None:
+    """Just before a write publishes its work file over ``path``: keep the state it replaces as the spare (a
+    second name for the same file, so nothing is copied), which the next write brings up to date instead of
+    copying the file whole. Readers still open on that state keep it as it is: the next write does not touch
+    a spare that anyone has open (:func:`refresh_spare`)."""
+    spare = spare_path(path)
+    spare.unlink(missing_ok=True)
+    if _F_OFD_SETLK is None or not path.exists():
+        return
+    try:
+        os.link(path, spare)
+    except OSError:  # no hard links on this file system: the next write copies the file whole
+        spare.unlink(missing_ok=True)
+
+
+def refresh_spare(path: Path, spare: Path) -> int | None:
+    """Make ``spare`` byte for byte the published file ``path`` by writing only the blocks that differ; returns
+    the bytes written, or None (and the spare is deleted) when it cannot be used: none, not a file of its own
+    (still a name of the published file: a write stopped between keeping it and publishing), or open in some
+    program (a DuckDB reader still on the state it holds, in this process or another: DuckDB locks the files
+    it opens, and a lock is tried here; no lock to try on this system: not used either). Every byte of both
+    files is read; a weekly update writes a third of the blocks or fewer (bench/RESULTS.md)."""
+    try:
+        st = os.lstat(spare)
+    except FileNotFoundError:
+        return None
+    published = os.stat(path)
+    if (_F_OFD_SETLK is None or not stat.S_ISREG(st.st_mode) or st.st_nlink != 1
+            or (st.st_dev, st.st_ino) == (published.st_dev, published.st_ino)):
+        spare.unlink(missing_ok=True)
+        return None
+    written = 0
+    try:
+        fd = os.open(spare, os.O_RDWR)
+    except OSError:
+        spare.unlink(missing_ok=True)
+        return None
+    try:
+        try:
+            # held until the fd closes, below: no DuckDB reader may open it meanwhile (none knows its name)
+            fcntl.fcntl(fd, _F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
+        except OSError:  # someone has it open: leave their state alone (they keep it once it is unlinked)
+            os.close(fd)
+            fd = -1
+            spare.unlink(missing_ok=True)
+            return None
+        with open(path, "rb", buffering=0) as fin:
+            offset = 0
+            while True:
+                block = fin.read(SPARE_BLOCK)
+                if not block:
+                    break
+                if os.pread(fd, len(block), offset) != block:
+                    os.pwrite(fd, block, offset)
+                    written += len(block)
+                offset += len(block)
+        os.ftruncate(fd, offset)
+        return written
+    except OSError:
+        spare.unlink(missing_ok=True)
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _clone(src: Path, dst: Path) -> bool:
+    """Clone ``src`` to ``dst`` where the file system has reference links; False elsewhere."""
+    system = os.uname().sysname
+    if system == "Linux":
+        try:
+            with open(src, "rb") as fin, open(dst, "wb") as fout:
+                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return True
+        except OSError:
+            return False  # no reference links here (EOPNOTSUPP, EXDEV, EINVAL)
+    if system == "Darwin":
+        return _clonefile(src, dst)
+    return False
+
+
 # Linux's FICLONE ioctl (_IOW(0x94, 9, int)): the destination shares the source's blocks until either is written.
 _FICLONE = 0x40049409
 
@@ -433,15 +611,7 @@ def clone_file(src: Path, dst: Path) -> str:
     ZFS 2.2; APFS on macOS) the copy is a clone: the two files share every block until one is written, so
     the copy costs nothing whatever the archive's size, and a build writes new blocks only where DuckDB
     changes the file. Elsewhere (ext4, network file systems) it is a plain copy of every byte."""
-    system = os.uname().sysname
-    if system == "Linux":
-        try:
-            with open(src, "rb") as fin, open(dst, "wb") as fout:
-                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-            return "clone"
-        except OSError:
-            pass  # no reference links here (EOPNOTSUPP, EXDEV, EINVAL): copy the bytes below
-    elif system == "Darwin" and _clonefile(src, dst):
+    if _clone(Path(src), Path(dst)):
         return "clone"
     shutil.copyfile(src, dst)
     return "copy"

@@ -26,8 +26,10 @@ def settings() -> Settings:
     return load_settings()
 
 
-@st.cache_resource(max_entries=2)
+@st.cache_resource(max_entries=1)
 def _base_store(db: str, version: tuple) -> Store:
+    # One state at a time: a superseded state is let go once the queries running on it end (their cursors hold
+    # it), so the next write may bring it up to date as its work copy (app.store.db.refresh_spare).
     return Store.open_read(db)
 
 
