@@ -22,7 +22,7 @@ from app.stages.common import Progress, no_progress
 from app.stages.frames import frames_stage
 from app.stages.onsets import onsets_stage
 from app.stages.passages import chunk_sizes, copies_stage, embed_stage, segment_stage
-from app.stages.seeded import seeded_stage, stale_rule_notes
+from app.stages.seeded import missing_seeds_notes, seeded_stage, stale_rule_notes
 from app.stages.provenance import CUE_CHUNK, PER_FRAME_VERSION, cues_stage, evidence_stage, lineage_stage
 from app.stages.stance import stance_stage
 from app.store import Store
@@ -111,6 +111,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.seconds["frames"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds)
+    report.notes.extend(missing_seeds_notes(store, settings))
     report.notes.extend(stale_rule_notes(store))
     report.seconds["seeded"] = round(time.perf_counter() - started, 2)
     # Cues, then stance (which reads them), before lineage: lineage reads only the articles that carry a frame.

@@ -327,3 +327,103 @@ def test_learned_rules_are_fitted_when_their_seed_changes_or_when_asked(tmp_path
         "learned from examples, precision about 90% on them"  # a rule fitted before its size was recorded
 
     assert "--refit-seeds" in CliRunner().invoke(main, ["build", "--help"]).output
+
+
+# -- a build without a seeds file keeps the seeded frames ---------------------------------------------------
+KEPT_TABLES = {
+    **SEEDED_TABLES,
+    "evidence_items": ("""SELECT e.* FROM evidence_items e JOIN frames f USING (frame_id) WHERE f.kind = 'seeded'""",
+                       ["frame_id", "passage_id"]),
+    "seeded_runs": ("SELECT run_id, parameters, counts FROM runs WHERE stage = 'seeded'", ["run_id"]),
+}
+
+
+def _kept_tables(db) -> dict[str, pd.DataFrame]:
+    r = Store.open_read(db)
+    try:
+        return {name: r.query(sql).sort_values(keys).reset_index(drop=True)
+                for name, (sql, keys) in KEPT_TABLES.items()}
+    finally:
+        r.close()
+
+
+@pytest.mark.parametrize("seeds", ["empty", "other"])
+def test_a_build_without_a_seeds_file_keeps_the_seeded_frames(hashed_sample_db_copy, tmp_path, settings, encoder,
+                                                              seeds):
+    from click.testing import CliRunner
+
+    from tests.conftest import HASHED_MODEL
+
+    db = hashed_sample_db_copy  # built with the sample's seeds
+    before = _kept_tables(db)
+    sample_ids = set(before["frames"]["frame_id"])
+    assert len(sample_ids) >= 2 and set(before["frames"]["status"]) == {"active"}
+    assert len(before["passage_frames"]) and len(before["evidence_items"]) and len(before["seed_rules"])
+    seeds_file = tmp_path / "frames.toml"
+    assert not seeds_file.exists()
+    result = CliRunner().invoke(main, ["build", "--db", str(db), "--model", HASHED_MODEL],
+                                env={"NARRATIVES_FRAMES_FILE": str(seeds_file)}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "seeds file" in line]
+    assert notes == [f"note: no seeds file at {seeds_file}: the database's {len(sample_ids)} seeded frames are kept "
+                     f"as they were, and no passage is matched against them; set frames_file to their seeds file to "
+                     f"match them, or build with an empty {seeds_file} to retire them"], result.output
+    # the frames, their matches, memberships, rules, review queues and evidence as they were; no seeded run
+    after = _kept_tables(db)
+    for name in KEPT_TABLES:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+    # A seeds file that exists decides as before: a frame whose seed is not in it is retired.
+    save_seeds(seeds_file, [] if seeds == "empty" else [Seed("Satellite", ("satellite images",))])
+    report = pipeline.build(db, settings.replace(frames_file=seeds_file, db=db), encoder)
+    assert not [n for n in report.notes if "seeds file" in n]
+    retired = _kept_tables(db)
+    frames = retired["frames"].set_index("frame_id")
+    assert set(frames.loc[sorted(sample_ids), "status"]) == {"retired"}
+    assert set(frames.loc[~frames.index.isin(sample_ids), "label"]) == (set() if seeds == "empty" else {"Satellite"})
+    for name in ("passage_frames", "article_frames", "evidence_items"):
+        assert not retired[name]["frame_id"].isin(sample_ids).any(), name
+    assert len(retired["seeded_runs"]) == len(before["seeded_runs"]) + 1
+    # the file gone again: what is active then is kept (nothing, once an empty file retired every frame)
+    seeds_file.unlink()
+    notes = [n for n in pipeline.build(db, settings.replace(frames_file=seeds_file, db=db), encoder).notes
+             if "seeds file" in n]
+    assert notes == ([] if seeds == "empty" else [
+        f"no seeds file at {seeds_file}: the database's 1 seeded frame is kept as it was, and no passage is matched "
+        f"against it; set frames_file to its seeds file to match it, or build with an empty {seeds_file} to retire it"])
+    pd.testing.assert_frame_equal(_kept_tables(db)["frames"], retired["frames"])
+
+
+@pytest.mark.slow
+def test_a_build_with_the_seeds_file_after_one_without_it_updates_as_if_that_one_had_not_run(tmp_path, settings,
+                                                                                              encoder):
+    seeds_file = tmp_path / "frames.toml"
+    save_seeds(seeds_file, [*load_seeds(SAMPLE_SEEDS, reviewed=False), Seed("Human waves", ("human waves",))])
+    early, late = _split_sample(tmp_path, 2, 3)
+    db = tmp_path / "s.duckdb"
+    with_seeds = settings.replace(frames_file=seeds_file, db=db)
+    _ingest(db, with_seeds, early)
+    pipeline.build(db, with_seeds, encoder)
+    first = _kept_tables(db)
+    with Store.write(db) as store:
+        earlier = store.query_value("SELECT count(*) FROM passages")
+    # a week added while the seeds file is elsewhere: the seeded frames keep their rows, none for the new articles
+    _ingest(db, with_seeds, late)
+    report = pipeline.build(db, with_seeds.replace(frames_file=tmp_path / "elsewhere" / "frames.toml"), encoder)
+    assert report.seeded_frames == 0 and [n for n in report.notes if "no seeds file at" in n]
+    kept = _kept_tables(db)
+    for name in SEEDED_TABLES:
+        pd.testing.assert_frame_equal(first[name], kept[name], obj=name)
+    pd.testing.assert_frame_equal(first["seeded_runs"], kept["seeded_runs"])
+    # the seeds file back: the new articles' passages alone are matched, as if the build without it had not run
+    assert pipeline.build(db, with_seeds, encoder).seeded_frames == len(load_seeds(seeds_file))
+    with Store.write(db) as store:
+        counts = store.last_run("seeded")["counts"]
+        assert (counts["mode"], counts["fitted"], counts["retired"]) == ("update", 0, 0)
+        assert 0 < counts["read"] == store.query_value("SELECT count(*) FROM passages") - earlier
+        updated = _seeded_tables(store)
+        seeded_stage(store, encoder.name, lambda: encoder, with_seeds, force=True)  # every passage matched again
+        every = _seeded_tables(store)
+    for name in SEEDED_TABLES:
+        pd.testing.assert_frame_equal(updated[name], every[name], obj=name)
+    assert len(updated["passage_frames"]) > len(first["passage_frames"])

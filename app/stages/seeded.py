@@ -13,12 +13,20 @@ stored one unless a new passage scores higher, and its review queue is the store
 articles' (the nearest to the boundary of both). Only the new passages and their vectors are read, so the
 stage's time and memory follow the update, not the archive. Anything else (a seed edited, added or removed, a
 passage changed or gone, another model) matches every passage again.
+
+A seeds file that does not exist at all (not an empty one) while the database holds active seeded frames
+retires none of them. The store does not keep the seeds themselves (a frame's phrases and example sentences
+are one list there, without its min_passages or labelled examples), so the frames are kept exactly as they are,
+with their matches, rules and review queues, no passage is matched against them, and no run is recorded: the
+next build with the file decides as if this one had not run. The build says so in a note; an empty seeds file
+retires them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -35,7 +43,7 @@ from app.stages.passages import chunk_sizes
 from app.store import Store
 from embeddings import Encoder
 
-__all__ = ["merge_queues", "rule_key", "seeded_stage"]
+__all__ = ["kept_without_seeds", "merge_queues", "missing_seeds_notes", "rule_key", "seeded_stage"]
 
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
@@ -43,7 +51,10 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
     """Match the passages against the seeded frames of ``settings.frames_file``: only the new articles'
     passages after an update that only added articles, else every passage (also with ``force``, which still
     keeps a learned rule whose seed is unchanged; ``refit`` fits every learned rule again, on a background
-    drawn from the passages as they are now); returns (frames, skipped)."""
+    drawn from the passages as they are now); returns (frames, skipped). Without a seeds file at all, the
+    active seeded frames are kept as they are (``kept_without_seeds``): (0, True)."""
+    if kept_without_seeds(store, settings):
+        return 0, True
     seeds = load_seeds(settings.frames_file)
     params = {
         "model": encoder_key, "default_threshold": settings.seed_threshold,
@@ -144,6 +155,28 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
                               "examples_not_found": missing, "mode": "update" if fresh is not None else "full",
                               "read": int(len(passages)) if passages is not None else 0})
     return len(rows), False
+
+
+def kept_without_seeds(store: Store, settings: Settings) -> int:
+    """The active seeded frames the seeded stage keeps as they are because ``settings.frames_file`` does not
+    exist (0 when it exists, even empty: then a frame whose seed is not in it is retired)."""
+    if Path(settings.frames_file).exists():
+        return 0
+    return store.count_active_seeded_frames()
+
+
+def missing_seeds_notes(store: Store, settings: Settings) -> list[str]:
+    """A line for the build's report when the seeded frames were kept for want of a seeds file."""
+    kept = kept_without_seeds(store, settings)
+    if not kept:
+        return []
+    file = settings.frames_file
+    one = kept == 1
+    it, its = ("it", "its") if one else ("them", "their")
+    return [f"no seeds file at {file}: the database's {kept:,} seeded frame{'' if one else 's'} "
+            f"{'is' if one else 'are'} kept as {'it was' if one else 'they were'}, and no passage is matched "
+            f"against {it}; set frames_file to {its} seeds file to match {it}, or build with an empty {file} "
+            f"to retire {it}"]
 
 
 def rule_key(model: str, seed: Seed, sets: list[np.ndarray], labels: np.ndarray) -> str:

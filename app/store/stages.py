@@ -422,6 +422,9 @@ class StageStore(StoreBase):
             self._exec("""DELETE FROM article_frames WHERE frame_id IN (SELECT frame_id FROM frames WHERE kind = 'seeded')
                           AND article_id IN (SELECT unnest(?::VARCHAR[]))""", [list(articles)])
 
+    def count_active_seeded_frames(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM frames WHERE kind = 'seeded' AND status = 'active'"))
+
     def count_seeded_matches(self) -> int:
         return int(self._scalar("""SELECT count(*) FROM passage_frames WHERE frame_id IN
                                    (SELECT frame_id FROM frames WHERE kind = 'seeded' AND status = 'active')"""))
