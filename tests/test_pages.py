@@ -258,10 +258,25 @@ def test_data_page_shows_corpus_statistics(app_env):
     # the templates set aside (the analyst line, six names) and the stories, as the run recorded them
     run = _read(app_env, lambda r: r.last_run("frames")["counts"])
     assert run["templates"] == 1 and run["template_passages"] > 100
-    assert (f"{run['templates']:,} templates ({run['furniture_shapes']:,} of them short page furniture"
-            in text and f"{run.get('quote_shapes', 0):,} stock quotes: a quotation told again with other names or "
-            f"numbers in it), {run['template_passages']:,} passages" in text)
+    quotes = run.get("quote_shapes", 0)
+    assert (f"1 template ({run['furniture_shapes']:,} of them short page furniture" in text
+            and f"{quotes:,} stock quote{'' if quotes == 1 else 's'}: a quotation told again with other names or "
+            f"numbers in it), {run['template_passages']:,} passages." in text)
+    assert "1 templates" not in text
     assert f"Stories (the events or topics the frames belong to): {run['stories']:,}." in text
+    # each count of that sentence in the right number, one or several
+    for templates, quotes, passages in ((2, 1, 1), (1, 2, 0)):
+        with Store.write(app_env) as store:
+            last = store.last_run("frames")
+            store.conn.execute("UPDATE runs SET counts = ? WHERE run_id = ?", [json.dumps(
+                {**last["counts"], "templates": templates, "quote_shapes": quotes, "template_passages": passages}),
+                last["run_id"]])
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        text = " ".join(m.value for m in _app("corpus.py").markdown)
+        assert (f"across outlets): {templates} template{'' if templates == 1 else 's'} (" in text
+                and f"{quotes} stock quote{'' if quotes == 1 else 's'}: a quotation" in text
+                and f"in it), {passages} passage{'' if passages == 1 else 's'}. Set aside" in text), text
 
 
 def test_the_url_carries_filters_and_report_mode(app_env):

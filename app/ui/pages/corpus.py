@@ -10,7 +10,7 @@ from app.store import StoreError
 from app.ui import cache, keys
 from app.ui.collect_health import render_collect_health
 from app.ui.first_start import open_or_stop
-from app.ui.text import md
+from app.ui.text import counted, md
 from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
 from app.ui.writes import build_with_progress
 from app.weeks import partial_note, partial_weeks
@@ -70,10 +70,11 @@ if run.get("passages"):
         f"{run.get('frames', 0):,} discovered frames ({run.get('mode', 'full')} run); "
         f"{run.get('assigned', 0):,} of {run['passages']:,} passages are in a frame and {unassigned:,} "
         f"({unassigned / run['passages']:.0%}) in none. Set aside before clustering as templates (the same "
-        f"sentence with other names or numbers, across outlets): {run.get('templates', 0):,} templates "
+        f"sentence with other names or numbers, across outlets): {counted(run.get('templates', 0), 'template')} "
         f"({run.get('furniture_shapes', 0):,} of them short page furniture that outlets repeat: copyright lines, "
-        f"bylines, wire credits; {run.get('quote_shapes', 0):,} stock quotes: a quotation told again with other "
-        f"names or numbers in it), {run.get('template_passages', 0):,} passages. Set aside as publisher boilerplate (sign-up lines, "
+        f"bylines, wire credits; {counted(run.get('quote_shapes', 0), 'stock quote')}: a quotation told again "
+        f"with other names or numbers in it), {counted(run.get('template_passages', 0), 'passage')}. "
+        f"Set aside as publisher boilerplate (sign-up lines, "
         f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
         f"passages; merged as fragments of one framing (their centres coincide, or they repeat the same "
         f"supporting sentences word for word): {run.get('merged', 0):,} clusters, "
