@@ -277,6 +277,22 @@ def test_data_page_shows_corpus_statistics(app_env):
         assert (f"across outlets): {templates} template{'' if templates == 1 else 's'} (" in text
                 and f"{quotes} stock quote{'' if quotes == 1 else 's'}: a quotation" in text
                 and f"in it), {passages} passage{'' if passages == 1 else 's'}. Set aside" in text), text
+    # and the sentence's other counts
+    for n in (1, 2):
+        many = "" if n == 1 else "s"
+        with Store.write(app_env) as store:
+            last = store.last_run("frames")
+            store.conn.execute("UPDATE runs SET counts = ? WHERE run_id = ?", [json.dumps(
+                {**last["counts"], "frames": n, "boilerplate": n, "boilerplate_passages": n, "merged": n, "narrow": n,
+                 "joined_existing": n, "new_frames": n, "mode": "incremental"}), last["run_id"]])
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        text = " ".join(m.value for m in _app("corpus.py").markdown)
+        assert (f"{n} discovered frame{many} (incremental run)" in text
+                and f"bylines): {n} cluster{many}, {n} passage{many}; merged" in text
+                and f"word for word): {n} cluster{many}, " in text and f"outlets): {n} cluster{many}. Stories" in text
+                and f" {n} passage{many} joined existing frames and {n} new frame{many} "
+                    f"{'was' if n == 1 else 'were'} made." in text), text
 
 
 def test_the_url_carries_filters_and_report_mode(app_env):

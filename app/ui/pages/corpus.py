@@ -67,7 +67,7 @@ if run.get("passages"):
     st.subheader("Frames: the last build")
     unassigned = run["passages"] - run.get("assigned", 0)
     st.markdown(
-        f"{run.get('frames', 0):,} discovered frames ({run.get('mode', 'full')} run); "
+        f"{counted(run.get('frames', 0), 'discovered frame')} ({run.get('mode', 'full')} run); "
         f"{run.get('assigned', 0):,} of {run['passages']:,} passages are in a frame and {unassigned:,} "
         f"({unassigned / run['passages']:.0%}) in none. Set aside before clustering as templates (the same "
         f"sentence with other names or numbers, across outlets): {counted(run.get('templates', 0), 'template')} "
@@ -75,14 +75,15 @@ if run.get("passages"):
         f"bylines, wire credits; {counted(run.get('quote_shapes', 0), 'stock quote')}: a quotation told again "
         f"with other names or numbers in it), {counted(run.get('template_passages', 0), 'passage')}. "
         f"Set aside as publisher boilerplate (sign-up lines, "
-        f"credits, bylines): {run.get('boilerplate', 0):,} clusters, {run.get('boilerplate_passages', 0):,} "
-        f"passages; merged as fragments of one framing (their centres coincide, or they repeat the same "
-        f"supporting sentences word for word): {run.get('merged', 0):,} clusters, "
+        f"credits, bylines): {counted(run.get('boilerplate', 0), 'cluster')}, "
+        f"{counted(run.get('boilerplate_passages', 0), 'passage')}; merged as fragments of one framing (their centres coincide, or they repeat the same "
+        f"supporting sentences word for word): {counted(run.get('merged', 0), 'cluster')}, "
         f"{run.get('merged_by_sentences', 0):,} of them by shared sentences; headline texts placed in the frame "
-        f"of their articles' lead paragraph: {run.get('headlines_with_leads', 0):,}; too narrow (too few articles or outlets): {run.get('narrow', 0):,} "
-        f"clusters. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
-        + (f" {run.get('joined_existing', 0):,} passages joined existing frames and {run.get('new_frames', 0):,} "
-           "new frames were made." if run.get("mode") == "incremental" else ""))
+        f"of their articles' lead paragraph: {run.get('headlines_with_leads', 0):,}; too narrow (too few articles or outlets): "
+        f"{counted(run.get('narrow', 0), 'cluster')}. Stories (the events or topics the frames belong to): {run.get('stories', 0):,}."
+        + (f" {counted(run.get('joined_existing', 0), 'passage')} joined existing frames and "
+           f"{counted(run.get('new_frames', 0), 'new frame')} {'was' if run.get('new_frames', 0) == 1 else 'were'} "
+           "made." if run.get("mode") == "incremental" else ""))
 render_collect_health(cache.version())
 st.subheader("Rejected records, by reason")
 if stats["rejects"].empty:
