@@ -464,6 +464,45 @@ def test_a_cursor_keeps_its_state_pinned_after_the_store_it_came_from_is_gone(tm
         _add_outlet(store, "E")
 
 
+def test_a_closed_reader_lets_go_of_its_state_at_once(tmp_path):
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    for name in "AB":
+        with Store.write(db) as store:
+            _add_outlet(store, name)
+    if not spare_path(db).exists():
+        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    reader = Store.open_read(db)
+    with Store.write(db) as store:
+        _add_outlet(store, "C")
+    reader.close()  # still referenced: closing alone lets go of the pin
+    with Store.write(db) as store:
+        assert _work_copy_made(db) == "refresh"
+        _add_outlet(store, "D")
+    assert reader is not None
+
+
+def test_a_reader_is_never_left_open_on_a_file_it_could_not_pin(tmp_path, monkeypatch):
+    """A file that keeps changing between the pin and the attach: the open fails instead of reading unpinned."""
+    import app.store.db as db_module
+
+    db = tmp_path / "a.duckdb"
+    with Store.write(db) as store:
+        _add_outlet(store, "A")
+    probe = db_module.pin_file(db)
+    if probe is None:
+        pytest.skip("no open-file-description locks here")
+    os.close(probe)
+    for check in ("the pin", "the attach"):
+        # each pin is checked once, then the attached file once: one or the other always found changed
+        calls = iter(range(10**6))
+        monkeypatch.setattr(db_module, "same_file",
+                            lambda fd, path: next(calls) % 2 == (0 if check == "the attach" else 1))
+        with pytest.raises(StoreBusy, match="changed 5 times"):
+            Store.open_read(db)
+
+
 def test_a_spare_that_is_still_the_published_file_is_never_written(tmp_path):
     """A write stopped between keeping the spare and publishing leaves the spare a second name of the published
     file: the next write copies the file instead of writing over it."""

@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from app.store import vectors as vector_segments
-from app.store.db import (StoreDamaged, StoreError, connect, explain, migrate, one_thread_if_short, share_pin,
-                           writing)
+from app.store.db import (StoreDamaged, StoreError, connect, explain, migrate, one_thread_if_short,
+                           release_pin, share_pin, writing)
 from app.store.schema import MIGRATIONS
 
 
@@ -76,6 +76,7 @@ class StoreBase:
 
     def close(self) -> None:
         self.conn.close()
+        release_pin(self.conn)
 
     def cursor(self):
         """A store on a new cursor of the same database, for use from another thread."""

@@ -3,6 +3,9 @@ and embed write them)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -10,7 +13,7 @@ import pyarrow as pa
 
 from app.store import vectors as vector_segments
 from app.store.base import StoreBase, list_column_to_matrix
-from app.store.db import connect, explain
+from app.store.db import StoreBusy, connect, explain, pin_file, same_file
 
 
 class CorpusStore(StoreBase):
@@ -242,8 +245,17 @@ class CorpusStore(StoreBase):
             raise explain(exc, path) from exc
         finally:
             source.close()
-        self._exec(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS cache_source (READ_ONLY)")
+        # pinned while attached, as a reader's file is (app.store.db.pin_file): it cannot be written over meanwhile
+        pin = pin_file(Path(path))
         try:
+            self._exec(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS cache_source (READ_ONLY)")
+        except BaseException:
+            if pin is not None:
+                os.close(pin)
+            raise
+        try:
+            if pin is not None and not same_file(pin, Path(path)):
+                raise StoreBusy(f"{path} changed while it was being read; try again")
             with self.transaction():
                 self._exec("""INSERT INTO cues SELECT * FROM cache_source.cues
                               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
@@ -251,3 +263,5 @@ class CorpusStore(StoreBase):
                               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
         finally:
             self._exec("DETACH cache_source")
+            if pin is not None:
+                os.close(pin)

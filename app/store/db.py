@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
@@ -134,7 +135,11 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
     path = Path(path)
     mode = " (READ_ONLY)" if read_only else ""
     for attempt in range(_PIN_ATTEMPTS):
-        pin = _pin(path) if read_only else None
+        try:
+            pin = pin_file(path) if read_only else None
+        except StoreBusy:
+            conn.close()
+            raise
         try:
             conn.execute(f"ATTACH '{_quote(str(path))}' AS narratives{mode}")
         except duckdb.Error as exc:
@@ -146,13 +151,14 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
                     f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
                 ) from exc
             raise explain(exc, path) from exc
-        if pin is None or _same_file(pin, path):
+        if pin is None or same_file(pin, path):
             break
+        # a write published another state between the pin and the attach: pin the new one, attach again
         os.close(pin)
-        pin = None
-        if attempt + 1 < _PIN_ATTEMPTS:
-            # a write published another state between the pin and the attach: pin the new one, attach again
-            conn.execute("DETACH narratives")
+        conn.execute("DETACH narratives")
+    else:  # never returned attached but unpinned: its file could be written over as a spare
+        conn.close()
+        raise StoreBusy(f"{path} changed {_PIN_ATTEMPTS} times while it was being opened; try again")
     if pin is not None:
         hold_pin(conn, pin)
     conn.execute("USE narratives")
@@ -165,12 +171,13 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
 # process loses its POSIX locks on a file whenever it closes any descriptor of that file (as checking the
 # published file before a write does), so it cannot be trusted within one process.
 _PIN_ATTEMPTS = 5
-_PINS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, int]" = weakref.WeakKeyDictionary()
+_PINS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, weakref.finalize]" = weakref.WeakKeyDictionary()
 
 
-def _pin(path: Path) -> int | None:
-    """A descriptor of the file published at ``path`` holding a read lock on it, or None (no such file, or no
-    such locks on this system: then no spare is ever written, see :func:`keep_spare`)."""
+def pin_file(path: Path) -> int | None:
+    """A descriptor of the file published at ``path`` holding a read lock on it, or None: no such file, or no
+    such locks here (not on this system or this file system: then no spare is ever written over either, since
+    :func:`refresh_spare` cannot take its lock). Raises :class:`StoreBusy` when the file kept changing."""
     if _F_OFD_SETLK is None:
         return None
     for _ in range(_PIN_ATTEMPTS):
@@ -179,17 +186,25 @@ def _pin(path: Path) -> int | None:
         except OSError:
             return None
         try:
-            fcntl.fcntl(fd, _F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0))
-        except OSError:  # a writer is bringing this file up to date as its work copy: it is no longer published
+            fcntl.fcntl(fd, _F_OFD_SETLK, _flock(fcntl.F_RDLCK))
+        except OSError as exc:
             os.close(fd)
-            continue
-        if _same_file(fd, path):
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                continue  # a writer is bringing this file up to date as its work copy: no longer published
+            return None  # no such locks on this file system
+        if same_file(fd, path):
             return fd
         os.close(fd)
-    return None
+    raise StoreBusy(f"{path} changed {_PIN_ATTEMPTS} times while it was being opened; try again")
 
 
-def _same_file(fd: int, path: Path) -> bool:
+def _flock(kind: int) -> bytes:
+    """A ``struct flock`` over the whole file (l_type, l_whence, padding, l_start, l_len, l_pid, padding), as
+    Linux lays it out on 64-bit machines; l_pid must be 0 for an open-file-description lock."""
+    return struct.pack("hh4xqqi4x", kind, os.SEEK_SET, 0, 0, 0)
+
+
+def same_file(fd: int, path: Path) -> bool:
     try:
         a, b = os.fstat(fd), os.stat(path)
     except OSError:
@@ -198,17 +213,24 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 def hold_pin(conn: duckdb.DuckDBPyConnection, fd: int) -> None:
-    """Keep the pin ``fd`` as long as ``conn`` lives (closed with it, or when it is collected)."""
-    _PINS[conn] = fd
-    weakref.finalize(conn, os.close, fd)
+    """Keep the pin ``fd`` as long as ``conn`` is open: released by :func:`release_pin` (a store's close) or
+    when the connection is collected, whichever comes first (a finalizer runs once)."""
+    _PINS[conn] = weakref.finalize(conn, os.close, fd)
+
+
+def release_pin(conn: duckdb.DuckDBPyConnection) -> None:
+    """Let go of the pin ``conn`` holds, if any (after closing it)."""
+    done = _PINS.pop(conn, None)
+    if done is not None:
+        done()
 
 
 def share_pin(conn: duckdb.DuckDBPyConnection, cursor: duckdb.DuckDBPyConnection) -> None:
     """A cursor of ``conn`` reads the same file: it holds the pin too (a duplicate descriptor: the lock lasts
     until the last of them is closed), so a query on the cursor is covered after the connection is gone."""
-    fd = _PINS.get(conn)
-    if fd is not None:
-        hold_pin(cursor, os.dup(fd))
+    done = _PINS.get(conn)
+    if done is not None and done.alive:
+        hold_pin(cursor, os.dup(done.peek()[2][0]))
 
 
 def _quote(text: str) -> str:
@@ -559,7 +581,7 @@ def refresh_spare(path: Path, spare: Path) -> int | None:
     try:
         try:
             # held until the fd closes, below: no DuckDB reader may open it meanwhile (none knows its name)
-            fcntl.fcntl(fd, _F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
+            fcntl.fcntl(fd, _F_OFD_SETLK, _flock(fcntl.F_WRLCK))
         except OSError:  # someone has it open: leave their state alone (they keep it once it is unlinked)
             os.close(fd)
             fd = -1
@@ -572,10 +594,14 @@ def refresh_spare(path: Path, spare: Path) -> int | None:
                 if not block:
                     break
                 if os.pread(fd, len(block), offset) != block:
-                    os.pwrite(fd, block, offset)
+                    done = 0
+                    while done < len(block):  # a short write (a full disk) is finished or raises
+                        done += os.pwrite(fd, memoryview(block)[done:], offset + done)
                     written += len(block)
                 offset += len(block)
         os.ftruncate(fd, offset)
+        if os.fstat(fd).st_size != offset:
+            raise OSError(f"the spare is {os.fstat(fd).st_size} bytes, not {offset}")
         return written
     except OSError:
         spare.unlink(missing_ok=True)
@@ -624,7 +650,16 @@ def copy_database(src: str | os.PathLike, dst: str | os.PathLike) -> None:
     from app import ann
 
     src, dst = Path(src), Path(dst)
-    shutil.copyfile(src, dst)
+    pin = pin_file(src)  # the state being copied cannot become a spare and be written over meanwhile
+    try:
+        if pin is None:
+            shutil.copyfile(src, dst)
+        else:
+            with os.fdopen(os.dup(pin), "rb") as fin, open(dst, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
+    finally:
+        if pin is not None:
+            os.close(pin)
     vector_segments.copy_folder(vector_segments.vectors_dir(src), vector_segments.vectors_dir(dst))
     ann.copy_indexes(src, dst)
 
