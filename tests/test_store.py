@@ -503,6 +503,47 @@ def test_a_reader_is_never_left_open_on_a_file_it_could_not_pin(tmp_path, monkey
             Store.open_read(db)
 
 
+def _killed_while_refreshing(db: str) -> None:
+    """A write killed (no cleanup at all) after it wrote the first differing block of the spare."""
+    import app.store.db as db_module
+
+    real = os.pwrite
+
+    def pwrite_then_die(fd, data, offset):
+        real(fd, data, offset)
+        os._exit(9)
+
+    db_module.os.pwrite = pwrite_then_die
+    with Store.write(db) as store:
+        _add_outlet(store, "never")
+
+
+def test_a_write_killed_while_it_brings_the_spare_up_to_date_loses_nothing(tmp_path):
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    for name in "ABC":
+        with Store.write(db) as store:
+            _add_outlet(store, name)
+    if not spare_path(db).exists():
+        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    published = db.read_bytes()
+    child = mp.get_context("spawn").Process(target=_killed_while_refreshing, args=(str(db),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9  # it died inside the refresh
+    assert db.read_bytes() == published and spare_path(db).exists()  # half brought up to date, nothing published
+    with Store.write(db) as store:  # the next write finishes the refresh and works on the right state
+        assert _work_copy_made(db) == "refresh"
+        assert store.outlet_names() == ["A", "B", "C"]
+        _add_outlet(store, "D")
+    reader = Store.open_read(db)
+    try:
+        assert reader.outlet_names() == ["A", "B", "C", "D"]
+    finally:
+        reader.close()
+
+
 def test_a_spare_that_is_still_the_published_file_is_never_written(tmp_path):
     """A write stopped between keeping the spare and publishing leaves the spare a second name of the published
     file: the next write copies the file instead of writing over it."""
