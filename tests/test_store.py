@@ -544,6 +544,72 @@ def test_a_write_killed_while_it_brings_the_spare_up_to_date_loses_nothing(tmp_p
         reader.close()
 
 
+def _churning_writer(db: str, writes: int, done, made) -> None:
+    import json
+
+    try:
+        for i in range(writes):
+            with Store.write(db) as store:
+                made.put(json.loads(Path(db + ".work.base").read_text()).get("copy"))
+                _add_outlet(store, f"W{i:03d}")
+                # a table written again each time, so that many blocks differ from the spare
+                store.conn.execute("CREATE OR REPLACE TABLE churn AS SELECT range AS x FROM range(100000)")
+    finally:
+        done.set()
+
+
+def _checking_reader(db: str, done, errors, hold: float) -> None:
+    import time
+
+    while not done.is_set():
+        try:
+            reader = Store.open_read(db)
+            try:
+                before = reader.outlet_names()
+                time.sleep(hold)
+                assert reader.query_value("SELECT sum(x) FROM churn") == 99999 * 100000 // 2
+                assert reader.outlet_names() == before
+            finally:
+                reader.close()
+        except Exception as exc:  # noqa: BLE001 - every failure is reported to the test
+            errors.put(repr(exc)[:300])
+
+
+def test_readers_in_other_processes_read_whole_states_while_writes_use_the_spare(tmp_path):
+    """Three processes open, read, hold and read again while forty writes publish, most of them from the spare."""
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    for name in "AB":
+        with Store.write(db) as store:
+            _add_outlet(store, name)
+            store.conn.execute("CREATE OR REPLACE TABLE churn AS SELECT range AS x FROM range(100000)")
+    if not spare_path(db).exists():
+        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    ctx = mp.get_context("spawn")
+    done, errors, made = ctx.Event(), ctx.Queue(), ctx.Queue()
+    readers = [ctx.Process(target=_checking_reader, args=(str(db), done, errors, hold)) for hold in (0.0, 0.2, 1.0)]
+    for r in readers:
+        r.start()
+    writer = ctx.Process(target=_churning_writer, args=(str(db), 40, done, made))
+    writer.start()
+    writer.join(300)
+    for r in readers:
+        r.join(60)
+    assert writer.exitcode == 0
+    ways = [made.get() for _ in range(40)]
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert not failures, failures[:3]
+    assert ways.count("refresh") >= 5, ways  # the spare was used, readers beside it
+    check = Store.open_read(db)
+    try:
+        assert len(check.outlet_names()) == 42
+    finally:
+        check.close()
+
+
 def test_a_spare_that_is_still_the_published_file_is_never_written(tmp_path):
     """A write stopped between keeping the spare and publishing leaves the spare a second name of the published
     file: the next write copies the file instead of writing over it."""
