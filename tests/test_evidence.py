@@ -485,6 +485,47 @@ def test_cues_are_read_once_and_again_only_for_texts_naming_a_new_outlet(tmp_pat
         assert after["source"].tolist() == ["Valley Clarion"]
 
 
+def test_texts_to_cue_and_to_embed_are_looked_for_once_when_one_chunk_holds_them(tmp_path, settings, encoder):
+    """Finding the texts still to read compares every passage with those read (a scan of the archive): a week's
+    few texts are found by one such read, not by a count, a read and a last empty read."""
+    from app.ingest import ingest_files
+    from app.pipeline import cues_stage, embed_stage, segment_stage
+
+    src = tmp_path / "a.jsonl"
+    rows = [{"url": f"https://one.example/{i}", "title": f"Report {i}",
+             "text": f"Officials said on day {i} that the troops moved north. The ministry denied it, witnesses said.",
+             "published_at": f"2024-03-{i + 1:02d}T10:00:00Z"} for i in range(7)]
+    src.write_text("\n".join(json.dumps(r) for r in rows))
+
+    def stages(db, chunk):
+        """(texts, cued texts, embedded texts, reads of each kind) of both stages run with ``chunk``."""
+        reads = {}
+        with Store.write(db) as store:
+            ingest_files(store, [src], settings.max_article_chars)
+            segment_stage(store, settings)
+            texts = int(store.query_value("SELECT count(DISTINCT text_hash) FROM passages"))
+            for name in ("texts_to_cue", "count_texts_to_cue", "texts_to_embed", "count_texts_to_embed"):
+                def call(*args, _real=getattr(store, name), _name=name, **kwargs):
+                    reads[_name] = reads.get(_name, 0) + 1
+                    return _real(*args, **kwargs)
+                setattr(store, name, call)
+            cued = cues_stage(store, chunk=chunk or texts + 1)[0]
+            embedded = embed_stage(store, encoder.name, lambda: encoder, settings.batch_size, chunk=chunk or texts + 1)
+            assert store.query_value("SELECT count(*) FROM cued_texts") == texts
+            assert store.query_value("SELECT count(DISTINCT text_hash) FROM embeddings WHERE model = ?",
+                                     [encoder.name]) == texts
+        return texts, cued, embedded, reads
+
+    texts, cued, embedded, reads = stages(tmp_path / "one.duckdb", None)  # one chunk holds every text
+    assert texts > 7 and cued == embedded == texts
+    assert reads == {"texts_to_cue": 1, "texts_to_embed": 1}
+    texts, cued, embedded, reads = stages(tmp_path / "several.duckdb", 3)  # the last, short chunk ends it
+    assert cued == embedded == texts
+    rounds = texts // 3 + 1  # the last read is short (or empty when 3 divides the count)
+    assert reads == {"texts_to_cue": rounds, "count_texts_to_cue": 1, "texts_to_embed": rounds,
+                     "count_texts_to_embed": 1}
+
+
 # -- which passages count for a frame ------------------------------------------------
 def _layout(frames_by_seq, cued, strong):
     """One article: frames_by_seq[i] = the frames of passage i; cued: the seqs with cues; strong: those whose

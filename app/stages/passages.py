@@ -194,9 +194,14 @@ def _update_pairs(store: Store, settings: Settings, fresh: list[str], ids: list[
 def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], batch_size: int,
                 progress: Progress = no_progress, chunk: int = EMBED_CHUNK) -> int:
     """Embed every passage text not yet in the cache for this model, each distinct text once."""
-    total = store.count_texts_to_embed(encoder_key)
-    if total == 0:
+    # Each read of the texts still to embed compares every passage with the vectors (an anti-join over the
+    # archive), so a first chunk that holds them all (a weekly update's) is read once: it is the count too, and
+    # no read after the last chunk is needed to find that none is left.
+    batch = store.texts_to_embed(encoder_key, chunk)
+    if batch.empty:
         return 0
+    asked = chunk
+    total = len(batch) if len(batch) < asked else store.count_texts_to_embed(encoder_key)
     encoder = get_encoder()
     if encoder.name != encoder_key:
         raise RuntimeError(f"encoder {encoder.name!r} does not match the cache key {encoder_key!r}")
@@ -211,7 +216,9 @@ def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encode
     call = getattr(encoder, "call_size", batch_size * 4)
     progress("embed", 0, total)
     while True:
-        batch = store.texts_to_embed(encoder_key, chunk)
+        if batch is None:
+            asked = chunk
+            batch = store.texts_to_embed(encoder_key, asked)
         if batch.empty:
             break
         texts = batch["text"].tolist()
@@ -225,5 +232,8 @@ def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encode
         vectors = encode_in_batches(encoder, texts, batch_size=call, progress=step)
         store.add_embeddings(encoder_key, batch["text_hash"].tolist(), vectors)
         done += len(batch)
+        if len(batch) < asked:  # the read returned every text left (the first ``asked`` in hash order)
+            break
+        batch = None
     store.finish_run(run_id, {"texts": done})
     return done

@@ -157,7 +157,9 @@ def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_
             store.clear_cues()  # other rules, or an outlet gone: read everything again
         else:  # new outlets: read again only the texts that name one of them
             store.uncue_texts_naming(names_pattern(set(outlets) - before))
-    total = store.count_texts_to_cue()
+    # As in the embed stage: a first chunk holding every text left is the count too, and ends the reading.
+    batch = store.texts_to_cue(chunk)
+    total = len(batch) if len(batch) < chunk else store.count_texts_to_cue()
     if total == 0 and last is not None and last["parameters"] == params:
         return 0, True
     run_id = store.start_run("cues", params)
@@ -166,7 +168,8 @@ def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_
     progress("cues", 0, total)
     try:
         while True:
-            batch = store.texts_to_cue(chunk)
+            if batch is None:
+                batch = store.texts_to_cue(chunk)
             if batch.empty:
                 break
             rows = [(text_hash, *cue) for text_hash, found in zip(batch["text_hash"], readers.read(batch["text"].tolist()))
@@ -176,6 +179,9 @@ def cues_stage(store: Store, progress: Progress = no_progress, chunk: int = CUE_
                            RULES_VERSION)
             done += len(batch)
             progress("cues", done, total)
+            if len(batch) < chunk:  # every text left was in it
+                break
+            batch = None
     finally:
         readers.close()
     store.finish_run(run_id, {"texts": done})
