@@ -262,6 +262,8 @@ class CorpusStore(StoreBase):
                 self._exec("""INSERT INTO cued_texts SELECT * FROM cache_source.cued_texts
                               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
         finally:
-            self._exec("DETACH cache_source")
-            if pin is not None:
-                os.close(pin)
+            try:
+                self._exec("DETACH cache_source")
+            finally:
+                if pin is not None:
+                    os.close(pin)

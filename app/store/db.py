@@ -58,6 +58,10 @@ class StoreDamaged(StoreError):
     """The database file cannot be read (truncated, overwritten, not a DuckDB file)."""
 
 
+class HeldForWriting(StoreBusy):
+    """Another program (a DuckDB client) has the published file open for writing."""
+
+
 class StorePending(StoreBusy):
     """An interrupted write of another kind left its work unpublished: finish it or discard it first."""
 
@@ -135,11 +139,17 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
     path = Path(path)
     mode = " (READ_ONLY)" if read_only else ""
     for attempt in range(_PIN_ATTEMPTS):
-        try:
-            pin = pin_file(path) if read_only else None
-        except StoreBusy:
-            conn.close()
-            raise
+        pin, missing, held = None, False, None
+        if read_only:
+            try:
+                pin = pin_file(path)
+            except FileNotFoundError:
+                missing = True
+            except HeldForWriting as exc:  # attached below, DuckDB names the program holding it
+                held = exc
+            except StoreError:
+                conn.close()
+                raise
         try:
             conn.execute(f"ATTACH '{_quote(str(path))}' AS narratives{mode}")
         except duckdb.Error as exc:
@@ -151,6 +161,12 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, memo
                     f"no database at {path}: run `narratives ingest FILE --db {path}` and `narratives build --db {path}` first"
                 ) from exc
             raise explain(exc, path) from exc
+        if held is not None:  # attached though another program locks it: not read unpinned
+            conn.close()
+            raise held
+        if missing and _F_OFD_SETLK is not None:  # published between the pin and the attach: pin it, attach again
+            conn.execute("DETACH narratives")
+            continue
         if pin is None or same_file(pin, path):
             break
         # a write published another state between the pin and the attach: pin the new one, attach again
@@ -177,21 +193,32 @@ _PINS: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, weakref.finalize]" 
 def pin_file(path: Path) -> int | None:
     """A descriptor of the file published at ``path`` holding a read lock on it, or None: no such file, or no
     such locks here (not on this system or this file system: then no spare is ever written over either, since
-    :func:`refresh_spare` cannot take its lock). Raises :class:`StoreBusy` when the file kept changing."""
+    :func:`refresh_spare` cannot take its lock). Raises FileNotFoundError when there is no file,
+    :class:`HeldForWriting` when another program holds it for writing, :class:`StoreBusy` when it kept changing,
+    :class:`StoreError` when it cannot be opened."""
     if _F_OFD_SETLK is None:
+        if not path.exists():
+            raise FileNotFoundError(path)
         return None
     for _ in range(_PIN_ATTEMPTS):
         try:
             fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return None
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
         try:
             fcntl.fcntl(fd, _F_OFD_SETLK, _flock(fcntl.F_RDLCK))
         except OSError as exc:
+            published = same_file(fd, path)
             os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                continue  # a writer is bringing this file up to date as its work copy: no longer published
-            return None  # no such locks on this file system
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                return None  # no such locks on this file system
+            if published:  # a writer of this tool never locks the published file: another program does
+                raise HeldForWriting(
+                    f"another program has the database {path} open for writing (a DuckDB client, a notebook?); "
+                    "close it there and try again. Nothing was changed.") from exc
+            continue  # a writer is bringing this file up to date as its work copy: no longer published
         if same_file(fd, path):
             return fd
         os.close(fd)
@@ -229,8 +256,9 @@ def share_pin(conn: duckdb.DuckDBPyConnection, cursor: duckdb.DuckDBPyConnection
     """A cursor of ``conn`` reads the same file: it holds the pin too (a duplicate descriptor: the lock lasts
     until the last of them is closed), so a query on the cursor is covered after the connection is gone."""
     done = _PINS.get(conn)
-    if done is not None and done.alive:
-        hold_pin(cursor, os.dup(done.peek()[2][0]))
+    held = done.peek() if done is not None else None  # None once released
+    if held is not None:
+        hold_pin(cursor, os.dup(held[2][0]))
 
 
 def _quote(text: str) -> str:
@@ -651,12 +679,21 @@ def copy_database(src: str | os.PathLike, dst: str | os.PathLike) -> None:
 
     src, dst = Path(src), Path(dst)
     pin = pin_file(src)  # the state being copied cannot become a spare and be written over meanwhile
+    dst.with_name(dst.name + ".wal").unlink(missing_ok=True)
     try:
         if pin is None:
             shutil.copyfile(src, dst)
         else:
-            with os.fdopen(os.dup(pin), "rb") as fin, open(dst, "wb") as fout:
-                shutil.copyfileobj(fin, fout, 1 << 20)
+            with open(dst, "wb") as fout:
+                size, offset = os.fstat(pin).st_size, 0
+                while offset < size:
+                    sent = os.sendfile(fout.fileno(), pin, offset, min(size - offset, 1 << 30))
+                    if sent == 0:
+                        raise OSError(f"{src} ended at byte {offset} of {size} while it was copied")
+                    offset += sent
+    except BaseException:
+        dst.unlink(missing_ok=True)
+        raise
     finally:
         if pin is not None:
             os.close(pin)
