@@ -333,6 +333,19 @@ def _hold_open_read(db: Path, ready, release) -> None:
         reader.close()
 
 
+def _written_with_a_spare(tmp_path: Path, names: str) -> Path:
+    """A database written once per outlet of ``names``, which has a spare (skips where clones are made instead)."""
+    from app.store.db import spare_path
+
+    db = tmp_path / "a.duckdb"
+    for name in names:
+        with Store.write(db) as store:
+            _add_outlet(store, name)
+    if not spare_path(db).exists():
+        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    return db
+
+
 def test_the_next_write_brings_the_previous_state_up_to_date_instead_of_copying_the_file(tmp_path):
     from app.store.db import spare_path
 
@@ -387,15 +400,7 @@ def test_the_spare_is_brought_up_to_date_byte_for_byte_writing_only_the_blocks_t
 
 @pytest.mark.parametrize("where", ["this process", "another process"])
 def test_a_spare_that_a_reader_still_has_open_is_never_written(tmp_path, where):
-    from app.store.db import spare_path
-
-    db = tmp_path / "a.duckdb"
-    with Store.write(db) as store:
-        _add_outlet(store, "A")
-    with Store.write(db) as store:
-        _add_outlet(store, "B")
-    if not spare_path(db).exists():
-        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    db = _written_with_a_spare(tmp_path, "AB")
     # A reader opens the state [A, B]; the next write publishes [A, B, C] and keeps [A, B] as the spare, still
     # open in the reader; the write after that must not bring it up to date under the reader.
     if where == "this process":
@@ -439,14 +444,7 @@ def test_a_cursor_keeps_its_state_pinned_after_the_store_it_came_from_is_gone(tm
     """The dashboard's queries run on cursors of a cached store, which a newer state replaces while they run."""
     import gc
 
-    from app.store.db import spare_path
-
-    db = tmp_path / "a.duckdb"
-    for name in "AB":
-        with Store.write(db) as store:
-            _add_outlet(store, name)
-    if not spare_path(db).exists():
-        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    db = _written_with_a_spare(tmp_path, "AB")
     base = Store.open_read(db)
     cursor = base.cursor()
     del base
@@ -465,14 +463,7 @@ def test_a_cursor_keeps_its_state_pinned_after_the_store_it_came_from_is_gone(tm
 
 
 def test_a_closed_reader_lets_go_of_its_state_at_once(tmp_path):
-    from app.store.db import spare_path
-
-    db = tmp_path / "a.duckdb"
-    for name in "AB":
-        with Store.write(db) as store:
-            _add_outlet(store, name)
-    if not spare_path(db).exists():
-        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    db = _written_with_a_spare(tmp_path, "AB")
     reader = Store.open_read(db)
     with Store.write(db) as store:
         _add_outlet(store, "C")
@@ -521,12 +512,7 @@ def _killed_while_refreshing(db: str) -> None:
 def test_a_write_killed_while_it_brings_the_spare_up_to_date_loses_nothing(tmp_path):
     from app.store.db import spare_path
 
-    db = tmp_path / "a.duckdb"
-    for name in "ABC":
-        with Store.write(db) as store:
-            _add_outlet(store, name)
-    if not spare_path(db).exists():
-        pytest.skip("reference links here: the work copy is a clone and no spare is kept")
+    db = _written_with_a_spare(tmp_path, "ABC")
     published = db.read_bytes()
     child = mp.get_context("spawn").Process(target=_killed_while_refreshing, args=(str(db),))
     child.start()
