@@ -588,9 +588,10 @@ def refresh_spare(path: Path, spare: Path) -> int | None:
     """Make ``spare`` byte for byte the published file ``path`` by writing only the blocks that differ; returns
     the bytes written, or None (and the spare is deleted) when it cannot be used: none, not a file of its own
     (still a name of the published file: a write stopped between keeping it and publishing), or open in some
-    program (a DuckDB reader still on the state it holds, in this process or another: DuckDB locks the files
-    it opens, and a lock is tried here; no lock to try on this system: not used either). Every byte of both
-    files is read; a weekly update writes a third of the blocks or fewer (bench/RESULTS.md)."""
+    program (a reader still on the state it holds, in this process or another: every reader pins its file,
+    :func:`pin_file`, and a DuckDB client outside this tool holds DuckDB's own lock, either of which makes the
+    write lock tried here fail; no such locks on this system: not used either). Every byte of both files is
+    read; a weekly update writes a third of the blocks or fewer (bench/RESULTS.md)."""
     try:
         st = os.lstat(spare)
     except FileNotFoundError:
