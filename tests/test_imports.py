@@ -208,3 +208,20 @@ def test_no_module_outside_the_dashboard_loads_streamlit():
     assert len(modules) > 25
     _none(loaded["result"])
     assert "plotly" in _heavy(loaded["modules"])  # app.charts: the check sees a heavy library when one loads
+
+
+@pytest.mark.parametrize("area", sorted(AREAS))
+def test_no_source_compiles_with_a_warning(area):
+    """An invalid escape in a string (``'\\d'`` in a non-raw SQL or regex literal) is a SyntaxWarning from Python
+    3.12, and Python means to make it an error: every file must compile silently."""
+    import warnings
+
+    problems = []
+    for path in _files(*AREAS[area]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                compile(path.read_text(), str(path), "exec")
+            except (SyntaxError, SyntaxWarning, DeprecationWarning) as exc:
+                problems.append(f"{_rel(path)}:{getattr(exc, 'lineno', '?')}: {exc}")
+    _none(problems)

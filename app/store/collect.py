@@ -63,7 +63,7 @@ class CollectStore(StoreBase):
         """Per source (feed URL or URL list) of the collection: its last run, articles stored in that run
         and in all, pages that failed in that run, and the failures of that run by reason."""
         return self._df(
-            """WITH last AS (SELECT source, max(run_id) AS run_id FROM fetches GROUP BY source),
+            r"""WITH last AS (SELECT source, max(run_id) AS run_id FROM fetches GROUP BY source),
                     lf AS (SELECT f.* FROM fetches f JOIN last USING (source, run_id)),
                     reasons AS (
                         SELECT source, string_agg(reason || ': ' || n, '; ' ORDER BY n DESC, reason) AS failures_by_reason
