@@ -10,6 +10,11 @@ import numpy as np
 
 from embeddings.base import normalise_rows
 
+# Texts tokenised at a time on the GPU path (a block is tokenised while the model runs on the one before).
+TOKEN_BLOCK = 8192
+# Padded widths on the GPU path are multiples of this.
+WIDTH_STEP = 16
+
 
 def pick_device(device: str = "auto") -> str:
     if device != "auto":
@@ -44,8 +49,10 @@ class SentenceTransformerEncoder:
         self.model.max_seq_length = min(max_seq_length, self.model.max_seq_length or max_seq_length)
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim())
-        self.batch_size = batch_size if not self.device.startswith("cuda") else max(batch_size, 512)
+        self.batch_size = batch_size if not self.device.startswith("cuda") else max(batch_size, 1024)
         self.name = name
+        self._rust = None  # (max_seq_length, the Rust tokenizer or None), see _rust_tokenizer
+        self._token_types = True
         import sentence_transformers
         import torch
 
@@ -64,30 +71,134 @@ class SentenceTransformerEncoder:
         )
         return normalise_rows(vectors)
 
-    def encode_pipelined(self, texts: Sequence[str], workers: int | None = None) -> np.ndarray:
-        """Keep the accelerator busy: tokenise length-sorted batches ahead in worker threads (the fast
-        tokenizer releases the GIL) while the model runs, keep results on the device until the whole
-        block is done, and copy back once."""
-        import torch
-
+    def encode_pipelined(self, texts: Sequence[str], workers: int | None = None, tokens: str = "auto") -> np.ndarray:
+        """Keep the accelerator busy. ``tokens="rust"`` (the default where the model allows it, see
+        ``_rust_tokenizer``): blocks of texts are tokenised ahead on a background thread by the model's own
+        Rust tokenizer, all cores at once, with no Python per token, while the model runs on the block before;
+        each block is sorted by token count and cut into padded batches. ``tokens="model"``: length-sorted
+        batches tokenised by sentence-transformers in worker threads (each holds Python's lock for part of
+        the work, so it feeds a GPU a few thousand texts a second). Results stay on the device until the
+        whole call is done and are copied back once."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        rust = self._rust_tokenizer() if tokens in ("auto", "rust") else None
+        if tokens == "rust" and rust is None:
+            raise RuntimeError("this model's tokenizer has no Rust form that matches its own tokenisation")
+        if rust is not None:
+            return self._encode_rust_tokens(texts, rust)
+        return self._encode_model_tokens(texts, workers)
+
+    def _forward_into(self, out, idx, features) -> None:
+        """Run one batch and put its vectors in rows ``idx`` of ``out`` (on the device). ``idx`` and the
+        features may be pinned tensors: their copies then queue behind the model's work instead of waiting
+        for it, so Python prepares the next batch while the GPU runs this one."""
+        import torch
+
+        device = out.device
+        features = {k: v.to(device, non_blocking=True) for k, v in features.items()}
+        rows = idx.to(device, non_blocking=True) if isinstance(idx, torch.Tensor) else torch.as_tensor(idx, device=device)
+        emb = self.model.forward(features)["sentence_embedding"]
+        out[rows] = emb.float()
+
+    def _encode_model_tokens(self, texts: list[str], workers: int | None) -> np.ndarray:
+        import torch
+
         device = torch.device(self.device)
         order = np.argsort([len(t) for t in texts], kind="stable")
         batches = [order[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         pin = device.type == "cuda"
 
         def tokenise(idx):
-            features = self.model.tokenize([texts[i] for i in idx])
+            features = self.model.preprocess([texts[i] for i in idx])
             return {k: (v.pin_memory() if pin else v) for k, v in features.items() if hasattr(v, "to")}
 
         out = torch.empty((len(texts), self.dim), device=device, dtype=torch.float32)
         with ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool, torch.inference_mode():
             pending = [pool.submit(tokenise, b) for b in batches]
             for idx, future in zip(batches, pending):
-                features = {k: v.to(device, non_blocking=True) for k, v in future.result().items()}
-                emb = self.model.forward(features)["sentence_embedding"]
-                out[torch.as_tensor(idx, device=device)] = emb.float()
+                self._forward_into(out, idx, future.result())
         out = torch.nn.functional.normalize(out, dim=1)
         return out.cpu().numpy()
+
+    def _encode_rust_tokens(self, texts: list[str], rust) -> np.ndarray:
+        import torch
+
+        device = torch.device(self.device)
+        pin = device.type == "cuda"
+        block = max(self.batch_size, TOKEN_BLOCK)
+        starts = list(range(0, len(texts), block))
+
+        def tokenise(start: int):
+            # One call per block: the Rust tokenizer spreads the block over every core itself.
+            encodings = rust.encode_batch(texts[start : start + block])
+            ids = [e.ids for e in encodings]
+            lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter((t for row in ids for t in row), dtype=np.int64, count=int(lengths.sum()))
+            order = np.argsort(lengths, kind="stable")
+            ends = np.cumsum(lengths)
+            batches = []
+            for b in range(0, len(order), self.batch_size):
+                rows = order[b : b + self.batch_size]
+                # Widths rounded up to a multiple of 16 (never past the model's length): a few shapes, each
+                # of which the GPU libraries set up once, instead of one per token count.
+                longest = int(lengths[rows].max())
+                width = min(-(-longest // WIDTH_STEP) * WIDTH_STEP, max(longest, self.model.max_seq_length))
+                # Each row's tokens, then zeros: position j of row r is flat[end_r - len_r + j] where j < len_r.
+                col = np.arange(width)
+                valid = col[None, :] < lengths[rows][:, None]
+                take = (ends[rows] - lengths[rows])[:, None] + np.minimum(col[None, :], lengths[rows][:, None] - 1)
+                input_ids = torch.from_numpy(np.where(valid, flat[take], 0))
+                features = {"input_ids": input_ids, "attention_mask": torch.from_numpy(valid.astype(np.int64))}
+                if self._token_types:
+                    features["token_type_ids"] = torch.zeros_like(input_ids)
+                rows = torch.from_numpy(rows + start)
+                if pin:
+                    features = {k: v.pin_memory() for k, v in features.items()}
+                    rows = rows.pin_memory()
+                batches.append((rows, features))
+            return batches
+
+        out = torch.empty((len(texts), self.dim), device=device, dtype=torch.float32)
+        with ThreadPoolExecutor(1) as pool, torch.inference_mode():
+            ahead = pool.submit(tokenise, starts[0])
+            for k in range(len(starts)):
+                batches = ahead.result()
+                if k + 1 < len(starts):
+                    ahead = pool.submit(tokenise, starts[k + 1])
+                for idx, features in batches:
+                    self._forward_into(out, idx, features)
+        out = torch.nn.functional.normalize(out, dim=1)
+        return out.cpu().numpy()
+
+    def _rust_tokenizer(self):
+        """A copy of the model's Rust tokenizer that truncates at the model's length and pads nothing, or None
+        where the model has none or where its tokens differ from the model's own tokenisation on a set of
+        probe texts (spaces at the ends, accents, an empty text, a text past the length). Checked once per
+        length."""
+        length = self.model.max_seq_length
+        if self._rust is not None and self._rust[0] == length:
+            return self._rust[1]
+        tokenizer = None
+        backend = getattr(getattr(self.model, "tokenizer", None), "backend_tokenizer", None)
+        if backend is not None:
+            try:
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_str(backend.to_str())
+                tokenizer.enable_truncation(length)
+                tokenizer.no_padding()
+                probe = ["  A text with spaces at both ends.  ", "Ça coûte 3,5 millions d\u2019euros, selon l\u2019État.",
+                         "", "word " * (length * 2), "Tabs\tand\nnew lines; URLs like https://example.org/a?b=1."]
+                theirs = self.model.preprocess(probe)
+                self._token_types = "token_type_ids" in theirs
+                mask = theirs["attention_mask"].numpy()
+                ids = theirs["input_ids"].numpy()
+                for row, encoding in enumerate(tokenizer.encode_batch(probe)):
+                    if list(ids[row][mask[row] == 1]) != encoding.ids or int(mask[row].sum()) != len(encoding.ids):
+                        tokenizer = None
+                        break
+            except Exception:  # noqa: BLE001 - any surprise means: use the model's own tokenisation
+                tokenizer = None
+        self._rust = (length, tokenizer)
+        return tokenizer

@@ -73,12 +73,48 @@ def test_cache_keys_name_what_the_vectors_are():
     assert model_key("hashing-64") == HashingEncoder(64).name
 
 
-def test_pipelined_path_matches_plain_encode(passages, reference):
-    """The GPU feeding path (tokenise ahead, keep on device, copy once), run here on the CPU."""
+EDGE_TEXTS = ["", "   ", "  Spaces at both ends.  ", "word " * 600, "Ça coûte 3,5 millions d’euros à l’État.",
+              "Tabs\tand\nnew lines", "https://example.org/a?b=1&c=2 #tag @name"]
+
+
+def test_pipelined_path_matches_plain_encode(passages, reference, monkeypatch):
+    """The GPU feeding path (tokenise ahead, keep on device, copy once), run here on the CPU, with both ways
+    of tokenising: the model's Rust tokenizer a block ahead (the default) and sentence-transformers' own."""
+    import embeddings.sentence as sentence
+
     enc = load_encoder("default", backend="torch", device="cpu")
     enc.batch_size = 16
-    v = enc.encode_pipelined(passages[:100], workers=2)
-    assert np.min((v * reference[:100]).sum(axis=1)) > 0.9999
+    monkeypatch.setattr(sentence, "TOKEN_BLOCK", 40)  # several blocks, each tokenised while the one before runs
+    assert enc._rust_tokenizer() is not None
+    for tokens in ("rust", "model"):
+        v = enc.encode_pipelined(passages[:100], workers=2, tokens=tokens)
+        assert np.min((v * reference[:100]).sum(axis=1)) > 0.9999, tokens
+    # Texts at the edges: empty, only spaces, past the model's length (the padded width never exceeds it),
+    # accents and curly quotes, tabs and links; the vectors are the model's own.
+    plain = enc.model.encode(EDGE_TEXTS, normalize_embeddings=True)
+    v = enc.encode_pipelined(EDGE_TEXTS, tokens="rust")
+    assert np.min((v * plain).sum(axis=1)) > 0.9999
+
+
+def test_rust_tokens_are_checked_against_the_model_own(passages, reference):
+    """The Rust path is taken only where it gives the tokens the model would: a shorter length is checked
+    again, and a model whose own tokenisation does more (here a prompt put before every text) keeps it."""
+    enc = load_encoder("default", backend="torch", device="cpu")
+    enc.batch_size = 16
+    enc.model.max_seq_length = 40
+    short = enc.encode_pipelined(passages[:30], tokens="rust")
+    assert np.min((short * enc.model.encode(passages[:30], normalize_embeddings=True)).sum(axis=1)) > 0.9999
+    assert enc._rust[0] == 40
+
+    expected = enc.model.encode(["query: " + p for p in passages[:30]], normalize_embeddings=True)
+    own = enc.model.preprocess
+    enc.model.preprocess = lambda texts, **kw: own(["query: " + t for t in texts], **kw)
+    enc._rust = None
+    assert enc._rust_tokenizer() is None
+    with pytest.raises(RuntimeError, match="no Rust form"):
+        enc.encode_pipelined(passages[:5], tokens="rust")
+    v = enc.encode_pipelined(passages[:30])  # falls back to the model's own tokenisation
+    assert np.min((v * expected).sum(axis=1)) > 0.9999
 
 
 def test_two_processes_exporting_at_once_both_get_a_whole_model(passages, reference, tmp_path):
