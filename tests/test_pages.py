@@ -241,6 +241,47 @@ def test_data_page_ingests_an_upload_and_reports_rejects(app_env, tmp_path):
     assert at.get("progress")
 
 
+def test_a_dashboard_build_refreshes_the_search_index_and_shows_its_notes(app_env, tmp_path, monkeypatch):
+    """What `narratives build` does after its stages, a build from the dashboard does too: the search index is
+    brought up to date, and the build's notes are shown (here: the database's seeded frames kept, as there is
+    no seeds file at the configured path), once."""
+    from app import ann
+
+    monkeypatch.setattr(ann, "MIN_VECTORS", 0)  # the sample is smaller than the size an index is kept from
+    assert not (tmp_path / "frames.toml").exists()
+    seeded = _read(app_env, lambda r: len(r.frame_summary().query("kind == 'seeded'")))
+    assert seeded
+    row = {"url": "https://newsite.example/b1", "title": "Another report", "published_at": "2026-05-12T10:00:00Z",
+           "text": "Officials said the troops were sent forward in human waves, according to a second report."}
+    at = _app("corpus.py")
+    at.file_uploader(key=keys.UPLOAD).set_value(("b.jsonl", json.dumps(row).encode(), "application/json")).run()
+    at.button(key=keys.UPLOAD_GO).click().run()
+    assert not at.exception and not at.error
+    notes = [w.value for w in at.warning if w.value.startswith("The build notes")]
+    assert len(notes) == 1 and "no seeds file at" in notes[0] and f"{seeded:,} seeded frame" in notes[0]
+    model = _read(app_env, lambda r: r.last_run("embed")["parameters"]["model"])
+    r = Store.open_read(app_env)
+    try:
+        assert ann.load(r, model) is not None  # an index that describes the published vectors
+    finally:
+        r.close()
+    at.run()  # shown once
+    assert not [w for w in at.warning if w.value.startswith("The build notes")]
+
+    # An index that cannot be refreshed: the build is published all the same, and the note says so.
+    def fails(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(ann, "refresh", fails)
+    row["url"] = "https://newsite.example/b2"
+    at.file_uploader(key=keys.UPLOAD).set_value(("c.jsonl", json.dumps(row).encode(), "application/json")).run()
+    at.button(key=keys.UPLOAD_GO).click().run()
+    notes = [w.value for w in at.warning if w.value.startswith("The build notes")]
+    # (the warnings' text is Markdown with every special character escaped: read without the escapes)
+    assert any("search index not refreshed (no space left on device)" in n.replace("\\", "") for n in notes)
+    assert _read(app_env, lambda r: r.counts())["unsegmented"] == 0
+
+
 def test_data_page_shows_corpus_statistics(app_env):
     at = _app("corpus.py")
     c = _read(app_env, lambda r: r.counts())

@@ -10,7 +10,7 @@ import streamlit as st
 from app.store import Store, StoreError, file_version
 from app.ui import cache
 from app.ui.text import md
-from app.ui.writes import build_with_progress
+from app.ui.writes import build_with_progress, show_build_notes
 
 
 def ensure_database() -> None:
@@ -38,6 +38,7 @@ def ensure_database() -> None:
 
         build_with_progress(prepare, "Reading the sample…", purpose=f"ingest {s.sample}")
     notice.empty()
+    show_build_notes()
 
 
 def open_or_stop(needs_frames: bool = True) -> tuple:

@@ -44,6 +44,7 @@ UPLOAD = "upload"
 UPLOAD_GO = "upload_go"
 UPLOAD_REPORT = "upload_report"
 FLASH = "flash"
+BUILD_NOTES = "build_notes"
 REPORT_MODE = "report_mode"
 # Query parameters that carry the filters and report mode.
 Q_FROM = "from"

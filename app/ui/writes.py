@@ -9,7 +9,7 @@ from typing import Callable
 import streamlit as st
 
 from app.store import Store
-from app.ui import cache
+from app.ui import cache, keys
 from app.ui.text import md
 
 
@@ -39,8 +39,12 @@ def build_with_progress(prepare: Callable[[Store], object] | None = None, first_
     write, with a progress bar. ``first_text`` is Markdown: escape what comes from users. ``purpose``
     names the write for resuming it (see :meth:`Store.write`): an ingest's is ``ingest FILE``.
 
+    Then, with the build published, brings the search index up to date as ``narratives build`` does, and
+    keeps the build's notes (what the command prints after its report: seeded frames kept without a seeds file,
+    vectors embedded again, an index that could not be refreshed) for :func:`show_build_notes`.
+
     Returns what ``prepare`` returned and the build's report."""
-    from app.pipeline import run_stages
+    from app.pipeline import refresh_index, run_stages
 
     s = cache.settings()
     bar = _StageBar(first_text)
@@ -51,7 +55,20 @@ def build_with_progress(prepare: Callable[[Store], object] | None = None, first_
     finally:
         cache.clear()
     bar.done()
+    notes = list(report.notes)
+    with st.spinner("Updating the search index…"):
+        report.index = refresh_index(s.db, report.model)
+    if report.index.startswith("not refreshed"):
+        notes.append(f"search index {report.index}")
+    st.session_state[keys.BUILD_NOTES] = notes
     return result, report
+
+
+def show_build_notes() -> None:
+    """The notes of the dashboard's last build, each as a warning, once (a page calls this after its build,
+    or at its top when the build was followed by a rerun). Their text names files and counts: shown as text."""
+    for note in st.session_state.pop(keys.BUILD_NOTES, None) or []:
+        st.warning(f"The build notes: {md(note)}")
 
 
 def edit_frame(frame_id: int, action: str, value: str | None = None, into: int | None = None) -> str:

@@ -12,7 +12,7 @@ from app.ui.collect_health import render_collect_health
 from app.ui.first_start import open_or_stop
 from app.ui.text import counted, md
 from app.ui.uploads import UPLOAD_TYPES, UploadRejected, display_name, saved_upload
-from app.ui.writes import build_with_progress
+from app.ui.writes import build_with_progress, show_build_notes
 from app.weeks import partial_note, partial_weeks
 
 v = open_or_stop(needs_frames=False)
@@ -46,6 +46,7 @@ if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
         for f in ingest.files]
 if st.session_state.get(keys.UPLOAD_REPORT):
     st.success("Ingested and built.")
+    show_build_notes()
     st.dataframe(pd.DataFrame(st.session_state[keys.UPLOAD_REPORT]), hide_index=True, width="stretch")
 
 stats = cache.corpus_stats(cache.version())

@@ -9,12 +9,13 @@ from app.store import StoreError
 from app.ui import cache, keys
 from app.ui.first_start import open_or_stop
 from app.ui.text import md
-from app.ui.writes import build_with_progress, edit_frame
+from app.ui.writes import build_with_progress, edit_frame, show_build_notes
 
 v = open_or_stop()
 st.title("Manage frames")
 if flash := st.session_state.pop(keys.FLASH, None):
     st.success(md(flash))
+show_build_notes()  # a rebuild with reviewed examples reruns the page before its notes are shown
 
 
 def apply(action: str, **kwargs) -> None:
@@ -150,6 +151,7 @@ if submitted:
         upsert_seed(s.frames_file, seed)
         _, report = build_with_progress(None, "Matching the seeded frames…")
         st.success(f"Saved “{md(seed.name)}” to {md(s.frames_file)}; {report.seeded_frames} seeded frames matched.")
+        show_build_notes()
     except (SeedError, StoreError) as exc:
         st.error(md(exc))
 seeds = load_seeds(s.frames_file) if s.frames_file.exists() else []
