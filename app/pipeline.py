@@ -106,11 +106,15 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
                                             chunk=EMBED_CHUNK or chunks.embed)
     report.seconds["embed"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
+    # The embedded passages as they are now, for the frames and seeded stages' skip checks: neither stage
+    # changes a passage or a passage's vector, so one scan serves both.
+    fingerprint = store.passage_fingerprint(key)
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
-        store, key, settings, progress, recluster)
+        store, key, settings, progress, recluster, fingerprint=fingerprint)
     report.seconds["frames"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds)
+    report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds,
+                                           fingerprint=fingerprint)
     report.notes.extend(missing_seeds_notes(store, settings))
     report.notes.extend(stale_rule_notes(store))
     report.seconds["seeded"] = round(time.perf_counter() - started, 2)

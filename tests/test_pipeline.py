@@ -31,9 +31,17 @@ def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encod
     settings = settings.replace(frames_file=SAMPLE_SEEDS)  # and with its seeded frames
     before = _snapshot(db)
     assert len(before[0]) > 3 and before[2] > 100
+    r = Store.open_read(db)
+    seeded_run = r.last_run("seeded")["run_id"]
+    r.close()
     second = pipeline.build(db, settings, encoder)
     assert (second.new_passages, second.embedded_texts, second.frames_skipped) == (0, 0, True)
     r = Store.open_read(db)
+    # the frames and seeded stages skip on one reading of the embedded passages, the one a scan gives now
+    assert r.last_run("seeded")["run_id"] == seeded_run
+    fingerprint = r.passage_fingerprint(second.model)
+    assert r.last_run("frames")["parameters"]["fingerprint"] == fingerprint
+    assert r.last_run("seeded")["parameters"]["fingerprint"] == fingerprint
     # identical passages (syndicated copies) are embedded once
     assert r.query_value("SELECT count(*) FROM embeddings") == r.query_value("SELECT count(DISTINCT text_hash) FROM passages")
     assert r.query_value("SELECT count(*) FROM passages") > r.query_value("SELECT count(*) FROM embeddings")

@@ -29,7 +29,7 @@ from app.widgets import blank_widgets
 
 
 def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
-                 recluster: bool = False) -> tuple[int, int, int, bool]:
+                 recluster: bool = False, fingerprint: str | None = None) -> tuple[int, int, int, bool]:
     """Frames over every embedded passage; skipped when nothing changed since the last run.
 
     With the same discovery settings as last time, the passages of newly ingested articles join the
@@ -39,6 +39,9 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     or ``recluster`` rebuilds every frame from scratch; frames still there keep their ids either way, also
     across another form of the same model (float, int8, another int8 recipe: see ``vector_space``), whose
     centres are comparable.
+
+    ``fingerprint``: :meth:`Store.passage_fingerprint` of ``encoder_key`` as it is now, when the caller has it
+    (a build reads it once for this stage and the seeded one; it scans every passage).
 
     Returns (frames, assigned passages, passages, skipped)."""
     discovery = {
@@ -60,7 +63,7 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         "match_threshold": settings.frame_match_threshold,
     }
     params = {**discovery, "story_threshold": settings.story_threshold,
-              "fingerprint": store.passage_fingerprint(encoder_key)}
+              "fingerprint": fingerprint or store.passage_fingerprint(encoder_key)}
     last = store.last_run("frames")
     if last is not None and last["parameters"] == params and not recluster:
         counts = last["counts"]

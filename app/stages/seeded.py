@@ -47,19 +47,21 @@ __all__ = ["kept_without_seeds", "merge_queues", "missing_seeds_notes", "rule_ke
 
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
-                 progress: Progress = no_progress, force: bool = False, refit: bool = False) -> tuple[int, bool]:
+                 progress: Progress = no_progress, force: bool = False, refit: bool = False,
+                 fingerprint: str | None = None) -> tuple[int, bool]:
     """Match the passages against the seeded frames of ``settings.frames_file``: only the new articles'
     passages after an update that only added articles, else every passage (also with ``force``, which still
     keeps a learned rule whose seed is unchanged; ``refit`` fits every learned rule again, on a background
     drawn from the passages as they are now); returns (frames, skipped). Without a seeds file at all, the
-    active seeded frames are kept as they are (``kept_without_seeds``): (0, True)."""
+    active seeded frames are kept as they are (``kept_without_seeds``): (0, True). ``fingerprint``: as for
+    :func:`app.stages.frames.frames_stage`."""
     if kept_without_seeds(store, settings):
         return 0, True
     seeds = load_seeds(settings.frames_file)
     params = {
         "model": encoder_key, "default_threshold": settings.seed_threshold,
         "default_min_passages": settings.seed_min_passages,
-        "seeds": [seed.as_dict() for seed in seeds], "fingerprint": store.passage_fingerprint(encoder_key),
+        "seeds": [seed.as_dict() for seed in seeds], "fingerprint": fingerprint or store.passage_fingerprint(encoder_key),
     }
     last = store.last_run("seeded")
     if not (force or refit) and last is not None and last["parameters"] == params:
