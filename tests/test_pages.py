@@ -238,7 +238,9 @@ def test_data_page_ingests_an_upload_and_reports_rejects(app_env, tmp_path):
     after = _read(app_env, lambda r: r.counts())
     assert after["articles"] == before["articles"] + 1 and after["rejects"] == before["rejects"] + 1
     assert after["unsegmented"] == 0  # built, not just ingested
-    assert at.get("progress")
+    # the page is read again from the published build: its counts are the new ones
+    assert at.metric[0].value == f"{after['articles']:,}"
+    assert at.success[0].value == "Ingested and built."
 
 
 def test_a_dashboard_build_refreshes_the_search_index_and_shows_its_notes(app_env, tmp_path, monkeypatch):

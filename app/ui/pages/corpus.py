@@ -44,6 +44,8 @@ if upload is not None and st.button("Ingest and build", key=keys.UPLOAD_GO):
          "not read": (f.error or "").replace(f.path, sent),
          "reasons": "; ".join(f"{n} × {r}" for r, n in f.reasons.items())}
         for f in ingest.files]
+    # Read the page again from the published build: the counts above were read before it.
+    st.rerun()
 if st.session_state.get(keys.UPLOAD_REPORT):
     st.success("Ingested and built.")
     show_build_notes()
