@@ -758,10 +758,14 @@ class StageStore(StoreBase):
                             "(SELECT text_hash FROM cued_texts)")
 
     def texts_to_cue(self, limit: int) -> pd.DataFrame:
+        """The first ``limit`` passage texts (in text hash order) not cued yet; the hashes first, then their
+        texts alone (as :meth:`texts_to_embed`)."""
         return self._df(
-            """SELECT text_hash, any_value(text) AS text FROM passages
-               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)
-               GROUP BY text_hash ORDER BY text_hash LIMIT ?""",
+            """WITH missing AS (SELECT DISTINCT text_hash FROM passages
+                                WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)
+                                ORDER BY text_hash LIMIT ?)
+               SELECT p.text_hash, any_value(p.text) AS text FROM passages p SEMI JOIN missing m USING (text_hash)
+               GROUP BY p.text_hash ORDER BY p.text_hash""",
             [limit],
         )
 
