@@ -134,6 +134,35 @@ def test_signatures_are_kept_and_a_weekly_update_hashes_only_the_new_bodies(tmp_
         store.close()
 
 
+def test_bodies_to_sign_are_read_once_when_one_chunk_holds_them(tmp_path):
+    """Finding the bodies still to sign compares every article with the signatures (a scan of the archive): a
+    first read shorter than the chunk holds every body left, so no empty read follows it; with a smaller chunk
+    the bodies come in several reads and every one is signed."""
+    for budget, reads_wanted in ((2048, 1), (25, None)):
+        db = tmp_path / f"s{budget}.duckdb"
+        settings = load_settings(env={}, db=db, memory_budget=budget)
+        chunk = chunk_sizes(settings).sign
+        with Store.write(db) as store:
+            ingest_sample(store, settings.max_article_chars)
+            bodies = store.count_bodies_to_sign(SCHEME)
+            reads = []
+            real = store.bodies_to_sign
+
+            def counted(*args, **kwargs):
+                rows = real(*args, **kwargs)
+                reads.append(len(rows))
+                return rows
+
+            store.bodies_to_sign = counted
+            pipeline.copies_stage(store, settings)
+            assert store.count_bodies_to_sign(SCHEME) == 0 and sum(reads) == bodies
+            assert store.last_run("copies")["counts"]["signed"] == bodies
+        if reads_wanted is not None:
+            assert bodies < chunk and reads == [bodies]
+        else:
+            assert chunk < bodies and len(reads) == bodies // chunk + 1 and all(n == chunk for n in reads[:-1])
+
+
 def test_signatures_made_another_way_are_made_again(tmp_path, encoder):
     db = tmp_path / "d.duckdb"
     settings = _built_sample(db, encoder)

@@ -118,6 +118,8 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
                                   np.stack([sig for _, sig in made]))
         signed += len(batch)
         progress("copies", signed, total + 1)
+        if len(batch) < chunk:  # the read returned every body left
+            break
     update = (not force and last is not None and all(last["parameters"].get(k) == v for k, v in rules.items())
               and store.accounted_passage_fingerprint() == last["parameters"].get("passages"))
     fresh = store.unaccounted_articles() if update else None

@@ -581,11 +581,14 @@ class StageStore(StoreBase):
                AND article_id NOT IN (SELECT article_id FROM body_signatures WHERE scheme = ?)""", [scheme]))
 
     def bodies_to_sign(self, scheme: str, limit: int) -> pd.DataFrame:
-        """The next ``limit`` articles (article_id, text) that :meth:`count_bodies_to_sign` counts."""
+        """The next ``limit`` articles (article_id, text) that :meth:`count_bodies_to_sign` counts. The unsigned
+        articles are found by id first, and only their bodies read (reading every body first took 0.07-0.17 s at
+        100k synthetic articles with none to sign, against 0.014 s)."""
         return self._df(
-            """SELECT article_id, text FROM articles WHERE coalesce(text, '') <> ''
-               AND article_id NOT IN (SELECT article_id FROM body_signatures WHERE scheme = ?)
-               ORDER BY article_id LIMIT ?""", [scheme, limit])
+            """WITH todo AS (SELECT article_id FROM articles
+                             WHERE article_id NOT IN (SELECT article_id FROM body_signatures WHERE scheme = ?))
+               SELECT a.article_id, a.text FROM articles a SEMI JOIN todo USING (article_id)
+               WHERE coalesce(a.text, '') <> '' ORDER BY a.article_id LIMIT ?""", [scheme, limit])
 
     def add_body_signatures(self, scheme: str, article_ids: list[str], shingles: np.ndarray,
                             signatures: np.ndarray) -> None:
