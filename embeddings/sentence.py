@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
@@ -74,7 +75,7 @@ class SentenceTransformerEncoder:
     def encode_pipelined(self, texts: Sequence[str], workers: int | None = None, tokens: str = "auto") -> np.ndarray:
         """Keep the accelerator busy. ``tokens="rust"`` (the default where the model allows it, see
         ``_rust_tokenizer``): blocks of texts are tokenised ahead on a background thread by the model's own
-        Rust tokenizer, all cores at once, with no Python per token, while the model runs on the block before;
+        Rust tokenizer, all cores at once (Python only gathers the ids), while the model runs on the block before;
         each block is sorted by token count and cut into padded batches. ``tokens="model"``: length-sorted
         batches tokenised by sentence-transformers in worker threads (each holds Python's lock for part of
         the work, so it feeds a GPU a few thousand texts a second). Results stay on the device until the
@@ -110,7 +111,7 @@ class SentenceTransformerEncoder:
         pin = device.type == "cuda"
 
         def tokenise(idx):
-            features = self.model.preprocess([texts[i] for i in idx])
+            features = self._model_tokens([texts[i] for i in idx])
             return {k: (v.pin_memory() if pin else v) for k, v in features.items() if hasattr(v, "to")}
 
         out = torch.empty((len(texts), self.dim), device=device, dtype=torch.float32)
@@ -134,7 +135,9 @@ class SentenceTransformerEncoder:
             encodings = rust.encode_batch(texts[start : start + block])
             ids = [e.ids for e in encodings]
             lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            flat = np.fromiter((t for row in ids for t in row), dtype=np.int64, count=int(lengths.sum()))
+            # A 0 at the end: an empty row (a tokenizer that adds no special tokens) points there, masked out.
+            flat = np.fromiter(itertools.chain(itertools.chain.from_iterable(ids), (0,)), dtype=np.int64,
+                               count=int(lengths.sum()) + 1)
             order = np.argsort(lengths, kind="stable")
             ends = np.cumsum(lengths)
             batches = []
@@ -171,26 +174,37 @@ class SentenceTransformerEncoder:
         out = torch.nn.functional.normalize(out, dim=1)
         return out.cpu().numpy()
 
+    def _model_tokens(self, texts: list[str]) -> dict:
+        """The model's own tokenisation (``preprocess`` from sentence-transformers 6, ``tokenize`` before)."""
+        own = getattr(self.model, "preprocess", None) or self.model.tokenize
+        return own(texts)
+
     def _rust_tokenizer(self):
-        """A copy of the model's Rust tokenizer that truncates at the model's length and pads nothing, or None
-        where the model has none or where its tokens differ from the model's own tokenisation on a set of
-        probe texts (spaces at the ends, accents, an empty text, a text past the length). Checked once per
-        length."""
+        """A copy of the model's Rust tokenizer that truncates at the model's length, on the model's side, and
+        pads nothing, or None where the model has none, pads on the left, gives the model other inputs than
+        token ids, a mask and token types, or where its tokens differ from the model's own tokenisation on a
+        set of probe texts (spaces at the ends, accents, an empty text, a text of varied words past the length,
+        so that the side it is cut on shows). Checked once per length."""
         length = self.model.max_seq_length
         if self._rust is not None and self._rust[0] == length:
             return self._rust[1]
         tokenizer = None
-        backend = getattr(getattr(self.model, "tokenizer", None), "backend_tokenizer", None)
-        if backend is not None:
+        hf = getattr(self.model, "tokenizer", None)
+        backend = getattr(hf, "backend_tokenizer", None)
+        if backend is not None and getattr(hf, "padding_side", "right") == "right":
             try:
                 from tokenizers import Tokenizer
 
                 tokenizer = Tokenizer.from_str(backend.to_str())
-                tokenizer.enable_truncation(length)
+                tokenizer.enable_truncation(length, direction=getattr(hf, "truncation_side", "right"))
                 tokenizer.no_padding()
                 probe = ["  A text with spaces at both ends.  ", "Ça coûte 3,5 millions d\u2019euros, selon l\u2019État.",
-                         "", "word " * (length * 2), "Tabs\tand\nnew lines; URLs like https://example.org/a?b=1."]
-                theirs = self.model.preprocess(probe)
+                         "", " ".join(f"word{i} item {i}" for i in range(length * 2)),
+                         "Tabs\tand\nnew lines; URLs like https://example.org/a?b=1."]
+                theirs = self._model_tokens(probe)
+                tensors = {k for k, v in theirs.items() if hasattr(v, "to")}
+                if not tensors <= {"input_ids", "attention_mask", "token_type_ids"}:
+                    raise ValueError(f"the model takes other inputs: {sorted(tensors)}")
                 self._token_types = "token_type_ids" in theirs
                 mask = theirs["attention_mask"].numpy()
                 ids = theirs["input_ids"].numpy()

@@ -106,6 +106,21 @@ def test_rust_tokens_are_checked_against_the_model_own(passages, reference):
     assert np.min((short * enc.model.encode(passages[:30], normalize_embeddings=True)).sum(axis=1)) > 0.9999
     assert enc._rust[0] == 40
 
+    # A tokenizer that cuts long texts on the left: the Rust copy cuts on the same side (a text of varied words,
+    # so that the side shows), and one that pads on the left keeps the model's own tokenisation.
+    long_text = " ".join(f"point {i} of the report" for i in range(400))
+    enc.model.tokenizer.truncation_side = "left"
+    enc._rust = None
+    assert enc._rust_tokenizer() is not None
+    v = enc.encode_pipelined([long_text, passages[0]], tokens="rust")
+    assert np.min((v * enc.model.encode([long_text, passages[0]], normalize_embeddings=True)).sum(axis=1)) > 0.9999
+    enc.model.tokenizer.truncation_side = "right"
+    enc.model.tokenizer.padding_side = "left"
+    enc._rust = None
+    assert enc._rust_tokenizer() is None
+    enc.model.tokenizer.padding_side = "right"
+    enc._rust = None
+
     expected = enc.model.encode(["query: " + p for p in passages[:30]], normalize_embeddings=True)
     own = enc.model.preprocess
     enc.model.preprocess = lambda texts, **kw: own(["query: " + t for t in texts], **kw)
