@@ -64,13 +64,21 @@ class SentenceTransformerEncoder:
             self.call_size = 65_536
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self.device.startswith("cuda"):
+        if self.device.startswith("cuda") and not self.prompted():
             return self.encode_pipelined(texts)
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True,
             show_progress_bar=False,
         )
         return normalise_rows(vectors)
+
+    def prompted(self) -> bool:
+        """Whether the model puts a default prompt before every text (an instruction model's "passage: "):
+        sentence-transformers' own encode adds it, and leaves it out of the pooling where the model says so;
+        the pipelined path feeds the model's forward directly, so such a model is encoded by sentence-transformers
+        on a GPU too, and its vectors are those a CPU gives."""
+        name = getattr(self.model, "default_prompt_name", None)
+        return bool(name and (getattr(self.model, "prompts", None) or {}).get(name))
 
     def encode_pipelined(self, texts: Sequence[str], workers: int | None = None, tokens: str = "auto") -> np.ndarray:
         """Keep the accelerator busy. ``tokens="rust"`` (the default where the model allows it, see

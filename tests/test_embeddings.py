@@ -96,6 +96,24 @@ def test_pipelined_path_matches_plain_encode(passages, reference, monkeypatch):
     assert np.min((v * plain).sum(axis=1)) > 0.9999
 
 
+def test_a_model_with_a_default_prompt_is_not_fed_by_the_pipelined_path():
+    """The pipelined path runs the model's forward on the texts as they are; a model that puts a prompt before
+    every text is encoded by sentence-transformers itself, on a GPU as on a CPU."""
+    enc = load_encoder("default", backend="torch", device="cpu")
+    assert not enc.prompted()
+    fed = []
+    enc.encode_pipelined = lambda texts, **kw: fed.append(list(texts)) or np.zeros((len(texts), enc.dim), np.float32)
+    enc.device = "cuda"  # the branch a GPU takes; the model itself stays on the CPU
+    enc.encode(["A text."])
+    assert fed == [["A text."]]
+    enc.model.prompts = {"passage": "passage: "}
+    enc.model.default_prompt_name = "passage"
+    assert enc.prompted()
+    v = enc.encode(["A text."])
+    assert fed == [["A text."]]  # not fed again: sentence-transformers encoded it, prompt and all
+    assert float(v[0] @ enc.model.encode(["passage: A text."], prompt="", normalize_embeddings=True)[0]) > 0.9999
+
+
 def test_rust_tokens_are_checked_against_the_model_own(passages, reference):
     """The Rust path is taken only where it gives the tokens the model would: a shorter length is checked
     again, and a model whose own tokenisation does more (here a prompt put before every text) keeps it."""
