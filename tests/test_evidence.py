@@ -681,3 +681,23 @@ def test_one_speakers_statement_is_never_the_repeat_of_anothers():
             "hq3": said("Valdoria's defence ministry")}
     out = frame_ledger(1, late, vectors[:3], cues, {}, 0.4).set_index("passage_id")
     assert out.loc["q2", "repeat_of"] == "q1" and out.loc["q3", "is_new"]
+
+
+def test_the_ledger_cosine_of_a_row_does_not_depend_on_where_the_row_sits():
+    """Two builds of the same articles store the same cosines: a row's dot product is the same float32 value in
+    any matrix and at any place (a BLAS product sums a row in an order that depends on both)."""
+    from app.evidence.ledger import _dots
+
+    rng = np.random.default_rng(1)
+    m = rng.standard_normal((120, 256)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    for k in range(5):
+        v = m[50 + k] + 0.1 * m[k]
+        v = (v / np.linalg.norm(v)).astype(np.float32)
+        seen = set()
+        for n in range(1, 80):
+            for place in range(0, n, 3):
+                x = m[:n].copy()
+                x[place] = m[k]
+                seen.add(float(_dots(x, v)[place]))
+        assert len(seen) == 1
