@@ -104,6 +104,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     else:
         report.embedded_texts = embed_stage(store, key, get_encoder, settings.batch_size, progress,
                                             chunk=EMBED_CHUNK or chunks.embed)
+        report.notes.extend(getattr(loaded[0], "notes", []) if loaded else [])
     report.seconds["embed"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     # The embedded passages as they are now, for the frames and seeded stages' skip checks: neither stage

@@ -15,6 +15,16 @@ from embeddings.base import normalise_rows
 TOKEN_BLOCK = 8192
 # Padded widths on the GPU path are multiples of this.
 WIDTH_STEP = 16
+# The GPU batch is halved, down to this, when the card runs out of memory.
+MIN_GPU_BATCH = 16
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return isinstance(exc, torch.cuda.OutOfMemoryError)
 
 
 def pick_device(device: str = "auto") -> str:
@@ -53,6 +63,7 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size if not self.device.startswith("cuda") else max(batch_size, 1024)
         self.name = name
         self._rust = None  # (max_seq_length, the Rust tokenizer or None), see _rust_tokenizer
+        self.notes: list[str] = []  # what a build should say about this encoder's run (a smaller batch)
         self._token_types = True
         import sentence_transformers
         import torch
@@ -94,9 +105,28 @@ class SentenceTransformerEncoder:
         rust = self._rust_tokenizer() if tokens in ("auto", "rust") else None
         if tokens == "rust" and rust is None:
             raise RuntimeError("this model's tokenizer has no Rust form that matches its own tokenisation")
-        if rust is not None:
-            return self._encode_rust_tokens(texts, rust)
-        return self._encode_model_tokens(texts, workers)
+        while True:
+            try:
+                if rust is not None:
+                    return self._encode_rust_tokens(texts, rust)
+                return self._encode_model_tokens(texts, workers)
+            except Exception as exc:  # noqa: BLE001 - only the GPU's out-of-memory error is retried
+                if not _out_of_memory(exc) or self.batch_size <= MIN_GPU_BATCH:
+                    raise
+                self._shrink_batch()
+
+    def _shrink_batch(self) -> None:
+        """Halve the batch after the GPU ran out of memory (a large model on a small card), once and for the
+        rest of this encoder's life, and say so in :attr:`notes` (a build reports them)."""
+        import torch
+
+        torch.cuda.empty_cache()
+        self.batch_size = max(MIN_GPU_BATCH, self.batch_size // 2)
+        note = f"the GPU ran out of memory: batches of {self.batch_size} texts from now on"
+        if self.notes and self.notes[-1].startswith("the GPU ran out of memory"):
+            self.notes[-1] = note
+        else:
+            self.notes.append(note)
 
     def _forward_into(self, out, idx, features) -> None:
         """Run one batch and put its vectors in rows ``idx`` of ``out`` (on the device). ``idx`` and the

@@ -96,6 +96,43 @@ def test_pipelined_path_matches_plain_encode(passages, reference, monkeypatch):
     assert np.min((v * plain).sum(axis=1)) > 0.9999
 
 
+def test_a_gpu_out_of_memory_halves_the_batch_and_says_so(passages, reference, monkeypatch):
+    """A card too small for the batch (a large model): the call is run again with half the batch, down to
+    MIN_GPU_BATCH, the encoder keeps the smaller batch, and its notes say so; the vectors are the same."""
+    import torch
+
+    import embeddings.sentence as sentence
+
+    enc = load_encoder("default", backend="torch", device="cpu")
+    enc.batch_size = 64
+    real = enc._forward_into
+    sizes = []
+
+    def small_card(out, idx, features):
+        sizes.append(len(idx))
+        if len(idx) > 20:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        real(out, idx, features)
+
+    monkeypatch.setattr(enc, "_forward_into", small_card)
+    v = enc.encode_pipelined(passages[:100], tokens="rust")
+    assert np.min((v * reference[:100]).sum(axis=1)) > 0.9999
+    assert enc.batch_size == 16 and max(sizes[-5:]) <= 16
+    assert enc.notes == ["the GPU ran out of memory: batches of 16 texts from now on"]
+    enc.encode_pipelined(passages[:40], tokens="rust")  # the smaller batch is kept, the note not repeated
+    assert enc.batch_size == 16 and len(enc.notes) == 1
+    # Below the floor, or another error: raised as it is.
+    monkeypatch.setattr(sentence, "MIN_GPU_BATCH", 16)
+    monkeypatch.setattr(enc, "_forward_into", lambda *a: (_ for _ in ()).throw(torch.cuda.OutOfMemoryError("x")))
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        enc.encode_pipelined(passages[:5], tokens="rust")
+    monkeypatch.setattr(enc, "_forward_into", lambda *a: (_ for _ in ()).throw(ValueError("not memory")))
+    enc.batch_size = 64
+    with pytest.raises(ValueError, match="not memory"):
+        enc.encode_pipelined(passages[:5], tokens="rust")
+    assert enc.batch_size == 64
+
+
 def test_a_model_with_a_default_prompt_is_not_fed_by_the_pipelined_path():
     """The pipelined path runs the model's forward on the texts as they are; a model that puts a prompt before
     every text is encoded by sentence-transformers itself, on a GPU as on a CPU."""

@@ -51,6 +51,17 @@ def test_build_then_rerun_changes_nothing(hashed_sample_db_copy, settings, encod
     pd.testing.assert_frame_equal(before[1], after[1])
 
 
+def test_the_encoder_notes_reach_the_build_report(tmp_path, settings, encoder, monkeypatch):
+    """What the encoder says about its run (a GPU batch lowered for memory) is among the build's notes."""
+    monkeypatch.setattr(encoder, "notes", ["the GPU ran out of memory: batches of 512 texts from now on"],
+                        raising=False)
+    db = tmp_path / "n.duckdb"
+    _ingest(db, settings)
+    report = pipeline.build(db, settings, encoder)
+    assert report.embedded_texts > 0
+    assert "the GPU ran out of memory: batches of 512 texts from now on" in report.notes
+
+
 @pytest.mark.slow
 def test_interrupted_build_resumes_to_the_same_result(tmp_path, settings, encoder, monkeypatch, hashed_sample_db):
     clean, broken = hashed_sample_db, tmp_path / "broken.duckdb"  # clean: the sample built in one go
