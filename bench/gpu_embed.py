@@ -89,7 +89,8 @@ def encode_part(args) -> None:
     plain = None
     enc = load_encoder("default", device="cuda")
     workers = min(8, os.cpu_count() or 1)
-    timed(f"pipelined, sentence-transformers tokenisation in {workers} threads (the previous default)",
+    timed(f"pipelined, batch {enc.batch_size}, sentence-transformers tokenisation in {workers} threads (the previous "
+          "tokenisation)",
           lambda t: enc.encode_pipelined(t, workers=workers, tokens="model"))
     rust = enc._rust_tokenizer()
     if rust is not None:
