@@ -1,6 +1,7 @@
 """The copies stage: an update compares only its new articles with the archive, and finds what a whole run finds."""
 
 import dataclasses
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from app.config import SAMPLE_PATH, load_settings
-from app.dedup import BANDS, ROWS, band_buckets, candidate_pairs, pairs_with, still_candidates
+from app.dedup import BANDS, MIN_SHINGLES, ROWS, SCHEME, candidate_pairs
 from app.ingest import ingest_files
 from app.stages.passages import copies_stage, segment_stage
 from app.store import Store
@@ -20,22 +21,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_new_pairs_and_kept_pairs_make_the_whole_archive_s_candidates():
     """Signatures drawn from few values (so that bands collide often, and buckets outgrow a small limit as rows
-    are added): the candidates of the first rows that are still candidates, with the pairs of the added rows,
-    are the candidates of every row."""
+    are added): the candidates of the first rows that are still candidates, with the pairs of the added rows
+    (both decided in the database), are the candidates of every row. Signatures shorter than ``MIN_SHINGLES``
+    and signatures of another scheme take no part."""
     rng = np.random.default_rng(7)
     signatures = rng.integers(0, 3, size=(300, BANDS * ROWS)).astype(np.uint32)
     ids = [f"a{i:04d}" for i in range(len(signatures))]
-    for max_bucket in (2, 5, 40):
-        whole = candidate_pairs(ids, signatures, max_bucket)
-        before = candidate_pairs(ids[:200], signatures[:200], max_bucket)
-        buckets = band_buckets(signatures)
-        row = {a: i for i, a in enumerate(ids)}
-        old = sorted(before)
-        kept = still_candidates(np.array([row[a] for a, _ in old]), np.array([row[b] for _, b in old]), buckets,
-                                max_bucket)
-        added = pairs_with(ids, buckets, np.arange(200, 300), max_bucket)
-        assert {p for p, k in zip(old, kept) if k} | added == whole, max_bucket
-        assert not kept.all() or max_bucket == 40  # some buckets grew past the small limits
+    store = Store.memory()
+    try:
+        store.add_articles(pd.DataFrame({
+            "article_id": ids + ["short", "other"], "outlet_id": "o", "text": "body",
+            "published_at": dt.datetime(2026, 1, 1), "content_hash": [f"h{a}" for a in ids + ["short", "other"]],
+            "ingested_at": dt.datetime(2026, 1, 2)}))
+        store.add_body_signatures(SCHEME, ids, np.full(len(ids), MIN_SHINGLES), signatures)
+        store.add_body_signatures(SCHEME, ["short"], np.array([MIN_SHINGLES - 1]), signatures[:1])
+        store.add_body_signatures("another-scheme", ["other"], np.array([50]), signatures[:1])
+        for max_bucket in (2, 5, 40):
+            whole = candidate_pairs(ids, signatures, max_bucket)
+            old = sorted(candidate_pairs(ids[:200], signatures[:200], max_bucket))
+            added, kept = store.band_candidates(SCHEME, MIN_SHINGLES, max_bucket, ids[200:],
+                                                pd.DataFrame(old, columns=["a", "b"]))
+            assert kept <= set(old) and all(a in ids[200:] or b in ids[200:] for a, b in added)
+            assert kept | added == whole, max_bucket
+            assert len(kept) < len(old) or max_bucket == 40  # some buckets grew past the small limits
+            assert len(added) > 0
+    finally:
+        store.close()
 
 
 def _parts(rows: list[str], folder: Path, cuts: list[int]) -> list[Path]:

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from app.config import Settings
-from app.dedup import (MIN_SHINGLES, SCHEME, band_buckets, candidate_pairs, copy_links, jaccard_pairs, pairs_with,
-                       shingles, signature, still_candidates)
+from app.dedup import MIN_SHINGLES, SCHEME, candidate_pairs, copy_links, jaccard_pairs, shingles, signature
 from app.segment import segment, text_hash
 from app.stages.common import Progress, no_progress
 from app.store import Store
@@ -123,15 +122,15 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
     update = (not force and last is not None and all(last["parameters"].get(k) == v for k, v in rules.items())
               and store.accounted_passage_fingerprint() == last["parameters"].get("passages"))
     fresh = store.unaccounted_articles() if update else None
-    ids, signatures = store.body_signatures(SCHEME, MIN_SHINGLES)
     if update:
-        pairs, checked = _update_pairs(store, settings, fresh, ids, signatures, chunk)
+        pairs, checked = _update_pairs(store, settings, fresh, chunk)
     else:
         pairs = store.copy_pairs(settings.copy_threshold, settings.copy_max_group).assign(method="shared paragraphs")
+        ids, signatures = store.body_signatures(SCHEME, MIN_SHINGLES)
         candidates = candidate_pairs(ids, signatures, settings.copy_max_group)
+        del ids, signatures
         near, checked = _near_pairs(store, candidates, settings.near_copy_threshold, chunk)
         pairs = pd.concat([pairs, near.assign(method="near-duplicate text")], ignore_index=True)
-    del ids, signatures
     # Similarities as stored (float32), so that the links an update makes from stored pairs tie-break as a whole
     # run's do.
     pairs = pairs.astype({"jaccard": "float32"})
@@ -155,8 +154,7 @@ def _near_pairs(store: Store, candidates: set[tuple[str, str]], threshold: float
     return jaccard_pairs(candidates, sets, threshold), len(involved)
 
 
-def _update_pairs(store: Store, settings: Settings, fresh: list[str], ids: list[str], signatures: np.ndarray,
-                  chunk: int) -> tuple[pd.DataFrame, int]:
+def _update_pairs(store: Store, settings: Settings, fresh: list[str], chunk: int) -> tuple[pd.DataFrame, int]:
     """Every copy pair after ``fresh`` articles joined an archive whose pairs are stored.
 
     Articles are only ever added, and a pair's similarity depends on its two articles alone, so:
@@ -167,7 +165,8 @@ def _update_pairs(store: Store, settings: Settings, fresh: list[str], ids: list[
     - near-duplicate text: a pair is a candidate when its articles share a MinHash band value held by at most
       ``copy_max_group`` articles. The pairs with a new article are proposed and checked on their bodies; a
       stored pair of two older articles stays, unless every band value it shared is now held by too many
-      (buckets only grow), as :func:`app.dedup.candidate_pairs` would decide over the whole archive."""
+      (buckets only grow), as :func:`app.dedup.candidate_pairs` would decide over the whole archive. Both are
+      decided inside the database (``Store.band_candidates``), without reading every signature."""
     stored = store.stored_copy_pairs()
     shared = stored[stored["method"] == "shared paragraphs"]
     redo = store.shared_paragraph_redo(fresh, settings.copy_max_group) if fresh else []
@@ -176,19 +175,12 @@ def _update_pairs(store: Store, settings: Settings, fresh: list[str], ids: list[
         shared = pd.concat([shared[~shared["a"].isin(redo) & ~shared["b"].isin(redo)],
                             again.assign(method="shared paragraphs")], ignore_index=True)
     near = stored[stored["method"] == "near-duplicate text"]
+    proposed, still = store.band_candidates(SCHEME, MIN_SHINGLES, settings.copy_max_group, fresh, near)
+    near = near[[pair in still for pair in zip(near["a"], near["b"])]]
     checked = 0
-    if len(ids):
-        buckets = band_buckets(signatures)
-        row = {a: i for i, a in enumerate(ids)}
-        # A stored pair's articles are signed and long enough (it was proposed from their signatures).
-        keep = still_candidates(near["a"].map(row).to_numpy(dtype=np.int64),
-                                near["b"].map(row).to_numpy(dtype=np.int64), buckets, settings.copy_max_group)
-        near = near[keep]
-        new_rows = np.array([row[a] for a in fresh if a in row], dtype=np.int64)
-        if len(new_rows):
-            found, checked = _near_pairs(store, pairs_with(ids, buckets, new_rows, settings.copy_max_group),
-                                         settings.near_copy_threshold, chunk)
-            near = pd.concat([near, found.assign(method="near-duplicate text")], ignore_index=True)
+    if proposed:
+        found, checked = _near_pairs(store, proposed, settings.near_copy_threshold, chunk)
+        near = pd.concat([near, found.assign(method="near-duplicate text")], ignore_index=True)
     pairs = pd.concat([shared, near], ignore_index=True)
     return pairs.sort_values(["method", "a", "b"], kind="stable").reset_index(drop=True), checked
 

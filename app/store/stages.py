@@ -623,6 +623,49 @@ class StageStore(StoreBase):
                 parts.append(column.flatten().to_numpy(zero_copy_only=False).astype(np.uint32).reshape(len(column), -1))
         return ids, np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.uint32)
 
+    def band_candidates(self, scheme: str, min_shingles: int, max_group: int, fresh: list[str],
+                        stored: pd.DataFrame) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """The MinHash candidates of a weekly update (:func:`app.dedup.candidate_pairs`' rule) decided inside the
+        database, over the signatures :meth:`body_signatures` reads: (the pairs (a, b), a < b, that share a band
+        value held by 2 to ``max_group`` articles and hold one of ``fresh``; those of the ``stored`` pairs
+        (columns a, b) that still share a band value held by at most ``max_group`` articles). A band value is the
+        band's four 32-bit minima as one 128-bit number, so equal values are equal bands.
+
+        The band values of every signature are made in one scan of the signatures and counted in one grouping
+        (0.3-0.5 s at 100k synthetic articles); reading every signature into Python and bucketing it there took
+        about 1 s at that size (bench/RESULTS.md, "the copies stage's MinHash buckets counted in the database")."""
+        from app.dedup import BANDS, ROWS
+
+        value = " | ".join(f"(s.signature[t.b * {ROWS} + {r + 1}]::UHUGEINT << {32 * (ROWS - 1 - r)})"
+                           for r in range(ROWS))
+        self._exec(
+            f"""CREATE OR REPLACE TEMP TABLE _bands AS
+               SELECT s.article_id, t.b::TINYINT AS band, {value} AS v
+               FROM body_signatures s SEMI JOIN articles a USING (article_id), range({BANDS}) t(b)
+               WHERE s.scheme = ? AND s.shingles >= ?""", [scheme, min_shingles])
+        self.conn.register("_fresh", pa.table({"article_id": pa.array(list(fresh), type=pa.string())}))
+        self.conn.register("_stored", pa.table({"a": pa.array(stored["a"].tolist(), type=pa.string()),
+                                                "b": pa.array(stored["b"].tolist(), type=pa.string())}))
+        try:
+            # the band values of the buckets that propose pairs (2 to max_group articles), with their articles
+            self._exec("""CREATE OR REPLACE TEMP TABLE _small AS
+                          SELECT x.article_id, x.band, x.v FROM _bands x
+                          SEMI JOIN (SELECT band, v FROM _bands GROUP BY band, v HAVING count(*) BETWEEN 2 AND ?)
+                               USING (band, v)""", [max_group])
+            found = self._exec(
+                """SELECT DISTINCT least(x.article_id, y.article_id), greatest(x.article_id, y.article_id)
+                   FROM _small x JOIN _small y USING (band, v)
+                   WHERE x.article_id IN (SELECT article_id FROM _fresh) AND x.article_id <> y.article_id""").fetchall()
+            kept = self._exec(
+                """SELECT DISTINCT p.a, p.b FROM _stored p JOIN _small x ON x.article_id = p.a
+                   JOIN _small y ON y.article_id = p.b AND y.band = x.band AND y.v = x.v""").fetchall()
+        finally:
+            self.conn.unregister("_fresh")
+            self.conn.unregister("_stored")
+            self._exec("DROP TABLE IF EXISTS _bands")
+            self._exec("DROP TABLE IF EXISTS _small")
+        return {(a, b) for a, b in found}, {(a, b) for a, b in kept}
+
     def article_dates(self, article_ids: list[str]) -> pd.DataFrame:
         return self._df(
             "SELECT article_id, published_at FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
