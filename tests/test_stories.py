@@ -477,6 +477,35 @@ def test_shapes_kept_by_an_earlier_rule_are_made_again(hashed_sample_db_copy, se
     assert counts["templates"] == 1 and counts["template_passages"] == 182  # the sample's analyst line
 
 
+def test_kept_shapes_carry_their_outlet_and_an_older_database_gets_it(hashed_sample_db_copy):
+    """Every kept shape holds its article's outlet, which the template rule counts (schema 32); a database
+    written before is given them by its next write, with the same verdicts."""
+    from app.frames.templates import FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION
+    from tests.conftest import undo_latest_migration
+
+    def shapes_and_verdicts(store):
+        owners = store.query("""SELECT s.passage_id, s.outlet_id AS kept, a.outlet_id FROM passage_shapes s
+                                JOIN passages p USING (passage_id) JOIN articles a USING (article_id)""")
+        found = store.template_shapes(3, FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION)
+        return owners, found.sort_values(["quoted", "shape"]).reset_index(drop=True)
+
+    db = hashed_sample_db_copy
+    r = Store.open_read(db)
+    owners, found = shapes_and_verdicts(r)
+    r.close()
+    assert len(owners) > 800 and (owners["kept"] == owners["outlet_id"]).all() and len(found) >= 1
+    with Store.write(db) as store:
+        undo_latest_migration(store.conn)  # as written before the outlets were kept
+        assert "outlet_id" not in store.query("DESCRIBE passage_shapes")["column_name"].tolist()
+    with Store.write(db):
+        pass
+    r = Store.open_read(db)
+    owners_after, found_after = shapes_and_verdicts(r)
+    r.close()
+    assert len(owners_after) == len(owners) and (owners_after["kept"] == owners_after["outlet_id"]).all()
+    pd.testing.assert_frame_equal(found_after, found)
+
+
 def test_the_template_rule_over_kept_shapes_equals_the_rule_in_memory(memory_store):
     """An update applies the rule over the kept shapes inside the database (``Store.template_shapes``): the
     same verdicts, counts and passages as :func:`templates_of` over the same rows, stock quotes and furniture
@@ -511,7 +540,7 @@ def test_the_template_rule_over_kept_shapes_equals_the_rule_in_memory(memory_sto
         "passage_id": [f"{a}:1" for a in ids], "article_id": ids, "seq": 1, "part": "body", "start_char": 0,
         "end_char": [len(t) for t in texts], "text": texts, "text_hash": [f"h{i}" for i in range(n)]}),
         pd.DataFrame({"article_id": ids, "passages": 1}))
-    shapes = shape_rows(texts).assign(passage_id=[f"{a}:1" for a in ids], rule=RULE_VERSION)
+    shapes = shape_rows(texts).assign(passage_id=[f"{a}:1" for a in ids], rule=RULE_VERSION, outlet_id=owners)
     memory_store.save_passage_figures("m", pd.DataFrame({"passage_id": shapes["passage_id"], "anchoring": 0.5}),
                                       shapes, n, np.zeros(4), replace=True)
     # passages in three outlets whose kept shapes an earlier rule made: one shape, three texts, which would be a
@@ -525,8 +554,8 @@ def test_the_template_rule_over_kept_shapes_equals_the_rule_in_memory(memory_sto
         "end_char": 3, "text": "old", "text_hash": [f"old{i}" for i in range(3)]}),
         pd.DataFrame({"article_id": stale, "passages": 1}))
     for i, a in enumerate(stale):
-        memory_store.conn.execute("INSERT INTO passage_shapes VALUES (?, 'old', ?, true, false, 2, NULL, NULL)",
-                                  [f"{a}:1", f"old{i}"])
+        memory_store.conn.execute("INSERT INTO passage_shapes VALUES (?, 'old', ?, true, false, 2, NULL, NULL, ?)",
+                                  [f"{a}:1", f"old{i}", outlets[i]])
     expected = templates_of(shapes.assign(outlet=owners), min_outlets=3)
     found = memory_store.template_shapes(3, FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION)
     quoted = found["quoted"].to_numpy(dtype=bool)

@@ -234,7 +234,7 @@ def _whole_figures(store: Store, model: str, passages: pd.DataFrame, vectors: np
     median (the boilerplate bar), the mean vector (which the fragment merge subtracts) and the template rule's
     verdicts; they are kept (replacing those of the model) for the updates that follow."""
     anchor = anchoring(vectors, passages["article_id"].to_numpy())
-    shapes = _shapes(store, passages)
+    shapes = _shapes(store, passages).assign(outlet_id=passages["outlet_id"].to_numpy())
     # Templates (the same sentence with other names, across outlets) are set aside before anything joins.
     templates = templates_of(shapes.assign(outlet=passages["outlet_id"].to_numpy()), min_outlets=min_outlets)
     store.save_passage_figures(model, pd.DataFrame({"passage_id": passages["passage_id"], "anchoring": anchor}),
@@ -259,7 +259,7 @@ def _update_figures(store: Store, model: str, passages: pd.DataFrame, vectors: n
     if kept_count + int(new.sum()) != embedded:
         return None
     anchor = anchoring(vectors, passages["article_id"].to_numpy()) if len(passages) else np.zeros(0, np.float32)
-    shapes = _shapes(store, passages)
+    shapes = _shapes(store, passages).assign(outlet_id=passages["outlet_id"].to_numpy())
     summed, total = kept
     added = vectors[new].sum(axis=0, dtype=np.float64) if len(vectors) else np.zeros(len(total))
     store.save_passage_figures(model, pd.DataFrame({"passage_id": passages["passage_id"][new],
