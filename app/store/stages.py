@@ -108,7 +108,9 @@ class StageStore(StoreBase):
                      "outlet_id": "string"}),
                     preserve_index=False))
                 try:
-                    # a shape kept by an earlier rule is replaced by the one made now
+                    # a shape kept by an earlier rule is replaced by the one made now; the others are added (an
+                    # anti-join, which builds on the week's few rows: NOT IN built on every kept shape, 0.05-0.14
+                    # s against 0.02 s at 100k synthetic articles)
                     self._exec("""UPDATE passage_shapes SET shape = n.shape, text_key = n.text, judged = n.judged,
                                          short = n.short, quote_shape = n.quote_shape, quote_key = n.quote_text,
                                          rule = n.rule, outlet_id = n.outlet_id FROM _shapes n
@@ -117,7 +119,7 @@ class StageStore(StoreBase):
                     self._exec("""INSERT INTO passage_shapes (passage_id, shape, text_key, judged, short, quote_shape,
                                                               quote_key, rule, outlet_id)
                                   SELECT passage_id, shape, text, judged, short, quote_shape, quote_text, rule, outlet_id
-                                  FROM _shapes WHERE passage_id NOT IN (SELECT passage_id FROM passage_shapes)""")
+                                  FROM _shapes ANTI JOIN passage_shapes USING (passage_id)""")
                 finally:
                     self.conn.unregister("_shapes")
 
