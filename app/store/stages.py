@@ -638,8 +638,8 @@ class StageStore(StoreBase):
         band's four 32-bit minima as one 128-bit number, so equal values are equal bands.
 
         The band values of every signature are made in one scan of the signatures and counted in one grouping
-        (0.3-0.5 s at 100k synthetic articles); reading every signature into Python and bucketing it there took
-        about 1 s at that size (bench/RESULTS.md, "the copies stage's MinHash buckets counted in the database")."""
+        (0.36-0.47 s at 100k synthetic articles); reading every signature into Python and bucketing it there took
+        0.58-0.79 s (bench/RESULTS.md, "the copies stage's MinHash buckets counted in the database")."""
         from app.dedup import BANDS, ROWS
 
         value = " | ".join(f"(s.signature[t.b * {ROWS} + {r + 1}]::UHUGEINT << {32 * (ROWS - 1 - r)})"
