@@ -155,15 +155,22 @@ def refresh_index(db: str | Path, model: str) -> str:
     (:func:`app.ann.refresh`); the build is published already, so a failure here only leaves search on the
     exact scan, and says so."""
     from app import ann
+    from app.store import StoreError
 
-    store = Store.open_read(db)
+    store = None
     try:
+        # the database opened inside the guard too: a build is published whatever happens to its index
+        store = Store.open_read(db)
         return ann.refresh(store, db, model)
-    except (OSError, RuntimeError, ValueError) as exc:
-        ann.remove(db, model)
+    except (OSError, RuntimeError, ValueError, StoreError) as exc:
+        try:
+            ann.remove(db, model)
+        except OSError:
+            pass  # a stale index is never loaded: its fingerprint no longer matches the vectors
         return f"not refreshed ({exc}); search scans every vector"
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
 def build_sample(db, **settings) -> Path:

@@ -284,3 +284,40 @@ def test_a_hits_frames_are_its_texts_active_frames_with_merges_resolved(hashed_s
         assert big[1] in seen and big[0] not in seen and big[2] not in seen
     finally:
         store.close()
+
+
+def test_an_index_that_cannot_be_refreshed_leaves_the_build_published(tmp_path, monkeypatch):
+    """``refresh_index`` runs after the build is published: a database it cannot open, or a store error while it
+    reads the vectors, gives a note (search scans every vector), never an exception, and the index is removed."""
+    from app.pipeline import build_sample, refresh_index
+    from app.store import StoreError
+
+    monkeypatch.setattr(ann, "MIN_VECTORS", 0)
+    db = build_sample(tmp_path / "s.duckdb", model=HASHED_MODEL)
+    r = Store.open_read(db)
+    model = r.last_run("embed")["parameters"]["model"]
+    r.close()
+    assert refresh_index(db, model).startswith("built")
+    r = Store.open_read(db)
+    try:
+        assert ann.load(r, model) is not None
+    finally:
+        r.close()
+
+    def busy(*args, **kwargs):
+        raise StoreError("the database is damaged: run `narratives doctor`")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "open_read", busy)
+        note = refresh_index(db, model)
+    assert note.startswith("not refreshed (the database is damaged") and note.endswith("search scans every vector")
+
+    with monkeypatch.context() as m:
+        m.setattr(ann, "refresh", busy)
+        note = refresh_index(db, model)
+    assert note.startswith("not refreshed (the database is damaged")
+    r = Store.open_read(db)
+    try:
+        assert ann.load(r, model) is None  # removed: search falls back to the exact scan
+    finally:
+        r.close()
