@@ -157,20 +157,21 @@ def refresh_index(db: str | Path, model: str) -> str:
     from app import ann
     from app.store import StoreError
 
-    store = None
     try:
-        # the database opened inside the guard too: a build is published whatever happens to its index
+        # opened inside the guard too: the build is published, whatever happens to its index
         store = Store.open_read(db)
+    except (OSError, StoreError) as exc:
+        return f"not refreshed ({exc}); search scans every vector"
+    try:
         return ann.refresh(store, db, model)
-    except (OSError, RuntimeError, ValueError, StoreError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:  # (a StoreError is a RuntimeError)
         try:
             ann.remove(db, model)
         except OSError:
             pass  # a stale index is never loaded: its fingerprint no longer matches the vectors
         return f"not refreshed ({exc}); search scans every vector"
     finally:
-        if store is not None:
-            store.close()
+        store.close()
 
 
 def build_sample(db, **settings) -> Path:

@@ -311,6 +311,11 @@ def test_an_index_that_cannot_be_refreshed_leaves_the_build_published(tmp_path, 
         m.setattr(Store, "open_read", busy)
         note = refresh_index(db, model)
     assert note.startswith("not refreshed (the database is damaged") and note.endswith("search scans every vector")
+    r = Store.open_read(db)
+    try:
+        assert ann.load(r, model) is not None  # not opened, so not touched: the index stands
+    finally:
+        r.close()
 
     with monkeypatch.context() as m:
         m.setattr(ann, "refresh", busy)

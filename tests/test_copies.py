@@ -45,6 +45,11 @@ def test_new_pairs_and_kept_pairs_make_the_whole_archive_s_candidates():
             assert kept | added == whole, max_bucket
             assert len(kept) < len(old) or max_bucket == 40  # some buckets grew past the small limits
             assert len(added) > 0
+        none = pd.DataFrame({"a": pd.Series([], dtype=str), "b": pd.Series([], dtype=str)})
+        assert store.band_candidates(SCHEME, MIN_SHINGLES, 5, [], none) == (set(), set())
+        # an article without a signature proposes nothing, and a stored pair holding one is not kept
+        assert store.band_candidates(SCHEME, MIN_SHINGLES, 40, ["unsigned"],
+                                     pd.DataFrame({"a": ["a0001"], "b": ["unsigned"]})) == (set(), set())
     finally:
         store.close()
 

@@ -477,9 +477,10 @@ def test_shapes_kept_by_an_earlier_rule_are_made_again(hashed_sample_db_copy, se
     assert counts["templates"] == 1 and counts["template_passages"] == 182  # the sample's analyst line
 
 
-def test_kept_shapes_carry_their_outlet_and_an_older_database_gets_it(hashed_sample_db_copy):
+def test_kept_shapes_carry_their_outlet_and_an_older_database_gets_it(hashed_sample_db_copy, settings, encoder):
     """Every kept shape holds its article's outlet, which the template rule counts (schema 32); a database
-    written before is given them by its next write, with the same verdicts."""
+    written before is given them by its next write, with the same verdicts; and shapes a version before schema
+    32 wrote into a migrated database (no outlet) get theirs from the next build that reads their passages."""
     from app.frames.templates import FURNITURE_REPEAT, QUOTE_VARIANTS, RULE_VERSION
     from tests.conftest import undo_latest_migration
 
@@ -504,6 +505,15 @@ def test_kept_shapes_carry_their_outlet_and_an_older_database_gets_it(hashed_sam
     r.close()
     assert len(owners_after) == len(owners) and (owners_after["kept"] == owners_after["outlet_id"]).all()
     pd.testing.assert_frame_equal(found_after, found)
+
+    with Store.write(db) as store:
+        store.conn.execute("UPDATE passage_shapes SET outlet_id = NULL WHERE passage_id IN "
+                           "(SELECT passage_id FROM passage_shapes ORDER BY passage_id LIMIT 400)")
+    pipeline.build(db, settings.replace(frames_file=SAMPLE_SEEDS), encoder, recluster=True)
+    r = Store.open_read(db)
+    owners_built, _ = shapes_and_verdicts(r)
+    r.close()
+    assert (owners_built["kept"] == owners_built["outlet_id"]).all()
 
 
 def test_the_template_rule_over_kept_shapes_equals_the_rule_in_memory(memory_store):

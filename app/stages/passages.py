@@ -176,7 +176,7 @@ def _update_pairs(store: Store, settings: Settings, fresh: list[str], chunk: int
                             again.assign(method="shared paragraphs")], ignore_index=True)
     near = stored[stored["method"] == "near-duplicate text"]
     proposed, still = store.band_candidates(SCHEME, MIN_SHINGLES, settings.copy_max_group, fresh, near)
-    near = near[[pair in still for pair in zip(near["a"], near["b"])]]
+    near = near[np.fromiter((pair in still for pair in zip(near["a"], near["b"])), dtype=bool, count=len(near))]
     checked = 0
     if proposed:
         found, checked = _near_pairs(store, proposed, settings.near_copy_threshold, chunk)

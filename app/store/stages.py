@@ -108,14 +108,16 @@ class StageStore(StoreBase):
                      "outlet_id": "string"}),
                     preserve_index=False))
                 try:
-                    # a shape kept by an earlier rule is replaced by the one made now; the others are added (an
+                    # a shape kept by an earlier rule (or without its outlet: written by a version before schema
+                    # 32 into a database migrated since) is replaced by the one made now; the others are added (an
                     # anti-join, which builds on the week's few rows: NOT IN built on every kept shape, 0.05-0.14
                     # s against 0.02 s at 100k synthetic articles)
                     self._exec("""UPDATE passage_shapes SET shape = n.shape, text_key = n.text, judged = n.judged,
                                          short = n.short, quote_shape = n.quote_shape, quote_key = n.quote_text,
                                          rule = n.rule, outlet_id = n.outlet_id FROM _shapes n
                                   WHERE passage_shapes.passage_id = n.passage_id
-                                    AND passage_shapes.rule IS DISTINCT FROM n.rule""")
+                                    AND (passage_shapes.rule IS DISTINCT FROM n.rule
+                                         OR passage_shapes.outlet_id IS DISTINCT FROM n.outlet_id)""")
                     self._exec("""INSERT INTO passage_shapes (passage_id, shape, text_key, judged, short, quote_shape,
                                                               quote_key, rule, outlet_id)
                                   SELECT passage_id, shape, text, judged, short, quote_shape, quote_text, rule, outlet_id
@@ -127,8 +129,10 @@ class StageStore(StoreBase):
         """The template shapes among the stored shapes of the passages made by template rule ``rule``
         (``shape, variants, furniture, quoted``; ``quoted``: a quotation shape, a stock quote):
         :func:`app.frames.templates.templates_of` over the table instead of over rows in memory. Each shape keeps
-        its passage's outlet (schema 32): joining every passage and article for it took 0.5 s of the query's 0.7
-        s at 100k synthetic articles (bench/RESULTS.md, "the template rule's outlets kept with the shapes")."""
+        its passage's outlet (schema 32): with every passage and article joined for it, the query took 0.52-0.61 s
+        at 100k synthetic articles, against 0.20 s (bench/RESULTS.md, "the template rule's outlets kept with the
+        shapes"). A shape without its outlet (none, unless a version before schema 32 wrote it) counts neither here
+        nor in :meth:`template_passages` until the frames stage reads its passage again and fills it."""
         return self._df(
             """WITH s AS (SELECT * FROM passage_shapes WHERE rule = $4 AND outlet_id IS NOT NULL)
                SELECT shape, count(DISTINCT text_key) AS variants, NOT any_value(judged) AS furniture,
@@ -146,7 +150,7 @@ class StageStore(StoreBase):
         """Passages (their shapes made by template rule ``rule``) whose judged (or short) shape is one of
         ``shapes`` or whose quotation shape is one of ``quote_shapes``."""
         return int(self._scalar(
-            """SELECT count(*) FROM passage_shapes WHERE rule = $3
+            """SELECT count(*) FROM passage_shapes WHERE rule = $3 AND outlet_id IS NOT NULL
                  AND (((judged OR short) AND shape IN (SELECT unnest($1::VARCHAR[])))
                       OR quote_shape IN (SELECT unnest($2::VARCHAR[])))""",
             [list(shapes), list(quote_shapes), rule]))
@@ -644,15 +648,17 @@ class StageStore(StoreBase):
 
         value = " | ".join(f"(s.signature[t.b * {ROWS} + {r + 1}]::UHUGEINT << {32 * (ROWS - 1 - r)})"
                            for r in range(ROWS))
-        self._exec(
-            f"""CREATE OR REPLACE TEMP TABLE _bands AS
-               SELECT s.article_id, t.b::TINYINT AS band, {value} AS v
-               FROM body_signatures s SEMI JOIN articles a USING (article_id), range({BANDS}) t(b)
-               WHERE s.scheme = ? AND s.shingles >= ?""", [scheme, min_shingles])
-        self.conn.register("_fresh", pa.table({"article_id": pa.array(list(fresh), type=pa.string())}))
-        self.conn.register("_stored", pa.table({"a": pa.array(stored["a"].tolist(), type=pa.string()),
-                                                "b": pa.array(stored["b"].tolist(), type=pa.string())}))
+        fresh_table = pa.table({"article_id": pa.array(list(fresh), type=pa.string())})
+        stored_table = pa.table({"a": pa.array(stored["a"].tolist(), type=pa.string()),
+                                 "b": pa.array(stored["b"].tolist(), type=pa.string())})
         try:
+            self._exec(
+                f"""CREATE OR REPLACE TEMP TABLE _bands AS
+                   SELECT s.article_id, t.b::TINYINT AS band, {value} AS v
+                   FROM body_signatures s SEMI JOIN articles a USING (article_id), range({BANDS}) t(b)
+                   WHERE s.scheme = ? AND s.shingles >= ?""", [scheme, min_shingles])
+            self.conn.register("_fresh", fresh_table)
+            self.conn.register("_stored", stored_table)
             # the band values of the buckets that propose pairs (2 to max_group articles), with their articles
             self._exec("""CREATE OR REPLACE TEMP TABLE _small AS
                           SELECT x.article_id, x.band, x.v FROM _bands x
@@ -665,7 +671,7 @@ class StageStore(StoreBase):
             kept = self._exec(
                 """SELECT DISTINCT p.a, p.b FROM _stored p JOIN _small x ON x.article_id = p.a
                    JOIN _small y ON y.article_id = p.b AND y.band = x.band AND y.v = x.v""").fetchall()
-        finally:
+        finally:  # (unregistering a name never registered does nothing)
             self.conn.unregister("_fresh")
             self.conn.unregister("_stored")
             self._exec("DROP TABLE IF EXISTS _bands")
@@ -1000,7 +1006,7 @@ class StageStore(StoreBase):
         if needed is not None:
             items = items[needed(items)].reset_index(drop=True)
         found, matrix = self._vectors_of(model, items["text_hash"].unique().tolist())
-        # Arrow's hash lookup: a fifth of the time of pandas' for 177,210 items at 100k synthetic articles
+        # Arrow's hash lookup: 17-43% of the time of pandas' for 177,210 items at 100k synthetic articles
         at = pc.index_in(pa.array(items["text_hash"], type=pa.string()),
                          value_set=pa.array(found, type=pa.string())).fill_null(-1).to_numpy()
         items = items[at >= 0].reset_index(drop=True)
