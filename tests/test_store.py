@@ -189,16 +189,21 @@ def test_published_file_opens_in_any_duckdb_client(tmp_path):
     con.close()
 
 
-def test_an_older_database_is_named_and_upgraded_by_the_next_write(tmp_path):
+def test_an_older_database_is_named_and_upgraded_by_the_next_write(tmp_path, capsys):
     from app.store import StoreError
+    from app.store.schema import MIGRATIONS
 
     db = tmp_path / "old.duckdb"
     with Store.write(db) as store:
         undo_latest_migration(store.conn)
+    assert "upgrading" not in capsys.readouterr().err  # a new database takes every migration silently
     with pytest.raises(StoreError, match="run `narratives build"):
         Store.open_read(db)
     with Store.write(db):
         pass
+    err = capsys.readouterr().err  # an upgrade says what it does, and how long it took
+    assert f"upgrading the database to schema {MIGRATIONS[-1][0]}: " in err
+    assert f"upgraded to schema {MIGRATIONS[-1][0]} in " in err
     Store.open_read(db).close()
 
 

@@ -30,6 +30,7 @@ import shutil
 import stat
 import struct
 import sys
+import time
 import weakref
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -276,6 +277,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, sql in MIGRATIONS:
         if version in done:
             continue
+        started = time.perf_counter()
+        if done:  # an upgrade (a new database takes every migration at once, silently): say what is done
+            print(f"upgrading the database to schema {version}: {_headline(name)}…", file=sys.stderr, flush=True)
         conn.execute("BEGIN TRANSACTION")
         try:
             if callable(sql):
@@ -289,9 +293,16 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
         except Exception:
             conn.execute("ROLLBACK")
             raise
+        if done:
+            print(f"upgraded to schema {version} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         applied.append(version)
     vector_segments.refresh_view(conn)
     return applied
+
+
+def _headline(name: str) -> str:
+    """A migration's description up to its first clause (the rest says why)."""
+    return re.split(r",|;|:| \(", name, maxsplit=1)[0]
 
 
 def file_version(path: str | os.PathLike) -> tuple[int, int] | None:
