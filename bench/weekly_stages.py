@@ -1,6 +1,7 @@
 """Weeks added one after another to a copy of a built database: each stage's seconds and each update's peak RSS.
 
     NARRATIVES_MODEL=fast python bench/weekly_stages.py --db BUILT.duckdb --work /tmp/w WEEK1.jsonl WEEK2.jsonl
+    NARRATIVES_MODEL=fast python bench/weekly_stages.py --db BUILT.duckdb --work /tmp/w --against OLD_CHECKOUT WEEKS...
 
 Copies ``--db`` with its vectors and index (``app.store.copy_database``) to ``--work``, then for each week, in a
 process of its own: ingest it and run every build stage (``app.pipeline.run_stages``: the nearest-neighbour
@@ -8,6 +9,13 @@ index, which a build refreshes after publishing, is left out; bench/ann_recall.p
 Markdown table: one row a stage, one column a week, seconds from the database's ``runs`` table (the copies
 and cue stages are timed there too), then the update's wall time and peak RSS. The first week after a
 database made by older code also pays what that code did not keep (stored copy pairs, passages' figures).
+
+``--against OLD_CHECKOUT`` compares two codes on the same weeks, interleaved so that both see the same machine
+noise: the database is copied twice (``old/``, ``new/``); this checkout's copy is upgraded to its schema first,
+outside the timing; then each week is added by the old code (its own ``bench/weekly_stages.py --step``, run
+from its folder) and by this one, in turn. Prints one table with both codes' figures per week, then whether the
+two databases hold the same rows: every table a build writes is digested order-free (``Store.table_digest``)
+over the columns both codes have, the old database being read through a copy upgraded by this code.
 """
 
 from __future__ import annotations
@@ -53,10 +61,15 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="the built database to copy")
     parser.add_argument("--work", required=True, help="a folder for the copy")
     parser.add_argument("--step", nargs=2, metavar=("DB", "WEEK"), help=argparse.SUPPRESS)
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout: add each week with its code too, interleaved, and compare")
     parser.add_argument("weeks", nargs="*")
     args = parser.parse_args()
     if args.step:
         print(json.dumps(one_week(*args.step)))
+        return
+    if args.against:
+        compare(args.db, Path(args.work), args.against.resolve(), args.weeks)
         return
     from app.store import copy_database
 
@@ -82,6 +95,68 @@ def main() -> None:
     print("| queries read again on one thread (out of memory) | " + " | ".join(str(r["retries"]) for r in results) + " |")
     print("| copies mode / frames passages read | "
           + " | ".join(f"{r['copies_mode']} / {r['frames_read']}" for r in results) + " |")
+
+
+# The tables a build writes from its articles (run records, timestamps and run ids left out of the digests).
+COMPARED = ("passages", "copies", "copy_pairs", "copy_accounted", "body_signatures", "passage_shapes", "frames",
+            "passage_frames", "article_frames", "stories", "story_frames", "article_stance", "frame_onsets",
+            "frame_article_roles", "date_flags", "lineage", "cues", "cued_texts", "evidence_items")
+NOT_COMPARED = {"created_at", "updated_at", "run_id", "built_at", "applied_at", "ingested_at"}
+
+
+def _step(code: Path, db: Path, week: str) -> dict:
+    """One week added to ``db`` by the checkout ``code``, in a process of its own."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(code))
+    done = subprocess.run([sys.executable, str(code / "bench" / "weekly_stages.py"), "--db", "x", "--work", "x",
+                           "--step", str(db), week], capture_output=True, text=True, cwd=code, env=env)
+    if done.returncode != 0:
+        sys.exit(f"{code}, {week}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(built: str, work: Path, against: Path, weeks: list[str]) -> None:
+    from app.store import Store, copy_database
+
+    dbs = {"old": work / "old" / "weekly.duckdb", "new": work / "new" / "weekly.duckdb"}
+    for db in dbs.values():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        copy_database(built, db)
+    with Store.write(dbs["new"]):  # this code's schema, before any week is timed
+        pass
+    runs: list[tuple[str, dict, dict]] = []
+    for week in weeks:
+        old = _step(against, dbs["old"], week)
+        new = _step(HERE.parent, dbs["new"], week)
+        runs.append((Path(week).name, old, new))
+        print(json.dumps({"week": week, "old": old, "new": new}), file=sys.stderr, flush=True)
+    print("| stage (old / new) | " + " | ".join(w for w, _, _ in runs) + " |")
+    print("|---|" + "---|" * len(runs))
+    for stage in STAGES:
+        print(f"| {stage} | " + " | ".join(f"{o['seconds'].get(stage, '')} / {n['seconds'].get(stage, '')}"
+                                           for _, o, n in runs) + " |")
+    print("| wall | " + " | ".join(f"{o['wall']} / {n['wall']}" for _, o, n in runs) + " |")
+    print("| peak RSS (MB) | " + " | ".join(f"{o['peak_mb']} / {n['peak_mb']}" for _, o, n in runs) + " |")
+    # The old database read through an upgraded copy (this code reads its own schema only).
+    readable = work / "old-read" / "weekly.duckdb"
+    readable.parent.mkdir(parents=True, exist_ok=True)
+    copy_database(dbs["old"], readable)
+    with Store.write(readable):
+        pass
+    stores = {name: Store.open_read(db) for name, db in (("old", readable), ("new", dbs["new"]))}
+    try:
+        same = []
+        for table in COMPARED:
+            theirs = set(stores["old"].table_columns(table))
+            columns = [c for c in stores["new"].table_columns(table) if c in theirs and c not in NOT_COMPARED]
+            if not columns:
+                continue
+            a, b = (stores[k].table_digest(table, columns) for k in ("old", "new"))
+            same.append(a == b)
+            print(f"{'same' if a == b else 'DIFFERENT'}: {table} ({a[0]:,} rows old, {b[0]:,} new)")
+        print(f"{sum(same)} of {len(same)} tables the same")
+    finally:
+        for store in stores.values():
+            store.close()
 
 
 if __name__ == "__main__":

@@ -735,3 +735,27 @@ def test_cues_come_in_one_order_whatever_order_they_were_written_in(memory_store
         memory_store.add_cues(pd.DataFrame(order, columns=columns).astype({"start_char": "int32", "end_char": "int32"}),
                               [], 1)
         assert [c.subtype for c in memory_store.cues_by_text(["h"])["h"]] == ["outlet", "anonymous"]
+
+
+def test_table_digests_ignore_row_order_and_see_any_changed_value(tmp_path):
+    """``Store.table_digest``: what a benchmark compares two codes' databases with."""
+    frames = [pd.DataFrame({"article_id": ids, "outlet_id": "o", "text": "t", "published_at": dt.datetime(2026, 1, 1),
+                            "content_hash": ids, "ingested_at": dt.datetime(2026, 1, 2)})
+              for ids in (["a", "b", "c"], ["c", "a", "b"])]
+    digests = []
+    for i, rows in enumerate(frames):
+        with Store.write(tmp_path / f"{i}.duckdb") as store:
+            store.add_articles(rows)
+            assert {"article_id", "outlet_id", "text"} <= set(store.table_columns("articles"))
+            digests.append(store.table_digest("articles", ["article_id", "outlet_id", "text"]))
+    assert digests[0] == digests[1] and digests[0][0] == 3
+    with Store.write(tmp_path / "0.duckdb") as store:
+        store.conn.execute("UPDATE articles SET text = 'u' WHERE article_id = 'b'")
+        assert store.table_digest("articles", ["article_id", "outlet_id", "text"]) != digests[0]
+        assert store.table_columns("no_such_table") == []
+        changed = store.table_digest("articles", ["article_id", "outlet_id"])
+    other = Store.open_read(tmp_path / "1.duckdb")
+    try:
+        assert other.table_digest("articles", ["article_id", "outlet_id"]) == changed  # the changed column left out
+    finally:
+        other.close()

@@ -118,6 +118,22 @@ class StoreBase:
         df = self.query(sql, params)
         return None if df.empty else df.iat[0, 0]
 
+    def table_columns(self, table: str) -> list[str]:
+        """The columns of ``table`` in the database (not the session's views), in order; empty when it has none."""
+        return [r[0] for r in self._exec(
+            """SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database()
+               ORDER BY column_index""", [table]).fetchall()]
+
+    def table_digest(self, table: str, columns: list[str]) -> tuple[int, int]:
+        """(rows, a digest of their ``columns``) of ``table``, independent of row order: the XOR of a hash of
+        each row. Two databases whose tables give the same digests hold the same rows (to a 64-bit hash): how
+        benchmarks check that two codes wrote the same tables."""
+        if not columns:
+            raise ValueError(f"no columns to digest for {table}")
+        row = self._row(f"""SELECT count(*), coalesce(bit_xor(hash({", ".join(quote_ident(c) for c in columns)})), 0)
+                            FROM {quote_ident(table)}""")
+        return int(row[0]), int(row[1])
+
     def memory_settings(self) -> tuple[str, str]:
         """DuckDB's memory limit and spill folder on this connection, as DuckDB reports them."""
         row = self._row("SELECT current_setting('memory_limit'), current_setting('temp_directory')")
