@@ -115,3 +115,31 @@ def test_an_update_of_a_synthetic_archive_finds_the_near_copies_a_whole_run_find
         assert (store.stored_copy_pairs()["method"] == "near-duplicate text").any()
     finally:
         store.close()
+
+
+def test_saved_copies_are_exactly_the_rows_given_however_they_changed():
+    """The copies stage writes only the pairs and links that changed (``Store.save_copies``): after each save the
+    tables hold exactly what was given: rows kept, dropped, added, a link whose original or similarity changed,
+    and nothing at all."""
+    store = Store.memory()
+    try:
+        def save(pairs, links):
+            store.save_copies(pd.DataFrame(pairs, columns=["a", "b", "jaccard", "method"]),
+                              pd.DataFrame(links, columns=["article_id", "original_id", "similarity", "method"]), [])
+            got_pairs = store.stored_copy_pairs()
+            got_links = store.copies()
+            assert sorted(map(tuple, got_pairs[["a", "b", "method"]].to_numpy().tolist())) == \
+                sorted((a, b, m) for a, b, _, m in pairs)
+            assert np.allclose(sorted(got_pairs["jaccard"]), sorted(j for _, _, j, _ in pairs))
+            assert sorted(map(tuple, got_links[["article_id", "original_id", "method"]].to_numpy().tolist())) == \
+                sorted((a, o, m) for a, o, _, m in links)
+            assert np.allclose(sorted(got_links["similarity"]), sorted(s for _, _, s, _ in links))
+
+        near, shared = "near-duplicate text", "shared paragraphs"
+        save([("a", "b", 0.9, shared), ("a", "c", 0.6, near)], [("b", "a", 0.9, shared), ("c", "a", 0.6, near)])
+        save([("a", "b", 0.9, shared), ("a", "b", 0.7, near), ("d", "e", 0.8, near)],
+             [("b", "a", 0.9, shared), ("e", "d", 0.8, near)])
+        save([("a", "b", 0.9, shared), ("b", "z", 0.95, shared)], [("b", "z", 0.95, shared), ("a", "z", 0.9, shared)])
+        save([], [])
+    finally:
+        store.close()
