@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from app.frames.edits import ACTIVE, EDITABLE
 from app.frames.learned import LearnedRule
-from app.store.base import StoreBase, list_column_to_matrix, quote_ident
+from app.store.base import StoreBase, list_column_to_matrix, positions, quote_ident
 from app.store.db import StoreError, explain
 
 # Rows per record batch when the frames stage reads every passage and vector (``passage_vectors``): a batch of
@@ -774,9 +774,9 @@ class StageStore(StoreBase):
                SEMI JOIN _lineage_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
                ORDER BY pf.frame_id, p.passage_id""")
         self._exec("DROP TABLE _lineage_articles")
-        hashes = rows.column("text_hash").to_pandas()
-        found, vectors = self._vectors_of(model, hashes.unique())
-        at = pd.Index(found).get_indexer(hashes)
+        hashes = rows.column("text_hash")
+        found, vectors = self._vectors_of(model, pc.unique(hashes).to_pylist())
+        at = positions(hashes, found)
         vectored = at >= 0  # a passage whose text has no vector under the model is left out
         passages = rows.drop_columns(["text_hash"]).filter(pa.array(vectored)).to_pandas()
         return articles, texts, passages, vectors[at[vectored]]
@@ -1023,9 +1023,7 @@ class StageStore(StoreBase):
         if needed is not None:
             items = items[needed(items)].reset_index(drop=True)
         found, matrix = self._vectors_of(model, items["text_hash"].unique().tolist())
-        # Arrow's hash lookup: 17-43% of the time of pandas' for 177,210 items at 100k synthetic articles
-        at = pc.index_in(pa.array(items["text_hash"], type=pa.string()),
-                         value_set=pa.array(found, type=pa.string())).fill_null(-1).to_numpy()
+        at = positions(items["text_hash"], found)
         items = items[at >= 0].reset_index(drop=True)
         items["vector_row"] = at[at >= 0].astype("int64")
         return items, matrix
