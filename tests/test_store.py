@@ -759,3 +759,27 @@ def test_table_digests_ignore_row_order_and_see_any_changed_value(tmp_path):
         assert other.table_digest("articles", ["article_id", "outlet_id"]) == changed  # the changed column left out
     finally:
         other.close()
+
+
+def test_a_database_from_a_newer_version_is_neither_read_nor_written(tmp_path):
+    """A database a newer version migrated further (a schema this version does not know): reading it says to
+    upgrade the tool (not to build, which cannot help), and a write refuses before changing anything, leaving
+    no work behind; older databases still upgrade (the test above)."""
+    from app.store import StoreTooNew, file_version, pending_work
+    from app.store.schema import MIGRATIONS
+
+    db = tmp_path / "newer.duckdb"
+    latest = max(m[0] for m in MIGRATIONS)
+    with Store.write(db) as store:
+        _add_outlet(store, "A")
+        store.conn.execute("INSERT INTO schema_migrations VALUES (?, 'from a later version', now()::TIMESTAMP)",
+                           [latest + 1])
+    before = file_version(db)
+    with pytest.raises(StoreTooNew, match=f"newer version of Narrative Tracker \\(schema {latest + 1}; this "
+                                          f"version knows schema {latest}\\): upgrade Narrative Tracker to read"):
+        Store.open_read(db)
+    with pytest.raises(StoreTooNew, match="upgrade Narrative Tracker to write it"):
+        with Store.write(db) as store:
+            _add_outlet(store, "B")
+    assert file_version(db) == before and pending_work(db) is None
+    assert not list(tmp_path.glob("newer.duckdb.work*"))

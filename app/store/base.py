@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from app.store import vectors as vector_segments
 from app.store.db import (StoreDamaged, StoreError, connect, explain, migrate, one_thread_if_short,
-                           release_pin, share_pin, writing)
+                           release_pin, share_pin, too_new, writing)
 from app.store.schema import MIGRATIONS
 
 
@@ -68,6 +68,9 @@ class StoreBase:
             raise
         except StoreError:
             have = None
+        if have is not None and have > latest:
+            store.close()
+            raise too_new(path, have, latest, "read")
         if have != latest:
             store.close()
             raise StoreError(

@@ -67,6 +67,18 @@ class StorePending(StoreBusy):
     """An interrupted write of another kind left its work unpublished: finish it or discard it first."""
 
 
+class StoreTooNew(StoreError):
+    """The database was written by a newer version of this tool, whose schema this version does not know:
+    reading it could misread what the newer version added, and writing it could leave it half-upgraded."""
+
+
+def too_new(path, have: int, known: int, to: str) -> StoreTooNew:
+    where = f"{path} was" if path else "the database was"
+    return StoreTooNew(f"{where} written by a newer version of Narrative Tracker (schema {have}; this version knows "
+                       f"schema {known}): upgrade Narrative Tracker to {to} it (`pip install -U narrative-tracker`, or "
+                       "pull and `pip install -e .` in a checkout). Nothing was changed.")
+
+
 class NothingToPublish(StoreError):
     """Raised by a writer's body to drop its work instead of publishing it (e.g. an ingest that read no
     article into a database that did not exist before)."""
@@ -266,13 +278,17 @@ def _quote(text: str) -> str:
     return text.replace("'", "''")
 
 
-def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(conn: duckdb.DuckDBPyConnection, path: str | os.PathLike | None = None) -> list[int]:
     """Apply pending migrations; each together with its version row, in one transaction. A migration is
-    SQL, or a function of the connection where it moves data (migration 25: the vectors into segments)."""
+    SQL, or a function of the connection where it moves data (migration 25: the vectors into segments).
+    Raises :class:`StoreTooNew`, changing nothing, for a database a newer version has migrated further."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
     )
     done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    known = max(m[0] for m in MIGRATIONS)
+    if done and max(done) > known:
+        raise too_new(path, max(done), known, "write")
     applied = []
     for version, name, sql in MIGRATIONS:
         if version in done:
@@ -411,7 +427,7 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
 
         try:
             conn = open_work()
-            applied = migrate(conn)
+            applied = migrate(conn, path)
             if MOVED_VECTORS in applied and conn.execute("SELECT count(*) FROM vector_segments").fetchall()[0][0]:
                 # The vectors left the file, but DuckDB never gives space back: rewrite it once, or every
                 # later write would still copy the vectors' old blocks.
@@ -427,7 +443,9 @@ def writing(path: str | os.PathLike, purpose: str = "build", resumable: bool = T
         except (duckdb.Error, StoreError) as exc:
             if conn is not None:
                 conn.close()
-            _remove_work(work, base)  # a copy of a damaged file: nothing to resume
+            _remove_work(work, base)  # a copy of a damaged file, or of one a newer version wrote: nothing to resume
+            if isinstance(exc, StoreTooNew):
+                raise
             raise explain(exc.__cause__ or exc if isinstance(exc, StoreError) else exc, path) from exc
         try:
             yield conn
