@@ -329,6 +329,23 @@ def test_dashboard_upgrades_a_database_from_an_older_version(app_env):
     Store.open_read(app_env).close()
 
 
+def test_dashboard_refuses_a_database_from_a_newer_version(app_env):
+    """Not a traceback, not an upgrade: the message names the schema and says to upgrade the tool; the file
+    is left as it was."""
+    from app.store import file_version
+    from app.store.schema import MIGRATIONS
+
+    latest = max(m[0] for m in MIGRATIONS)
+    with Store.write(app_env) as store:
+        store.conn.execute("INSERT INTO schema_migrations VALUES (?, 'later', now()::TIMESTAMP)", [latest + 1])
+    before = file_version(app_env)
+    at = _app().run()
+    assert not at.exception
+    assert any(f"schema {latest + 1}" in e.value and "upgrade Narrative Tracker" in e.value.replace("\\", "")
+               for e in at.error)
+    assert file_version(app_env) == before
+
+
 def test_frame_page_marks_new_evidence_and_lists_the_ledger(app_env):
     fid = _cannon_fodder(app_env)
     r = Store.open_read(app_env)
