@@ -14,8 +14,9 @@ database made by older code also pays what that code did not keep (stored copy p
 noise: the database is copied twice (``old/``, ``new/``); this checkout's copy is upgraded to its schema first,
 outside the timing; then each week is added by the old code (its own ``bench/weekly_stages.py --step``, run
 from its folder) and by this one, in turn. Prints one table with both codes' figures per week, then whether the
-two databases hold the same rows: every table a build writes is digested order-free (``Store.table_digest``)
-over the columns both codes have, the old database being read through a copy upgraded by this code.
+two databases hold the same rows: every table a build writes is digested order-free (``Store.table_digest``),
+the old database being read through a copy upgraded by this code, over the columns both databases then have
+(a column a migration added is compared as the migration filled it).
 """
 
 from __future__ import annotations
