@@ -485,6 +485,20 @@ def test_cues_are_read_once_and_again_only_for_texts_naming_a_new_outlet(tmp_pat
         assert after["source"].tolist() == ["Valley Clarion"]
 
 
+def test_a_built_database_has_every_passage_embedded(hashed_sample_db):
+    """The build takes the fingerprint of every passage for that of the embedded passages (the frames and seeded
+    stages' skip checks): true because the embed stage leaves no passage's text without a vector."""
+    store = Store.open_read(hashed_sample_db)
+    try:
+        model = store.query_value("SELECT DISTINCT model FROM embeddings")
+        assert store.passage_fingerprint(model) == store.passage_fingerprint(None)
+        assert store.query_value("SELECT count(*) FROM passages") > 100
+        params = store.query_value("SELECT parameters FROM runs WHERE stage = 'frames' ORDER BY run_id DESC LIMIT 1")
+        assert json.loads(params)["fingerprint"] == store.passage_fingerprint(model)
+    finally:
+        store.close()
+
+
 def test_texts_to_cue_and_to_embed_are_looked_for_once_when_one_chunk_holds_them(tmp_path, settings, encoder):
     """Finding the texts still to read compares every passage with those read (a scan of the archive): a week's
     few texts are found by one such read, not by a count, a read and a last empty read."""

@@ -41,7 +41,8 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
     centres are comparable.
 
     ``fingerprint``: :meth:`Store.passage_fingerprint` of ``encoder_key`` as it is now, when the caller has it
-    (a build reads it once for this stage and the seeded one; it scans every passage).
+    (it scans every passage: a build takes it once for this stage and the seeded one, as the fingerprint of
+    every passage, which is the same once the embed stage has run).
 
     Returns (frames, assigned passages, passages, skipped)."""
     discovery = {

@@ -89,17 +89,18 @@ COPIES_STATE = 1
 
 
 def copies_stage(store: Store, settings: Settings, progress: Progress = no_progress,
-                 force: bool = False) -> tuple[int, bool]:
+                 force: bool = False, passages: str | None = None) -> tuple[int, bool]:
     """Link syndicated copies to their originals; skipped when passages and settings are unchanged.
 
     Each body's MinHash signature is kept in the store, and so are the pairs found (table ``copy_pairs``) with
     the articles they account for (``copy_accounted``). A run hashes only the bodies it has not signed yet. With
     the settings of the last run and its articles' passages unchanged (a weekly update), it compares only the
     new articles with the archive and keeps the stored pairs (:func:`_update_pairs`), which gives the pairs a
-    whole run would; otherwise it finds every pair again."""
+    whole run would; otherwise it finds every pair again. ``passages``: ``Store.passage_fingerprint(None)`` as
+    it is now, when the caller has it."""
     rules = {"threshold": settings.copy_threshold, "max_group": settings.copy_max_group,
              "near_threshold": settings.near_copy_threshold, "scheme": SCHEME, "state": COPIES_STATE}
-    params = {**rules, "passages": store.passage_fingerprint(None)}
+    params = {**rules, "passages": passages or store.passage_fingerprint(None)}
     last = store.last_run("copies")
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("copies", 0), True
@@ -187,7 +188,8 @@ def _update_pairs(store: Store, settings: Settings, fresh: list[str], chunk: int
 
 def embed_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], batch_size: int,
                 progress: Progress = no_progress, chunk: int = EMBED_CHUNK) -> int:
-    """Embed every passage text not yet in the cache for this model, each distinct text once."""
+    """Embed every passage text not yet in the cache for this model, each distinct text once. When it returns,
+    every passage's text has a vector under the model (the build relies on it: ``app.pipeline.run_stages``)."""
     # Each read of the texts still to embed compares every passage with the vectors (an anti-join over the
     # archive), so a first chunk that holds them all (a weekly update's) is read once: it is the count too, and
     # no read after the last chunk is needed to find that none is left.
