@@ -116,8 +116,10 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     # joined with the model's vectors again (0.18-0.28 s at 100k synthetic articles, bench/RESULTS.md, "one
     # fingerprint of the passages a build").
     fingerprint = passages
+    # For the same reason the stages that read passages with their vectors need not check that each has one.
+    embedded = True
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
-        store, key, settings, progress, recluster, fingerprint=fingerprint)
+        store, key, settings, progress, recluster, fingerprint=fingerprint, all_embedded=embedded)
     report.seconds["frames"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds,
@@ -134,10 +136,12 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.flagged_dates, _ = onsets_stage(store, progress)
     report.seconds["onsets"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    report.lineage_edges, _ = lineage_stage(store, key, progress, chunk_rows=FRAME_CHUNK or chunks.frames)
+    report.lineage_edges, _ = lineage_stage(store, key, progress, chunk_rows=FRAME_CHUNK or chunks.frames,
+                                            all_embedded=embedded)
     report.seconds["lineage"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    report.new_evidence, _ = evidence_stage(store, key, settings, progress, chunk_rows=FRAME_CHUNK or chunks.frames)
+    report.new_evidence, _ = evidence_stage(store, key, settings, progress, chunk_rows=FRAME_CHUNK or chunks.frames,
+                                             all_embedded=embedded)
     report.seconds["evidence"] = round(time.perf_counter() - started, 2)
     return report
 

@@ -499,6 +499,37 @@ def test_a_built_database_has_every_passage_embedded(hashed_sample_db):
         store.close()
 
 
+def test_reads_told_every_passage_is_embedded_give_what_the_checked_reads_give(hashed_sample_db):
+    """A build tells the frames, lineage and evidence stages that every passage's text has a vector, and their
+    reads leave out the check against the vectors: on a built database they give the same rows and values."""
+    import numpy as np
+
+    store = Store.open_read(hashed_sample_db)
+    try:
+        model = store.query_value("SELECT DISTINCT model FROM embeddings")
+        for plan in (store.lineage_plan, store.evidence_plan):
+            checked, told = plan(model), plan(model, True)
+            assert len(checked) > 10 and checked.equals(told)
+        articles = store.query("SELECT article_id FROM articles ORDER BY article_id LIMIT 40")["article_id"].tolist()
+        for among in (articles, None):
+            (meta, vectors), (meta2, vectors2) = (store.passage_vectors(model, articles=among),
+                                                  store.passage_vectors(model, articles=among, all_embedded=True))
+            assert len(meta) > 0 and meta.equals(meta2) and np.array_equal(vectors, vectors2)
+        frames = {int(f): None for f in store.evidence_plan(model)["frame_id"]}
+        inputs = []
+        for told in (False, True):
+            store.stage_evidence_rows(model, frames, told)
+            try:
+                inputs.append(store.evidence_inputs(model, frames, staged=True))
+            finally:
+                store.unstage_evidence_rows()
+        (passages, matrix, places), (passages2, matrix2, places2) = inputs
+        assert len(passages) > 100 and passages.equals(passages2) and places.equals(places2)
+        assert np.array_equal(matrix, matrix2)
+    finally:
+        store.close()
+
+
 def test_texts_to_cue_and_to_embed_are_looked_for_once_when_one_chunk_holds_them(tmp_path, settings, encoder):
     """Finding the texts still to read compares every passage with those read (a scan of the archive): a week's
     few texts are found by one such read, not by a count, a read and a last empty read."""

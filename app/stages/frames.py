@@ -29,7 +29,8 @@ from app.widgets import blank_widgets
 
 
 def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
-                 recluster: bool = False, fingerprint: str | None = None) -> tuple[int, int, int, bool]:
+                 recluster: bool = False, fingerprint: str | None = None,
+                 all_embedded: bool = False) -> tuple[int, int, int, bool]:
     """Frames over every embedded passage; skipped when nothing changed since the last run.
 
     With the same discovery settings as last time, the passages of newly ingested articles join the
@@ -42,7 +43,9 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
 
     ``fingerprint``: :meth:`Store.passage_fingerprint` of ``encoder_key`` as it is now, when the caller has it
     (it scans every passage: a build takes it once for this stage and the seeded one, as the fingerprint of
-    every passage, which is the same once the embed stage has run).
+    every passage, which is the same once the embed stage has run). ``all_embedded``: the caller knows that every
+    passage's text has a vector under ``encoder_key`` (a build, after its embed stage), so the passages read are
+    not checked against the vectors.
 
     Returns (frames, assigned passages, passages, skipped)."""
     discovery = {
@@ -81,10 +84,10 @@ def frames_stage(store: Store, encoder_key: str, settings: Settings, progress: P
         # An update reads only the new articles' passages; the corpus figures come from what is kept of the rest.
         fresh_articles = store.articles_ingested_after(last["started_at"])
         passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk,
-                                                  articles=sorted(fresh_articles))
+                                                  articles=sorted(fresh_articles), all_embedded=all_embedded)
         figures = _update_figures(store, encoder_key, passages, vectors, embedded, settings.template_min_outlets)
     if figures is None:
-        passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk)
+        passages, vectors = store.passage_vectors(encoder_key, with_text=True, chunk=chunk, all_embedded=all_embedded)
         if len(passages) == 0:
             store.save_frames(empty_frames(), empty_passage_frames(), empty_article_frames(),
                               _active_discovered(store), run_id)

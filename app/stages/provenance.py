@@ -52,7 +52,7 @@ CUE_COLUMNS = ["text_hash", "kind", "subtype", "start_char", "end_char", "span",
 
 
 def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progress,
-                  force: bool = False, chunk_rows: int = LINEAGE_CHUNK) -> tuple[int, bool]:
+                  force: bool = False, chunk_rows: int = LINEAGE_CHUNK, all_embedded: bool = False) -> tuple[int, bool]:
     """Edges from each outlet's first article in each frame to its most likely source.
 
     What each frame must do is read in the database (``Store.lineage_plan``: a fingerprint of its articles,
@@ -61,7 +61,9 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
     earlier articles alone, so only the outlets new to the frame are traced (with their texts read); any other
     change traces the frame again. Only those frames' inputs are loaded, a chunk of frames at a time, each
     chunk committed. A new outlet traces again the frames with an article naming it (they may now credit it);
-    another model, or an outlet gone or renamed, traces every frame."""
+    another model, or an outlet gone or renamed, traces every frame. ``all_embedded``: the caller knows that
+    every passage's text has a vector under the model (a build, after its embed stage), so the plan does not
+    check it."""
     outlets = sorted(store.outlet_names())
     context = {"model": encoder_key, "version": PER_FRAME_VERSION, "stage": LINEAGE_VERSION}
     params = {"context": context, "outlets": outlets,
@@ -77,7 +79,7 @@ def lineage_stage(store: Store, encoder_key: str, progress: Progress = no_progre
     before = (last or {}).get("parameters", {}).get("outlets")
     if before is None or set(before) - set(outlets):
         force = True  # an outlet gone or renamed (or a run that kept no list): attributions may change anywhere
-    plan = store.lineage_plan(encoder_key)
+    plan = store.lineage_plan(encoder_key, all_embedded)
     todo = frames_to_do(plan, redo_every_frame(last, context, force))
     if not force and set(outlets) - set(before):
         # A new outlet: frames with an article that names it may now credit it; they are traced whole.
@@ -254,7 +256,8 @@ class _CueReaders:
 
 
 def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress: Progress = no_progress,
-                   force: bool = False, chunk_rows: int = EVIDENCE_CHUNK) -> tuple[int, bool]:
+                   force: bool = False, chunk_rows: int = EVIDENCE_CHUNK,
+                   all_embedded: bool = False) -> tuple[int, bool]:
     """The evidence ledger of every active frame: each item new or a repeat of an earlier one.
 
     A frame's items are the cued passages of its articles that belong to it (``app.evidence.scope``: its own
@@ -271,7 +274,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     (the ledger reads in publication order and never revises an earlier item). Any other change redoes the
     frame over all its articles. Only those frames' inputs are loaded, a chunk of frames at a time (about
     ``chunk_rows`` input passages), each chunk committed. Another model, threshold, scope rule or cue rules,
-    or ``force``, redo every frame."""
+    or ``force``, redo every frame. ``all_embedded``: as for :func:`lineage_stage`."""
     context = {"model": encoder_key, "threshold": settings.evidence_repeat_threshold, "rules": RULES_VERSION,
                "version": PER_FRAME_VERSION, "scope": SCOPE_VERSION, "about": settings.evidence_about_threshold,
                "ledger": LEDGER_VERSION}
@@ -284,7 +287,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     if not force and last is not None and last["parameters"] == params:
         return last["counts"].get("new", 0), True
     run_id = store.start_run("evidence", params)
-    plan = store.evidence_plan(encoder_key)
+    plan = store.evidence_plan(encoder_key, all_embedded)
     todo = frames_to_do(plan, redo_every_frame(last, context, force))
     centroids = {int(f): c / np.linalg.norm(c) for f, c, m in store.frames()[["frame_id", "centroid", "model"]]
                  .itertuples(index=False) if c is not None and m == encoder_key and np.linalg.norm(c) > 0}
@@ -292,7 +295,7 @@ def evidence_stage(store: Store, encoder_key: str, settings: Settings, progress:
     progress("evidence", 0, len(todo))
     # Every frame's input passages are selected once (the query costs seconds whatever the chunk), then read a
     # chunk of frames at a time.
-    store.stage_evidence_rows(encoder_key, marks(todo))
+    store.stage_evidence_rows(encoder_key, marks(todo), all_embedded)
     # What a chunk holds: a redone frame's input rows; an extended frame's new rows and its stored items
     # (read back with their vectors), not the input rows it had before, which it does not read.
     stored = store.evidence_item_counts()

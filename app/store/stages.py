@@ -31,6 +31,19 @@ _WORD = 2**64
 # evidence concerns what they said, months or years before the frame was told (app.evidence.ledger).
 _LEDGER_ARTICLES = """SELECT fa.* FROM frame_articles fa LEFT JOIN frame_article_roles r USING (frame_id, article_id)
                       WHERE r.role IS DISTINCT FROM 'precursor'"""
+# The rows of passages whose text has a vector under the model (the query's parameter). A caller that knows
+# every passage's text has one (a build, after its embed stage: ``all_embedded``) leaves the check out: it is a
+# semi-join with every vector of the model, 0.05-0.17 s a query at 100k synthetic articles (bench/RESULTS.md, "reads
+# that need not check for vectors").
+_VECTORED = "AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)"
+
+
+def _vectored(model: str, all_embedded: bool) -> tuple[str, list]:
+    """The condition (after a WHERE clause) that keeps the passages embedded under ``model``, and its
+    parameters: nothing when ``all_embedded``."""
+    return ("", []) if all_embedded else (_VECTORED, [model])
+
+
 # At most this many texts' vectors are read once for a whole evidence run (:meth:`StageStore.stage_evidence_rows`).
 STAGED_VECTORS = 50_000
 
@@ -163,7 +176,8 @@ class StageStore(StoreBase):
         return f"{row[0]}:{row[1]}"
 
     def passage_vectors(self, model: str, with_text: bool = True, chunk: int = VECTOR_CHUNK,
-                        articles: list[str] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+                        articles: list[str] | None = None,
+                        all_embedded: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
         """Every embedded passage with its article's outlet and date, in publication order, and its vector (one
         float32 row each).
 
@@ -174,14 +188,16 @@ class StageStore(StoreBase):
         whole result again as Arrow. The rows and values are those of the join it replaces.
 
         ``articles``: only the passages of these articles (an update's), and only their vectors are read, through
-        the segments' sidecars (:func:`app.store.vectors.read`)."""
+        the segments' sidecars (:func:`app.store.vectors.read`). ``all_embedded``: the caller knows that every
+        passage's text has a vector under ``model`` (:data:`_VECTORED`); one that has none is then an error."""
         text = "p.text, " if with_text else ""
+        vectored, params = _vectored(model, all_embedded)
         among = "" if articles is None else "AND p.article_id IN (SELECT unnest(?::VARCHAR[]))"
         meta = self._chunked_frame(
             f"""SELECT p.passage_id, p.article_id, p.text_hash, {text}a.outlet_id, a.published_at
                FROM passages p JOIN articles a USING (article_id)
-               WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?) {among}
-               ORDER BY a.published_at, p.passage_id""", [model] + ([] if articles is None else [list(articles)]),
+               WHERE true {vectored} {among}
+               ORDER BY a.published_at, p.passage_id""", params + ([] if articles is None else [list(articles)]),
             chunk)
         if len(meta) == 0:
             return meta, np.zeros((0, 0), dtype=np.float32)
@@ -704,10 +720,12 @@ class StageStore(StoreBase):
     def copies(self) -> pd.DataFrame:
         return self._df("SELECT * FROM copies ORDER BY original_id, article_id")
 
-    def lineage_plan(self, model: str) -> pd.DataFrame:
+    def lineage_plan(self, model: str, all_embedded: bool = False) -> pd.DataFrame:
         """:meth:`frame_plan` of the lineage stage. Its input rows: each article a claim about the frame's
         spread may rest on (view ``frame_claim_articles``) with its outlet, date and original, and each of the
-        frame's passages in those articles embedded under ``model``."""
+        frame's passages in those articles embedded under ``model`` (``all_embedded``: every passage is,
+        :data:`_VECTORED`)."""
+        vectored, params = _vectored(model, all_embedded)
         return self.frame_plan("lineage", f"""
             SELECT c.frame_id, {ORDER_KEY.format(t="c")} AS k, hash(c.article_id, c.outlet, c.published_at, c.original_id) AS h
             FROM frame_claim_articles c
@@ -715,8 +733,7 @@ class StageStore(StoreBase):
             SELECT pf.frame_id, {ORDER_KEY.format(t="c")}, hash(p.passage_id, p.text_hash)
             FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
             JOIN frame_claim_articles c ON c.frame_id = pf.frame_id AND c.article_id = p.article_id
-            WHERE f.status = 'active' AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""",
-            [model])
+            WHERE f.status = 'active' {vectored}""", params)
 
     def frames_with_new_outlets(self, frames: dict[int, str]) -> set[int]:
         """Of ``frames`` (frame id -> a mark), those with an outlet whose first article that a claim may rest on
@@ -900,10 +917,12 @@ class StageStore(StoreBase):
                     USING (frame_id)
                GROUP BY m.frame_id ORDER BY m.frame_id""", [*(params or []), stage, centre_model])
 
-    def evidence_plan(self, model: str) -> pd.DataFrame:
+    def evidence_plan(self, model: str, all_embedded: bool = False) -> pd.DataFrame:
         """:meth:`frame_plan` of the evidence stage. Its input rows: each cued passage of a frame's articles
         from its onset on (``_LEDGER_ARTICLES``: a frame whose onset moves is read again), embedded under ``model``, with its place, text, date, original and cues; each place in those articles
-        taken by a frame's passage; and the frame's centre."""
+        taken by a frame's passage; and the frame's centre. ``all_embedded``: every passage's text has a vector
+        under ``model`` (:data:`_VECTORED`)."""
+        vectored, params = _vectored(model, all_embedded)
         # Summed per article before meeting the frames: an article's cued passages and the places frames take
         # in it are the same whatever frame it is read for, so they are summed once an article and joined to
         # each (frame, article) as one row; joined first, an article in many large frames gave a row per frame,
@@ -920,7 +939,7 @@ class StageStore(StoreBase):
                     FROM (SELECT DISTINCT article_id, published_at FROM ledger) d
                     JOIN passages p USING (article_id) JOIN cued USING (text_hash)
                     LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = d.article_id
-                    WHERE p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)
+                    WHERE true {vectored}
                     GROUP BY d.article_id, d.published_at),
             places AS (SELECT article_id, count(*) AS n, sum(hash('place', frame_id, seq)) AS s
                        FROM (SELECT DISTINCT fp.frame_id, fp.article_id, p.seq
@@ -929,13 +948,15 @@ class StageStore(StoreBase):
             SELECT fa.frame_id, fa.k, a.n, a.s FROM fa JOIN art a USING (article_id, published_at)
             UNION ALL
             SELECT fa.frame_id, fa.k, m.n, m.s FROM fa JOIN places m USING (article_id)""",
-            [model], centre_model=model, summed=True)
+            params, centre_model=model, summed=True)
 
-    def stage_evidence_rows(self, model: str, frames: dict[int, str | None]) -> None:
+    def stage_evidence_rows(self, model: str, frames: dict[int, str | None], all_embedded: bool = False) -> None:
         """Select the evidence stage's input passages for every frame of ``frames`` (frame id -> a mark: only
         its articles after it, or None: all of them) into a temporary table, in one query, which
         :meth:`evidence_inputs` then reads a chunk of frames at a time (the query reads views over every
-        frame's articles: seconds, whatever the chunk); :meth:`unstage_evidence_rows` drops it."""
+        frame's articles: seconds, whatever the chunk); :meth:`unstage_evidence_rows` drops it. ``all_embedded``:
+        every passage's text has a vector under ``model`` (:data:`_VECTORED`)."""
+        vectored, params = _vectored(model, all_embedded)
         todo = pd.DataFrame({"frame_id": pd.Series(list(frames), dtype="int32"),
                              "mark": pd.Series(list(frames.values()), dtype="string")})
         self.conn.register("_todo", todo)
@@ -947,8 +968,7 @@ class StageStore(StoreBase):
                           c.original_id AS original
                    FROM ledger fa JOIN _todo t USING (frame_id) JOIN passages p USING (article_id)
                    JOIN cued USING (text_hash) LEFT JOIN copies c ON c.article_id = fa.article_id
-                   WHERE (t.mark IS NULL OR {ORDER_KEY.format(t="fa")} > t.mark)
-                     AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)""", [model])
+                   WHERE (t.mark IS NULL OR {ORDER_KEY.format(t="fa")} > t.mark) {vectored}""", params)
         finally:
             self.conn.unregister("_todo")
         # Few texts (a weekly update's): their vectors are read once here and kept until the run ends. Many (a
