@@ -113,7 +113,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     # The embedded passages as they are now, for the frames and seeded stages' skip checks (neither stage changes
     # a passage or a passage's vector): every passage, since the embed stage leaves no passage's text without a
     # vector under the key. So the fingerprint of every passage taken above serves, and every passage is not
-    # joined with the model's vectors again (0.18-0.28 s at 100k synthetic articles, bench/RESULTS.md, "one
+    # joined with the model's vectors again (0.16-0.18 s at 100k synthetic articles, bench/RESULTS.md, "one
     # fingerprint of the passages a build").
     fingerprint = passages
     # For the same reason the stages that read passages with their vectors need not check that each has one.

@@ -1,13 +1,15 @@
-"""What a weekly update pays to find what is not done yet, on a built database (read-only, warm, interleaved).
+"""What a weekly update pays to check passages against the vectors, and to find what is not done yet, on a
+built database (read-only, warm, each pair of ways timed in turns so that both see the same machine noise).
 
-    python bench/unread_texts.py BUILT.duckdb [--week-articles N] [--rounds R]
-
-Two comparisons, each pair timed in turns so that both see the same machine noise:
+    python bench/vector_checks.py BUILT.duckdb [--week-articles N] [--rounds R]
 
 1. The fingerprint of the embedded passages (every passage joined with the model's vectors) against that of
    every passage, which a build takes anyway for the copies stage and which is the same once the embed stage
    has run (``app.pipeline.run_stages`` uses it for both).
-2. The search for texts still to cue and to embed (an anti-join of every passage with the cued texts, with the
+2. The reads of the frames, lineage and evidence stages (the week's passages with their vectors, the two
+   plans, the evidence stage's input passages) checked against the model's vectors, and told that every
+   passage is embedded (``all_embedded``, what a build does after its embed stage).
+3. The search for texts still to cue and to embed (an anti-join of every passage with the cued texts, with the
    model's vectors) against looking among the latest ``N`` articles' passages only, with the checks such a
    restriction needs to stay exact: the fingerprints of the cued texts, of the model's vectors and of those
    articles' passages. The restricted form is not what the product does; it is measured to say whether it
@@ -38,7 +40,7 @@ _TO_EMBED = """WITH missing AS (SELECT DISTINCT text_hash FROM passages
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("db")
-    parser.add_argument("--week-articles", type=int, default=1274, help="the latest articles taken as the week's")
+    parser.add_argument("--week-articles", type=int, default=96, help="the latest articles taken as the week's (a synthetic week: 96)")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     store = Store.open_read(args.db)
@@ -59,12 +61,26 @@ def main() -> None:
             store.query(_TO_CUE.format(among=_AMONG), [week])
             store.query(_TO_EMBED.format(among=_AMONG), [week, model])
 
+        frames = {int(f): None for f in store.evidence_plan(model, True)["frame_id"]}
+
+        def evidence_rows(told: bool):
+            def run() -> None:
+                store.stage_evidence_rows(model, frames, told)
+                store.unstage_evidence_rows()
+            return run
+
         pairs = {"embedded passages' fingerprint": (lambda: store.passage_fingerprint(model),
                                                     lambda: store.passage_fingerprint(None)),
+                 "the week's passages with their vectors": (
+                     lambda: store.passage_vectors(model, articles=week),
+                     lambda: store.passage_vectors(model, articles=week, all_embedded=True)),
+                 "lineage plan": (lambda: store.lineage_plan(model), lambda: store.lineage_plan(model, True)),
+                 "evidence plan": (lambda: store.evidence_plan(model), lambda: store.evidence_plan(model, True)),
+                 f"evidence input passages of all {len(frames)} frames": (evidence_rows(False), evidence_rows(True)),
                  "texts to cue and to embed": (whole, restricted)}
         print(f"{args.db}: {passages:,} passages, model {model}, the latest {len(week):,} articles as the week's; "
               f"seconds, median (min-max) of {args.rounds} rounds, warm")
-        print("| what | as it was | the other way |")
+        print("| what | checked / every passage's / the whole anti-join | the other way |")
         print("|---|---|---|")
         for name, (a, b) in pairs.items():
             a(), b()  # warm

@@ -33,8 +33,8 @@ _LEDGER_ARTICLES = """SELECT fa.* FROM frame_articles fa LEFT JOIN frame_article
                       WHERE r.role IS DISTINCT FROM 'precursor'"""
 # The rows of passages whose text has a vector under the model (the query's parameter). A caller that knows
 # every passage's text has one (a build, after its embed stage: ``all_embedded``) leaves the check out: it is a
-# semi-join with every vector of the model, 0.05-0.17 s a query at 100k synthetic articles (bench/RESULTS.md, "reads
-# that need not check for vectors").
+# semi-join with every vector of the model, 0.04-0.10 s a query at 100k synthetic articles (bench/RESULTS.md,
+# "reads that need not check for vectors").
 _VECTORED = "AND p.text_hash IN (SELECT text_hash FROM embeddings WHERE model = ?)"
 
 
