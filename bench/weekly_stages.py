@@ -11,8 +11,8 @@ and cue stages are timed there too), then the update's wall time and peak RSS. T
 database made by older code also pays what that code did not keep (stored copy pairs, passages' figures).
 
 ``--against OLD_CHECKOUT`` compares two codes on the same weeks, interleaved so that both see the same machine
-noise: the database is copied twice (``old/``, ``new/``); this checkout's copy is upgraded to its schema first,
-outside the timing; then each week is added by the old code (its own ``bench/weekly_stages.py --step``, run
+noise: the database is copied twice (``old/``, ``new/``); each copy is written once by its own code first,
+outside the timing (brought to that code's schema, and with the spare a later write starts from); then each week is added by the old code (its own ``bench/weekly_stages.py --step``, run
 from its folder) and by this one, in turn. Prints one table with both codes' figures per week, then whether the
 two databases hold the same rows: every table a build writes is digested order-free (``Store.table_digest``),
 the old database being read through a copy upgraded by this code, over the columns both databases then have

@@ -502,8 +502,6 @@ def test_a_built_database_has_every_passage_embedded(hashed_sample_db):
 def test_reads_told_every_passage_is_embedded_give_what_the_checked_reads_give(hashed_sample_db):
     """A build tells the frames, lineage and evidence stages that every passage's text has a vector, and their
     reads leave out the check against the vectors: on a built database they give the same rows and values."""
-    import numpy as np
-
     store = Store.open_read(hashed_sample_db)
     try:
         model = store.query_value("SELECT DISTINCT model FROM embeddings")
@@ -528,6 +526,40 @@ def test_reads_told_every_passage_is_embedded_give_what_the_checked_reads_give(h
         assert np.array_equal(matrix, matrix2)
     finally:
         store.close()
+
+
+def test_a_read_told_every_passage_is_embedded_says_so_when_one_is_not(tmp_path, settings, encoder):
+    """Told wrongly that every passage is embedded, the frames stage's read of passages with their vectors fails
+    with a message naming the model (in an update and in a whole read), instead of returning passages without
+    their vectors."""
+    from app.ingest import ingest_files
+    from app.pipeline import embed_stage, segment_stage
+    from app.store import StoreError
+
+    def week(name, start):
+        src = tmp_path / f"{name}.jsonl"
+        src.write_text("\n".join(json.dumps(
+            {"url": f"https://{name}.example/{i}", "title": f"Report {i} of {name}",
+             "text": f"Officials said on day {i} that the {name} troops moved north. Ships sailed on day {i}.",
+             "published_at": f"2024-03-{i + 1:02d}T10:00:00Z"}) for i in range(start, start + 3)))
+        return src
+
+    with Store.write(settings.db) as store:
+        ingest_files(store, [week("alpha", 0)], settings.max_article_chars)
+        segment_stage(store, settings)
+        first = store.query("SELECT article_id FROM articles")["article_id"].tolist()
+        for among in (None, list(first)):
+            with pytest.raises(StoreError, match="have no vector under"):  # no vector of the model at all
+                store.passage_vectors(encoder.name, articles=among, all_embedded=True)
+        embed_stage(store, encoder.name, lambda: encoder, settings.batch_size)
+        embedded = len(store.passage_vectors(encoder.name)[0])
+        ingest_files(store, [week("beta", 3)], settings.max_article_chars)
+        segment_stage(store, settings)
+        fresh = sorted(set(store.query("SELECT article_id FROM articles")["article_id"]) - set(first))
+        assert len(store.passage_vectors(encoder.name)[0]) == embedded  # checked: the embedded ones alone
+        for among in (None, fresh):
+            with pytest.raises(StoreError, match=f"have no vector under {encoder.name}"):
+                store.passage_vectors(encoder.name, articles=among, all_embedded=True)
 
 
 def test_texts_to_cue_and_to_embed_are_looked_for_once_when_one_chunk_holds_them(tmp_path, settings, encoder):

@@ -201,16 +201,25 @@ class StageStore(StoreBase):
             chunk)
         if len(meta) == 0:
             return meta, np.zeros((0, 0), dtype=np.float32)
+
+        def missing(found: int) -> StoreError:
+            if all_embedded:
+                return StoreError(f"{len(meta) - found} of {len(meta)} passages have no vector under {model}, "
+                                  "though every passage was said to be embedded")
+            return StoreError(f"the vectors of {model} changed while they were read ({found} of {len(meta)} "
+                              "passages found); build again")
+
         texts = pd.Index(meta["text_hash"].unique())
         if articles is not None:  # an update's few texts: their rows alone (app.store.vectors.read)
             found, matrix = self._vectors_of(model, texts)
             at = pd.Index(found).get_indexer(meta["text_hash"])
             if (at < 0).any():
-                raise StoreError(f"the vectors of {model} changed while they were read ({int((at >= 0).sum())} of "
-                                 f"{len(meta)} passages found); build again")
+                raise missing(int((at >= 0).sum()))
             return meta, matrix[at]
         dim = self._scalar("SELECT len(vector) FROM embeddings WHERE model = ? LIMIT 1", [model])
         if dim is None:
+            if all_embedded:
+                raise missing(0)
             return meta, np.zeros((0, 0), dtype=np.float32)
         text_of_row = texts.get_indexer(meta["text_hash"])
         # The rows of each distinct text, grouped: rows_by_text[first[t]:first[t] + count[t]] are text t's rows.
@@ -233,8 +242,7 @@ class StageStore(StoreBase):
             vectors[rows_by_text[first[t][which] + within]] = matrix[keep[which]]
             filled += len(which)
         if filled != len(meta):
-            raise StoreError(f"the vectors of {model} changed while they were read ({filled} of {len(meta)} "
-                             "passages found); build again")
+            raise missing(filled)
         return meta, vectors
 
     def _chunked_frame(self, sql: str, params: list, chunk: int) -> pd.DataFrame:
@@ -1014,7 +1022,11 @@ class StageStore(StoreBase):
         if not staged:
             self.unstage_evidence_rows()
         row_of = {h: i for i, h in enumerate(found)}
-        passages["vector_row"] = passages["text_hash"].map(row_of).astype("int64")
+        rows = passages["text_hash"].map(row_of)
+        if rows.isna().any():  # staged without the check against the vectors (``all_embedded``), wrongly
+            raise StoreError(f"{int(rows.isna().sum())} of the evidence stage's {len(rows)} input passages have no "
+                             f"vector under {model}, though every passage was said to be embedded")
+        passages["vector_row"] = rows.astype("int64")
         return passages, matrix, places
 
     def evidence_state(self, model: str, frames: list[int], needed=None) -> tuple[pd.DataFrame, np.ndarray]:
