@@ -4,6 +4,8 @@ import re
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from app.cli import main
@@ -29,6 +31,58 @@ def test_copy_links_group_transitively_and_point_to_the_earliest():
     assert links.loc["x", "original_id"] == "y"
     assert "c" not in links.index and "y" not in links.index
     assert links.loc["d", "similarity"] == pytest.approx(0.8)
+
+
+def _links_by_union_find(pairs, dates):
+    """:func:`copy_links` as it was written before it worked on arrays: a union-find over the ids in Python and
+    pandas sorts, slow but plain; the arrays must give what it gives."""
+    parent = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    if pairs.empty:
+        return pd.DataFrame(columns=["article_id", "original_id", "similarity", "method"])
+    if "method" not in pairs:
+        pairs = pairs.assign(method="shared paragraphs")
+    for a, b in zip(pairs["a"], pairs["b"]):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    ends = pd.concat([pairs[["a", "jaccard", "method"]].rename(columns={"a": "article_id"}),
+                      pairs[["b", "jaccard", "method"]].rename(columns={"b": "article_id"})])
+    ends = ends.sort_values(["article_id", "jaccard", "method"], ascending=[True, False, True])
+    top = ends.drop_duplicates("article_id").set_index("article_id")
+    members = pd.DataFrame({"article_id": top.index})
+    members["group"] = members["article_id"].map(find)
+    members = members.merge(dates, on="article_id").sort_values(["group", "published_at", "article_id"])
+    members["original_id"] = members.groupby("group")["article_id"].transform("first")
+    copies = members[members["article_id"] != members["original_id"]].copy()
+    copies["similarity"] = copies["article_id"].map(top["jaccard"]).astype("float32")
+    copies["method"] = copies["article_id"].map(top["method"])
+    return copies[["article_id", "original_id", "similarity", "method"]].reset_index(drop=True)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 14), st.integers(0, 14), st.sampled_from([0.5, 0.75, 0.9, 1.0]),
+                          st.sampled_from(["shared paragraphs", "near-duplicate text"])), max_size=30),
+       st.lists(st.integers(0, 4), min_size=15, max_size=15), st.sets(st.integers(0, 14), max_size=2))
+def test_copy_links_give_what_a_union_find_gives(edges, days, undated):
+    """Groups, originals (ties of date broken by id), best similarities and their methods (ties of similarity
+    broken by method), articles without a date left out, and the order of the rows: as the plain version."""
+    edges = [(f"n{x:02d}", f"n{y:02d}", j, m) for x, y, j, m in edges if x != y]
+    pairs = pd.DataFrame(edges, columns=["a", "b", "jaccard", "method"]).astype(
+        {"a": "string", "b": "string", "jaccard": "float32", "method": "string"})
+    dates = pd.DataFrame({"article_id": [f"n{i:02d}" for i in range(15) if i not in undated],
+                          "published_at": pd.to_datetime([f"2024-01-0{days[i] + 1}" for i in range(15)
+                                                          if i not in undated])})
+    got, want = copy_links(pairs, dates), _links_by_union_find(pairs, dates)
+    assert got.astype(str).values.tolist() == want.astype(str).values.tolist()
+    assert list(got.columns) == list(want.columns)
 
 
 def _slug(url):
