@@ -135,7 +135,9 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
     # Similarities as stored (float32), so that the links an update makes from stored pairs tie-break as a whole
     # run's do.
     pairs = pairs.astype({"jaccard": "float32"})
-    ends = sorted(set(pairs["a"]) | set(pairs["b"])) if len(pairs) else []
+    # (the pairs' articles through pandas: a Python set of every id took 0.07 s at 100k synthetic articles)
+    ends = (pd.concat([pairs["a"], pairs["b"]], ignore_index=True).drop_duplicates().sort_values().tolist()
+            if len(pairs) else [])
     links = copy_links(pairs, store.article_dates(ends))
     store.save_copies(pairs, links, fresh)
     store.finish_run(run_id, {"copies": len(links), "pairs": len(pairs), "signed": signed, "bodies_checked": checked,
