@@ -13,11 +13,13 @@ database made by older code also pays what that code did not keep (stored copy p
 ``--against OLD_CHECKOUT`` compares two codes on the same weeks, interleaved so that both see the same machine
 noise: the database is copied twice (``old/``, ``new/``); each copy is written once by its own code first,
 outside the timing (brought to that code's schema, and with the spare a later write starts from), and the
-writes are flushed to disk; then each week is added by the old code (its own ``bench/weekly_stages.py --step``,
-run from its folder) and by this one, the two taking turns at going first. Prints one table with both codes'
-figures per week, then whether the two databases hold the same rows: every table a build writes is digested
-order-free (``Store.table_digest``), the old database being read through a copy upgraded by this code, over
-the columns both databases then have (a column a migration added is compared as the migration filled it).
+writes are flushed to disk; then each week is added by the old code (its own ``bench/weekly_stages.py
+--step``, run from its folder) and by this one, the two taking turns at going first (the first step after the
+copies were made runs slower, whichever code it is: compare the weeks after the first). Prints one table with
+both codes' figures per week, then whether the two databases hold the same rows: every table a build writes is
+digested order-free (``Store.table_digest``), the old database being read through a copy upgraded by this
+code, over the columns both databases then have (a column a migration added is compared as the migration
+filled it).
 """
 
 from __future__ import annotations
@@ -138,8 +140,11 @@ def compare(built: str, work: Path, against: Path, weeks: list[str]) -> None:
     # first 100k week, which alone went unprepared).
     _prepare(against, dbs["old"])
     _prepare(HERE.parent, dbs["new"])
-    # The copies' writes reach the disk before any timing; and the two codes take turns at going first (the
-    # first step after the copies were made ran slower, whichever code it was: 14.9 s against 9.9 s once).
+    # The first step after the copies were made runs slower whichever code it is (on the 100k archive, old then
+    # new: 12.4 and 9.5 s; new then old: 10.9 and 9.8 s; the same code twice: 10.8 and 9.7 s), and neither
+    # flushing the copies' writes nor reading every file of both copies first removed it (bench/RESULTS.md,
+    # "copy links as arrays, and the bench's first week"): so the two codes take turns at going first, and
+    # the weeks after the first are those to compare.
     os.sync()
     runs: list[tuple[str, dict, dict]] = []
     codes = {"old": against, "new": HERE.parent}
