@@ -144,12 +144,18 @@ def copy_links(pairs: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
     best_row = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]  # one row an article, in number order
     best = jaccard[best_row].astype("float32")
     best_method = np.asarray(method_names, dtype=object)[method_codes[best_row]]
-    # The articles with a date, in order of group, date and id; each group's first is its original.
-    when = pd.Series(dates["published_at"].to_numpy(), index=pd.Index(dates["article_id"])).reindex(ids)
-    dated = np.flatnonzero(when.notna().to_numpy())
-    stamps = when.to_numpy()[dated].astype("datetime64[ns]").astype(np.int64)
-    dated = dated[np.lexsort((dated, stamps, group[dated]))]
-    lead = np.r_[True, group[dated][1:] != group[dated][:-1]]
+    # The articles in ``dates``, in order of group, date (a missing one last) and id; each group's first is its
+    # original. Dates are ranked by a sort of their own, whatever their unit or time zone.
+    known = dates.drop_duplicates("article_id")
+    at = pd.Index(known["article_id"]).get_indexer(ids)
+    dated = np.flatnonzero(at >= 0)
+    if not len(dated):
+        return pd.DataFrame(columns=columns)
+    rank, _ = pd.factorize(known["published_at"].iloc[at[dated]], sort=True)
+    rank = np.where(rank < 0, np.iinfo(np.int64).max, rank)
+    dated = dated[np.lexsort((dated, rank, group[dated]))]
+    lead = np.ones(len(dated), dtype=bool)
+    lead[1:] = group[dated][1:] != group[dated][:-1]
     original = dated[lead][np.cumsum(lead) - 1]
     copy = dated != original
     article, original = dated[copy], original[copy]
