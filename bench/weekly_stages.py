@@ -73,7 +73,9 @@ def main() -> None:
         print(json.dumps(one_week(*args.step)))
         return
     if args.against:
-        compare(args.db, Path(args.work), args.against.resolve(), args.weeks)
+        # (absolute: each code's steps run in that checkout's folder)
+        compare(str(Path(args.db).resolve()), Path(args.work).resolve(), args.against.resolve(),
+                [str(Path(week).resolve()) for week in args.weeks])
         return
     from app.store import copy_database
 
