@@ -132,7 +132,8 @@ def copy_links(pairs: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
     codes, ids = pd.factorize(ends, sort=True)  # an article's number is its place in id order
     n, m = len(ids), len(pairs)
     a, b = codes[:m], codes[m:]
-    _, component = connected_components(coo_matrix((np.ones(m, dtype=np.int8), (a, b)), shape=(n, n)), directed=False)
+    _, component = connected_components(coo_matrix((np.ones(m, dtype=np.int32), (a, b)), shape=(n, n)),
+                                        directed=False)
     # A group is known by its first article id: the smallest number among its articles.
     first = np.full(component.max() + 1, n, dtype=np.int64)
     np.minimum.at(first, component, np.arange(n))

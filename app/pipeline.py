@@ -116,10 +116,10 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     # joined with the model's vectors again (0.16-0.18 s at 100k synthetic articles, bench/RESULTS.md, "one
     # fingerprint of the passages a build").
     fingerprint = passages
-    # For the same reason the stages that read passages with their vectors need not check that each has one.
-    embedded = True
+    # For the same reason the stages that read passages with their vectors need not check that each has one
+    # (``all_embedded``).
     report.frames, report.assigned_passages, report.total_passages, report.frames_skipped = frames_stage(
-        store, key, settings, progress, recluster, fingerprint=fingerprint, all_embedded=embedded)
+        store, key, settings, progress, recluster, fingerprint=fingerprint, all_embedded=True)
     report.seconds["frames"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds,
@@ -137,11 +137,11 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.seconds["onsets"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.lineage_edges, _ = lineage_stage(store, key, progress, chunk_rows=FRAME_CHUNK or chunks.frames,
-                                            all_embedded=embedded)
+                                            all_embedded=True)
     report.seconds["lineage"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.new_evidence, _ = evidence_stage(store, key, settings, progress, chunk_rows=FRAME_CHUNK or chunks.frames,
-                                             all_embedded=embedded)
+                                             all_embedded=True)
     report.seconds["evidence"] = round(time.perf_counter() - started, 2)
     return report
 

@@ -40,7 +40,8 @@ _TO_EMBED = """WITH missing AS (SELECT DISTINCT text_hash FROM passages
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("db")
-    parser.add_argument("--week-articles", type=int, default=96, help="the latest articles taken as the week's (a synthetic week: 96)")
+    parser.add_argument("--week-articles", type=int, default=96,
+                        help="the latest articles taken as the week's (a synthetic week: 96)")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     store = Store.open_read(args.db)
