@@ -15,9 +15,10 @@ from app.evidence.cues import CueFinder
 from app.evidence.ledger import describe, frame_ledger, item_keys, on_record
 from app.evidence.measures import echo_summary, weekly
 from app.evidence.scope import frame_scope
+from app.fingerprints import frames_to_do
 from app.sentences import sentences
 from app.store import Store
-from tests.conftest import frame_telling
+from tests.conftest import frame_telling, undo_latest_migration
 
 FIND = CueFinder(["The Northern Ledger"])
 
@@ -495,6 +496,57 @@ def test_a_built_database_has_every_passage_embedded(hashed_sample_db):
         assert store.query_value("SELECT count(*) FROM passages") > 100
         params = store.query_value("SELECT parameters FROM runs WHERE stage = 'frames' ORDER BY run_id DESC LIMIT 1")
         assert json.loads(params)["fingerprint"] == store.passage_fingerprint(model)
+    finally:
+        store.close()
+
+
+# Each text's cues as the stance and evidence plans grouped them before the signature was kept (schema 33).
+_CUES_GROUPED = """SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                          AS s, count(*) AS n,
+                          bool_or(kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies')) AS l
+                   FROM cues GROUP BY text_hash"""
+
+
+def _signatures_disagree(store) -> int:
+    """Passage texts whose kept cue signature (``cued_texts``) hashes otherwise than their cues grouped, or
+    whose ledger flag is not whether a cue makes them evidence."""
+    return store.query_value(
+        f"""SELECT count(*) FROM (SELECT DISTINCT text_hash FROM passages) p
+            LEFT JOIN cued_texts t USING (text_hash) LEFT JOIN ({_CUES_GROUPED}) g USING (text_hash)
+            WHERE hash(t.cue_sum, t.cue_count) <> hash(g.s, g.n)
+               OR (t.text_hash IS NOT NULL AND t.ledger IS DISTINCT FROM coalesce(g.l, false))""")
+
+
+def test_each_cued_text_keeps_the_signature_of_its_cues_and_an_older_database_gets_them(hashed_sample_db_copy):
+    """The cue stage keeps each text's cue signature, which the stance and evidence plans hash instead of
+    grouping every cue: for every passage's text it hashes as the grouped cues do (NULL for a text without
+    cues), so the plans' fingerprints are those of before. A database written before (schema 32) is given them
+    by its next write, and its plans are the same."""
+    db = hashed_sample_db_copy
+    store = Store.open_read(db)
+    try:
+        model = store.query_value("SELECT DISTINCT model FROM embeddings")
+        counts = store.query("""SELECT count(*) AS texts, count(cue_sum) AS signed, count(*) FILTER (WHERE ledger) AS
+                                ledger, count(*) FILTER (WHERE ledger IS NULL) AS unknown FROM cued_texts""")
+        assert _signatures_disagree(store) == 0
+        plans = (store.stance_plan(), store.evidence_plan(model))
+    finally:
+        store.close()
+    texts, signed, ledger, unknown = counts.iloc[0].tolist()
+    assert texts > signed > ledger > 10 and unknown == 0  # texts without cues, with cues, and evidence among them
+    for plan in plans:  # a build recorded these fingerprints: the kept signatures give them again
+        assert len(plan) > 10 and frames_to_do(plan, everything=False).empty
+
+    with Store.write(db) as store:
+        undo_latest_migration(store.conn)  # as written before the signatures were kept
+        assert "cue_sum" not in store.query("DESCRIBE cued_texts")["column_name"].tolist()
+    with Store.write(db):
+        pass
+    store = Store.open_read(db)
+    try:
+        assert _signatures_disagree(store) == 0
+        assert store.query_value("SELECT count(*) FROM cued_texts WHERE ledger") == ledger
+        assert store.stance_plan().equals(plans[0]) and store.evidence_plan(model).equals(plans[1])
     finally:
         store.close()
 

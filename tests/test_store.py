@@ -241,6 +241,10 @@ def test_copy_cache_from_takes_another_databases_vectors_and_cues(tmp_path):
         assert list(vectors["vector"][0]) == [1.0, 1.0]  # its own vector is kept
         assert store.query_value("SELECT count(*) FROM cues") == 1
         assert store.query_value("SELECT count(*) FROM cued_texts") == 2
+        # each text with its cues' signature, as the cue stage keeps it: the source's own is not read
+        signed = store.query("SELECT text_hash, cue_count, ledger FROM cued_texts ORDER BY text_hash")
+        assert signed["cue_count"].fillna(0).tolist() == [1, 0] and signed["cue_count"].isna().tolist() == [False, True]
+        assert signed["ledger"].tolist() == [True, False]
     finally:
         store.close()
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 from app.store import vectors as vector_segments
 from app.store.base import StoreBase, list_column_to_matrix
 from app.store.db import StoreBusy, connect, explain, pin_file, same_file
+from app.store.stages import CUE_SIGNATURE
 
 
 class CorpusStore(StoreBase):
@@ -264,8 +265,14 @@ class CorpusStore(StoreBase):
             with self.transaction():
                 self._exec("""INSERT INTO cues SELECT * FROM cache_source.cues
                               WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
-                self._exec("""INSERT INTO cued_texts SELECT * FROM cache_source.cued_texts
-                              WHERE text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
+                # each text with the signature of its cues, as the cue stage records it (the source may be of an
+                # earlier schema, without one)
+                self._exec(
+                    f"""INSERT INTO cued_texts (text_hash, rules, cue_sum, cue_count, ledger)
+                        SELECT c.text_hash, c.rules, s.cue_sum, s.cue_count, coalesce(s.ledger, false)
+                        FROM cache_source.cued_texts c LEFT JOIN ({CUE_SIGNATURE.format(
+                            where="text_hash IN (SELECT text_hash FROM cache_source.cued_texts)")}) s USING (text_hash)
+                        WHERE c.text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
         finally:
             try:
                 self._exec("DETACH cache_source")

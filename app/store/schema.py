@@ -888,3 +888,23 @@ MIGRATIONS.append((
     WHERE o.passage_id = passage_shapes.passage_id;
     """,
 ))
+
+MIGRATIONS.append((
+    33,
+    "each cued text's signature of its cues (their hashes combined, their number) and whether a cue makes it "
+    "evidence the ledger reads, kept when it is cued, so that the stance and evidence stages' plans read one row "
+    "a text instead of grouping every cue each week (filled here for the texts cued before)",
+    """
+    ALTER TABLE cued_texts ADD COLUMN IF NOT EXISTS cue_sum UBIGINT;
+    ALTER TABLE cued_texts ADD COLUMN IF NOT EXISTS cue_count BIGINT;
+    ALTER TABLE cued_texts ADD COLUMN IF NOT EXISTS ledger BOOLEAN;
+    UPDATE cued_texts SET cue_sum = s.cue_sum, cue_count = s.cue_count, ledger = s.ledger
+    FROM (SELECT text_hash,
+                 bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, ''))) AS cue_sum,
+                 count(*) AS cue_count,
+                 bool_or(kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies')) AS ledger
+          FROM cues GROUP BY text_hash) s
+    WHERE s.text_hash = cued_texts.text_hash;
+    UPDATE cued_texts SET ledger = false WHERE ledger IS NULL;
+    """,
+))

@@ -20,8 +20,20 @@ VECTOR_CHUNK = 65_536
 
 # The texts whose cues can make an evidence item (material, a source on the record or not, a confirmation or
 # denial, unnamed sources): the only passages the evidence stage reads.
-_CUED = """SELECT DISTINCT text_hash FROM cues
-           WHERE kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies')"""
+# Each cued text's signature of its cues and whether one makes it evidence the ledger reads, as
+# ``cued_texts`` keeps them (``cue_sum``, ``cue_count``: NULL for a text without cues; ``ledger``): the
+# aggregate of a text's cues, selected by text hash from ``cues`` (``{where}``: a condition on them). The cue
+# stage writes the cues of a text and its ``cued_texts`` row together, so the signature is made once, when
+# the text is cued; the plans read one row a text instead of grouping every cue of the archive each week.
+CUE_SIGNATURE = """SELECT text_hash,
+                          bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, ''))) AS cue_sum,
+                          count(*) AS cue_count,
+                          bool_or(kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
+                              AS ledger
+                   FROM cues WHERE {where} GROUP BY text_hash"""
+# The texts whose passages the evidence ledger reads: those with a cue of material, a named or anonymous
+# source, a confirmation or a denial.
+_CUED = "SELECT text_hash FROM cued_texts WHERE ledger"
 # An article's place in publication order as one string that sorts like (date, article id), the order the
 # evidence ledger reads a frame in; ``{t}`` is the alias of a relation with published_at and article_id.
 ORDER_KEY = "strftime({t}.published_at, '%Y-%m-%d %H:%M:%S.%f') || '|' || {t}.article_id"
@@ -870,11 +882,20 @@ class StageStore(StoreBase):
         )
 
     def add_cues(self, cues: pd.DataFrame, text_hashes: list[str], rules: int) -> None:
-        """Cues of a chunk of texts; the texts are recorded as done in the same transaction."""
+        """Cues of a chunk of texts; the texts are recorded as done in the same transaction, each with the
+        signature of its cues (:data:`CUE_SIGNATURE`)."""
+        done = pd.DataFrame({"text_hash": text_hashes, "rules": rules}).astype({"text_hash": "string", "rules": "int32"})
         with self.transaction():
             self._insert("cues", cues)
-            self._insert("cued_texts", pd.DataFrame({"text_hash": text_hashes, "rules": rules}).astype(
-                {"text_hash": "string", "rules": "int32"}))
+            self.conn.register("_done", done)
+            try:
+                self._exec(
+                    f"""INSERT INTO cued_texts (text_hash, rules, cue_sum, cue_count, ledger)
+                        SELECT d.text_hash, d.rules, s.cue_sum, s.cue_count, coalesce(s.ledger, false)
+                        FROM _done d LEFT JOIN ({CUE_SIGNATURE.format(where="text_hash IN (SELECT text_hash FROM _done)")}) s
+                             USING (text_hash)""")
+            finally:
+                self.conn.unregister("_done")
 
     def cues_by_text(self, text_hashes: list[str] | None = None) -> dict[str, list]:
         """text hash -> its cues in text order (then kind, end, subtype, words, source: the same order on every
@@ -907,23 +928,25 @@ class StageStore(StoreBase):
         ``inputs`` gives each row's ``n`` and ``s`` already summed over several input rows (per article), not ``h``."""
         # Rows are summed per article first: the comparison with the stored mark and the joins then take a
         # row per article, not one per input row (several per article). The query's hash tables span the
-        # archive: the key indexes a week's inserts loaded are written out first.
+        # archive: the key indexes a week's inserts loaded are written out first. Each frame's centre is hashed
+        # once, after the sums: joined before them, every input row carried its frame's centroid and hashed it
+        # (384 floats a row; a fifth of the plan's time at 10k synthetic articles, bench/RESULTS.md).
         self.release_index_memory()
         return self._df_one_thread_if_short(
             f"""WITH input AS ({inputs}),
                per AS (SELECT frame_id, k, {"sum(n) AS n, sum(s) AS s" if summed else "count(*) AS n, sum(h) AS s"}
                        FROM input GROUP BY frame_id, k),
                marked AS (SELECT i.frame_id, i.k, i.n, i.s, s.mark, s.fingerprint, i.k <= s.mark AS early
-                          FROM per i LEFT JOIN frame_inputs s ON s.stage = ? AND s.frame_id = i.frame_id)
-               SELECT m.frame_id, sum(m.n)::BIGINT AS rows, (sum(m.s) % {_WORD})::UBIGINT AS sum,
-                      coalesce(sum(m.n) FILTER (WHERE m.early), 0)::BIGINT AS early,
-                      (coalesce(sum(m.s) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
-                      coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark,
-                      max(m.k) AS mark, any_value(f.centre) AS centre
-               FROM marked m JOIN (SELECT frame_id, hash(centroid, model = ?{", label, phrases" if wording else ""})
-                                          AS centre FROM frames) f
-                    USING (frame_id)
-               GROUP BY m.frame_id ORDER BY m.frame_id""", [*(params or []), stage, centre_model])
+                          FROM per i LEFT JOIN frame_inputs s ON s.stage = ? AND s.frame_id = i.frame_id),
+               summed AS (SELECT m.frame_id, sum(m.n)::BIGINT AS rows, (sum(m.s) % {_WORD})::UBIGINT AS sum,
+                                 coalesce(sum(m.n) FILTER (WHERE m.early), 0)::BIGINT AS early,
+                                 (coalesce(sum(m.s) FILTER (WHERE m.early), 0) % {_WORD})::UBIGINT AS early_sum,
+                                 coalesce(any_value(m.fingerprint), 0) AS stored, any_value(m.mark) AS stored_mark,
+                                 max(m.k) AS mark
+                          FROM marked m GROUP BY m.frame_id)
+               SELECT s.*, hash(f.centroid, f.model = ?{", f.label, f.phrases" if wording else ""}) AS centre
+               FROM summed s JOIN frames f USING (frame_id) ORDER BY s.frame_id""",
+            [*(params or []), stage, centre_model])
 
     def evidence_plan(self, model: str, all_embedded: bool = False) -> pd.DataFrame:
         """:meth:`frame_plan` of the evidence stage. Its input rows: each cued passage of a frame's articles
@@ -936,17 +959,15 @@ class StageStore(StoreBase):
         # each (frame, article) as one row; joined first, an article in many large frames gave a row per frame,
         # passage and place, which ran out of memory at 100k synthetic articles (bench/RESULTS.md).
         return self.frame_plan("evidence", f"""
-            WITH cued AS ({_CUED}),
-            sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
-                           AS s, count(*) AS n FROM cues GROUP BY text_hash),
-            ledger AS ({_LEDGER_ARTICLES}),
+            WITH ledger AS ({_LEDGER_ARTICLES}),
             fa AS (SELECT frame_id, article_id, published_at, {ORDER_KEY.format(t="ledger")} AS k
                    FROM ledger),
             art AS (SELECT d.article_id, d.published_at, count(*) AS n,
-                           sum(hash(p.passage_id, p.seq, p.text_hash, d.published_at, c.original_id, sig.s, sig.n)) AS s
+                           sum(hash(p.passage_id, p.seq, p.text_hash, d.published_at, c.original_id, t.cue_sum,
+                                    t.cue_count)) AS s
                     FROM (SELECT DISTINCT article_id, published_at FROM ledger) d
-                    JOIN passages p USING (article_id) JOIN cued USING (text_hash)
-                    LEFT JOIN sig USING (text_hash) LEFT JOIN copies c ON c.article_id = d.article_id
+                    JOIN passages p USING (article_id) JOIN cued_texts t ON t.text_hash = p.text_hash AND t.ledger
+                    LEFT JOIN copies c ON c.article_id = d.article_id
                     WHERE true {vectored}
                     GROUP BY d.article_id, d.published_at),
             places AS (SELECT article_id, count(*) AS n, sum(hash('place', frame_id, seq)) AS s

@@ -30,14 +30,12 @@ class StanceStore(StoreBase):
         paragraph, each with its place, text and cues (:meth:`stance_inputs` reads the same rows); and the
         frame's label and phrases (:meth:`frame_wordings`)."""
         return self.frame_plan("stance", f"""
-            WITH {_FIRSTS},
-            sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
-                           AS s, count(*) AS n FROM cues GROUP BY text_hash)
+            WITH {_FIRSTS}
             SELECT fi.frame_id, {ORDER_KEY.format(t="a")} AS k,
-                   hash(p.passage_id, p.seq, p.seq = fi.first_seq, p.text_hash, sig.s, sig.n) AS h
+                   hash(p.passage_id, p.seq, p.seq = fi.first_seq, p.text_hash, sig.cue_sum, sig.cue_count) AS h
             FROM firsts fi JOIN articles a ON a.article_id = fi.article_id
             JOIN passages p ON p.article_id = fi.article_id AND {_AROUND}
-            LEFT JOIN sig ON sig.text_hash = p.text_hash""", wording=True)
+            LEFT JOIN cued_texts sig ON sig.text_hash = p.text_hash""", wording=True)
 
     def frame_wordings(self, frames: list[int]) -> dict[int, tuple[str, list[str], bool]]:
         """frame id -> its label, its phrases (as made: a user's rename is not read) and whether it is seeded:
