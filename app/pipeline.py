@@ -123,7 +123,7 @@ def run_stages(store: Store, settings: Settings, encoder: Encoder | None = None,
     report.seconds["frames"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.seeded_frames, _ = seeded_stage(store, key, get_encoder, settings, progress, refit=refit_seeds,
-                                           fingerprint=fingerprint)
+                                           fingerprint=fingerprint, all_embedded=True)
     report.notes.extend(missing_seeds_notes(store, settings))
     report.notes.extend(stale_rule_notes(store))
     report.seconds["seeded"] = round(time.perf_counter() - started, 2)

@@ -48,13 +48,15 @@ __all__ = ["kept_without_seeds", "merge_queues", "missing_seeds_notes", "rule_ke
 
 def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encoder], settings: Settings,
                  progress: Progress = no_progress, force: bool = False, refit: bool = False,
-                 fingerprint: str | None = None) -> tuple[int, bool]:
+                 fingerprint: str | None = None, all_embedded: bool = False) -> tuple[int, bool]:
     """Match the passages against the seeded frames of ``settings.frames_file``: only the new articles'
     passages after an update that only added articles, else every passage (also with ``force``, which still
     keeps a learned rule whose seed is unchanged; ``refit`` fits every learned rule again, on a background
     drawn from the passages as they are now); returns (frames, skipped). Without a seeds file at all, the
     active seeded frames are kept as they are (``kept_without_seeds``): (0, True). ``fingerprint``: as for
-    :func:`app.stages.frames.frames_stage`."""
+    :func:`app.stages.frames.frames_stage`. ``all_embedded``: the caller knows that every passage's text has a vector
+    under ``encoder_key`` (a build, after its embed stage), so the passages read are not checked against the
+    vectors, and the new articles' passages are fingerprinted without a join with them."""
     if kept_without_seeds(store, settings):
         return 0, True
     seeds = load_seeds(settings.frames_file)
@@ -86,12 +88,14 @@ def seeded_stage(store: Store, encoder_key: str, get_encoder: Callable[[], Encod
             examples[frame_id] = (sets, labels, rule_key(encoder_key, seed, sets, labels))
     to_fit = [f for f, (_, labels, key) in examples.items()
               if _can_learn(labels) and (refit or f not in stored_rules or stored_rules[f][0] != key)]
-    fresh = None if force or to_fit else _update_of(store, encoder_key, last, params, seeds, frame_ids, frames)
+    fresh = None if force or to_fit else _update_of(store, encoder_key, last, params, seeds, frame_ids, frames,
+                                                     all_embedded)
     if fresh is not None:
         passages, vectors = store.passage_vectors(encoder_key, chunk=chunk_sizes(settings).vectors,
-                                                  articles=sorted(fresh))
+                                                  articles=sorted(fresh), all_embedded=all_embedded)
     elif seeds:
-        passages, vectors = store.passage_vectors(encoder_key, chunk=chunk_sizes(settings).vectors)
+        passages, vectors = store.passage_vectors(encoder_key, chunk=chunk_sizes(settings).vectors,
+                                                  all_embedded=all_embedded)
     else:
         passages, vectors = None, None
     has_passages = passages is not None and len(passages) > 0
@@ -198,11 +202,12 @@ def _can_learn(labels: np.ndarray) -> bool:
 
 
 def _update_of(store: Store, encoder_key: str, last: dict | None, params: dict, seeds: list[Seed],
-               frame_ids: list[int], frames: pd.DataFrame) -> set[str] | None:
+               frame_ids: list[int], frames: pd.DataFrame, all_embedded: bool = False) -> set[str] | None:
     """The articles ingested since the last run when this run only has to match them (the seeds, model and
     settings unchanged, every seed's frame there and active, every passage of the last run still there as it
     was); None when every passage is matched again. The caller has checked that no learned rule needs
-    fitting."""
+    fitting. ``all_embedded``: as for :func:`seeded_stage` (the fingerprint of the new articles' passages is then
+    that of their embedded passages)."""
     if last is None or not seeds:
         return None
     if {k: v for k, v in last["parameters"].items() if k != "fingerprint"} != \
@@ -212,7 +217,7 @@ def _update_of(store: Store, encoder_key: str, last: dict | None, params: dict, 
     if any(status.get(frame_id) != "active" for frame_id in frame_ids):
         return None
     fresh = store.articles_ingested_after(last["started_at"])
-    added = store.passage_fingerprint(encoder_key, articles=sorted(fresh))
+    added = store.passage_fingerprint(None if all_embedded else encoder_key, articles=sorted(fresh))
     if not _adds_up(last["parameters"]["fingerprint"], added, params["fingerprint"]):
         return None
     return fresh
