@@ -30,12 +30,15 @@ class OnsetStore(StoreBase):
     def dates_to_check(self, limit: int) -> pd.DataFrame:
         """Up to ``limit`` articles whose own date has not been checked as it stands (new, or their date, its
         source or their content changed since): title, text, date, where the date came from, and the
-        ``fingerprint`` of what was checked (the date flag rules' input)."""
+        ``fingerprint`` of what was checked (the date flag rules' input). The articles are found first and only
+        their titles and texts read (as :meth:`articles_to_segment`)."""
         return self._df(
-            f"""SELECT a.article_id, a.title, a.text, a.published_at, a.date_source, {_DATE_FINGERPRINT} AS fingerprint
-                FROM articles a LEFT JOIN date_checks c USING (article_id)
-                WHERE c.fingerprint IS DISTINCT FROM {_DATE_FINGERPRINT}
-                ORDER BY a.article_id LIMIT ?""", [limit])
+            f"""WITH todo AS (SELECT a.article_id FROM articles a LEFT JOIN date_checks c USING (article_id)
+                              WHERE c.fingerprint IS DISTINCT FROM {_DATE_FINGERPRINT}
+                              ORDER BY a.article_id LIMIT ?)
+                SELECT a.article_id, a.title, a.text, a.published_at, a.date_source, {_DATE_FINGERPRINT} AS fingerprint
+                FROM articles a SEMI JOIN todo USING (article_id)
+                ORDER BY a.article_id""", [limit])
 
     def count_dates_to_check(self) -> int:
         return int(self._scalar(
