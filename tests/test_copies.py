@@ -143,3 +143,30 @@ def test_saved_copies_are_exactly_the_rows_given_however_they_changed():
         save([], [])
     finally:
         store.close()
+
+
+def test_an_update_finds_the_accounted_articles_passages_changed_without_reading_them_all(tmp_path):
+    """An update compares the new articles alone only when the passages of the articles the stored pairs account
+    for are as the last run left them: their fingerprint is every passage's less the new articles' (the
+    fingerprint a build takes anyway), which equals reading them; a changed passage of theirs means a full run."""
+    from app.stages.passages import _less
+
+    settings = load_settings(env={}, db=tmp_path / "x.duckdb")
+    rows = SAMPLE_PATH.read_text(encoding="utf-8").splitlines()
+    first, second = _parts(rows, tmp_path, [200])
+    store = Store.memory()
+    try:
+        assert _copies(store, settings, [first], step=True) == ["full"]
+        ingest_files(store, [second], settings.max_article_chars)
+        segment_stage(store, settings)
+        fresh = store.unaccounted_articles()
+        assert len(fresh) > 50
+        assert _less(store.passage_fingerprint(None), store.passage_fingerprint(None, articles=fresh)) \
+            == store.accounted_passage_fingerprint() == store.last_run("copies")["parameters"]["passages"]
+        store.conn.execute("""UPDATE passages SET text_hash = 'edited' WHERE passage_id = (
+                                  SELECT min(passage_id) FROM passages
+                                  WHERE article_id IN (SELECT article_id FROM copy_accounted))""")
+        copies_stage(store, settings)
+        assert store.last_run("copies")["counts"]["mode"] == "full"
+    finally:
+        store.close()

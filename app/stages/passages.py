@@ -120,9 +120,14 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
         progress("copies", signed, total + 1)
         if len(batch) < chunk:  # the read returned every body left
             break
-    update = (not force and last is not None and all(last["parameters"].get(k) == v for k, v in rules.items())
-              and store.accounted_passage_fingerprint() == last["parameters"].get("passages"))
+    update = not force and last is not None and all(last["parameters"].get(k) == v for k, v in rules.items())
     fresh = store.unaccounted_articles() if update else None
+    # The passages of the articles the stored pairs account for are every passage less the new articles' (each
+    # passage is of one article, accounted for or not): their fingerprint without a scan of every passage
+    # (0.16 s at 100k synthetic articles), the same as ``Store.accounted_passage_fingerprint``.
+    if update and _less(params["passages"], store.passage_fingerprint(None, articles=fresh)) != \
+            last["parameters"].get("passages"):
+        update, fresh = False, None
     if update:
         pairs, checked = _update_pairs(store, settings, fresh, chunk)
     else:
@@ -145,6 +150,12 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
                               "new_articles": len(fresh) if update else None})
     progress("copies", total + 1, total + 1)
     return len(links), False
+
+
+def _less(whole: str, part: str) -> str:
+    """The ``count:xor`` fingerprint (``Store.passage_fingerprint``) of a set of passages less a part of it."""
+    (n, x), (m, y) = (tuple(int(v) for v in f.split(":")) for f in (whole, part))
+    return f"{n - m}:{x ^ y}"
 
 
 def _near_pairs(store: Store, candidates: set[tuple[str, str]], threshold: float,
