@@ -19,7 +19,8 @@ copies were made runs slower, whichever code it is: compare the weeks after the 
 both codes' figures per week, then whether the two databases hold the same rows: every table a build writes is
 digested order-free (``Store.table_digest``), the old database being read through a copy upgraded by this
 code, over the columns both databases then have (a column a migration added is compared as the migration
-filled it).
+filled it). The three copies (the size of the database each, with its vectors' folder linked) are then
+deleted, unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -67,6 +69,7 @@ def main() -> None:
     parser.add_argument("--step", nargs=2, metavar=("DB", "WEEK"), help=argparse.SUPPRESS)
     parser.add_argument("--against", type=Path, default=None,
                         help="another checkout: add each week with its code too, interleaved, and compare")
+    parser.add_argument("--keep", action="store_true", help="with --against: keep the copies it compared")
     parser.add_argument("weeks", nargs="*")
     args = parser.parse_args()
     if args.step:
@@ -75,7 +78,7 @@ def main() -> None:
     if args.against:
         # (absolute: each code's steps run in that checkout's folder)
         compare(str(Path(args.db).resolve()), Path(args.work).resolve(), args.against.resolve(),
-                [str(Path(week).resolve()) for week in args.weeks])
+                [str(Path(week).resolve()) for week in args.weeks], keep=args.keep)
         return
     from app.store import copy_database
 
@@ -129,7 +132,7 @@ def _prepare(code: Path, db: Path) -> None:
         sys.exit(f"{code}, preparing {db}: {done.stderr[-2000:]}")
 
 
-def compare(built: str, work: Path, against: Path, weeks: list[str]) -> None:
+def compare(built: str, work: Path, against: Path, weeks: list[str], keep: bool = False) -> None:
     from app.store import Store, copy_database
 
     dbs = {"old": work / "old" / "weekly.duckdb", "new": work / "new" / "weekly.duckdb"}
@@ -185,6 +188,10 @@ def compare(built: str, work: Path, against: Path, weeks: list[str]) -> None:
     finally:
         for store in stores.values():
             store.close()
+    if not keep:  # each copy is the archive's size again: a few runs at 100k articles filled a disk
+        for folder in (dbs["old"].parent, dbs["new"].parent, readable.parent):
+            shutil.rmtree(folder)
+        print(f"deleted the copies under {work} (--keep keeps them)", file=sys.stderr)
 
 
 if __name__ == "__main__":
