@@ -22,15 +22,20 @@ VECTOR_CHUNK = 65_536
 # denial, unnamed sources): the only passages the evidence stage reads.
 # Each cued text's signature of its cues and whether one makes it evidence the ledger reads, as
 # ``cued_texts`` keeps them (``cue_sum``, ``cue_count``: NULL for a text without cues; ``ledger``): the
-# aggregate of a text's cues, selected by text hash from ``cues`` (``{where}``: a condition on them). The cue
-# stage writes the cues of a text and its ``cued_texts`` row together, so the signature is made once, when
-# the text is cued; the plans read one row a text instead of grouping every cue of the archive each week.
+# aggregate of a text's cues, from ``{cues}`` (the table, or rows of its columns and types) where ``{where}``.
+# The cue stage writes the cues of a text and its ``cued_texts`` row together, so the signature is made once,
+# when the text is cued; the plans read one row a text instead of grouping every cue of the archive each week.
 CUE_SIGNATURE = """SELECT text_hash,
                           bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, ''))) AS cue_sum,
                           count(*) AS cue_count,
                           bool_or(kind = 'material' OR subtype IN ('named', 'anonymous', 'confirms', 'denies'))
                               AS ledger
-                   FROM cues WHERE {where} GROUP BY text_hash"""
+                   FROM {cues} WHERE {where} GROUP BY text_hash"""
+# A chunk's new cues (registered as ``_new_cues``) in the columns and types of the table ``cues``, so that their
+# signatures are those the table's rows give.
+_NEW_CUES = """(SELECT text_hash::VARCHAR AS text_hash, kind::VARCHAR AS kind, subtype::VARCHAR AS subtype,
+                       start_char::INTEGER AS start_char, end_char::INTEGER AS end_char, span::VARCHAR AS span,
+                       source::VARCHAR AS source FROM _new_cues)"""
 # The texts whose passages the evidence ledger reads: those with a cue of material, a named or anonymous
 # source, a confirmation or a denial.
 _CUED = "SELECT text_hash FROM cued_texts WHERE ledger"
@@ -887,15 +892,18 @@ class StageStore(StoreBase):
         done = pd.DataFrame({"text_hash": text_hashes, "rules": rules}).astype({"text_hash": "string", "rules": "int32"})
         with self.transaction():
             self._insert("cues", cues)
+            # (signed from the chunk's own cues: a search of the table for them scans every cue of the archive)
             self.conn.register("_done", done)
+            self.conn.register("_new_cues", cues)
             try:
                 self._exec(
                     f"""INSERT INTO cued_texts (text_hash, rules, cue_sum, cue_count, ledger)
                         SELECT d.text_hash, d.rules, s.cue_sum, s.cue_count, coalesce(s.ledger, false)
-                        FROM _done d LEFT JOIN ({CUE_SIGNATURE.format(where="text_hash IN (SELECT text_hash FROM _done)")}) s
+                        FROM _done d LEFT JOIN ({CUE_SIGNATURE.format(cues=_NEW_CUES, where="true")}) s
                              USING (text_hash)""")
             finally:
                 self.conn.unregister("_done")
+                self.conn.unregister("_new_cues")
 
     def cues_by_text(self, text_hashes: list[str] | None = None) -> dict[str, list]:
         """text hash -> its cues in text order (then kind, end, subtype, words, source: the same order on every
@@ -930,7 +938,9 @@ class StageStore(StoreBase):
         # row per article, not one per input row (several per article). The query's hash tables span the
         # archive: the key indexes a week's inserts loaded are written out first. Each frame's centre is hashed
         # once, after the sums: joined before them, every input row carried its frame's centroid and hashed it
-        # (384 floats a row; a fifth of the plan's time at 10k synthetic articles, bench/RESULTS.md).
+        # (384 floats a row; the largest operator of each plan in a profile at 10k synthetic articles; with the
+        # kept cue signatures, the three plans went from 2.31 to 1.73 s warm at 100k: bench/RESULTS.md, "the
+        # plans read kept cue signatures").
         self.release_index_memory()
         return self._df_one_thread_if_short(
             f"""WITH input AS ({inputs}),
