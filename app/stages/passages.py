@@ -123,8 +123,10 @@ def copies_stage(store: Store, settings: Settings, progress: Progress = no_progr
     update = not force and last is not None and all(last["parameters"].get(k) == v for k, v in rules.items())
     fresh = store.unaccounted_articles() if update else None
     # The passages of the articles the stored pairs account for are every passage less the new articles' (each
-    # passage is of one article, accounted for or not): their fingerprint without a scan of every passage
-    # (0.16 s at 100k synthetic articles), the same as ``Store.accounted_passage_fingerprint``.
+    # passage is of one row of ``articles``, which is accounted for or new; no article or passage is ever
+    # deleted): their fingerprint without a scan of their passages, the same as
+    # ``Store.accounted_passage_fingerprint`` (0.13-0.30 s against 0.03-0.09 s at 100k synthetic articles:
+    # bench/RESULTS.md, "the plans read kept cue signatures, and the week's reads find their articles first").
     if update and _less(params["passages"], store.passage_fingerprint(None, articles=fresh)) != \
             last["parameters"].get("passages"):
         update, fresh = False, None

@@ -107,8 +107,9 @@ class CorpusStore(StoreBase):
 
     def articles_to_segment(self, limit: int) -> pd.DataFrame:
         """The first ``limit`` articles (in id order) not segmented yet, with their title and text. The ids are
-        found first and only their texts read: read with every article's text before the anti-join, it took
-        0.28 s a call at 100k synthetic articles for a week's 96 (bench/RESULTS.md, "texts read after the ids")."""
+        found first and only their texts read: read with every article's text before the anti-join, a week's 96
+        took 0.07-0.11 s a call at 100k synthetic articles, against 0.02-0.04 s (bench/RESULTS.md, "the plans read
+        kept cue signatures, and the week's reads find their articles first")."""
         return self._df(
             """WITH todo AS (SELECT article_id FROM articles
                              WHERE article_id NOT IN (SELECT article_id FROM segmented_articles)
@@ -276,7 +277,8 @@ class CorpusStore(StoreBase):
                     f"""INSERT INTO cued_texts (text_hash, rules, cue_sum, cue_count, ledger)
                         SELECT c.text_hash, c.rules, s.cue_sum, s.cue_count, coalesce(s.ledger, false)
                         FROM cache_source.cued_texts c LEFT JOIN ({CUE_SIGNATURE.format(
-                            where="text_hash IN (SELECT text_hash FROM cache_source.cued_texts)")}) s USING (text_hash)
+                            cues="cues", where="text_hash IN (SELECT text_hash FROM cache_source.cued_texts)")}) s
+                             USING (text_hash)
                         WHERE c.text_hash NOT IN (SELECT text_hash FROM cued_texts)""")
         finally:
             try:
