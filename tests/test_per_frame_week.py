@@ -234,3 +234,40 @@ def test_the_ledger_starts_at_the_onset_and_a_frame_whose_article_becomes_earlie
         # every frame's ledger leaves its earlier similar passages out
         assert s.query_value("""SELECT count(*) FROM evidence_items e JOIN frame_article_roles r
                                 USING (frame_id, article_id) WHERE r.role = 'precursor'""") == 0
+
+
+def test_the_plans_hash_what_they_hashed_before(hashed_sample_db_copy):
+    """Each frame's centre is hashed once after the sums, and the stance plan reads each text's kept cue signature
+    instead of grouping the cues: the plans' values are those the earlier forms gave (written out here as they
+    were), or every database upgraded would redo every frame once. (The evidence plan's form is held by the test
+    above.)"""
+    from app.store.stages import ORDER_KEY
+
+    store = Store.open_read(hashed_sample_db_copy)
+    try:
+        model = store.query_value("SELECT DISTINCT model FROM frames WHERE model IS NOT NULL")
+        before = store.frame_plan("stance", f"""
+            WITH firsts AS (
+                SELECT pf.frame_id, p.article_id, min(p.seq) AS first_seq
+                FROM resolved_passage_frames pf JOIN frames f USING (frame_id) JOIN passages p USING (passage_id)
+                WHERE f.status = 'active' GROUP BY ALL),
+            sig AS (SELECT text_hash, bit_xor(hash(kind, subtype, start_char, end_char, span, coalesce(source, '')))
+                           AS s, count(*) AS n FROM cues GROUP BY text_hash)
+            SELECT fi.frame_id, {ORDER_KEY.format(t="a")} AS k,
+                   hash(p.passage_id, p.seq, p.seq = fi.first_seq, p.text_hash, sig.s, sig.n) AS h
+            FROM firsts fi JOIN articles a ON a.article_id = fi.article_id
+            JOIN passages p ON p.article_id = fi.article_id
+                 AND p.seq IN (0, 1, fi.first_seq - 2, fi.first_seq - 1, fi.first_seq, fi.first_seq + 1)
+            LEFT JOIN sig ON sig.text_hash = p.text_hash""", wording=True)
+        stance = store.stance_plan()
+        pd.testing.assert_frame_equal(stance, before)
+        assert store.query_value("SELECT count(*) FROM cued_texts WHERE cue_count IS NULL") > 0  # texts without cues
+        # each plan's centre: the stance plan's with the frame's wording, the evidence plan's in the model's space
+        for plan, wording, space in ((stance, True, None), (store.lineage_plan(model), False, None),
+                                     (store.evidence_plan(model), False, model)):
+            centres = store.query(f"""SELECT frame_id, hash(centroid, model = ?{", label, phrases" if wording else ""})
+                                          AS centre FROM frames""", [space])
+            expected = plan[["frame_id"]].merge(centres, on="frame_id", how="left")
+            assert len(plan) > 10 and (plan["centre"].to_numpy() == expected["centre"].to_numpy()).all()
+    finally:
+        store.close()

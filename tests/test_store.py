@@ -230,6 +230,8 @@ def test_copy_cache_from_takes_another_databases_vectors_and_cues(tmp_path):
         store.add_cues(pd.DataFrame({"text_hash": ["h1"], "kind": ["material"], "subtype": ["video"],
                                      "start_char": [0], "end_char": [5], "span": ["video"], "source": [None]})
                        .astype({"start_char": "int32", "end_char": "int32"}), ["h1", "h2"], 2)
+        # as an earlier version left it: its cued texts without the signatures of their cues (schema 33)
+        undo_latest_migration(store.conn)
     with Store.write(target) as store:
         store.add_embeddings("m", ["h1"], np.ones((1, 2), dtype=np.float32))
         store.copy_cache_from(source)
@@ -242,8 +244,11 @@ def test_copy_cache_from_takes_another_databases_vectors_and_cues(tmp_path):
         assert store.query_value("SELECT count(*) FROM cues") == 1
         assert store.query_value("SELECT count(*) FROM cued_texts") == 2
         # each text with its cues' signature, as the cue stage keeps it: the source's own is not read
-        signed = store.query("SELECT text_hash, cue_count, ledger FROM cued_texts ORDER BY text_hash")
+        signed = store.query("""SELECT t.text_hash, t.cue_sum, t.cue_count, t.ledger,
+                                       hash('material', 'video', 0::INTEGER, 5::INTEGER, 'video', '') AS own
+                                FROM cued_texts t ORDER BY t.text_hash""")
         assert signed["cue_count"].fillna(0).tolist() == [1, 0] and signed["cue_count"].isna().tolist() == [False, True]
+        assert signed["cue_sum"].isna().tolist() == [False, True] and signed["cue_sum"][0] == signed["own"][0]
         assert signed["ledger"].tolist() == [True, False]
     finally:
         store.close()
