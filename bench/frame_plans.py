@@ -6,11 +6,13 @@ checkout, in turns: what each weekly update pays to decide which frames to redo,
 ``--db`` is copied twice (``app.store.copy_database``: ``W/old``, ``W/new``), and each copy is written once by its
 own code (brought to that code's schema). Then, in rounds, each code opens its copy read-only in a process of its
 own and takes each plan four times (``Store.stance_plan``, ``Store.lineage_plan`` and ``Store.evidence_plan``,
-the latter two told that every passage is embedded, as a build does after its embed stage): the first read is
-the cold one, the other three warm. The codes take turns at going first. Prints, per plan, each code's cold
-reads and the median of its warm ones over the rounds, and whether both codes' plans are the same frame for frame
-(every column: the fingerprints of the frames' inputs, which a code that reads the inputs differently must still
-give, or an upgraded database would redo every frame).
+the latter two told that every passage is embedded, as a build does after its embed stage, with the model of the
+database's frames): the first read is the cold one (of a new process; the files may be in the system's page cache
+still), the other three warm. The codes take turns at going first. Prints, per plan, each code's cold reads and
+the median of its warm ones over the rounds, and whether both codes' plans are the same frame for frame (every
+column: the fingerprints of the frames' inputs, which a code that reads the inputs differently must still give, or
+an upgraded database would redo every frame). ``--db`` must be one both codes can read: built by the older code
+(a code refuses a database of a newer schema). The two copies are deleted at the end, unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,7 +38,8 @@ def step(db: str) -> dict:
 
     store = Store.open_read(db)
     try:
-        model = store.query_value("SELECT model FROM embeddings LIMIT 1")
+        model = store.query_value("SELECT model FROM frames WHERE status = 'active' AND model IS NOT NULL "
+                                  "GROUP BY model ORDER BY count(*) DESC, model LIMIT 1")
         reads = {"stance": store.stance_plan, "lineage": lambda: store.lineage_plan(model, True),
                  "evidence": lambda: store.evidence_plan(model, True)}
         out = {}
@@ -67,6 +71,7 @@ def main() -> None:
     parser.add_argument("--work", help="a folder for the two copies")
     parser.add_argument("--against", help="the other checkout")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="keep the two copies")
     parser.add_argument("--step", nargs=3, metavar=("CODE", "WHAT", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -110,6 +115,17 @@ def main() -> None:
         same = "yes" if len(digests["old"] | digests["new"]) == 1 else f"no ({digests})"
         print(f"| {p} | {cold['old']} / {cold['new']} | {warm['old']:.3f} / {warm['new']:.3f} "
               f"| {results['new'][0][p]['frames']} | {same} |")
+    if not args.keep:  # each copy is the archive's size again
+        for db in dbs.values():
+            for path in db.parent.glob(db.name + "*"):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            try:
+                db.parent.rmdir()
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ both codes' figures per week, then whether the two databases hold the same rows:
 digested order-free (``Store.table_digest``), the old database being read through a copy upgraded by this
 code, over the columns both databases then have (a column a migration added is compared as the migration
 filled it). The three copies (the size of the database each, with its vectors' folder linked) are then
-deleted, unless ``--keep``.
+deleted, unless ``--keep``: only the files of the copies (``weekly.duckdb`` and what lies beside it under that
+name), and their folders when that leaves them empty. A failed step stops the run and leaves them.
 """
 
 from __future__ import annotations
@@ -189,8 +190,16 @@ def compare(built: str, work: Path, against: Path, weeks: list[str], keep: bool 
         for store in stores.values():
             store.close()
     if not keep:  # each copy is the archive's size again: a few runs at 100k articles filled a disk
-        for folder in (dbs["old"].parent, dbs["new"].parent, readable.parent):
-            shutil.rmtree(folder)
+        for db in (dbs["old"], dbs["new"], readable):
+            for path in db.parent.glob(db.name + "*"):  # the file, its spare, vectors, index, lock
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            try:
+                db.parent.rmdir()
+            except OSError:  # something else lies there
+                pass
         print(f"deleted the copies under {work} (--keep keeps them)", file=sys.stderr)
 
 
