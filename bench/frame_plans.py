@@ -21,7 +21,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -116,16 +115,9 @@ def main() -> None:
         print(f"| {p} | {cold['old']} / {cold['new']} | {warm['old']:.3f} / {warm['new']:.3f} "
               f"| {results['new'][0][p]['frames']} | {same} |")
     if not args.keep:  # each copy is the archive's size again
-        for db in dbs.values():
-            for path in db.parent.glob(db.name + "*"):
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-            try:
-                db.parent.rmdir()
-            except OSError:
-                pass
+        from weekly_stages import remove_copies  # (this folder's)
+
+        remove_copies(list(dbs.values()))
 
 
 if __name__ == "__main__":

@@ -190,17 +190,23 @@ def compare(built: str, work: Path, against: Path, weeks: list[str], keep: bool 
         for store in stores.values():
             store.close()
     if not keep:  # each copy is the archive's size again: a few runs at 100k articles filled a disk
-        for db in (dbs["old"], dbs["new"], readable):
-            for path in db.parent.glob(db.name + "*"):  # the file, its spare, vectors, index, lock
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-            try:
-                db.parent.rmdir()
-            except OSError:  # something else lies there
-                pass
+        remove_copies([dbs["old"], dbs["new"], readable])
         print(f"deleted the copies under {work} (--keep keeps them)", file=sys.stderr)
+
+
+def remove_copies(dbs: list[Path]) -> None:
+    """Delete copies of a database made by a benchmark: each file and what lies beside it under its name (its
+    spare, its vectors' folder, its index files, its lock), then its folder when that leaves it empty."""
+    for db in dbs:
+        for path in db.parent.glob(db.name + "*"):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        try:
+            db.parent.rmdir()
+        except OSError:  # something else lies there
+            pass
 
 
 if __name__ == "__main__":
