@@ -112,3 +112,13 @@ def chunks(todo: pd.DataFrame, rows: int, by: str = "load"):
 def marks(todo: pd.DataFrame) -> dict[int, str | None]:
     """frame id -> the mark a frame of ``todo`` is extended after, or None when it is redone whole."""
     return {int(f): (m if isinstance(m, str) else None) for f, m in zip(todo["frame_id"], todo["after"])}
+
+
+def passages_add_up(before: str | None, added: str, now: str) -> bool:
+    """Whether a set of passages now is the set of before plus the passages added, by their ``count:xor``
+    fingerprints (``Store.passage_fingerprint``): the counts add up and the hashes XOR to the same. False
+    without a fingerprint of before."""
+    if before is None:
+        return False
+    (n0, x0), (n1, x1), (n2, x2) = (tuple(int(v) for v in f.split(":")) for f in (before, added, now))
+    return n0 + n1 == n2 and (x0 ^ x1) == x2

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from app.config import Settings
+from app.fingerprints import passages_add_up
 from app.frames.learned import DEFAULT_COMBINE, MIN_EACH, background_rows, fit_rule
 from app.frames.seeded import (REVIEW_SIZE, STALE_GROWTH, Seed, boundary_queue, example_sets, literal_matches,
                                load_seeds, outgrown_rules, seed_frame, seed_frame_ids)
@@ -218,16 +219,9 @@ def _update_of(store: Store, encoder_key: str, last: dict | None, params: dict, 
         return None
     fresh = store.articles_ingested_after(last["started_at"])
     added = store.passage_fingerprint(None if all_embedded else encoder_key, articles=sorted(fresh))
-    if not _adds_up(last["parameters"]["fingerprint"], added, params["fingerprint"]):
+    if not passages_add_up(last["parameters"]["fingerprint"], added, params["fingerprint"]):
         return None
     return fresh
-
-
-def _adds_up(before: str, added: str, now: str) -> bool:
-    """Whether the passages now (``count:xor`` fingerprints) are those of before plus those added: the counts
-    add up and the hashes XOR to the same."""
-    (n0, x0), (n1, x1), (n2, x2) = (tuple(int(v) for v in f.split(":")) for f in (before, added, now))
-    return n0 + n1 == n2 and (x0 ^ x1) == x2
 
 
 def _kept_state(store: Store, frame_ids: list[int], fresh: set[str]) -> dict:

@@ -18,8 +18,6 @@ from app.store.db import StoreError, explain
 VECTOR_CHUNK = 65_536
 
 
-# The texts whose cues can make an evidence item (material, a source on the record or not, a confirmation or
-# denial, unnamed sources): the only passages the evidence stage reads.
 # Each cued text's signature of its cues and whether one makes it evidence the ledger reads, as
 # ``cued_texts`` keeps them (``cue_sum``, ``cue_count``: NULL for a text without cues; ``ledger``): the
 # aggregate of a text's cues, from ``{cues}`` (the table, or rows of its columns and types) where ``{where}``.
@@ -36,8 +34,8 @@ CUE_SIGNATURE = """SELECT text_hash,
 _NEW_CUES = """(SELECT text_hash::VARCHAR AS text_hash, kind::VARCHAR AS kind, subtype::VARCHAR AS subtype,
                        start_char::INTEGER AS start_char, end_char::INTEGER AS end_char, span::VARCHAR AS span,
                        source::VARCHAR AS source FROM _new_cues)"""
-# The texts whose passages the evidence ledger reads: those with a cue of material, a named or anonymous
-# source, a confirmation or a denial.
+# The texts whose cues can make an evidence item (material, a source on the record or not, a confirmation or
+# denial, unnamed sources): the only passages the evidence stage reads.
 _CUED = "SELECT text_hash FROM cued_texts WHERE ledger"
 # An article's place in publication order as one string that sorts like (date, article id), the order the
 # evidence ledger reads a frame in; ``{t}`` is the alias of a relation with published_at and article_id.
